@@ -1,0 +1,59 @@
+# capmarket — developer entry points. `make demo` and `make test` do all the set-up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+SCALE  ?= full
+
+.PHONY: install demo serve test check lint format typecheck imports migrations-check bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## demo: install, migrate, load the demo market (once) and serve the web UI on http://$(HOST):$(PORT)
+demo: install
+	$(BIN)/capmarket migrate --noinput
+	$(BIN)/capmarket demo-data --seed 1 --scale $(SCALE) --if-empty
+	$(BIN)/capmarket demo-logins
+	$(BIN)/capmarket runserver $(HOST):$(PORT)
+
+serve: install
+	$(BIN)/capmarket runserver $(HOST):$(PORT)
+
+## test: the whole test suite (unit, integration, functional with a headless browser)
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: install
+	$(BIN)/mypy capmarket tests
+
+imports: install
+	$(BIN)/lint-imports
+
+migrations-check: install
+	$(BIN)/capmarket makemigrations --check --dry-run
+
+## check: everything CI checks
+check: lint typecheck imports migrations-check test
+
+## bench: full-scale benchmarks; they print figures, they do not assert times
+bench: install
+	$(BIN)/python -m tests.bench.calc_bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -1,0 +1,190 @@
+"""The one settings module of capmarket, driven by environment variables.
+
+Variables (all optional; the defaults run the embedded system on a SQLite file under ``var/``):
+
+- ``DATABASE_URL``: e.g. ``postgres://user:pass@127.0.0.1:5432/capmarket``; default ``sqlite:///var/capmarket.sqlite3``.
+- ``CAPMARKET_SECRET_KEY``: required when ``CAPMARKET_DEBUG`` is off.
+- ``CAPMARKET_DEBUG``: ``1`` / ``0`` (default ``1`` for the embedded demo).
+- ``CAPMARKET_ALLOWED_HOSTS``: comma-separated host names.
+- ``CAPMARKET_VAR_DIR``: where the embedded database, uploaded files and datasets live (default ``var/``).
+- ``CAPMARKET_EMAIL_HOST`` / ``CAPMARKET_EMAIL_PORT``: SMTP server for outgoing mail (default: console backend).
+- ``CELERY_BROKER_URL``: task queue broker; unset = jobs run in-process (embedded default).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(os.environ.get("CAPMARKET_VAR_DIR", BASE_DIR / "var"))
+
+DEBUG = _env_bool("CAPMARKET_DEBUG", True)
+SECRET_KEY = os.environ.get("CAPMARKET_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise RuntimeError("CAPMARKET_SECRET_KEY must be set when CAPMARKET_DEBUG is off")
+    SECRET_KEY = "insecure-embedded-demo-key-do-not-use-in-production"  # noqa: S105
+
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("CAPMARKET_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "simple_history",
+    # domain apps (one per bounded context)
+    "capmarket.domain.accounts",
+    "capmarket.domain.audit",
+    "capmarket.domain.registry",
+    "capmarket.domain.contracts",
+    "capmarket.domain.rulesets",
+    "capmarket.domain.notices",
+    # interfaces
+    "capmarket.interfaces.web",
+    "capmarket.interfaces.api",
+    "capmarket.interfaces.cli",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "capmarket.config.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "capmarket.config.wsgi.application"
+
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'capmarket.sqlite3'}"),
+        conn_max_age=int(os.environ.get("CAPMARKET_DB_CONN_MAX_AGE", "0")),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server read while a background job writes.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].update(
+        {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "timeout": 20}
+    )
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+AUTHENTICATION_BACKENDS = ["capmarket.interfaces.auth.LockingModelBackend"]
+
+# Password policy (seed 002 §3.4, §3.5): length, character classes, no reuse of recent passwords.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "capmarket.domain.accounts.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "capmarket.domain.accounts.passwords.NoReuseValidator", "OPTIONS": {"history": 5}},
+]
+CAPMARKET_LOGIN_FAILURE_LIMIT = int(os.environ.get("CAPMARKET_LOGIN_FAILURE_LIMIT", "5"))
+
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:portal"
+LOGOUT_REDIRECT_URL = "web:login"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 60 * 60 * 8
+CSRF_COOKIE_HTTPONLY = False
+
+LANGUAGE_CODE = "ja"
+LANGUAGES = [("ja", "日本語"), ("en", "English")]
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "media")},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+DATASETS_DIR = Path(os.environ.get("CAPMARKET_DATASETS_DIR", VAR_DIR / "datasets"))
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "capmarket API",
+    "DESCRIPTION": "容量市場 administration system: participant portal and back-office API",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("CAPMARKET_EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("CAPMARKET_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("CAPMARKET_EMAIL_PORT", "25"))
+DEFAULT_FROM_EMAIL = os.environ.get("CAPMARKET_FROM_EMAIL", "capmarket@localhost")
+
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("CAPMARKET_LOG_LEVEL", "WARNING")},
+}

@@ -1,0 +1,39 @@
+"""The one way to write the audit log. Entries are never updated or deleted."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from capmarket.domain.audit.models import AuditEvent
+
+
+def record(
+    *,
+    now: dt.datetime,
+    action: str,
+    actor: Any = None,
+    actor_username: str = "",
+    object_type: str = "",
+    object_id: str | int = "",
+    object_repr: str = "",
+    summary: str = "",
+    changes: dict[str, Any] | None = None,
+    ip_address: str | None = None,
+    request_path: str = "",
+) -> AuditEvent:
+    participant = getattr(actor, "participant", None) if actor is not None else None
+    return AuditEvent.objects.create(
+        occurred_at=now,
+        actor=actor if actor is not None and getattr(actor, "pk", None) else None,
+        actor_username=actor_username or (getattr(actor, "username", "") if actor is not None else ""),
+        actor_participant_code=participant.participant_code if participant is not None else "",
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        object_repr=object_repr[:200],
+        summary=summary,
+        changes=changes or {},
+        ip_address=ip_address,
+        request_path=request_path[:300],
+    )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WebConfig(AppConfig):
+    name = "capmarket.interfaces.web"
+    label = "capmarket_web"
