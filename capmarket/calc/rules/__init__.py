@@ -1,0 +1,171 @@
+"""Versioned rule sets (rules.md §6): the built-in ones, and typed, exact parameter values.
+
+A rule set is a mapping of parameter name → value string, each with a source and a confidence. The built-in
+sets ship as TOML files next to this module (``jp-2024.toml``, ``jp-2025.toml``). ``parse_params`` turns value
+strings into a typed, exact ``RuleParams`` (rates as ``Fraction``, never floats) and refuses unknown names and
+malformed values, so a case file, an administrator's override and a published version are all checked the same
+way.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from fractions import Fraction
+from importlib import resources
+from typing import Final, Literal
+
+BUILTIN_RULESETS: Final[tuple[str, ...]] = ("jp-2024", "jp-2025")
+
+
+class UnknownRuleSet(LookupError):
+    """The name is not a built-in rule set."""
+
+
+class InvalidParameter(ValueError):
+    """A parameter name is unknown or its value is malformed."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name}: {problem}")
+        self.name = name
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    name: str
+    value: str
+    confidence: str
+    source: str
+
+
+@dataclass(frozen=True)
+class RuleSetSpec:
+    name: str
+    delivery_year: int
+    parameters: Mapping[str, ParameterSpec]
+
+    def values(self) -> dict[str, str]:
+        return {name: spec.value for name, spec in self.parameters.items()}
+
+
+@dataclass(frozen=True)
+class RuleParams:
+    """The typed parameters of rules.md §6. Rates are exact fractions."""
+
+    transitional_deduction_rate: Fraction
+    outage_allowance_slots: int
+    outage_rate: Fraction
+    tight_hours_per_year: int
+    tight_reserve_margin_pct: Fraction
+    dispatch_netting: Literal["order", "slot"]
+    dispatch_penalty_factor: Fraction
+    dispatch_hours_per_order: int
+    dispatch_orders_per_year: int
+    coal_restraint_enabled: bool
+    coal_restraint_rate: Fraction
+    coal_capacity_factor_limit_pct: int
+    monthly_cap_enabled: bool
+    monthly_cap_rate: Fraction
+    annual_cap_enabled: bool
+    annual_cap_rate: Fraction
+    payment_lag_months: int
+    tax_rate: Fraction
+    contributions_taxable: bool
+    contribution_lag_months: int
+    tso_share_rate: Fraction
+
+
+PARAMETER_NAMES: Final[tuple[str, ...]] = tuple(f.name for f in fields(RuleParams))
+
+
+def load_builtin(name: str) -> RuleSetSpec:
+    """The built-in rule set ``name`` (e.g. ``jp-2025``)."""
+    if name not in BUILTIN_RULESETS:
+        raise UnknownRuleSet(name)
+    text = resources.files(__package__).joinpath(f"{name}.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    params = {
+        pname: ParameterSpec(
+            name=pname,
+            value=str(entry["value"]),
+            confidence=str(entry["confidence"]),
+            source=str(entry["source"]),
+        )
+        for pname, entry in data["parameters"].items()
+    }
+    return RuleSetSpec(name=str(data["name"]), delivery_year=int(data["delivery_year"]), parameters=params)
+
+
+def _parse_fraction(name: str, raw: str) -> Fraction:
+    text = raw.strip()
+    if not text or any(c not in "0123456789.-" for c in text) or text.count(".") > 1 or "-" in text[1:]:
+        raise InvalidParameter(name, f"not a decimal number: {raw!r}")
+    value = Fraction(text)
+    if value < 0:
+        raise InvalidParameter(name, f"must not be negative: {raw!r}")
+    return value
+
+
+def _parse_int(name: str, raw: str, *, minimum: int = 0) -> int:
+    text = raw.strip()
+    if not text.isdigit():
+        raise InvalidParameter(name, f"not a whole number: {raw!r}")
+    value = int(text)
+    if value < minimum:
+        raise InvalidParameter(name, f"must be at least {minimum}: {raw!r}")
+    return value
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    text = raw.strip().lower()
+    if text not in {"true", "false"}:
+        raise InvalidParameter(name, f"must be true or false: {raw!r}")
+    return text == "true"
+
+
+_INT_MINIMUM: Final[dict[str, int]] = {
+    "outage_allowance_slots": 0,
+    "tight_hours_per_year": 1,
+    "dispatch_hours_per_order": 1,
+    "dispatch_orders_per_year": 1,
+    "coal_capacity_factor_limit_pct": 0,
+    "payment_lag_months": 0,
+    "contribution_lag_months": 0,
+}
+
+
+def parse_params(values: Mapping[str, str]) -> RuleParams:
+    """Typed parameters from value strings. Every name of ``RuleParams`` must be present; none other may be."""
+    unknown = sorted(set(values) - set(PARAMETER_NAMES))
+    if unknown:
+        raise InvalidParameter(unknown[0], "unknown parameter")
+    missing = [n for n in PARAMETER_NAMES if n not in values]
+    if missing:
+        raise InvalidParameter(missing[0], "missing parameter")
+    typed: dict[str, object] = {}
+    for f in fields(RuleParams):
+        raw = values[f.name]
+        if f.type in ("bool", bool):
+            typed[f.name] = _parse_bool(f.name, raw)
+        elif f.type in ("int", int):
+            typed[f.name] = _parse_int(f.name, raw, minimum=_INT_MINIMUM.get(f.name, 0))
+        elif f.name == "dispatch_netting":
+            if raw not in ("order", "slot"):
+                raise InvalidParameter(f.name, f"must be 'order' or 'slot': {raw!r}")
+            typed[f.name] = raw
+        else:
+            typed[f.name] = _parse_fraction(f.name, raw)
+    return RuleParams(**typed)  # type: ignore[arg-type]
+
+
+def resolve(name: str, overrides: Mapping[str, str] | None = None) -> tuple[RuleSetSpec, dict[str, str], RuleParams]:
+    """A built-in rule set with overrides applied: (spec, the value strings used, typed parameters)."""
+    spec = load_builtin(name)
+    used = spec.values()
+    for key, value in (overrides or {}).items():
+        if key not in spec.parameters:
+            raise InvalidParameter(key, "unknown parameter")
+        used[key] = value
+    return spec, used, parse_params(used)
