@@ -90,6 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "capmarket.interfaces.web.context.navigation",
             ],
         },
     },
@@ -142,6 +143,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+WHITENOISE_USE_FINDERS = True  # serve app static files without a collectstatic step in the embedded default
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",

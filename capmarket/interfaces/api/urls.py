@@ -1,9 +1,15 @@
+"""REST API (token authentication; OpenAPI schema at /api/schema/). Each context adds its routes in its module."""
+
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from capmarket.interfaces.api import urls_accounts, urls_registry
 
 app_name = "api"
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    *urls_accounts.urlpatterns,
+    *urls_registry.urlpatterns,
 ]

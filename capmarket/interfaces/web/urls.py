@@ -1,10 +1,7 @@
-from django.urls import path
+"""Web UI routes. Each bounded context adds its pages in its own module; all names live in namespace ``web``."""
 
-from capmarket.interfaces.web import views
+from capmarket.interfaces.web import urls_accounts, urls_registry
 
 app_name = "web"
 
-urlpatterns = [
-    path("", views.portal, name="portal"),
-    path("login/", views.login_view, name="login"),
-]
+urlpatterns = [*urls_accounts.urlpatterns, *urls_registry.urlpatterns]

@@ -1,0 +1,69 @@
+"""What each role may do: one table, asked through ``can(user, action)``.
+
+Operator staff (広域機関) work across all companies; participant members (事業者) only ever see their own
+company's data — that scoping is done in each context's ``queries.py``; this table decides the actions.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Final
+
+from capmarket.domain.accounts.models import Role
+
+
+class Action(StrEnum):
+    VIEW_ALL_PARTICIPANTS = "view_all_participants"  # see every company's registry data
+    EDIT_REGISTRY = "edit_registry"  # create / change participants and resources
+    EDIT_CONTRACTS = "edit_contracts"  # create / change / cancel capacity contracts
+    PUBLISH_RULESET = "publish_ruleset"  # publish a new rule-set version
+    VIEW_RULESETS = "view_rulesets"
+    VIEW_AUDIT = "view_audit"  # search the audit log
+    MANAGE_STAFF_USERS = "manage_staff_users"  # issue / lock / unlock / reset operator staff accounts
+    ISSUE_PARTICIPANT_ADMIN = "issue_participant_admin"  # issue a company's 管理者ID, unlock / reset it
+    MANAGE_OWN_USERS = "manage_own_users"  # a participant administrator manages its company's ユーザID
+    MANAGE_NOTICES = "manage_notices"  # post お知らせ
+
+
+_STAFF_COMMON: Final = {Action.VIEW_ALL_PARTICIPANTS, Action.VIEW_RULESETS}
+
+POLICY: Final[dict[str, frozenset[Action]]] = {
+    Role.OPERATOR: frozenset(_STAFF_COMMON | {Action.EDIT_REGISTRY, Action.EDIT_CONTRACTS, Action.MANAGE_NOTICES}),
+    Role.APPROVER: frozenset(
+        _STAFF_COMMON
+        | {
+            Action.EDIT_REGISTRY,
+            Action.EDIT_CONTRACTS,
+            Action.MANAGE_NOTICES,
+            Action.PUBLISH_RULESET,
+            Action.VIEW_AUDIT,
+        }
+    ),
+    Role.ACCOUNTANT: frozenset(_STAFF_COMMON),
+    Role.ACCOUNTING_APPROVER: frozenset(_STAFF_COMMON | {Action.VIEW_AUDIT}),
+    Role.SYSTEM_ADMIN: frozenset(
+        _STAFF_COMMON | {Action.VIEW_AUDIT, Action.MANAGE_STAFF_USERS, Action.ISSUE_PARTICIPANT_ADMIN}
+    ),
+    Role.PARTICIPANT_ADMIN: frozenset({Action.MANAGE_OWN_USERS, Action.VIEW_RULESETS}),
+    Role.PARTICIPANT_USER: frozenset({Action.VIEW_RULESETS}),
+}
+
+
+def can(user: Any, action: Action) -> bool:
+    """Whether an authenticated, active user's role allows ``action``."""
+    if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
+    return action in POLICY.get(getattr(user, "role", ""), frozenset())
+
+
+class PermissionRefused(Exception):
+    """The user's role does not allow the action."""
+
+    def __init__(self, action: Action) -> None:
+        super().__init__(f"not allowed: {action}")
+        self.action = action
+
+
+def require(user: Any, action: Action) -> None:
+    if not can(user, action):
+        raise PermissionRefused(action)

@@ -1,0 +1,14 @@
+"""Template context shared by every page: what the navigation may show to the current user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from capmarket.domain.accounts.permissions import Action, can
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    return {"perm": {action.value: can(user, action) for action in Action}}

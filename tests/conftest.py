@@ -1,0 +1,17 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The project's ``shared/`` folder (specs, scenarios), beside the repository or from CAPMARKET_SHARED_DIR."""
+    path = Path(os.environ.get("CAPMARKET_SHARED_DIR", Path(__file__).resolve().parents[1].parent / "shared"))
+    if not (path / "spec").is_dir():
+        pytest.fail(f"shared/ not found at {path}; set CAPMARKET_SHARED_DIR")
+    return path
