@@ -1,15 +1,24 @@
-"""Writes of the accounts context: login bookkeeping, locking, passwords."""
+"""Writes of the accounts context: login bookkeeping, locking, passwords, user management (ユーザ情報管理)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import transaction
 
-from capmarket.domain.accounts.models import PasswordHistory, User
+from capmarket.domain.accounts.models import STAFF_ROLES, PasswordHistory, Role, User
+from capmarket.domain.accounts.queries import participant_admin_exists, roles_assignable_by, users_manageable_by
 from capmarket.domain.audit import operations as audit
 from capmarket.domain.audit.models import AuditAction
+from capmarket.domain.registry.models import Participant
 
 
 def record_login_success(*, user: User, now: dt.datetime, ip_address: str | None) -> None:
@@ -73,3 +82,296 @@ def set_password(*, user: User, raw_password: str, now: dt.datetime) -> None:
         user.set_password(raw_password)
         user.password_changed_at = now
         user.save(update_fields=["password", "password_changed_at"])
+
+
+def record_logout(*, user: User, now: dt.datetime, ip_address: str | None) -> None:
+    audit.record(now=now, action=AuditAction.LOGOUT, actor=user, ip_address=ip_address)
+
+
+def change_own_password(
+    *, user: User, old_password: str, new_password: str, now: dt.datetime, ip_address: str | None
+) -> None:
+    """A user changes its own password: the old one must match, the new one must satisfy the policy.
+
+    Raises ``django.core.exceptions.ValidationError`` keyed by ``old_password`` / ``new_password``.
+    """
+    if not user.check_password(old_password):
+        raise ValidationError({"old_password": "現在のパスワードが正しくありません。"}, code="password_incorrect")
+    try:
+        password_validation.validate_password(new_password, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}, code="password_invalid") from exc
+    with transaction.atomic():
+        set_password(user=user, raw_password=new_password, now=now)
+        user.must_change_password = False
+        user.save(update_fields=["must_change_password"])
+        audit.record(
+            now=now,
+            action=AuditAction.PASSWORD_CHANGED,
+            actor=user,
+            object_type="user",
+            object_id=user.pk,
+            object_repr=user.username,
+            summary="本人によるパスワード変更",
+            ip_address=ip_address,
+        )
+
+
+# ------------------------------------------------------------------ user management (ユーザ情報管理)
+
+_PASSWORD_ALPHABETS = (
+    "abcdefghijkmnopqrstuvwxyz",
+    "ABCDEFGHJKLMNPQRSTUVWXYZ",
+    "23456789",
+    "!#$%&*+-=?@_",
+)
+
+
+def generate_temporary_password(length: int = 16) -> str:
+    """A random password with every character class, unambiguous characters only (no 0/O, 1/l/I)."""
+    chars = [secrets.choice(alphabet) for alphabet in _PASSWORD_ALPHABETS]
+    everything = "".join(_PASSWORD_ALPHABETS)
+    chars += [secrets.choice(everything) for _ in range(length - len(chars))]
+    secrets.SystemRandom().shuffle(chars)
+    return "".join(chars)
+
+
+class UserNotManageable(Exception):
+    """The account is not one the actor may manage (another company's, a staff account, …)."""
+
+
+class UnableToIssueUser(ValidationError):
+    """An account cannot be issued; the message names the field."""
+
+
+class UnableToChangeUser(ValidationError):
+    """An account cannot be changed, locked, unlocked or reset; the message names the field."""
+
+
+@dataclass(frozen=True)
+class IssuedPassword:
+    user: User
+    temporary_password: str
+    emailed: bool
+
+
+def _require_manageable(*, actor: User, user: User) -> User:
+    if actor.pk == user.pk or not users_manageable_by(actor).filter(pk=user.pk).exists():
+        raise UserNotManageable(user.pk)
+    return User.objects.select_for_update().get(pk=user.pk)
+
+
+def _check_person(*, full_name: str, email: str, error: type[ValidationError]) -> None:
+    errors: dict[str, str] = {}
+    if not full_name.strip():
+        errors["full_name"] = "氏名を入力してください（ユーザIDは自然人に限り発行できます）。"
+    if not email.strip():
+        errors["email"] = "メールアドレスを入力してください。"
+    else:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = "メールアドレスの形式が正しくありません。"
+    if errors:
+        raise error(errors)
+
+
+def _mail_temporary_password(*, user: User, temporary_password: str, issued: bool) -> None:
+    subject = "【容量市場システム】" + ("ユーザIDの発行" if issued else "パスワードの再発行")
+    body = (
+        f"{user.full_name} 様\n\n"
+        f"容量市場システムの{'ユーザIDを発行' if issued else 'パスワードを再発行'}しました。\n\n"
+        f"ユーザID: {user.username}\n仮パスワード: {temporary_password}\n\n"
+        "初回ログイン時にパスワードの変更が必要です。\n"
+    )
+    send_mail(subject, body, None, [user.email])
+
+
+def issue_user(
+    *,
+    actor: User,
+    username: str,
+    full_name: str,
+    email: str,
+    role: str,
+    participant: Participant | None,
+    now: dt.datetime,
+    ip_address: str | None,
+    notify_by_email: bool = False,
+) -> IssuedPassword:
+    """Issue an account with a temporary password that must be changed at first login.
+
+    A participant administrator issues participant users of its own company (``participant`` is ignored and its
+    own company used); a system administrator issues staff accounts and a company's 管理者ID — once per company.
+    """
+    username = username.strip()
+    if role not in roles_assignable_by(actor):
+        raise UnableToIssueUser({"role": "この権限のユーザを発行する権限がありません。"})
+    if role == Role.PARTICIPANT_USER:
+        participant = actor.participant
+    elif role == Role.PARTICIPANT_ADMIN:
+        if participant is None:
+            raise UnableToIssueUser({"participant": "管理者IDを発行する事業者を選択してください。"})
+        if participant_admin_exists(participant_id=participant.pk):
+            raise UnableToIssueUser(
+                {"participant": "この事業者の管理者IDは既に発行されています（新規発行は1回限りです）。"}
+            )
+    else:
+        participant = None
+    if not username:
+        raise UnableToIssueUser({"username": "ユーザIDを入力してください。"})
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError as exc:
+        raise UnableToIssueUser({"username": "ユーザIDには英数字と @ . + - _ のみ使用できます。"}) from exc
+    if User.objects.filter(username__iexact=username).exists():
+        raise UnableToIssueUser({"username": "このユーザIDは既に使用されています。"})
+    _check_person(full_name=full_name, email=email, error=UnableToIssueUser)
+    temporary = generate_temporary_password()
+    with transaction.atomic():
+        user = User(
+            username=username,
+            full_name=full_name.strip(),
+            email=email.strip(),
+            role=role,
+            participant=participant,
+            must_change_password=True,
+            date_joined=now,
+        )
+        user.set_password(temporary)
+        user.password_changed_at = now
+        user.save()
+        audit.record(
+            now=now,
+            action=AuditAction.CREATED,
+            actor=actor,
+            object_type="user",
+            object_id=user.pk,
+            object_repr=user.username,
+            summary=f"ユーザ発行（{user.get_role_display()}）",
+            changes={"role": role, "participant": participant.participant_code if participant else ""},
+            ip_address=ip_address,
+        )
+    if notify_by_email:
+        _mail_temporary_password(user=user, temporary_password=temporary, issued=True)
+    return IssuedPassword(user=user, temporary_password=temporary, emailed=notify_by_email)
+
+
+def update_user(
+    *,
+    actor: User,
+    user: User,
+    full_name: str,
+    email: str,
+    is_active: bool,
+    role: str | None,
+    now: dt.datetime,
+    ip_address: str | None,
+) -> User:
+    """Change an account's name, e-mail, active flag and — for staff accounts only — its staff role."""
+    _check_person(full_name=full_name, email=email, error=UnableToChangeUser)
+    with transaction.atomic():
+        target = _require_manageable(actor=actor, user=user)
+        new_role = role or target.role
+        if new_role != target.role and not (
+            target.role in STAFF_ROLES and new_role in STAFF_ROLES and new_role in roles_assignable_by(actor)
+        ):
+            raise UnableToChangeUser({"role": "この権限には変更できません。"})
+        before = {
+            "full_name": target.full_name,
+            "email": target.email,
+            "is_active": target.is_active,
+            "role": target.role,
+        }
+        target.full_name = full_name.strip()
+        target.email = email.strip()
+        target.is_active = is_active
+        target.role = new_role
+        after = {
+            "full_name": target.full_name,
+            "email": target.email,
+            "is_active": target.is_active,
+            "role": target.role,
+        }
+        changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+        if not changes:
+            return target
+        target.save(update_fields=list(changes))
+        audit.record(
+            now=now,
+            action=AuditAction.UPDATED,
+            actor=actor,
+            object_type="user",
+            object_id=target.pk,
+            object_repr=target.username,
+            summary="ユーザ情報変更",
+            changes=changes,
+            ip_address=ip_address,
+        )
+    return target
+
+
+def lock_user(*, actor: User, user: User, now: dt.datetime, ip_address: str | None) -> User:
+    with transaction.atomic():
+        target = _require_manageable(actor=actor, user=user)
+        if target.locked_at is not None:
+            raise UnableToChangeUser({"locked_at": "このユーザは既にロックされています。"})
+        target.locked_at = now
+        target.save(update_fields=["locked_at"])
+        audit.record(
+            now=now,
+            action=AuditAction.ACCOUNT_LOCKED,
+            actor=actor,
+            object_type="user",
+            object_id=target.pk,
+            object_repr=target.username,
+            summary="管理者によるロック",
+            ip_address=ip_address,
+        )
+    return target
+
+
+def unlock_user(*, actor: User, user: User, now: dt.datetime, ip_address: str | None) -> User:
+    with transaction.atomic():
+        target = _require_manageable(actor=actor, user=user)
+        if target.locked_at is None:
+            raise UnableToChangeUser({"locked_at": "このユーザはロックされていません。"})
+        target.locked_at = None
+        target.failed_login_count = 0
+        target.save(update_fields=["locked_at", "failed_login_count"])
+        audit.record(
+            now=now,
+            action=AuditAction.ACCOUNT_UNLOCKED,
+            actor=actor,
+            object_type="user",
+            object_id=target.pk,
+            object_repr=target.username,
+            summary="管理者によるロック解除",
+            ip_address=ip_address,
+        )
+    return target
+
+
+def reset_password(
+    *, actor: User, user: User, now: dt.datetime, ip_address: str | None, notify_by_email: bool = False
+) -> IssuedPassword:
+    """Give the account a temporary password (shown once, or e-mailed) that must be changed at next login."""
+    temporary = generate_temporary_password()
+    with transaction.atomic():
+        target = _require_manageable(actor=actor, user=user)
+        set_password(user=target, raw_password=temporary, now=now)
+        target.must_change_password = True
+        target.save(update_fields=["must_change_password"])
+        audit.record(
+            now=now,
+            action=AuditAction.PASSWORD_RESET,
+            actor=actor,
+            object_type="user",
+            object_id=target.pk,
+            object_repr=target.username,
+            summary="管理者によるパスワード再発行" + ("（メール通知）" if notify_by_email else ""),
+            ip_address=ip_address,
+        )
+    if notify_by_email:
+        _mail_temporary_password(user=target, temporary_password=temporary, issued=False)
+    return IssuedPassword(user=target, temporary_password=temporary, emailed=notify_by_email)

@@ -1,0 +1,74 @@
+"""Reads of the accounts context. Who may manage whom is decided here, once, for the web UI and the API.
+
+- A system administrator manages operator staff accounts and the participant administrators (管理者ID) of every
+  company.
+- A participant administrator manages the participant users (ユーザID) of its own company — never staff, never
+  another company, never itself through user management (it changes its own password like everyone else).
+- Nobody else manages accounts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from capmarket.domain.accounts.models import STAFF_ROLES, Role, User
+from capmarket.domain.accounts.permissions import Action, can
+
+
+def users_manageable_by(actor: Any) -> QuerySet[User]:
+    """Every account ``actor`` may see and manage, ordered by username (unique)."""
+    condition = Q(pk__in=[])
+    if can(actor, Action.MANAGE_STAFF_USERS):
+        condition |= Q(role__in=sorted(STAFF_ROLES))
+    if can(actor, Action.ISSUE_PARTICIPANT_ADMIN):
+        condition |= Q(role=Role.PARTICIPANT_ADMIN)
+    if can(actor, Action.MANAGE_OWN_USERS) and getattr(actor, "participant_id", None) is not None:
+        condition |= Q(role=Role.PARTICIPANT_USER, participant_id=actor.participant_id)
+    return User.objects.filter(condition).select_related("participant").order_by("username", "id")
+
+
+def can_manage_any_users(actor: Any) -> bool:
+    return any(
+        can(actor, action)
+        for action in (Action.MANAGE_STAFF_USERS, Action.ISSUE_PARTICIPANT_ADMIN, Action.MANAGE_OWN_USERS)
+    )
+
+
+def roles_assignable_by(actor: Any) -> list[str]:
+    """The roles ``actor`` may give to an account it issues or changes, in the order of ``Role``."""
+    allowed: set[str] = set()
+    if can(actor, Action.MANAGE_STAFF_USERS):
+        allowed |= set(STAFF_ROLES)
+    if can(actor, Action.ISSUE_PARTICIPANT_ADMIN):
+        allowed.add(Role.PARTICIPANT_ADMIN)
+    if can(actor, Action.MANAGE_OWN_USERS) and getattr(actor, "participant_id", None) is not None:
+        allowed.add(Role.PARTICIPANT_USER)
+    return [r.value for r in Role if r.value in allowed]
+
+
+def search_users(
+    *, actor: Any, text: str = "", role: str = "", participant_code: str = "", locked: bool | None = None
+) -> QuerySet[User]:
+    qs = users_manageable_by(actor)
+    if text:
+        qs = qs.filter(Q(username__icontains=text) | Q(full_name__icontains=text) | Q(email__icontains=text))
+    if role:
+        qs = qs.filter(role=role)
+    if participant_code:
+        qs = qs.filter(participant__participant_code=participant_code)
+    if locked is True:
+        qs = qs.filter(locked_at__isnull=False)
+    elif locked is False:
+        qs = qs.filter(locked_at__isnull=True)
+    return qs
+
+
+def is_locked_username(username: str) -> bool:
+    """Whether ``username`` names an existing, locked account (used to explain a refused login)."""
+    return User.objects.filter(username=username, locked_at__isnull=False).exists()
+
+
+def participant_admin_exists(*, participant_id: int) -> bool:
+    return User.objects.filter(participant_id=participant_id, role=Role.PARTICIPANT_ADMIN).exists()

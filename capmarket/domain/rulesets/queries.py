@@ -1,0 +1,42 @@
+"""Reads of rule sets: versions, their parameters in the order of rules.md §6."""
+
+from __future__ import annotations
+
+from django.db.models import Max, QuerySet
+
+from capmarket.calc.rules import PARAMETER_NAMES
+from capmarket.domain.rulesets.models import Confidence, RuleParameter, RuleSet
+
+#: Confidences shown with a warning: no public source confirms the value.
+DOUBTFUL_CONFIDENCES: frozenset[str] = frozenset({Confidence.PLACEHOLDER, Confidence.UNVERIFIED})
+
+
+def all_versions() -> QuerySet[RuleSet]:
+    """Every version of every rule set: by name, newest version first."""
+    return RuleSet.objects.select_related("published_by").order_by("name", "-version", "id")
+
+
+def latest_versions() -> list[RuleSet]:
+    """The newest version of each rule set, by name."""
+    latest = RuleSet.objects.values("name").annotate(v=Max("version"))
+    wanted = {(row["name"], row["v"]) for row in latest}
+    return [rs for rs in all_versions() if (rs.name, rs.version) in wanted]
+
+
+def versions_of(name: str) -> QuerySet[RuleSet]:
+    return all_versions().filter(name=name)
+
+
+def latest_version_number(name: str) -> int:
+    return int(RuleSet.objects.filter(name=name).aggregate(v=Max("version"))["v"] or 0)
+
+
+def parameters_of(ruleset: RuleSet) -> list[RuleParameter]:
+    """The parameters of one version in the order of rules.md §6 (unknown names last, by name)."""
+    order = {name: i for i, name in enumerate(PARAMETER_NAMES)}
+    params = list(RuleParameter.objects.filter(ruleset=ruleset).order_by("name", "id"))
+    return sorted(params, key=lambda p: (order.get(p.name, len(order)), p.name))
+
+
+def values_of(ruleset: RuleSet) -> dict[str, str]:
+    return {p.name: p.value for p in RuleParameter.objects.filter(ruleset=ruleset).order_by("name", "id")}
