@@ -1,0 +1,326 @@
+"""Writes of capacity contracts: create, change (a new row supersedes the old one), cancel.
+
+Amounts are those of rules.md §1, computed by the engine (``calc.contract_amount``) with the delivery year's rule set
+``jp-YYYY``; an explicit amount may be given instead (changed or reduced contracts). Each write is validated in full
+before anything is saved, runs in one transaction, keeps field history and writes an audit event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from capmarket.calc.contract_amount import ContractAmount, contract_amount
+from capmarket.calc.rules import UnknownRuleSet, resolve
+from capmarket.domain.accounts.permissions import Action, require
+from capmarket.domain.audit import operations as audit
+from capmarket.domain.audit.models import AuditAction
+from capmarket.domain.contracts.models import Auction, CapacityContract, ContractState
+from capmarket.domain.registry.models import Resource, ResourceStatus
+from capmarket.domain.registry.operations import diff, name_fields, save_with_history, snapshot
+
+AUDITED_FIELDS = (
+    "contract_code",
+    "participant",
+    "resource",
+    "delivery_year",
+    "auction",
+    "price_yen_per_kw",
+    "contract_kw",
+    "assessment_kw",
+    "transitional",
+    "gross_amount_yen",
+    "transitional_deduction_yen",
+    "amount_yen",
+    "amount_overridden",
+    "ruleset_name",
+    "state",
+)
+
+
+class ContractError(Exception):
+    """A contract operation was refused. ``field`` names the input at fault, if one is."""
+
+    field: str | None = None
+
+
+class ContractAlreadyActive(ContractError):
+    field = "resource"
+
+    def __init__(self, resource: Resource, delivery_year: int) -> None:
+        super().__init__(
+            f"電源等: {resource.resource_code}の{delivery_year}年度には既に有効な容量確保契約があります。"
+            "条件を変える場合は契約変更を行ってください。"
+        )
+
+
+class ContractNotActive(ContractError):
+    def __init__(self, contract: CapacityContract) -> None:
+        super().__init__(
+            f"契約番号{contract.contract_code}は「{contract.get_state_display()}」のため変更・解約できません。"
+        )
+
+
+class NoRuleSetForYear(ContractError):
+    field = "delivery_year"
+
+    def __init__(self, delivery_year: int) -> None:
+        super().__init__(f"実需給年度: {delivery_year}年度の算定ルールセット（jp-{delivery_year}）がありません。")
+
+
+def ruleset_name_for(delivery_year: int) -> str:
+    return f"jp-{delivery_year}"
+
+
+def compute_amount(
+    *, delivery_year: int, price_yen_per_kw: int, contract_kw: int, transitional: bool, amount_override_yen: int | None
+) -> tuple[str, ContractAmount]:
+    """The rule-set name and the amounts of a contract (rules.md §1)."""
+    name = ruleset_name_for(delivery_year)
+    try:
+        _, _, params = resolve(name)
+    except UnknownRuleSet:
+        raise NoRuleSetForYear(delivery_year) from None
+    amount = contract_amount(
+        price_yen_per_kw=price_yen_per_kw,
+        contract_kw=contract_kw,
+        transitional=transitional,
+        transitional_deduction_rate=params.transitional_deduction_rate,
+        amount_override_yen=amount_override_yen,
+    )
+    return name, amount
+
+
+def _check_terms(
+    *, price_yen_per_kw: Any, contract_kw: Any, assessment_kw: Any, amount_override_yen: Any, delivery_year: Any
+) -> None:
+    """Input checks that must pass before amounts can be computed (the model check follows after)."""
+    errors: dict[str, list[str]] = {}
+    for field, label, value in (
+        ("price_yen_per_kw", "約定価格（円/kW）", price_yen_per_kw),
+        ("contract_kw", "契約容量（kW）", contract_kw),
+        ("assessment_kw", "アセスメント対象容量（kW）", assessment_kw),
+        ("amount_override_yen", "容量確保契約金額（個別指定・円）", amount_override_yen),
+        ("delivery_year", "実需給年度", delivery_year),
+    ):
+        if value is None:
+            if field not in ("amount_override_yen", "assessment_kw"):
+                errors[field] = [f"{label}を入力してください。"]
+            continue
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors[field] = [f"{label}は整数で入力してください。"]
+        elif value < 0:
+            errors[field] = [f"{label}は0以上で入力してください。"]
+    if not errors and assessment_kw is not None and assessment_kw > contract_kw:
+        errors["assessment_kw"] = ["アセスメント対象容量（kW）は契約容量（kW）以下で入力してください。"]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _next_contract_code(resource: Resource, delivery_year: int) -> str:
+    n = CapacityContract.objects.filter(resource=resource, delivery_year=delivery_year).count() + 1
+    while True:
+        code = f"K{delivery_year}-{resource.resource_code}-{n:02d}"
+        if not CapacityContract.objects.filter(contract_code=code).exists():
+            return code
+        n += 1
+
+
+def _validate(contract: CapacityContract) -> None:
+    try:
+        contract.full_clean(validate_constraints=False)
+    except ValidationError as exc:
+        raise name_fields(exc, CapacityContract) from None
+    try:
+        contract.validate_constraints()
+    except ValidationError as exc:
+        raise name_fields(exc, CapacityContract) from None
+
+
+def create_contract(
+    *,
+    actor: Any,
+    now: dt.datetime,
+    resource: Resource,
+    delivery_year: int,
+    price_yen_per_kw: int,
+    contract_kw: int,
+    assessment_kw: int | None = None,
+    auction: str = Auction.MAIN,
+    transitional: bool = False,
+    amount_override_yen: int | None = None,
+    contract_code: str = "",
+) -> CapacityContract:
+    """A new active contract for ``resource`` and ``delivery_year`` with the resource's provider."""
+    require(actor, Action.EDIT_CONTRACTS)
+    _check_terms(
+        price_yen_per_kw=price_yen_per_kw,
+        contract_kw=contract_kw,
+        assessment_kw=assessment_kw,
+        amount_override_yen=amount_override_yen,
+        delivery_year=delivery_year,
+    )
+    if resource.status != ResourceStatus.ACTIVE:
+        raise ValidationError({"resource": ["電源等: 市場退出済みの電源等には契約を登録できません。"]})
+    if contract_kw > resource.expected_capacity_kw:
+        raise ValidationError(
+            {
+                "contract_kw": [
+                    f"契約容量（kW）は電源等の期待容量（{resource.expected_capacity_kw:,} kW）以下で入力してください。"
+                ]
+            }
+        )
+    ruleset, amount = compute_amount(
+        delivery_year=delivery_year,
+        price_yen_per_kw=price_yen_per_kw,
+        contract_kw=contract_kw,
+        transitional=transitional,
+        amount_override_yen=amount_override_yen,
+    )
+    with transaction.atomic():
+        locked = Resource.objects.select_for_update().select_related("participant").get(pk=resource.pk)
+        if CapacityContract.objects.filter(
+            resource=locked, delivery_year=delivery_year, state=ContractState.ACTIVE
+        ).exists():
+            raise ContractAlreadyActive(locked, delivery_year)
+        contract = CapacityContract(
+            contract_code=contract_code or _next_contract_code(locked, delivery_year),
+            participant=locked.participant,
+            resource=locked,
+            delivery_year=delivery_year,
+            auction=auction,
+            price_yen_per_kw=price_yen_per_kw,
+            contract_kw=contract_kw,
+            assessment_kw=contract_kw if assessment_kw is None else assessment_kw,
+            transitional=transitional,
+            gross_amount_yen=amount.gross_yen,
+            transitional_deduction_yen=amount.deduction_yen,
+            amount_yen=amount.amount_yen,
+            amount_overridden=amount.overridden,
+            ruleset_name=ruleset,
+            state=ContractState.ACTIVE,
+            created_at=now,
+            updated_at=now,
+        )
+        _validate(contract)
+        save_with_history(contract, actor=actor, now=now)
+        audit.record(
+            now=now,
+            action=AuditAction.CREATED,
+            actor=actor,
+            object_type="capacity_contract",
+            object_id=contract.pk,
+            object_repr=str(contract),
+            summary="容量確保契約を登録しました。",
+            changes=diff({}, snapshot(contract, AUDITED_FIELDS)),
+        )
+    return contract
+
+
+def change_contract(
+    *,
+    actor: Any,
+    now: dt.datetime,
+    contract: CapacityContract,
+    price_yen_per_kw: int,
+    contract_kw: int,
+    assessment_kw: int | None = None,
+    transitional: bool,
+    amount_override_yen: int | None = None,
+    reason: str = "",
+) -> CapacityContract:
+    """Change the terms of an active contract: a new active row supersedes it, and it becomes ``changed``."""
+    require(actor, Action.EDIT_CONTRACTS)
+    _check_terms(
+        price_yen_per_kw=price_yen_per_kw,
+        contract_kw=contract_kw,
+        assessment_kw=assessment_kw,
+        amount_override_yen=amount_override_yen,
+        delivery_year=contract.delivery_year,
+    )
+    with transaction.atomic():
+        old = CapacityContract.objects.select_for_update().select_related("resource", "participant").get(pk=contract.pk)
+        if old.state != ContractState.ACTIVE:
+            raise ContractNotActive(old)
+        if contract_kw > old.resource.expected_capacity_kw:
+            raise ValidationError(
+                {
+                    "contract_kw": [
+                        f"契約容量（kW）は電源等の期待容量（{old.resource.expected_capacity_kw:,} kW）以下で"
+                        "入力してください。"
+                    ]
+                }
+            )
+        ruleset, amount = compute_amount(
+            delivery_year=old.delivery_year,
+            price_yen_per_kw=price_yen_per_kw,
+            contract_kw=contract_kw,
+            transitional=transitional,
+            amount_override_yen=amount_override_yen,
+        )
+        before = snapshot(old, AUDITED_FIELDS)
+        old.state = ContractState.CHANGED
+        old.updated_at = now
+        save_with_history(old, actor=actor, now=now)
+        new = CapacityContract(
+            contract_code=_next_contract_code(old.resource, old.delivery_year),
+            participant=old.participant,
+            resource=old.resource,
+            delivery_year=old.delivery_year,
+            auction=old.auction,
+            price_yen_per_kw=price_yen_per_kw,
+            contract_kw=contract_kw,
+            assessment_kw=contract_kw if assessment_kw is None else assessment_kw,
+            transitional=transitional,
+            gross_amount_yen=amount.gross_yen,
+            transitional_deduction_yen=amount.deduction_yen,
+            amount_yen=amount.amount_yen,
+            amount_overridden=amount.overridden,
+            ruleset_name=ruleset,
+            state=ContractState.ACTIVE,
+            supersedes=old,
+            created_at=now,
+            updated_at=now,
+        )
+        _validate(new)
+        save_with_history(new, actor=actor, now=now)
+        changes = diff(before, snapshot(new, AUDITED_FIELDS))
+        audit.record(
+            now=now,
+            action=AuditAction.UPDATED,
+            actor=actor,
+            object_type="capacity_contract",
+            object_id=new.pk,
+            object_repr=str(new),
+            summary=f"容量確保契約を変更しました（変更前: {old.contract_code}）。{reason}".strip(),
+            changes=changes,
+        )
+    return new
+
+
+def cancel_contract(*, actor: Any, now: dt.datetime, contract: CapacityContract, reason: str) -> CapacityContract:
+    """Cancel an active contract (解約)."""
+    require(actor, Action.EDIT_CONTRACTS)
+    if not reason.strip():
+        raise ValidationError({"reason": ["解約理由を入力してください。"]})
+    with transaction.atomic():
+        current = CapacityContract.objects.select_for_update().get(pk=contract.pk)
+        if current.state != ContractState.ACTIVE:
+            raise ContractNotActive(current)
+        current.state = ContractState.CANCELLED
+        current.updated_at = now
+        save_with_history(current, actor=actor, now=now)
+        audit.record(
+            now=now,
+            action=AuditAction.UPDATED,
+            actor=actor,
+            object_type="capacity_contract",
+            object_id=current.pk,
+            object_repr=str(current),
+            summary=f"容量確保契約を解約しました。理由: {reason.strip()}",
+            changes={"state": [ContractState.ACTIVE.value, ContractState.CANCELLED.value]},
+        )
+    return current

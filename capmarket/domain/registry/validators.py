@@ -1,0 +1,100 @@
+"""Checks of registry values that a database constraint cannot express: check digits, code lists, character sets.
+
+Each function raises ``django.core.exceptions.ValidationError`` with a Japanese message that names the field, so
+a form or an API can show it next to that field as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from django.core.exceptions import ValidationError
+from zengin_code import Bank
+
+_DIGITS_13: Final = re.compile(r"[0-9]{13}")
+#: Characters a Zengin transfer accepts in an account holder's name: half-width katakana (incl. ﾞ ﾟ ｰ),
+#: upper-case Latin letters, digits, space and a few symbols.
+_ZENGIN_NAME: Final = re.compile(r"[\uff66-\uff9fA-Z0-9 ().\-/,]+")
+
+
+def corporate_number_check_digit(base12: str) -> int:
+    """The check digit of a 13-digit corporate number (法人番号) from its last 12 digits.
+
+    check = 9 − (Σ_{n=1..12} P_n × Q_n mod 9), P_n being the n-th digit counted from the right and Q_n = 1 for
+    odd n, 2 for even n.
+    """
+    if len(base12) != 12 or not base12.isdigit() or not base12.isascii():
+        raise ValueError("the base of a corporate number is 12 digits")
+    total = sum(int(d) * (1 if n % 2 == 1 else 2) for n, d in enumerate(reversed(base12), start=1))
+    return 9 - total % 9
+
+
+def is_valid_corporate_number(number: str) -> bool:
+    if not _DIGITS_13.fullmatch(number):
+        return False
+    return int(number[0]) == corporate_number_check_digit(number[1:])
+
+
+def validate_invoice_registration_no(value: str) -> None:
+    """A qualified-invoice registration number: ``T`` followed by a valid 13-digit corporate number."""
+    if not value.startswith("T") or not _DIGITS_13.fullmatch(value[1:]):
+        raise ValidationError(
+            "適格請求書発行事業者登録番号は「T」に続けて13桁の数字で入力してください（例: T7000012050002）。",
+            code="invoice_no_format",
+        )
+    if not is_valid_corporate_number(value[1:]):
+        raise ValidationError(
+            "適格請求書発行事業者登録番号のチェックデジット（先頭の数字）が正しくありません。番号をご確認ください。",
+            code="invoice_no_check_digit",
+        )
+
+
+def validate_bank_code(value: str) -> None:
+    if not re.fullmatch(r"[0-9]{4}", value):
+        raise ValidationError("金融機関コードは4桁の数字で入力してください。", code="bank_code_format")
+    if value not in Bank.all:
+        raise ValidationError(
+            f"金融機関コード「{value}」は全銀協の金融機関コードに存在しません。", code="bank_code_unknown"
+        )
+
+
+def validate_branch_code(value: str, *, bank_code: str) -> None:
+    if not re.fullmatch(r"[0-9]{3}", value):
+        raise ValidationError("支店コードは3桁の数字で入力してください。", code="branch_code_format")
+    bank = Bank.all.get(bank_code)
+    if bank is not None and value not in bank.branches:
+        raise ValidationError(
+            f"支店コード「{value}」は金融機関「{bank.name}」（{bank_code}）の支店に存在しません。",
+            code="branch_code_unknown",
+        )
+
+
+def validate_account_number(value: str) -> None:
+    if not re.fullmatch(r"[0-9]{7}", value):
+        raise ValidationError(
+            "口座番号は7桁の数字で入力してください（7桁未満は先頭を0で埋めてください）。",
+            code="account_number_format",
+        )
+
+
+def validate_account_holder_kana(value: str) -> None:
+    if not _ZENGIN_NAME.fullmatch(value) or value.strip() != value:
+        raise ValidationError(
+            "口座名義（半角カナ）は半角カタカナ・英大文字・数字・スペース・記号（ ( ) . - / , ）で入力してください。",
+            code="account_holder_kana_charset",
+        )
+
+
+def bank_name(bank_code: str) -> str:
+    """The bank's name from the Zengin code list, or '' if unknown."""
+    bank = Bank.all.get(bank_code)
+    return str(bank.name) if bank is not None else ""
+
+
+def branch_name(bank_code: str, branch_code: str) -> str:
+    bank = Bank.all.get(bank_code)
+    if bank is None:
+        return ""
+    branch = bank.branches.get(branch_code)
+    return str(branch.name) if branch is not None else ""
