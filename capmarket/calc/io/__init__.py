@@ -1,0 +1,1 @@
+"""Reading, validating and writing case directories (case-format.md)."""

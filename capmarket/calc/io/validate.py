@@ -1,0 +1,670 @@
+"""One validator for case files and bulk uploads: parse a table into typed columns and list every invalid value.
+
+``parse_table(name, source, context=...)`` takes a file path or a Polars frame (all columns as strings, as read
+from a CSV, or typed, as read from Parquet) and returns the typed frame and the ``ValidationError`` list; each
+error names the file, the line, the column, a stable code (``messages.CATALOGUE``) and the Japanese and English
+text. All checks are vectorised: only the failing rows (at most ``context.error_budget``) reach Python.
+
+Line numbers: a CSV line is the row index + 2 (the header is line 1; quoted fields spanning lines are not
+counted as extra lines). A Parquet row gets the same number, row index + 2, as if it had a header line.
+Line 0 means the whole file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, Literal
+
+import polars as pl
+
+from capmarket.calc.io.messages import render
+from capmarket.calc.market import AREAS, RESOURCE_TYPES
+
+Kind = Literal["id", "text", "area", "resource_type", "bool", "int", "slot", "date", "month", "datetime", "kwh", "rate"]
+
+LINE: Final[str] = "__line"
+
+
+@dataclass(frozen=True)
+class ValidationError:
+    file: str
+    line: int
+    column: str
+    code: str
+    message_ja: str
+    message_en: str
+
+    def format(self, lang: str = "ja") -> str:
+        message = self.message_ja if lang == "ja" else self.message_en
+        where = f"{self.column}: " if self.column else ""
+        return f"{self.file}:{self.line}: {where}{message} [{self.code}]"
+
+
+def make_error(*, file: str, line: int, column: str, code: str, **params: object) -> ValidationError:
+    ja, en = render(code, params)
+    return ValidationError(file=file, line=line, column=column, code=code, message_ja=ja, message_en=en)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    required: bool = True  # a value is required (the column itself is always required)
+    minimum: int = 0  # for "int"
+    out: str | None = None  # name of the parsed column, when it differs (kWh → Wh)
+
+
+@dataclass(frozen=True)
+class Reference:
+    columns: tuple[str, ...]
+    target: str  # name of the referenced set in ValidationContext.known
+    code: str
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    references: tuple[Reference, ...] = ()
+    required_file: bool = False
+
+
+def _c(name: str, kind: Kind, *, required: bool = True, minimum: int = 0, out: str | None = None) -> Column:
+    return Column(name=name, kind=kind, required=required, minimum=minimum, out=out)
+
+
+_RES = Reference(("resource_id",), "resources", "UNKNOWN_RESOURCE")
+_PROV = Reference(("provider_id",), "providers", "UNKNOWN_PROVIDER")
+
+TABLES: Final[dict[str, TableSpec]] = {
+    spec.name: spec
+    for spec in (
+        TableSpec("providers", (_c("provider_id", "id"), _c("name", "text", required=False)), key=("provider_id",)),
+        TableSpec(
+            "resources",
+            (
+                _c("resource_id", "id"),
+                _c("provider_id", "id"),
+                _c("area", "area"),
+                _c("resource_type", "resource_type"),
+                _c("inefficient_coal", "bool"),
+            ),
+            key=("resource_id",),
+            references=(_PROV,),
+            required_file=True,
+        ),
+        TableSpec(
+            "contracts",
+            (
+                _c("contract_id", "id"),
+                _c("provider_id", "id"),
+                _c("resource_id", "id"),
+                _c("price_yen_per_kw", "int"),
+                _c("contract_kw", "int"),
+                _c("assessment_kw", "int", required=False),
+                _c("transitional", "bool"),
+                _c("amount_yen", "int", required=False),
+            ),
+            key=("contract_id",),
+            references=(_PROV, _RES),
+            required_file=True,
+        ),
+        TableSpec(
+            "generation",
+            (_c("resource_id", "id"), _c("date", "date"), _c("slot", "slot"), _c("upper_kw", "int"), _c("plan_kw", "int")),
+            key=("resource_id", "date", "slot"),
+            references=(_RES,),
+        ),
+        TableSpec(
+            "outages",
+            (
+                _c("outage_id", "id"),
+                _c("resource_id", "id"),
+                _c("start", "datetime"),
+                _c("end", "datetime"),
+                _c("available_kw", "int"),
+            ),
+            key=("outage_id",),
+            references=(_RES,),
+        ),
+        TableSpec(
+            "multipliers",
+            (
+                _c("area", "area"),
+                _c("date", "date"),
+                _c("slot_from", "slot"),
+                _c("slot_to", "slot"),
+                _c("multiplier", "int", minimum=1),
+            ),
+        ),
+        TableSpec("tight_slots", (_c("area", "area"), _c("date", "date"), _c("slot", "slot")), key=("area", "date", "slot")),
+        TableSpec(
+            "bids",
+            (_c("resource_id", "id"), _c("date", "date"), _c("slot", "slot"), _c("bid_kw", "int")),
+            key=("resource_id", "date", "slot"),
+            references=(_RES,),
+        ),
+        TableSpec(
+            "instructions",
+            (_c("resource_id", "id"), _c("date", "date"), _c("slot", "slot"), _c("instructed_kw", "int")),
+            key=("resource_id", "date", "slot"),
+            references=(_RES,),
+        ),
+        TableSpec(
+            "dispatch_orders",
+            (
+                _c("order_id", "id"),
+                _c("resource_id", "id"),
+                _c("start", "datetime"),
+                _c("end", "datetime"),
+                _c("required_kw", "int", required=False),
+            ),
+            key=("order_id",),
+            references=(_RES,),
+        ),
+        TableSpec(
+            "metering",
+            (_c("resource_id", "id"), _c("date", "date"), _c("slot", "slot"), _c("metered_kwh", "kwh", out="metered_wh")),
+            key=("resource_id", "date", "slot"),
+            references=(_RES,),
+        ),
+        TableSpec(
+            "baselines",
+            (_c("resource_id", "id"), _c("date", "date"), _c("slot", "slot"), _c("baseline_kwh", "kwh", out="baseline_wh")),
+            key=("resource_id", "date", "slot"),
+            references=(_RES,),
+        ),
+        TableSpec(
+            "receipts",
+            (_c("provider_id", "id"), _c("delivery_month", "month"), _c("amount_yen", "int")),
+            key=("provider_id", "delivery_month"),
+            references=(_PROV,),
+        ),
+        TableSpec(
+            "areas",
+            (
+                _c("area", "area"),
+                _c("h3_kw", "int"),
+                _c("price_yen_per_kw", "int"),
+                _c("tso_id", "id"),
+                _c("tso_share_rate", "rate", required=False),
+            ),
+            key=("area",),
+        ),
+        TableSpec(
+            "retailers",
+            (
+                _c("retailer_id", "id"),
+                _c("area", "area"),
+                _c("summer_peak_kw", "int", required=False),
+                _c("summer_peak_wheeling_kw", "int", required=False),
+                _c("winter_peak_kw", "int", required=False),
+                _c("winter_peak_wheeling_kw", "int", required=False),
+            ),
+            key=("retailer_id", "area"),
+        ),
+        TableSpec(
+            "wheeling",
+            (_c("retailer_id", "id"), _c("area", "area"), _c("month", "month"), _c("wheeling_kw", "int")),
+            key=("retailer_id", "area", "month"),
+            references=(Reference(("retailer_id", "area"), "retailers", "UNKNOWN_RETAILER"),),
+        ),
+    )
+}
+
+#: Order in which a case is read: referenced tables before the tables that refer to them.
+TABLE_ORDER: Final[tuple[str, ...]] = tuple(TABLES)
+
+_DTYPES: Final[dict[Kind, pl.DataType]] = {
+    "id": pl.String(),
+    "text": pl.String(),
+    "area": pl.String(),
+    "resource_type": pl.String(),
+    "bool": pl.Boolean(),
+    "int": pl.Int64(),
+    "slot": pl.Int64(),
+    "date": pl.Date(),
+    "month": pl.String(),
+    "datetime": pl.Datetime("us"),
+    "kwh": pl.Int64(),
+    "rate": pl.String(),
+}
+
+
+def output_schema(name: str) -> dict[str, pl.DataType]:
+    """The declared schema of the parsed frame of table ``name``."""
+    return {c.out or c.name: _DTYPES[c.kind] for c in TABLES[name].columns}
+
+
+def empty_frame(name: str) -> pl.DataFrame:
+    return pl.DataFrame(schema=output_schema(name))
+
+
+@dataclass
+class ValidationContext:
+    """What a table is checked against: the delivery year, and the keys of the tables it refers to."""
+
+    delivery_year: int
+    #: referenced key sets: "providers" → {(id,)}, "resources" → {(id,)}, "retailers" → {(id, area)}; a missing
+    #: entry means the referenced table was not given, and the reference is not checked.
+    known: dict[str, pl.DataFrame] = field(default_factory=dict)
+    error_budget: int = 1000
+
+    @property
+    def first_day(self) -> dt.date:
+        return dt.date(self.delivery_year, 4, 1)
+
+    @property
+    def last_day(self) -> dt.date:
+        return dt.date(self.delivery_year + 1, 3, 31)
+
+
+@dataclass
+class ParsedTable:
+    frame: pl.DataFrame  # typed, with the column names of output_schema(name); invalid rows removed
+    errors: list[ValidationError]
+
+
+# ----------------------------------------------------------------------------------------------- column parsers
+
+_Parsed = tuple[pl.Series, pl.Series, dict[str, object]]  # value, error code (null = ok), message params
+
+
+def _strip(raw: pl.Series) -> pl.Series:
+    s = raw.cast(pl.String) if raw.dtype != pl.String else raw
+    s = s.str.strip_chars()
+    return s.set(s == "", None)  # type: ignore[arg-type]
+
+
+def _codes(*pairs: tuple[pl.Expr, str]) -> pl.Expr:
+    expr: pl.Expr = pl.lit(None, dtype=pl.String)
+    for cond, code in reversed(pairs):
+        expr = pl.when(cond).then(pl.lit(code)).otherwise(expr)
+    return expr
+
+
+def _parse_int(raw: pl.Series, column: Column) -> tuple[pl.Series, pl.Series]:
+    if raw.dtype.is_integer():
+        v = raw.cast(pl.Int64)
+        df = pl.DataFrame({"v": v})
+        fmt_ok = pl.lit(True)
+    else:
+        s = _strip(raw)
+        df = pl.DataFrame({"s": s}).with_columns(
+            ok=pl.col("s").str.contains(r"^[+-]?[0-9]{1,18}$"),
+        )
+        df = df.with_columns(v=pl.when(pl.col("ok")).then(pl.col("s").str.strip_chars_start("+")).cast(pl.Int64))
+        fmt_ok = pl.col("ok") | pl.col("s").is_null()
+    if column.kind == "slot":
+        range_code = "SLOT_OUT_OF_RANGE"
+        bad_range = (pl.col("v") < 1) | (pl.col("v") > 48)
+    elif column.minimum > 0:
+        range_code = "BELOW_MINIMUM"
+        bad_range = pl.col("v") < column.minimum
+    else:
+        range_code = "NEGATIVE"
+        bad_range = pl.col("v") < 0
+    out = df.select(
+        v=pl.when(fmt_ok & ~bad_range.fill_null(False)).then(pl.col("v")),
+        code=_codes((~fmt_ok, "NOT_INTEGER"), (bad_range.fill_null(False), range_code)),
+    )
+    return out["v"], out["code"]
+
+
+def _parse_date(raw: pl.Series, ctx: ValidationContext) -> tuple[pl.Series, pl.Series]:
+    if raw.dtype == pl.Date:
+        v = raw
+        fmt_bad = pl.Series([False] * len(raw))
+    elif isinstance(raw.dtype, pl.Datetime):
+        v = raw.dt.date()
+        fmt_bad = pl.Series([False] * len(raw))
+    else:
+        s = _strip(raw)
+        uniq = s.unique().drop_nulls()
+        parsed = pl.DataFrame({"s": uniq}).with_columns(
+            d=pl.when(pl.col("s").str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")).then(
+                pl.col("s").str.to_date("%Y-%m-%d", strict=False)
+            )
+        )
+        v = s.replace_strict(parsed["s"], parsed["d"], default=None, return_dtype=pl.Date)
+        fmt_bad = s.is_not_null() & v.is_null()
+    df = pl.DataFrame({"v": v, "fb": fmt_bad})
+    outside = (pl.col("v") < ctx.first_day) | (pl.col("v") > ctx.last_day)
+    out = df.select(
+        v=pl.when(~pl.col("fb") & ~outside.fill_null(False)).then(pl.col("v")),
+        code=_codes((pl.col("fb"), "NOT_DATE"), (outside.fill_null(False), "DATE_OUTSIDE_YEAR")),
+    )
+    return out["v"], out["code"]
+
+
+def _parse_month(raw: pl.Series, ctx: ValidationContext) -> tuple[pl.Series, pl.Series]:
+    s = _strip(raw)
+    first = f"{ctx.delivery_year:04d}-04"
+    last = f"{ctx.delivery_year + 1:04d}-03"
+    df = pl.DataFrame({"s": s}).with_columns(
+        ok=pl.col("s").str.contains(r"^[0-9]{4}-(0[1-9]|1[0-2])$"),
+    )
+    outside = (pl.col("s") < first) | (pl.col("s") > last)
+    out = df.select(
+        v=pl.when(pl.col("ok") & ~outside).then(pl.col("s")),
+        code=_codes((pl.col("s").is_not_null() & ~pl.col("ok"), "NOT_MONTH"), (pl.col("ok") & outside, "MONTH_OUTSIDE_YEAR")),
+    )
+    return out["v"], out["code"]
+
+
+def _parse_datetime(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
+    if isinstance(raw.dtype, pl.Datetime):
+        df = pl.DataFrame({"v": raw.cast(pl.Datetime("us")).dt.replace_time_zone(None)}).with_columns(fb=pl.lit(False))
+    else:
+        s = _strip(raw)
+        df = pl.DataFrame({"s": s}).with_columns(
+            v=pl.when(pl.col("s").str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}$")).then(
+                pl.col("s").str.to_datetime("%Y-%m-%d %H:%M", strict=False, time_unit="us")
+            )
+        )
+        df = df.with_columns(fb=pl.col("s").is_not_null() & pl.col("v").is_null())
+    off = (pl.col("v").dt.minute() % 30 != 0) | (pl.col("v").dt.second() != 0) | (pl.col("v").dt.microsecond() != 0)
+    out = df.select(
+        v=pl.when(~pl.col("fb") & ~off.fill_null(False)).then(pl.col("v")),
+        code=_codes((pl.col("fb"), "NOT_DATETIME"), (off.fill_null(False), "DATETIME_OFF_GRID")),
+    )
+    return out["v"], out["code"]
+
+
+def _parse_kwh(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
+    if raw.dtype.is_integer():
+        return raw.cast(pl.Int64) * 1000, pl.Series([None] * len(raw), dtype=pl.String)
+    if raw.dtype.is_float():
+        v = (raw * 1000).round(0)
+        bad = v.is_not_null() & ((raw * 1000 - v).abs() > 1e-6)
+        out = pl.DataFrame({"v": v, "bad": bad}).select(
+            v=pl.when(~pl.col("bad")).then(pl.col("v").cast(pl.Int64)),
+            code=_codes((pl.col("bad"), "NOT_DECIMAL")),
+        )
+        return out["v"], out["code"]
+    s = _strip(raw)
+    df = pl.DataFrame({"s": s}).with_columns(ok=pl.col("s").str.contains(r"^[+-]?[0-9]{1,15}(\.[0-9]{1,3})?$"))
+    body = pl.col("s").str.strip_chars_start("+-")
+    parts = body.str.split_exact(".", 1)
+    wh = parts.struct.field("field_0").cast(pl.Int64) * 1000 + parts.struct.field("field_1").fill_null("").str.pad_end(
+        3, "0"
+    ).cast(pl.Int64)
+    signed = pl.when(pl.col("s").str.starts_with("-")).then(-wh).otherwise(wh)
+    out = df.select(
+        v=pl.when(pl.col("ok")).then(signed),
+        code=_codes((pl.col("s").is_not_null() & ~pl.col("ok"), "NOT_DECIMAL")),
+    )
+    return out["v"], out["code"]
+
+
+def _parse_bool(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
+    if raw.dtype == pl.Boolean:
+        return raw, pl.Series([None] * len(raw), dtype=pl.String)
+    s = _strip(raw).str.to_lowercase()
+    out = pl.DataFrame({"s": s}).select(
+        v=pl.when(pl.col("s") == "true").then(True).when(pl.col("s") == "false").then(False),
+        code=_codes((pl.col("s").is_not_null() & ~pl.col("s").is_in(["true", "false"]), "NOT_BOOLEAN")),
+    )
+    return out["v"], out["code"]
+
+
+def _parse_enum(raw: pl.Series, allowed: Sequence[str], code: str) -> tuple[pl.Series, pl.Series]:
+    s = _strip(raw)
+    out = pl.DataFrame({"s": s}).select(
+        v=pl.when(pl.col("s").is_in(list(allowed))).then(pl.col("s")),
+        code=_codes((pl.col("s").is_not_null() & ~pl.col("s").is_in(list(allowed)), code)),
+    )
+    return out["v"], out["code"]
+
+
+def _parse_rate(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
+    s = _strip(raw)
+    out = pl.DataFrame({"s": s}).select(
+        v=pl.when(pl.col("s").str.contains(r"^[0-9]+(\.[0-9]+)?$")).then(pl.col("s")),
+        code=_codes((pl.col("s").is_not_null() & ~pl.col("s").str.contains(r"^[0-9]+(\.[0-9]+)?$"), "NOT_RATE")),
+    )
+    return out["v"], out["code"]
+
+
+def _parse_column(raw: pl.Series, column: Column, ctx: ValidationContext) -> tuple[pl.Series, pl.Series]:
+    kind = column.kind
+    if kind in ("id", "text"):
+        v = _strip(raw)
+        return v, pl.Series([None] * len(raw), dtype=pl.String)
+    if kind in ("int", "slot"):
+        return _parse_int(raw, column)
+    if kind == "date":
+        return _parse_date(raw, ctx)
+    if kind == "month":
+        return _parse_month(raw, ctx)
+    if kind == "datetime":
+        return _parse_datetime(raw)
+    if kind == "kwh":
+        return _parse_kwh(raw)
+    if kind == "bool":
+        return _parse_bool(raw)
+    if kind == "area":
+        return _parse_enum(raw, AREAS, "UNKNOWN_AREA")
+    if kind == "resource_type":
+        return _parse_enum(raw, RESOURCE_TYPES, "UNKNOWN_RESOURCE_TYPE")
+    return _parse_rate(raw)
+
+
+# ----------------------------------------------------------------------------------------------- table parsing
+
+
+class _Errors:
+    def __init__(self, file: str, budget: int) -> None:
+        self.file = file
+        self.budget = budget
+        self.items: list[tuple[int, int, ValidationError]] = []
+
+    @property
+    def full(self) -> bool:
+        return len(self.items) >= self.budget
+
+    def add(self, *, line: int, order: int, column: str, code: str, **params: object) -> None:
+        if not self.full:
+            self.items.append((line, order, make_error(file=self.file, line=line, column=column, code=code, **params)))
+
+    def sorted(self) -> list[ValidationError]:
+        return [e for _, _, e in sorted(self.items, key=lambda t: (t[0], t[1]))]
+
+
+def _display(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _add_row_errors(
+    errors: _Errors,
+    frame: pl.DataFrame,
+    mask: pl.Series,
+    *,
+    column: str,
+    order: int,
+    code: str | pl.Series,
+    params: Callable[[dict[str, object]], dict[str, object]],
+) -> None:
+    if errors.full or not mask.any():
+        return
+    rows = frame.with_columns(__code=code if isinstance(code, pl.Series) else pl.lit(code)).filter(mask)
+    rows = rows.head(errors.budget - len(errors.items))
+    for row in rows.iter_rows(named=True):
+        errors.add(line=int(row[LINE]), order=order, column=column, code=str(row["__code"]), **params(row))
+
+
+def file_label(name: str, source: Path | pl.DataFrame | None) -> str:
+    if isinstance(source, Path):
+        return source.name
+    return f"{name}.csv"
+
+
+def parse_table(
+    name: str, source: Path | pl.DataFrame, *, context: ValidationContext, label: str | None = None
+) -> ParsedTable:
+    """Typed frame and errors of table ``name`` read from ``source`` (a CSV or Parquet path, or a frame)."""
+    spec = TABLES[name]
+    file = label or file_label(name, source)
+    errors = _Errors(file, context.error_budget)
+    if isinstance(source, Path):
+        read = read_raw(source)
+        if isinstance(read, tuple):
+            code, detail = read
+            errors.add(line=0, order=0, column="", code=code, detail=detail)
+            return ParsedTable(empty_frame(name), errors.sorted())
+        raw = read
+    else:
+        raw = source
+    missing = [c.name for c in spec.columns if c.name not in raw.columns]
+    for col in missing:
+        errors.add(line=0, order=0, column=col, code="COLUMN_MISSING", name=col)
+    if missing:
+        return ParsedTable(empty_frame(name), errors.sorted())
+
+    raw = raw.select([c.name for c in spec.columns]).with_row_index(LINE, offset=2)
+    values: dict[str, pl.Series] = {LINE: raw[LINE].cast(pl.Int64)}
+    bad_any = pl.Series([False] * raw.height)
+    order_of = {c.name: i for i, c in enumerate(spec.columns)}
+    for column in spec.columns:
+        src = raw[column.name]
+        value, code = _parse_column(src, column, context)
+        stripped_null = _strip(src).is_null() if src.dtype == pl.String else src.is_null()
+        if column.required:
+            code = pl.DataFrame({"c": code, "n": stripped_null}).select(
+                pl.when(pl.col("n")).then(pl.lit("VALUE_REQUIRED")).otherwise(pl.col("c")).alias("c")
+            )["c"]
+        failing = code.is_not_null()
+        if failing.any():
+            shown = raw.select(LINE, pl.col(column.name).cast(pl.String).alias("__value"))
+            year = context.delivery_year
+            _add_row_errors(
+                errors,
+                shown,
+                failing,
+                column=column.name,
+                order=order_of[column.name],
+                code=code,
+                params=lambda r, _m=column.minimum, _y=year: {"value": _display(r["__value"]), "minimum": _m, "year": _y},
+            )
+            bad_any = bad_any | failing
+        values[column.out or column.name] = value
+    frame = pl.DataFrame(values)
+    year = context.delivery_year
+
+    # row-level checks
+    if name in ("outages", "dispatch_orders"):
+        bad = (frame["end"] <= frame["start"]).fill_null(False)
+        _add_row_errors(errors, frame, bad, column="end", order=order_of["end"], code="END_NOT_AFTER_START", params=lambda r: {})
+        bad_any = bad_any | bad
+        if name == "dispatch_orders":
+            lo = dt.datetime(year, 4, 1)  # noqa: DTZ001 - naive JST wall-clock times
+            hi = dt.datetime(year + 1, 4, 1)  # noqa: DTZ001
+            outside = ((frame["start"] < lo) | (frame["start"] >= hi)).fill_null(False)
+            _add_row_errors(
+                errors,
+                frame.with_columns(pl.col("start").dt.strftime("%Y-%m-%d %H:%M").alias("__s")),
+                outside,
+                column="start",
+                order=order_of["start"],
+                code="START_OUTSIDE_YEAR",
+                params=lambda r: {"value": r["__s"], "year": year},
+            )
+            bad_any = bad_any | outside
+    if name == "multipliers":
+        bad = (frame["slot_to"] < frame["slot_from"]).fill_null(False)
+        _add_row_errors(
+            errors, frame, bad, column="slot_to", order=order_of["slot_to"], code="SLOT_RANGE_REVERSED", params=lambda r: {}
+        )
+        bad_any = bad_any | bad
+
+    for ref in spec.references:
+        known = context.known.get(ref.target)
+        if known is None:
+            continue
+        keyed = frame.select(LINE, *ref.columns).join(
+            known.select(*ref.columns).unique().with_columns(__known=pl.lit(True)), on=list(ref.columns), how="left"
+        )
+        keyed = keyed.sort(LINE)
+        has_all = pl.all_horizontal(*(pl.col(c).is_not_null() for c in ref.columns))
+        bad = keyed.select(has_all & pl.col("__known").is_null())[ref.columns[0]]
+        col = ref.columns[0]
+        _add_row_errors(
+            errors,
+            keyed.with_columns(pl.concat_str([pl.col(c) for c in ref.columns], separator=" ").alias("__v")),
+            bad,
+            column=col,
+            order=order_of[col],
+            code=ref.code,
+            params=lambda r: {"value": r["__v"]},
+        )
+        bad_any = bad_any | bad
+
+    for key_cols, code in _unique_checks(name, spec):
+        complete = frame.select(pl.all_horizontal(*(pl.col(c).is_not_null() for c in key_cols))).to_series()
+        dup = frame.select(~pl.struct(*key_cols).is_first_distinct()).to_series() & complete
+        if dup.any():
+            shown = frame.with_columns(
+                pl.concat_str([pl.col(c).cast(pl.String) for c in key_cols], separator=" ").alias("__v")
+            )
+            _add_row_errors(
+                errors, shown, dup, column=key_cols[0], order=order_of[key_cols[0]], code=code,
+                params=lambda r: {"value": r["__v"]},
+            )
+            bad_any = bad_any | dup
+
+    frame = frame.filter(~bad_any).drop(LINE)
+    return ParsedTable(frame.cast(output_schema(name)), errors.sorted())  # type: ignore[arg-type]
+
+
+def _unique_checks(name: str, spec: TableSpec) -> Iterable[tuple[tuple[str, ...], str]]:
+    if spec.key:
+        yield spec.key, "DUPLICATE_KEY"
+    if name == "contracts":
+        yield ("resource_id",), "DUPLICATE_CONTRACT_RESOURCE"
+
+
+def validate_table(
+    name: str, source: Path | pl.DataFrame, *, context: ValidationContext, label: str | None = None
+) -> list[ValidationError]:
+    """Every error of table ``name`` (see ``parse_table``)."""
+    return parse_table(name, source, context=context, label=label).errors
+
+
+# ----------------------------------------------------------------------------------------------- reading
+
+
+def decode_csv_bytes(data: bytes) -> bytes | None:
+    """UTF-8 bytes of a CSV file given as UTF-8 (with or without BOM) or CP932; None when it is neither."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp932").encode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return data
+
+
+def read_raw(path: Path) -> pl.DataFrame | tuple[str, str]:
+    """A CSV file with every column as a string, or a Parquet file as stored; (code, detail) when unreadable."""
+    try:
+        if path.suffix == ".parquet":
+            return pl.read_parquet(path)
+        try:
+            # fast path: polars reads strict UTF-8 itself (and skips a BOM)
+            return pl.read_csv(path, infer_schema=False, raise_if_empty=False)
+        except pl.exceptions.ComputeError as exc:
+            if "utf-8" not in str(exc).lower() and "utf8" not in str(exc).lower():
+                raise
+        decoded = decode_csv_bytes(path.read_bytes())
+        if decoded is None:
+            return ("FILE_ENCODING", "")
+        return pl.read_csv(decoded, infer_schema=False, raise_if_empty=False)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        return ("FILE_UNREADABLE", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)

@@ -1,0 +1,94 @@
+"""Writing a calculation's outputs: CSV files (UTF-8, ``\\n``, sorted) and a deterministic ``manifest.json``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import polars as pl
+
+import capmarket
+from capmarket.calc.engine import CalcResult
+
+OUTPUT_ORDER = (
+    "assessment",
+    "penalties",
+    "contract_months",
+    "coal",
+    "statements",
+    "contribution_areas",
+    "contributions",
+    "data_issues",
+)
+
+
+def csv_bytes(frame: pl.DataFrame) -> bytes:
+    return frame.write_csv(line_terminator="\n", null_value="", include_bom=False).encode("utf-8")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def manifest_bytes(
+    *,
+    ruleset: str,
+    parameters: Mapping[str, str],
+    inputs: Mapping[str, str],
+    outputs: Mapping[str, str],
+) -> bytes:
+    manifest = {
+        "engine": "capmarket.calc",
+        "engine_version": capmarket.__version__,
+        "ruleset": ruleset,
+        "parameters": dict(parameters),
+        "inputs": dict(inputs),
+        "outputs": dict(outputs),
+    }
+    return (json.dumps(manifest, sort_keys=True, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def write_outputs(
+    *,
+    result: CalcResult,
+    out_dir: Path,
+    case_dir: Path,
+    input_files: list[Path],
+    ruleset: str,
+    parameters: Mapping[str, str],
+) -> None:
+    """Write every output to a temporary directory beside ``out_dir``, then move it into place."""
+    out_dir = out_dir.resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        outputs = result.outputs()
+        hashes: dict[str, str] = {}
+        for name in OUTPUT_ORDER:
+            if name not in outputs:
+                continue
+            data = csv_bytes(outputs[name])
+            (tmp / f"{name}.csv").write_bytes(data)
+            hashes[f"{name}.csv"] = hashlib.sha256(data).hexdigest()
+        inputs = {p.relative_to(case_dir).as_posix(): sha256_file(p) for p in sorted(input_files)}
+        (tmp / "manifest.json").write_bytes(
+            manifest_bytes(ruleset=ruleset, parameters=parameters, inputs=inputs, outputs=hashes)
+        )
+        if out_dir.exists():
+            # OUT_DIR exists and is empty (checked by the caller): replace it
+            out_dir.rmdir()
+        os.replace(tmp, out_dir)
+        tmp.chmod(0o755) if tmp.exists() else None
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    out_dir.chmod(0o755)

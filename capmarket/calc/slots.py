@@ -1,0 +1,85 @@
+"""Time arithmetic of a delivery year: slot indexes, delivery months, exact formatting.
+
+A slot of the delivery year is addressed by its index ``t`` = days since 1 April × 48 + (slot − 1), so the year
+is ``0 .. slots_in_year(Y) − 1``; a datetime on the 30-minute grid maps to the slot that starts at it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from fractions import Fraction
+
+import polars as pl
+
+SLOTS_PER_DAY = 48
+
+
+def year_start(delivery_year: int) -> dt.date:
+    return dt.date(delivery_year, 4, 1)
+
+
+def days_in_year(delivery_year: int) -> int:
+    return (dt.date(delivery_year + 1, 4, 1) - dt.date(delivery_year, 4, 1)).days
+
+
+def slots_in_year(delivery_year: int) -> int:
+    return days_in_year(delivery_year) * SLOTS_PER_DAY
+
+
+def hours_in_year(delivery_year: int) -> int:
+    return days_in_year(delivery_year) * 24
+
+
+def month_labels(delivery_year: int) -> list[str]:
+    """The twelve delivery months ``YYYY-MM``, April to March."""
+    return [add_months(f"{delivery_year:04d}-04", i) for i in range(12)]
+
+
+def add_months(month: str, offset: int) -> str:
+    year, mon = (int(x) for x in month.split("-"))
+    index = year * 12 + mon - 1 + offset
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def slot_index(date: pl.Expr, slot: pl.Expr, *, delivery_year: int) -> pl.Expr:
+    """Index ``t`` of (date, slot) in the delivery year (Int64)."""
+    days = (date - pl.lit(year_start(delivery_year))).dt.total_days()
+    return (days * SLOTS_PER_DAY + slot - 1).cast(pl.Int64)
+
+
+def datetime_index(value: pl.Expr, *, delivery_year: int) -> pl.Expr:
+    """Index ``t`` of the slot starting at ``value`` (a naive JST datetime on the grid); may lie outside the year."""
+    start = dt.datetime(delivery_year, 4, 1)  # noqa: DTZ001 - naive JST wall-clock times
+    return ((value - pl.lit(start)).dt.total_minutes() // 30).cast(pl.Int64)
+
+
+def month_of_index(t: pl.Expr, *, delivery_year: int) -> pl.Expr:
+    """Delivery-month number 0 (April) .. 11 (March) of slot index ``t`` (Int8)."""
+    date = pl.lit(year_start(delivery_year)) + pl.duration(days=t // SLOTS_PER_DAY)
+    return ((date.dt.month().cast(pl.Int16) + 8) % 12).cast(pl.Int8)
+
+
+def date_slot_of_index(t: int, *, delivery_year: int) -> tuple[str, int]:
+    day = year_start(delivery_year) + dt.timedelta(days=t // SLOTS_PER_DAY)
+    return day.isoformat(), t % SLOTS_PER_DAY + 1
+
+
+def floor_fraction(value: Fraction) -> int:
+    return value.numerator // value.denominator
+
+
+def truncate_fraction(value: Fraction) -> int:
+    """Round toward zero (切り捨て)."""
+    return floor_fraction(value) if value >= 0 else -floor_fraction(-value)
+
+
+def format_decimal(value: Fraction, places: int) -> str:
+    """``value`` rounded half-even to ``places`` decimals, printed with exactly that many."""
+    scaled = round(value * 10**places)
+    sign = "-" if scaled < 0 else ""
+    digits = str(abs(scaled)).rjust(places + 1, "0")
+    return f"{sign}{digits[:-places]}.{digits[-places:]}"
+
+
+def format_wh_as_kwh(wh: int) -> str:
+    return format_decimal(Fraction(wh, 1000), 3)
