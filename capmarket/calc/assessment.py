@@ -15,23 +15,27 @@ import polars as pl
 
 from capmarket.calc.slots import datetime_index, month_of_index, slot_index, slots_in_year
 
-ISSUE_SCHEMA: Final[dict[str, pl.DataType]] = {"file": pl.String(), "key": pl.String(), "problem": pl.String()}
+ISSUE_SCHEMA: Final[pl.Schema] = pl.Schema({"file": pl.String(), "key": pl.String(), "problem": pl.String()})
 
 #: per contract × delivery month: sum of deficit kW (Σ u × assessment) and weighted sum (Σ u × m × assessment)
-OUTAGE_SCHEMA: Final[dict[str, pl.DataType]] = {
-    "contract_id": pl.String(),
-    "month": pl.Int8(),
-    "deficit_kw": pl.Int64(),
-    "weighted_deficit_kw": pl.Int64(),
-}
+OUTAGE_SCHEMA: Final[pl.Schema] = pl.Schema(
+    {
+        "contract_id": pl.String(),
+        "month": pl.Int8(),
+        "deficit_kw": pl.Int64(),
+        "weighted_deficit_kw": pl.Int64(),
+    }
+)
 #: per contract × delivery month: unmet energy in Wh
-ENERGY_SCHEMA: Final[dict[str, pl.DataType]] = {"contract_id": pl.String(), "month": pl.Int8(), "unmet_wh": pl.Int64()}
-COAL_SCHEMA: Final[dict[str, pl.DataType]] = {
-    "contract_id": pl.String(),
-    "metered_wh": pl.Int64(),
-    "tight_metered_wh": pl.Int64(),
-    "metered_slots": pl.Int64(),
-}
+ENERGY_SCHEMA: Final[pl.Schema] = pl.Schema({"contract_id": pl.String(), "month": pl.Int8(), "unmet_wh": pl.Int64()})
+COAL_SCHEMA: Final[pl.Schema] = pl.Schema(
+    {
+        "contract_id": pl.String(),
+        "metered_wh": pl.Int64(),
+        "tight_metered_wh": pl.Int64(),
+        "metered_slots": pl.Int64(),
+    }
+)
 
 WH_PER_KW_SLOT: Final[int] = 500  # 1 kW over 30 minutes = 0.5 kWh = 500 Wh
 
@@ -115,7 +119,7 @@ def outage_aggregates(
         .group_by("contract_id", "month")
         .agg(deficit_kw=pl.col("deficit").sum(), weighted_deficit_kw=(pl.col("deficit") * pl.col("m")).sum())
         .select(OUTAGE_SCHEMA.keys())
-        .cast(OUTAGE_SCHEMA)  # type: ignore[arg-type]
+        .cast(OUTAGE_SCHEMA)
     )
 
 
@@ -151,7 +155,7 @@ def market_bid_aggregates(
         .with_columns(month=month_of_index(pl.col("t"), delivery_year=year))
         .group_by("contract_id", "month")
         .agg(unmet_wh=pl.col("unmet").sum())
-        .cast(ENERGY_SCHEMA)  # type: ignore[arg-type]
+        .cast(ENERGY_SCHEMA)
     )
     return agg, issues
 
@@ -175,7 +179,10 @@ def supply_instruction_aggregates(
     met = _with_t(metering.join(ctr, on="resource_id", how="semi"), year=year).select("resource_id", "t", "metered_wh")
     joined = instr.join(ctr, on="resource_id", how="inner").join(met, on=["resource_id", "t"], how="left")
     missing = _issues(
-        joined.filter(pl.col("metered_wh").is_null()), "metering", _date_slot_key(), "no metering for an instructed slot"
+        joined.filter(pl.col("metered_wh").is_null()),
+        "metering",
+        _date_slot_key(),
+        "no metering for an instructed slot",
     )
     agg = (
         joined.filter(pl.col("metered_wh").is_not_null())
@@ -185,7 +192,7 @@ def supply_instruction_aggregates(
         )
         .group_by("contract_id", "month")
         .agg(unmet_wh=pl.col("unmet").sum())
-        .cast(ENERGY_SCHEMA)  # type: ignore[arg-type]
+        .cast(ENERGY_SCHEMA)
     )
     return agg, pl.concat([orphan, missing])
 
@@ -237,9 +244,7 @@ def dispatch_aggregates(
         per_order = complete.group_by("order_id", "contract_id", "month").agg(
             unmet=(required_wh - response).clip(lower_bound=0).sum()
         )
-    agg = (
-        per_order.group_by("contract_id", "month").agg(unmet_wh=pl.col("unmet").sum()).cast(ENERGY_SCHEMA)  # type: ignore[arg-type]
-    )
+    agg = per_order.group_by("contract_id", "month").agg(unmet_wh=pl.col("unmet").sum()).cast(ENERGY_SCHEMA)
     return agg, pl.concat([orphan, issues])
 
 
@@ -260,7 +265,7 @@ def coal_aggregates(
         ctr.join(sums, on="contract_id", how="left")
         .with_columns(pl.col("metered_wh", "tight_metered_wh", "metered_slots").fill_null(0))
         .select(COAL_SCHEMA.keys())
-        .cast(COAL_SCHEMA)  # type: ignore[arg-type]
+        .cast(COAL_SCHEMA)
     )
     n = slots_in_year(year)
     issues = _issues(

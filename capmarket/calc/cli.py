@@ -20,7 +20,9 @@ EXIT_INVALID = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="capmarket calc", description="Run the capacity-market calculation on a case.")
+    parser = argparse.ArgumentParser(
+        prog="capmarket calc", description="Run the capacity-market calculation on a case."
+    )
     parser.add_argument("case_dir", type=Path, help="case directory (case-format.md)")
     parser.add_argument("--out", type=Path, required=True, help="output directory (must not exist or be empty)")
     parser.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of error messages")

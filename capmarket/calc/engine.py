@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
-from fractions import Fraction
 from typing import Final
 
 import polars as pl
 
 from capmarket.calc import assessment as asm
 from capmarket.calc.contract_amount import contract_amount
+from capmarket.calc.contributions import compute_contributions
 from capmarket.calc.io.validate import empty_frame
+from capmarket.calc.payments import instalments, provider_statements
 from capmarket.calc.penalties import (
     cap_penalties,
     coal_restraint,
@@ -26,7 +27,6 @@ from capmarket.calc.penalties import (
     outage_penalties,
     weighted_unmet_slots,
 )
-from capmarket.calc.payments import instalments, provider_statements
 from capmarket.calc.rules import RuleParams
 from capmarket.calc.slots import add_months, format_decimal, format_wh_as_kwh, hours_in_year, month_labels
 
@@ -46,7 +46,7 @@ REQUIREMENTS: Final[dict[str, tuple[str, ...]]] = {
 
 S, I64 = pl.String(), pl.Int64()
 
-SCHEMAS: Final[dict[str, dict[str, pl.DataType]]] = {
+_SCHEMAS: Final[dict[str, dict[str, pl.DataType]]] = {
     "assessment": {
         "contract_id": S,
         "month": S,
@@ -98,6 +98,7 @@ SCHEMAS: Final[dict[str, dict[str, pl.DataType]]] = {
     },
     "data_issues": dict(asm.ISSUE_SCHEMA),
 }
+SCHEMAS: Final[dict[str, pl.Schema]] = {name: pl.Schema(schema) for name, schema in _SCHEMAS.items()}
 
 #: sort keys of every output
 SORT_KEYS: Final[dict[str, list[str]]] = {
@@ -222,7 +223,12 @@ def _contract_frame(contracts: list[_Contract], types: tuple[str, ...], *, coal_
     ]
     return pl.DataFrame(
         rows,
-        schema={"contract_id": pl.String(), "resource_id": pl.String(), "area": pl.String(), "assessment_kw": pl.Int64()},
+        schema={
+            "contract_id": pl.String(),
+            "resource_id": pl.String(),
+            "area": pl.String(),
+            "assessment_kw": pl.Int64(),
+        },
         orient="row",
     ).lazy()
 
@@ -261,7 +267,10 @@ def run(*, case: CaseData, params: RuleParams) -> CalcResult:
     lazies = [outage_lf, bid_lf, sup_lf, dis_lf, bid_issues, sup_issues, dis_issues]
     if coal_on:
         coal_lf, coal_issues = asm.coal_aggregates(
-            year=year, contracts=_contract_frame(contracts, ("stable",), coal_only=True), metering=met, tight_slots=tight
+            year=year,
+            contracts=_contract_frame(contracts, ("stable",), coal_only=True),
+            metering=met,
+            tight_slots=tight,
         )
         lazies += [coal_lf, coal_issues]
     collected = pl.collect_all(lazies)
@@ -275,7 +284,10 @@ def run(*, case: CaseData, params: RuleParams) -> CalcResult:
     weighted = _per_month(outage_df, "weighted_deficit_kw")
     energy = {MARKET_BID: _per_month(bid_df, "unmet_wh"), SUPPLY_INSTRUCTION: _per_month(sup_df, "unmet_wh")}
     energy[DISPATCH] = _per_month(dis_df, "unmet_wh")
-    coal_sums = {str(r[0]): (int(r[1]), int(r[2])) for r in coal_df.select("contract_id", "metered_wh", "tight_metered_wh").iter_rows()}
+    coal_sums = {
+        str(r[0]): (int(r[1]), int(r[2]))
+        for r in coal_df.select("contract_id", "metered_wh", "tight_metered_wh").iter_rows()
+    }
 
     assessment_rows: list[tuple[object, ...]] = []
     penalty_rows: list[tuple[object, ...]] = []
@@ -322,7 +334,7 @@ def run(*, case: CaseData, params: RuleParams) -> CalcResult:
         if coal_on and c.resource_type == "stable" and c.inefficient_coal:
             withheld = c.amount_yen * params.coal_restraint_rate.numerator // params.coal_restraint_rate.denominator
             metered, tight_metered = coal_sums.get(c.contract_id, (0, 0))
-            result = coal_restraint(
+            coal_result = coal_restraint(
                 amount_yen=c.amount_yen,
                 contract_kw=c.contract_kw,
                 metered_wh=metered,
@@ -330,8 +342,8 @@ def run(*, case: CaseData, params: RuleParams) -> CalcResult:
                 hours_in_year=hours_in_year(year),
                 params=params,
             )
-            coal_penalty = result.penalty_yen
-            coal_rows.append((c.contract_id, result.capacity_factor_pct, result.penalty_yen))
+            coal_penalty = coal_result.penalty_yen
+            coal_rows.append((c.contract_id, coal_result.capacity_factor_pct, coal_result.penalty_yen))
             penalty_rows.append((c.contract_id, months[11], COAL_RESTRAINT, coal_penalty))
         inst = instalments(amount_yen=c.amount_yen, withheld_yen=withheld)
         for i in range(12):
@@ -378,9 +390,7 @@ def run(*, case: CaseData, params: RuleParams) -> CalcResult:
     contribution_areas: pl.DataFrame | None = None
     contributions: pl.DataFrame | None = None
     if case.areas_given:
-        from capmarket.calc.contributions import compute_contributions
-
-        result = compute_contributions(
+        contrib = compute_contributions(
             delivery_year=year,
             contracts=case.contracts,
             areas=case.areas,
@@ -392,15 +402,19 @@ def run(*, case: CaseData, params: RuleParams) -> CalcResult:
             contribution_lag_months=params.contribution_lag_months,
             transitional_deduction_rate=params.transitional_deduction_rate,
         )
-        contribution_areas = result.areas.select(SCHEMAS["contribution_areas"].keys()).cast(
-            SCHEMAS["contribution_areas"]  # type: ignore[arg-type]
-        ).sort(SORT_KEYS["contribution_areas"])
-        contributions = result.bills.select(SCHEMAS["contributions"].keys()).cast(
-            SCHEMAS["contributions"]  # type: ignore[arg-type]
-        ).sort(SORT_KEYS["contributions"])
-        issue_frames.append(result.issues.select(asm.ISSUE_SCHEMA.keys()).cast(asm.ISSUE_SCHEMA))  # type: ignore[arg-type]
+        contribution_areas = (
+            contrib.areas.select(SCHEMAS["contribution_areas"].keys())
+            .cast(SCHEMAS["contribution_areas"])
+            .sort(SORT_KEYS["contribution_areas"])
+        )
+        contributions = (
+            contrib.bills.select(SCHEMAS["contributions"].keys())
+            .cast(SCHEMAS["contributions"])
+            .sort(SORT_KEYS["contributions"])
+        )
+        issue_frames.append(contrib.issues.select(asm.ISSUE_SCHEMA.keys()).cast(asm.ISSUE_SCHEMA))
 
-    issues = pl.concat([f.cast(asm.ISSUE_SCHEMA) for f in issue_frames]).unique().sort(SORT_KEYS["data_issues"])  # type: ignore[arg-type]
+    issues = pl.concat([f.cast(asm.ISSUE_SCHEMA) for f in issue_frames]).unique().sort(SORT_KEYS["data_issues"])
     return CalcResult(
         assessment=_frame("assessment", assessment_rows),
         penalties=_frame("penalties", penalty_rows),
@@ -411,4 +425,3 @@ def run(*, case: CaseData, params: RuleParams) -> CalcResult:
         contribution_areas=contribution_areas,
         contributions=contributions,
     )
-

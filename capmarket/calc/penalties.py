@@ -35,7 +35,10 @@ def outage_penalties(
     cumulative = [
         amount_yen
         * params.outage_rate
-        * max(Fraction(0), weighted_unmet_slots(weighted_deficit_kw=w, assessment_kw=assessment_kw) - params.outage_allowance_slots)
+        * max(
+            Fraction(0),
+            weighted_unmet_slots(weighted_deficit_kw=w, assessment_kw=assessment_kw) - params.outage_allowance_slots,
+        )
         for w in accumulate(weighted_deficit_kw)
     ]
     return cumulative_difference(cumulative)
@@ -45,17 +48,26 @@ def energy_penalties(*, amount_yen: int, unmet_wh: Sequence[int], factor: Fracti
     """``C × factor × unmet_kwh≤M / denominator_kwh`` per month by the cumulative difference rule (0 if no base)."""
     if denominator_kwh <= 0:
         return [0] * len(unmet_wh)
-    return cumulative_difference([amount_yen * factor * Fraction(w, 1000 * denominator_kwh) for w in accumulate(unmet_wh)])
-
-
-def market_bid_penalties(*, amount_yen: int, contract_kw: int, unmet_wh: Sequence[int], params: RuleParams) -> list[int]:
-    """§2.2 (and §2.3): denominator contract_kw × tight_hours_per_year."""
-    return energy_penalties(
-        amount_yen=amount_yen, unmet_wh=unmet_wh, factor=Fraction(1), denominator_kwh=contract_kw * params.tight_hours_per_year
+    return cumulative_difference(
+        [amount_yen * factor * Fraction(w, 1000 * denominator_kwh) for w in accumulate(unmet_wh)]
     )
 
 
-def dispatch_penalties(*, amount_yen: int, assessment_kw: int, unmet_wh: Sequence[int], params: RuleParams) -> list[int]:
+def market_bid_penalties(
+    *, amount_yen: int, contract_kw: int, unmet_wh: Sequence[int], params: RuleParams
+) -> list[int]:
+    """§2.2 (and §2.3): denominator contract_kw × tight_hours_per_year."""
+    return energy_penalties(
+        amount_yen=amount_yen,
+        unmet_wh=unmet_wh,
+        factor=Fraction(1),
+        denominator_kwh=contract_kw * params.tight_hours_per_year,
+    )
+
+
+def dispatch_penalties(
+    *, amount_yen: int, assessment_kw: int, unmet_wh: Sequence[int], params: RuleParams
+) -> list[int]:
     """§2.4: ``C × factor × unmet / (assessment_kw × hours_per_order × orders_per_year)``."""
     return energy_penalties(
         amount_yen=amount_yen,
@@ -93,9 +105,8 @@ def coal_restraint(
 ) -> CoalResult:
     """§2.5: ``ceil(100 × (Σ metered − Σ metered in tight slots) / (contract_kw × hours))`` and the penalty."""
     denominator = contract_kw * hours_in_year * 1000
-    if denominator <= 0:
-        pct = 0
-    else:
-        pct = -((-100 * (metered_wh - tight_metered_wh)) // denominator)
-    penalty = floor_fraction(amount_yen * params.coal_restraint_rate) if pct > params.coal_capacity_factor_limit_pct else 0
+    pct = 0 if denominator <= 0 else -((-100 * (metered_wh - tight_metered_wh)) // denominator)
+    penalty = (
+        floor_fraction(amount_yen * params.coal_restraint_rate) if pct > params.coal_capacity_factor_limit_pct else 0
+    )
     return CoalResult(capacity_factor_pct=pct, penalty_yen=penalty)

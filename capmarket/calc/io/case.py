@@ -19,6 +19,7 @@ from capmarket.calc.io.validate import (
     make_error,
     parse_table,
 )
+from capmarket.calc.reserve_margins import read_reserve_margin_dir, tight_slots_from_margins
 from capmarket.calc.rules import InvalidParameter, RuleParams, RuleSetSpec, UnknownRuleSet, resolve
 
 CASE_TOML = "case.toml"
@@ -77,7 +78,10 @@ def read_case_toml(path: Path) -> tuple[int, RuleSetSpec, dict[str, str], RulePa
     if not isinstance(overrides_raw, dict):
         errors += err(_toml_line(text, "parameters"), "CASE_KEY_INVALID", key="parameters", value=overrides_raw)
         overrides_raw = {}
-    overrides = {str(k): (v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v)) for k, v in overrides_raw.items()}
+    overrides = {
+        str(k): (v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v))
+        for k, v in overrides_raw.items()
+    }
     if errors or name is None:
         return errors
     try:
@@ -148,8 +152,6 @@ def read_case(case_dir: Path) -> CaseInput:
     tight = frames["tight_slots"]
     margins_dir = case_dir / RESERVE_MARGINS
     if margins_dir.is_dir() and len(errors) < MAX_ERRORS and not isinstance(head, list):
-        from capmarket.calc.reserve_margins import read_reserve_margin_dir, tight_slots_from_margins
-
         margins, margin_errors = read_reserve_margin_dir(margins_dir)
         for e in margin_errors:
             file = getattr(e, "file", RESERVE_MARGINS)
@@ -164,7 +166,9 @@ def read_case(case_dir: Path) -> CaseInput:
             )
         input_files += sorted(p for p in margins_dir.iterdir() if p.is_file())
         if not margin_errors:
-            derived = tight_slots_from_margins(margins, threshold_pct=head[3].tight_reserve_margin_pct, delivery_year=year)
+            derived = tight_slots_from_margins(
+                margins, threshold_pct=head[3].tight_reserve_margin_pct, delivery_year=year
+            )
             derived = derived.select(
                 pl.col("area").cast(pl.String), pl.col("date").cast(pl.Date), pl.col("slot").cast(pl.Int64)
             )

@@ -33,9 +33,7 @@ CATALOGUE: Final[dict[str, Message]] = {
     "NEGATIVE": Message("負の値は使えません: {value}", "must not be negative: {value}"),
     "BELOW_MINIMUM": Message("{minimum} 以上の値が必要です: {value}", "must be at least {minimum}: {value}"),
     "SLOT_OUT_OF_RANGE": Message("コマは 1〜48 です: {value}", "slot must be 1..48: {value}"),
-    "SLOT_RANGE_REVERSED": Message(
-        "slot_to が slot_from より小さくなっています", "slot_to is smaller than slot_from"
-    ),
+    "SLOT_RANGE_REVERSED": Message("slot_to が slot_from より小さくなっています", "slot_to is smaller than slot_from"),
     "NOT_DATE": Message("日付 (YYYY-MM-DD) ではありません: {value}", "not a date (YYYY-MM-DD): {value}"),
     "DATE_OUTSIDE_YEAR": Message(
         "日付が実需給年度 {year} の外です: {value}", "date outside delivery year {year}: {value}"
@@ -76,10 +74,10 @@ CATALOGUE: Final[dict[str, Message]] = {
     "UNKNOWN_RULESET": Message("ルールセットが不明です: {value}", "unknown rule set: {value}"),
     "UNKNOWN_PARAMETER": Message("パラメータが不明です: {value}", "unknown parameter: {value}"),
     "INVALID_PARAMETER": Message("パラメータ {name} の値が不正です: {detail}", "parameter {name}: {detail}"),
-    "RESERVE_MARGIN_INVALID": Message("広域予備率ファイルが不正です: {detail}", "invalid reserve-margin file: {detail}"),
-    "TOO_MANY_ERRORS": Message(
-        "エラーが {limit} 件を超えたため中止しました", "stopped after {limit} errors"
+    "RESERVE_MARGIN_INVALID": Message(
+        "広域予備率ファイルが不正です: {detail}", "invalid reserve-margin file: {detail}"
     ),
+    "TOO_MANY_ERRORS": Message("エラーが {limit} 件を超えたため中止しました", "stopped after {limit} errors"),
 }
 
 

@@ -115,7 +115,13 @@ TABLES: Final[dict[str, TableSpec]] = {
         ),
         TableSpec(
             "generation",
-            (_c("resource_id", "id"), _c("date", "date"), _c("slot", "slot"), _c("upper_kw", "int"), _c("plan_kw", "int")),
+            (
+                _c("resource_id", "id"),
+                _c("date", "date"),
+                _c("slot", "slot"),
+                _c("upper_kw", "int"),
+                _c("plan_kw", "int"),
+            ),
             key=("resource_id", "date", "slot"),
             references=(_RES,),
         ),
@@ -141,7 +147,9 @@ TABLES: Final[dict[str, TableSpec]] = {
                 _c("multiplier", "int", minimum=1),
             ),
         ),
-        TableSpec("tight_slots", (_c("area", "area"), _c("date", "date"), _c("slot", "slot")), key=("area", "date", "slot")),
+        TableSpec(
+            "tight_slots", (_c("area", "area"), _c("date", "date"), _c("slot", "slot")), key=("area", "date", "slot")
+        ),
         TableSpec(
             "bids",
             (_c("resource_id", "id"), _c("date", "date"), _c("slot", "slot"), _c("bid_kw", "int")),
@@ -168,13 +176,23 @@ TABLES: Final[dict[str, TableSpec]] = {
         ),
         TableSpec(
             "metering",
-            (_c("resource_id", "id"), _c("date", "date"), _c("slot", "slot"), _c("metered_kwh", "kwh", out="metered_wh")),
+            (
+                _c("resource_id", "id"),
+                _c("date", "date"),
+                _c("slot", "slot"),
+                _c("metered_kwh", "kwh", out="metered_wh"),
+            ),
             key=("resource_id", "date", "slot"),
             references=(_RES,),
         ),
         TableSpec(
             "baselines",
-            (_c("resource_id", "id"), _c("date", "date"), _c("slot", "slot"), _c("baseline_kwh", "kwh", out="baseline_wh")),
+            (
+                _c("resource_id", "id"),
+                _c("date", "date"),
+                _c("slot", "slot"),
+                _c("baseline_kwh", "kwh", out="baseline_wh"),
+            ),
             key=("resource_id", "date", "slot"),
             references=(_RES,),
         ),
@@ -271,13 +289,11 @@ class ParsedTable:
 
 # ----------------------------------------------------------------------------------------------- column parsers
 
-_Parsed = tuple[pl.Series, pl.Series, dict[str, object]]  # value, error code (null = ok), message params
-
 
 def _strip(raw: pl.Series) -> pl.Series:
     s = raw.cast(pl.String) if raw.dtype != pl.String else raw
     s = s.str.strip_chars()
-    return s.set(s == "", None)  # type: ignore[arg-type]
+    return s.set(s == "", None)
 
 
 def _codes(*pairs: tuple[pl.Expr, str]) -> pl.Expr:
@@ -351,7 +367,9 @@ def _parse_month(raw: pl.Series, ctx: ValidationContext) -> tuple[pl.Series, pl.
     outside = (pl.col("s") < first) | (pl.col("s") > last)
     out = df.select(
         v=pl.when(pl.col("ok") & ~outside).then(pl.col("s")),
-        code=_codes((pl.col("s").is_not_null() & ~pl.col("ok"), "NOT_MONTH"), (pl.col("ok") & outside, "MONTH_OUTSIDE_YEAR")),
+        code=_codes(
+            (pl.col("s").is_not_null() & ~pl.col("ok"), "NOT_MONTH"), (pl.col("ok") & outside, "MONTH_OUTSIDE_YEAR")
+        ),
     )
     return out["v"], out["code"]
 
@@ -497,6 +515,13 @@ def _add_row_errors(
         errors.add(line=int(row[LINE]), order=order, column=column, code=str(row["__code"]), **params(row))
 
 
+def _value_params(*, minimum: int, year: int) -> Callable[[dict[str, object]], dict[str, object]]:
+    def params(row: dict[str, object]) -> dict[str, object]:
+        return {"value": _display(row["__value"]), "minimum": minimum, "year": year}
+
+    return params
+
+
 def file_label(name: str, source: Path | pl.DataFrame | None) -> str:
     if isinstance(source, Path):
         return source.name
@@ -513,8 +538,8 @@ def parse_table(
     if isinstance(source, Path):
         read = read_raw(source)
         if isinstance(read, tuple):
-            code, detail = read
-            errors.add(line=0, order=0, column="", code=code, detail=detail)
+            read_code, detail = read
+            errors.add(line=0, order=0, column="", code=read_code, detail=detail)
             return ParsedTable(empty_frame(name), errors.sorted())
         raw = read
     else:
@@ -548,7 +573,7 @@ def parse_table(
                 column=column.name,
                 order=order_of[column.name],
                 code=code,
-                params=lambda r, _m=column.minimum, _y=year: {"value": _display(r["__value"]), "minimum": _m, "year": _y},
+                params=_value_params(minimum=column.minimum, year=year),
             )
             bad_any = bad_any | failing
         values[column.out or column.name] = value
@@ -558,7 +583,9 @@ def parse_table(
     # row-level checks
     if name in ("outages", "dispatch_orders"):
         bad = (frame["end"] <= frame["start"]).fill_null(False)
-        _add_row_errors(errors, frame, bad, column="end", order=order_of["end"], code="END_NOT_AFTER_START", params=lambda r: {})
+        _add_row_errors(
+            errors, frame, bad, column="end", order=order_of["end"], code="END_NOT_AFTER_START", params=lambda r: {}
+        )
         bad_any = bad_any | bad
         if name == "dispatch_orders":
             lo = dt.datetime(year, 4, 1)  # noqa: DTZ001 - naive JST wall-clock times
@@ -577,7 +604,13 @@ def parse_table(
     if name == "multipliers":
         bad = (frame["slot_to"] < frame["slot_from"]).fill_null(False)
         _add_row_errors(
-            errors, frame, bad, column="slot_to", order=order_of["slot_to"], code="SLOT_RANGE_REVERSED", params=lambda r: {}
+            errors,
+            frame,
+            bad,
+            column="slot_to",
+            order=order_of["slot_to"],
+            code="SLOT_RANGE_REVERSED",
+            params=lambda r: {},
         )
         bad_any = bad_any | bad
 
@@ -603,7 +636,7 @@ def parse_table(
         )
         bad_any = bad_any | bad
 
-    for key_cols, code in _unique_checks(name, spec):
+    for key_cols, dup_code in _unique_checks(name, spec):
         complete = frame.select(pl.all_horizontal(*(pl.col(c).is_not_null() for c in key_cols))).to_series()
         dup = frame.select(~pl.struct(*key_cols).is_first_distinct()).to_series() & complete
         if dup.any():
@@ -611,7 +644,12 @@ def parse_table(
                 pl.concat_str([pl.col(c).cast(pl.String) for c in key_cols], separator=" ").alias("__v")
             )
             _add_row_errors(
-                errors, shown, dup, column=key_cols[0], order=order_of[key_cols[0]], code=code,
+                errors,
+                shown,
+                dup,
+                column=key_cols[0],
+                order=order_of[key_cols[0]],
+                code=dup_code,
                 params=lambda r: {"value": r["__v"]},
             )
             bad_any = bad_any | dup
