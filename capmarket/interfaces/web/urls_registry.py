@@ -1,5 +1,24 @@
 """Participants, resources and capacity contracts."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from capmarket.interfaces.web.views import registry
+
+urlpatterns: list[URLPattern] = [
+    path("participants/", registry.participant_list, name="participant_list"),
+    path("participants/export.csv", registry.participant_csv, name="participant_csv"),
+    path("participants/new/", registry.participant_create, name="participant_create"),
+    path("participants/<int:pk>/", registry.participant_detail, name="participant_detail"),
+    path("participants/<int:pk>/edit/", registry.participant_edit, name="participant_edit"),
+    path("resources/", registry.resource_list, name="resource_list"),
+    path("resources/export.csv", registry.resource_csv, name="resource_csv"),
+    path("resources/new/", registry.resource_create, name="resource_create"),
+    path("resources/<int:pk>/", registry.resource_detail, name="resource_detail"),
+    path("resources/<int:pk>/edit/", registry.resource_edit, name="resource_edit"),
+    path("contracts/", registry.contract_list, name="contract_list"),
+    path("contracts/export.csv", registry.contract_csv, name="contract_csv"),
+    path("contracts/new/", registry.contract_create, name="contract_create"),
+    path("contracts/<int:pk>/", registry.contract_detail, name="contract_detail"),
+    path("contracts/<int:pk>/change/", registry.contract_change, name="contract_change"),
+    path("contracts/<int:pk>/cancel/", registry.contract_cancel, name="contract_cancel"),
+]
