@@ -8,7 +8,11 @@ Variables (all optional; the defaults run the embedded system on a SQLite file u
 - ``CAPMARKET_ALLOWED_HOSTS``: comma-separated host names.
 - ``CAPMARKET_VAR_DIR``: where the embedded database, uploaded files and datasets live (default ``var/``).
 - ``CAPMARKET_EMAIL_HOST`` / ``CAPMARKET_EMAIL_PORT``: SMTP server for outgoing mail (default: console backend).
-- ``CELERY_BROKER_URL``: task queue broker; unset = jobs run in-process (embedded default).
+- ``CELERY_BROKER_URL``: task queue broker, e.g. ``redis://host:6379/0`` or ``amqp://user:pass@host//``; unset =
+  the embedded broker, folders under ``var/queue/`` (kombu's filesystem transport; no server). Either way a worker
+  runs the jobs: ``capmarket worker``.
+- ``CAPMARKET_JOBS_EAGER``: ``1`` runs jobs inside the process that queues them (no worker; for tests/debugging).
+- ``CAPMARKET_JOB_LEASE_SECONDS``: a running job whose worker is silent this long is presumed dead and re-run.
 """
 
 from __future__ import annotations
@@ -59,6 +63,8 @@ INSTALLED_APPS = [
     "capmarket.domain.contracts",
     "capmarket.domain.rulesets",
     "capmarket.domain.notices",
+    "capmarket.domain.jobs",
+    "capmarket.domain.timeseries",
     # interfaces
     "capmarket.interfaces.web",
     "capmarket.interfaces.api",
@@ -74,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "capmarket.interfaces.web.middleware.AccessDeniedAuditMiddleware",
+    "capmarket.interfaces.web.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -180,10 +188,28 @@ EMAIL_HOST = os.environ.get("CAPMARKET_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("CAPMARKET_EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("CAPMARKET_FROM_EMAIL", "capmarket@localhost")
 
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Background jobs (architecture.md, "Long work"). Unset CELERY_BROKER_URL = the embedded broker: kombu's
+# filesystem transport in var/queue/ — a real queue that needs no server, shared by the processes of one machine.
+QUEUE_DIR = Path(os.environ.get("CAPMARKET_QUEUE_DIR", VAR_DIR / "queue"))
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "") or "filesystem://"
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(QUEUE_DIR / "messages"),
+        "data_folder_out": str(QUEUE_DIR / "messages"),
+        "control_folder": str(QUEUE_DIR / "control"),
+        "processed_folder": str(QUEUE_DIR / "processed"),
+        "store_processed": False,
+        "polling_interval": 0.5,
+    }
+CELERY_TASK_ALWAYS_EAGER = _env_bool("CAPMARKET_JOBS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_IGNORE_RESULT = True  # a job's outcome lives in its database record
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CAPMARKET_JOB_LEASE_SECONDS = float(os.environ.get("CAPMARKET_JOB_LEASE_SECONDS", "60"))
+CAPMARKET_JOB_REDISPATCH_SECONDS = float(os.environ.get("CAPMARKET_JOB_REDISPATCH_SECONDS", "300"))
 
 LOGGING = {
     "version": 1,

@@ -32,21 +32,22 @@ class LockingModelBackend(ModelBackend):
         except user_model.DoesNotExist:
             user_model().set_password(password)  # same work as a real check, so timing reveals nothing
             account_ops.record_login_failure(
-                user=None, username=username, now=timezone.now(), ip_address=_client_ip(request)
+                user=None, username=username, now=timezone.now(), ip_address=client_ip(request)
             )
             return None
         now = timezone.now()
         if user.is_locked:
-            account_ops.record_login_refused_locked(user=user, now=now, ip_address=_client_ip(request))
+            account_ops.record_login_refused_locked(user=user, now=now, ip_address=client_ip(request))
             return None
         if user.check_password(password) and self.user_can_authenticate(user):
-            account_ops.record_login_success(user=user, now=now, ip_address=_client_ip(request))
+            account_ops.record_login_success(user=user, now=now, ip_address=client_ip(request))
             return user
-        account_ops.record_login_failure(user=user, username=username, now=now, ip_address=_client_ip(request))
+        account_ops.record_login_failure(user=user, username=username, now=now, ip_address=client_ip(request))
         return None
 
 
-def _client_ip(request: HttpRequest | None) -> str | None:
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address as the server saw it (a proxy in front must set REMOTE_ADDR)."""
     if request is None:
         return None
     return request.META.get("REMOTE_ADDR") or None
