@@ -313,7 +313,9 @@ def _parse_int(raw: pl.Series, column: Column) -> tuple[pl.Series, pl.Series]:
         df = pl.DataFrame({"s": s}).with_columns(
             ok=pl.col("s").str.contains(r"^[+-]?[0-9]{1,18}$"),
         )
-        df = df.with_columns(v=pl.when(pl.col("ok")).then(pl.col("s").str.strip_chars_start("+")).cast(pl.Int64))
+        df = df.with_columns(
+            v=pl.when(pl.col("ok")).then(pl.col("s").str.strip_chars_start("+")).cast(pl.Int64, strict=False)
+        )
         fmt_ok = pl.col("ok") | pl.col("s").is_null()
     if column.kind == "slot":
         range_code = "SLOT_OUT_OF_RANGE"
@@ -408,9 +410,9 @@ def _parse_kwh(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
     df = pl.DataFrame({"s": s}).with_columns(ok=pl.col("s").str.contains(r"^[+-]?[0-9]{1,15}(\.[0-9]{1,3})?$"))
     body = pl.col("s").str.strip_chars_start("+-")
     parts = body.str.split_exact(".", 1)
-    wh = parts.struct.field("field_0").cast(pl.Int64) * 1000 + parts.struct.field("field_1").fill_null("").str.pad_end(
-        3, "0"
-    ).cast(pl.Int64)
+    wh = parts.struct.field("field_0").cast(pl.Int64, strict=False) * 1000 + parts.struct.field("field_1").fill_null(
+        ""
+    ).str.pad_end(3, "0").cast(pl.Int64, strict=False)
     signed = pl.when(pl.col("s").str.starts_with("-")).then(-wh).otherwise(wh)
     out = df.select(
         v=pl.when(pl.col("ok")).then(signed),
