@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -57,16 +57,8 @@ def _client_ip(request: HttpRequest) -> str | None:
 
 
 def _denied(request: HttpRequest, action: Action) -> HttpResponse:
-    """403 for a refused action, written to the audit log."""
-    audit.record(
-        now=timezone.now(),
-        action=AuditAction.ACCESS_DENIED,
-        actor=request.user,
-        summary=f"権限のない操作: {action.value}",
-        ip_address=_client_ip(request),
-        request_path=request.get_full_path(),
-    )
-    return render(request, "web/registry/denied.html", {}, status=403)
+    """403 for a refused action (the access-denied middleware writes it to the audit log and renders the page)."""
+    raise PermissionDenied(action.value)
 
 
 def _choice(request: HttpRequest, name: str, choices: Iterable[tuple[str, Any]]) -> str:
