@@ -315,7 +315,8 @@ class CaseGenerator:
         return pl.DataFrame(
             {
                 "area": self.area_names,
-                "h3_kw": [h for _, h, _ in AREAS],
+                # H3 demand scaled with the case, so that a small case raises contributions like a full one.
+                "h3_kw": [max(1, h * self.shape.resources // 2000) for _, h, _ in AREAS],
                 "price_yen_per_kw": [p for _, _, p in AREAS],
                 "tso_id": [f"TSO-{a}" for a in self.area_names],
                 "tso_share_rate": [None] * len(AREAS),
