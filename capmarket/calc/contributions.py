@@ -132,7 +132,8 @@ def compute_contributions(
 
     ``N`` and ``T`` use every contract's formula gross and deduction (rules.md §1); an explicit ``amount_yen``
     changes what the provider is paid, not what the market has to raise. ``tso_share_rate`` is the rule-set default,
-    used where the area's own ``tso_share_rate`` is empty.
+    used where the area's own ``tso_share_rate`` is empty. A bill of 0 yen (a zero pot or a share that rounds to
+    nothing) is not emitted.
     """
     issues: list[tuple[str, str, str]] = []
 
@@ -154,8 +155,14 @@ def compute_contributions(
         key=lambda r: str(r[0]),
     )
     h3 = {str(r[0]): int(r[1]) for r in area_rows}
-    area_total = largest_remainder(national_gross, h3) if area_rows else {}
-    area_deduction = largest_remainder(national_deduction, h3) if area_rows else {}
+    if sum(h3.values()) > 0:
+        area_total = largest_remainder(national_gross, h3)
+        area_deduction = largest_remainder(national_deduction, h3)
+    else:
+        # Nothing to split by: no area is charged, and each area says why.
+        area_total = dict.fromkeys(h3, 0)
+        area_deduction = dict.fromkeys(h3, 0)
+        issues.extend(("areas", area, "the H3 demand of all areas sums to 0: N and T cannot be split") for area in h3)
 
     months = delivery_months(delivery_year)
     billing = {m: _shift_month(m, contribution_lag_months) for m in months}
@@ -166,6 +173,8 @@ def compute_contributions(
     bills: list[tuple[str, str, str, str, str, int, int, int]] = []
 
     def bill(payer_id: str, kind: str, area: str, month: str, amount_yen: int) -> None:
+        if amount_yen == 0:
+            return  # a zero share (or a zero pot) is nothing to bill
         tax = _truncate(amount_yen * tax_rate) if contributions_taxable else 0
         bills.append((payer_id, kind, area, month, billing[month], amount_yen, tax, amount_yen + tax))
 
@@ -176,9 +185,10 @@ def compute_contributions(
         retailer_total = area_total[area_id] - area_deduction[area_id] - tso_share
         area_out.append((area_id, area_total[area_id], area_deduction[area_id], tso_share, retailer_total))
 
-        if tso_id is None or not str(tso_id).strip():
-            if tso_share:
-                issues.append(("areas", area_id, "the area has a TSO share but no tso_id; the TSO is not billed"))
+        if tso_share == 0:
+            pass  # nothing to bill the TSO
+        elif tso_id is None or not str(tso_id).strip():
+            issues.append(("areas", area_id, "the area has a TSO share but no tso_id: the TSO is not billed"))
         else:
             for month, pot in zip(months, monthly_pots(tso_share), strict=True):
                 bill(str(tso_id), PAYER_TSO, area_id, month, pot)

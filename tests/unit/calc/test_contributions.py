@@ -264,3 +264,27 @@ def test_monthly_pots_put_the_remainder_in_march() -> None:
     assert monthly_pots(123_570) == [10_297] * 11 + [10_303]
     assert sum(monthly_pots(123_570)) == 123_570
     assert monthly_pots(11) == [0] * 11 + [11]
+
+
+def test_area_without_tso_id_reports_an_issue_and_a_zero_share_bills_no_tso() -> None:
+    case = _small_case()
+    case["areas"] = case["areas"].with_columns(
+        tso_id=pl.Series([None, "TSO-C"], dtype=pl.String), tso_share_rate=pl.Series([None, "0"], dtype=pl.String)
+    )
+
+    result = _run(case, delivery_year=2025, transitional_deduction_rate=Fraction("0.35"))
+
+    assert result.bills.filter(pl.col("payer_kind") == "tso").is_empty()
+    assert result.issues.select("file", "key").rows() == [("areas", "tokyo")]
+    assert result.areas.filter(pl.col("area") == "chubu")["tso_share_yen"].item() == 0
+
+
+def test_all_zero_h3_charges_no_area_and_says_why() -> None:
+    case = _small_case()
+    case["areas"] = case["areas"].with_columns(h3_kw=pl.Series([0, 0], dtype=pl.Int64))
+
+    result = _run(case, delivery_year=2025, transitional_deduction_rate=Fraction("0.35"))
+
+    assert result.areas["area_total_yen"].to_list() == [0, 0]
+    assert result.issues.select("file", "key").rows() == [("areas", "chubu"), ("areas", "tokyo")]
+    assert result.bills.is_empty()
