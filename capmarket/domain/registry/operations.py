@@ -84,12 +84,42 @@ def field_label(model: type[models.Model], name: str) -> str:
         return name
 
 
+#: Database constraints whose violation concerns one input field: the error is shown next to that field.
+CONSTRAINT_FIELDS: Final[dict[str, str]] = {
+    "participant_has_a_role": "is_provider",
+    "participant_tso_area_iff_tso": "tso_area",
+    "participant_one_tso_per_area": "tso_area",
+    "resource_installed_kw_not_negative": "installed_capacity_kw",
+    "resource_expected_kw_not_negative": "expected_capacity_kw",
+    "resource_coal_only_stable": "inefficient_coal",
+    "contract_one_active_per_resource_year": "resource",
+    "contract_price_not_negative": "price_yen_per_kw",
+    "contract_kw_not_negative": "contract_kw",
+    "contract_assessment_kw_not_negative": "assessment_kw",
+}
+
+
+def _route_constraint_errors(messages: dict[str, list[str]], model: type[models.Model]) -> dict[str, list[str]]:
+    by_message = {
+        str(c.violation_error_message): CONSTRAINT_FIELDS[c.name]
+        for c in model._meta.constraints
+        if c.name in CONSTRAINT_FIELDS and c.violation_error_message
+    }
+    routed: dict[str, list[str]] = {}
+    for field, errors in messages.items():
+        for m in errors:
+            target = by_message.get(m, field) if field == NON_FIELD_ERRORS else field
+            if m not in routed.get(target, []):
+                routed.setdefault(target, []).append(m)
+    return routed
+
+
 def name_fields(error: ValidationError, model: type[models.Model]) -> ValidationError:
-    """The same errors, each message prefixed with the Japanese name of its field unless it already names it."""
+    """The same errors next to their field, each message prefixed with the field's Japanese name unless it has it."""
     if not hasattr(error, "error_dict"):
         return error
     named: dict[str, list[str]] = {}
-    for field, errors in error.message_dict.items():
+    for field, errors in _route_constraint_errors(error.message_dict, model).items():
         label = field_label(model, field) if field != NON_FIELD_ERRORS else ""
         named[field] = [m if not label or label in m else f"{label}: {m}" for m in errors]
     return ValidationError(named)
@@ -166,10 +196,6 @@ def validate_participant(participant: Participant) -> None:
                     f"{field_label(Participant, f)}を入力してください（振込口座は金融機関コード・支店コード・"
                     "預金種目・口座番号・口座名義をすべて入力します）。"
                 ]
-    if participant.is_tso and not participant.tso_area and "tso_area" not in errors:
-        errors["tso_area"] = ["供給区域（一般送配電事業者）: 一般送配電事業者には供給区域を選択してください。"]
-    if not participant.is_tso and participant.tso_area and "tso_area" not in errors:
-        errors["tso_area"] = ["供給区域（一般送配電事業者）は一般送配電事業者の場合のみ選択してください。"]
     if errors:
         raise name_fields(ValidationError(errors), Participant)
 
