@@ -189,8 +189,8 @@ def parse_reserve_margin_file(*, name: str, data: bytes) -> tuple[pl.DataFrame, 
     index = [header.index(column) for column in wanted]
     columns: dict[str, list[str]] = {column: [] for column in wanted}
     line_numbers: list[int] = []
-    for offset, fields in enumerate(reader):
-        line = offset + 3
+    for fields in reader:
+        line = reader.line_num + 1  # the reader started at line 2; a quoted field may span lines
         if not fields or (len(fields) == 1 and not fields[0].strip()):
             continue
         if len(fields) != len(header):
