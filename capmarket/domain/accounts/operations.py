@@ -123,7 +123,7 @@ _PASSWORD_ALPHABETS = (
     "abcdefghijkmnopqrstuvwxyz",
     "ABCDEFGHJKLMNPQRSTUVWXYZ",
     "23456789",
-    "!#$%&*+-=?@_",
+    "!#$%*+-=?@_",  # nothing HTML or a shell would escape
 )
 
 

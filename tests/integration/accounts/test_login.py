@@ -103,9 +103,7 @@ def test_success_resets_the_failure_count(client: Client, company_user: User) ->
     assert company_user.failed_login_count == 0
 
 
-def test_admin_unlocks_and_the_user_logs_in_again(
-    client: Client, company_user: User, company_admin: User
-) -> None:
+def test_admin_unlocks_and_the_user_logs_in_again(client: Client, company_user: User, company_admin: User) -> None:
     for _ in range(5):
         _login(client, "east-user", "wrong-password")
     admin_client = Client()
@@ -141,9 +139,7 @@ def test_inactive_user_cannot_log_in(client: Client, company_user: User) -> None
 
 
 def test_next_parameter_is_followed_only_within_the_site(client: Client, company_user: User) -> None:
-    ok = client.post(
-        reverse("web:login") + "?next=/notices/", {"username": "east-user", "password": PASSWORD}
-    )
+    ok = client.post(reverse("web:login") + "?next=/notices/", {"username": "east-user", "password": PASSWORD})
     client.post(reverse("web:logout"))
     evil = client.post(
         reverse("web:login") + "?next=https://evil.example/", {"username": "east-user", "password": PASSWORD}

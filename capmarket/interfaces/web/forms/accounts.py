@@ -15,6 +15,24 @@ from capmarket.domain.accounts.models import Role, User
 from capmarket.domain.audit.models import AuditAction
 from capmarket.domain.registry.models import Participant
 
+
+class NamedErrorsMixin:
+    """Every field's standard errors name the field, in Japanese (「氏名」を入力してください。)."""
+
+    fields: dict[str, forms.Field]
+
+    def name_errors(self) -> None:
+        for field in self.fields.values():
+            label = f"「{field.label}」"
+            field.error_messages["required"] = f"{label}を入力してください。"
+            if isinstance(field, forms.ChoiceField):
+                field.error_messages["invalid_choice"] = f"{label}は選択肢から選んでください。"
+            elif isinstance(field, forms.EmailField | forms.DateField | forms.DateTimeField):
+                field.error_messages["invalid"] = f"{label}の形式が正しくありません。"
+            if isinstance(field, forms.ModelChoiceField):
+                field.error_messages["invalid_choice"] = f"{label}は選択肢から選んでください。"
+
+
 INVALID_LOGIN = "ユーザIDまたはパスワードが正しくありません。"
 LOCKED_LOGIN = (
     "このアカウントはログインの失敗が続いたためロックされています。"
@@ -48,7 +66,7 @@ class LoginForm(forms.Form):
         return data
 
 
-class PasswordChangeForm(forms.Form):
+class PasswordChangeForm(NamedErrorsMixin, forms.Form):
     old_password = forms.CharField(label="現在のパスワード", strip=False, widget=forms.PasswordInput)
     new_password = forms.CharField(
         label="新しいパスワード",
@@ -57,6 +75,10 @@ class PasswordChangeForm(forms.Form):
         help_text=password_validation.password_validators_help_text_html(),
     )
     new_password_confirm = forms.CharField(label="新しいパスワード（確認）", strip=False, widget=forms.PasswordInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.name_errors()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -70,7 +92,7 @@ def _role_choices(actor: User) -> list[tuple[str, str]]:
     return [(r, labels[r]) for r in account_queries.roles_assignable_by(actor)]
 
 
-class UserIssueForm(forms.Form):
+class UserIssueForm(NamedErrorsMixin, forms.Form):
     username = forms.CharField(label="ユーザID", max_length=150, help_text="英数字と @ . + - _ が使えます。")
     full_name = forms.CharField(label="氏名", max_length=100, help_text="ユーザIDは自然人に限り発行できます。")
     email = forms.EmailField(label="メールアドレス")
@@ -90,9 +112,10 @@ class UserIssueForm(forms.Form):
             self.fields["participant"].queryset = Participant.objects.order_by("participant_code", "id")
         else:
             del self.fields["participant"]
+        self.name_errors()
 
 
-class UserEditForm(forms.Form):
+class UserEditForm(NamedErrorsMixin, forms.Form):
     full_name = forms.CharField(label="氏名", max_length=100)
     email = forms.EmailField(label="メールアドレス")
     is_active = forms.BooleanField(label="有効", required=False, help_text="無効にするとログインできなくなります。")
@@ -105,6 +128,7 @@ class UserEditForm(forms.Form):
             self.fields["role"].choices = [c for c in choices if c[0] != Role.PARTICIPANT_ADMIN]
         else:
             del self.fields["role"]
+        self.name_errors()
 
 
 class UserSearchForm(forms.Form):
@@ -123,13 +147,17 @@ class TemporaryPasswordForm(forms.Form):
     notify_by_email = forms.BooleanField(label="仮パスワードをメールで通知する", required=False)
 
 
-class AuditSearchForm(forms.Form):
+class AuditSearchForm(NamedErrorsMixin, forms.Form):
     date_from = forms.DateField(label="期間（開始日）", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="期間（終了日）", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     username = forms.CharField(label="ユーザID", required=False)
     participant_code = forms.CharField(label="事業者コード", required=False)
     action = forms.ChoiceField(label="操作", required=False, choices=[("", "すべて"), *AuditAction.choices])
     q = forms.CharField(label="キーワード", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.name_errors()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

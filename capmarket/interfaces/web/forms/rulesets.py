@@ -7,9 +7,10 @@ from typing import Any
 from django import forms
 
 from capmarket.domain.rulesets.models import Confidence, RuleParameter
+from capmarket.interfaces.web.forms.accounts import NamedErrorsMixin
 
 
-class PublishRuleSetForm(forms.Form):
+class PublishRuleSetForm(NamedErrorsMixin, forms.Form):
     note = forms.CharField(label="改定内容", widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def __init__(self, parameters: list[RuleParameter], *args: Any, **kwargs: Any) -> None:
@@ -23,6 +24,7 @@ class PublishRuleSetForm(forms.Form):
             self.fields[f"confidence__{p.name}"] = forms.ChoiceField(
                 label=f"{p.name} 確度", initial=p.confidence, choices=Confidence.choices
             )
+        self.name_errors()
 
     def rows(self) -> list[dict[str, Any]]:
         """The bound fields of each parameter, for a table in the template."""
