@@ -21,13 +21,16 @@ def test_login_page_is_japanese(client: Client, db: Any) -> None:
 
     assert response.status_code == 200
     body = response.content.decode()
-    assert "ユーザID" in body and "パスワード" in body and "login-box" in body
+    assert "ユーザID" in body
+    assert "パスワード" in body
+    assert "login-box" in body
 
 
 def test_login_shows_the_portal_and_is_audited(client: Client, company_user: User) -> None:
     response = _login(client, "east-user", PASSWORD)
 
-    assert response.status_code == 302 and response["Location"] == reverse("web:portal")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("web:portal")
     portal = client.get(reverse("web:portal"))
     assert portal.status_code == 200
     assert "東日本発電株式会社" in portal.content.decode()
@@ -113,7 +116,8 @@ def test_admin_unlocks_and_the_user_logs_in_again(client: Client, company_user: 
 
     assert response.status_code == 302
     company_user.refresh_from_db()
-    assert company_user.locked_at is None and company_user.failed_login_count == 0
+    assert company_user.locked_at is None
+    assert company_user.failed_login_count == 0
     assert AuditEvent.objects.filter(action=AuditAction.ACCOUNT_UNLOCKED, actor=company_admin).count() == 1
     assert _login(client, "east-user", PASSWORD).status_code == 302
 

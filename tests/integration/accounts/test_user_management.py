@@ -67,7 +67,7 @@ def test_inactive_users_may_do_nothing(company_admin: User) -> None:
 
 
 def test_scoping_of_manageable_users(
-    company_admin: User, company_user: User, other_user: User, sysadmin: User, operator: User, other_admin: User
+    *, company_admin: User, company_user: User, other_user: User, sysadmin: User, operator: User, other_admin: User
 ) -> None:
     assert list(account_queries.users_manageable_by(company_admin)) == [company_user]
     assert set(account_queries.users_manageable_by(sysadmin)) == {sysadmin, operator, company_admin, other_admin}
@@ -85,7 +85,8 @@ def test_participant_admin_issues_a_user_of_its_company(company_admin: User, com
 
     assert response.status_code == 200
     new = User.objects.get(username="east-new")
-    assert new.participant_id == company_admin.participant_id and new.role == Role.PARTICIPANT_USER
+    assert new.participant_id == company_admin.participant_id
+    assert new.role == Role.PARTICIPANT_USER
     assert new.must_change_password
     temporary = response.context["issued"].temporary_password
     assert temporary in response.content.decode()
@@ -121,7 +122,8 @@ def test_bad_input_is_refused_naming_the_field(
 
     assert response.status_code == 200
     errors = response.context["form"].errors
-    assert field in errors and any(message in e for e in errors[field])
+    assert field in errors
+    assert any(message in e for e in errors[field])
     assert not User.objects.filter(full_name="東 花子").exists()
 
 
@@ -143,7 +145,9 @@ def test_participant_admin_cannot_touch_another_companys_user_or_staff(
         assert client.post(reverse("web:user_unlock", args=[target.pk])).status_code == 404
         assert client.post(reverse("web:user_reset_password", args=[target.pk])).status_code == 404
     listing = client.get(reverse("web:user_list")).content.decode()
-    assert "east-user" in listing and "west-user" not in listing and "occto-sysadmin" not in listing
+    assert "east-user" in listing
+    assert "west-user" not in listing
+    assert "occto-sysadmin" not in listing
     other_user.refresh_from_db()
     assert other_user.locked_at is None
 
@@ -160,7 +164,8 @@ def test_participant_admin_locks_edits_and_resets_its_user(company_admin: User, 
 
     company_user.refresh_from_db()
     assert company_user.locked_at is not None
-    assert company_user.full_name == "東 一郎" and company_user.email == "ichiro@east.example"
+    assert company_user.full_name == "東 一郎"
+    assert company_user.email == "ichiro@east.example"
     assert company_user.must_change_password
     assert company_user.check_password(response.context["issued"].temporary_password)
     actions = set(AuditEvent.objects.filter(actor=company_admin).values_list("action", flat=True))
@@ -199,7 +204,8 @@ def test_system_admin_issues_a_companys_admin_id_only_once(sysadmin: User, other
     first = client.post(reverse("web:user_create"), data)
     second = client.post(reverse("web:user_create"), {**data, "username": "west-admin-2"})
 
-    assert first.status_code == 200 and User.objects.filter(username="west-admin-1").exists()
+    assert first.status_code == 200
+    assert User.objects.filter(username="west-admin-1").exists()
     assert "1回限り" in " ".join(second.context["form"].errors["participant"])
     assert not User.objects.filter(username="west-admin-2").exists()
 
@@ -229,8 +235,10 @@ def test_system_admin_unlocks_and_resets_a_participant_admin(sysadmin: User, com
     )
 
     company_admin.refresh_from_db()
-    assert company_admin.locked_at is None and company_admin.failed_login_count == 0
-    assert company_admin.check_password(issued.temporary_password) and company_admin.must_change_password
+    assert company_admin.locked_at is None
+    assert company_admin.failed_login_count == 0
+    assert company_admin.check_password(issued.temporary_password)
+    assert company_admin.must_change_password
     assert mail.outbox[0].to == ["admin@east.example"]
 
 
