@@ -15,7 +15,7 @@ import traceback
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.utils import timezone
 
 from capmarket.domain.jobs import operations, queries
@@ -83,7 +83,6 @@ class _Reporter:
 
 def execute(*, job_id: int, worker: str) -> str:
     """Run one attempt of job ``job_id``; returns what happened (``succeeded``, ``failed``, ``skipped``, ``lost``)."""
-    close_old_connections()
     now = timezone.now()
     job = operations.mark_running(job_id=job_id, worker=worker, now=now, stale_before=now - lease())
     if job is None:
