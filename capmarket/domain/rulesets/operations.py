@@ -154,14 +154,14 @@ def publish_version(
         )
         rows = []
         for name, param in old.items():
-            given = changed.get(name)
+            change = changed.get(name)
             rows.append(
                 RuleParameter(
                     ruleset=new,
                     name=name,
-                    value=given.value.strip() if given else param.value,
-                    source=given.source.strip() if given else param.source,
-                    confidence=given.confidence if given else param.confidence,
+                    value=change.value.strip() if change else param.value,
+                    source=change.source.strip() if change else param.source,
+                    confidence=change.confidence if change else param.confidence,
                 )
             )
         RuleParameter.objects.bulk_create(rows)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import authenticate, password_validation
@@ -52,7 +52,7 @@ class LoginForm(forms.Form):
         self.fields["password"].error_messages["required"] = "パスワードを入力してください。"
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         username, password = data.get("username"), data.get("password")
         if username and password:
             user = authenticate(self.request, username=username, password=password)
@@ -81,7 +81,7 @@ class PasswordChangeForm(NamedErrorsMixin, forms.Form):
         self.name_errors()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("new_password") and data.get("new_password") != data.get("new_password_confirm"):
             self.add_error("new_password_confirm", "確認用のパスワードが一致しません。")
         return data
@@ -107,9 +107,11 @@ class UserIssueForm(NamedErrorsMixin, forms.Form):
 
     def __init__(self, actor: User, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = _role_choices(actor)
+        cast(forms.ChoiceField, self.fields["role"]).choices = _role_choices(actor)
         if Role.PARTICIPANT_ADMIN in account_queries.roles_assignable_by(actor):
-            self.fields["participant"].queryset = Participant.objects.order_by("participant_code", "id")
+            cast(
+                "forms.ModelChoiceField[Participant]", self.fields["participant"]
+            ).queryset = Participant.objects.order_by("participant_code", "id")
         else:
             del self.fields["participant"]
         self.name_errors()
@@ -125,7 +127,9 @@ class UserEditForm(NamedErrorsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         choices = _role_choices(actor)
         if target.role in {c for c, _ in choices} and target.is_operator_staff:
-            self.fields["role"].choices = [c for c in choices if c[0] != Role.PARTICIPANT_ADMIN]
+            cast(forms.ChoiceField, self.fields["role"]).choices = [
+                c for c in choices if c[0] != Role.PARTICIPANT_ADMIN
+            ]
         else:
             del self.fields["role"]
         self.name_errors()
@@ -140,7 +144,7 @@ class UserSearchForm(forms.Form):
 
     def __init__(self, actor: User, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [("", "すべて"), *_role_choices(actor)]
+        cast(forms.ChoiceField, self.fields["role"]).choices = [("", "すべて"), *_role_choices(actor)]
 
 
 class TemporaryPasswordForm(forms.Form):
@@ -160,7 +164,7 @@ class AuditSearchForm(NamedErrorsMixin, forms.Form):
         self.name_errors()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", "終了日は開始日以降の日付を指定してください。")

@@ -50,7 +50,7 @@ def _csv_lines(qs: QuerySet[AuditEvent]) -> Iterator[str]:
 
 
 @requires(Action.VIEW_AUDIT)
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     form = AuditSearchForm(request.GET or None)
     qs = audit_queries.search_events()
     if form.is_bound and form.is_valid():
