@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history
 
 from capmarket.calc.contract_amount import ContractAmount, contract_amount
 from capmarket.calc.rules import UnknownRuleSet, resolve
@@ -324,3 +325,16 @@ def cancel_contract(*, actor: Any, now: dt.datetime, contract: CapacityContract,
             changes={"state": [ContractState.ACTIVE.value, ContractState.CANCELLED.value]},
         )
     return current
+
+
+def bulk_load(*, contracts: list[CapacityContract], now: dt.datetime, batch_size: int = 500) -> int:
+    """Insert many new contracts at once (demo market): history rows and one audit event; constraints apply."""
+    with transaction.atomic():
+        saved = bulk_create_with_history(contracts, CapacityContract, batch_size=batch_size, default_date=now)
+        audit.record(
+            now=now,
+            action=AuditAction.CREATED,
+            object_type="capacity_contract",
+            summary=f"一括登録: 容量確保契約{len(saved)}件",
+        )
+    return len(saved)

@@ -13,9 +13,9 @@ from django.core.exceptions import ValidationError
 from zengin_code import Bank
 
 _DIGITS_13: Final = re.compile(r"[0-9]{13}")
-#: Characters a Zengin transfer accepts in an account holder's name: half-width katakana (incl. ﾞ ﾟ ｰ),
-#: upper-case Latin letters, digits, space and a few symbols.
-_ZENGIN_NAME: Final = re.compile(r"[\uff66-\uff9fA-Z0-9 ().\-/,]+")
+#: Characters a Zengin transfer accepts in an account holder's name: half-width katakana without the small
+#: letters (ｧｨｩｪｫｬｭｮｯ are written large), ﾞ ﾟ ｰ, upper-case Latin letters, digits, space and ( ) . - / ,
+_ZENGIN_NAME: Final = re.compile(r"[\uff66\uff70-\uff9fA-Z0-9 ().\-/,]+")
 
 
 def corporate_number_check_digit(base12: str) -> int:
@@ -81,7 +81,8 @@ def validate_account_number(value: str) -> None:
 def validate_account_holder_kana(value: str) -> None:
     if not _ZENGIN_NAME.fullmatch(value) or value.strip() != value:
         raise ValidationError(
-            "口座名義（半角カナ）は半角カタカナ・英大文字・数字・スペース・記号（ ( ) . - / , ）で入力してください。",
+            "口座名義（半角カナ）は半角カタカナ（小文字ｧｨｩｪｫｬｭｮｯは大文字で）・英大文字・数字・スペース・"
+            "記号（ ( ) . - / , ）で入力してください。",
             code="account_holder_kana_charset",
         )
 

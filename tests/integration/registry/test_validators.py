@@ -67,6 +67,6 @@ def test_account_number_and_holder_kana() -> None:
             v.validate_account_number(bad)
     v.validate_account_holder_kana("ｶ)ﾖｳﾘﾖｳﾃﾞﾝﾘﾖｸ")
     v.validate_account_holder_kana("ABC ﾃﾞﾝｷ(ｶ")
-    for bad in ("カブシキガイシャ", "ｶ)ようりょう", "abc", " ｶ)ｱｲｳ"):
+    for bad in ("カブシキガイシャ", "ｶ)ようりょう", "abc", " ｶ)ｱｲｳ", "ﾃﾞﾝﾘｮｸ"):
         with pytest.raises(ValidationError, match="口座名義"):
             v.validate_account_holder_kana(bad)
