@@ -20,8 +20,10 @@ class NamedErrorsMixin:
     """Every field's standard errors name the field, in Japanese (「氏名」を入力してください。)."""
 
     fields: dict[str, forms.Field]
+    label_suffix: str
 
     def name_errors(self) -> None:
+        self.label_suffix = ""
         for field in self.fields.values():
             label = f"「{field.label}」"
             field.error_messages["required"] = f"{label}を入力してください。"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from capmarket.domain.contracts.models import Auction
 from capmarket.domain.registry import queries as registry_queries
@@ -15,6 +15,7 @@ from capmarket.domain.registry.operations import (
     PARTICIPANT_UPDATE_FIELDS,
     RESOURCE_CREATE_FIELDS,
     RESOURCE_UPDATE_FIELDS,
+    route_constraint_errors,
 )
 
 
@@ -26,6 +27,12 @@ class NamedErrorsMixin:
     def add_error(self, field: str | None, error: Any) -> None:
         if not isinstance(error, ValidationError):
             error = ValidationError(error)
+        model = getattr(getattr(self, "_meta", None), "model", None)
+        if field in (None, NON_FIELD_ERRORS) and not hasattr(error, "error_dict"):
+            error = ValidationError({NON_FIELD_ERRORS: error.messages})
+        if hasattr(error, "error_dict") and model is not None:
+            # a violated database constraint that concerns one field is shown next to that field
+            error = ValidationError(route_constraint_errors(error.message_dict, model))
         if hasattr(error, "error_dict"):
             for name, errors in error.error_dict.items():
                 target = name if name in self.fields else None

@@ -17,9 +17,15 @@ class PublishRuleSetForm(NamedErrorsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.parameter_names = [p.name for p in parameters]
         for p in parameters:
-            self.fields[f"value__{p.name}"] = forms.CharField(label=p.name, initial=p.value, max_length=64)
+            self.fields[f"value__{p.name}"] = forms.CharField(
+                label=p.name, initial=p.value, max_length=64, widget=forms.TextInput(attrs={"size": 12})
+            )
             self.fields[f"source__{p.name}"] = forms.CharField(
-                label=f"{p.name} 出典", initial=p.source, max_length=300, required=False
+                label=f"{p.name} 出典",
+                initial=p.source,
+                max_length=300,
+                required=False,
+                widget=forms.TextInput(attrs={"size": 48}),
             )
             self.fields[f"confidence__{p.name}"] = forms.ChoiceField(
                 label=f"{p.name} 確度", initial=p.confidence, choices=Confidence.choices
