@@ -100,7 +100,7 @@ CONSTRAINT_FIELDS: Final[dict[str, str]] = {
 }
 
 
-def _route_constraint_errors(messages: dict[str, list[str]], model: type[models.Model]) -> dict[str, list[str]]:
+def route_constraint_errors(messages: dict[str, list[str]], model: type[models.Model]) -> dict[str, list[str]]:
     by_message = {
         str(c.violation_error_message): CONSTRAINT_FIELDS[c.name]
         for c in model._meta.constraints
@@ -120,7 +120,7 @@ def name_fields(error: ValidationError, model: type[models.Model]) -> Validation
     if not hasattr(error, "error_dict"):
         return error
     named: dict[str, list[str]] = {}
-    for field, errors in _route_constraint_errors(error.message_dict, model).items():
+    for field, errors in route_constraint_errors(error.message_dict, model).items():
         label = field_label(model, field) if field != NON_FIELD_ERRORS else ""
         named[field] = [m if not label or label in m else f"{label}: {m}" for m in errors]
     return ValidationError(named)

@@ -1,0 +1,107 @@
+"""The demo market: runs, is deterministic, valid, and gives logins of every role."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.management import call_command
+
+from capmarket.application import demo_market
+from capmarket.domain.accounts.models import Role, User
+from capmarket.domain.contracts.models import CapacityContract
+from capmarket.domain.registry.models import Participant, Resource
+from capmarket.domain.registry.operations import validate_participant, validate_resource
+
+NOW = dt.datetime(2025, 4, 1, 0, 0, tzinfo=dt.UTC)
+
+
+def _snapshot() -> dict[str, Any]:
+    return {
+        "participants": list(Participant.objects.order_by("participant_code").values_list(
+            "participant_code", "name", "name_kana", "is_provider", "is_retailer", "is_tso", "tso_area",
+            "invoice_registration_no", "bank_code", "branch_code", "account_number", "account_holder_kana",
+        )),
+        "resources": list(Resource.objects.order_by("resource_code").values_list(
+            "resource_code", "participant__participant_code", "name", "resource_type", "area",
+            "installed_capacity_kw", "expected_capacity_kw", "completion_fiscal_year", "inefficient_coal",
+        )),
+        "contracts": list(CapacityContract.objects.order_by("contract_code").values_list(
+            "contract_code", "resource__resource_code", "auction", "price_yen_per_kw", "contract_kw", "amount_yen",
+            "transitional",
+        )),
+        "users": sorted(User.objects.values_list("username", "role", "participant__participant_code")),
+    }  # fmt: skip
+
+
+def _wipe() -> None:
+    from capmarket.domain.notices.models import Notice
+
+    Notice.objects.all().delete()
+    User.objects.all().delete()
+    CapacityContract.objects.all().delete()
+    Resource.objects.all().delete()
+    Participant.objects.all().delete()
+
+
+@pytest.mark.django_db
+def test_small_demo_is_deterministic() -> None:
+    call_command("demo_data", seed=7, scale="small")
+    first = _snapshot()
+    _wipe()
+    call_command("demo_data", seed=7, scale="small")
+    assert _snapshot() == first
+    _wipe()
+    call_command("demo_data", seed=8, scale="small")
+    assert _snapshot()["participants"] != first["participants"]
+
+
+@pytest.mark.django_db
+def test_small_demo_is_a_valid_market_of_the_right_shape() -> None:
+    summary = demo_market.build_demo_market(seed=1, scale="small", now=NOW)
+    assert summary.tsos == 9
+    assert set(Participant.objects.filter(is_tso=True).values_list("tso_area", flat=True)) == {
+        "hokkaido", "tohoku", "tokyo", "chubu", "hokuriku", "kansai", "chugoku", "shikoku", "kyushu",
+    }  # fmt: skip
+    assert 30 <= Resource.objects.count() <= 60
+    assert set(Resource.objects.values_list("resource_type", flat=True)) == {
+        "stable", "variable_single", "variable_aggregate", "dispatch",
+    }  # fmt: skip
+    assert Participant.objects.filter(is_provider=True, is_retailer=True).exists()
+    for p in Participant.objects.all():
+        validate_participant(p)  # check digits, Zengin codes, kana
+    for r in Resource.objects.select_related("participant"):
+        validate_resource(r)
+    contracts = list(CapacityContract.objects.select_related("resource"))
+    assert contracts
+    for c in contracts:
+        assert c.amount_yen == c.gross_amount_yen - c.transitional_deduction_yen
+        assert c.gross_amount_yen == c.price_yen_per_kw * c.contract_kw
+        assert c.contract_kw <= c.resource.expected_capacity_kw
+        if c.auction == "main":
+            assert c.price_yen_per_kw == (5_242 if c.resource.area in ("hokkaido", "kyushu") else 3_495)
+    assert CapacityContract.objects.filter(auction="additional").exists()
+
+
+@pytest.mark.django_db
+def test_demo_logins_cover_every_role_and_work() -> None:
+    demo_market.build_demo_market(seed=1, scale="small", now=NOW)
+    logins = demo_market.demo_logins()
+    roles = set(User.objects.filter(username__in=[x.username for x in logins]).values_list("role", flat=True))
+    assert roles == set(Role.values)
+    validate_password(demo_market.DEMO_PASSWORD)
+    provider_user = User.objects.filter(role=Role.PARTICIPANT_USER, participant__is_provider=True).first()
+    assert authenticate(username=provider_user.username, password=demo_market.DEMO_PASSWORD) == provider_user
+
+
+@pytest.mark.django_db
+def test_if_empty_leaves_an_existing_market_alone(capsys: Any) -> None:
+    call_command("demo_data", seed=1, scale="small")
+    before = Participant.objects.count()
+    call_command("demo_data", seed=2, scale="small", if_empty=True)
+    assert Participant.objects.count() == before
+    call_command("demo_logins")
+    assert "demo-operator" in capsys.readouterr().out
