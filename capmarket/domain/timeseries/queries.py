@@ -21,6 +21,9 @@ from capmarket.domain.timeseries.models import ALL_MONTHS, DatasetVersion
 from capmarket.domain.timeseries.storage import scan_version
 
 VERSION_COLUMN = "version_sequence"
+# Up to this many versions touching one month, supersession is a chain of hash anti-joins (fast for the usual
+# few corrections); beyond it, one window over all rows (linear in the number of versions).
+ANTI_JOIN_MAX_VERSIONS = 8
 
 
 class NoVersionInForce(LookupError):
@@ -57,6 +60,7 @@ def _combine(
     months: Iterable[str] | None,
     where: Mapping[str, Iterable[Any]] | None,
     with_version: bool,
+    sort: bool = False,
 ) -> pl.LazyFrame:
     keys = list(chosen[-1].key_columns)
     month_column = chosen[-1].month_column or None
@@ -68,16 +72,33 @@ def _combine(
             raise ValueError(f"filter on {column}: only key columns ({keys}) can be filtered before supersession")
         filters.append(pl.col(column).is_in(list(values)))
 
+    key_types = scan_version(chosen[-1]).collect_schema()
+
     def scan(version: DatasetVersion, month: str | None) -> pl.LazyFrame:
         lf = scan_version(version, months=None if month is None else [month])
+        lf = lf.with_columns([pl.col(k).cast(key_types[k]) for k in keys])
         for f in filters:
             lf = lf.filter(f)
         return lf.with_columns(pl.lit(version.sequence, dtype=pl.Int64).alias(storage.SEQ))
 
     def latest_per_key(parts: list[pl.LazyFrame]) -> pl.LazyFrame:
+        """``parts`` oldest first; for each key the row of the newest part."""
         if len(parts) == 1:
             return parts[0]
-        return pl.concat(parts, how="diagonal_relaxed").sort(storage.SEQ).unique(subset=keys, keep="last")
+        if len(parts) <= ANTI_JOIN_MAX_VERSIONS:
+            # newest first, each older part without the keys of the newer ones: hash anti-joins, no sort
+            kept: list[pl.LazyFrame] = []
+            newer_keys: list[pl.LazyFrame] = []
+            for part in reversed(parts):
+                if newer_keys:
+                    seen = newer_keys[0] if len(newer_keys) == 1 else pl.concat(newer_keys)
+                    kept.append(part.join(seen, on=keys, how="anti"))
+                else:
+                    kept.append(part)
+                newer_keys.append(part.select(keys))
+            return pl.concat(kept, how="diagonal_relaxed")
+        combined = pl.concat(parts, how="diagonal_relaxed")
+        return combined.filter(pl.col(storage.SEQ) == pl.col(storage.SEQ).max().over(keys))
 
     if month_column is None or month_column in keys:
         # A key lives in one month: supersession is decided month by month, and a month only one version
@@ -97,7 +118,8 @@ def _combine(
     if months is not None and not prune and month_column is not None:
         schema = result.collect_schema()
         result = result.filter(storage.month_expr(schema, month_column).is_in(sorted(wanted or ())))
-    result = result.sort(keys)
+    if sort:
+        result = result.sort(keys)
     if with_version:
         return result.rename({storage.SEQ: VERSION_COLUMN})
     return result.drop(storage.SEQ)
@@ -110,8 +132,9 @@ def read_as_of(
     months: Iterable[str] | None = None,
     where: Mapping[str, Iterable[Any]] | None = None,
     with_version: bool = False,
+    sort: bool = False,
 ) -> pl.LazyFrame:
-    """The rows of ``dataset`` in force at ``as_of``, sorted by key.
+    """The rows of ``dataset`` in force at ``as_of`` (in storage order; ``sort`` sorts them by key).
 
     ``months`` ("YYYY-MM") keeps rows of those months; ``where`` keeps rows whose key column is one of the
     values given (e.g. ``{"resource_id": [...]}``); ``with_version`` adds the column ``version_sequence`` naming
@@ -120,7 +143,7 @@ def read_as_of(
     chosen = versions_in_force(dataset=dataset, as_of=as_of)
     if not chosen:
         raise NoVersionInForce(f"no version of {dataset} was created by {as_of.isoformat()}")
-    return _combine(chosen, months=months, where=where, with_version=with_version)
+    return _combine(chosen, months=months, where=where, with_version=with_version, sort=sort)
 
 
 @dataclass(frozen=True)
