@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SCALE  ?= full
 
-.PHONY: install demo serve test check lint format typecheck imports migrations-check bench clean
+.PHONY: install demo serve worker test check lint format typecheck imports migrations-check bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,10 +22,17 @@ demo: install
 	$(BIN)/capmarket migrate --noinput
 	$(BIN)/capmarket demo-data --seed 1 --scale $(SCALE) --if-empty
 	$(BIN)/capmarket demo-logins
+	@mkdir -p var
+	@echo "background-job worker: var/worker.log (stops with the server)"
+	$(BIN)/capmarket worker > var/worker.log 2>&1 & WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
 	$(BIN)/capmarket runserver $(HOST):$(PORT)
 
 serve: install
 	$(BIN)/capmarket runserver $(HOST):$(PORT)
+
+## worker: a background-job worker (embedded queue in var/queue/, or CELERY_BROKER_URL)
+worker: install
+	$(BIN)/capmarket worker
 
 ## test: the whole test suite (unit, integration, functional with a headless browser)
 test: install
@@ -54,6 +61,7 @@ check: lint typecheck imports migrations-check test
 ## bench: full-scale benchmarks; they print figures, they do not assert times
 bench: install
 	$(BIN)/python -m tests.bench.calc_bench
+	$(BIN)/python -m tests.bench.dataset_bench
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
