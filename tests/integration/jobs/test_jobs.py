@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -21,12 +22,20 @@ T0 = dt.datetime(2025, 4, 1, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def company():
+def company() -> tuple[Any, Any]:
     participant = make_participant()
     return participant, make_user(Role.PARTICIPANT_USER, participant)
 
 
-def enqueue(owner, participant, *, key="k1", steps=3, kind="diagnostics.count", now=T0):
+def enqueue(
+    owner: Any,
+    participant: Any,
+    *,
+    key: str = "k1",
+    steps: int = 3,
+    kind: str = "diagnostics.count",
+    now: dt.datetime = T0,
+) -> tuple[Job, bool]:
     return operations.enqueue(
         kind=kind,
         owner=owner,
@@ -37,7 +46,9 @@ def enqueue(owner, participant, *, key="k1", steps=3, kind="diagnostics.count", 
     )
 
 
-def test_the_same_idempotency_key_gives_one_job_queued_once(company, dispatched, django_capture_on_commit_callbacks):
+def test_the_same_idempotency_key_gives_one_job_queued_once(
+    company: Any, dispatched: list[int], django_capture_on_commit_callbacks: Any
+) -> None:
     participant, user = company
     with django_capture_on_commit_callbacks(execute=True):
         first, created = enqueue(user, participant)
@@ -53,7 +64,7 @@ def test_the_same_idempotency_key_gives_one_job_queued_once(company, dispatched,
         enqueue(user, participant, steps=4)
 
 
-def test_a_job_runs_records_progress_and_result_and_is_not_redone(company) -> None:
+def test_a_job_runs_records_progress_and_result_and_is_not_redone(company: Any) -> None:
     participant, user = company
     job, _ = enqueue(user, participant, steps=3)
 
@@ -75,18 +86,20 @@ def test_a_job_runs_records_progress_and_result_and_is_not_redone(company) -> No
     assert (job.attempts, job.finished_at, job.worker) == (1, finished_at, "w1")
 
 
-def test_the_celery_task_runs_the_job_eagerly(company) -> None:
+def test_the_celery_task_runs_the_job_eagerly(company: Any) -> None:
     participant, user = company
     job, _ = enqueue(user, participant, steps=2)
 
-    run_job.apply(args=[job.pk])
+    run_job.apply(args=(job.pk,))
 
     job.refresh_from_db()
     assert job.state == JobState.SUCCEEDED
     assert job.result == {"counted": 2, "attempt": 1}
 
 
-def test_a_failing_handler_fails_the_job_and_it_can_be_retried(company, settings, dispatched) -> None:
+def test_a_failing_handler_fails_the_job_and_it_can_be_retried(
+    company: Any, settings: Any, dispatched: list[int]
+) -> None:
     settings.CAPMARKET_JOB_HANDLERS = {"tests.fail": "tests.integration.jobs.handlers.fail"}
     participant, user = company
     job, _ = enqueue(user, participant, kind="tests.fail")
@@ -105,7 +118,7 @@ def test_a_failing_handler_fails_the_job_and_it_can_be_retried(company, settings
         operations.retry(job=retried, now=T0)
 
 
-def test_an_unknown_kind_fails_with_a_message(company) -> None:
+def test_an_unknown_kind_fails_with_a_message(company: Any) -> None:
     participant, user = company
     job, _ = enqueue(user, participant, kind="no.such.kind")
 
@@ -114,7 +127,7 @@ def test_an_unknown_kind_fails_with_a_message(company) -> None:
     assert "UnknownJobKind" in job.error
 
 
-def test_a_job_is_claimed_by_one_attempt_and_taken_over_only_when_stale(company) -> None:
+def test_a_job_is_claimed_by_one_attempt_and_taken_over_only_when_stale(company: Any) -> None:
     participant, user = company
     job, _ = enqueue(user, participant)
     now = T0 + dt.timedelta(minutes=1)
@@ -139,7 +152,7 @@ def test_a_job_is_claimed_by_one_attempt_and_taken_over_only_when_stale(company)
     assert (job.state, job.result, job.worker) == (JobState.SUCCEEDED, {"ok": True}, "b")
 
 
-def test_recovery_requeues_a_dead_workers_job_and_lost_messages_only(company) -> None:
+def test_recovery_requeues_a_dead_workers_job_and_lost_messages_only(company: Any) -> None:
     participant, user = company
     dead, _ = enqueue(user, participant, key="dead")
     alive, _ = enqueue(user, participant, key="alive")
@@ -164,7 +177,7 @@ def test_recovery_requeues_a_dead_workers_job_and_lost_messages_only(company) ->
     assert Job.objects.get(pk=fresh.pk).dispatched_at is None
 
 
-def test_jobs_are_scoped_to_the_company(company) -> None:
+def test_jobs_are_scoped_to_the_company(company: Any) -> None:
     participant, user = company
     colleague = make_user(Role.PARTICIPANT_ADMIN, participant)
     other_company = make_participant()
@@ -184,7 +197,7 @@ def test_jobs_are_scoped_to_the_company(company) -> None:
 
 
 @pytest.mark.urls("tests.integration.jobs.urls")
-def test_status_endpoint_answers_own_jobs_and_404_for_others(company) -> None:
+def test_status_endpoint_answers_own_jobs_and_404_for_others(company: Any) -> None:
     participant, user = company
     stranger = make_user(Role.PARTICIPANT_USER, make_participant())
     job, _ = enqueue(user, participant, steps=4)
@@ -211,7 +224,7 @@ def test_status_endpoint_answers_own_jobs_and_404_for_others(company) -> None:
 
 
 @pytest.mark.urls("tests.integration.jobs.urls")
-def test_progress_page_shows_the_bar_and_polls_the_status_endpoint(company) -> None:
+def test_progress_page_shows_the_bar_and_polls_the_status_endpoint(company: Any) -> None:
     participant, user = company
     stranger = make_user(Role.PARTICIPANT_USER, make_participant())
     job, _ = enqueue(user, participant, steps=4)

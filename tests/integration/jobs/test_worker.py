@@ -53,7 +53,7 @@ def shared_database(transactional_db: None, tmp_path: Path) -> Iterator[str]:
     the test, this process's default connection is pointed at a migrated SQLite file instead.
     """
     original = connections["default"]
-    if original.vendor != "sqlite" or not original.is_in_memory_db():
+    if original.vendor != "sqlite" or not getattr(original, "is_in_memory_db", lambda: False)():
         yield _database_url(original.settings_dict)
         return
     path = tmp_path / "worker.sqlite3"
@@ -152,7 +152,7 @@ def workers(queue_env: dict[str, str], tmp_path: Path) -> Iterator[Workers]:
 
 
 @pytest.fixture
-def send(queue_env: dict[str, str]) -> Iterator[Callable[[int], None]]:
+def send(queue_env: dict[str, str]) -> Iterator[Callable[[int], Any]]:
     """Send "run job N" through the embedded broker, as the web server does."""
     queue = Path(queue_env["CAPMARKET_QUEUE_DIR"])
     app = Celery("capmarket-test-sender", broker="filesystem://", set_as_current=False)
@@ -181,7 +181,7 @@ def _state(job_id: int) -> Job:
     return Job.objects.get(pk=job_id)
 
 
-def test_a_worker_process_runs_a_queued_job_and_records_progress(workers: Workers, send) -> None:
+def test_a_worker_process_runs_a_queued_job_and_records_progress(workers: Workers, send: Callable[[int], Any]) -> None:
     participant = make_participant()
     user = make_user(Role.PARTICIPANT_USER, participant)
     workers.start("first")
@@ -206,7 +206,9 @@ def test_a_worker_process_runs_a_queued_job_and_records_progress(workers: Worker
     assert any(state == JobState.RUNNING and 0 < n < 5 for state, n in seen), seen  # progress seen mid-way
 
 
-def test_a_killed_workers_job_is_completed_once_by_a_restarted_worker(workers: Workers, send) -> None:
+def test_a_killed_workers_job_is_completed_once_by_a_restarted_worker(
+    workers: Workers, send: Callable[[int], Any]
+) -> None:
     participant = make_participant()
     user = make_user(Role.PARTICIPANT_USER, participant)
     doomed = workers.start("doomed")

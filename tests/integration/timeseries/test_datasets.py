@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -22,13 +23,14 @@ T3 = dt.datetime(2025, 5, 3, 10, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
-def datasets_dir(settings, tmp_path: Path) -> Path:
-    settings.DATASETS_DIR = tmp_path / "datasets"
-    return settings.DATASETS_DIR
+def datasets_dir(settings: Any, tmp_path: Path) -> Path:
+    path = tmp_path / "datasets"
+    settings.DATASETS_DIR = path
+    return path
 
 
 @pytest.fixture
-def provider():
+def provider() -> tuple[Any, Any]:
     participant = make_participant()
     return participant, make_user(Role.PARTICIPANT_ADMIN, participant)
 
@@ -42,7 +44,15 @@ def generation(resources: list[str], days: list[dt.date], upper_kw: int = 1000, 
     )
 
 
-def store(frame: pl.DataFrame, now: dt.datetime, who, *, dataset: str = "generation", keys=None, source="gen.csv"):
+def store(
+    frame: pl.DataFrame,
+    now: dt.datetime,
+    who: tuple[Any, Any],
+    *,
+    dataset: str = "generation",
+    keys: list[str] | None = None,
+    source: str = "gen.csv",
+) -> tuple[DatasetVersion, bool]:
     participant, user = who
     return operations.store_version(
         dataset=dataset,
@@ -55,7 +65,7 @@ def store(frame: pl.DataFrame, now: dt.datetime, who, *, dataset: str = "generat
     )
 
 
-def test_a_version_is_stored_as_parquet_partitioned_by_month(provider, datasets_dir: Path) -> None:
+def test_a_version_is_stored_as_parquet_partitioned_by_month(provider: Any, datasets_dir: Path) -> None:
     frame = generation(["R1", "R2"], [dt.date(2025, 4, 30), dt.date(2025, 5, 1)])
 
     version, created = store(frame, T1, provider)
@@ -78,7 +88,7 @@ def test_a_version_is_stored_as_parquet_partitioned_by_month(provider, datasets_
     assert len(version.content_sha256) == 64
 
 
-def test_the_same_content_uploaded_twice_creates_no_new_version(provider) -> None:
+def test_the_same_content_uploaded_twice_creates_no_new_version(provider: Any) -> None:
     frame = generation(["R1", "R2"], [dt.date(2025, 4, 1)])
     first, _ = store(frame, T1, provider)
     # same rows, other order, narrower integer type: the same content
@@ -91,7 +101,7 @@ def test_the_same_content_uploaded_twice_creates_no_new_version(provider) -> Non
     assert DatasetVersion.objects.filter(dataset="generation").count() == 1
 
 
-def test_a_correction_supersedes_only_its_keys_and_reads_are_as_of(provider) -> None:
+def test_a_correction_supersedes_only_its_keys_and_reads_are_as_of(provider: Any) -> None:
     day = dt.date(2025, 4, 1)
     store(generation(["R1", "R2"], [day], upper_kw=1000), T1, provider)
     correction = generation(["R2"], [day], upper_kw=500).filter(pl.col("slot") <= 10)
@@ -117,7 +127,7 @@ def test_a_correction_supersedes_only_its_keys_and_reads_are_as_of(provider) -> 
     assert [v.sequence for v in queries.versions_in_force(dataset="generation", as_of=T2)] == [1, 2]
 
 
-def test_diff_counts_rows_added_changed_and_unchanged(provider) -> None:
+def test_diff_counts_rows_added_changed_and_unchanged(provider: Any) -> None:
     day = dt.date(2025, 4, 1)
     v1, _ = store(generation(["R1"], [day], upper_kw=1000), T1, provider)
     # R1 slots 1-4 changed, R1 slots 5-48 repeated, R9 new
@@ -141,7 +151,7 @@ def test_diff_counts_rows_added_changed_and_unchanged(provider) -> None:
     assert examples.get_column("upper_kw_before").to_list() == [1000, 1000, 1000]
 
 
-def test_re_uploading_an_older_content_after_a_correction_is_a_new_version(provider) -> None:
+def test_re_uploading_an_older_content_after_a_correction_is_a_new_version(provider: Any) -> None:
     day = dt.date(2025, 4, 1)
     original = generation(["R1"], [day], upper_kw=1000)
     store(original, T1, provider)
@@ -155,7 +165,7 @@ def test_re_uploading_an_older_content_after_a_correction_is_a_new_version(provi
     assert now_in_force.get_column("upper_kw").unique().to_list() == [1000]
 
 
-def test_reads_filter_by_month_and_key(provider) -> None:
+def test_reads_filter_by_month_and_key(provider: Any) -> None:
     store(generation(["R1", "R2"], [dt.date(2025, 4, 30), dt.date(2025, 5, 1)]), T1, provider)
     store(generation(["R2"], [dt.date(2025, 5, 1)], upper_kw=1), T2, provider)
 
@@ -170,7 +180,7 @@ def test_reads_filter_by_month_and_key(provider) -> None:
         queries.read_as_of(dataset="generation", as_of=T3, where={"upper_kw": [1]})
 
 
-def test_a_row_whose_month_moves_is_read_from_its_new_month_only(provider) -> None:
+def test_a_row_whose_month_moves_is_read_from_its_new_month_only(provider: Any) -> None:
     keys = ["outage_id"]
     plan = pl.DataFrame(
         {
@@ -194,7 +204,7 @@ def test_a_row_whose_month_moves_is_read_from_its_new_month_only(provider) -> No
     assert may.get_column("outage_id").to_list() == ["O1"]
 
 
-def test_nothing_is_half_written_when_writing_fails(provider, datasets_dir: Path, monkeypatch) -> None:
+def test_nothing_is_half_written_when_writing_fails(provider: Any, datasets_dir: Path, monkeypatch: Any) -> None:
     real_writer = operations.write_partition
     calls = []
 
@@ -219,8 +229,8 @@ def test_nothing_is_half_written_when_writing_fails(provider, datasets_dir: Path
     assert version.sequence == 1
 
 
-def test_nothing_is_recorded_when_the_database_refuses(provider, datasets_dir: Path, monkeypatch) -> None:
-    def refuse(**kwargs):
+def test_nothing_is_recorded_when_the_database_refuses(provider: Any, datasets_dir: Path, monkeypatch: Any) -> None:
+    def refuse(**kwargs: Any) -> None:
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(operations, "_record", refuse)
@@ -243,14 +253,14 @@ def test_nothing_is_recorded_when_the_database_refuses(provider, datasets_dir: P
         (pl.DataFrame(schema={"resource_id": pl.String, "date": pl.Date, "slot": pl.Int64}), "EmptyUpload"),
     ],
 )
-def test_an_invalid_frame_stores_nothing(provider, datasets_dir: Path, frame: pl.DataFrame, error: str) -> None:
+def test_an_invalid_frame_stores_nothing(provider: Any, datasets_dir: Path, frame: pl.DataFrame, error: str) -> None:
     with pytest.raises(getattr(operations, error)):
         store(frame, T1, provider)
     assert not DatasetVersion.objects.exists()
     assert not (datasets_dir / "generation").exists() or list((datasets_dir / "generation").iterdir()) == []
 
 
-def test_an_unknown_dataset_or_other_keys_are_refused(provider) -> None:
+def test_an_unknown_dataset_or_other_keys_are_refused(provider: Any) -> None:
     frame = generation(["R1"], [dt.date(2025, 4, 1)])
     with pytest.raises(operations.UnknownDataset):
         store(frame, T1, provider, dataset="weather")
@@ -259,7 +269,7 @@ def test_an_unknown_dataset_or_other_keys_are_refused(provider) -> None:
         store(frame.with_columns(pl.lit(1).alias("x")), T2, provider, keys=["resource_id", "date", "slot", "x"])
 
 
-def test_participants_list_only_their_own_versions(provider) -> None:
+def test_participants_list_only_their_own_versions(provider: Any) -> None:
     other_company = make_participant()
     other = (other_company, make_user(Role.PARTICIPANT_USER, other_company))
     mine, _ = store(generation(["R1"], [dt.date(2025, 4, 1)]), T1, provider)
@@ -273,7 +283,7 @@ def test_participants_list_only_their_own_versions(provider) -> None:
 
 
 @pytest.mark.parametrize("corrections", [2, 11])  # the anti-join chain and the window over many versions
-def test_many_corrections_each_supersede_their_own_keys(provider, corrections: int) -> None:
+def test_many_corrections_each_supersede_their_own_keys(provider: Any, corrections: int) -> None:
     day = dt.date(2025, 4, 1)
     store(generation(["R1", "R2"], [day], upper_kw=1000), T1, provider)
     for i in range(1, corrections + 1):
