@@ -214,7 +214,8 @@ def test_csv_neutralises_formulas(staff_client: Client, company_a: Any) -> None:
     make_resource(company_a, resource_code="RX1", name='=HYPERLINK("http://evil")')
     text = staff_client.get(reverse("web:resource_csv")).content.decode("utf-8-sig")
     assert "'=HYPERLINK" in text
-    assert "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
+    assert "\n=HYPERLINK" not in text
+    assert ",=HYPERLINK" not in text
 
 
 def test_list_paging(staff_client: Client, company_a: Any) -> None:
