@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from capmarket.interfaces.api import urls_accounts, urls_registry
+from capmarket.interfaces.api import urls_accounts, urls_jobs, urls_registry
 
 app_name = "api"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     *urls_accounts.urlpatterns,
     *urls_registry.urlpatterns,
+    *urls_jobs.urlpatterns,
 ]
