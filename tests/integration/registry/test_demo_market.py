@@ -94,6 +94,7 @@ def test_demo_logins_cover_every_role_and_work() -> None:
     assert roles == set(Role.values)
     validate_password(demo_market.DEMO_PASSWORD)
     provider_user = User.objects.filter(role=Role.PARTICIPANT_USER, participant__is_provider=True).first()
+    assert provider_user is not None
     assert authenticate(username=provider_user.username, password=demo_market.DEMO_PASSWORD) == provider_user
 
 
