@@ -20,12 +20,14 @@ from typing import Final, Literal
 
 import polars as pl
 
-from capmarket.calc.io.messages import render
+from capmarket.calc.io.messages import CATALOGUE, render
 from capmarket.calc.market import AREAS, RESOURCE_TYPES
 
 Kind = Literal["id", "text", "area", "resource_type", "bool", "int", "slot", "date", "month", "datetime", "kwh", "rate"]
 
 LINE: Final[str] = "__line"
+#: error codes as a small categorical column (null = no error), so that per-row codes of big tables stay cheap
+CODE: Final[pl.Enum] = pl.Enum(list(CATALOGUE))
 
 
 @dataclass(frozen=True)
@@ -291,15 +293,25 @@ class ParsedTable:
 
 
 def _strip(raw: pl.Series) -> pl.Series:
+    """The values as strings, empty ones as null. Values are not trimmed: ``" R1"`` is not ``"R1"``."""
     s = raw.cast(pl.String) if raw.dtype != pl.String else raw
-    s = s.str.strip_chars()
-    return s.set(s == "", None)
+    if (s == "").any():
+        s = s.set(s == "", None)
+    return s
+
+
+def _no_errors(n: int) -> pl.Series:
+    return pl.repeat(None, n, dtype=CODE, eager=True)
+
+
+def _falses(n: int) -> pl.Series:
+    return pl.repeat(False, n, dtype=pl.Boolean, eager=True)
 
 
 def _codes(*pairs: tuple[pl.Expr, str]) -> pl.Expr:
-    expr: pl.Expr = pl.lit(None, dtype=pl.String)
+    expr: pl.Expr = pl.lit(None, dtype=CODE)
     for cond, code in reversed(pairs):
-        expr = pl.when(cond).then(pl.lit(code)).otherwise(expr)
+        expr = pl.when(cond).then(pl.lit(code, dtype=CODE)).otherwise(expr)
     return expr
 
 
@@ -336,19 +348,14 @@ def _parse_int(raw: pl.Series, column: Column) -> tuple[pl.Series, pl.Series]:
 def _parse_date(raw: pl.Series, ctx: ValidationContext) -> tuple[pl.Series, pl.Series]:
     if raw.dtype == pl.Date:
         v = raw
-        fmt_bad = pl.Series([False] * len(raw))
+        fmt_bad = _falses(len(raw))
     elif isinstance(raw.dtype, pl.Datetime):
         v = raw.dt.date()
-        fmt_bad = pl.Series([False] * len(raw))
+        fmt_bad = _falses(len(raw))
     else:
         s = _strip(raw)
-        uniq = s.unique().drop_nulls()
-        parsed = pl.DataFrame({"s": uniq}).with_columns(
-            d=pl.when(pl.col("s").str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")).then(
-                pl.col("s").str.to_date("%Y-%m-%d", strict=False)
-            )
-        )
-        v = s.replace_strict(parsed["s"], parsed["d"], default=None, return_dtype=pl.Date)
+        v = s.str.to_date("%Y-%m-%d", strict=False)
+        v = v.set(s.str.len_bytes() != 10, None)  # YYYY-MM-DD exactly (no single-digit months or days)
         fmt_bad = s.is_not_null() & v.is_null()
     df = pl.DataFrame({"v": v, "fb": fmt_bad})
     outside = (pl.col("v") < ctx.first_day) | (pl.col("v") > ctx.last_day)
@@ -397,7 +404,7 @@ def _parse_datetime(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
 
 def _parse_kwh(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
     if raw.dtype.is_integer():
-        return raw.cast(pl.Int64) * 1000, pl.Series([None] * len(raw), dtype=pl.String)
+        return raw.cast(pl.Int64) * 1000, _no_errors(len(raw))
     if raw.dtype.is_float():
         v = (raw * 1000).round(0)
         bad = v.is_not_null() & ((raw * 1000 - v).abs() > 1e-6)
@@ -408,12 +415,7 @@ def _parse_kwh(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
         return out["v"], out["code"]
     s = _strip(raw)
     df = pl.DataFrame({"s": s}).with_columns(ok=pl.col("s").str.contains(r"^[+-]?[0-9]{1,15}(\.[0-9]{1,3})?$"))
-    body = pl.col("s").str.strip_chars_start("+-")
-    parts = body.str.split_exact(".", 1)
-    wh = parts.struct.field("field_0").cast(pl.Int64, strict=False) * 1000 + parts.struct.field("field_1").fill_null(
-        ""
-    ).str.pad_end(3, "0").cast(pl.Int64, strict=False)
-    signed = pl.when(pl.col("s").str.starts_with("-")).then(-wh).otherwise(wh)
+    signed = (pl.col("s").cast(pl.Decimal(18, 3), strict=False) * 1000).cast(pl.Int64, strict=False)
     out = df.select(
         v=pl.when(pl.col("ok")).then(signed),
         code=_codes((pl.col("s").is_not_null() & ~pl.col("ok"), "NOT_DECIMAL")),
@@ -423,7 +425,7 @@ def _parse_kwh(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
 
 def _parse_bool(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
     if raw.dtype == pl.Boolean:
-        return raw, pl.Series([None] * len(raw), dtype=pl.String)
+        return raw, _no_errors(len(raw))
     s = _strip(raw).str.to_lowercase()
     out = pl.DataFrame({"s": s}).select(
         v=pl.when(pl.col("s") == "true").then(True).when(pl.col("s") == "false").then(False),
@@ -454,7 +456,7 @@ def _parse_column(raw: pl.Series, column: Column, ctx: ValidationContext) -> tup
     kind = column.kind
     if kind in ("id", "text"):
         v = _strip(raw)
-        return v, pl.Series([None] * len(raw), dtype=pl.String)
+        return v, _no_errors(len(raw))
     if kind in ("int", "slot"):
         return _parse_int(raw, column)
     if kind == "date":
@@ -554,12 +556,12 @@ def parse_table(
 
     raw = raw.select([c.name for c in spec.columns]).with_row_index(LINE, offset=2)
     values: dict[str, pl.Series] = {LINE: raw[LINE].cast(pl.Int64)}
-    bad_any = pl.Series([False] * raw.height)
+    bad_any = _falses(raw.height)
     order_of = {c.name: i for i, c in enumerate(spec.columns)}
     for column in spec.columns:
         src = raw[column.name]
         value, code = _parse_column(src, column, context)
-        stripped_null = _strip(src).is_null() if src.dtype == pl.String else src.is_null()
+        stripped_null = (src.is_null() | (src == "")) if src.dtype == pl.String else src.is_null()
         if column.required:
             code = pl.DataFrame({"c": code, "n": stripped_null}).select(
                 pl.when(pl.col("n")).then(pl.lit("VALUE_REQUIRED")).otherwise(pl.col("c")).alias("c")
@@ -620,26 +622,41 @@ def parse_table(
         known = context.known.get(ref.target)
         if known is None:
             continue
-        keyed = frame.select(LINE, *ref.columns).join(
-            known.select(*ref.columns).unique().with_columns(__known=pl.lit(True)), on=list(ref.columns), how="left"
-        )
-        keyed = keyed.sort(LINE)
-        has_all = pl.all_horizontal(*(pl.col(c).is_not_null() for c in ref.columns))
-        bad = keyed.select(has_all & pl.col("__known").is_null())[ref.columns[0]]
         col = ref.columns[0]
-        _add_row_errors(
-            errors,
-            keyed.with_columns(pl.concat_str([pl.col(c) for c in ref.columns], separator=" ").alias("__v")),
-            bad,
-            column=col,
-            order=order_of[col],
-            code=ref.code,
-            params=lambda r: {"value": r["__v"]},
-        )
-        bad_any = bad_any | bad
+        if len(ref.columns) == 1:
+            bad = (frame[col].is_not_null() & ~frame[col].is_in(known[col].unique().implode())).fill_null(False)
+        else:
+            keyed = frame.select(LINE, *ref.columns).join(
+                known.select(*ref.columns).unique().with_columns(__known=pl.lit(True)),
+                on=list(ref.columns),
+                how="left",
+                maintain_order="left",
+            )
+            has_all = pl.all_horizontal(*(pl.col(c).is_not_null() for c in ref.columns))
+            bad = keyed.select((has_all & pl.col("__known").is_null()).alias("b"))["b"]
+        if bad.any():
+            _add_row_errors(
+                errors,
+                frame.with_columns(pl.concat_str([pl.col(c) for c in ref.columns], separator=" ").alias("__v")),
+                bad,
+                column=col,
+                order=order_of[col],
+                code=ref.code,
+                params=lambda r: {"value": r["__v"]},
+            )
+            bad_any = bad_any | bad
 
     for key_cols, dup_code in _unique_checks(name, spec):
         complete = frame.select(pl.all_horizontal(*(pl.col(c).is_not_null() for c in key_cols))).to_series()
+        physical = frame.select(
+            [
+                (pl.col(c).cast(pl.Categorical).to_physical() if frame[c].dtype == pl.String else pl.col(c)).alias(c)
+                for c in key_cols
+            ]
+        ).filter(complete)
+        # fast path: counting distinct keys is cheap; locating the duplicates only when there are some
+        if physical.select(pl.struct(*key_cols).n_unique()).item() == physical.height:
+            continue
         dup = frame.select(~pl.struct(*key_cols).is_first_distinct()).to_series() & complete
         if dup.any():
             shown = frame.with_columns(
