@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "capmarket.domain.notices",
     "capmarket.domain.jobs",
     "capmarket.domain.timeseries",
+    "capmarket.domain.outages",
     # interfaces
     "capmarket.interfaces.web",
     "capmarket.interfaces.api",
@@ -210,6 +211,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CAPMARKET_JOB_LEASE_SECONDS = float(os.environ.get("CAPMARKET_JOB_LEASE_SECONDS", "60"))
 CAPMARKET_JOB_REDISPATCH_SECONDS = float(os.environ.get("CAPMARKET_JOB_REDISPATCH_SECONDS", "300"))
+
+# Data intake (一括登録): refuse files above these limits; process files above the inline size as a background job.
+CAPMARKET_INTAKE_MAX_BYTES = int(os.environ.get("CAPMARKET_INTAKE_MAX_BYTES", str(512 * 1024 * 1024)))
+CAPMARKET_INTAKE_MAX_ROWS = int(os.environ.get("CAPMARKET_INTAKE_MAX_ROWS", "10000000"))
+CAPMARKET_INTAKE_INLINE_MAX_BYTES = int(os.environ.get("CAPMARKET_INTAKE_INLINE_MAX_BYTES", str(2 * 1024 * 1024)))
+CAPMARKET_JOB_HANDLERS = {"intake.upload": "capmarket.application.intake.run_upload_job"}
 
 LOGGING = {
     "version": 1,
