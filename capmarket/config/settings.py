@@ -178,6 +178,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "容量市場 administration system: participant portal and back-office API",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One schema name per choice set (fields named "status"/"area" recur across resources).
+    "ENUM_NAME_OVERRIDES": {
+        "ParticipantStatusEnum": "capmarket.domain.registry.models.ParticipantStatus",
+        "ResourceStatusEnum": "capmarket.domain.registry.models.ResourceStatus",
+        "AreaEnum": "capmarket.domain.registry.models.AREA_CHOICES",
+    },
 }
 
 EMAIL_BACKEND = (
