@@ -87,7 +87,6 @@ def write_outputs(
             # OUT_DIR exists and is empty (checked by the caller): replace it
             out_dir.rmdir()
         os.replace(tmp, out_dir)
-        tmp.chmod(0o755) if tmp.exists() else None
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
