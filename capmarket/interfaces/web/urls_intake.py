@@ -1,5 +1,15 @@
-"""Data intake (一括登録): upload screens / endpoints per dataset."""
+"""Data intake (一括登録): upload screens per dataset."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from capmarket.interfaces.web.views import intake
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("intake/", intake.intake_index, name="intake_index"),
+    path("intake/jobs/<int:pk>/", intake.intake_job, name="intake_job"),
+    path("intake/<str:dataset>/", intake.intake_upload, name="intake_upload"),
+    path("intake/<str:dataset>/template.csv", intake.intake_template, name="intake_template"),
+    path("intake/<str:dataset>/fields/", intake.intake_fields, name="intake_fields"),
+    path("intake/<str:dataset>/history/", intake.intake_history, name="intake_history"),
+    path("intake/<str:dataset>/data.csv", intake.intake_download, name="intake_download"),
+]

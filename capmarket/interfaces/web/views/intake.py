@@ -1,0 +1,104 @@
+"""一括登録 (bulk upload) screens: choose a dataset, upload, see the errors (行・項目・コード・メッセージ) or the
+result; templates, field lists (ファイル項目一覧), upload history and CSV downloads per dataset."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from capmarket.application import intake
+from capmarket.domain.jobs import queries as job_queries
+from capmarket.domain.jobs.models import Job
+from capmarket.interfaces.web.forms.intake import UploadForm
+
+
+def _dataset(request: HttpRequest, dataset: str) -> intake.Dataset:
+    if dataset not in intake.DATASETS:
+        raise Http404("データ種別が見つかりません。")
+    if dataset not in intake.allowed_datasets(user=request.user):
+        raise PermissionDenied("このデータ種別を登録する権限がありません。")
+    return intake.DATASETS[dataset]
+
+
+@login_required
+def intake_index(request: HttpRequest) -> HttpResponse:
+    allowed = intake.allowed_datasets(user=request.user)
+    return render(request, "web/intake/index.html", {"datasets": [intake.DATASETS[n] for n in allowed]})
+
+
+@login_required
+def intake_upload(request: HttpRequest, dataset: str) -> HttpResponse:
+    spec = _dataset(request, dataset)
+    now = timezone.now()
+    outcome = None
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            uploaded = form.cleaned_data["file"]
+            outcome = intake.upload(
+                dataset=dataset,
+                file=uploaded,
+                size=uploaded.size,
+                filename=uploaded.name,
+                user=request.user,
+                delivery_year=form.cleaned_data["delivery_year"],
+                now=now,
+            )
+            if outcome.queued and outcome.job is not None:
+                return redirect("web:intake_job", pk=outcome.job.pk)
+    else:
+        form = UploadForm(initial={"delivery_year": intake.delivery_year_of(timezone.localtime(now))})
+    context = {"dataset": spec, "form": form, "outcome": None if outcome is None else outcome.as_dict()}
+    return render(request, "web/intake/upload.html", context)
+
+
+@login_required
+def intake_job(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        job = job_queries.get_job_for(request.user, pk)
+    except Job.DoesNotExist as exc:
+        raise Http404("処理が見つかりません。") from exc
+    if job.kind != "intake.upload":
+        raise Http404("一括登録の処理ではありません。")
+    spec = intake.DATASETS[str(job.inputs.get("dataset"))]
+    return render(
+        request, "web/intake/job.html", {"job": job, "dataset": spec, "outcome": intake.outcome_of_job(job=job)}
+    )
+
+
+@login_required
+def intake_template(request: HttpRequest, dataset: str) -> HttpResponse:
+    _dataset(request, dataset)
+    response = HttpResponse(intake.template_csv(dataset=dataset), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{dataset}_template.csv"'
+    return response
+
+
+@login_required
+def intake_fields(request: HttpRequest, dataset: str) -> HttpResponse:
+    spec = _dataset(request, dataset)
+    return render(request, "web/intake/fields.html", {"dataset": spec, "fields": intake.field_list(dataset=dataset)})
+
+
+@login_required
+def intake_history(request: HttpRequest, dataset: str) -> HttpResponse:
+    spec = _dataset(request, dataset)
+    rows = intake.upload_history(user=request.user, dataset=dataset)
+    return render(request, "web/intake/history.html", {"dataset": spec, "rows": rows})
+
+
+@login_required
+def intake_download(request: HttpRequest, dataset: str) -> HttpResponse:
+    _dataset(request, dataset)
+    encoding = "cp932" if request.GET.get("encoding") == "cp932" else "utf-8-sig"
+    try:
+        body = intake.download(user=request.user, dataset=dataset, as_of=timezone.now(), encoding=encoding)
+    except intake.ts_queries.NoVersionInForce as exc:
+        raise Http404("登録済みのデータがありません。") from exc
+    charset = "shift_jis" if encoding == "cp932" else "utf-8"
+    response = HttpResponse(body, content_type=f"text/csv; charset={charset}")
+    response["Content-Disposition"] = f'attachment; filename="{dataset}.csv"'
+    return response
