@@ -53,6 +53,7 @@ from capmarket.domain.registry.models import Participant, Resource
 from capmarket.domain.timeseries import handlers as ts_handlers
 from capmarket.domain.timeseries import operations as ts_ops
 from capmarket.domain.timeseries import queries as ts_queries
+from capmarket.domain.timeseries.models import DATASETS as STORED_DATASETS
 from capmarket.domain.timeseries.models import DatasetVersion
 
 # ----------------------------------------------------------------------------------------------- datasets
@@ -487,7 +488,7 @@ def store(
     if spec.registry:
         return _store_registry(checked=checked, user=user, delivery_year=delivery_year, now=now)
     frame = checked.frame
-    keys = list(ts_ops.DATASETS[dataset][0]) if dataset in ts_ops.DATASETS else []
+    keys = list(STORED_DATASETS[dataset][0]) if dataset in STORED_DATASETS else []
     if dataset == "reserve_margins":
         frame = _margins_frame(frame)
     if spec.by_year:
@@ -639,7 +640,7 @@ def _upsert_contract(row: dict[str, Any], *, user: Any, now: dt.datetime, delive
         raise DjangoValidationError(
             {"provider_id": [f"電源等 {resource.resource_code} の容量提供事業者と一致しません。"]}
         )
-    terms = {
+    terms: dict[str, Any] = {
         "price_yen_per_kw": int(row["price_yen_per_kw"]),
         "contract_kw": int(row["contract_kw"]),
         "assessment_kw": None if row["assessment_kw"] is None else int(row["assessment_kw"]),
@@ -834,6 +835,9 @@ def run_upload_job(*, job: Job, progress: Progress, now: dt.datetime) -> dict[st
     )
     staged.unlink(missing_ok=True)
     return outcome.as_dict()
+
+
+NoVersionInForce = ts_queries.NoVersionInForce
 
 
 def outcome_of_job(*, job: Job) -> dict[str, Any] | None:

@@ -67,24 +67,48 @@ GOOD = (HEADER + "R1,2025-04-01,1,100,90\nR1,2025-04-01,2,100,80\nR2,2025-04-01,
     ("content", "expected"),
     [
         pytest.param(b"\x82\xa0\xff\xfe\x00\x81", [(0, "", "FILE_ENCODING")], id="wrong-encoding"),
-        pytest.param(b"resource_id,date,slot,upper_kw\nR1,2025-04-01,1,100\n", [(0, "plan_kw", "COLUMN_MISSING")], id="missing-column"),
+        pytest.param(
+            b"resource_id,date,slot,upper_kw\nR1,2025-04-01,1,100\n",
+            [(0, "plan_kw", "COLUMN_MISSING")],
+            id="missing-column",
+        ),
         pytest.param(
             b"resource_id,date,slot,uper_kw,plan_kw\nR1,2025-04-01,1,100,90\n",
             [(0, "upper_kw", "COLUMN_MISSING")],
             id="misspelled-column",
         ),
         pytest.param((HEADER + "R1,2025-04-01,1,abc,90\n").encode(), [(2, "upper_kw", "NOT_INTEGER")], id="wrong-type"),
-        pytest.param((HEADER + "R1,2025-04-01,0,1,1\nR1,2025-04-01,49,1,1\n").encode(), [(2, "slot", "SLOT_OUT_OF_RANGE"), (3, "slot", "SLOT_OUT_OF_RANGE")], id="slot-0-and-49"),
+        pytest.param(
+            (HEADER + "R1,2025-04-01,0,1,1\nR1,2025-04-01,49,1,1\n").encode(),
+            [(2, "slot", "SLOT_OUT_OF_RANGE"), (3, "slot", "SLOT_OUT_OF_RANGE")],
+            id="slot-0-and-49",
+        ),
         pytest.param((HEADER + "R1,2026-02-31,1,1,1\n").encode(), [(2, "date", "NOT_DATE")], id="31-february"),
-        pytest.param((HEADER + "R1,2025-04-01,1,1,1\nR1,2025-04-01,1,2,2\n").encode(), [(3, "resource_id", "DUPLICATE_KEY")], id="duplicate-key"),
-        pytest.param((HEADER + "R1,2025-04-01,1,1,1\nRX,2025-04-01,1,1,1\n").encode(), [(3, "resource_id", "RESOURCE_NOT_OWN")], id="another-company"),
+        pytest.param(
+            (HEADER + "R1,2025-04-01,1,1,1\nR1,2025-04-01,1,2,2\n").encode(),
+            [(3, "resource_id", "DUPLICATE_KEY")],
+            id="duplicate-key",
+        ),
+        pytest.param(
+            (HEADER + "R1,2025-04-01,1,1,1\nRX,2025-04-01,1,1,1\n").encode(),
+            [(3, "resource_id", "RESOURCE_NOT_OWN")],
+            id="another-company",
+        ),
         pytest.param(HEADER.encode(), [(0, "", "FILE_EMPTY")], id="empty-file"),
         pytest.param(b"", [(0, "", "FILE_EMPTY")], id="zero-bytes"),
-        pytest.param((HEADER + "R1,2025-04-01,1,=1+2,1\n").encode(), [(2, "upper_kw", "NOT_INTEGER")], id="formula-number"),
-        pytest.param((HEADER + "=HYPERLINK(1),2025-04-01,1,1,1\n").encode(), [(2, "resource_id", "FORMULA_LIKE_VALUE")], id="formula-id"),
+        pytest.param(
+            (HEADER + "R1,2025-04-01,1,=1+2,1\n").encode(), [(2, "upper_kw", "NOT_INTEGER")], id="formula-number"
+        ),
+        pytest.param(
+            (HEADER + "=HYPERLINK(1),2025-04-01,1,1,1\n").encode(),
+            [(2, "resource_id", "FORMULA_LIKE_VALUE")],
+            id="formula-id",
+        ),
     ],
 )
-def test_bad_file_is_rejected_with_its_message_and_nothing_stored(market: dict[str, Any], content: bytes, expected: list[Any]) -> None:
+def test_bad_file_is_rejected_with_its_message_and_nothing_stored(
+    market: dict[str, Any], content: bytes, expected: list[Any]
+) -> None:
     outcome = up(market["provider"], content)
 
     assert not outcome.accepted
@@ -98,7 +122,11 @@ def test_every_error_of_a_file_is_listed_with_line_column_and_japanese_message(m
 
     outcome = up(market["provider"], content)
 
-    assert codes(outcome) == [(2, "slot", "SLOT_OUT_OF_RANGE"), (3, "upper_kw", "NEGATIVE"), (4, "resource_id", "UNKNOWN_RESOURCE")]
+    assert codes(outcome) == [
+        (2, "slot", "SLOT_OUT_OF_RANGE"),
+        (3, "upper_kw", "NEGATIVE"),
+        (4, "resource_id", "UNKNOWN_RESOURCE"),
+    ]
     assert outcome.errors[0].message_ja == "コマは 1〜48 です: 0"
 
 
@@ -116,7 +144,11 @@ def test_unknown_columns_are_ignored(market: dict[str, Any]) -> None:
     outcome = up(market["provider"], content)
     assert outcome.accepted
     assert DatasetVersion.objects.get().columns == [
-        ["resource_id", "String"], ["date", "Date"], ["slot", "Int64"], ["plan_kw", "Int64"], ["upper_kw", "Int64"]
+        ["resource_id", "String"],
+        ["date", "Date"],
+        ["slot", "Int64"],
+        ["plan_kw", "Int64"],
+        ["upper_kw", "Int64"],
     ]
 
 
@@ -124,7 +156,8 @@ def test_same_file_twice_leaves_one_version(market: dict[str, Any]) -> None:
     first = up(market["provider"], GOOD)
     second = up(market["provider"], GOOD, now=NOW + dt.timedelta(hours=1))
 
-    assert first.stored.new_version and not second.stored.new_version
+    assert first.stored.new_version
+    assert not second.stored.new_version
     assert DatasetVersion.objects.filter(dataset="generation").count() == 1
     assert second.stored.version_id == first.stored.version_id
 
@@ -197,12 +230,14 @@ def test_large_file_goes_through_a_job_with_the_same_outcome(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         outcome = up(market["provider"], GOOD, background=True)
-    assert outcome.queued and dispatched == [outcome.job.pk]
+    assert outcome.queued
+    assert dispatched == [outcome.job.pk]
     job = Job.objects.get(pk=outcome.job.pk)
 
     result = intake.run_upload_job(job=job, progress=lambda done, total, message="": None, now=NOW)
 
-    assert result["accepted"] and result["stored"]["rows"] == 3
+    assert result["accepted"]
+    assert result["stored"]["rows"] == 3
     assert DatasetVersion.objects.get().uploaded_by == market["provider"]
     bad = up(market["provider"], (HEADER + "R1,2025-04-01,0,1,1\n").encode(), background=True)
     result = intake.run_upload_job(job=Job.objects.get(pk=bad.job.pk), progress=lambda *a, **k: None, now=NOW)
@@ -234,7 +269,8 @@ def test_csv_download_neutralises_formulas_and_offers_cp932(market: dict[str, An
     utf8 = intake.download(user=market["staff"], dataset="areas", as_of=NOW)
 
     assert "東京送配電" in body
-    assert utf8.startswith(b"\xef\xbb\xbf") and "東京送配電" in utf8.decode("utf-8-sig")
+    assert utf8.startswith(b"\xef\xbb\xbf")
+    assert "東京送配電" in utf8.decode("utf-8-sig")
     frame = pl.DataFrame({"v": ["=1+2", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "ok"], "n": [1, 2, 3, 4, 5, 6, -7]})
     text = intake.csv_bytes(frame, encoding="utf-8-sig").decode("utf-8-sig")
     cells = [row[0] for row in csv.reader(io.StringIO(text, newline=""))][1:]

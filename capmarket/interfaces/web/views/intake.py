@@ -96,7 +96,7 @@ def intake_download(request: HttpRequest, dataset: str) -> HttpResponse:
     encoding = "cp932" if request.GET.get("encoding") == "cp932" else "utf-8-sig"
     try:
         body = intake.download(user=request.user, dataset=dataset, as_of=timezone.now(), encoding=encoding)
-    except intake.ts_queries.NoVersionInForce as exc:
+    except intake.NoVersionInForce as exc:
         raise Http404("登録済みのデータがありません。") from exc
     charset = "shift_jis" if encoding == "cp932" else "utf-8"
     response = HttpResponse(body, content_type=f"text/csv; charset={charset}")
