@@ -19,11 +19,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from zengin_code import Bank
 
 from capmarket.calc.market import AREA_NAMES_JA, AREAS
+from capmarket.domain.accounts import operations as account_ops
 from capmarket.domain.accounts.models import Role, User
 from capmarket.domain.contracts import operations as contract_ops
 from capmarket.domain.contracts.models import Auction, CapacityContract, ContractState
@@ -434,7 +434,6 @@ _STAFF: Final[tuple[tuple[str, str, str], ...]] = (
 
 def _users(participants: list[Participant], *, now: dt.datetime, big_count: int) -> int:
     """Staff of every role, and an administrator and a user for a few companies of each kind."""
-    password = make_password(DEMO_PASSWORD)
     providers = [p for p in participants if p.is_provider]
     chosen = [
         providers[0],  # a large utility
@@ -443,20 +442,16 @@ def _users(participants: list[Participant], *, now: dt.datetime, big_count: int)
         next(p for p in participants if p.is_retailer and not p.is_provider),
         next(p for p in participants if p.is_tso and p.tso_area == "tokyo"),
     ]
-    users: list[User] = []
+    users: list[account_ops.UserToLoad] = []
 
     def add(username: str, role: str, full_name: str, participant: Participant | None) -> None:
         users.append(
-            User(
+            account_ops.UserToLoad(
                 username=f"{DEMO_USER_PREFIX}{username}",
-                password=password,
                 role=role,
-                participant=participant,
                 full_name=full_name,
                 email=f"{username}@example.jp",
-                date_joined=now,
-                password_changed_at=now,
-                must_change_password=False,
+                participant=participant,
             )
         )
 
@@ -466,8 +461,7 @@ def _users(participants: list[Participant], *, now: dt.datetime, big_count: int)
         code = p.participant_code.lower()
         add(f"{code}-admin", Role.PARTICIPANT_ADMIN, f"{_SURNAMES[i]} {_GIVEN[i]}", p)
         add(f"{code}-user", Role.PARTICIPANT_USER, f"{_SURNAMES[-1 - i]} {_GIVEN[-1 - i]}", p)
-    User.objects.bulk_create(users)
-    return len(users)
+    return account_ops.bulk_load_users(users=users, raw_password=DEMO_PASSWORD, now=now)
 
 
 def _notices(*, now: dt.datetime) -> int:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -375,3 +376,52 @@ def reset_password(
     if notify_by_email:
         _mail_temporary_password(user=target, temporary_password=temporary, issued=False)
     return IssuedPassword(user=target, temporary_password=temporary, emailed=notify_by_email)
+
+
+@dataclass(frozen=True)
+class UserToLoad:
+    username: str
+    role: str
+    full_name: str
+    email: str
+    participant: Participant | None
+
+
+def bulk_load_users(*, users: list[UserToLoad], raw_password: str, now: dt.datetime) -> int:
+    """Create many accounts sharing one known password, for an initial load such as the demo market.
+
+    The password must satisfy the policy; every account is checked against the model's constraints before any
+    is written, and each creation is audited. Accounts issued this way need no password change at first login.
+    """
+    password_validation.validate_password(raw_password)
+    password_hash = make_password(raw_password)
+    built = [
+        User(
+            username=spec.username,
+            role=spec.role,
+            full_name=spec.full_name,
+            email=spec.email,
+            participant=spec.participant,
+            password=password_hash,
+            date_joined=now,
+            password_changed_at=now,
+            must_change_password=False,
+        )
+        for spec in users
+    ]
+    for user in built:
+        _check_person(full_name=user.full_name, email=user.email, error=UnableToIssueUser)
+        user.validate_constraints()
+    with transaction.atomic():
+        created = User.objects.bulk_create(built)
+        for user in User.objects.filter(username__in=[u.username for u in created]).order_by("username", "id"):
+            audit.record(
+                now=now,
+                action=AuditAction.CREATED,
+                object_type="user",
+                object_id=user.pk,
+                object_repr=user.username,
+                summary=f"初期登録（{user.get_role_display()}）",
+                changes={"role": user.role},
+            )
+    return len(created)
