@@ -537,6 +537,9 @@ def parse_table(
 ) -> ParsedTable:
     """Typed frame and errors of table ``name`` read from ``source`` (a CSV or Parquet path, or a frame)."""
     spec = TABLES[name]
+    fast = _fast_parse(spec, source, context)
+    if fast is not None:
+        return ParsedTable(fast, [])
     file = label or file_label(name, source)
     errors = _Errors(file, context.error_budget)
     if isinstance(source, Path):
@@ -675,6 +678,193 @@ def parse_table(
 
     frame = frame.filter(~bad_any).drop(LINE)
     return ParsedTable(frame.cast(output_schema(name)), errors.sorted())  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------------------------------- fast path
+#
+# A valid table (the normal case, and the only one that matters at full scale) is parsed in one lazy pass over
+# the file: typed columns are taken as they are (Parquet: Date, Int8 slot, Decimal kWh → Wh by the exact scaled
+# integer), string columns (CSV) are parsed by the same patterns as above, and every check of the slow path is
+# folded into one boolean per row. Raw columns are never materialised next to their parsed copies. When any row
+# fails any check, or the input has a shape the fast path does not handle, ``_fast_parse`` returns None and the
+# table is parsed again by the eager path above, which lists every error with its line. The fast path therefore
+# never decides what an error is; it only proves that there is none.
+
+_INT_RE: Final[str] = r"^[+-]?[0-9]{1,18}$"
+_KWH_RE: Final[str] = r"^[+-]?[0-9]{1,15}(\.[0-9]{1,3})?$"
+_MONTH_RE: Final[str] = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+_DATETIME_RE: Final[str] = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}$"
+_RATE_RE: Final[str] = r"^[0-9]+(\.[0-9]+)?$"
+_MAX_WH: Final[int] = 10**18  # 15 integer digits of kWh, as _KWH_RE allows
+
+
+def _fast_column(column: Column, dtype: pl.DataType, ctx: ValidationContext) -> tuple[pl.Expr, pl.Expr] | None:
+    """(parsed value, row is valid) for one column of input type ``dtype``; None when the fast path cannot tell."""
+    c = pl.col(column.name)
+    kind = column.kind
+    is_str = dtype == pl.String
+    present: pl.Expr = (c.is_not_null() & (c != "")) if is_str else c.is_not_null()
+    value: pl.Expr
+    valid: pl.Expr
+    if kind in ("id", "text", "area", "resource_type"):
+        s = c if is_str else c.cast(pl.String)
+        present = s.is_not_null() & (s != "")
+        value = pl.when(s != "").then(s)
+        if kind == "area":
+            valid = s.is_in(list(AREAS))
+        elif kind == "resource_type":
+            valid = s.is_in(list(RESOURCE_TYPES))
+        else:
+            valid = pl.lit(True)
+    elif kind in ("int", "slot"):
+        if dtype.is_integer():
+            value = c.cast(pl.Int64)
+        elif is_str:
+            value = pl.when(c.str.contains(_INT_RE)).then(c.str.strip_chars_start("+")).cast(pl.Int64, strict=False)
+        else:
+            return None
+        valid = value.is_between(1, 48) if kind == "slot" else value >= max(column.minimum, 0)
+    elif kind == "date":
+        if dtype == pl.Date:
+            value = c
+        elif isinstance(dtype, pl.Datetime):
+            value = c.dt.date()
+        elif is_str:
+            value = pl.when(c.str.len_bytes() == 10).then(c.str.to_date("%Y-%m-%d", strict=False))
+        else:
+            return None
+        valid = value.is_between(ctx.first_day, ctx.last_day)
+    elif kind == "month":
+        if not is_str:
+            return None
+        first, last = f"{ctx.delivery_year:04d}-04", f"{ctx.delivery_year + 1:04d}-03"
+        value = c
+        valid = c.str.contains(_MONTH_RE) & (c >= first) & (c <= last)
+    elif kind == "datetime":
+        if isinstance(dtype, pl.Datetime):
+            value = c.cast(pl.Datetime("us")).dt.replace_time_zone(None)
+        elif is_str:
+            value = pl.when(c.str.contains(_DATETIME_RE)).then(
+                c.str.to_datetime("%Y-%m-%d %H:%M", strict=False, time_unit="us")
+            )
+        else:
+            return None
+        valid = (value.dt.minute() % 30 == 0) & (value.dt.second() == 0) & (value.dt.microsecond() == 0)
+    elif kind == "kwh":
+        if dtype.is_integer():
+            value = c.cast(pl.Int64) * 1000
+            valid = value.is_not_null()
+        elif isinstance(dtype, pl.Decimal) and (dtype.scale or 0) <= 3:
+            scaled = c.cast(pl.Decimal(38, 3)).to_physical()  # the exact value × 1000
+            value = scaled.cast(pl.Int64, strict=False)
+            valid = scaled.abs() < _MAX_WH
+        elif is_str:
+            value = (c.cast(pl.Decimal(18, 3), strict=False) * 1000).cast(pl.Int64, strict=False)
+            valid = c.str.contains(_KWH_RE)
+        else:
+            return None
+    elif kind == "bool":
+        if dtype == pl.Boolean:
+            value = c
+            valid = pl.lit(True)
+        elif is_str:
+            lower = c.str.to_lowercase()
+            value = pl.when(lower == "true").then(True).when(lower == "false").then(False)
+            valid = lower.is_in(["true", "false"])
+        else:
+            return None
+    else:  # rate
+        if not is_str:
+            return None
+        value = pl.when(c != "").then(c)
+        valid = c.str.contains(_RATE_RE)
+    ok = (present & valid) if column.required else (~present | valid)
+    return value.alias(column.out or column.name), ok.fill_null(False)
+
+
+def _strictly_increasing(frame: pl.DataFrame, key_cols: Sequence[str]) -> bool:
+    """Whether the rows are strictly increasing by ``key_cols`` (then no key occurs twice); cheap on sorted data."""
+    if frame.height < 2:
+        return True
+    less: pl.Expr = pl.lit(False)
+    equal: pl.Expr = pl.lit(True)
+    for col in key_cols:
+        prev = pl.col(col).shift(1)
+        less = less | (equal & (prev < pl.col(col)))
+        equal = equal & (prev == pl.col(col))
+    return bool(frame.select(less.slice(1).all()).item())
+
+
+def _has_duplicates(frame: pl.DataFrame, key_cols: Sequence[str]) -> bool:
+    if _strictly_increasing(frame, key_cols):
+        return False
+    physical = frame.select(
+        [
+            (pl.col(c).cast(pl.Categorical).to_physical() if frame[c].dtype == pl.String else pl.col(c)).alias(c)
+            for c in key_cols
+        ]
+    ).drop_nulls()
+    return bool(physical.select(pl.struct(*key_cols).n_unique()).item() != physical.height)
+
+
+def _scan(source: Path | pl.DataFrame) -> pl.LazyFrame | None:
+    if isinstance(source, pl.DataFrame):
+        return source.lazy()
+    if source.suffix == ".parquet":
+        return pl.scan_parquet(source)
+    if source.suffix == ".csv":
+        return pl.scan_csv(source, infer_schema=False, raise_if_empty=False)
+    return None
+
+
+def _fast_parse(spec: TableSpec, source: Path | pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame | None:
+    """The typed frame of a table without a single error, or None (errors, or a shape left to the slow path)."""
+    try:
+        lf = _scan(source)
+        if lf is None:
+            return None
+        schema = lf.collect_schema()
+        if any(c.name not in schema for c in spec.columns):
+            return None
+        values: list[pl.Expr] = []
+        oks: list[pl.Expr] = []
+        for column in spec.columns:
+            parsed = _fast_column(column, schema[column.name], ctx)
+            if parsed is None:
+                return None
+            values.append(parsed[0])
+            oks.append(parsed[1])
+        for ref in spec.references:
+            known = ctx.known.get(ref.target)
+            if known is None:
+                continue
+            if len(ref.columns) != 1:
+                return None
+            col = pl.col(ref.columns[0])
+            oks.append((col.is_null() | col.is_in(known[ref.columns[0]].unique().implode())).fill_null(False))
+        ok = pl.all_horizontal(oks) if oks else pl.lit(True)
+        lf = lf.select(*values, __ok=ok)
+        row_checks: list[pl.Expr] = []
+        if spec.name in ("outages", "dispatch_orders"):
+            row_checks.append(~(pl.col("end") <= pl.col("start")).fill_null(False))
+        if spec.name == "dispatch_orders":
+            lo = dt.datetime(ctx.delivery_year, 4, 1)  # noqa: DTZ001 - naive JST wall-clock times
+            hi = dt.datetime(ctx.delivery_year + 1, 4, 1)  # noqa: DTZ001
+            row_checks.append(~((pl.col("start") < lo) | (pl.col("start") >= hi)).fill_null(False))
+        if spec.name == "multipliers":
+            row_checks.append(~(pl.col("slot_to") < pl.col("slot_from")).fill_null(False))
+        if row_checks:
+            lf = lf.with_columns(__ok=pl.all_horizontal(pl.col("__ok"), *row_checks))
+        frame = lf.collect(engine="streaming")
+    except (pl.exceptions.PolarsError, OSError):
+        return None
+    if not frame["__ok"].all():
+        return None
+    frame = frame.drop("__ok")
+    for key_cols, _ in _unique_checks(spec.name, spec):
+        if _has_duplicates(frame, key_cols):
+            return None
+    return frame.cast(output_schema(spec.name))  # type: ignore[arg-type]
 
 
 def _unique_checks(name: str, spec: TableSpec) -> Iterable[tuple[tuple[str, ...], str]]:
