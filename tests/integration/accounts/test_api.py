@@ -29,6 +29,7 @@ def test_token_flow_and_me(company_user: User) -> None:
 
     assert me.status_code == 200
     assert me.json()["username"] == "east-user"
+    assert company_user.participant is not None
     assert me.json()["participant"]["participant_code"] == company_user.participant.participant_code
     assert AuditEvent.objects.filter(action=AuditAction.LOGIN, actor=company_user).count() == 1
 
@@ -152,6 +153,6 @@ def test_openapi_schema_is_served_and_valid(company_user: User) -> None:
 
     assert response.status_code == 200
     schema = response.json()
-    validate_schema(schema)  # against the OpenAPI 3 JSON schema bundled with drf-spectacular
+    validate_schema(schema)  # type: ignore[no-untyped-call]  # against the OpenAPI 3 JSON schema bundled with drf-spectacular
     for path in ("/api/auth/token/", "/api/me/", "/api/users/", "/api/users/{id}/lock/", "/api/rulesets/{id}/"):
         assert path in schema["paths"], path

@@ -36,6 +36,7 @@ def test_login_shows_the_portal_and_is_audited(client: Client, company_user: Use
     assert "東日本発電株式会社" in portal.content.decode()
     events = AuditEvent.objects.filter(action=AuditAction.LOGIN, actor=company_user)
     assert events.count() == 1
+    assert company_user.participant is not None
     assert events.get().actor_participant_code == company_user.participant.participant_code
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 from typing import Any
 
+from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -102,6 +103,7 @@ def test_audit_csv_download(client: Client, approver: User) -> None:
 
     response = client.get(reverse("web:audit_list"), {"username": "alice", "format": "csv"})
 
+    assert isinstance(response, StreamingHttpResponse)
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][:4] == ["日時", "ユーザID", "事業者コード", "操作"]

@@ -159,6 +159,6 @@ def test_two_runs_are_identical_and_instalments_sum_to_amounts() -> None:
     assert first.statements["instalments_yen"].sum() == first.contract_months["instalment_yen"].sum()
     # penalties of a statement = capped penalties + coal penalty
     assert (
-        first.statements["penalties_yen"].sum()
-        == first.contract_months["capped_penalty_yen"].sum() + first.coal["penalty_yen"].sum()
+        int(first.statements["penalties_yen"].sum())
+        == int(first.contract_months["capped_penalty_yen"].sum()) + int(first.coal["penalty_yen"].sum())
     )

@@ -33,7 +33,7 @@ def test_shared_scenarios_are_present() -> None:
 def _without_problem(data: bytes) -> list[tuple[str, str]]:
     frame = pl.read_csv(io.BytesIO(data), infer_schema=False)
     assert frame.columns == ["file", "key", "problem"]
-    return list(frame.select("file", "key").iter_rows())  # type: ignore[arg-type]
+    return list(frame.select("file", "key").iter_rows())
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
