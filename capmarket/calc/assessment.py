@@ -13,7 +13,7 @@ from typing import Final, Literal
 
 import polars as pl
 
-from capmarket.calc.slots import datetime_index, month_of_index, slot_index, slots_in_year
+from capmarket.calc.slots import datetime_index, delivery_month_of_index, slot_index, slots_in_year
 
 ISSUE_SCHEMA: Final[pl.Schema] = pl.Schema({"file": pl.String(), "key": pl.String(), "problem": pl.String()})
 
@@ -39,6 +39,12 @@ COAL_SCHEMA: Final[pl.Schema] = pl.Schema(
 
 WH_PER_KW_SLOT: Final[int] = 500  # 1 kW over 30 minutes = 0.5 kWh = 500 Wh
 
+#: Slot data is joined on one Int64 key ``k = rc << 32 | t``: ``rc`` is the resource's code (its position in the
+#: sorted resource ids, ``resource_codes``) and ``t`` the slot index of the year. Joining tens of millions of rows on
+#: one integer is several times cheaper than on (string id, date, slot).
+KEY_SHIFT: Final[int] = 32
+T_MASK: Final[int] = (1 << KEY_SHIFT) - 1
+
 
 @dataclass(frozen=True)
 class Aggregates:
@@ -61,35 +67,65 @@ def _date_slot_key(resource: str = "resource_id") -> pl.Expr:
     )
 
 
+def resource_codes(resource_ids: pl.Series) -> pl.Enum:
+    """The code list of resource ids: an Enum whose physical value is the resource code ``rc``."""
+    return pl.Enum(resource_ids.drop_nulls().unique().sort())
+
+
+def code_of(codes: pl.Enum, column: str = "resource_id") -> pl.Expr:
+    """Resource code (Int64) of a resource id column; null for an id not in ``codes``."""
+    return pl.col(column).cast(codes, strict=False).to_physical().cast(pl.Int64)
+
+
+def slot_key(rc: pl.Expr, t: pl.Expr) -> pl.Expr:
+    return rc * (1 << KEY_SHIFT) + t
+
+
+def keyed_slots(frame: pl.LazyFrame, codes: pl.Enum, *, year: int, values: list[str]) -> pl.LazyFrame:
+    """``(k, *values)`` of a (resource_id, date, slot) table; rows of unknown resources are left out."""
+    rc = code_of(codes)
+    t = slot_index(pl.col("date"), pl.col("slot"), delivery_year=year)
+    return frame.select(slot_key(rc, t).alias("k"), *values).filter(pl.col("k").is_not_null())
+
+
 def _with_t(frame: pl.LazyFrame, *, year: int) -> pl.LazyFrame:
     return frame.with_columns(t=slot_index(pl.col("date"), pl.col("slot"), delivery_year=year))
+
+
+def _with_k(frame: pl.LazyFrame, codes: pl.Enum, *, year: int) -> pl.LazyFrame:
+    return _with_t(frame, year=year).with_columns(k=slot_key(code_of(codes), pl.col("t")))
 
 
 def outage_aggregates(
     *,
     year: int,
+    codes: pl.Enum,
     contracts: pl.LazyFrame,
     generation: pl.LazyFrame,
     outages: pl.LazyFrame,
     multipliers: pl.LazyFrame,
 ) -> pl.LazyFrame:
-    """§2.1: Σ deficit_kw and Σ deficit_kw × multiplier per contract and month (contracts already filtered)."""
+    """§2.1: Σ deficit_kw and Σ deficit_kw × multiplier per contract and month (contracts already filtered).
+
+    ``generation`` is keyed: ``(k, upper_kw)`` (``keyed_slots``); every slot with an upper limit or an outage
+    counts, so no generation row may be pruned here.
+    """
     n = slots_in_year(year)
-    ctr = contracts.select("contract_id", "resource_id", "area", "assessment_kw")
-    res = ctr.select("resource_id")
-    gen = _with_t(generation.join(res, on="resource_id", how="semi"), year=year).select("resource_id", "t", "upper_kw")
+    ctr = contracts.select("contract_id", "area", "assessment_kw", rc=code_of(codes))
+    res = contracts.select("resource_id")
+    gen = generation.select("k", "upper_kw")
     out = (
         outages.join(res, on="resource_id", how="semi")
         .select(
-            "resource_id",
             "available_kw",
+            rc=code_of(codes),
             s=datetime_index(pl.col("start"), delivery_year=year).clip(0, n),
             e=datetime_index(pl.col("end"), delivery_year=year).clip(0, n),
         )
         .filter(pl.col("e") > pl.col("s"))
-        .select("resource_id", "available_kw", t=pl.int_ranges("s", "e", dtype=pl.Int64))
+        .select("rc", "available_kw", t=pl.int_ranges("s", "e", dtype=pl.Int64))
         .explode("t")
-        .group_by("resource_id", "t")
+        .group_by(k=slot_key(pl.col("rc"), pl.col("t")))
         .agg(outage_kw=pl.col("available_kw").min())
     )
     mult = (
@@ -104,16 +140,18 @@ def outage_aggregates(
         .group_by("area", "t")
         .agg(pl.col("multiplier").max())
     )
-    slots = gen.join(out, on=["resource_id", "t"], how="full", coalesce=True)
+    slots = gen.join(out, on="k", how="full", coalesce=True)
     return (
-        slots.join(ctr, on="resource_id", how="inner")
+        slots.with_columns(rc=pl.col("k") // (1 << KEY_SHIFT))
+        .join(ctr, on="rc", how="inner")
         .with_columns(
             deficit=(pl.col("assessment_kw") - pl.min_horizontal("upper_kw", "outage_kw")).clip(lower_bound=0)
         )
         .filter(pl.col("deficit") > 0)
+        .with_columns(t=pl.col("k") & T_MASK)
         .join(mult, on=["area", "t"], how="left")
         .with_columns(
-            month=month_of_index(pl.col("t"), delivery_year=year),
+            month=delivery_month_of_index(pl.col("t"), delivery_year=year),
             m=pl.col("multiplier").fill_null(1).cast(pl.Int64),
         )
         .group_by("contract_id", "month")
@@ -126,33 +164,35 @@ def outage_aggregates(
 def market_bid_aggregates(
     *,
     year: int,
+    codes: pl.Enum,
     contracts: pl.LazyFrame,
     generation: pl.LazyFrame,
     tight_slots: pl.LazyFrame,
     bids: pl.LazyFrame,
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """§2.2: unmet Wh per contract and month in the tight slots of each stable contract's area."""
+    """§2.2: unmet Wh per contract and month in the tight slots of each stable contract's area.
+
+    ``generation`` is keyed: ``(k, upper_kw, plan_kw)``; only its rows at the contracts' tight slots are read.
+    """
     ctr = contracts.select("contract_id", "resource_id", "area", "assessment_kw")
-    tight = _with_t(tight_slots.unique(["area", "date", "slot"]), year=year).join(ctr, on="area", how="inner")
-    gen = _with_t(generation.join(ctr.select("resource_id"), on="resource_id", how="semi"), year=year).select(
-        "resource_id", "t", "upper_kw", "plan_kw"
-    )
-    joined = tight.join(gen, on=["resource_id", "t"], how="left")
+    tight = _with_k(tight_slots.unique(["area", "date", "slot"]).join(ctr, on="area", how="inner"), codes, year=year)
+    gen = generation.select("k", "upper_kw", "plan_kw").join(tight.select("k"), on="k", how="semi")
+    joined = tight.join(gen, on="k", how="left")
     issues = _issues(
         joined.filter(pl.col("upper_kw").is_null()),
         "generation",
         _date_slot_key(),
         "no generation upper limit for a tight slot",
     )
-    bid = _with_t(bids, year=year).select("resource_id", "t", "bid_kw")
+    bid = _with_k(bids, codes, year=year).select("k", "bid_kw")
     agg = (
         joined.filter(pl.col("upper_kw").is_not_null())
-        .join(bid, on=["resource_id", "t"], how="left")
+        .join(bid, on="k", how="left")
         .with_columns(
             spare=(pl.min_horizontal("upper_kw", "assessment_kw") - pl.col("plan_kw")).clip(lower_bound=0),
         )
         .with_columns(unmet=(pl.col("spare") - pl.col("bid_kw").fill_null(0)).clip(lower_bound=0) * WH_PER_KW_SLOT)
-        .with_columns(month=month_of_index(pl.col("t"), delivery_year=year))
+        .with_columns(month=delivery_month_of_index(pl.col("t"), delivery_year=year))
         .group_by("contract_id", "month")
         .agg(unmet_wh=pl.col("unmet").sum())
         .cast(ENERGY_SCHEMA)
@@ -160,14 +200,23 @@ def market_bid_aggregates(
     return agg, issues
 
 
+def supply_instruction_keys(*, year: int, codes: pl.Enum, instructions: pl.LazyFrame) -> pl.LazyFrame:
+    """Keys ``k`` of the instructed slots: the metering rows §2.3 reads."""
+    return _with_k(instructions, codes, year=year).select("k").filter(pl.col("k").is_not_null())
+
+
 def supply_instruction_aggregates(
     *,
     year: int,
+    codes: pl.Enum,
     contracts: pl.LazyFrame,
     instructions: pl.LazyFrame,
     metering: pl.LazyFrame,
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """§2.3: unmet Wh per contract and month of the instructed slots of stable contracts."""
+    """§2.3: unmet Wh per contract and month of the instructed slots of stable contracts.
+
+    ``metering`` is keyed: ``(k, metered_wh)``, at least at the instructed slots (``supply_instruction_keys``).
+    """
     ctr = contracts.select("contract_id", "resource_id")
     instr = _with_t(instructions, year=year)
     orphan = _issues(
@@ -176,8 +225,12 @@ def supply_instruction_aggregates(
         _date_slot_key(),
         "instruction for a resource without a stable contract",
     )
-    met = _with_t(metering.join(ctr, on="resource_id", how="semi"), year=year).select("resource_id", "t", "metered_wh")
-    joined = instr.join(ctr, on="resource_id", how="inner").join(met, on=["resource_id", "t"], how="left")
+    met = metering.select("k", "metered_wh")
+    joined = (
+        instr.join(ctr, on="resource_id", how="inner")
+        .with_columns(k=slot_key(code_of(codes), pl.col("t")))
+        .join(met, on="k", how="left")
+    )
     missing = _issues(
         joined.filter(pl.col("metered_wh").is_null()),
         "metering",
@@ -188,7 +241,7 @@ def supply_instruction_aggregates(
         joined.filter(pl.col("metered_wh").is_not_null())
         .with_columns(
             unmet=(pl.col("instructed_kw") * WH_PER_KW_SLOT - pl.col("metered_wh")).clip(lower_bound=0),
-            month=month_of_index(pl.col("t"), delivery_year=year),
+            month=delivery_month_of_index(pl.col("t"), delivery_year=year),
         )
         .group_by("contract_id", "month")
         .agg(unmet_wh=pl.col("unmet").sum())
@@ -197,16 +250,46 @@ def supply_instruction_aggregates(
     return agg, pl.concat([orphan, missing])
 
 
+def _dispatch_orders(*, year: int, contracts: pl.LazyFrame, orders: pl.LazyFrame) -> pl.LazyFrame:
+    ctr = contracts.select("contract_id", "resource_id", "assessment_kw")
+    return (
+        orders.join(ctr, on="resource_id", how="inner")
+        .with_columns(
+            s=datetime_index(pl.col("start"), delivery_year=year),
+            e=datetime_index(pl.col("end"), delivery_year=year),
+            required=pl.coalesce("required_kw", "assessment_kw"),
+        )
+        .with_columns(month=delivery_month_of_index(pl.col("s"), delivery_year=year))
+    )
+
+
+def _dispatch_slots(ords: pl.LazyFrame, codes: pl.Enum) -> pl.LazyFrame:
+    return (
+        ords.select("order_id", rc=code_of(codes), t=pl.int_ranges("s", "e", dtype=pl.Int64))
+        .explode("t")
+        .select("order_id", k=slot_key(pl.col("rc"), pl.col("t")))
+    )
+
+
+def dispatch_keys(*, year: int, codes: pl.Enum, contracts: pl.LazyFrame, orders: pl.LazyFrame) -> pl.LazyFrame:
+    """Keys ``k`` of the dispatched slots: the metering rows §2.4 reads."""
+    return _dispatch_slots(_dispatch_orders(year=year, contracts=contracts, orders=orders), codes).select("k")
+
+
 def dispatch_aggregates(
     *,
     year: int,
+    codes: pl.Enum,
     contracts: pl.LazyFrame,
     orders: pl.LazyFrame,
     baselines: pl.LazyFrame,
     metering: pl.LazyFrame,
     netting: Literal["order", "slot"],
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """§2.4: unmet Wh per contract and month of the dispatch orders (month of the order's start)."""
+    """§2.4: unmet Wh per contract and month of the dispatch orders (month of the order's start).
+
+    ``metering`` is keyed: ``(k, metered_wh)``, at least at the dispatched slots (``dispatch_keys``).
+    """
     ctr = contracts.select("contract_id", "resource_id", "assessment_kw")
     orphan = _issues(
         orders.join(ctr, on="resource_id", how="anti"),
@@ -214,19 +297,11 @@ def dispatch_aggregates(
         pl.col("order_id"),
         "order for a resource without a dispatch contract",
     )
-    ords = (
-        orders.join(ctr, on="resource_id", how="inner")
-        .with_columns(
-            s=datetime_index(pl.col("start"), delivery_year=year),
-            e=datetime_index(pl.col("end"), delivery_year=year),
-            required=pl.coalesce("required_kw", "assessment_kw"),
-        )
-        .with_columns(month=month_of_index(pl.col("s"), delivery_year=year))
-    )
-    slots = ords.select("order_id", "resource_id", t=pl.int_ranges("s", "e", dtype=pl.Int64)).explode("t")
-    base = _with_t(baselines, year=year).select("resource_id", "t", "baseline_wh")
-    met = _with_t(metering.join(ctr, on="resource_id", how="semi"), year=year).select("resource_id", "t", "metered_wh")
-    per_slot = slots.join(base, on=["resource_id", "t"], how="left").join(met, on=["resource_id", "t"], how="left")
+    ords = _dispatch_orders(year=year, contracts=contracts, orders=orders)
+    slots = _dispatch_slots(ords, codes)
+    base = keyed_slots(baselines, codes, year=year, values=["baseline_wh"])
+    met = metering.select("k", "metered_wh")
+    per_slot = slots.join(base, on="k", how="left").join(met, on="k", how="left")
     incomplete = (
         per_slot.filter(pl.col("baseline_wh").is_null() | pl.col("metered_wh").is_null()).select("order_id").unique()
     )
@@ -249,13 +324,17 @@ def dispatch_aggregates(
 
 
 def coal_aggregates(
-    *, year: int, contracts: pl.LazyFrame, metering: pl.LazyFrame, tight_slots: pl.LazyFrame
+    *, year: int, codes: pl.Enum, contracts: pl.LazyFrame, metering: pl.LazyFrame, tight_slots: pl.LazyFrame
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """§2.5: yearly metered Wh, metered Wh in tight slots of the area, and metered slot count per coal contract."""
+    """§2.5: yearly metered Wh, metered Wh in tight slots of the area, and metered slot count per coal contract.
+
+    ``metering`` is keyed: ``(k, metered_wh)``, with every row of the coal contracts' resources.
+    """
     ctr = contracts.select("contract_id", "resource_id", "area")
-    met = _with_t(metering.join(ctr, on="resource_id", how="semi"), year=year).select("resource_id", "t", "metered_wh")
+    ctr_rc = ctr.select("contract_id", "area", rc=code_of(codes))
+    met = metering.select("k", "metered_wh").with_columns(rc=pl.col("k") // (1 << KEY_SHIFT), t=pl.col("k") & T_MASK)
     tight = _with_t(tight_slots.unique(["area", "date", "slot"]), year=year).select("area", "t", tight=pl.lit(True))
-    joined = met.join(ctr, on="resource_id", how="inner").join(tight, on=["area", "t"], how="left")
+    joined = met.join(ctr_rc, on="rc", how="inner").join(tight, on=["area", "t"], how="left")
     sums = joined.group_by("contract_id").agg(
         metered_wh=pl.col("metered_wh").sum(),
         tight_metered_wh=pl.col("metered_wh").filter(pl.col("tight").is_not_null()).sum(),

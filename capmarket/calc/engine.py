@@ -240,25 +240,62 @@ def run(*, case: CaseData, params: RuleParams) -> CalcResult:
     contracts = _contracts(case, params)
     coal_on = params.coal_restraint_enabled
 
-    gen, met = case.generation.lazy(), case.metering.lazy()
+    # The dense slot tables are keyed once (k = resource code << 32 | slot index, asm.KEY_SHIFT) and kept only
+    # where a rule reads them: generation of the contracts that the outage count covers (every slot: §2.1 needs
+    # them all), metering at instructed and dispatched slots and of coal resources.
+    codes = asm.resource_codes(case.resources["resource_id"])
     tight = case.tight_slots.lazy()
+    outage_contracts = _contract_frame(contracts, ("stable", "variable_single"))
+    stable = _contract_frame(contracts, ("stable",))
+    dispatch = _contract_frame(contracts, ("dispatch",))
+    coal_contracts = _contract_frame(contracts, ("stable",), coal_only=True)
+    outage_codes = outage_contracts.select(asm.code_of(codes)).collect().to_series()
+    gen = (
+        asm.keyed_slots(case.generation.lazy(), codes, year=year, values=["upper_kw", "plan_kw"])
+        .filter((pl.col("k") // (1 << asm.KEY_SHIFT)).is_in(outage_codes.implode()))
+        .collect()
+        .lazy()
+    )
+    met_keys = (
+        pl.concat(
+            [
+                asm.supply_instruction_keys(year=year, codes=codes, instructions=case.instructions.lazy()),
+                asm.dispatch_keys(year=year, codes=codes, contracts=dispatch, orders=case.dispatch_orders.lazy()),
+            ]
+        )
+        .unique()
+        .collect()
+        .to_series()
+    )
+    coal_codes = (
+        coal_contracts.select(asm.code_of(codes)).collect().to_series() if coal_on else pl.Series([], dtype=pl.Int64)
+    )
+    met = (
+        asm.keyed_slots(case.metering.lazy(), codes, year=year, values=["metered_wh"])
+        .filter(
+            pl.col("k").is_in(met_keys.implode()) | (pl.col("k") // (1 << asm.KEY_SHIFT)).is_in(coal_codes.implode())
+        )
+        .collect()
+        .lazy()
+    )
     outage_lf = asm.outage_aggregates(
         year=year,
-        contracts=_contract_frame(contracts, ("stable", "variable_single")),
+        codes=codes,
+        contracts=outage_contracts,
         generation=gen,
         outages=case.outages.lazy(),
         multipliers=case.multipliers.lazy(),
     )
-    stable = _contract_frame(contracts, ("stable",))
     bid_lf, bid_issues = asm.market_bid_aggregates(
-        year=year, contracts=stable, generation=gen, tight_slots=tight, bids=case.bids.lazy()
+        year=year, codes=codes, contracts=stable, generation=gen, tight_slots=tight, bids=case.bids.lazy()
     )
     sup_lf, sup_issues = asm.supply_instruction_aggregates(
-        year=year, contracts=stable, instructions=case.instructions.lazy(), metering=met
+        year=year, codes=codes, contracts=stable, instructions=case.instructions.lazy(), metering=met
     )
     dis_lf, dis_issues = asm.dispatch_aggregates(
         year=year,
-        contracts=_contract_frame(contracts, ("dispatch",)),
+        codes=codes,
+        contracts=dispatch,
         orders=case.dispatch_orders.lazy(),
         baselines=case.baselines.lazy(),
         metering=met,
@@ -267,10 +304,7 @@ def run(*, case: CaseData, params: RuleParams) -> CalcResult:
     lazies = [outage_lf, bid_lf, sup_lf, dis_lf, bid_issues, sup_issues, dis_issues]
     if coal_on:
         coal_lf, coal_issues = asm.coal_aggregates(
-            year=year,
-            contracts=_contract_frame(contracts, ("stable",), coal_only=True),
-            metering=met,
-            tight_slots=tight,
+            year=year, codes=codes, contracts=coal_contracts, metering=met, tight_slots=tight
         )
         lazies += [coal_lf, coal_issues]
     collected = pl.collect_all(lazies)
