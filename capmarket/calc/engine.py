@@ -28,7 +28,14 @@ from capmarket.calc.penalties import (
     weighted_unmet_slots,
 )
 from capmarket.calc.rules import RuleParams
-from capmarket.calc.slots import add_months, format_decimal, format_wh_as_kwh, hours_in_year, month_labels
+from capmarket.calc.slots import (
+    add_months,
+    format_decimal,
+    format_ratio,
+    format_wh_as_kwh,
+    hours_in_year,
+    month_labels,
+)
 
 OUTAGE: Final = "outage"
 MARKET_BID: Final = "market_bid"
@@ -177,6 +184,13 @@ class _Contract:
 def _frame(name: str, rows: list[tuple[object, ...]]) -> pl.DataFrame:
     schema = SCHEMAS[name]
     return pl.DataFrame(rows, schema=schema, orient="row").sort(SORT_KEYS[name])
+
+
+def _slots(deficit_kw: int, assessment_kw: int) -> str:
+    """Unmet slots Σ deficit / assessment_kw printed with 4 decimals (``weighted_unmet_slots``, in integers)."""
+    if assessment_kw <= 0:
+        return format_decimal(weighted_unmet_slots(weighted_deficit_kw=deficit_kw, assessment_kw=assessment_kw), 4)
+    return format_ratio(deficit_kw, assessment_kw, 4)
 
 
 def _per_month(frame: pl.DataFrame, value: str) -> dict[str, list[int]]:
@@ -341,10 +355,15 @@ def run(*, case: CaseData, params: RuleParams) -> CalcResult:
                     amount_yen=c.amount_yen, assessment_kw=c.assessment_kw, weighted_deficit_kw=w, params=params
                 )
                 for i in range(12):
-                    u = weighted_unmet_slots(weighted_deficit_kw=d[i], assessment_kw=c.assessment_kw)
-                    uw = weighted_unmet_slots(weighted_deficit_kw=w[i], assessment_kw=c.assessment_kw)
                     assessment_rows.append(
-                        (c.contract_id, months[i], req, format_decimal(u, 4), format_decimal(uw, 4), None)
+                        (
+                            c.contract_id,
+                            months[i],
+                            req,
+                            _slots(d[i], c.assessment_kw),
+                            _slots(w[i], c.assessment_kw),
+                            None,
+                        )
                     )
             else:
                 wh = energy[req].get(c.contract_id, zeros)

@@ -21,6 +21,10 @@ def cumulative_difference(cumulative: Sequence[Fraction]) -> list[int]:
     return [f - (floors[i - 1] if i else 0) for i, f in enumerate(floors)]
 
 
+def _differences(floors: Sequence[int]) -> list[int]:
+    return [f - (floors[i - 1] if i else 0) for i, f in enumerate(floors)]
+
+
 def weighted_unmet_slots(*, weighted_deficit_kw: int, assessment_kw: int) -> Fraction:
     """Σ u × m of a month, with u = deficit_kw / assessment_kw (0 when nothing is assessed)."""
     if assessment_kw <= 0:
@@ -32,6 +36,18 @@ def outage_penalties(
     *, amount_yen: int, assessment_kw: int, weighted_deficit_kw: Sequence[int], params: RuleParams
 ) -> list[int]:
     """§2.1: ``C × outage_rate × max(0, W≤M − allowance)`` per month by the cumulative difference rule."""
+    if assessment_kw > 0:
+        # the same floors in integers: W/a − n/d = (W·d − n·a) / (d·a), and C × p/q × X / Y = C·p·X / (q·Y)
+        rate, allowance = Fraction(params.outage_rate), Fraction(params.outage_allowance_slots)
+        factor = amount_yen * rate.numerator
+        denominator = rate.denominator * allowance.denominator * assessment_kw
+        excess = allowance.numerator * assessment_kw
+        return _differences(
+            [
+                factor * max(0, w * allowance.denominator - excess) // denominator
+                for w in accumulate(weighted_deficit_kw)
+            ]
+        )
     cumulative = [
         amount_yen
         * params.outage_rate
@@ -48,9 +64,9 @@ def energy_penalties(*, amount_yen: int, unmet_wh: Sequence[int], factor: Fracti
     """``C × factor × unmet_kwh≤M / denominator_kwh`` per month by the cumulative difference rule (0 if no base)."""
     if denominator_kwh <= 0:
         return [0] * len(unmet_wh)
-    return cumulative_difference(
-        [amount_yen * factor * Fraction(w, 1000 * denominator_kwh) for w in accumulate(unmet_wh)]
-    )
+    # floor(C × p/q × w / (1000 × D)) = C·p·w // (q·1000·D), exactly
+    numerator, denominator = amount_yen * factor.numerator, factor.denominator * 1000 * denominator_kwh
+    return _differences([numerator * w // denominator for w in accumulate(unmet_wh)])
 
 
 def market_bid_penalties(

@@ -87,13 +87,31 @@ def truncate_fraction(value: Fraction) -> int:
     return floor_fraction(value) if value >= 0 else -floor_fraction(-value)
 
 
-def format_decimal(value: Fraction, places: int) -> str:
-    """``value`` rounded half-even to ``places`` decimals, printed with exactly that many."""
-    scaled = round(value * 10**places)
+def format_ratio(numerator: int, denominator: int, places: int) -> str:
+    """``numerator / denominator`` rounded half-even to ``places`` decimals, printed with exactly that many.
+
+    Integer arithmetic only: the same digits as ``format_decimal(Fraction(numerator, denominator), places)``.
+    """
+    if denominator == 0:
+        raise ZeroDivisionError("format_ratio: denominator is 0")
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    scaled, remainder = divmod(numerator * 10**places, denominator)
+    if 2 * remainder > denominator or (2 * remainder == denominator and scaled % 2 == 1):
+        scaled += 1
+    return _format_scaled(scaled, places)
+
+
+def _format_scaled(scaled: int, places: int) -> str:
     sign = "-" if scaled < 0 else ""
     digits = str(abs(scaled)).rjust(places + 1, "0")
     return f"{sign}{digits[:-places]}.{digits[-places:]}"
 
 
+def format_decimal(value: Fraction, places: int) -> str:
+    """``value`` rounded half-even to ``places`` decimals, printed with exactly that many."""
+    return format_ratio(value.numerator, value.denominator, places)
+
+
 def format_wh_as_kwh(wh: int) -> str:
-    return format_decimal(Fraction(wh, 1000), 3)
+    return _format_scaled(wh, 3)

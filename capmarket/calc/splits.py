@@ -8,6 +8,7 @@ share.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from fractions import Fraction
 
@@ -39,13 +40,17 @@ def largest_remainder(total: int, weights: Mapping[str, Fraction | int]) -> dict
         if total == 0:
             return dict.fromkeys(exact, 0)
         raise InvalidSplit("no positive weight to split a non-zero total over")
+    # Exact shares with integers: over the common denominator of the weights every share is total × w / Σ w with
+    # integer w, so floors and remainders are integer divisions and remainders compare as integers.
+    common = math.lcm(*(value.denominator for value in exact.values()))
+    scaled = {key: value.numerator * (common // value.denominator) for key, value in exact.items()}
+    scaled_sum = sum(scaled.values())
     parts: dict[str, int] = {}
-    remainders: list[tuple[Fraction, str]] = []
-    for key, value in exact.items():
-        share = total * value / weight_sum
-        floor = share.numerator // share.denominator
+    remainders: list[tuple[int, str]] = []
+    for key, units in scaled.items():
+        floor, remainder = divmod(total * units, scaled_sum)
         parts[key] = floor
-        remainders.append((share - floor, key))
+        remainders.append((remainder, key))
     leftover = total - sum(parts.values())
     # Largest remainder first; ties by ascending id (as strings).
     remainders.sort(key=lambda item: (-item[0], str(item[1])))
