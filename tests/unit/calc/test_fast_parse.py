@@ -114,3 +114,39 @@ def test_duplicates_leave_the_fast_path() -> None:
     ctx = v.ValidationContext(delivery_year=2025)
     assert v._fast_parse(v.TABLES["metering"], frame, ctx) is None
     assert [e.code for e in v.parse_table("metering", frame, context=ctx).errors] == ["DUPLICATE_KEY"]
+
+
+@pytest.mark.parametrize(
+    ("ids", "slots"),
+    [
+        (["R1", "R1", "R2"], ["1", "1", "1"]),  # sorted, duplicate inside a run
+        (["R1", "R2", "R2", "R3"], ["1", "2", "2", "1"]),
+        (["R1", "R2", "R1"], ["1", "1", "2"]),  # R1 in two runs, no duplicate
+        (["R1", "R2", "R1"], ["1", "1", "1"]),  # R1 in two runs, duplicate
+    ],
+)
+def test_duplicate_check_agrees_with_slow_path(ids: list[str], slots: list[str]) -> None:
+    n = len(ids)
+    frame = pl.DataFrame({"resource_id": ids, "date": ["2025-04-01"] * n, "slot": slots, "metered_kwh": ["1"] * n})
+    ctx = v.ValidationContext(delivery_year=2025)
+    slow_errors = v.parse_table("metering", frame, context=ctx).errors
+    fast = v._fast_parse(v.TABLES["metering"], frame, ctx)
+    assert (fast is None) == bool(slow_errors)
+    assert all(e.code == "DUPLICATE_KEY" for e in slow_errors)
+
+
+def test_unknown_resource_leaves_the_fast_path() -> None:
+    frame = pl.DataFrame(
+        {
+            "resource_id": ["R1", "R1", "R9"],
+            "date": ["2025-04-01"] * 3,
+            "slot": ["1", "2", "1"],
+            "metered_kwh": ["1"] * 3,
+        }
+    )
+    ctx = v.ValidationContext(delivery_year=2025, known={"resources": pl.DataFrame({"resource_id": ["R1", "R2"]})})
+    assert v._fast_parse(v.TABLES["metering"], frame, ctx) is None
+    errors = v.parse_table("metering", frame, context=ctx).errors
+    assert [(e.line, e.code) for e in errors] == [(4, "UNKNOWN_RESOURCE")]
+    ctx.known["resources"] = pl.DataFrame({"resource_id": ["R1", "R9"]})
+    assert v._fast_parse(v.TABLES["metering"], frame, ctx) is not None
