@@ -158,7 +158,6 @@ def test_two_runs_are_identical_and_instalments_sum_to_amounts() -> None:
     # statements carry the contracts: Σ instalments of every provider = Σ of its contract months
     assert first.statements["instalments_yen"].sum() == first.contract_months["instalment_yen"].sum()
     # penalties of a statement = capped penalties + coal penalty
-    assert (
-        int(first.statements["penalties_yen"].sum())
-        == int(first.contract_months["capped_penalty_yen"].sum()) + int(first.coal["penalty_yen"].sum())
+    assert int(first.statements["penalties_yen"].sum()) == int(first.contract_months["capped_penalty_yen"].sum()) + int(
+        first.coal["penalty_yen"].sum()
     )
