@@ -267,7 +267,7 @@ def run(*, case: CaseData, params: RuleParams) -> CalcResult:
     gen = (
         asm.keyed_slots(case.generation.lazy(), codes, year=year, values=["upper_kw", "plan_kw"])
         .filter((pl.col("k") // (1 << asm.KEY_SHIFT)).is_in(outage_codes.implode()))
-        .collect()
+        .collect(engine="streaming")
         .lazy()
     )
     met_keys = (
@@ -289,7 +289,7 @@ def run(*, case: CaseData, params: RuleParams) -> CalcResult:
         .filter(
             pl.col("k").is_in(met_keys.implode()) | (pl.col("k") // (1 << asm.KEY_SHIFT)).is_in(coal_codes.implode())
         )
-        .collect()
+        .collect(engine="streaming")
         .lazy()
     )
     outage_lf = asm.outage_aggregates(
@@ -321,7 +321,7 @@ def run(*, case: CaseData, params: RuleParams) -> CalcResult:
             year=year, codes=codes, contracts=coal_contracts, metering=met, tight_slots=tight
         )
         lazies += [coal_lf, coal_issues]
-    collected = pl.collect_all(lazies)
+    collected = pl.collect_all(lazies, engine="streaming")
     outage_df, bid_df, sup_df, dis_df = collected[:4]
     issue_frames = list(collected[4:7])
     coal_df = collected[7] if coal_on else pl.DataFrame(schema=asm.COAL_SCHEMA)
