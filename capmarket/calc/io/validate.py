@@ -708,8 +708,14 @@ def _fast_column(column: Column, dtype: pl.DataType, ctx: ValidationContext) -> 
     valid: pl.Expr
     if kind in ("id", "text", "area", "resource_type"):
         s = c if is_str else c.cast(pl.String)
-        present = s.is_not_null() & (s != "")
-        value = pl.when(s != "").then(s)
+        if column.required:
+            # an empty id or text is caught after collecting, on the runs of the column (_fast_parse); an empty
+            # area or type is not in the allowed set. The valid column is then the input column, not a copy.
+            present = s.is_not_null()
+            value = s
+        else:
+            present = s.is_not_null() & (s != "")
+            value = pl.when(s != "").then(s)
         if kind == "area":
             valid = s.is_in(list(AREAS))
         elif kind == "resource_type":
@@ -756,8 +762,8 @@ def _fast_column(column: Column, dtype: pl.DataType, ctx: ValidationContext) -> 
             valid = value.is_not_null()
         elif isinstance(dtype, pl.Decimal) and (dtype.scale or 0) <= 3:
             scaled = c.cast(pl.Decimal(38, 3)).to_physical()  # the exact value × 1000
-            value = scaled.cast(pl.Int64, strict=False)
-            valid = scaled.abs() < _MAX_WH
+            value = scaled.cast(pl.Int64, strict=False)  # null when out of Int64: not valid
+            valid = value.is_between(-_MAX_WH + 1, _MAX_WH - 1)
         elif is_str:
             value = (c.cast(pl.Decimal(18, 3), strict=False) * 1000).cast(pl.Int64, strict=False)
             valid = c.str.contains(_KWH_RE)
@@ -801,19 +807,26 @@ def _runs(series: pl.Series) -> tuple[pl.Series, pl.Series]:
     return runs.struct.field("value"), runs.struct.field("len")
 
 
-def _increasing_in_runs(frame: pl.DataFrame, key_cols: Sequence[str]) -> bool:
+def _increasing_in_runs(
+    frame: pl.DataFrame, key_cols: Sequence[str], runs: tuple[pl.Series, pl.Series] | None = None
+) -> bool:
     """Whether every value of the first key column forms one run, in increasing order, and the other key columns
     strictly increase within each run: then no key occurs twice. Cheap on data sorted by the key (the usual dense
     table, sorted by resource, date and slot); False says nothing."""
     if len(key_cols) < 2:
         return False
-    values, lengths = _runs(frame[key_cols[0]])
+    values, lengths = runs if runs is not None else _runs(frame[key_cols[0]])
     if values.null_count() or not (
         values.len() < 2 or bool((values.slice(1) > values.slice(0, values.len() - 1)).all())
     ):
         return False
     starts = lengths.cum_sum() - lengths
     run_start = pl.repeat(False, frame.height, eager=True).scatter(starts, True)
+    if tuple(key_cols[1:]) == ("date", "slot") and frame.schema["date"] == pl.Date:
+        # one integer per (date, slot) in key order (slots are 1..48 here), one comparison per row
+        day_slot = pl.col("date").cast(pl.Int32).cast(pl.Int64) * 64 + pl.col("slot")
+        increasing = frame.select((day_slot.diff() > 0).fill_null(False)).to_series()
+        return bool((increasing | run_start).all())
     less: pl.Expr = pl.lit(False)
     equal: pl.Expr = pl.lit(True)
     for col in key_cols[1:]:
@@ -824,8 +837,10 @@ def _increasing_in_runs(frame: pl.DataFrame, key_cols: Sequence[str]) -> bool:
     return bool((increasing | run_start).all())
 
 
-def _has_duplicates(frame: pl.DataFrame, key_cols: Sequence[str]) -> bool:
-    if frame.height < 2 or _increasing_in_runs(frame, key_cols) or _strictly_increasing(frame, key_cols):
+def _has_duplicates(
+    frame: pl.DataFrame, key_cols: Sequence[str], runs: tuple[pl.Series, pl.Series] | None = None
+) -> bool:
+    if frame.height < 2 or _increasing_in_runs(frame, key_cols, runs) or _strictly_increasing(frame, key_cols):
         return False
     physical = frame.select(
         [
@@ -884,15 +899,25 @@ def _fast_parse(spec: TableSpec, source: Path | pl.DataFrame, ctx: ValidationCon
     if not frame["__ok"].all():
         return None
     frame = frame.drop("__ok")
+    runs: dict[str, tuple[pl.Series, pl.Series]] = {}
+
+    def runs_of(col: str) -> tuple[pl.Series, pl.Series]:
+        if col not in runs:
+            runs[col] = _runs(frame[col])
+        return runs[col]
+
+    for column in spec.columns:
+        if column.kind in ("id", "text") and column.required and (runs_of(column.name)[0] == "").any():
+            return None
     for ref in spec.references:
         known = ctx.known.get(ref.target)
         if known is not None:
             # the distinct values of the runs (few on sorted data) are the distinct values of the column
-            distinct = _runs(frame[ref.columns[0]])[0].drop_nulls().unique()
+            distinct = runs_of(ref.columns[0])[0].drop_nulls().unique()
             if not distinct.is_in(known[ref.columns[0]].unique().implode()).all():
                 return None
     for key_cols, _ in _unique_checks(spec.name, spec):
-        if _has_duplicates(frame, key_cols):
+        if _has_duplicates(frame, key_cols, runs_of(key_cols[0]) if frame.schema[key_cols[0]] == pl.String else None):
             return None
     return frame.cast(output_schema(spec.name))  # type: ignore[arg-type]
 
