@@ -104,11 +104,14 @@ def outage_aggregates(
     generation: pl.LazyFrame,
     outages: pl.LazyFrame,
     multipliers: pl.LazyFrame,
+    shortcut: bool = True,
 ) -> pl.LazyFrame:
     """§2.1: Σ deficit_kw and Σ deficit_kw × multiplier per contract and month (contracts already filtered).
 
     ``generation`` is keyed: ``(k, upper_kw)`` (``keyed_slots``); every slot with an upper limit or an outage
-    counts, so no generation row may be pruned here.
+    counts, so no generation row may be pruned here. With one contract per resource (always, after validation)
+    the slots are taken without a join over the dense rows (``_deficits_one_contract_per_resource``);
+    ``shortcut=False`` forces the generic full join (tests compare the two).
     """
     n = slots_in_year(year)
     ctr = contracts.select("contract_id", "area", "assessment_kw", rc=code_of(codes))
@@ -140,15 +143,21 @@ def outage_aggregates(
         .group_by("area", "t")
         .agg(pl.col("multiplier").max())
     )
-    slots = gen.join(out, on="k", how="full", coalesce=True)
-    return (
-        slots.with_columns(rc=pl.col("k") // (1 << KEY_SHIFT))
-        .join(ctr, on="rc", how="inner")
-        .with_columns(
-            deficit=(pl.col("assessment_kw") - pl.min_horizontal("upper_kw", "outage_kw")).clip(lower_bound=0)
+    ctr_df = ctr.collect()
+    if shortcut and ctr_df["rc"].null_count() == 0 and ctr_df["rc"].n_unique() == ctr_df.height:
+        deficits = _deficits_one_contract_per_resource(ctr=ctr_df, codes=codes, generation=gen, outages=out).join(
+            ctr.select("rc", "contract_id", "area"), on="rc", how="inner"
         )
-        .filter(pl.col("deficit") > 0)
-        .with_columns(t=pl.col("k") & T_MASK)
+    else:
+        deficits = (
+            gen.join(out, on="k", how="full", coalesce=True)
+            .with_columns(rc=pl.col("k") // (1 << KEY_SHIFT))
+            .join(ctr, on="rc", how="inner")
+            .with_columns(deficit=_deficit(pl.col("assessment_kw"), "upper_kw", "outage_kw"))
+            .filter(pl.col("deficit") > 0)
+        )
+    return (
+        deficits.with_columns(t=pl.col("k") & T_MASK)
         .join(mult, on=["area", "t"], how="left")
         .with_columns(
             month=delivery_month_of_index(pl.col("t"), delivery_year=year),
@@ -159,6 +168,40 @@ def outage_aggregates(
         .select(OUTAGE_SCHEMA.keys())
         .cast(OUTAGE_SCHEMA)
     )
+
+
+def _deficit(assessment_kw: pl.Expr, *available: str) -> pl.Expr:
+    """``max(0, assessment_kw − min(available))``: nulls (no limit, no outage) are left out of the minimum."""
+    return (assessment_kw - pl.min_horizontal(*available)).clip(lower_bound=0)
+
+
+def _deficits_one_contract_per_resource(
+    *, ctr: pl.DataFrame, codes: pl.Enum, generation: pl.LazyFrame, outages: pl.LazyFrame
+) -> pl.LazyFrame:
+    """``(k, rc, deficit > 0)`` of every slot with an upper limit or an outage, without a join over the dense rows.
+
+    With one contract per resource the assessment kW is gathered by resource code. The slots split into those
+    without an outage (by an anti join that probes the dense rows against the few outage slots) and the outage
+    slots with their upper limit, if any (a semi join, then a join of small frames): together exactly the rows of
+    the full join of the generic plan.
+    """
+    assessment = pl.repeat(None, len(codes.categories), dtype=pl.Int64, eager=True).scatter(
+        ctr["rc"], ctr["assessment_kw"]
+    )
+    rc = pl.col("k") // (1 << KEY_SHIFT)
+    assessed = pl.lit(assessment).gather(rc)
+    plain = (
+        generation.join(outages, on="k", how="anti")
+        .select("k", rc.alias("rc"), deficit=_deficit(assessed, "upper_kw"))
+        .filter(pl.col("deficit") > 0)
+    )
+    limited = generation.join(outages, on="k", how="semi")
+    during = (
+        outages.join(limited, on="k", how="left")
+        .select("k", rc.alias("rc"), deficit=_deficit(assessed, "upper_kw", "outage_kw"))
+        .filter(pl.col("deficit") > 0)
+    )
+    return pl.concat([plain, during])
 
 
 def market_bid_aggregates(
