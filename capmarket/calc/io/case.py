@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -14,13 +13,11 @@ from capmarket.calc.engine import CaseData
 from capmarket.calc.io.validate import (
     TABLE_ORDER,
     TABLES,
-    ParsedTable,
     ValidationContext,
     ValidationError,
     empty_frame,
     make_error,
     parse_table,
-    parse_table_fast,
 )
 from capmarket.calc.reserve_margins import read_reserve_margin_dir, tight_slots_from_margins
 from capmarket.calc.rules import InvalidParameter, RuleParams, RuleSetSpec, UnknownRuleSet, resolve
@@ -28,8 +25,6 @@ from capmarket.calc.rules import InvalidParameter, RuleParams, RuleSetSpec, Unkn
 CASE_TOML = "case.toml"
 RESERVE_MARGINS = "reserve_margins"
 MAX_ERRORS = 1000
-#: tables parsed in background threads as soon as resources are known (see read_case)
-DENSE_TABLES = ("generation", "metering")
 
 
 @dataclass
@@ -132,41 +127,25 @@ def read_case(case_dir: Path) -> CaseInput:
     frames: dict[str, pl.DataFrame] = {}
     input_files: list[Path] = [case_dir / CASE_TOML]
     present: set[str] = set()
-    # The dense tables (tens of millions of rows each) refer only to resources: once resources are read, both are
-    # parsed by the fast path in background threads (Polars releases the GIL), while the small tables are read.
-    # The loop below takes their results in table order, so errors and the error budget are as if read one by one.
-    prefetched: dict[str, Future[pl.DataFrame | None]] = {}
-    with ThreadPoolExecutor(max_workers=len(DENSE_TABLES)) as pool:
-        for name in TABLE_ORDER:
-            ctx.error_budget = MAX_ERRORS - len(errors)
-            if ctx.error_budget <= 0:
-                break
-            path, errs = table_path(case_dir, name)
-            errors += errs
-            if path is None:
-                frames[name] = empty_frame(name)
-                continue
-            present.add(name)
-            input_files.append(path)
-            future = prefetched.pop(name, None)
-            fast = future.result() if future is not None else None
-            if fast is not None:
-                parsed = ParsedTable(fast, [])
-            else:
-                parsed = parse_table(name, path, context=ctx, try_fast=future is None)
-            errors += parsed.errors
-            frames[name] = parsed.frame
-            if name in ("providers", "resources"):
-                # references are checked against every id given, even of rows with other errors
-                ctx.known[name] = parsed.frame.select(f"{name[:-1]}_id")
-            if name == "retailers":
-                ctx.known[name] = parsed.frame.select("retailer_id", "area")
-            if name == "resources":
-                snapshot = replace(ctx, known=dict(ctx.known))
-                for dense in DENSE_TABLES:
-                    dense_path, _ = table_path(case_dir, dense)
-                    if dense_path is not None:
-                        prefetched[dense] = pool.submit(parse_table_fast, dense, dense_path, context=snapshot)
+    for name in TABLE_ORDER:
+        ctx.error_budget = MAX_ERRORS - len(errors)
+        if ctx.error_budget <= 0:
+            break
+        path, errs = table_path(case_dir, name)
+        errors += errs
+        if path is None:
+            frames[name] = empty_frame(name)
+            continue
+        present.add(name)
+        input_files.append(path)
+        parsed = parse_table(name, path, context=ctx)
+        errors += parsed.errors
+        frames[name] = parsed.frame
+        if name in ("providers", "resources"):
+            # references are checked against every id given, even of rows with other errors
+            ctx.known[name] = parsed.frame.select(f"{name[:-1]}_id")
+        if name == "retailers":
+            ctx.known[name] = parsed.frame.select("retailer_id", "area")
     if "providers" not in present:
         ctx.known.pop("providers", None)
 

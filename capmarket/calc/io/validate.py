@@ -532,29 +532,12 @@ def file_label(name: str, source: Path | pl.DataFrame | None) -> str:
     return f"{name}.csv"
 
 
-def parse_table_fast(name: str, source: Path | pl.DataFrame, *, context: ValidationContext) -> pl.DataFrame | None:
-    """The typed frame of table ``name`` when it has no error at all (one lazy pass); None otherwise.
-
-    None says nothing about the errors: ``parse_table`` lists them. Safe to run in a thread (it only reads
-    ``context``).
-    """
-    return _fast_parse(TABLES[name], source, context)
-
-
 def parse_table(
-    name: str,
-    source: Path | pl.DataFrame,
-    *,
-    context: ValidationContext,
-    label: str | None = None,
-    try_fast: bool = True,
+    name: str, source: Path | pl.DataFrame, *, context: ValidationContext, label: str | None = None
 ) -> ParsedTable:
-    """Typed frame and errors of table ``name`` read from ``source`` (a CSV or Parquet path, or a frame).
-
-    ``try_fast=False`` skips the fast path (when ``parse_table_fast`` has already said the table has errors).
-    """
+    """Typed frame and errors of table ``name`` read from ``source`` (a CSV or Parquet path, or a frame)."""
     spec = TABLES[name]
-    fast = _fast_parse(spec, source, context) if try_fast else None
+    fast = _fast_parse(spec, source, context)
     if fast is not None:
         return ParsedTable(fast, [])
     file = label or file_label(name, source)
