@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.examples import SCENARIOS_DIR
+
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
@@ -15,3 +17,11 @@ def shared_dir() -> Path:
     if not (path / "spec").is_dir():
         pytest.fail(f"shared/ not found at {path}; set CAPMARKET_SHARED_DIR")
     return path
+
+
+@pytest.fixture(scope="session")
+def scenarios_dir() -> Path:
+    """The example scenarios shipped in the repository (``examples/scenarios/<name>/{case,expected}``)."""
+    if not SCENARIOS_DIR.is_dir():
+        pytest.fail(f"example scenarios not found at {SCENARIOS_DIR}")
+    return SCENARIOS_DIR

@@ -15,8 +15,6 @@ import polars as pl
 
 from capmarket.calc.slots import datetime_index, delivery_month_of_index, slot_index, slots_in_year
 
-ISSUE_SCHEMA: Final[pl.Schema] = pl.Schema({"file": pl.String(), "key": pl.String(), "problem": pl.String()})
-
 #: per contract × delivery month: sum of deficit kW (Σ u × assessment) and weighted sum (Σ u × m × assessment)
 OUTAGE_SCHEMA: Final[pl.Schema] = pl.Schema(
     {
@@ -46,14 +44,21 @@ KEY_SHIFT: Final[int] = 32
 T_MASK: Final[int] = (1 << KEY_SHIFT) - 1
 
 
+#: the dense slot tables keyed (``keyed_slots``): generation limits and metering
+KEYED_GENERATION_SCHEMA: Final[pl.Schema] = pl.Schema({"k": pl.Int64(), "upper_kw": pl.Int64(), "plan_kw": pl.Int64()})
+KEYED_METERING_SCHEMA: Final[pl.Schema] = pl.Schema({"k": pl.Int64(), "metered_wh": pl.Int64()})
+
+
 @dataclass(frozen=True)
 class Aggregates:
-    outage: pl.DataFrame
-    market_bid: pl.DataFrame
-    supply_instruction: pl.DataFrame
-    dispatch: pl.DataFrame
-    coal: pl.DataFrame
-    issues: pl.DataFrame
+    """What the slot pipelines reduce a year to (``assess``): integer sums per contract and delivery month."""
+
+    outage: pl.DataFrame  # OUTAGE_SCHEMA
+    market_bid: pl.DataFrame  # ENERGY_SCHEMA
+    supply_instruction: pl.DataFrame  # ENERGY_SCHEMA
+    dispatch: pl.DataFrame  # ENERGY_SCHEMA
+    coal: pl.DataFrame  # COAL_SCHEMA
+    issues: pl.DataFrame  # ISSUE_SCHEMA
 
 
 def _issues(frame: pl.LazyFrame, file: str, key: pl.Expr, problem: pl.Expr | str) -> pl.LazyFrame:

@@ -1,17 +1,20 @@
 """``capmarket calc CASE_DIR --out OUT_DIR``: validate a case, run the engine, write the outputs.
 
-Exit status 0 on success, 2 on invalid input (every error on standard error as ``FILE:LINE: column: message
-[CODE]``; nothing is written to OUT_DIR), 1 when OUT_DIR is not usable.
+Exit status 0 on success; 2 on invalid input (every error on standard error as ``FILE:LINE: column: message
+[CODE]``; nothing is written to OUT_DIR); 1 when OUT_DIR is not usable or anything else fails — with a one-line
+reason, never a Python traceback (``CAPMARKET_CALC_TRACEBACK=1`` prints it, for developers).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from pathlib import Path
 
 from capmarket.calc.engine import run
-from capmarket.calc.io.case import InvalidCase, read_case
+from capmarket.calc.io.case import UnableToReadCase, read_case
 from capmarket.calc.io.write import write_outputs
 
 EXIT_OK = 0
@@ -29,10 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
-    case_dir: Path = args.case_dir
-    out_dir: Path = args.out
+def _calculate(case_dir: Path, out_dir: Path, lang: str) -> int:
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         print(f"capmarket calc: {out_dir}: must not exist or must be empty", file=sys.stderr)
         return EXIT_FAILURE
@@ -41,9 +41,9 @@ def main(argv: list[str]) -> int:
         return EXIT_INVALID
     try:
         case = read_case(case_dir)
-    except InvalidCase as exc:
+    except UnableToReadCase as exc:
         for error in exc.errors:
-            print(error.format(args.lang), file=sys.stderr)
+            print(error.format(lang), file=sys.stderr)
         return EXIT_INVALID
     result = run(case=case.data, params=case.params)
     write_outputs(
@@ -55,3 +55,15 @@ def main(argv: list[str]) -> int:
         parameters=case.parameter_values,
     )
     return EXIT_OK
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _calculate(args.case_dir, args.out, args.lang)
+    except Exception as exc:
+        if os.environ.get("CAPMARKET_CALC_TRACEBACK") == "1":
+            traceback.print_exc()
+        reason = str(exc).splitlines()[0] if str(exc).strip() else ""
+        print(f"capmarket calc: failed: {type(exc).__name__}: {reason}", file=sys.stderr)
+        return EXIT_FAILURE
