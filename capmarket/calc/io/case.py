@@ -212,7 +212,7 @@ def _read_tables(case_dir: Path, ctx: ValidationContext, errors: list[Validation
 
 def _derived_tight_slots(case_dir: Path, tables: _Tables, head: _Head, errors: list[ValidationError]) -> pl.DataFrame:
     """Step 3: ``tight_slots`` with the slots derived from the published reserve-margin files, if any."""
-    tight = tables.frames["tight_slots"]
+    tight = tables.frames.get("tight_slots", empty_input("tight_slots"))
     margins_dir = case_dir / RESERVE_MARGINS
     if not margins_dir.is_dir() or len(errors) >= MAX_ERRORS or head.resolved is None or head.delivery_year is None:
         return tight

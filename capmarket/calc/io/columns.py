@@ -27,7 +27,7 @@ MAX_WH: Final[int] = 10**18
 #: a float read as kWh may differ from its 3-decimal value by this much (in Wh) when small, and by this share of
 #: the value when large: the rounding of the writer's decimal to binary, not a 4th decimal
 _FLOAT_ABS_TOLERANCE_WH: Final[float] = 1e-6
-_FLOAT_REL_TOLERANCE: Final[float] = 2.0**-50
+_FLOAT_REL_TOLERANCE: Final[dict[int, float]] = {64: 2.0**-50, 32: 2.0**-21}  # a few units in the last place
 
 
 def strip(raw: pl.Series) -> pl.Series:
@@ -50,13 +50,14 @@ def codes(*pairs: tuple[pl.Expr, str]) -> pl.Expr:
     return expr
 
 
-def float_kwh_to_wh(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+def float_kwh_to_wh(value: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
     """(Wh, is exact) of a float kWh column: the float rounded half-even to 3 decimals, exact when the float is
-    that decimal as written (up to binary rounding); NaN, infinities and a 4th decimal are not exact."""
-    scaled = value * 1000
+    that decimal as written (up to the binary rounding of its type); NaN, infinities and a 4th decimal are not."""
+    scaled = value.cast(pl.Float64) * 1000
     wh = scaled.round(0)
-    tolerance = pl.max_horizontal(pl.lit(_FLOAT_ABS_TOLERANCE_WH), wh.abs() * _FLOAT_REL_TOLERANCE)
-    exact = value.is_finite() & ((scaled - wh).abs() <= tolerance) & (wh.abs() < float(MAX_WH))
+    relative = _FLOAT_REL_TOLERANCE[32 if dtype == pl.Float32 else 64]
+    tolerance = pl.max_horizontal(pl.lit(_FLOAT_ABS_TOLERANCE_WH), wh.abs() * relative)
+    exact = scaled.is_finite() & ((scaled - wh).abs() <= tolerance) & (wh.abs() < float(MAX_WH))
     return pl.when(exact).then(wh).cast(pl.Int64), exact.fill_null(True)
 
 
@@ -164,9 +165,7 @@ def _parse_kwh(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
     if raw.dtype.is_float() or isinstance(raw.dtype, pl.Decimal):
         c = pl.col("raw")
         wh, exact = (
-            decimal_kwh_to_wh(c, raw.dtype)
-            if isinstance(raw.dtype, pl.Decimal)
-            else float_kwh_to_wh(c.cast(pl.Float64))
+            decimal_kwh_to_wh(c, raw.dtype) if isinstance(raw.dtype, pl.Decimal) else float_kwh_to_wh(c, raw.dtype)
         )
         out = pl.DataFrame({"raw": raw}).select(v=wh, code=codes((~exact, "NOT_DECIMAL")))
         return out["v"], out["code"]

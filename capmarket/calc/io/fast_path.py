@@ -30,7 +30,7 @@ from capmarket.calc.io.columns import (
     string_kwh_to_wh,
 )
 from capmarket.calc.io.context import ValidationContext
-from capmarket.calc.io.read import duplicated_columns, scan
+from capmarket.calc.io.read import READ_FAILURES, duplicated_columns, scan
 from capmarket.calc.io.rows import row_check_fails
 from capmarket.calc.market import AREAS, RESOURCE_TYPES
 from capmarket.calc.schemas import input_schema
@@ -107,7 +107,7 @@ def _other_column(column: Column, c: pl.Expr, dtype: pl.DataType) -> tuple[pl.Ex
         if isinstance(dtype, pl.Decimal):
             return decimal_kwh_to_wh(c, dtype)
         if dtype.is_float():
-            return float_kwh_to_wh(c.cast(pl.Float64))
+            return float_kwh_to_wh(c, dtype)
         if is_str:
             return string_kwh_to_wh(c), c.str.contains(KWH_RE)
         return None
@@ -233,7 +233,7 @@ def _collect_valid(spec: TableSpec, source: Path | pl.DataFrame, ctx: Validation
         if row_checks:
             lf = lf.with_columns(__ok=pl.all_horizontal(pl.col("__ok"), *row_checks))
         frame = lf.collect(engine="streaming")
-    except (pl.exceptions.PolarsError, OSError):
+    except READ_FAILURES:
         return None
     if not frame["__ok"].all():
         return None

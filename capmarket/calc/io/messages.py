@@ -84,10 +84,24 @@ CATALOGUE: Final[dict[str, Message]] = {
 }
 
 
+#: longest input value quoted in a message (a pasted blob is shortened, not printed whole)
+MAX_VALUE_LENGTH: Final[int] = 80
+
+
+def shown(value: object, *, limit: int | None = None) -> object:
+    """A parameter as a message quotes it: on one line (control characters and line separators escaped, as Python
+    writes them), and at most ``limit`` characters. Numbers are left as they are."""
+    if not isinstance(value, str):
+        return value
+    text = "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in value)
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
+
+
 def render(code: str, params: dict[str, object]) -> tuple[str, str]:
-    """(Japanese, English) text of message ``code`` with ``params``."""
+    """(Japanese, English) text of message ``code`` with ``params`` (values shown on one line)."""
     message = CATALOGUE[code]
-    return message.ja.format(**params), message.en.format(**params)
+    safe = {name: shown(value, limit=MAX_VALUE_LENGTH if name == "value" else None) for name, value in params.items()}
+    return message.ja.format(**safe), message.en.format(**safe)
 
 
 @dataclass(frozen=True)

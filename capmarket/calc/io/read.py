@@ -15,6 +15,14 @@ import polars as pl
 UTF8_BOM: Final[bytes] = b"\xef\xbb\xbf"
 #: byte order marks of UTF-16 and UTF-32: such a file is neither UTF-8 nor CP932
 _WIDE_BOMS: Final[tuple[bytes, ...]] = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+#: what reading a file with Polars may raise: its own errors, OS errors, and a panic of its native code (a
+#: ``BaseException``) on a garbled Parquet file
+READ_FAILURES: Final[tuple[type[BaseException], ...]] = (
+    pl.exceptions.PolarsError,
+    pl.exceptions.PanicException,
+    OSError,
+)
+_UNREADABLE: Final[tuple[type[BaseException], ...]] = (*READ_FAILURES, ValueError)
 #: Polars renames a repeated header ``a`` to ``a_duplicated_0``, ``a_duplicated_1`` …
 _DUPLICATED: Final[re.Pattern[str]] = re.compile(r"^(.*)_duplicated_\d+$")
 
@@ -87,7 +95,7 @@ def read_raw(*, path: Path) -> pl.DataFrame:
         if decoded is None:
             raise UnableToReadTable("FILE_ENCODING")
         return pl.read_csv(decoded, infer_schema=False, raise_if_empty=False)
-    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+    except _UNREADABLE as exc:
         raise UnableToReadTable("FILE_UNREADABLE", _first_line(exc)) from exc
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -99,6 +100,7 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "小数第3位までの数値または *** ではありません: {value}",
         "not a number with at most 3 decimals, nor ***: {value}",
     ),
+    "RM_CSV": ("CSV として読めない行です: {value}", "a line that cannot be read as CSV: {value}"),
     "RM_BAD_BLOCK": ("ブロックNo が整数ではありません: {value}", "block number is not an integer: {value}"),
     "RM_DUPLICATE": (
         "同じエリア・コマの行が重複しています: {value}",
@@ -150,7 +152,10 @@ def parse_reserve_margin_file(*, name: str, data: bytes) -> tuple[pl.DataFrame, 
         return empty_margins(), [_error(name, 2, None, "RM_NO_HEADER")]
 
     reader = csv.reader(lines[1:])
-    header = [field.strip() for field in next(reader)]
+    try:
+        header = [field.strip() for field in next(reader)]
+    except csv.Error as exc:
+        return empty_margins(), [_error(name, 2, None, "RM_CSV", exc)]
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
         return empty_margins(), [_error(name, 2, column, "RM_COLUMN_MISSING", column) for column in missing]
@@ -159,7 +164,7 @@ def parse_reserve_margin_file(*, name: str, data: bytes) -> tuple[pl.DataFrame, 
     index = [header.index(column) for column in wanted]
     columns: dict[str, list[str]] = {column: [] for column in wanted}
     line_numbers: list[int] = []
-    for fields in reader:
+    for fields in _rows(reader, name, errors):
         line = reader.line_num + 1  # the reader started at line 2; a quoted field may span lines
         if not fields or (len(fields) == 1 and not fields[0].strip()):
             continue
@@ -180,6 +185,18 @@ def parse_reserve_margin_file(*, name: str, data: bytes) -> tuple[pl.DataFrame, 
     errors.extend(row_errors)
     errors.sort(key=lambda e: (e.line, e.column or "", e.code))
     return frame, errors[:_MAX_ERRORS_PER_FILE]
+
+
+def _rows(reader: Iterator[list[str]], name: str, errors: list[MarginFileError]) -> Iterator[list[str]]:
+    """The rows of the reader; a line CSV cannot read (a NUL byte, a field over the size limit) ends the file with
+    an error."""
+    line = 2
+    try:
+        for fields in reader:
+            line = getattr(reader, "line_num", line) + 1
+            yield fields
+    except csv.Error as exc:
+        errors.append(_error(name, line + 1, None, "RM_CSV", exc))
 
 
 def _publication_time(match: re.Match[str] | None) -> dt.datetime | None:

@@ -8,23 +8,27 @@ and the generic plan must still handle a resource with two contracts.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 
 from capmarket.calc import assessment as asm
-from capmarket.calc.engine import _contract_frame, _contracts
+from capmarket.calc.engine import contract_frame, contract_terms
 from capmarket.calc.io.case import read_case
-from tests.unit.calc.test_scenarios import SCENARIOS, SCENARIOS_DIR
+from tests.examples import scenario_names
+
+SCENARIOS = scenario_names()
 
 
-def _outage(scenario: str, *, shuffle: bool, shortcut: bool, twice: bool = False) -> pl.DataFrame:
-    case_input = read_case(SCENARIOS_DIR / scenario / "case")
+def _outage(case_dir: Path, *, shuffle: bool, shortcut: bool, twice: bool = False) -> pl.DataFrame:
+    case_input = read_case(case_dir)
     case, params = case_input.data, case_input.params
     year = case.delivery_year
     codes = asm.resource_codes(case.resources["resource_id"])
     generation = case.generation.sample(fraction=1.0, shuffle=True, seed=7) if shuffle else case.generation
     keyed = asm.keyed_slots(generation.lazy(), codes, year=year, values=["upper_kw", "plan_kw"])
-    contracts = _contract_frame(_contracts(case, params), ("stable", "variable_single"))
+    contracts = contract_frame(contracts=contract_terms(case=case, params=params), types=("stable", "variable_single"))
     if twice:  # every contract again under another id, for the same resource
         contracts = pl.concat([contracts, contracts.with_columns(pl.col("contract_id") + "-bis")])
     return (
@@ -44,17 +48,19 @@ def _outage(scenario: str, *, shuffle: bool, shortcut: bool, twice: bool = False
 
 @pytest.mark.parametrize("shuffle", [False, True])
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_outage_shortcut_equals_generic_plan(scenario: str, shuffle: bool) -> None:
-    fast = _outage(scenario, shuffle=shuffle, shortcut=True)
+def test_outage_shortcut_equals_generic_plan(scenarios_dir: Path, scenario: str, shuffle: bool) -> None:
+    case_dir = scenarios_dir / scenario / "case"
+    fast = _outage(case_dir, shuffle=shuffle, shortcut=True)
     if scenario.startswith("random"):
         assert fast.height > 0
-    assert fast.equals(_outage(scenario, shuffle=shuffle, shortcut=False))
+    assert fast.equals(_outage(case_dir, shuffle=shuffle, shortcut=False))
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_two_contracts_of_one_resource_are_each_assessed(scenario: str) -> None:
-    once = _outage(scenario, shuffle=False, shortcut=True)
-    twice = _outage(scenario, shuffle=False, shortcut=True, twice=True)
+def test_two_contracts_of_one_resource_are_each_assessed(scenarios_dir: Path, scenario: str) -> None:
+    case_dir = scenarios_dir / scenario / "case"
+    once = _outage(case_dir, shuffle=False, shortcut=True)
+    twice = _outage(case_dir, shuffle=False, shortcut=True, twice=True)
     bis = twice.filter(pl.col("contract_id").str.ends_with("-bis")).with_columns(
         pl.col("contract_id").str.strip_suffix("-bis")
     )
