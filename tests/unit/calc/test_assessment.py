@@ -8,10 +8,13 @@ and the generic plan must still handle a resource with two contracts.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from capmarket.calc import assessment as asm
 from capmarket.calc.engine import contract_frame, contract_terms
@@ -66,3 +69,89 @@ def test_two_contracts_of_one_resource_are_each_assessed(scenarios_dir: Path, sc
     )
     assert twice.height == 2 * once.height
     assert bis.sort("contract_id", "month").equals(once)
+
+
+plan_strategy = st.tuples(
+    st.integers(0, 3),  # resource
+    st.integers(-60, 400),  # start slot (before the year too)
+    st.integers(1, 300),  # length in slots
+    st.integers(0, 120),  # available kW
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    plans=st.lists(plan_strategy, max_size=8),
+    covered=st.lists(st.booleans(), min_size=4, max_size=4),  # which resources have generation rows
+    seed=st.integers(0, 2**16),
+)
+def test_outage_runs_equal_the_slot_by_slot_plan(
+    plans: list[tuple[int, int, int, int]], covered: list[bool], seed: int
+) -> None:
+    # overlapping plans, plans across the start of the year, resources with and without generation rows, rows in
+    # any order: the ordered pass over runs gives the generic plan's frame
+    year = 2025
+    ids = [f"R{i}" for i in range(4)]
+    codes = asm.resource_codes(pl.Series(ids))
+    start = dt.datetime(year, 4, 1)
+    outages = pl.DataFrame(
+        {
+            "outage_id": [f"O{i}" for i in range(len(plans))],
+            "resource_id": [ids[r] for r, *_ in plans],
+            "start": [start + dt.timedelta(minutes=30 * s) for _, s, _, _ in plans],
+            "end": [start + dt.timedelta(minutes=30 * (s + n)) for _, s, n, _ in plans],
+            "available_kw": [kw for *_, kw in plans],
+        },
+        schema={
+            "outage_id": pl.String,
+            "resource_id": pl.String,
+            "start": pl.Datetime("us"),
+            "end": pl.Datetime("us"),
+            "available_kw": pl.Int64,
+        },
+    )
+    slots = 400
+    generation = pl.DataFrame(
+        {
+            "resource_id": [r for r, has in zip(ids, covered, strict=True) if has for _ in range(slots)],
+            "date": [
+                dt.date(year, 4, 1) + dt.timedelta(days=t // 48)
+                for r, has in zip(ids, covered, strict=True)
+                if has
+                for t in range(slots)
+            ],
+            "slot": [t % 48 + 1 for r, has in zip(ids, covered, strict=True) if has for t in range(slots)],
+            "upper_kw": [(t * 7 + i * 13) % 150 for i, has in enumerate(covered) if has for t in range(slots)],
+            "plan_kw": [0 for has in covered if has for _ in range(slots)],
+        },
+        schema={"resource_id": pl.String, "date": pl.Date, "slot": pl.Int64, "upper_kw": pl.Int64, "plan_kw": pl.Int64},
+    ).sample(fraction=1.0, shuffle=True, seed=seed)
+    contracts = pl.DataFrame(
+        {
+            "contract_id": [f"C{i}" for i in range(4)],
+            "resource_id": ids,
+            "area": ["tokyo"] * 4,
+            "assessment_kw": [100, 80, 1, 0],
+        }
+    ).lazy()
+    multipliers = pl.DataFrame(
+        {"area": ["tokyo"], "date": [dt.date(year, 4, 2)], "slot_from": [3], "slot_to": [40], "multiplier": [5]}
+    ).lazy()
+    keyed = asm.keyed_slots(generation.lazy(), codes, year=year, values=["upper_kw", "plan_kw"])
+
+    def outage(shortcut: bool) -> pl.DataFrame:
+        return (
+            asm.outage_aggregates(
+                year=year,
+                codes=codes,
+                contracts=contracts,
+                generation=keyed,
+                outages=outages.lazy(),
+                multipliers=multipliers,
+                shortcut=shortcut,
+            )
+            .collect()
+            .sort("contract_id", "month")
+        )
+
+    assert outage(True).equals(outage(False))
