@@ -86,7 +86,7 @@ def slot_key(rc: pl.Expr, t: pl.Expr) -> pl.Expr:
     return rc * (1 << KEY_SHIFT) + t
 
 
-def keyed_slots(frame: pl.LazyFrame, codes: pl.Enum, *, year: int, values: list[str]) -> pl.LazyFrame:
+def keyed_slots(*, frame: pl.LazyFrame, codes: pl.Enum, year: int, values: list[str]) -> pl.LazyFrame:
     """``(k, *values)`` of a (resource_id, date, slot) table; rows of unknown resources are left out."""
     rc = code_of(codes)
     t = slot_index(pl.col("date"), pl.col("slot"), delivery_year=year)
@@ -445,7 +445,7 @@ def dispatch_aggregates(
     )
     ords = _dispatch_orders(year=year, contracts=contracts, orders=orders)
     slots = _dispatch_slots(ords, codes)
-    base = keyed_slots(baselines, codes, year=year, values=["baseline_wh"])
+    base = keyed_slots(frame=baselines, codes=codes, year=year, values=["baseline_wh"])
     met = metering.select("k", "metered_wh")
     per_slot = slots.join(base, on="k", how="left").join(met, on="k", how="left")
     incomplete = (

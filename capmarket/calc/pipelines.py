@@ -63,7 +63,7 @@ def keyed_slot_data(
     codes = resource_codes(resources["resource_id"])
     rc = pl.col("k") // (1 << KEY_SHIFT)
     gen = (
-        keyed_slots(generation.lazy(), codes, year=year, values=["upper_kw", "plan_kw"])
+        keyed_slots(frame=generation.lazy(), codes=codes, year=year, values=["upper_kw", "plan_kw"])
         .filter(rc.is_in(_codes_of(outage_contracts, codes).implode()))
         .collect(engine="streaming")
     )
@@ -79,7 +79,7 @@ def keyed_slot_data(
         .to_series()
     )
     met = (
-        keyed_slots(metering.lazy(), codes, year=year, values=["metered_wh"])
+        keyed_slots(frame=metering.lazy(), codes=codes, year=year, values=["metered_wh"])
         .filter(pl.col("k").is_in(met_keys.implode()) | rc.is_in(_codes_of(coal_contracts, codes).implode()))
         .collect(engine="streaming")
     )

@@ -216,7 +216,9 @@ def _collect_valid(spec: TableSpec, source: Path | pl.DataFrame, ctx: Validation
         if lf is None:
             return None
         schema = lf.collect_schema()
-        if any(c.name not in schema for c in spec.columns) or duplicated_columns(schema.names(), spec.column_names):
+        if any(c.name not in schema for c in spec.columns) or duplicated_columns(
+            columns=schema.names(), wanted=spec.column_names
+        ):
             return None
         values: list[pl.Expr] = []
         oks: list[pl.Expr] = []

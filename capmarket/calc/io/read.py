@@ -55,7 +55,7 @@ def decode_csv_bytes(data: bytes) -> bytes | None:
     return data
 
 
-def duplicated_columns(columns: list[str], wanted: tuple[str, ...]) -> list[str]:
+def duplicated_columns(*, columns: list[str], wanted: tuple[str, ...]) -> list[str]:
     """Wanted columns that the file's header gives more than once (as Polars names the repeats)."""
     repeated = {m.group(1) for c in columns if (m := _DUPLICATED.match(c))}
     return [c for c in wanted if c in repeated]

@@ -108,7 +108,7 @@ def _read_raw(spec: TableSpec, source: Path | pl.DataFrame, errors: Errors) -> p
     if not raw.columns:
         errors.add(line=0, order=0, column="", code="FILE_NO_HEADER")
         return None
-    for col in duplicated_columns(raw.columns, spec.column_names):
+    for col in duplicated_columns(columns=raw.columns, wanted=spec.column_names):
         errors.add(line=0, order=0, column=col, code="COLUMN_DUPLICATE", name=col)
     for col in spec.column_names:
         if col not in raw.columns:

@@ -30,7 +30,7 @@ def _outage(case_dir: Path, *, shuffle: bool, shortcut: bool, twice: bool = Fals
     year = case.delivery_year
     codes = asm.resource_codes(case.resources["resource_id"])
     generation = case.generation.sample(fraction=1.0, shuffle=True, seed=7) if shuffle else case.generation
-    keyed = asm.keyed_slots(generation.lazy(), codes, year=year, values=["upper_kw", "plan_kw"])
+    keyed = asm.keyed_slots(frame=generation.lazy(), codes=codes, year=year, values=["upper_kw", "plan_kw"])
     contracts = contract_frame(contracts=contract_terms(case=case, params=params), types=("stable", "variable_single"))
     if twice:  # every contract again under another id, for the same resource
         contracts = pl.concat([contracts, contracts.with_columns(pl.col("contract_id") + "-bis")])
@@ -137,7 +137,7 @@ def test_outage_runs_equal_the_slot_by_slot_plan(
     multipliers = pl.DataFrame(
         {"area": ["tokyo"], "date": [dt.date(year, 4, 2)], "slot_from": [3], "slot_to": [40], "multiplier": [5]}
     ).lazy()
-    keyed = asm.keyed_slots(generation.lazy(), codes, year=year, values=["upper_kw", "plan_kw"])
+    keyed = asm.keyed_slots(frame=generation.lazy(), codes=codes, year=year, values=["upper_kw", "plan_kw"])
 
     def outage(shortcut: bool) -> pl.DataFrame:
         return (
