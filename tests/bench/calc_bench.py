@@ -48,6 +48,7 @@ class Measurement:
     wall_s: float
     peak_rss_mb: float
     status: int
+    cpu_s: float = float("nan")  # user + system seconds of the child (all its threads)
 
 
 def case_key(*, seed: int, resources: int, delivery_year: int) -> str:
@@ -142,23 +143,24 @@ def derive_variants(case: Path, *, seed: int) -> None:
         (target / "COMPLETE").write_text("derived\n")
 
 
-def measure(label: str, command: Sequence[str]) -> Measurement:
-    """Run ``command``; wall time and peak RSS of the child."""
+def measure(label: str, command: Sequence[str], *, env: dict[str, str] | None = None) -> Measurement:
+    """Run ``command``; wall time, CPU time and peak RSS of the child."""
     if GNU_TIME.exists():
         with tempfile.NamedTemporaryFile("r", suffix=".time", delete=False) as report:
             report_path = Path(report.name)
         started = time.perf_counter()
-        proc = subprocess.run([str(GNU_TIME), "-v", "-o", str(report_path), *command], check=False, cwd=ROOT)
+        proc = subprocess.run([str(GNU_TIME), "-v", "-o", str(report_path), *command], check=False, cwd=ROOT, env=env)
         wall = time.perf_counter() - started
         text = report_path.read_text()
         report_path.unlink()
         rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
         peak_mb = int(rss.group(1)) / 1024 if rss else float("nan")
-        return Measurement(label=label, wall_s=wall, peak_rss_mb=peak_mb, status=proc.returncode)
+        cpu = sum(float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([0-9.]+)", text))
+        return Measurement(label=label, wall_s=wall, peak_rss_mb=peak_mb, status=proc.returncode, cpu_s=cpu)
     # Fallback: the largest RSS of any waited-for child so far (ru_maxrss is KiB on Linux). Measurements run from
     # smallest to largest expected footprint would be needed for it to be per run; with GNU time it always is.
     started = time.perf_counter()
-    proc = subprocess.run(list(command), check=False, cwd=ROOT)
+    proc = subprocess.run(list(command), check=False, cwd=ROOT, env=env)
     wall = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return Measurement(label=label, wall_s=wall, peak_rss_mb=peak_mb, status=proc.returncode)
@@ -177,11 +179,16 @@ def read_inputs(case_dir: Path) -> int:
     return rows
 
 
-def run_calc(case_dir: Path, out_dir: Path) -> list[str]:
-    capmarket = ROOT / ".venv" / "bin" / "capmarket"
+def run_calc(case_dir: Path, out_dir: Path, *, other_code: Path | None = None) -> list[str]:
+    """The calculation command; with ``other_code``, that checkout's ``capmarket`` package run by this Python."""
     if out_dir.exists():
         shutil.rmtree(out_dir)
-    return [str(capmarket if capmarket.exists() else "capmarket"), "calc", str(case_dir), "--out", str(out_dir)]
+    if other_code is not None:
+        command = [sys.executable, "-m", "capmarket.interfaces.cli.main"]
+    else:
+        capmarket = ROOT / ".venv" / "bin" / "capmarket"
+        command = [str(capmarket if capmarket.exists() else "capmarket")]
+    return [*command, "calc", str(case_dir), "--out", str(out_dir)]
 
 
 def describe_machine() -> str:
@@ -201,6 +208,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--delivery-year", type=int, default=2025)
     parser.add_argument("--only", default=",".join(VARIANTS), help="versions to run, comma separated")
+    parser.add_argument(
+        "--other-code",
+        type=Path,
+        help="a directory holding another checkout's capmarket package (e.g. `git archive main capmarket`): run "
+        "its engine instead, for a before/after comparison",
+    )
     parser.add_argument("--read-only", type=Path, help=argparse.SUPPRESS)  # the baseline, run as a child process
     args = parser.parse_args(argv)
 
@@ -210,25 +223,34 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     case = ensure_case(seed=args.seed, resources=args.resources, delivery_year=args.delivery_year)
     derive_variants(case, seed=args.seed)
+    load_before = os.getloadavg()[0]
     python = sys.executable
     results: dict[str, tuple[Measurement, Measurement]] = {}
     for fmt in [v for v in args.only.split(",") if v in VARIANTS]:
         case_dir = case / fmt
         read = measure(f"read {fmt}", [python, "-m", "tests.bench.calc_bench", "--read-only", str(case_dir)])
-        calc = measure(f"calc {fmt}", run_calc(case_dir, BENCH_DIR / f"out-{fmt}"))
+        env = None if args.other_code is None else {**os.environ, "PYTHONPATH": str(args.other_code)}
+        calc = measure(f"calc {fmt}", run_calc(case_dir, BENCH_DIR / f"out-{fmt}", other_code=args.other_code), env=env)
         results[fmt] = (calc, read)
 
     print()
     print(f"machine: {describe_machine()}")
     print(f"case: {args.resources} resources, seed {args.seed}, delivery year {args.delivery_year}: {case}")
     print()
-    print("| input        | calc wall s | calc peak RSS MB | read wall s | read peak RSS MB | calc/read | calc exit |")
-    print("|--------------|------------:|-----------------:|------------:|-----------------:|----------:|----------:|")
+    print(f"code: {args.other_code or ROOT}; load average: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
+    print()
+    print(
+        "| input        | calc wall s | calc CPU s | calc peak RSS MB | read wall s | read CPU s | read peak RSS MB "
+        "| calc/read wall | calc exit |"
+    )
+    print(
+        "|--------------|------------:|-----------:|-----------------:|------------:|-----------:|-----------------:|---------------:|----------:|"
+    )
     for fmt, (calc, read) in results.items():
         ratio = calc.wall_s / read.wall_s if read.wall_s else float("nan")
         print(
-            f"| {fmt:<12} | {calc.wall_s:11.1f} | {calc.peak_rss_mb:16.0f} | {read.wall_s:11.1f} | "
-            f"{read.peak_rss_mb:16.0f} | {ratio:9.2f} | {calc.status:9d} |"
+            f"| {fmt:<12} | {calc.wall_s:11.1f} | {calc.cpu_s:10.1f} | {calc.peak_rss_mb:16.0f} | {read.wall_s:11.1f} "
+            f"| {read.cpu_s:10.1f} | {read.peak_rss_mb:16.0f} | {ratio:14.2f} | {calc.status:9d} |"
         )
     print()
     print("targets: parquet, typed and long-outages < 20 s, < 8 GB, calc/read ≤ 3; csv < 90 s")
