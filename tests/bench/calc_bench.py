@@ -184,7 +184,8 @@ def run_calc(case_dir: Path, out_dir: Path, *, other_code: Path | None = None) -
     if out_dir.exists():
         shutil.rmtree(out_dir)
     if other_code is not None:
-        command = [sys.executable, "-m", "capmarket.interfaces.cli.main"]
+        # -P: the working directory (this checkout) must not come before PYTHONPATH (the other one)
+        command = [sys.executable, "-P", "-m", "capmarket.interfaces.cli.main"]
     else:
         capmarket = ROOT / ".venv" / "bin" / "capmarket"
         command = [str(capmarket if capmarket.exists() else "capmarket")]
