@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "capmarket.domain.jobs",
     "capmarket.domain.timeseries",
     "capmarket.domain.outages",
+    "capmarket.domain.settlement",
+    "capmarket.domain.objections",
     # interfaces
     "capmarket.interfaces.web",
     "capmarket.interfaces.api",

@@ -23,6 +23,12 @@ class Action(StrEnum):
     ISSUE_PARTICIPANT_ADMIN = "issue_participant_admin"  # issue a company's 管理者ID, unlock / reset it
     MANAGE_OWN_USERS = "manage_own_users"  # a participant administrator manages its company's ユーザID
     MANAGE_NOTICES = "manage_notices"  # post お知らせ
+    # delivery-period settlement (issue 9)
+    RUN_SETTLEMENT = "run_settlement"  # start settlement runs, resolve / accept their data issues
+    CONFIRM_SETTLEMENT = "confirm_settlement"  # confirm a run's months (four eyes: not the one who started it)
+    VIEW_OWN_RESULTS = "view_own_results"  # a participant reads its company's confirmed results
+    RAISE_OBJECTION = "raise_objection"  # a participant objects to a line of its results
+    HANDLE_OBJECTIONS = "handle_objections"  # staff investigate and answer objections
 
 
 _STAFF_COMMON: Final = {Action.VIEW_ALL_PARTICIPANTS, Action.VIEW_RULESETS}
@@ -47,6 +53,18 @@ POLICY: Final[dict[str, frozenset[Action]]] = {
     Role.PARTICIPANT_ADMIN: frozenset({Action.MANAGE_OWN_USERS, Action.VIEW_RULESETS}),
     Role.PARTICIPANT_USER: frozenset({Action.VIEW_RULESETS}),
 }
+
+
+# settlement (issue 9): operators run and review; approvers also confirm; participants read and object
+_SETTLEMENT: Final[dict[str, frozenset[Action]]] = {
+    Role.OPERATOR: frozenset({Action.RUN_SETTLEMENT, Action.HANDLE_OBJECTIONS}),
+    Role.APPROVER: frozenset({Action.RUN_SETTLEMENT, Action.CONFIRM_SETTLEMENT, Action.HANDLE_OBJECTIONS}),
+    Role.PARTICIPANT_ADMIN: frozenset({Action.VIEW_OWN_RESULTS, Action.RAISE_OBJECTION}),
+    Role.PARTICIPANT_USER: frozenset({Action.VIEW_OWN_RESULTS, Action.RAISE_OBJECTION}),
+}
+
+for _role, _extra in _SETTLEMENT.items():
+    POLICY[_role] = POLICY[_role] | _extra
 
 
 def can(user: Any, action: Action) -> bool:
