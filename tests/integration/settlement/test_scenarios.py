@@ -124,7 +124,7 @@ def _confirmed_outputs(year: int) -> dict[str, bytes]:
                 "amount_yen",
                 "received_yen",
                 "carried_out_yen",
-            ],  # fmt: skip
+            ],
             [
                 [
                     s.participant.participant_code,
@@ -140,7 +140,7 @@ def _confirmed_outputs(year: int) -> dict[str, bytes]:
                     s.amount_yen,
                     s.received_yen,
                     s.carried_out_yen,
-                ]  # fmt: skip
+                ]
                 for s in statements
             ],
         ),
@@ -163,7 +163,7 @@ def _confirmed_outputs(year: int) -> dict[str, bytes]:
                     b.amount_yen,
                     b.tax_yen,
                     b.total_yen,
-                ]  # fmt: skip
+                ]
                 for b in bills
             ],
         ),
