@@ -75,6 +75,11 @@ def confirmed_months(*, delivery_year: int) -> dict[str, ConfirmedMonth]:
     return {m.month: m for m in rows.order_by("month", "pk")}
 
 
+def confirmed_months_for_month(*, month: str) -> ConfirmedMonth | None:
+    """The confirmation of a delivery month ``YYYY-MM`` (it names its delivery year)."""
+    return ConfirmedMonth.objects.filter(month=month).select_related("run").first()
+
+
 def latest_confirming_run(*, delivery_year: int) -> SettlementRun | None:
     """The run that confirmed the latest confirmed month of the year (the basis of the next adjustments)."""
     last = ConfirmedMonth.objects.filter(delivery_year=delivery_year).order_by("-month", "-pk").first()
