@@ -24,6 +24,12 @@ def storage_dirs(settings: Any, tmp_path: Path) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def fast_passwords(settings: Any) -> None:
+    """Test users need no slow password hash (these tests log in with force_login)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def dispatched() -> Iterator[list[int]]:
     sent: list[int] = []
     previous = dispatch._dispatcher
