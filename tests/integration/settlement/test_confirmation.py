@@ -46,7 +46,8 @@ def test_four_eyes_data_issues_and_audit(year: dict[str, Any]) -> None:
     now = timezone.now() + dt.timedelta(seconds=1)
     started = runs.start_run(actor=year["approver"], delivery_year=2025, through_month="2025-05", now=now)
     again = runs.start_run(actor=year["approver"], delivery_year=2025, through_month="2025-05", now=now)
-    assert not again.created and again.run == started.run  # the same run twice changes nothing
+    assert not again.created
+    assert again.run == started.run
     run = runs.compute(run=started.run, now=now)
     assert run.state == RunState.COMPUTED
 
@@ -56,7 +57,10 @@ def test_four_eyes_data_issues_and_audit(year: dict[str, Any]) -> None:
         confirm.confirm(run=run, actor=year["operator"], now=now)
     # the dispatch order without baseline (May) blocks confirmation until handled with a comment
     issue = DataIssue.objects.get(run=run, file="dispatch_orders", key="D1")
-    assert issue.blocking and issue.month == "2025-05" and issue.participant.participant_code == "P1"
+    assert issue.blocking
+    assert issue.month == "2025-05"
+    assert issue.participant is not None
+    assert issue.participant.participant_code == "P1"
     with pytest.raises(confirm.UnableToConfirmRun, match="未対応のデータの不備"):
         confirm.confirm(run=run, actor=year["approver2"], now=now)
     with pytest.raises(ops.UnableToHandleIssue, match="コメント"):
@@ -77,7 +81,7 @@ def test_four_eyes_data_issues_and_audit(year: dict[str, Any]) -> None:
         SettlementRun.objects.filter(pk=run.pk).update(confirmed_by=year["approver"])
     # every affected company got a notice, without figures
     notices = Notice.objects.filter(audience="participant")
-    assert {n.participant.participant_code for n in notices} == {
+    assert {n.participant.participant_code for n in notices if n.participant is not None} == {
         "P1",
         "P2",
         "E1",
@@ -102,19 +106,24 @@ def test_four_eyes_data_issues_and_audit(year: dict[str, Any]) -> None:
 
 def test_operations_command_line(year: dict[str, Any], tmp_path: Path) -> None:
     code, out, err = _cli("run_settlement", "--year", "2025", "--through", "2025-13", "--user", "operator")
-    assert code == 2 and "2025-13" in err and len(err.strip().splitlines()) == 1
+    assert code == 2
+    assert "2025-13" in err
+    assert len(err.strip().splitlines()) == 1
     code, out, err = _cli("run_settlement", "--year", "2025", "--through", "2025-05", "--user", "operator", "--wait")
     assert code == 0, err
     run_id = out.strip().splitlines()[-1]
     assert SettlementRun.objects.get(pk=int(run_id)).state == RunState.COMPUTED
 
     code, _, err = _cli("confirm_run", run_id, "--user", "operator")
-    assert code == 2 and "権限" in err
+    assert code == 2
+    assert "権限" in err
     code, _, err = _cli("confirm_run", run_id, "--user", "approver")
-    assert code == 2 and "未対応のデータの不備" in err and "Traceback" not in err
+    assert code == 2
+    assert "未対応のデータの不備" in err
+    assert "Traceback" not in err
     code, _, err = _cli("confirm_run", run_id, "--user", "approver", "--accept-data-issues", "既知の不備")
     assert code == 0, err
-    assert DataIssue.objects.filter(run_id=run_id, state="accepted", comment="既知の不備").exists()
+    assert DataIssue.objects.filter(run_id=int(run_id), state="accepted", comment="既知の不備").exists()
 
     code, _, err = _cli("export_run", run_id, str(tmp_path / "export"))
     assert code == 0, err
@@ -122,4 +131,5 @@ def test_operations_command_line(year: dict[str, Any], tmp_path: Path) -> None:
     for produced in sorted((tmp_path / "export" / "out").iterdir()):
         assert (tmp_path / "again" / produced.name).read_bytes() == produced.read_bytes(), produced.name
     code, _, err = _cli("export_run", run_id, str(tmp_path / "export"))
-    assert code == 2 and "空でない" in err
+    assert code == 2
+    assert "空でない" in err
