@@ -117,10 +117,9 @@ def test_correction_of_a_confirmed_month_is_carried_into_the_next_open_month(tmp
         )
     for code in ("K1", "K2", "K3"):
         assert confirmed_pen[code] == fresh_pen[(code, "2025-04")] + fresh_pen[(code, "2025-05")], code
+    assert fresh.contributions is not None
     fresh_bills = dict.fromkeys(fresh.contributions.select("payer_id", "area").iter_rows(), 0)
-    for p, a, m, amount in fresh.contributions.select(  # type: ignore[union-attr]
-        "payer_id", "area", "delivery_month", "amount_yen"
-    ).iter_rows():
+    for p, a, m, amount in fresh.contributions.select("payer_id", "area", "delivery_month", "amount_yen").iter_rows():
         if m in months:
             fresh_bills[(p, a)] += amount
     settled_bills = dict.fromkeys(fresh_bills, 0)

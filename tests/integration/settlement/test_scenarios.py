@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -34,7 +35,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 SCENARIOS = ["seed-examples-fy2024", "seed-examples-fy2025", "random-fy2025-a", "random-fy2024-b"]
 
 
-def _csv(header: list[str], rows: list[list[object]]) -> bytes:
+def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
@@ -62,7 +63,7 @@ def _confirmed_outputs(year: int) -> dict[str, bytes]:
     assessment, penalties = [], []
     for cm in cms:
         code = cm.contract.contract_code
-        req_rows = []
+        req_rows: list[tuple[str, str | None, str | None, str | None]] = []
         if cm.outage_unmet_slots_e4 is not None:
             req_rows.append(("outage", _dec(cm.outage_unmet_slots_e4, 4), _dec(cm.outage_weighted_slots_e4, 4), None))
         for req in ("market_bid", "supply_instruction", "dispatch"):
