@@ -295,8 +295,8 @@ def _datasets(*, rng: random.Random, seed: int, contracts: pl.DataFrame) -> dict
     dispatch = contracts.filter(pl.col("resource_type") == "dispatch")
     order_rows = []
     for i, (resource, kw) in enumerate(dispatch.select("resource_id", "kw").iter_rows()):
-        for j in range(rng.choice((0, 1, 1, 2))):
-            day = dt.date(2025, rng.choice((7, 8)), rng.randrange(1, 29))
+        for j, d in enumerate(rng.sample(range(1, 29), k=rng.choice((0, 1, 1, 2)))):
+            day = dt.date(2025, 7 + j % 2, d)  # one order a day at most: their slots never overlap
             begin = dt.datetime(day.year, day.month, day.day, rng.choice((13, 16, 17)))  # noqa: DTZ001
             order_rows.append((f"DO-{YEAR}-{i:04d}-{j}", resource, begin, begin + dt.timedelta(hours=3), None, kw))
     orders = pl.DataFrame(

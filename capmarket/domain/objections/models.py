@@ -141,3 +141,7 @@ class ObjectionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.objection_id} {self.from_status}→{self.to_status}"
+
+    @property
+    def to_status_label(self) -> str:
+        return ObjectionStatus(self.to_status).label if self.to_status in ObjectionStatus.values else self.to_status

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from capmarket.calc.market import AREA_NAMES_JA, AREAS
+from capmarket.calc.market import AREA_NAMES_JA, AREAS, RESOURCE_TYPE_NAMES_JA
 from capmarket.domain.jobs.models import Job
 from capmarket.domain.registry.models import Participant
 from capmarket.domain.timeseries.models import DatasetVersion
@@ -240,6 +240,10 @@ class RunContract(models.Model):
 
     def __str__(self) -> str:
         return self.contract_code
+
+    @property
+    def resource_type_label(self) -> str:
+        return RESOURCE_TYPE_NAMES_JA.get(self.resource_type, self.resource_type)
 
 
 class ContractMonth(models.Model):

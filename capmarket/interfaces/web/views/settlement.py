@@ -28,6 +28,7 @@ from capmarket.calc.slots import month_labels
 from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.audit import operations as audit
 from capmarket.domain.audit.models import AuditAction
+from capmarket.domain.contracts import queries as contract_queries
 from capmarket.domain.objections import queries as objection_queries
 from capmarket.domain.objections.models import Objection, ObjectionStatus, ObjectionSubject
 from capmarket.domain.settlement import operations as settlement_ops
@@ -48,8 +49,11 @@ PAGE_SIZE = 50
 AREA_CHOICES = [(a, AREA_NAMES_JA[a]) for a in AREAS]
 
 
-def _year_now() -> int:
-    return intake.delivery_year_of(timezone.localtime(timezone.now()))
+def _year_now(user: Any = None) -> int:
+    """The delivery year in progress, or the latest year with contracts when none are for it."""
+    current = intake.delivery_year_of(timezone.localtime(timezone.now()))
+    years = contract_queries.delivery_years(user) if user is not None else []
+    return current if current in years or not years else years[0]
 
 
 def _ip(request: HttpRequest) -> str | None:
@@ -86,7 +90,8 @@ def _download(request: HttpRequest, *, data: bytes, filename: str, what: str, ro
 def run_list(request: HttpRequest) -> HttpResponse:
     if not can(request.user, Action.VIEW_ALL_PARTICIPANTS):
         raise PermissionDenied(Action.VIEW_ALL_PARTICIPANTS.value)
-    year = int(request.GET.get("year") or request.POST.get("year") or _year_now())
+    raw = request.GET.get("year") or request.POST.get("year") or ""
+    year = int(raw) if raw.isdigit() and len(raw) == 4 else _year_now(request.user)
     if request.method == "POST":
         if not can(request.user, Action.RUN_SETTLEMENT):
             raise PermissionDenied(Action.RUN_SETTLEMENT.value)
@@ -112,7 +117,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
         "web/settlement/run_list.html",
         {
             "year": year,
-            "years": sorted({*queries.delivery_years(), year, _year_now()}, reverse=True),
+            "years": sorted({*queries.delivery_years(), year, _year_now(request.user)}, reverse=True),
             "runs": queries.runs_visible_to(request.user, delivery_year=year)[:100],
             "months": [(m, confirmed.get(m)) for m in months],
             "open_months": [m for m in months if m not in confirmed],
