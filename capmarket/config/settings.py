@@ -185,6 +185,9 @@ SPECTACULAR_SETTINGS = {
         "ParticipantStatusEnum": "capmarket.domain.registry.models.ParticipantStatus",
         "ResourceStatusEnum": "capmarket.domain.registry.models.ResourceStatus",
         "AreaEnum": "capmarket.domain.registry.models.AREA_CHOICES",
+        "SettlementRunStateEnum": "capmarket.domain.settlement.models.RunState",
+        "DataIssueStateEnum": "capmarket.domain.settlement.models.IssueState",
+        "ObjectionStatusEnum": "capmarket.domain.objections.models.ObjectionStatus",
     },
 }
 
