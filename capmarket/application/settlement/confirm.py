@@ -3,7 +3,8 @@
 ``confirm`` confirms a run's open months (``domain.settlement.operations.confirm_run``: the confirmer holds the
 approver role and is not the person who started the run; blocking data issues are resolved or accepted), then
 publishes them in the same transaction: every company with figures in those months gets a portal notice (お知らせ)
-that its results are available, and an e-mail with the same message — never the figures themselves.
+that its results are available, and an e-mail with the same message through the outbox (``domain.notifications``,
+to the company's addresses for results; key ``settlement-results:<year>:<months>:<company>``) — never the figures.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from django.db import transaction
 
 from capmarket.domain.notices.models import Audience
 from capmarket.domain.notices.operations import post_notice
+from capmarket.domain.notifications import queries as notification_queries
+from capmarket.domain.notifications.models import ContactPurpose
+from capmarket.domain.notifications.operations import queue_email
 from capmarket.domain.registry.models import Participant
 from capmarket.domain.settlement import operations as ops
 from capmarket.domain.settlement.models import ConfirmedMonth, ContributionBill, SettlementRun, Statement
@@ -62,24 +66,13 @@ def notice_text(*, participant: Participant, months: list[str]) -> tuple[str, st
     return title, body
 
 
-def queue_result_email(*, participant: Participant, title: str, body: str, key: str, now: dt.datetime) -> bool:
-    """E-MAIL HOOK (issue 9 §6): hand the "results available" message to the e-mail outbox.
-
-    The outbox (``capmarket.domain.notifications.queue_email``, branch alerts) is not on this branch yet; until it
-    is merged this is the one call site to wire: ``queue_email(key=key, kind="settlement_results",
-    to=<participant's contact addresses>, subject=title, body=body, participant=participant, now=now)``.
-    Returns whether a mail was queued.
-    """
-    logger.info(
-        "settlement results e-mail for %s not queued: no e-mail outbox on this installation (%s)", participant, key
-    )
-    return False
-
-
 def publish(*, run: SettlementRun, months: list[ConfirmedMonth], actor: Any, now: dt.datetime) -> tuple[int, int]:
+    """A notice and an e-mail (to the company's addresses for results) per affected company; idempotent by key."""
     labels = [m.month for m in months]
     notified = emails = 0
-    for participant in affected_participants(run=run, months=labels):
+    participants = affected_participants(run=run, months=labels)
+    addresses = notification_queries.recipients_for_many(participants=participants, purpose=ContactPurpose.RESULTS)
+    for participant in participants:
         title, body = notice_text(participant=participant, months=labels)
         post_notice(
             actor=actor,
@@ -92,8 +85,20 @@ def publish(*, run: SettlementRun, months: list[ConfirmedMonth], actor: Any, now
             now=now,
         )
         notified += 1
-        key = f"settlement-results:{run.delivery_year}:{labels[0]}:{labels[-1]}:{participant.participant_code}"
-        emails += queue_result_email(participant=participant, title=title, body=body, key=key, now=now)
+        to = addresses.get(participant.pk, [])
+        if not to:
+            logger.warning("settlement results: %s has no address for results; portal notice only", participant)
+            continue
+        _, created = queue_email(
+            key=f"settlement-results:{run.delivery_year}:{labels[0]}:{labels[-1]}:{participant.participant_code}",
+            kind="settlement_results",
+            to=to,
+            subject=f"【容量市場】{title}",
+            body=body,
+            participant=participant,
+            now=now,
+        )
+        emails += created
     ops.mark_published(months=months, actor=actor, now=now, participants=notified)
     return notified, emails
 

@@ -17,6 +17,8 @@ from capmarket.application.settlement import confirm, runs
 from capmarket.calc.cli import main as calc_main
 from capmarket.domain.audit.models import AuditAction, AuditEvent
 from capmarket.domain.notices.models import Notice
+from capmarket.domain.notifications.models import OutboundEmail
+from capmarket.domain.registry.models import Participant
 from capmarket.domain.settlement import operations as ops
 from capmarket.domain.settlement.models import ConfirmedMonth, DataIssue, IssueState, RunState, SettlementRun
 from tests.integration.settlement.helpers import participant_users, staff
@@ -70,6 +72,7 @@ def test_four_eyes_data_issues_and_audit(year: dict[str, Any]) -> None:
             issue=other, actor=year["operator"], state=IssueState.ACCEPTED, comment="ベースライン未提出。承認", now=now
         )
 
+    Participant.objects.filter(participant_code="P1").update(email="settlement@p1.example.jp")
     done = confirm.confirm(run=run, actor=year["approver2"], now=now)
 
     assert done.months == ["2025-04", "2025-05"]
@@ -91,6 +94,12 @@ def test_four_eyes_data_issues_and_audit(year: dict[str, Any]) -> None:
         "TSO-kansai",
     }
     assert all("円" not in n.body for n in notices)
+    # and an e-mail through the outbox to each company with an address (P1 only here), without figures
+    emails = OutboundEmail.objects.filter(kind="settlement_results")
+    assert [(e.to, e.key) for e in emails] == [
+        (["settlement@p1.example.jp"], "settlement-results:2025:2025-04:2025-05:P1")
+    ]
+    assert "円" not in emails[0].body
     actions = set(
         AuditEvent.objects.filter(object_type="settlement_run", object_id=str(run.pk)).values_list(
             "action", "actor_username"

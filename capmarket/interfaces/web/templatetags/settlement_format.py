@@ -7,7 +7,7 @@ from django import template
 register = template.Library()
 
 
-def _scaled(value: int | None, places: int) -> str:
+def _scaled(value: int | str | None, places: int) -> str:
     if value is None or value == "":
         return ""
     number = int(value)
