@@ -36,6 +36,9 @@ def _env(var: Path) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{var / 'bench.sqlite3'}",
         "CAPMARKET_DATASETS_DIR": str(var / "datasets"),
         "DJANGO_SETTINGS_MODULE": "capmarket.config.settings",
+        # a year of dense data is one file of 35 million rows per table: above the upload limits of the screens
+        "CAPMARKET_INTAKE_MAX_ROWS": "100000000",
+        "CAPMARKET_INTAKE_MAX_BYTES": str(8 * 1024**3),
     }
 
 
