@@ -26,6 +26,7 @@ from capmarket.domain.registry.models import Participant, Resource
 from capmarket.domain.rulesets.models import RuleSet
 from capmarket.domain.rulesets.queries import values_of
 from capmarket.domain.timeseries import queries as ts_queries
+from capmarket.domain.timeseries.models import DATASETS as STORED_DATASETS
 
 
 class ExportDirectoryNotEmpty(Exception):
@@ -250,10 +251,17 @@ class CaseFrames:
     tables: dict[str, pl.DataFrame]
 
 
+def _by_date(name: str) -> bool:
+    """Slot series partitioned by the month of their ``date`` key (the month decides which rows are in the year)."""
+    keys, month_column = STORED_DATASETS[name]
+    return month_column == "date" and "date" in keys and not DATASETS[name].by_year
+
+
 def case_frames(*, year: int, as_of: dt.datetime) -> CaseFrames:
     """The case of delivery year ``year`` as the data stood at ``as_of``: every table ``export_case`` would
     write, typed as the engine reads it (``calc.io.validate.output_schema``: kWh as integer Wh)."""
     ruleset, parameters = _ruleset_as_of(year=year, as_of=as_of)
+    months = [f"{year + (m < 4)}-{m:02d}" for m in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)]
     tables: dict[str, pl.DataFrame] = dict(_registry(year=year, as_of=as_of))
     for name, spec in DATASETS.items():
         if spec.registry or name == "reserve_margins":
@@ -264,10 +272,11 @@ def case_frames(*, year: int, as_of: dt.datetime) -> CaseFrames:
                 tables[name] = _in_year(plans.lazy(), dataset=name, year=year).collect()
             continue
         try:
-            stored = ts_queries.read_as_of(dataset=name, as_of=as_of)
+            stored = ts_queries.read_as_of(dataset=name, as_of=as_of, months=months if _by_date(name) else None)
         except ts_queries.NoVersionInForce:
             continue
-        tables[name] = _in_year(stored, dataset=name, year=year).collect()
+        # slot series are read by month partition, so only the year's rows are opened: no filter pass over them
+        tables[name] = stored.collect() if _by_date(name) else _in_year(stored, dataset=name, year=year).collect()
     try:
         margins = ts_queries.read_as_of(dataset="reserve_margins", as_of=as_of).collect()
     except ts_queries.NoVersionInForce:

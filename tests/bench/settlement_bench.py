@@ -16,7 +16,9 @@ It prints figures; it asserts no times (house-style.md).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,7 +26,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.bench.calc_bench import ROOT, describe_machine, ensure_case, measure, run_calc
+from tests.bench.calc_bench import BENCH_DIR, ROOT, describe_machine, ensure_case, measure, run_calc
 
 PYTHON = ROOT / ".venv" / "bin" / "python"
 
@@ -68,7 +70,12 @@ def run_once() -> None:
 
     from capmarket.application.settlement import runs
     from capmarket.domain.accounts.models import User
+    from capmarket.domain.settlement import operations as ops
+    from capmarket.domain.settlement.models import SettlementRun
 
+    operator = User.objects.get(username="bench-operator")
+    for earlier in SettlementRun.objects.filter(state__in=["computed", "failed"]):
+        ops.discard_run(run=earlier, actor=operator, now=timezone.now())  # a re-run computes again
     started = time.perf_counter()
     run = runs.start_run(
         actor=User.objects.get(username="bench-operator"),
@@ -101,9 +108,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     case_dir = args.case or ensure_case(seed=args.seed, resources=args.resources, delivery_year=2025) / "parquet"
     print(f"machine: {describe_machine()}; case {case_dir}")
-    with tempfile.TemporaryDirectory(prefix="capmarket-settlement-bench-") as tmp:
-        var = Path(tmp)
-        env = _env(var)
+    # the imported case is kept beside the generated one, so a re-run measures the run only
+    digest = hashlib.sha256(str(case_dir.resolve()).encode()).hexdigest()[:10]
+    var = BENCH_DIR / f"app-{case_dir.parent.name}-{digest}"
+    env = _env(var)
+    if not (var / "COMPLETE").exists():
+        if var.exists():
+            shutil.rmtree(var)
+        var.mkdir(parents=True)
         started = time.perf_counter()
         subprocess.run(
             [str(PYTHON), "-m", "tests.bench.settlement_bench", "--step", "prepare", "--case", str(case_dir)],
@@ -111,10 +123,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             cwd=ROOT,
             env=env,
         )
-        print(f"import-case (not measured): {time.perf_counter() - started:.1f} s", flush=True)
+        (var / "COMPLETE").write_text(f"imported in {time.perf_counter() - started:.1f} s\n")
+    print(f"application database: {var} ({(var / 'COMPLETE').read_text().strip()})", flush=True)
+    with tempfile.TemporaryDirectory(prefix="capmarket-settlement-bench-") as tmp:
         os.environ.update({k: v for k, v in env.items() if k.startswith(("CAPMARKET_", "DATABASE_URL", "DJANGO_"))})
         app = measure("settlement run", [str(PYTHON), "-m", "tests.bench.settlement_bench", "--step", "run"])
-        calc = measure("capmarket calc", run_calc(case_dir, var / "calc-out"))
+        calc = measure("capmarket calc", run_calc(case_dir, Path(tmp) / "calc-out"))
     print()
     print(f"{'':<24}{'wall s':>10}{'peak RSS MB':>14}")
     for m in (app, calc):
