@@ -752,3 +752,15 @@ def csv_frame(*, screen: Screen, data: Sequence[dict[str, Any]]) -> pl.DataFrame
         else:
             columns[c.label] = pl.Series(c.label, [None if v is None else str(v) for v in values], dtype=pl.String)
     return pl.DataFrame(columns)
+
+
+def table_frame(*, header: list[str], rows: list[list[Any]]) -> pl.DataFrame:
+    """A frame of CSV rows (integers stay integers, everything else text)."""
+    columns = {}
+    for i, name in enumerate(header):
+        values = [r[i] for r in rows]
+        if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            columns[name] = pl.Series(name, values, dtype=pl.Int64)
+        else:
+            columns[name] = pl.Series(name, [None if v is None else str(v) for v in values], dtype=pl.String)
+    return pl.DataFrame(columns)

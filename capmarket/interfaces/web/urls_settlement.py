@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern] = [
         name="settlement_contract_month",
     ),
     path("settlement/runs/<int:pk>/outputs/<str:name>.csv", settlement.run_output_csv, name="settlement_output_csv"),
+    path("settlement/runs/<int:pk>/<str:table>.csv", settlement.run_table_csv, name="settlement_table_csv"),
     path("results/", settlement.results_index, name="results_index"),
     path("results/<str:key>/", settlement.results_screen, name="results_screen"),
     path("results/<str:key>/export.csv", settlement.results_csv, name="results_csv"),

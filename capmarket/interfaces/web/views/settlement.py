@@ -307,6 +307,100 @@ def run_output_csv(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     )
 
 
+@login_required
+def run_table_csv(request: HttpRequest, pk: int, table: str) -> HttpResponse:
+    """The review tables as CSV: data issues, differences to the previous run, adjustments."""
+    run = _run_or_404(request, pk)
+    if table == "issues":
+        header = [
+            "データ種別",
+            "キー",
+            "内容",
+            "対象月",
+            "事業者コード",
+            "確定前に対応",
+            "対応状況",
+            "対応内容",
+            "対応者",
+            "対応日時",
+        ]
+        rows: list[list[Any]] = [
+            [
+                i.file,
+                i.key,
+                i.problem,
+                i.month,
+                i.participant.participant_code if i.participant else "",
+                "必要" if i.blocking else "",
+                i.get_state_display(),
+                i.comment,
+                i.handled_by.username if i.handled_by else "",
+                timezone.localtime(i.handled_at).strftime("%Y-%m-%d %H:%M") if i.handled_at else "",
+            ]
+            for i in queries.issues_of(run=run)
+        ]
+    elif table == "differences":
+        header = [
+            "対象月",
+            "事業者コード",
+            "事業者名",
+            "契約番号",
+            "項目",
+            "前回（円）",
+            "今回（円）",
+            "差額（円）",
+            "理由",
+        ]
+        rows = [
+            [
+                d.month,
+                d.participant.participant_code,
+                d.participant.name,
+                d.contract_code,
+                d.item,
+                d.previous_yen,
+                d.current_yen,
+                d.difference_yen,
+                " / ".join(d.reasons),
+            ]
+            for d in review.differences(run=run)
+        ]
+    elif table == "adjustments":
+        header = [
+            "計上月",
+            "対象月（調整元）",
+            "事業者コード",
+            "契約番号",
+            "項目",
+            "確定額（円）",
+            "再計算額（円）",
+            "調整額（円）",
+        ]
+        rows = [
+            [
+                a.month,
+                a.source_month,
+                a.participant.participant_code,
+                a.contract_code,
+                a.get_kind_display(),
+                a.recognised_yen,
+                a.recomputed_yen,
+                a.difference_yen,
+            ]
+            for a in queries.contract_adjustments_of_run(run=run)
+        ]
+    else:
+        raise Http404
+    frame = results.table_frame(header=header, rows=rows)
+    return _download(
+        request,
+        data=intake.csv_bytes(frame, encoding="utf-8-sig"),
+        filename=f"run{run.pk}_{table}.csv",
+        what=f"settlement_run_{table}",
+        rows=frame.height,
+    )
+
+
 # ---------------------------------------------------------------- participants: results
 
 
