@@ -32,7 +32,7 @@ from capmarket.domain.objections import queries as objection_queries
 from capmarket.domain.objections.models import Objection, ObjectionStatus, ObjectionSubject
 from capmarket.domain.settlement import operations as settlement_ops
 from capmarket.domain.settlement import queries
-from capmarket.domain.settlement.models import DataIssue, IssueState, LineKind, SettlementRun
+from capmarket.domain.settlement.models import ContractMonth, DataIssue, IssueState, LineKind, SettlementRun
 from capmarket.domain.settlement.queries import ResultFilters
 
 # ---------------------------------------------------------------- runs (staff)
@@ -285,6 +285,66 @@ def _result_view(screen: results.Screen) -> type[APIView]:
 
 
 RESULT_VIEWS: dict[str, type[APIView]] = {key: _result_view(screen) for key, screen in results.SCREENS.items()}
+
+
+class ContractMonthSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    contract_code = serializers.CharField(source="contract.contract_code", read_only=True, label="契約番号")
+    participant_code = serializers.CharField(
+        source="contract.participant.participant_code", read_only=True, label="事業者コード"
+    )
+    resource_code = serializers.CharField(source="contract.resource_code", read_only=True, label="電源等識別番号")
+    area = serializers.CharField(source="contract.area", read_only=True, label="エリア")
+    contract_kw = serializers.IntegerField(source="contract.contract_kw", read_only=True, label="契約容量（kW）")
+    assessment_kw = serializers.IntegerField(source="contract.assessment_kw", read_only=True)
+    amount_yen = serializers.IntegerField(source="contract.amount_yen", read_only=True, label="容量確保契約金額")
+    settled_penalty_yen = serializers.IntegerField(read_only=True, label="当月ペナルティ額（調整込み）")
+    net_yen = serializers.IntegerField(read_only=True, label="差引額（税抜）")
+
+    class Meta:
+        model = ContractMonth
+        fields = [
+            "id",
+            "month",
+            "contract_code",
+            "participant_code",
+            "resource_code",
+            "area",
+            "contract_kw",
+            "assessment_kw",
+            "amount_yen",
+            "instalment_yen",
+            "instalment_adjustment_yen",
+            "outage_unmet_slots_e4",
+            "outage_weighted_slots_e4",
+            "outage_penalty_yen",
+            "market_bid_unmet_wh",
+            "market_bid_penalty_yen",
+            "supply_instruction_unmet_wh",
+            "supply_instruction_penalty_yen",
+            "dispatch_unmet_wh",
+            "dispatch_penalty_yen",
+            "coal_penalty_yen",
+            "raw_penalty_yen",
+            "capped_penalty_yen",
+            "penalty_adjustment_yen",
+            "settled_penalty_yen",
+            "net_yen",
+        ]
+        read_only_fields = fields
+
+
+class ContractMonthView(APIView):
+    @extend_schema(
+        summary="確定済みの契約・月の算定結果（自社のみ）",
+        description="未達成コマは ×10,000 の整数（unmet_slots_e4）、未達成量は Wh の整数。",
+        responses=ContractMonthSerializer,
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        try:
+            row = queries.get_confirmed_contract_month(request.user, pk)
+        except ContractMonth.DoesNotExist:
+            raise Http404 from None
+        return Response(ContractMonthSerializer(row).data)
 
 
 # ---------------------------------------------------------------- objections

@@ -20,6 +20,7 @@ urlpatterns: list[URLPattern] = [
     path("settlement/runs/<int:pk>/outputs/<str:name>.csv", settlement.run_output_csv, name="settlement_output_csv"),
     path("settlement/runs/<int:pk>/<str:table>.csv", settlement.run_table_csv, name="settlement_table_csv"),
     path("results/", settlement.results_index, name="results_index"),
+    path("results/contract-months/<int:pk>/", settlement.result_detail, name="result_detail"),
     path("results/<str:key>/", settlement.results_screen, name="results_screen"),
     path("results/<str:key>/export.csv", settlement.results_csv, name="results_csv"),
     path("objections/", settlement.objection_list, name="objection_list"),

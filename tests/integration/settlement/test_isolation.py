@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from capmarket.application.settlement import objections, results
-from capmarket.domain.settlement.models import ConfirmedMonth
+from capmarket.domain.settlement.models import ConfirmedMonth, ContractMonth
 from tests.integration.settlement.helpers import confirmed_year
 
 pytestmark = [pytest.mark.django_db]
@@ -71,6 +71,14 @@ def test_every_result_screen_csv_and_api_is_scoped_for_every_role(tmp_path: Path
             for where, text in texts.items():
                 for code in FORBIDDEN[company]:
                     assert code not in text, (name, key, where, code)
+        # a contract-month's detail page and API: one's own company only
+        for cm in ContractMonth.objects.filter(run__in=users["runs"]).select_related("contract__participant"):
+            mine = not company or cm.contract.participant.participant_code == company
+            visible = mine and ConfirmedMonth.objects.filter(run=cm.run, month=cm.month).exists()
+            visible = visible and (not company or "contract-amounts" in own_screens)
+            expected = 200 if visible else 404
+            assert client.get(f"/results/contract-months/{cm.pk}/").status_code == expected, (name, cm.pk)
+            assert client.get(f"/api/results/contract-months/{cm.pk}/").status_code == expected, (name, cm.pk)
         # staff review pages and the run API: staff only
         run = users["runs"][-1]
         for url in (

@@ -465,6 +465,44 @@ def results_screen(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @login_required
+def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One confirmed contract-month of the user's own company: every figure, the adjustments and the slots."""
+    if not (can(request.user, Action.VIEW_OWN_RESULTS) or can(request.user, Action.VIEW_ALL_PARTICIPANTS)):
+        raise PermissionDenied(Action.VIEW_OWN_RESULTS.value)
+    try:
+        contract_month = queries.get_confirmed_contract_month(request.user, pk)
+    except ContractMonth.DoesNotExist:
+        raise Http404("算定結果が見つかりません。") from None
+    detail = review.contract_month_detail(contract_month=contract_month)
+    c = contract_month.contract
+    figure = charts.heatmap_json(
+        x=detail.days,
+        y=detail.slots,
+        z=detail.values,
+        title=f"{c.contract_code} {contract_month.month} 未達成コマ（倍率考慮後）",
+        colorbar="未達成コマ",
+        x_title="日付",
+        y_title="コマ",
+    )
+    confirmed = queries.confirmed_months_for_month(month=contract_month.month)
+    return render(
+        request,
+        "web/settlement/result_detail.html",
+        {
+            "cm": contract_month,
+            "contract": c,
+            "detail": detail,
+            "figure": figure,
+            "confirmed": confirmed,
+            "adjustments": queries.confirmed_contract_adjustments(
+                request.user, ResultFilters(month=contract_month.month, contract_code=c.contract_code)
+            ).filter(contract_code=c.contract_code),
+            "can_object": can(request.user, Action.RAISE_OBJECTION),
+        },
+    )
+
+
+@login_required
 def results_csv(request: HttpRequest, key: str) -> HttpResponse:
     screen = _screen_or_404(request, key)
     filters, _ = _filters(request, request.user)
