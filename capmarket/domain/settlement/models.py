@@ -569,3 +569,13 @@ class RunDifference(models.Model):
     @property
     def difference_yen(self) -> int:
         return self.current_yen - self.previous_yen
+
+    @property
+    def item_label(self) -> str:
+        """The item in Japanese (instalment, penalty, a statement's total, an area's contribution bill)."""
+        if self.item.startswith("contribution_"):
+            area = self.item.removeprefix("contribution_")
+            return f"容量拠出金（{AREA_NAMES_JA.get(area, area)}）"
+        return {"instalment": "交付額", "penalty": "ペナルティ額", "statement_total": "差引合計（事業者計）"}.get(
+            self.item, self.item
+        )

@@ -357,7 +357,7 @@ def run_table_csv(request: HttpRequest, pk: int, table: str) -> HttpResponse:
                 d.participant.participant_code,
                 d.participant.name,
                 d.contract_code,
-                d.item,
+                d.item_label,
                 d.previous_yen,
                 d.current_yen,
                 d.difference_yen,
