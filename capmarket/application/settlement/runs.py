@@ -217,7 +217,7 @@ def compute(*, run: SettlementRun, now: dt.datetime, progress: Progress = ignore
 # ---------------------------------------------------------------- the case and the engine
 
 
-def case_data(frames: case_export.CaseFrames) -> CaseData:
+def case_data(*, frames: case_export.CaseFrames) -> CaseData:
     """The engine's input from the in-memory case (columns and types of ``calc.io.validate.output_schema``)."""
     typed: dict[str, pl.DataFrame] = {}
     for name in TABLE_ORDER:
@@ -232,7 +232,8 @@ def case_data(frames: case_export.CaseFrames) -> CaseData:
     return CaseData(delivery_year=frames.delivery_year, areas_given="areas" in typed, **typed)
 
 
-def _params(frames: case_export.CaseFrames) -> tuple[dict[str, str], RuleParams]:
+def params_of(*, frames: case_export.CaseFrames) -> tuple[dict[str, str], RuleParams]:
+    """The parameter values used (as ``case.toml`` would resolve them) and the typed parameters."""
     _, used, params = resolve(frames.ruleset, frames.parameters)
     return used, params
 
@@ -295,8 +296,8 @@ def _compute(*, run: SettlementRun, progress: Progress) -> ops.ComputedRun:
     months = month_labels(year)
     progress(0, 8, "登録情報・データセットを読込み中")
     frames = case_export.case_frames(year=year, as_of=run.as_of)
-    case = case_data(frames)
-    used, params = _params(frames)
+    case = case_data(frames=frames)
+    used, params = params_of(frames=frames)
     timings["read_s"] = time.perf_counter() - started
 
     confirmed = queries.confirmed_months(delivery_year=year)

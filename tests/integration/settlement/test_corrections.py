@@ -99,7 +99,7 @@ def test_correction_of_a_confirmed_month_is_carried_into_the_next_open_month(tmp
 
     # confirmed + adjusted = a fresh recomputation of the months so far, line by line
     frames = case_export.case_frames(year=2025, as_of=timezone.now())
-    fresh = engine_run(case=runs.case_data(frames), params=runs._params(frames)[1])
+    fresh = engine_run(case=runs.case_data(frames=frames), params=runs.params_of(frames=frames)[1])
     months = ("2025-04", "2025-05")
     fresh_pen = {
         (c, m): p
