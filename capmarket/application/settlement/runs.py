@@ -25,7 +25,7 @@ from typing import Any, Final, cast
 
 import polars as pl
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 
 import capmarket
 from capmarket.application import case_export
@@ -328,9 +328,10 @@ def _compute(*, run: SettlementRun, progress: Progress) -> ops.ComputedRun:
     if recognised is not None:
         codes |= set(RunContract.objects.filter(run=recognised).values_list("participant__participant_code", flat=True))
         codes |= set(
-            Statement.objects.filter(run__confirmed_months__delivery_year=year).values_list(
-                "participant__participant_code", flat=True
-            )
+            Statement.objects.filter(run__confirmed_months__delivery_year=year)
+            .order_by()
+            .values_list("participant__participant_code", flat=True)
+            .distinct()
         )
         codes |= set(
             ContributionBill.objects.filter(run=recognised).values_list("participant__participant_code", flat=True)
@@ -674,14 +675,23 @@ def _statements(
             adj_inst[provider_of[contract]] += cm.instalment_adjustment_yen
             adj_pen[provider_of[contract]] += cm.penalty_adjustment_yen
     settled_before: dict[tuple[str, str], tuple[int, int]] = {}
-    for stored in Statement.objects.filter(
-        run__confirmed_months__delivery_year=year, month__lt=first_open
-    ).select_related("participant", "run"):
-        if confirmed.get(stored.month) is not None and confirmed[stored.month].run_id == stored.run_id:
-            settled_before[(stored.participant.participant_code, stored.month)] = (
-                stored.instalments_yen + stored.instalment_adjustment_yen,
-                stored.penalties_yen + stored.penalty_adjustment_yen,
-            )
+    frozen = Q(pk__in=[])
+    for month, c in confirmed.items():
+        if month < first_open:
+            frozen |= Q(run_id=c.run_id, month=month)
+    for code, month, s_inst, s_inst_adj, s_pen, s_pen_adj in (
+        Statement.objects.filter(frozen)
+        .order_by()
+        .values_list(
+            "participant__participant_code",
+            "month",
+            "instalments_yen",
+            "instalment_adjustment_yen",
+            "penalties_yen",
+            "penalty_adjustment_yen",
+        )
+    ):
+        settled_before[(code, month)] = (s_inst + s_inst_adj, s_pen + s_pen_adj)
     receipts: dict[str, dict[str, int]] = defaultdict(dict)
     for provider, month, amount in case.receipts.select("provider_id", "delivery_month", "amount_yen").iter_rows():
         receipts[str(provider)][str(month)] = int(amount)
@@ -1007,29 +1017,44 @@ def _differences(
         return []
     by_code = {c.contract_code: c for c in contracts}
     out: list[RunDifference] = []
-    before = {
-        (cm.contract.contract_code, cm.month): cm
-        for cm in ContractMonth.objects.filter(run=previous, month__in=months).select_related(
-            "contract", "contract__participant"
+    before: dict[tuple[str, str], tuple[int, int, int, str, str]] = {}
+    for code, month, inst, inst_adj, capped, coal, pen_adj, pid, resource, area in (
+        ContractMonth.objects.filter(run=previous, month__in=months)
+        .order_by()
+        .values_list(
+            "contract__contract_code",
+            "month",
+            "instalment_yen",
+            "instalment_adjustment_yen",
+            "capped_penalty_yen",
+            "coal_penalty_yen",
+            "penalty_adjustment_yen",
+            "contract__participant_id",
+            "contract__resource_code",
+            "contract__area",
         )
-    }
+    ):
+        before[(code, month)] = (inst + inst_adj, capped + (coal or 0) + pen_adj, pid, resource, area)
     for key in sorted(set(before) | {k for k in contract_months if k[1] in months}):
         code, month = key
         old, new = before.get(key), contract_months.get(key)
-        contract = by_code.get(code) or (old.contract if old is not None else None)
-        if contract is None:
+        contract = by_code.get(code)
+        if contract is None and old is None:
             continue
+        participant_id = contract.participant.pk if contract is not None else old[2]  # type: ignore[index]
+        resource = contract.resource_code if contract is not None else old[3]  # type: ignore[index]
+        area = contract.area if contract is not None else old[4]  # type: ignore[index]
         for item, old_yen, new_yen in (
-            ("instalment", old.settled_instalment_yen if old else 0, new.settled_instalment_yen if new else 0),
-            ("penalty", old.settled_penalty_yen if old else 0, new.settled_penalty_yen if new else 0),
+            ("instalment", old[0] if old else 0, new.settled_instalment_yen if new else 0),
+            ("penalty", old[1] if old else 0, new.settled_penalty_yen if new else 0),
         ):
             if old_yen != new_yen:
-                reasons = _reasons(changes, resource=contract.resource_code, area=contract.area, contract=code)
+                reasons = _reasons(changes, resource=resource, area=area, contract=code)
                 out.append(
                     RunDifference(
                         previous_run=previous,
                         month=month,
-                        participant=contract.participant,
+                        participant_id=participant_id,
                         contract_code=code,
                         item=item,
                         previous_yen=old_yen,
@@ -1038,8 +1063,10 @@ def _differences(
                     )
                 )
     old_statements = {
-        (s.participant.participant_code, s.month): s
-        for s in Statement.objects.filter(run=previous, month__in=months).select_related("participant")
+        (code, month): (total, pid)
+        for code, month, total, pid in Statement.objects.filter(run=previous, month__in=months)
+        .order_by()
+        .values_list("participant__participant_code", "month", "total_yen", "participant_id")
     }
     new_statements = {(s.participant.participant_code, s.month): s for s in statements if s.month in months}
     provider_resources: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
@@ -1047,11 +1074,11 @@ def _differences(
         provider_resources[c.participant.participant_code].append((c.resource_code, c.area, c.contract_code))
     for key in sorted(set(old_statements) | set(new_statements)):
         old_s, new_s = old_statements.get(key), new_statements.get(key)
-        old_total = old_s.total_yen if old_s else 0
+        old_total = old_s[0] if old_s else 0
         new_total = new_s.total_yen if new_s else 0
         if old_total == new_total:
             continue
-        participant = (new_s or old_s).participant  # type: ignore[union-attr]
+        statement_pid = new_s.participant.pk if new_s is not None else old_s[1]  # type: ignore[index]
         statement_reasons: list[str] = []
         for resource, area, code in provider_resources.get(key[0], []):
             statement_reasons += [
@@ -1062,7 +1089,7 @@ def _differences(
             RunDifference(
                 previous_run=previous,
                 month=key[1],
-                participant=participant,
+                participant_id=statement_pid,
                 item="statement_total",
                 previous_yen=old_total,
                 current_yen=new_total,
@@ -1070,24 +1097,26 @@ def _differences(
             )
         )
     old_bills = {
-        (b.participant.participant_code, b.payer_kind, b.area, b.month): b
-        for b in ContributionBill.objects.filter(run=previous, month__in=months).select_related("participant")
+        (code, kind, area, month): (total, pid)
+        for code, kind, area, month, total, pid in ContributionBill.objects.filter(run=previous, month__in=months)
+        .order_by()
+        .values_list("participant__participant_code", "payer_kind", "area", "month", "total_yen", "participant_id")
     }
     new_bills = {(b.participant.participant_code, b.payer_kind, b.area, b.month): b for b in bills if b.month in months}
     contract_change = [c["label"] for c in changes if c["kind"] == "contract"]
     for bill_key in sorted(set(old_bills) | set(new_bills)):
         old_b, new_b = old_bills.get(bill_key), new_bills.get(bill_key)
-        old_total = old_b.total_yen if old_b else 0
+        old_total = old_b[0] if old_b else 0
         new_total = new_b.total_yen if new_b else 0
         if old_total == new_total:
             continue
-        participant = (new_b or old_b).participant  # type: ignore[union-attr]
+        bill_pid = new_b.participant.pk if new_b is not None else old_b[1]  # type: ignore[index]
         bill_reasons = _reasons(changes, payer=bill_key[0], area=bill_key[2]) + contract_change
         out.append(
             RunDifference(
                 previous_run=previous,
                 month=bill_key[3],
-                participant=participant,
+                participant_id=bill_pid,
                 contract_code="",
                 item=f"contribution_{bill_key[2]}",
                 previous_yen=old_total,
