@@ -121,7 +121,7 @@ def poll_url(*, url: str, now: dt.datetime, fetch: Fetch = http_fetch) -> dict[s
         headers["If-Modified-Since"] = state.last_modified
     try:
         fetched = fetch(url, headers)
-    except Exception as exc:  # noqa: BLE001 - recorded and retried at the next poll
+    except Exception as exc:
         alert_ops.record_poll(url=url, now=now, status=f"取得失敗: {type(exc).__name__}: {exc}")
         return {"url": url, "status": "error", "error": str(exc)}
     if fetched.status == 304 or not fetched.data:

@@ -37,7 +37,7 @@ def run_periodic_duties(*, now: dt.datetime) -> dict[str, Any]:
     for name, path in duties.items():
         try:
             outcome[name] = import_string(path)(now=now)
-        except Exception as exc:  # noqa: BLE001 - one failing duty must not stop the others
+        except Exception as exc:
             logger.exception("periodic duty %s failed", name)
             outcome[name] = f"error: {type(exc).__name__}: {exc}"
     return outcome

@@ -112,7 +112,8 @@ def test_two_areas_below_e_mail_exactly_the_providers_there_once(
     assert sorted(r for m in sent for r in m.rcpt_tos) == ["pbo@example.jp", "pks@example.jp", "ptk@example.jp"]
     both = next(m for m in sent if m.rcpt_tos == ["pbo@example.jp"]).text()
     assert "PBO電力 御中" in both
-    assert "■東京エリア" in both and "■関西エリア" in both
+    assert "■東京エリア" in both
+    assert "■関西エリア" in both
     assert "17:00〜18:00（コマ35〜36） 最低 6.50%" in both
     assert "17:30〜18:00（コマ36） 広域予備率 ***（ブラックアウト）" in both
     tokyo_only = next(m for m in sent if m.rcpt_tos == ["ptk@example.jp"]).text()
@@ -135,7 +136,8 @@ def test_two_areas_below_e_mail_exactly_the_providers_there_once(
         "emails_queued": 0,
     }
     assert deliver(mail_server, now + dt.timedelta(minutes=6)) == []
-    assert Publication.objects.count() == 1 and DatasetVersion.objects.filter(dataset="reserve_margins").count() == 1
+    assert Publication.objects.count() == 1
+    assert DatasetVersion.objects.filter(dataset="reserve_margins").count() == 1
     assert OutboundEmail.objects.count() == 3
 
 
@@ -149,9 +151,8 @@ def test_recovery_and_a_new_drop_follow_the_rules(market: dict[str, Any], mail_s
     dropped = take_in(tight_file(at(DAY, 9, 30), tokyo_36="7.50", kansai_36="***"), at(DAY, 9, 31))
     drop_mails = deliver(mail_server, at(DAY, 9, 32))
 
-    states = lambda pub: {(j.area, j.slot): j.state for j in pub.judgements.all()}  # noqa: E731
     assert recovered.publication.kind == PublicationKind.SAME_DAY
-    assert states(recovered.publication) == {
+    assert {(j.area, j.slot): j.state for j in recovered.publication.judgements.all()} == {
         ("tokyo", 35): JudgementState.RECOVERED,
         ("tokyo", 36): JudgementState.RECOVERED,  # exactly 8 % is not below
         ("kansai", 36): JudgementState.STILL_BELOW,
@@ -187,7 +188,8 @@ def test_recovery_e_mails_can_be_switched_off_by_rule(market: dict[str, Any], ma
     )
     take_in(tight_file(at(eve, 17), tokyo_35="6.50"), at(eve, 17, 2))
     outcome = take_in(tight_file(at(DAY, 9)), at(DAY, 9, 1))
-    assert outcome.judgements["recovered"] == 1 and outcome.emails_queued == 0
+    assert outcome.judgements["recovered"] == 1
+    assert outcome.emails_queued == 0
     assert not ProviderAlert.objects.filter(kind="recovered").exists()
 
 
@@ -195,8 +197,10 @@ def test_an_older_publication_arriving_late_does_not_override_the_latest(market:
     take_in(tight_file(at(DAY, 9, 30), tokyo_35="7.00"), at(DAY, 9, 31))
     late = take_in(tight_file(at(DAY, 9), tokyo_35="20.00", tokyo_36="5.00"), at(DAY, 9, 40))
 
-    assert late.new and late.publication.latest_slots == 0
-    assert not late.publication.judgements.exists() and late.emails_queued == 0
+    assert late.new
+    assert late.publication.latest_slots == 0
+    assert not late.publication.judgements.exists()
+    assert late.emails_queued == 0
     stored = ts_queries.read_as_of(dataset="reserve_margins", as_of=at(DAY, 10)).collect()
     row = stored.filter((pl.col("area") == "tokyo") & (pl.col("slot") == 35))
     assert row["margin_milli_pct"].to_list() == [7000]
@@ -219,11 +223,14 @@ def test_a_corrected_file_proposes_the_correction_pattern_instead_of_alerting(
     corrected = take_in(tight_file(at(eve, 17), tokyo_35="12.00", tokyo_36="6.50"), at(eve, 17, 40), name="fix.csv")
 
     assert corrected.publication.correction
-    assert corrected.emails_queued == 0 and deliver(mail_server, at(eve, 17, 41)) == []
+    assert corrected.emails_queued == 0
+    assert deliver(mail_server, at(eve, 17, 41)) == []
     proposal = OperatorMessage.objects.get()
-    assert proposal.state == MessageState.PROPOSED and proposal.pattern.kind == PatternKind.CORRECTION
+    assert proposal.state == MessageState.PROPOSED
+    assert proposal.pattern.kind == PatternKind.CORRECTION
     assert "誤算定" in proposal.subject
-    assert "誤って基準未満とお知らせしたコマ" in proposal.body and "コマ35" in proposal.body
+    assert "誤って基準未満とお知らせしたコマ" in proposal.body
+    assert "コマ35" in proposal.body
     assert proposal.slots == [["tokyo", "2025-08-02", 35]]
 
 
@@ -236,7 +243,8 @@ def test_a_malformed_file_is_refused_with_line_and_reason_and_changes_nothing(ma
         take_in(data, at(DAY, 9, 1), name="broken.csv")
 
     assert refused.value.first_line_ja().startswith("broken.csv:5（時刻）: 時刻は 00:30〜24:00")
-    assert not Publication.objects.exists() and not DatasetVersion.objects.exists()
+    assert not Publication.objects.exists()
+    assert not DatasetVersion.objects.exists()
 
 
 def test_the_report_rows_count_judgements_and_e_mails_per_day(market: dict[str, Any], mail_server: MailServer) -> None:
@@ -246,7 +254,7 @@ def test_the_report_rows_count_judgements_and_e_mails_per_day(market: dict[str, 
 
     rows = queries.daily_report(date_from=eve, date_to=DAY + dt.timedelta(days=1))
 
-    assert [r.as_dict() for r in rows][0] == {
+    assert next(r.as_dict() for r in rows) == {
         "date": "2025-08-01",
         "publications": 1,
         "newly_below": 1,
