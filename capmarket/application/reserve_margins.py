@@ -194,15 +194,14 @@ def run_poll_job(*, job: Job, progress: Progress, now: dt.datetime) -> dict[str,
 
 
 def _due_urls(now: dt.datetime) -> list[str]:
+    """URLs not yet polled in the current poll period (periods of ``CAPMARKET_RESERVE_MARGIN_POLL_SECONDS`` from
+    the epoch: with the default 30 minutes, once in each half hour, as OCCTO republishes)."""
+    interval = max(poll_interval().total_seconds(), 1.0)
+    period = int(now.timestamp() // interval)
     due = []
-    interval = poll_interval()
     for url in poll_urls():
         state = PollState.objects.filter(url=url).first()
-        if (
-            state is None
-            or state.last_polled_at is None
-            or state.last_polled_at <= now - interval + dt.timedelta(seconds=1)
-        ):
+        if state is None or state.last_polled_at is None or int(state.last_polled_at.timestamp() // interval) < period:
             due.append(url)
     return due
 
