@@ -80,10 +80,12 @@ def test_the_command_prints_one_json_object_and_refuses_bad_input(provider: Any,
     again_code, again, _ = run_cli(str(path))
     pub = Publication.objects.get()
 
-    assert code == 0 and json.loads(out) == {"publication": pub.pk, "new": True, "slots_below": 2, "emails_queued": 1}
+    assert code == 0
+    assert json.loads(out) == {"publication": pub.pk, "new": True, "slots_below": 2, "emails_queued": 1}
     assert again_code == 0
     assert json.loads(again) == {"publication": pub.pk, "new": False, "slots_below": 2, "emails_queued": 0}
-    assert pub.received_by == operator and pub.source == PublicationSource.CLI
+    assert pub.received_by == operator
+    assert pub.source == PublicationSource.CLI
 
     broken = tmp_path / "broken.csv"
     broken.write_bytes(path.read_bytes().replace(b'"2031/08/02","01:00","3"', b'"2031/13/02","01:00","3"'))
@@ -91,10 +93,12 @@ def test_the_command_prints_one_json_object_and_refuses_bad_input(provider: Any,
     assert (code, out) == (2, "")
     assert err.strip() == "broken.csv:15（対象年月日）: 日付 (YYYY/MM/DD) ではありません: 2031/13/02"
     code, _, err = run_cli(str(broken), "--lang", "en")
-    assert code == 2 and err.strip() == "broken.csv:15: not a date (YYYY/MM/DD): 2031/13/02"
+    assert code == 2
+    assert err.strip() == "broken.csv:15: not a date (YYYY/MM/DD): 2031/13/02"
     assert run_cli(str(tmp_path / "missing.csv"))[0] == 2
     code, _, err = run_cli(str(path), "--user", reader.username)
-    assert code == 2 and "権限" in err
+    assert code == 2
+    assert "権限" in err
     assert Publication.objects.count() == 1
 
 
@@ -104,7 +108,8 @@ def test_the_command_runs_as_a_process_without_a_traceback(tmp_path: Path) -> No
         [str(script), "import-reserve-margins", str(tmp_path / "none.csv")], capture_output=True, text=True, check=False
     )
     assert result.returncode == 2
-    assert "Traceback" not in result.stderr and result.stderr.strip().endswith("ファイルがありません")
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().endswith("ファイルがありません")
 
 
 class _Files:

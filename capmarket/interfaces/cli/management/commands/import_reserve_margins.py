@@ -64,7 +64,7 @@ class Command(BaseCommand):
         except reserve_margins.NotAllowed as exc:
             self._refuse(str(exc), "you may not import reserve-margin publications", lang)
             return
-        except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        except Exception as exc:
             logger.exception("import-reserve-margins failed")
             self.stderr.write(f"取込に失敗しました: {type(exc).__name__}: {exc}")
             sys.exit(1)
