@@ -526,3 +526,23 @@ def load_contact_addresses(*, rows: Iterable[tuple[Participant, str, str]], now:
     ]
     ContactAddress.objects.bulk_create(new, batch_size=500)
     return len(new)
+
+
+class UnableToImportDsn(ValueError):
+    pass
+
+
+def import_dsn(*, data: bytes, actor: Any, now: dt.datetime) -> tuple[int, int, int]:
+    """Record the bounces one delivery status notification (an .eml file) reports. Returns (recorded, already
+    recorded, not matched to one of our e-mails); raises ``UnableToImportDsn`` for anything else."""
+    from capmarket.domain.notifications.dsn import NotADeliveryReport, parse_dsn  # noqa: PLC0415
+
+    if actor is not None and not (can(actor, Action.VIEW_EMAIL_LOG) and getattr(actor, "is_operator_staff", False)):
+        raise UnableToImportDsn("不達通知を取り込む権限がありません。")
+    try:
+        reports = parse_dsn(data)
+    except NotADeliveryReport as exc:
+        raise UnableToImportDsn(f"不達通知（DSN）として読めません: {exc}") from exc
+    if not reports:
+        raise UnableToImportDsn("不達となった宛先が記載されていません。")
+    return record_dsn_bounces(dsn_sha256=hashlib.sha256(data).hexdigest(), reports=reports, actor=actor, now=now)
