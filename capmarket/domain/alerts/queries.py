@@ -295,7 +295,7 @@ def notified_slots(
             )
     current = _current_states({(r.area, r.date, r.slot) for r in rows})
     rows = [NotifiedSlot(**{**r.__dict__, "current_state": current.get((r.area, r.date, r.slot), "")}) for r in rows]
-    rows.sort(key=lambda r: (r.date, r.slot, r.area, r.participant_code, r.notified_at), reverse=True)
+    rows.sort(key=lambda r: (-r.date.toordinal(), r.slot, r.area, r.participant_code, -r.notified_at.timestamp()))
     return rows[:limit]
 
 

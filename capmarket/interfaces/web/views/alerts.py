@@ -75,6 +75,7 @@ def board_payload(days: list[queries.BoardDay]) -> list[dict[str, Any]]:
                 "text": text,
                 "threshold": float(day.threshold),
                 "tight": day.tight_count,
+                "has_data": day.has_data,
             }
         )
     return out
