@@ -211,17 +211,25 @@ def claim_due(*, limit: int, now: dt.datetime, lease: dt.timedelta) -> tuple[str
 
 
 def mark_sent(*, email: OutboundEmail, token: str, refused: dict[str, str], now: dt.datetime) -> bool:
-    """The SMTP server accepted the e-mail (for every recipient but ``refused``). False when the claim was lost."""
+    """The SMTP server accepted the e-mail (for every recipient but ``refused``). False when the claim was lost.
+    One UPDATE (its own commit) when nothing was refused, so the window between the server's acceptance and its
+    record stays as short as it can be."""
+    values: dict[str, Any] = {
+        "state": EmailState.SENT,
+        "sent_at": now,
+        "claimed_by": "",
+        "claimed_until": None,
+        "next_attempt_at": None,
+        "last_error": "",
+        "refused": sorted(refused),
+    }
+    if not refused:
+        updated = OutboundEmail.objects.filter(pk=email.pk, state=EmailState.SENDING, claimed_by=token).update(**values)
+        if updated != 1:
+            logger.warning("e-mail %s was accepted by the server after its claim was lost", email.pk)
+        return updated == 1
     with transaction.atomic():
-        updated = OutboundEmail.objects.filter(pk=email.pk, state=EmailState.SENDING, claimed_by=token).update(
-            state=EmailState.SENT,
-            sent_at=now,
-            claimed_by="",
-            claimed_until=None,
-            next_attempt_at=None,
-            last_error="",
-            refused=sorted(refused),
-        )
+        updated = OutboundEmail.objects.filter(pk=email.pk, state=EmailState.SENDING, claimed_by=token).update(**values)
         if updated != 1:
             logger.warning("e-mail %s was accepted by the server after its claim was lost", email.pk)
             return False
