@@ -68,6 +68,13 @@ def import_file(
     )
 
 
+def import_publication_as(*, data: bytes, filename: str, user: Any, now: dt.datetime) -> ImportOutcome:
+    """For 一括登録 (upload or a whole case): the intake has checked the uploader's rights to the dataset."""
+    return alert_ops.import_publication(
+        data=data, filename=filename, source=PublicationSource.INTAKE, user=user, now=now
+    )
+
+
 # ----------------------------------------------------------------------------------------------- poller
 
 
