@@ -11,7 +11,6 @@ e-mail to the SMTP server, the rate, and peak resident memory. It reports figure
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import resource
 import tempfile

@@ -155,6 +155,7 @@ def test_a_pattern_message_needs_a_second_person_and_reaches_providers_once(worl
     assert message.approved_by == world["approver"]
     assert [e.participant for e in sent] == [world["east"]]
     assert sent[0].body.startswith("東日本発電 御中")
+    assert message.notice_id is not None
     notice = Notice.objects.get(pk=message.notice_id)
     assert notice.audience == "providers"
     assert "容量提供事業者各位" in notice.body
