@@ -7,7 +7,7 @@ import importlib.util
 from functools import cache
 from pathlib import Path
 
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.cache import cache_control
 
 
@@ -20,9 +20,15 @@ def _plotly_js() -> Path | None:
     return path if path.is_file() else None
 
 
-@cache_control(max_age=86400, public=True)
-def plotly_js(request: HttpRequest) -> FileResponse:
+@cache
+def _plotly_bytes() -> bytes | None:
     path = _plotly_js()
-    if path is None:
+    return path.read_bytes() if path is not None else None
+
+
+@cache_control(max_age=86400, public=True)
+def plotly_js(request: HttpRequest) -> HttpResponse:
+    body = _plotly_bytes()
+    if body is None:
         raise Http404("plotly.min.js is not installed")
-    return FileResponse(path.open("rb"), content_type="text/javascript; charset=utf-8")
+    return HttpResponse(body, content_type="text/javascript; charset=utf-8")
