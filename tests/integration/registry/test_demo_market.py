@@ -41,6 +41,14 @@ def _wipe() -> None:
     from capmarket.domain.notices.models import Notice
 
     Notice.objects.all().delete()
+    from capmarket.domain.alerts.models import Judgement, OperatorMessage, ProviderAlert, Publication
+    from capmarket.domain.jobs.models import Job
+    from capmarket.domain.notifications.models import ContactAddress, EmailBounce, OutboundEmail
+    from capmarket.domain.timeseries.models import DatasetVersion
+
+    for model in (OperatorMessage, ProviderAlert, Judgement, Publication, DatasetVersion, EmailBounce, OutboundEmail,
+                  ContactAddress, Job):  # fmt: skip
+        model.objects.all().delete()
     User.objects.all().delete()
     CapacityContract.objects.all().delete()
     Resource.objects.all().delete()
