@@ -135,7 +135,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "capmarket.domain.accounts.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
     {"NAME": "capmarket.domain.accounts.passwords.NoReuseValidator", "OPTIONS": {"history": 5}},
 ]
+# Login protection (capmarket/interfaces/auth.py): throttle per user ID and client address, per address, and the
+# account lock that only an administrator lifts.
 CAPMARKET_LOGIN_FAILURE_LIMIT = int(os.environ.get("CAPMARKET_LOGIN_FAILURE_LIMIT", "5"))
+CAPMARKET_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("CAPMARKET_LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
+CAPMARKET_LOGIN_THROTTLE_SECONDS = int(os.environ.get("CAPMARKET_LOGIN_THROTTLE_SECONDS", "900"))
+CAPMARKET_LOGIN_LOCK_LIMIT = int(os.environ.get("CAPMARKET_LOGIN_LOCK_LIMIT", "30"))
 
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:portal"
@@ -165,8 +170,8 @@ DATASETS_DIR = Path(os.environ.get("CAPMARKET_DATASETS_DIR", VAR_DIR / "datasets
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "capmarket.interfaces.api.authentication.CheckedTokenAuthentication",
+        "capmarket.interfaces.api.authentication.CheckedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils.crypto import salted_hmac
 
 from capmarket.domain.registry.models import Participant
 
@@ -45,6 +46,9 @@ class User(AbstractUser):
     locked_at = models.DateTimeField("ロック日時", null=True, blank=True)
     password_changed_at = models.DateTimeField("パスワード変更日時", null=True, blank=True)
     must_change_password = models.BooleanField("次回ログイン時にパスワード変更", default=False)
+    # Raised on every lock, password reset and password change: every web session signed with an older value is
+    # void (see ``_get_session_auth_hash``), and the API tokens are deleted at the same moment.
+    credentials_version = models.PositiveIntegerField("認証情報の版", default=0)
 
     class Meta:
         verbose_name = "ユーザ"
@@ -79,6 +83,18 @@ class User(AbstractUser):
     def is_locked(self) -> bool:
         return self.locked_at is not None
 
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """The HMAC that binds a web session to the account: the password hash and the credentials version.
+
+        Django checks it on every request; raising ``credentials_version`` logs out every session of the account.
+        """
+        return salted_hmac(
+            "capmarket.accounts.User.session_auth_hash",
+            f"{self.password}\n{self.credentials_version}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
 
 class PasswordHistory(models.Model):
     """Hashes of a user's earlier passwords, so that recent ones are not reused."""
@@ -94,3 +110,27 @@ class PasswordHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class LoginFailure(models.Model):
+    """One refused login attempt, kept for the login throttle (by user ID and client address) for its window.
+
+    ``username_key`` is the user ID as typed (case-folded), whether or not such an account exists, so the throttle
+    treats unknown and known IDs alike.
+    """
+
+    username_key = models.CharField("ユーザID（入力値）", max_length=150)
+    ip_address = models.GenericIPAddressField("IPアドレス", null=True, blank=True)
+    occurred_at = models.DateTimeField("日時")
+
+    class Meta:
+        verbose_name = "ログイン失敗"
+        verbose_name_plural = "ログイン失敗"
+        indexes = [
+            models.Index(fields=["username_key", "ip_address", "occurred_at"], name="loginfail_user_ip_at"),
+            models.Index(fields=["ip_address", "occurred_at"], name="loginfail_ip_at"),
+            models.Index(fields=["occurred_at"], name="loginfail_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username_key} {self.ip_address} {self.occurred_at:%Y-%m-%d %H:%M:%S}"

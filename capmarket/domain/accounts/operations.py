@@ -14,22 +14,49 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import F
 
-from capmarket.domain.accounts.models import STAFF_ROLES, PasswordHistory, Role, User
-from capmarket.domain.accounts.queries import participant_admin_exists, roles_assignable_by, users_manageable_by
+from capmarket.domain.accounts.models import STAFF_ROLES, LoginFailure, PasswordHistory, Role, User
+from capmarket.domain.accounts.queries import (
+    participant_admin_exists,
+    roles_assignable_by,
+    username_key,
+    users_manageable_by,
+)
+from capmarket.domain.accounts.signals import credentials_revoked
 from capmarket.domain.audit import operations as audit
 from capmarket.domain.audit.models import AuditAction
 from capmarket.domain.registry.models import Participant
 
 
+def revoke_credentials(*, user: User, reason: str) -> None:
+    """End every web session and delete every API token of ``user`` (call inside the changing transaction)."""
+    User.objects.filter(pk=user.pk).update(credentials_version=F("credentials_version") + 1)
+    user.refresh_from_db(fields=["credentials_version"])
+    credentials_revoked.send(sender=User, user=user, reason=reason)
+
+
 def record_login_success(*, user: User, now: dt.datetime, ip_address: str | None) -> None:
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(failed_login_count=0, last_login=now)
+        LoginFailure.objects.filter(username_key=username_key(user.username), ip_address=ip_address).delete()
         audit.record(now=now, action=AuditAction.LOGIN, actor=user, ip_address=ip_address)
 
 
+def _count_failure(*, username: str, now: dt.datetime, ip_address: str | None) -> None:
+    """Keep the failure for the login throttle, and forget those older than its window."""
+    LoginFailure.objects.filter(
+        occurred_at__lt=now - dt.timedelta(seconds=settings.CAPMARKET_LOGIN_THROTTLE_SECONDS)
+    ).delete()
+    LoginFailure.objects.create(username_key=username_key(username), ip_address=ip_address, occurred_at=now)
+
+
 def record_login_failure(*, user: User | None, username: str, now: dt.datetime, ip_address: str | None) -> None:
+    """A wrong password (or an unknown user ID): counted for the throttle; an account's consecutive failures from
+    every address are counted too, and at ``CAPMARKET_LOGIN_LOCK_LIMIT`` the account is locked until an
+    administrator unlocks it (ロック解除)."""
     with transaction.atomic():
+        _count_failure(username=username, now=now, ip_address=ip_address)
         if user is None:
             audit.record(
                 now=now,
@@ -49,7 +76,7 @@ def record_login_failure(*, user: User | None, username: str, now: dt.datetime, 
             summary=f"パスワード誤り（連続{locked.failed_login_count}回目）",
             ip_address=ip_address,
         )
-        if locked.failed_login_count >= settings.CAPMARKET_LOGIN_FAILURE_LIMIT and locked.locked_at is None:
+        if locked.failed_login_count >= settings.CAPMARKET_LOGIN_LOCK_LIMIT and locked.locked_at is None:
             locked.locked_at = now
             fields.append("locked_at")
             audit.record(
@@ -63,26 +90,45 @@ def record_login_failure(*, user: User | None, username: str, now: dt.datetime, 
                 ip_address=ip_address,
             )
         locked.save(update_fields=fields)
+        if "locked_at" in fields:
+            revoke_credentials(user=locked, reason="locked")
 
 
 def record_login_refused_locked(*, user: User, now: dt.datetime, ip_address: str | None) -> None:
+    """A login to a locked account: refused without checking the password (no guessing oracle), kept for the
+    throttle, audited."""
+    with transaction.atomic():
+        _count_failure(username=user.username, now=now, ip_address=ip_address)
+        audit.record(
+            now=now,
+            action=AuditAction.LOGIN_FAILED,
+            actor=user,
+            summary="ロック中のアカウントへのログイン試行",
+            ip_address=ip_address,
+        )
+
+
+def record_login_throttled(*, username: str, now: dt.datetime, ip_address: str | None) -> None:
+    """A login refused by the throttle before its password was checked (not counted again, only audited)."""
     audit.record(
         now=now,
         action=AuditAction.LOGIN_FAILED,
-        actor=user,
-        summary="ロック中のアカウントへのログイン試行",
+        actor_username=username[:150],
+        summary="ログイン試行回数の上限により拒否（一定時間後に再試行可能）",
         ip_address=ip_address,
     )
 
 
 def set_password(*, user: User, raw_password: str, now: dt.datetime) -> None:
-    """Set a new password, keeping the old hash so that it cannot be reused."""
+    """Set a new password, keeping the old hash so that it cannot be reused; every session and API token of the
+    account ends (the caller may keep its own web session with ``update_session_auth_hash``)."""
     with transaction.atomic():
         if user.password:
             PasswordHistory.objects.create(user=user, password_hash=user.password, created_at=now)
         user.set_password(raw_password)
         user.password_changed_at = now
         user.save(update_fields=["password", "password_changed_at"])
+        revoke_credentials(user=user, reason="password")
 
 
 def record_logout(*, user: User, now: dt.datetime, ip_address: str | None) -> None:
@@ -319,6 +365,7 @@ def lock_user(*, actor: User, user: User, now: dt.datetime, ip_address: str | No
             raise UnableToChangeUser({"locked_at": "このユーザは既にロックされています。"})
         target.locked_at = now
         target.save(update_fields=["locked_at"])
+        revoke_credentials(user=target, reason="locked")
         audit.record(
             now=now,
             action=AuditAction.ACCOUNT_LOCKED,
@@ -340,6 +387,7 @@ def unlock_user(*, actor: User, user: User, now: dt.datetime, ip_address: str | 
         target.locked_at = None
         target.failed_login_count = 0
         target.save(update_fields=["locked_at", "failed_login_count"])
+        LoginFailure.objects.filter(username_key=username_key(target.username)).delete()
         audit.record(
             now=now,
             action=AuditAction.ACCOUNT_UNLOCKED,
