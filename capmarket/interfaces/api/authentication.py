@@ -16,7 +16,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 
 ACCOUNT_REFUSED = "このアカウントは利用できません（ロック中または無効）。管理者にお問い合わせください。"
-PASSWORD_CHANGE_REQUIRED = (
+CHANGE_REQUIRED_MESSAGE = (
     "仮パスワードのため、パスワードを変更するまでAPIは利用できません。"
     "POST /api/me/password/ （またはWeb画面）でパスワードを変更してください。"
 )
@@ -29,7 +29,7 @@ class PasswordChangeRequired(exceptions.APIException):
     def __init__(self) -> None:
         super().__init__(
             detail={
-                "detail": PASSWORD_CHANGE_REQUIRED,
+                "detail": CHANGE_REQUIRED_MESSAGE,
                 "code": self.default_code,
                 "password_change": "/api/me/password/",
             }
