@@ -478,6 +478,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "superseded_by": getattr(contract, "superseded_by", None),
             "history": registry_queries.history_of(contract),
             "can_edit": can(request.user, Action.EDIT_CONTRACTS) and contract.state == ContractState.ACTIVE,
+            "change_requests": contract_queries.change_requests_of(request.user, contract),
         },
     )
 
@@ -542,7 +543,7 @@ def contract_change(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            new = contract_ops.change_contract(
+            change_request = contract_ops.request_contract_change(
                 actor=request.user,
                 now=timezone.now(),
                 contract=contract,
@@ -558,14 +559,18 @@ def contract_change(request: HttpRequest, pk: int) -> HttpResponse:
         except contract_ops.ContractError as exc:
             form.add_error(_form_field(form, exc.field, ""), str(exc))
         else:
-            messages.success(request, f"契約を変更しました（新しい契約番号: {new.contract_code}）。")
-            return redirect("web:contract_detail", pk=new.pk)
+            messages.success(
+                request,
+                f"契約変更を申請しました（申請#{change_request.pk}）。責任者が承認すると契約に反映されます。",
+            )
+            return redirect("web:contract_detail", pk=contract.pk)
     return render(
         request,
         "web/registry/form.html",
         {
             "form": form,
-            "title": f"容量確保契約の変更（{contract.contract_code}）",
+            "title": f"容量確保契約の変更申請（{contract.contract_code}）",
+            "submit_label": "変更を申請する",
             "back_url": reverse("web:contract_detail", args=[contract.pk]),
         },
     )
@@ -580,7 +585,7 @@ def contract_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     form = ContractCancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            contract_ops.cancel_contract(
+            change_request = contract_ops.request_contract_cancellation(
                 actor=request.user, now=timezone.now(), contract=contract, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
@@ -588,16 +593,19 @@ def contract_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         except contract_ops.ContractError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"容量確保契約「{contract.contract_code}」を解約しました。")
+            messages.success(
+                request,
+                f"解約を申請しました（申請#{change_request.pk}）。責任者が承認すると解約されます。",
+            )
             return redirect("web:contract_detail", pk=contract.pk)
     return render(
         request,
         "web/registry/form.html",
         {
             "form": form,
-            "title": f"容量確保契約の解約（{contract.contract_code}）",
+            "title": f"容量確保契約の解約申請（{contract.contract_code}）",
             "back_url": reverse("web:contract_detail", args=[contract.pk]),
             "danger": True,
-            "submit_label": "解約する",
+            "submit_label": "解約を申請する",
         },
     )
