@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from drf_spectacular.authentication import SessionScheme
 from rest_framework import authentication, exceptions, status
 from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
@@ -57,6 +58,12 @@ class CheckedSessionAuthentication(authentication.SessionAuthentication):
         if result is not None:
             _check_account(request, result[0])
         return result
+
+
+class CheckedSessionScheme(SessionScheme):
+    """OpenAPI: the checked session scheme is the cookie session scheme."""
+
+    target_class = "capmarket.interfaces.api.authentication.CheckedSessionAuthentication"
 
 
 def revoke_tokens(sender: Any, *, user: Any, **kwargs: Any) -> None:

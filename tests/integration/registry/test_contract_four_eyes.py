@@ -29,7 +29,12 @@ def second_approver(db: Any) -> User:
 
 
 def _ask(actor: Any, contract: Any, **terms: Any) -> ContractChangeRequest:
-    values: dict[str, Any] = {"price_yen_per_kw": 3_495, "contract_kw": 80_000, "transitional": False, "reason": "定格出力の変更"}
+    values: dict[str, Any] = {
+        "price_yen_per_kw": 3_495,
+        "contract_kw": 80_000,
+        "transitional": False,
+        "reason": "定格出力の変更",
+    }
     values.update(terms)
     return contract_ops.request_contract_change(actor=actor, now=NOW, contract=contract, **values)
 
