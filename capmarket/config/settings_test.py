@@ -8,4 +8,4 @@ import os
 
 os.environ.setdefault("CAPMARKET_HTTPS", "0")
 
-from capmarket.config.settings import *  # noqa: E402, F403
+from capmarket.config.settings import *  # noqa: F403
