@@ -473,3 +473,84 @@ def bulk_load_users(*, users: list[UserToLoad], raw_password: str, now: dt.datet
                 changes={"role": user.role},
             )
     return len(created)
+
+
+# ------------------------------------------------------------------ accounts made from the command line
+
+
+COMMAND_LINE = "(コマンドライン)"
+
+
+def create_account(
+    *,
+    username: str,
+    role: str,
+    email: str,
+    full_name: str,
+    participant: Participant | None,
+    raw_password: str | None,
+    now: dt.datetime,
+    issued_by: str = COMMAND_LINE,
+) -> IssuedPassword:
+    """Issue an account from the operator's command line (``capmarket create-user``, ``createsuperuser``): the first
+    system administrator of a fresh install, or any other account, with the same checks as the user-management
+    screens. With ``raw_password`` (which must satisfy the password policy) the account is ready to use; without it
+    a temporary password is made that must be changed at first login. Audited as an account issue.
+
+    Raises ``UnableToIssueUser`` naming the field at fault.
+    """
+    username = username.strip()
+    errors: dict[str, str] = {}
+    if role not in Role.values:
+        errors["role"] = f"権限「{role}」はありません（{', '.join(Role.values)}）。"
+    elif role in STAFF_ROLES and participant is not None:
+        errors["participant"] = "広域機関の権限には事業者を指定できません。"
+    elif role not in STAFF_ROLES and participant is None:
+        errors["participant"] = "事業者の権限には事業者コードを指定してください。"
+    elif (
+        role == Role.PARTICIPANT_ADMIN
+        and participant is not None
+        and participant_admin_exists(participant_id=participant.pk)
+    ):
+        errors["participant"] = "この事業者の管理者IDは既に発行されています（新規発行は1回限りです）。"
+    try:
+        UnicodeUsernameValidator()(username)
+        if not username:
+            raise ValidationError("empty")
+    except ValidationError:
+        errors["username"] = "ユーザIDには英数字と @ . + - _ のみ使用できます。"
+    if "username" not in errors and User.objects.filter(username__iexact=username).exists():
+        errors["username"] = "このユーザIDは既に使用されています。"
+    if errors:
+        raise UnableToIssueUser(errors)
+    _check_person(full_name=full_name, email=email, error=UnableToIssueUser)
+    user = User(
+        username=username,
+        full_name=full_name.strip(),
+        email=email.strip(),
+        role=role,
+        participant=participant,
+        date_joined=now,
+        password_changed_at=now,
+        must_change_password=raw_password is None,
+    )
+    if raw_password is not None:
+        try:
+            password_validation.validate_password(raw_password, user)
+        except ValidationError as exc:
+            raise UnableToIssueUser({"password": exc.messages}) from exc
+    temporary = generate_temporary_password() if raw_password is None else ""
+    with transaction.atomic():
+        user.set_password(raw_password if raw_password is not None else temporary)
+        user.save()
+        audit.record(
+            now=now,
+            action=AuditAction.CREATED,
+            actor_username=issued_by,
+            object_type="user",
+            object_id=user.pk,
+            object_repr=user.username,
+            summary=f"ユーザ発行（{user.get_role_display()}）{issued_by}",
+            changes={"role": role, "participant": participant.participant_code if participant else ""},
+        )
+    return IssuedPassword(user=user, temporary_password=temporary, emailed=False)
