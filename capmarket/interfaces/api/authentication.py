@@ -60,7 +60,7 @@ class CheckedSessionAuthentication(authentication.SessionAuthentication):
         return result
 
 
-class CheckedSessionScheme(SessionScheme):
+class CheckedSessionScheme(SessionScheme):  # type: ignore[no-untyped-call]
     """OpenAPI: the checked session scheme is the cookie session scheme."""
 
     target_class = "capmarket.interfaces.api.authentication.CheckedSessionAuthentication"
