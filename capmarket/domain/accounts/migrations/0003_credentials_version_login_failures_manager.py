@@ -6,35 +6,38 @@ import capmarket.domain.accounts.models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_user_participant'),
+        ("accounts", "0002_user_participant"),
     ]
 
     operations = [
         migrations.AlterModelManagers(
-            name='user',
+            name="user",
             managers=[
-                ('objects', capmarket.domain.accounts.models.CapmarketUserManager()),
+                ("objects", capmarket.domain.accounts.models.CapmarketUserManager()),
             ],
         ),
         migrations.AddField(
-            model_name='user',
-            name='credentials_version',
-            field=models.PositiveIntegerField(default=0, verbose_name='認証情報の版'),
+            model_name="user",
+            name="credentials_version",
+            field=models.PositiveIntegerField(default=0, verbose_name="認証情報の版"),
         ),
         migrations.CreateModel(
-            name='LoginFailure',
+            name="LoginFailure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('username_key', models.CharField(max_length=150, verbose_name='ユーザID（入力値）')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='IPアドレス')),
-                ('occurred_at', models.DateTimeField(verbose_name='日時')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("username_key", models.CharField(max_length=150, verbose_name="ユーザID（入力値）")),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True, verbose_name="IPアドレス")),
+                ("occurred_at", models.DateTimeField(verbose_name="日時")),
             ],
             options={
-                'verbose_name': 'ログイン失敗',
-                'verbose_name_plural': 'ログイン失敗',
-                'indexes': [models.Index(fields=['username_key', 'ip_address', 'occurred_at'], name='loginfail_user_ip_at'), models.Index(fields=['ip_address', 'occurred_at'], name='loginfail_ip_at'), models.Index(fields=['occurred_at'], name='loginfail_at')],
+                "verbose_name": "ログイン失敗",
+                "verbose_name_plural": "ログイン失敗",
+                "indexes": [
+                    models.Index(fields=["username_key", "ip_address", "occurred_at"], name="loginfail_user_ip_at"),
+                    models.Index(fields=["ip_address", "occurred_at"], name="loginfail_ip_at"),
+                    models.Index(fields=["occurred_at"], name="loginfail_at"),
+                ],
             },
         ),
     ]
