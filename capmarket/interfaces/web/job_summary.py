@@ -66,4 +66,8 @@ def result_rows(result: Any) -> list[tuple[str, str]]:
     """The result as (label, text) rows."""
     if not isinstance(result, dict):
         return [] if result is None else [("結果", _value("", result))]
-    return [(RESULT_LABELS.get(str(key), str(key)), _value(str(key), value)) for key, value in result.items()]
+    return [
+        (RESULT_LABELS.get(str(key), str(key)), _value(str(key), value))
+        for key, value in result.items()
+        if value is not None
+    ]
