@@ -17,7 +17,11 @@ CAPMARKET = str(Path(sys.executable).with_name("capmarket"))
 
 
 def _production_env(var_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CAPMARKET_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CAPMARKET_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"  # (set by the browser fixtures)
+    }
     env.update(
         DJANGO_SETTINGS_MODULE="capmarket.config.settings",
         CAPMARKET_VAR_DIR=str(var_dir),

@@ -239,7 +239,7 @@ def change_contract(
     transitional: bool,
     amount_override_yen: int | None = None,
     reason: str = "",
-    approval: ContractChangeRequest,
+    approval: ContractChangeRequest | None = None,
 ) -> CapacityContract:
     """Change the terms of an active contract: a new active row supersedes it, and it becomes ``changed``.
 
@@ -317,7 +317,12 @@ def change_contract(
 
 
 def cancel_contract(
-    *, actor: Any, now: dt.datetime, contract: CapacityContract, reason: str, approval: ContractChangeRequest
+    *,
+    actor: Any,
+    now: dt.datetime,
+    contract: CapacityContract,
+    reason: str,
+    approval: ContractChangeRequest | None = None,
 ) -> CapacityContract:
     """Cancel an active contract (解約) — only as the approval of a pending cancellation request by another person
     (``approve_contract_change``); to ask for one, call ``request_contract_cancellation``."""
@@ -363,9 +368,19 @@ class UnableToDecideChange(ContractError):
 NOTHING_CHANGED = "変更内容がありません。条件を変更してから申請してください（契約は変わっていません）。"
 
 
-def _require_approval(*, actor: Any, approval: ContractChangeRequest, contract: CapacityContract) -> None:
+class ChangeNeedsApproval(ContractError):
+    def __init__(self, contract: CapacityContract) -> None:
+        super().__init__(
+            f"契約番号{contract.contract_code}の変更・解約は、申請して責任者の承認を受ける必要があります"
+            "（契約変更の申請）。"
+        )
+
+
+def _require_approval(*, actor: Any, approval: ContractChangeRequest | None, contract: CapacityContract) -> None:
     """The four-eyes guard of ``change_contract`` / ``cancel_contract``: a pending request for this contract,
-    decided by an approver who is not the requester."""
+    decided by an approver who is not the requester. Without one the change is refused (``ChangeNeedsApproval``)."""
+    if approval is None:
+        raise ChangeNeedsApproval(contract)
     require(actor, Action.APPROVE_CONTRACT_CHANGES)
     if approval.contract_id != contract.pk or approval.state != ChangeRequestState.PENDING:
         raise UnableToDecideChange("承認待ちの申請ではありません。")

@@ -87,6 +87,10 @@ def test_an_operator_cannot_approve_nor_apply_directly(operator: Any, approver: 
         contract_ops.cancel_contract(actor=operator, now=NOW, contract=contract_a, reason="x", approval=request)
     with pytest.raises(contract_ops.UnableToDecideChange):  # the apply step is guarded by the request as well
         contract_ops.cancel_contract(actor=approver, now=NOW, contract=contract_a, reason="x", approval=request)
+    with pytest.raises(contract_ops.ChangeNeedsApproval):  # and refused outright without one (e.g. a bulk upload)
+        contract_ops.change_contract(
+            actor=approver, now=NOW, contract=contract_a, price_yen_per_kw=1, contract_kw=1, transitional=False
+        )
 
 
 def test_rejection_needs_a_reason_and_leaves_the_contract(operator: Any, approver: Any, contract_a: Any) -> None:
