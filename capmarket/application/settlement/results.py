@@ -742,25 +742,13 @@ def rows(*, screen: Screen, user: Any, filters: ResultFilters) -> Sequence[dict[
     return screen.rows(user, filters)
 
 
-def csv_frame(*, screen: Screen, data: Sequence[dict[str, Any]]) -> pl.DataFrame:
-    """The rows in the screen's layout (Japanese headings); numbers stay numbers."""
-    columns = {}
-    for c in screen.columns:
-        values = [r.get(c.field) for r in data]
-        if c.kind in ("int", "yen", "kw", "pct"):
-            columns[c.label] = pl.Series(c.label, values, dtype=pl.Int64)
-        else:
-            columns[c.label] = pl.Series(c.label, [None if v is None else str(v) for v in values], dtype=pl.String)
-    return pl.DataFrame(columns)
-
-
-def table_frame(*, header: list[str], rows: list[list[Any]]) -> pl.DataFrame:
-    """A frame of CSV rows (integers stay integers, everything else text)."""
-    columns = {}
-    for i, name in enumerate(header):
-        values = [r[i] for r in rows]
-        if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-            columns[name] = pl.Series(name, values, dtype=pl.Int64)
-        else:
-            columns[name] = pl.Series(name, [None if v is None else str(v) for v in values], dtype=pl.String)
-    return pl.DataFrame(columns)
+def csv_rows(*, screen: Screen, data: Sequence[dict[str, Any]]) -> list[list[Any]]:
+    """The rows in the screen's layout (the order of its Japanese headings); numbers stay numbers."""
+    out = []
+    for row in data:
+        line: list[Any] = []
+        for c in screen.columns:
+            value = row.get(c.field)
+            line.append(value if value is None or c.kind in ("int", "yen", "kw", "pct") else str(value))
+        out.append(line)
+    return out

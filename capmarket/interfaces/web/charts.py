@@ -1,27 +1,7 @@
 """Charts of the web UI, drawn with Plotly (the ``plotly`` package's own plotly.min.js, served by this
-application — no CDN): the figure is built in Python and rendered by ``Plotly.newPlot`` in the page."""
+application — ``views.vendor``, no CDN): the figure is built in Python and rendered by ``Plotly.newPlot``."""
 
 from __future__ import annotations
-
-import functools
-from pathlib import Path
-
-from django.http import HttpRequest, HttpResponse
-from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
-
-
-@functools.cache
-def _plotly_js() -> bytes:
-    import plotly  # noqa: PLC0415 - only the pages with a chart need it
-
-    return (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
-
-
-@require_GET
-@cache_control(max_age=86400, public=True)
-def plotly_js(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(_plotly_js(), content_type="application/javascript; charset=utf-8")
 
 
 def heatmap_json(

@@ -2,7 +2,6 @@
 
 from django.urls import URLPattern, path
 
-from capmarket.interfaces.web import charts
 from capmarket.interfaces.web.views import settlement
 
 urlpatterns: list[URLPattern] = [
@@ -31,5 +30,4 @@ urlpatterns: list[URLPattern] = [
         settlement.objection_attachment,
         name="objection_attachment",
     ),
-    path("charts/plotly.min.js", charts.plotly_js, name="plotly_js"),
 ]

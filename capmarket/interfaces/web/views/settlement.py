@@ -43,6 +43,7 @@ from capmarket.domain.settlement.models import (
     SettlementRun,
 )
 from capmarket.domain.settlement.queries import ResultFilters
+from capmarket.domain.shared import csv as shared_csv
 from capmarket.interfaces.web import charts
 
 PAGE_SIZE = 50
@@ -300,7 +301,7 @@ def run_output_csv(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         raise Http404 from None
     return _download(
         request,
-        data=intake.csv_bytes(frame, encoding="utf-8-sig"),
+        data=shared_csv.csv_bytes(header=frame.columns, rows=frame.iter_rows()),
         filename=f"run{run.pk}_{name}.csv",
         what="settlement_run_output",
         rows=frame.height,
@@ -391,13 +392,12 @@ def run_table_csv(request: HttpRequest, pk: int, table: str) -> HttpResponse:
         ]
     else:
         raise Http404
-    frame = results.table_frame(header=header, rows=rows)
     return _download(
         request,
-        data=intake.csv_bytes(frame, encoding="utf-8-sig"),
+        data=shared_csv.csv_bytes(header=header, rows=rows),
         filename=f"run{run.pk}_{table}.csv",
         what=f"settlement_run_{table}",
-        rows=frame.height,
+        rows=len(rows),
     )
 
 
@@ -507,13 +507,14 @@ def results_csv(request: HttpRequest, key: str) -> HttpResponse:
     screen = _screen_or_404(request, key)
     filters, _ = _filters(request, request.user)
     data = results.rows(screen=screen, user=request.user, filters=filters)
-    frame = results.csv_frame(screen=screen, data=data)
     return _download(
         request,
-        data=intake.csv_bytes(frame, encoding="utf-8-sig"),
+        data=shared_csv.csv_bytes(
+            header=[c.label for c in screen.columns], rows=results.csv_rows(screen=screen, data=data)
+        ),
         filename=screen.filename,
         what=f"settlement_results_{screen.key}",
-        rows=frame.height,
+        rows=len(data),
     )
 
 
