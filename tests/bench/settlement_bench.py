@@ -97,10 +97,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--resources", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--case", type=Path, default=None, help="a Parquet case directory (default: generated)")
-    parser.add_argument("--step", choices=("prepare", "run"), default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--step", choices=("prepare", "migrate", "run"), default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.step == "prepare":
         prepare(args.case)
+        return 0
+    if args.step == "migrate":
+        _setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0, interactive=False)
         return 0
     if args.step == "run":
         run_once()
@@ -125,6 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         (var / "COMPLETE").write_text(f"imported in {time.perf_counter() - started:.1f} s\n")
     print(f"application database: {var} ({(var / 'COMPLETE').read_text().strip()})", flush=True)
+    subprocess.run(  # a kept database may predate newer migrations (not measured)
+        [str(PYTHON), "-m", "tests.bench.settlement_bench", "--step", "migrate"], check=True, cwd=ROOT, env=env
+    )
     with tempfile.TemporaryDirectory(prefix="capmarket-settlement-bench-") as tmp:
         os.environ.update({k: v for k, v in env.items() if k.startswith(("CAPMARKET_", "DATABASE_URL", "DJANGO_"))})
         app = measure("settlement run", [str(PYTHON), "-m", "tests.bench.settlement_bench", "--step", "run"])
