@@ -12,7 +12,8 @@ Layers, top to bottom (import-linter contract in ``pyproject.toml``; a module im
   ``CalcResult`` out.
 - ``pipelines`` — the dense slot tables keyed once, every rule's lazy pipeline collected once.
 - ``assessment`` (§2.1–2.5 slot pipelines), ``contract_months`` (yen per contract and month, statements),
-  ``contributions`` (§4).
+  ``contributions`` (§4), ``adjustments`` (corrections of confirmed months, for settlement runs), ``slot_detail``
+  (one contract-month's slots, for the review screens).
 - ``penalties``, ``payments``, ``contract_amount``, ``splits`` (largest remainder), ``tight_slots`` (§2.2 from
   published margins).
 - ``rules`` (versioned rule sets, typed exact parameters), ``schemas`` (Polars types of the catalogue),
