@@ -11,8 +11,6 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 
-from capmarket.domain.registry.models import Participant
-
 
 class Role(models.TextChoices):
     OPERATOR = "operator", "担当者"
@@ -33,7 +31,7 @@ PARTICIPANT_ROLES: frozenset[str] = frozenset({Role.PARTICIPANT_ADMIN, Role.PART
 class User(AbstractUser):
     role = models.CharField("権限", max_length=24, choices=Role.choices)
     participant = models.ForeignKey(
-        Participant,
+        "registry.Participant",  # by name: accounts sit below the registry (pyproject.toml, import-linter)
         verbose_name="事業者",
         on_delete=models.PROTECT,
         null=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -19,7 +20,6 @@ from capmarket.domain.accounts.models import STAFF_ROLES, PasswordHistory, Role,
 from capmarket.domain.accounts.queries import participant_admin_exists, roles_assignable_by, users_manageable_by
 from capmarket.domain.audit import operations as audit
 from capmarket.domain.audit.models import AuditAction
-from capmarket.domain.registry.models import Participant
 
 
 def record_login_success(*, user: User, now: dt.datetime, ip_address: str | None) -> None:
@@ -195,7 +195,7 @@ def issue_user(
     full_name: str,
     email: str,
     role: str,
-    participant: Participant | None,
+    participant: Any,  # a registry Participant or None (accounts sit below the registry: no import of it)
     now: dt.datetime,
     ip_address: str | None,
     notify_by_email: bool = False,
@@ -384,7 +384,7 @@ class UserToLoad:
     role: str
     full_name: str
     email: str
-    participant: Participant | None
+    participant: Any  # a registry Participant or None
 
 
 def bulk_load_users(*, users: list[UserToLoad], raw_password: str, now: dt.datetime) -> int:

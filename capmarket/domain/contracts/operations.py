@@ -21,7 +21,7 @@ from capmarket.domain.audit import operations as audit
 from capmarket.domain.audit.models import AuditAction
 from capmarket.domain.contracts.models import Auction, CapacityContract, ContractState
 from capmarket.domain.registry.models import Resource, ResourceStatus
-from capmarket.domain.registry.operations import diff, name_fields, save_with_history, snapshot
+from capmarket.domain.shared.history import diff, name_fields, save_with_history, snapshot
 
 AUDITED_FIELDS = (
     "contract_code",

@@ -13,7 +13,7 @@ from capmarket.domain.audit import operations as audit
 from capmarket.domain.audit.models import AuditAction
 from capmarket.domain.outages.models import OutagePlan, OutageState
 from capmarket.domain.registry.models import Resource
-from capmarket.domain.registry.operations import save_with_history
+from capmarket.domain.shared.history import save_with_history
 
 
 @dataclass(frozen=True)

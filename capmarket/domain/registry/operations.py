@@ -9,11 +9,11 @@ Japanese; nothing is saved then.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
-from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
-from django.db import models, transaction
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
 from capmarket.domain.accounts.permissions import Action, require
@@ -21,6 +21,16 @@ from capmarket.domain.audit import operations as audit
 from capmarket.domain.audit.models import AuditAction
 from capmarket.domain.registry import validators
 from capmarket.domain.registry.models import Participant, Resource
+from capmarket.domain.shared.history import (  # noqa: F401 - re-exported
+    UnknownField,
+    check_fields,
+    diff,
+    field_label,
+    name_fields,
+    route_constraint_errors,
+    save_with_history,
+    snapshot,
+)
 
 PARTICIPANT_CREATE_FIELDS: Final[tuple[str, ...]] = (
     "participant_code",
@@ -69,93 +79,6 @@ _BANK_FIELDS: Final[tuple[str, ...]] = (
     "account_number",
     "account_holder_kana",
 )
-
-
-class UnknownField(ValueError):
-    """A write named a field that may not be set through this operation."""
-
-
-# ---------------------------------------------------------------- helpers shared with contracts
-
-
-def field_label(model: type[models.Model], name: str) -> str:
-    try:
-        return str(getattr(model._meta.get_field(name), "verbose_name", name))
-    except FieldDoesNotExist:
-        return name
-
-
-#: Database constraints whose violation concerns one input field: the error is shown next to that field.
-CONSTRAINT_FIELDS: Final[dict[str, str]] = {
-    "participant_has_a_role": "is_provider",
-    "participant_tso_area_iff_tso": "tso_area",
-    "participant_one_tso_per_area": "tso_area",
-    "resource_installed_kw_not_negative": "installed_capacity_kw",
-    "resource_expected_kw_not_negative": "expected_capacity_kw",
-    "resource_coal_only_stable": "inefficient_coal",
-    "contract_one_active_per_resource_year": "resource",
-    "contract_price_not_negative": "price_yen_per_kw",
-    "contract_kw_not_negative": "contract_kw",
-    "contract_assessment_kw_not_negative": "assessment_kw",
-}
-
-
-def route_constraint_errors(messages: dict[str, list[str]], model: type[models.Model]) -> dict[str, list[str]]:
-    by_message = {
-        str(c.violation_error_message): CONSTRAINT_FIELDS[c.name]
-        for c in model._meta.constraints
-        if c.name in CONSTRAINT_FIELDS and c.violation_error_message
-    }
-    routed: dict[str, list[str]] = {}
-    for field, errors in messages.items():
-        for m in errors:
-            target = by_message.get(m, field) if field == NON_FIELD_ERRORS else field
-            if m not in routed.get(target, []):
-                routed.setdefault(target, []).append(m)
-    return routed
-
-
-def name_fields(error: ValidationError, model: type[models.Model]) -> ValidationError:
-    """The same errors next to their field, each message prefixed with the field's Japanese name unless it has it."""
-    if not hasattr(error, "error_dict"):
-        return error
-    named: dict[str, list[str]] = {}
-    for field, errors in route_constraint_errors(error.message_dict, model).items():
-        label = field_label(model, field) if field != NON_FIELD_ERRORS else ""
-        named[field] = [m if not label or label in m else f"{label}: {m}" for m in errors]
-    return ValidationError(named)
-
-
-def value_for_audit(value: Any) -> Any:
-    if isinstance(value, models.Model):
-        return str(value)
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    return str(value)
-
-
-def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
-    return {
-        name: [value_for_audit(before.get(name)), value_for_audit(after[name])]
-        for name in after
-        if before.get(name) != after[name]
-    }
-
-
-def snapshot(obj: models.Model, names: Iterable[str]) -> dict[str, Any]:
-    return {name: getattr(obj, name) for name in names}
-
-
-def check_fields(values: Mapping[str, Any], allowed: Iterable[str]) -> None:
-    unknown = sorted(set(values) - set(allowed))
-    if unknown:
-        raise UnknownField(f"these fields cannot be set here: {', '.join(unknown)}")
-
-
-def save_with_history(obj: models.Model, *, actor: Any, now: dt.datetime) -> None:
-    obj._history_user = actor if actor is not None and getattr(actor, "pk", None) else None  # type: ignore[attr-defined]
-    obj._history_date = now  # type: ignore[attr-defined]
-    obj.save()
 
 
 # ---------------------------------------------------------------- validation

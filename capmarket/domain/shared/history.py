@@ -1,0 +1,127 @@
+"""History records shared by the domain apps: saving a row with its field history (django-simple-history, attributed
+to the actor at ``now``), the field changes an audit event records, and errors named by their field in Japanese.
+
+These helpers know no model of any app: a model says which of its database constraints concern one input field
+through a class attribute ``CONSTRAINT_FIELDS`` (constraint name → field name).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.db import models
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+M = TypeVar("M", bound=models.Model)
+
+
+class UnknownField(ValueError):
+    """A write named a field that may not be set through this operation."""
+
+
+def field_label(model: type[models.Model], name: str) -> str:
+    """The Japanese name (verbose name) of a field, or the name itself for a field the model does not have."""
+    try:
+        return str(getattr(model._meta.get_field(name), "verbose_name", name))
+    except FieldDoesNotExist:
+        return name
+
+
+def constraint_fields(model: type[models.Model]) -> Mapping[str, str]:
+    """Database constraints of ``model`` whose violation concerns one input field (declared by the model)."""
+    return getattr(model, "CONSTRAINT_FIELDS", {})
+
+
+def route_constraint_errors(messages: dict[str, list[str]], model: type[models.Model]) -> dict[str, list[str]]:
+    """Errors of the whole record that come from a constraint about one field, moved next to that field."""
+    fields = constraint_fields(model)
+    by_message = {
+        str(c.violation_error_message): fields[c.name]
+        for c in model._meta.constraints
+        if c.name in fields and c.violation_error_message
+    }
+    routed: dict[str, list[str]] = {}
+    for field, errors in messages.items():
+        for m in errors:
+            target = by_message.get(m, field) if field == NON_FIELD_ERRORS else field
+            if m not in routed.get(target, []):
+                routed.setdefault(target, []).append(m)
+    return routed
+
+
+def name_fields(error: ValidationError, model: type[models.Model]) -> ValidationError:
+    """The same errors next to their field, each message prefixed with the field's Japanese name unless it has it."""
+    if not hasattr(error, "error_dict"):
+        return error
+    named: dict[str, list[str]] = {}
+    for field, errors in route_constraint_errors(error.message_dict, model).items():
+        label = field_label(model, field) if field != NON_FIELD_ERRORS else ""
+        named[field] = [m if not label or label in m else f"{label}: {m}" for m in errors]
+    return ValidationError(named)
+
+
+def value_for_audit(value: Any) -> Any:
+    """A value as an audit event keeps it (JSON: related rows and other objects as their text)."""
+    if isinstance(value, models.Model):
+        return str(value)
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` for every field of ``after`` whose value differs from ``before``."""
+    return {
+        name: [value_for_audit(before.get(name)), value_for_audit(after[name])]
+        for name in after
+        if before.get(name) != after[name]
+    }
+
+
+def snapshot(obj: models.Model, names: Iterable[str]) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in names}
+
+
+def check_fields(values: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    unknown = sorted(set(values) - set(allowed))
+    if unknown:
+        raise UnknownField(f"these fields cannot be set here: {', '.join(unknown)}")
+
+
+def history_user(actor: Any) -> Any:
+    """The user a history record names: the actor when it is a saved user, else nobody (the system)."""
+    return actor if actor is not None and getattr(actor, "pk", None) else None
+
+
+def save_with_history(obj: models.Model, *, actor: Any, now: dt.datetime) -> None:
+    """Save one row; its history record is attributed to ``actor`` at ``now``."""
+    obj._history_user = history_user(actor)  # type: ignore[attr-defined]
+    obj._history_date = now  # type: ignore[attr-defined]
+    obj.save()
+
+
+def bulk_create_rows(
+    rows: Sequence[M], model: type[M], *, actor: Any, now: dt.datetime, batch_size: int = 500
+) -> list[M]:
+    """Insert many new rows with one history record each (attributed to ``actor`` at ``now``); returns the rows
+    with their keys."""
+    if not rows:
+        return []
+    saved = bulk_create_with_history(
+        list(rows), model, batch_size=batch_size, default_user=history_user(actor), default_date=now
+    )
+    return list(saved)
+
+
+def bulk_update_rows(
+    rows: Sequence[M], model: type[M], *, fields: Sequence[str], actor: Any, now: dt.datetime, batch_size: int = 500
+) -> None:
+    """Update ``fields`` of many rows with one history record each (attributed to ``actor`` at ``now``)."""
+    if not rows:
+        return
+    bulk_update_with_history(
+        list(rows), model, list(fields), batch_size=batch_size, default_user=history_user(actor), default_date=now
+    )
