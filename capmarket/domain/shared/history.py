@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
@@ -125,3 +126,40 @@ def bulk_update_rows(
     bulk_update_with_history(
         list(rows), model, list(fields), batch_size=batch_size, default_user=history_user(actor), default_date=now
     )
+
+
+# ---------------------------------------------------------------- bulk writes: what they did, what they refused
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    """What a bulk create-or-update did, in rows."""
+
+    registered: int = 0
+    changed: int = 0
+    unchanged: int = 0
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """Why one row of a bulk write was refused: its natural key, the model field at fault ("" for the row) and a
+    Japanese message naming the field."""
+
+    key: str
+    field: str
+    message: str
+
+
+class UnableToUpsertRows(Exception):
+    """A bulk create-or-update refused rows (every refused row is listed); nothing was saved."""
+
+    def __init__(self, problems: Sequence[RowProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(f"{p.key}: {p.message}" for p in self.problems[:20]))
+
+
+def problems_of(key: str, error: ValidationError) -> list[RowProblem]:
+    """The messages of a record's ``ValidationError`` as problems of the row ``key``."""
+    if hasattr(error, "error_dict"):
+        return [RowProblem(key, field, m) for field, messages in error.message_dict.items() for m in messages]
+    return [RowProblem(key, "", m) for m in error.messages]
