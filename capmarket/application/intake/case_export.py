@@ -18,9 +18,9 @@ import polars as pl
 
 from capmarket.application.intake.catalogue import DATASETS, YEAR_COLUMN
 from capmarket.application.intake.downloads import kwh_text
-from capmarket.calc.io.validate import TABLES
 from capmarket.calc.reserve_margins import tight_slots_from_margins
 from capmarket.calc.rules import UnknownRuleSet, resolve
+from capmarket.calc.tables import TABLES
 from capmarket.domain.contracts import queries as contract_queries
 from capmarket.domain.outages import queries as outage_queries
 from capmarket.domain.registry import queries as registry_queries

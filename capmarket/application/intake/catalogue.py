@@ -9,38 +9,35 @@ from typing import Final
 
 from django.conf import settings
 
+from capmarket.calc.tables import DATASETS as CATALOGUE
+from capmarket.calc.tables import TABLES, PublishedFileSpec, TableSpec
+
 
 @dataclass(frozen=True)
 class Dataset:
+    """A dataset as the upload screens see it (read from the one catalogue of tables, ``capmarket.calc.tables``)."""
+
     name: str
     label_ja: str
-    parquet: bool = True  # case-format.md: every table may be CSV or Parquet
+    description_ja: str = ""
+    parquet: bool = True  # may come as Parquet as well as CSV and Excel
     registry: bool = False  # stored in the registry / contracts, not as a dataset version
     by_year: bool = False  # stored with a delivery_year key column (values that hold for one delivery year)
 
 
-DATASETS: Final[dict[str, Dataset]] = {
-    d.name: d
-    for d in (
-        Dataset("generation", "発電上限・発電計画"),
-        Dataset("outages", "容量停止計画"),
-        Dataset("bids", "市場応札量"),
-        Dataset("instructions", "供給指示"),
-        Dataset("dispatch_orders", "発動指令"),
-        Dataset("metering", "計量値（送電端）"),
-        Dataset("baselines", "ベースライン"),
-        Dataset("tight_slots", "低予備率アセスメント対象コマ"),
-        Dataset("reserve_margins", "広域予備率（公表ファイル）", parquet=False),
-        Dataset("multipliers", "停止係数カレンダー"),
-        Dataset("areas", "エリア別H3需要・価格", by_year=True),
-        Dataset("retailers", "小売電気事業者の最大需要電力", by_year=True),
-        Dataset("wheeling", "託送契約電力"),
-        Dataset("receipts", "入金"),
-        Dataset("providers", "容量提供事業者", registry=True),
-        Dataset("resources", "電源等", registry=True),
-        Dataset("contracts", "容量確保契約", registry=True),
+def _dataset(spec: TableSpec | PublishedFileSpec) -> Dataset:
+    return Dataset(
+        name=spec.name,
+        label_ja=spec.label_ja,
+        description_ja=spec.description_ja,
+        parquet="parquet" in spec.formats,
+        registry=isinstance(spec, TableSpec) and spec.registry,
+        by_year=isinstance(spec, TableSpec) and spec.per_year,
     )
-}
+
+
+#: Every dataset of the bulk upload, in the catalogue's order (master data first, then what refers to it).
+DATASETS: Final[dict[str, Dataset]] = {name: _dataset(spec) for name, spec in CATALOGUE.items()}
 
 #: Datasets a provider uploads for its own resources; a TSO uploads these for resources in its area.
 PROVIDER_DATASETS: Final[frozenset[str]] = frozenset({"generation", "outages", "bids", "metering", "baselines"})
@@ -50,9 +47,10 @@ TSO_DATASETS: Final[frozenset[str]] = frozenset({"instructions", "dispatch_order
 YEAR_COLUMN: Final[str] = "delivery_year"
 
 
-def stored_keys(dataset: str, keys: tuple[str, ...]) -> list[str]:
+def stored_keys(dataset: str) -> list[str]:
     """The key columns a dataset version is stored with: the table's keys, the delivery year first where it holds."""
-    return [YEAR_COLUMN, *keys] if DATASETS[dataset].by_year else list(keys)
+    keys = list(CATALOGUE[dataset].key)
+    return [YEAR_COLUMN, *keys] if DATASETS[dataset].by_year else keys
 
 
 def max_bytes() -> int:
@@ -82,5 +80,11 @@ def delivery_year_of(moment: dt.datetime | dt.date) -> int:
 
 def column_labels(dataset: str) -> dict[str, str]:
     """The Japanese header of each column of a dataset's file (column name → Japanese name), accepted on upload
-    and written in templates."""
-    return {}
+    and written in templates (none for the published reserve-margin files, whose headers are Japanese already)."""
+    spec = TABLES.get(dataset)
+    return {} if spec is None else {c.name: c.label_ja for c in spec.columns}
+
+
+def table(dataset: str) -> TableSpec:
+    """The catalogue's declaration of a case table (not of the published reserve-margin files)."""
+    return TABLES[dataset]

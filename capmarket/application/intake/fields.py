@@ -1,36 +1,22 @@
-"""What a participant needs to prepare a file: the field list (ファイル項目一覧) and a template with the header row."""
+"""What a participant needs to prepare a file, read from the one catalogue of tables (``capmarket.calc.tables``): the
+field list (ファイル項目一覧) and a template with the header row in Japanese. Uploads accept the Japanese headers
+and the English column names of ``case-format.md`` alike."""
 
 from __future__ import annotations
 
 import csv
 import io
 from dataclasses import dataclass
-from typing import Final
 
-from capmarket.application.intake.catalogue import column_labels
-from capmarket.calc.io.validate import TABLES
-
-KIND_LABELS: Final[dict[str, str]] = {
-    "id": "識別子（文字列）",
-    "text": "文字列",
-    "area": "エリア（hokkaido, tohoku, tokyo, chubu, hokuriku, kansai, chugoku, shikoku, kyushu）",
-    "resource_type": "電源種別（stable, variable_single, variable_aggregate, dispatch）",
-    "bool": "true / false",
-    "int": "整数",
-    "slot": "コマ（1〜48）",
-    "date": "日付 YYYY-MM-DD（実需給年度内）",
-    "month": "年月 YYYY-MM（実需給年度内）",
-    "datetime": "日時 YYYY-MM-DD HH:MM（30分単位・終了は含まない）",
-    "kwh": "kWh（小数第3位まで）",
-    "rate": "0以上の小数",
-}
+from capmarket.calc.tables import DATASETS as CATALOGUE
+from capmarket.calc.tables import KIND_LABELS_JA, PublishedFileSpec
 
 
 @dataclass(frozen=True)
 class FieldInfo:
     number: int
     name: str  # the column name of case-format.md (English; accepted as a header too)
-    kind: str
+    kind: str  # what it holds, in Japanese
     required: bool
     key: bool
     label_ja: str = ""  # the Japanese header (written in templates, accepted on upload)
@@ -44,14 +30,22 @@ class FieldInfo:
 
 def field_list(*, dataset: str) -> list[FieldInfo]:
     """ファイル項目一覧: the columns of a dataset's file, in order."""
-    if dataset == "reserve_margins":
-        from capmarket.calc.reserve_margins import REQUIRED_COLUMNS  # noqa: PLC0415
-
-        return [FieldInfo(i + 1, c, "OCCTO 公表形式", True, False, label_ja=c) for i, c in enumerate(REQUIRED_COLUMNS)]
-    spec = TABLES[dataset]
-    labels = column_labels(dataset)
+    spec = CATALOGUE[dataset]
+    if isinstance(spec, PublishedFileSpec):
+        return [
+            FieldInfo(i + 1, c.header, "OCCTO 公表形式", True, c.out in spec.key, c.header, c.description_ja)
+            for i, c in enumerate(spec.columns)
+        ]
     return [
-        FieldInfo(i + 1, c.name, KIND_LABELS[c.kind], c.required, c.name in spec.key, label_ja=labels.get(c.name, ""))
+        FieldInfo(
+            number=i + 1,
+            name=c.name,
+            kind=KIND_LABELS_JA[c.kind],
+            required=c.required,
+            key=c.name in spec.key,
+            label_ja=c.label_ja,
+            description_ja=c.description_ja,
+        )
         for i, c in enumerate(spec.columns)
     ]
 

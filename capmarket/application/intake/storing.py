@@ -29,7 +29,6 @@ from capmarket.domain.registry import operations as registry_ops
 from capmarket.domain.registry import queries as registry_queries
 from capmarket.domain.timeseries import operations as ts_ops
 from capmarket.domain.timeseries import queries as ts_queries
-from capmarket.domain.timeseries.models import DATASETS as STORED_DATASETS
 
 JST = ZoneInfo("Asia/Tokyo")
 
@@ -143,13 +142,11 @@ def store(
     if spec.registry:
         return _store_registry(checked=checked, user=user, delivery_year=delivery_year, now=now)
     frame = checked.frame
-    keys = stored_keys(dataset, STORED_DATASETS[dataset][0])
+    keys = stored_keys(dataset)
     if dataset == "reserve_margins":
         frame = latest_margins(frame).drop("file", "line")
     if spec.by_year:
         frame = frame.with_columns(pl.lit(delivery_year, dtype=pl.Int64).alias(YEAR_COLUMN))
-    if dataset == "multipliers":
-        keys = ["area", "date", "slot_from", "slot_to"]
 
     def report(done: int, total: int | None, message: str = "") -> None:
         progress(done, total, message)
