@@ -17,6 +17,8 @@ Variables (all optional; the defaults run the embedded system on a SQLite file u
   of a job that failed for a passing reason; ``CAPMARKET_WORKER_STOP_GRACE_SECONDS``: how long a stopping worker
   lets a job run on before handing it back.
 - ``CAPMARKET_INTAKE_MAX_BYTES`` / ``_MAX_ROWS`` / ``_MAX_EXPANDED_BYTES`` / ``_INLINE_MAX_BYTES``: upload limits.
+- ``CAPMARKET_SCHEDULER_TICK_SECONDS``: how often the scheduler looks for periodic work (default 30).
+- ``CAPMARKET_EMAIL_*``: the outbox's batch size, claim lease, retry back-off and attempts (see below).
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ INSTALLED_APPS = [
     "capmarket.domain.jobs",
     "capmarket.domain.timeseries",
     "capmarket.domain.outages",
+    "capmarket.domain.notifications",
     # interfaces
     "capmarket.interfaces.web",
     "capmarket.interfaces.api",
@@ -204,6 +207,13 @@ EMAIL_BACKEND = (
 EMAIL_HOST = os.environ.get("CAPMARKET_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("CAPMARKET_EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("CAPMARKET_FROM_EMAIL", "capmarket@localhost")
+EMAIL_TIMEOUT = int(os.environ.get("CAPMARKET_EMAIL_TIMEOUT", "30"))
+# The outbox (capmarket.domain.notifications): batch size per claim, how long a claim holds, retry back-off.
+CAPMARKET_EMAIL_BATCH_SIZE = int(os.environ.get("CAPMARKET_EMAIL_BATCH_SIZE", "100"))
+CAPMARKET_EMAIL_CLAIM_SECONDS = float(os.environ.get("CAPMARKET_EMAIL_CLAIM_SECONDS", "300"))
+CAPMARKET_EMAIL_RETRY_BASE_SECONDS = float(os.environ.get("CAPMARKET_EMAIL_RETRY_BASE_SECONDS", "60"))
+CAPMARKET_EMAIL_RETRY_MAX_SECONDS = float(os.environ.get("CAPMARKET_EMAIL_RETRY_MAX_SECONDS", "3600"))
+CAPMARKET_EMAIL_MAX_ATTEMPTS = int(os.environ.get("CAPMARKET_EMAIL_MAX_ATTEMPTS", "8"))
 
 # Background jobs (architecture.md, "Long work"). Unset CELERY_BROKER_URL = the embedded broker: kombu's
 # filesystem transport in var/queue/ — a real queue that needs no server, shared by the processes of one machine.
@@ -232,6 +242,14 @@ CAPMARKET_JOB_REDISPATCH_SECONDS = float(os.environ.get("CAPMARKET_JOB_REDISPATC
 CAPMARKET_JOB_MAX_AUTOMATIC_RETRIES = int(os.environ.get("CAPMARKET_JOB_MAX_AUTOMATIC_RETRIES", "5"))
 CAPMARKET_JOB_RETRY_BASE_SECONDS = float(os.environ.get("CAPMARKET_JOB_RETRY_BASE_SECONDS", "10"))
 CAPMARKET_WORKER_STOP_GRACE_SECONDS = float(os.environ.get("CAPMARKET_WORKER_STOP_GRACE_SECONDS", "30"))
+# The scheduler (celery beat; embedded in `capmarket worker` unless --no-beat, or alone: `capmarket scheduler`) sends
+# one "tick" task this often; the tick starts whatever periodic work is due (application.scheduled). Every duty is
+# keyed by its time bucket, so two schedulers never do the same work twice.
+CAPMARKET_SCHEDULER_TICK_SECONDS = float(os.environ.get("CAPMARKET_SCHEDULER_TICK_SECONDS", "30"))
+CELERY_BEAT_SCHEDULE = {
+    "capmarket-tick": {"task": "capmarket.tick", "schedule": CAPMARKET_SCHEDULER_TICK_SECONDS},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(QUEUE_DIR / "beat-schedule")
 
 # Data intake (一括登録): refuse files above these limits; process files above the inline size as a background job.
 CAPMARKET_INTAKE_MAX_BYTES = int(os.environ.get("CAPMARKET_INTAKE_MAX_BYTES", str(512 * 1024 * 1024)))

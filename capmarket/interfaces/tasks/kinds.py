@@ -18,7 +18,9 @@ from django.utils.module_loading import import_string
 from capmarket.application.intake import uploading as intake_uploading
 from capmarket.domain.jobs import diagnostics
 from capmarket.domain.jobs.progress import Handler
+from capmarket.domain.notifications import operations as notification_ops
 from capmarket.domain.timeseries import handlers as timeseries_handlers
+from capmarket.interfaces.tasks import email_delivery
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ KINDS: Final[tuple[JobKind, ...]] = (
     JobKind(diagnostics.KIND, diagnostics.count, "動作確認"),
     JobKind(timeseries_handlers.STORE_STAGED, timeseries_handlers.store_staged, "データセット登録"),
     JobKind(intake_uploading.UPLOAD_JOB, intake_uploading.run_upload_job, "一括登録"),
+    JobKind(notification_ops.DELIVERY_JOB_KIND, email_delivery.deliver, "メール送信"),
 )
 BY_NAME: Final[dict[str, JobKind]] = {k.name: k for k in KINDS}
 

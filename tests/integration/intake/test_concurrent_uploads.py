@@ -71,6 +71,7 @@ def test_concurrent_background_uploads_are_all_stored(shared_database: str, sett
             background=True,
         )
         assert outcome.queued
+        assert outcome.job is not None
         jobs.append(outcome.job.pk)
 
     outcomes = _run_at_once(jobs)
@@ -108,6 +109,7 @@ def test_a_passing_failure_is_retried_and_a_final_failure_tells_the_owner_and_ke
         now=NOW,
         background=True,
     )
+    assert outcome.job is not None
     job_id = outcome.job.pk
     staged = list(uploading.staging_dir().glob("upload-*"))
 

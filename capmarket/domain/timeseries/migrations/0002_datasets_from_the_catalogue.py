@@ -5,25 +5,72 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0001_initial'),
-        ('timeseries', '0001_initial'),
+        ("registry", "0001_initial"),
+        ("timeseries", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='datasetversion',
-            name='dataset_version_known_dataset',
+            model_name="datasetversion",
+            name="dataset_version_known_dataset",
         ),
         migrations.AlterField(
-            model_name='datasetversion',
-            name='dataset',
-            field=models.CharField(choices=[('providers', 'providers'), ('resources', 'resources'), ('contracts', 'contracts'), ('generation', 'generation'), ('outages', 'outages'), ('multipliers', 'multipliers'), ('tight_slots', 'tight_slots'), ('bids', 'bids'), ('instructions', 'instructions'), ('dispatch_orders', 'dispatch_orders'), ('metering', 'metering'), ('baselines', 'baselines'), ('receipts', 'receipts'), ('areas', 'areas'), ('retailers', 'retailers'), ('wheeling', 'wheeling'), ('reserve_margins', 'reserve_margins')], max_length=32, verbose_name='データ種別'),
+            model_name="datasetversion",
+            name="dataset",
+            field=models.CharField(
+                choices=[
+                    ("providers", "providers"),
+                    ("resources", "resources"),
+                    ("contracts", "contracts"),
+                    ("generation", "generation"),
+                    ("outages", "outages"),
+                    ("multipliers", "multipliers"),
+                    ("tight_slots", "tight_slots"),
+                    ("bids", "bids"),
+                    ("instructions", "instructions"),
+                    ("dispatch_orders", "dispatch_orders"),
+                    ("metering", "metering"),
+                    ("baselines", "baselines"),
+                    ("receipts", "receipts"),
+                    ("areas", "areas"),
+                    ("retailers", "retailers"),
+                    ("wheeling", "wheeling"),
+                    ("reserve_margins", "reserve_margins"),
+                ],
+                max_length=32,
+                verbose_name="データ種別",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='datasetversion',
-            constraint=models.CheckConstraint(condition=models.Q(('dataset__in', ['providers', 'resources', 'contracts', 'generation', 'outages', 'multipliers', 'tight_slots', 'bids', 'instructions', 'dispatch_orders', 'metering', 'baselines', 'receipts', 'areas', 'retailers', 'wheeling', 'reserve_margins'])), name='dataset_version_known_dataset'),
+            model_name="datasetversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "dataset__in",
+                        [
+                            "providers",
+                            "resources",
+                            "contracts",
+                            "generation",
+                            "outages",
+                            "multipliers",
+                            "tight_slots",
+                            "bids",
+                            "instructions",
+                            "dispatch_orders",
+                            "metering",
+                            "baselines",
+                            "receipts",
+                            "areas",
+                            "retailers",
+                            "wheeling",
+                            "reserve_margins",
+                        ],
+                    )
+                ),
+                name="dataset_version_known_dataset",
+            ),
         ),
     ]
