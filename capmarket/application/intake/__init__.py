@@ -26,7 +26,7 @@ from capmarket.application.intake.downloads import (
     upload_history,
 )
 from capmarket.application.intake.fields import FieldInfo, field_list, template_csv
-from capmarket.application.intake.rights import allowed_datasets
+from capmarket.application.intake.rights import allowed_datasets, is_staff
 from capmarket.application.intake.storing import Stored
 from capmarket.application.intake.uploading import (
     UPLOAD_JOB,
@@ -63,6 +63,7 @@ __all__ = [
     "field_list",
     "has_downloadable_rows",
     "import_case",
+    "is_staff",
     "outcome_of_job",
     "parse_as_of",
     "process",

@@ -65,7 +65,7 @@ def max_rows() -> int:
 
 def max_expanded_bytes() -> int:
     """Largest size a compressed upload (.xlsx) may expand to; a larger one is refused unread (zip bomb)."""
-    return int(getattr(settings, "CAPMARKET_INTAKE_MAX_EXPANDED_BYTES", 2 * 1024 * 1024 * 1024))
+    return int(getattr(settings, "CAPMARKET_INTAKE_MAX_EXPANDED_BYTES", 1024 * 1024 * 1024))
 
 
 def inline_max_bytes() -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import unicodedata
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 import polars as pl
+from defusedxml import DefusedXmlException, ElementTree
 
 from capmarket.application.intake.catalogue import max_expanded_bytes, max_rows
 from capmarket.application.intake.messages import UploadRefused, intake_error, validator_error
@@ -84,10 +86,10 @@ def kind_of(*, data: bytes, file: str) -> FileKind:
         if not (data.startswith(b"PAR1") and data.endswith(b"PAR1")):
             raise _refuse(file=file, code="FILE_TYPE_MISMATCH", suffix=suffix, found=_content_of(data))
     else:
-        if _is_utf16(data[:4096]):
-            raise _refuse(file=file, code="FILE_ENCODING_UTF16")
         if data.startswith(BINARY_SIGNATURES):
             raise _refuse(file=file, code="FILE_TYPE_MISMATCH", suffix=suffix, found=_content_of(data))
+        if _is_utf16(data[:4096]):
+            raise _refuse(file=file, code="FILE_ENCODING_UTF16")
     return kind
 
 
@@ -165,14 +167,54 @@ def _excel_chunks(rows: Iterator[tuple[object, ...]], names: list[str], *, file:
     yield pl.DataFrame({n: pl.Series(n, c, dtype=pl.String) for n, c in zip(names, columns, strict=True)})
 
 
+_DIMENSION: Final = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Z]*[0-9]*(?::[A-Z]*([0-9]+))?\"")
+_MAIN_NS: Final = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS: Final = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_REL_NS: Final = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def _first_sheet_part(archive: zipfile.ZipFile) -> str | None:
+    """The zip member of the workbook's first worksheet (workbook order), or None when it cannot be told."""
+    try:
+        workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ElementTree.ParseError, DefusedXmlException):
+        return None
+    sheet = workbook.find(f"{_MAIN_NS}sheets/{_MAIN_NS}sheet")
+    rel_id = None if sheet is None else sheet.get(f"{_REL_NS}id")
+    for rel in rels.iter(f"{_PKG_REL_NS}Relationship"):
+        if rel.get("Id") == rel_id:
+            target = rel.get("Target", "")
+            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return None
+
+
+def declared_rows(data: bytes) -> int | None:
+    """The row count the first worksheet declares (its ``<dimension>``, which Excel always writes), read from the
+    sheet's first bytes only; None when it declares none."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        part = _first_sheet_part(archive)
+        if part is None or part not in archive.namelist():
+            return None
+        with archive.open(part) as sheet:
+            head = sheet.read(64 * 1024)
+    found = _DIMENSION.search(head)
+    return int(found.group(1)) if found and found.group(1) else None
+
+
 def read_excel(data: bytes, *, file: str) -> pl.DataFrame:
     """The first sheet of an .xlsx workbook as a frame of strings (header row first), like a CSV. Refuses a
-    workbook that expands beyond the limit before opening it, and stops at the first row over the row limit."""
+    workbook that expands beyond the limit, or whose sheet declares more rows than allowed, before opening it; and
+    stops at the first row over the row limit (a sheet may declare fewer rows than it has)."""
     from openpyxl import load_workbook  # noqa: PLC0415 - only needed for Excel uploads
 
     size = _xlsx_expanded_size(data, file=file)
     if size > max_expanded_bytes():
         raise _refuse(file=file, code="FILE_EXPANDS_TOO_LARGE", size=size, limit=max_expanded_bytes())
+    limit = min(max_rows(), EXCEL_MAX_ROWS - 1)
+    declared = declared_rows(data)
+    if declared is not None and declared - 1 > limit:
+        raise _refuse(file=file, code="TOO_MANY_ROWS", limit=limit)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
@@ -180,7 +222,9 @@ def read_excel(data: bytes, *, file: str) -> pl.DataFrame:
     try:
         if not book.worksheets:
             return pl.DataFrame()
-        rows = book.worksheets[0].iter_rows(values_only=True)
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # read every row there is, not only as many as the sheet declares
+        rows = sheet.iter_rows(values_only=True)
         header = next(rows, None)
         if header is None:
             return pl.DataFrame()
