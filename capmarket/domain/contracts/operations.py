@@ -436,9 +436,8 @@ class _ContractBatch:
             updated_at=self.now,
         )
         try:
-            contract.full_clean(
-                exclude=["participant", "resource", "supersedes"], validate_unique=False, validate_constraints=False
-            )
+            excluded = ["participant", "resource", "supersedes"] + ([] if code else ["contract_code"])  # numbered later
+            contract.full_clean(exclude=excluded, validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
             self.problems += problems_of(row.contract_code, name_fields(exc, CapacityContract))
             return

@@ -290,3 +290,16 @@ def test_rejected_registry_file_changes_nothing(market: dict[str, Any]) -> None:
     from capmarket.domain.registry.models import Participant
 
     assert not Participant.objects.filter(participant_code="PN").exists()
+
+
+def test_registry_refusals_name_the_line_and_column(market: dict[str, Any]) -> None:
+    header = "contract_id,provider_id,resource_id,price_yen_per_kw,contract_kw,assessment_kw,transitional,amount_yen\n"
+    content = header + "K1,PA,R1,3495,1000,,false,\nK2,PA,R2,3495,999999999,,false,\n"
+
+    outcome = up(market["staff"], content.encode(), dataset="contracts", name="contracts.csv")
+
+    assert codes(outcome) == [(3, "contract_kw", "REGISTRY_REFUSED")]
+    assert "期待容量" in outcome.errors[0].message_ja
+    from capmarket.domain.contracts.models import CapacityContract
+
+    assert not CapacityContract.objects.exists()
