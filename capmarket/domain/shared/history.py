@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
-from django.db import models
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from django.db import models, transaction
+from simple_history.utils import bulk_create_with_history, get_history_manager_for_model
 
 M = TypeVar("M", bound=models.Model)
 
@@ -120,12 +120,28 @@ def bulk_create_rows(
 def bulk_update_rows(
     rows: Sequence[M], model: type[M], *, fields: Sequence[str], actor: Any, now: dt.datetime, batch_size: int = 500
 ) -> None:
-    """Update ``fields`` of many rows with one history record each (attributed to ``actor`` at ``now``)."""
+    """Update ``fields`` of many rows with one history record each (attributed to ``actor`` at ``now``).
+
+    Rows that take the same new values (the usual bulk change: one area, one state for many rows) are written by
+    one ``UPDATE … WHERE id IN (…)`` per group; rows with values of their own by Django's ``bulk_update``."""
     if not rows:
         return
-    bulk_update_with_history(
-        list(rows), model, list(fields), batch_size=batch_size, default_user=history_user(actor), default_date=now
-    )
+    names = list(fields)
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for row in rows:
+        groups.setdefault(tuple(getattr(row, model._meta.get_field(n).attname) for n in names), []).append(row.pk)
+    manager = model._default_manager
+    with transaction.atomic(savepoint=False):
+        if len(groups) * 20 <= len(rows):
+            for values, ids in groups.items():
+                update = {model._meta.get_field(n).attname: v for n, v in zip(names, values, strict=True)}
+                for start in range(0, len(ids), batch_size):
+                    manager.filter(pk__in=ids[start : start + batch_size]).update(**update)
+        else:
+            manager.bulk_update(list(rows), names, batch_size=batch_size)
+        get_history_manager_for_model(model).bulk_history_create(
+            list(rows), batch_size=batch_size, update=True, default_user=history_user(actor), default_date=now
+        )
 
 
 # ---------------------------------------------------------------- bulk writes: what they did, what they refused
