@@ -394,6 +394,65 @@ def ensure_participants(*, actor: Any, now: dt.datetime, rows: Sequence[Particip
     return sorted(p.participant_code for p in new)
 
 
+def _new_resource(row: ResourceRow, provider: Participant, *, now: dt.datetime) -> Resource:
+    return Resource(
+        resource_code=row.resource_code,
+        participant=provider,
+        name=row.resource_code,
+        resource_type=row.resource_type,
+        area=row.area,
+        inefficient_coal=row.inefficient_coal,
+        installed_capacity_kw=row.capacity_kw,
+        expected_capacity_kw=row.capacity_kw,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _resource_values(row: ResourceRow, current: Resource) -> dict[str, Any]:
+    """The fields of ``current`` a row sets (capacity only upwards)."""
+    values: dict[str, Any] = {
+        "resource_type": row.resource_type,
+        "area": row.area,
+        "inefficient_coal": row.inefficient_coal,
+    }
+    if row.capacity_kw > current.expected_capacity_kw:
+        values["installed_capacity_kw"] = max(row.capacity_kw, current.installed_capacity_kw)
+        values["expected_capacity_kw"] = row.capacity_kw
+    return values
+
+
+def _save_resources(
+    *, actor: Any, now: dt.datetime, new: list[Resource], changed: list[tuple[Resource, dict[str, Any], dict[str, Any]]]
+) -> None:
+    saved = bulk_create_rows(new, Resource, actor=actor, now=now)
+    fields = sorted({name for _, values, _ in changed for name in values})
+    bulk_update_rows([r for r, _, _ in changed], Resource, fields=[*fields, "updated_at"], actor=actor, now=now)
+    entries = [
+        audit.Entry(
+            action=AuditAction.CREATED,
+            object_type="resource",
+            object_id=r.pk,
+            object_repr=str(r),
+            summary="電源等を登録しました（一括登録）。",
+            changes=diff({}, snapshot(r, RESOURCE_CREATE_FIELDS)),
+        )
+        for r in saved
+    ]
+    entries += [
+        audit.Entry(
+            action=AuditAction.UPDATED,
+            object_type="resource",
+            object_id=r.pk,
+            object_repr=str(r),
+            summary="電源等情報を変更しました（一括登録）。",
+            changes=diff(before, snapshot(r, values)),
+        )
+        for r, values, before in changed
+    ]
+    audit.record_many(now=now, actor=actor, entries=entries)
+
+
 def upsert_resources(*, actor: Any, now: dt.datetime, rows: Sequence[ResourceRow]) -> UpsertCounts:
     """Register the resources that are new (named by their code, with ``capacity_kw`` as installed and expected
     capacity); change type, area and the inefficient-coal flag of those that differ, and raise their capacity to
@@ -403,92 +462,40 @@ def upsert_resources(*, actor: Any, now: dt.datetime, rows: Sequence[ResourceRow
     ``UnableToUpsertRows`` listing every refused row (nothing is saved then)."""
     require(actor, Action.EDIT_REGISTRY)
     problems: list[RowProblem] = []
+    new: list[Resource] = []
+    changed: list[tuple[Resource, dict[str, Any], dict[str, Any]]] = []
     with transaction.atomic():
         providers = queries.participants_by_code(r.provider_code for r in rows)
         existing = queries.resources_by_code((r.resource_code for r in rows), for_update=True)
-        new: list[Resource] = []
-        changed: list[tuple[Resource, dict[str, Any], dict[str, Any]]] = []
         for row in rows:
             provider = providers.get(row.provider_code)
-            if provider is None:
-                problems.append(
-                    RowProblem(row.resource_code, "participant", f"容量提供事業者 {row.provider_code} は未登録です。")
-                )
-                continue
             current = existing.get(row.resource_code)
+            if provider is None:
+                message = f"容量提供事業者 {row.provider_code} は未登録です。"
+                problems.append(RowProblem(row.resource_code, "participant", message))
+                continue
+            if current is not None and current.participant_id != provider.pk:
+                message = f"電源等 {row.resource_code} の容量提供事業者は変更できません。"
+                problems.append(RowProblem(row.resource_code, "participant", message))
+                continue
             if current is None:
-                resource = Resource(
-                    resource_code=row.resource_code,
-                    participant=provider,
-                    name=row.resource_code,
-                    resource_type=row.resource_type,
-                    area=row.area,
-                    inefficient_coal=row.inefficient_coal,
-                    installed_capacity_kw=row.capacity_kw,
-                    expected_capacity_kw=row.capacity_kw,
-                    created_at=now,
-                    updated_at=now,
-                )
-                try:
-                    validate_resource(resource, check_database=False)
-                except ValidationError as exc:
-                    problems += problems_of(row.resource_code, exc)
+                resource = _new_resource(row, provider, now=now)
                 new.append(resource)
-                continue
-            if current.participant_id != provider.pk:
-                problems.append(
-                    RowProblem(
-                        row.resource_code,
-                        "participant",
-                        f"電源等 {row.resource_code} の容量提供事業者は変更できません。",
-                    )
-                )
-                continue
-            values: dict[str, Any] = {
-                "resource_type": row.resource_type,
-                "area": row.area,
-                "inefficient_coal": row.inefficient_coal,
-            }
-            if row.capacity_kw > current.expected_capacity_kw:
-                values["installed_capacity_kw"] = max(row.capacity_kw, current.installed_capacity_kw)
-                values["expected_capacity_kw"] = row.capacity_kw
-            before = snapshot(current, values)
-            if all(before[k] == v for k, v in values.items()):
-                continue
-            for name, value in values.items():
-                setattr(current, name, value)
-            current.updated_at = now
+            else:
+                values = _resource_values(row, current)
+                before = snapshot(current, values)
+                if before == values:
+                    continue
+                for name, value in values.items():
+                    setattr(current, name, value)
+                current.updated_at = now
+                changed.append((current, values, before))
+                resource = current
             try:
-                validate_resource(current, check_database=False)
+                validate_resource(resource, check_database=False)
             except ValidationError as exc:
                 problems += problems_of(row.resource_code, exc)
-            changed.append((current, values, before))
         if problems:
             raise UnableToUpsertRows(problems)
-        saved = bulk_create_rows(new, Resource, actor=actor, now=now)
-        fields = sorted({name for _, values, _ in changed for name in values})
-        bulk_update_rows([r for r, _, _ in changed], Resource, fields=[*fields, "updated_at"], actor=actor, now=now)
-        entries = [
-            audit.Entry(
-                action=AuditAction.CREATED,
-                object_type="resource",
-                object_id=r.pk,
-                object_repr=str(r),
-                summary="電源等を登録しました（一括登録）。",
-                changes=diff({}, snapshot(r, RESOURCE_CREATE_FIELDS)),
-            )
-            for r in saved
-        ]
-        entries += [
-            audit.Entry(
-                action=AuditAction.UPDATED,
-                object_type="resource",
-                object_id=r.pk,
-                object_repr=str(r),
-                summary="電源等情報を変更しました（一括登録）。",
-                changes=diff(before, snapshot(r, values)),
-            )
-            for r, values, before in changed
-        ]
-        audit.record_many(now=now, actor=actor, entries=entries)
+        _save_resources(actor=actor, now=now, new=new, changed=changed)
     return UpsertCounts(registered=len(new), changed=len(changed), unchanged=len(rows) - len(new) - len(changed))
