@@ -127,7 +127,8 @@ class _Reporter:
 def _record_failure(job: Job, *, error: str, transient: bool) -> str:
     """A failed attempt: retried later when the cause passes and retries are left, else the job fails for good."""
     now = timezone.now()
-    connection.close_if_unusable_or_obsolete()
+    if not connection.in_atomic_block and connection.connection is not None and not connection.is_usable():
+        connection.close()  # a lost connection: the next query opens a new one
     if transient and job.automatic_retries < max_automatic_retries():
         retry_at = now + retry_delay(job.automatic_retries)
         operations.schedule_retry(job=job, error=error, now=now, retry_at=retry_at)
