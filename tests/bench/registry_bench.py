@@ -71,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
                 now=t0 + dt.timedelta(minutes=minutes),
                 background=False,
             )
-            assert outcome.accepted, outcome.errors[:3]
             stored = outcome.stored
+            assert stored is not None, outcome.errors[:3]
             return f"added {stored.added}, changed {stored.changed}, unchanged {stored.unchanged}"
 
         files = {
@@ -100,7 +100,11 @@ def main(argv: list[str] | None = None) -> int:
             ("contracts: same file again (nothing changes)", "contracts", "contracts"),
         )
         for minute, (label, dataset, name) in enumerate(steps, start=1):
-            print(f"  → {_step(label, lambda d=dataset, f=name, m=minute: upload(d, files[f], m))}")
+
+            def one(dataset: str = dataset, name: str = name, minute: int = minute) -> Any:
+                return upload(dataset, files[name], minute)
+
+            print(f"  → {_step(label, one)}")
     return 0
 
 

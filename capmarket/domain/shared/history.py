@@ -127,14 +127,15 @@ def bulk_update_rows(
     if not rows:
         return
     names = list(fields)
+    columns = [str(getattr(model._meta.get_field(n), "attname", n)) for n in names]  # "resource" → "resource_id"
     groups: dict[tuple[Any, ...], list[Any]] = {}
     for row in rows:
-        groups.setdefault(tuple(getattr(row, model._meta.get_field(n).attname) for n in names), []).append(row.pk)
+        groups.setdefault(tuple(getattr(row, c) for c in columns), []).append(row.pk)
     manager = model._default_manager
     with transaction.atomic(savepoint=False):
         if len(groups) * 20 <= len(rows):
             for values, ids in groups.items():
-                update = {model._meta.get_field(n).attname: v for n, v in zip(names, values, strict=True)}
+                update = dict(zip(columns, values, strict=True))
                 for start in range(0, len(ids), batch_size):
                     manager.filter(pk__in=ids[start : start + batch_size]).update(**update)
         else:

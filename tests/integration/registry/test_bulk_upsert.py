@@ -13,7 +13,7 @@ from capmarket.domain.contracts import operations as contract_ops
 from capmarket.domain.contracts.models import CapacityContract, ContractState
 from capmarket.domain.registry import operations as ops
 from capmarket.domain.registry.models import Participant, Resource
-from capmarket.domain.shared.history import UnableToUpsertRows
+from capmarket.domain.shared.history import UnableToUpsertRows, UpsertCounts
 from tests.integration.registry.conftest import NOW
 
 
@@ -47,8 +47,8 @@ def test_providers_are_registered_changed_or_left_with_history_and_audit(operato
         actor=operator, now=NOW, rows=[ops.ProviderRow(participant_code="PN001", name="みらい電力")]
     )
 
-    assert counts == ops.UpsertCounts(registered=2, changed=0, unchanged=1)
-    assert renamed == ops.UpsertCounts(registered=0, changed=1, unchanged=0)
+    assert counts == UpsertCounts(registered=2, changed=0, unchanged=1)
+    assert renamed == UpsertCounts(registered=0, changed=1, unchanged=0)
     new = Participant.objects.get(participant_code="PN001")
     assert (new.name, new.name_kana, new.is_provider) == ("みらい電力", "新電力", True)
     assert [h.history_type for h in new.history.order_by("history_id")] == ["+", "~"]
@@ -67,8 +67,8 @@ def test_thousands_of_resources_without_a_query_per_row(
     with django_assert_max_num_queries(most):
         changed = ops.upsert_resources(actor=operator, now=NOW, rows=_resource_rows(2000, area="kansai"))
 
-    assert created == ops.UpsertCounts(registered=2000, changed=0, unchanged=0)
-    assert changed == ops.UpsertCounts(registered=0, changed=2000, unchanged=0)
+    assert created == UpsertCounts(registered=2000, changed=0, unchanged=0)
+    assert changed == UpsertCounts(registered=0, changed=2000, unchanged=0)
     assert Resource.objects.filter(area="kansai").count() == 2000
     assert Resource.history.count() == 4000
     assert AuditEvent.objects.filter(object_type="resource").count() == 4000
@@ -104,8 +104,8 @@ def test_contracts_new_changed_and_unchanged_as_one_at_a_time(operator: Any, com
     changed_rows = [rows[0], _contract_row("K1", "R00001", contract_kw=2000, transitional=True), rows[2]]
     second = contract_ops.upsert_contracts(actor=operator, now=NOW, delivery_year=2025, rows=changed_rows)
 
-    assert first == ops.UpsertCounts(registered=3, changed=0, unchanged=0)
-    assert second == ops.UpsertCounts(registered=0, changed=1, unchanged=2)
+    assert first == UpsertCounts(registered=3, changed=0, unchanged=0)
+    assert second == UpsertCounts(registered=0, changed=1, unchanged=2)
     old = CapacityContract.objects.get(contract_code="K1")
     new = CapacityContract.objects.get(supersedes=old)
     assert old.state == ContractState.CHANGED
