@@ -27,7 +27,7 @@ from capmarket.application.intake.downloads import (
 )
 from capmarket.application.intake.fields import FieldInfo, field_list, template_csv
 from capmarket.application.intake.rights import allowed_datasets, is_staff
-from capmarket.application.intake.storing import Stored
+from capmarket.application.intake.storing import Stored, store
 from capmarket.application.intake.uploading import (
     UPLOAD_JOB,
     UnableToRetryUpload,
@@ -69,6 +69,7 @@ __all__ = [
     "process",
     "retry",
     "run_upload_job",
+    "store",
     "template_csv",
     "upload",
     "upload_history",

@@ -13,10 +13,9 @@ import polars as pl
 from django.db import transaction
 
 from capmarket.application.intake.catalogue import DATASETS
-from capmarket.application.intake.checking import Checked, check_reserve_margins
 from capmarket.application.intake.messages import intake_error
-from capmarket.application.intake.storing import contract_rows, resource_rows, store
-from capmarket.application.intake.uploading import UploadOutcome, process
+from capmarket.application.intake.storing import contract_rows, resource_rows
+from capmarket.application.intake.uploading import UploadOutcome, process, publication
 from capmarket.calc.io.case import InvalidCase, read_case, table_path
 from capmarket.calc.io.validate import ValidationError
 from capmarket.domain.contracts import operations as contract_ops
@@ -86,18 +85,19 @@ def _registry_errors(exc: UnableToUpsertRows, *, frame: pl.DataFrame, key: str, 
     ]
 
 
-def _store_margins(*, case_dir: Path, user: Any, now: dt.datetime, year: int) -> UploadOutcome | None:
+def _store_margins(*, case_dir: Path, user: Any, now: dt.datetime) -> list[UploadOutcome]:
+    """Each file of the case's ``reserve_margins/`` is a publication of the reserve-margin alerts (stored once,
+    judged; the dataset version holds the rows for which it is the latest publication, rules.md §2.2)."""
     margins_dir = case_dir / "reserve_margins"
     if not margins_dir.is_dir():
-        return None
-    frames = []
+        return []
+    outcomes = []
     for file in sorted(p for p in margins_dir.iterdir() if p.is_file() and p.suffix.lower() == ".csv"):
-        frames.append(check_reserve_margins(data=file.read_bytes(), file=f"reserve_margins/{file.name}").frame)
-    if not frames:
-        return None
-    combined = Checked("reserve_margins", pl.concat(frames), [], sum(f.height for f in frames))
-    stored = store(checked=combined, user=user, filename="reserve_margins/", delivery_year=year, now=now)
-    return UploadOutcome("reserve_margins", "reserve_margins/", "", combined.rows, [], stored=stored)
+        outcome = publication(data=file.read_bytes(), filename=f"reserve_margins/{file.name}", user=user, now=now)
+        outcomes.append(outcome)
+        if outcome.errors:
+            break
+    return outcomes
 
 
 def import_case(*, case_dir: Path, user: Any, now: dt.datetime) -> CaseImport:
@@ -156,7 +156,10 @@ def import_case(*, case_dir: Path, user: Any, now: dt.datetime) -> CaseImport:
                 result.errors = outcome.errors
                 transaction.set_rollback(True)
                 return result
-        margins = _store_margins(case_dir=case_dir, user=user, now=now, year=year)
-        if margins is not None:
-            result.outcomes.append(margins)
+        for outcome in _store_margins(case_dir=case_dir, user=user, now=now):
+            result.outcomes.append(outcome)
+            if outcome.errors:
+                result.errors = outcome.errors
+                transaction.set_rollback(True)
+                return result
     return result

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, cast
 
 import polars as pl
 
 from capmarket.application.intake import rights
+from capmarket.domain.shared import csv as shared_csv
 from capmarket.domain.timeseries import queries as ts_queries
 from capmarket.domain.timeseries.models import DatasetVersion
-
-FORMULA_PREFIXES: Final[tuple[str, ...]] = ("=", "+", "-", "@", "\t", "\r")
 
 NoVersionInForce = ts_queries.NoVersionInForce
 
@@ -35,21 +34,17 @@ def upload_history(*, user: Any, dataset: str, limit: int = 50) -> list[HistoryR
     return rows
 
 
-def neutralise(value: str) -> str:
-    """A cell Excel would run as a formula gets a leading apostrophe."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
-
-
 def csv_bytes(frame: pl.DataFrame, *, encoding: str) -> bytes:
-    """Frame as CSV safe to open in Excel (formula-like cells neutralised); ``utf-8-sig`` or ``cp932``."""
-    text_frame = frame.with_columns(
-        [
-            pl.col(c).map_elements(neutralise, return_dtype=pl.String) if frame.schema[c] == pl.String else pl.col(c)
-            for c in frame.columns
-        ]
+    """A frame as CSV through the one CSV writer (``domain/shared/csv.py``: every text cell neutralised, UTF-8 with
+    BOM or CP932), with dates, times and booleans written as the case format reads them back."""
+    if encoding not in shared_csv.ENCODINGS:
+        raise ValueError(f"unsupported encoding {encoding}")
+    as_case = frame.with_columns(
+        [pl.col(c).dt.strftime("%Y-%m-%d %H:%M") for c, t in frame.schema.items() if isinstance(t, pl.Datetime)]
+        + [pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date]
+        + [pl.col(c).cast(pl.String) for c, t in frame.schema.items() if t == pl.Boolean]  # "true" / "false"
     )
-    text = text_frame.write_csv(line_terminator="\r\n", datetime_format="%Y-%m-%d %H:%M")
-    return text.encode(encoding, errors="replace")
+    return shared_csv.csv_bytes(header=as_case.columns, rows=as_case.iter_rows(), encoding=cast(Any, encoding))
 
 
 def kwh_text(wh: pl.Expr) -> pl.Expr:

@@ -117,11 +117,12 @@ def _store_registry(*, checked: Checked, user: Any, delivery_year: int, now: dt.
         )
     return Stored(
         dataset=checked.dataset,
-        new_version=bool(counts.registered or counts.changed),
+        new_version=bool(counts.registered or counts.changed or counts.requested),
         rows=frame.height,
         added=counts.registered,
         changed=counts.changed,
         unchanged=counts.unchanged,
+        detail={"change_requests": counts.requested} if counts.requested else {},
     )
 
 

@@ -18,6 +18,7 @@ from typing import IO, Any, Final
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 
+from capmarket.application import reserve_margins
 from capmarket.application.intake import rights
 from capmarket.application.intake.catalogue import DATASETS, inline_max_bytes, max_bytes
 from capmarket.application.intake.checking import Checked, check
@@ -115,7 +116,10 @@ def process(
     progress: Progress = ignore_progress,
     outages_in_year: bool = True,
 ) -> UploadOutcome:
-    """Check and, when valid, store one file, in this process."""
+    """Check and, when valid, store one file, in this process. A published reserve-margin file goes to the alerts
+    instead (``publication``)."""
+    if dataset == "reserve_margins":
+        return publication(data=data, filename=filename, user=user, now=now)
     sha = hashlib.sha256(data).hexdigest()
     progress(0, 3, "検証中")
     checked = check(
@@ -152,6 +156,46 @@ def process(
         outcome.errors = _refusals(exc, checked=checked, file=Path(filename).name)
     progress(3, 3, "完了")
     return outcome
+
+
+def publication(*, data: bytes, filename: str, user: Any, now: dt.datetime) -> UploadOutcome:
+    """A published reserve-margin file goes to the alerts: stored once as a publication, judged, providers alerted
+    (``application.reserve_margins``); its dataset version is what the settlement run reads."""
+    name = Path(filename).name
+    sha = hashlib.sha256(data).hexdigest()
+    try:
+        imported = reserve_margins.import_publication_as(data=data, filename=filename, user=user, now=now)
+    except reserve_margins.UnableToImportPublication as exc:
+        errors = [
+            ValidationError(
+                file=e.file,
+                line=e.line,
+                column=e.column or "",
+                code=e.code,
+                message_ja=e.message_ja,
+                message_en=e.message_en,
+            )
+            for e in exc.errors
+        ]
+        return UploadOutcome(dataset="reserve_margins", filename=name, file_sha256=sha, rows=0, errors=errors)
+    published = imported.publication
+    stored = Stored(
+        dataset="reserve_margins",
+        new_version=imported.new and published.dataset_version is not None,
+        sequence=published.dataset_version or 0,
+        rows=published.row_count,
+        content_sha256=published.content_sha256,
+        added=published.latest_slots if imported.new else 0,
+        unchanged=0 if imported.new else published.row_count,
+        detail={
+            "publication": published.pk,
+            "slots_below": imported.slots_below,
+            "emails_queued": imported.emails_queued,
+        },
+    )
+    return UploadOutcome(
+        dataset="reserve_margins", filename=name, file_sha256=sha, rows=published.row_count, errors=[], stored=stored
+    )
 
 
 def staging_dir() -> Path:

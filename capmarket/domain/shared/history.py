@@ -155,6 +155,7 @@ class UpsertCounts:
     registered: int = 0
     changed: int = 0
     unchanged: int = 0
+    requested: int = 0  # changes asked for, in force once another person approves them (four eyes)
 
 
 @dataclass(frozen=True)

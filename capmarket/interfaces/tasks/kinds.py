@@ -15,7 +15,9 @@ from typing import Final, cast
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from capmarket.application import reserve_margins
 from capmarket.application.intake import uploading as intake_uploading
+from capmarket.application.settlement import runs as settlement_runs
 from capmarket.domain.jobs import diagnostics
 from capmarket.domain.jobs.progress import Handler
 from capmarket.domain.notifications import operations as notification_ops
@@ -33,8 +35,10 @@ class JobKind:
 KINDS: Final[tuple[JobKind, ...]] = (
     JobKind(diagnostics.KIND, diagnostics.count, "動作確認"),
     JobKind(timeseries_handlers.STORE_STAGED, timeseries_handlers.store_staged, "データセット登録"),
-    JobKind(intake_uploading.UPLOAD_JOB, intake_uploading.run_upload_job, "一括登録"),
+    JobKind(intake_uploading.UPLOAD_JOB, intake_uploading.run_upload_job, "一括登録（ファイルの取込み）"),
     JobKind(notification_ops.DELIVERY_JOB_KIND, email_delivery.deliver, "メール送信"),
+    JobKind(reserve_margins.POLL_JOB_KIND, reserve_margins.run_poll_job, "広域予備率の取得"),
+    JobKind(settlement_runs.JOB_KIND, settlement_runs.run_job, "精算処理"),
 )
 BY_NAME: Final[dict[str, JobKind]] = {k.name: k for k in KINDS}
 

@@ -10,7 +10,7 @@ import pytest
 from capmarket.domain.accounts.permissions import PermissionRefused
 from capmarket.domain.audit.models import AuditEvent
 from capmarket.domain.contracts import operations as contract_ops
-from capmarket.domain.contracts.models import CapacityContract, ContractState
+from capmarket.domain.contracts.models import CapacityContract, ContractChangeRequest, ContractState
 from capmarket.domain.registry import operations as ops
 from capmarket.domain.registry.models import Participant, Resource
 from capmarket.domain.shared.history import UnableToUpsertRows, UpsertCounts
@@ -97,7 +97,9 @@ def test_a_refused_row_saves_nothing_and_every_refusal_is_named(operator: Any, c
     assert Resource.objects.get(resource_code="R00000").participant == company_a
 
 
-def test_contracts_new_changed_and_unchanged_as_one_at_a_time(operator: Any, company_a: Any) -> None:
+def test_contracts_new_and_unchanged_registered_and_a_change_waits_for_approval(
+    operator: Any, approver: Any, company_a: Any
+) -> None:
     ops.upsert_resources(actor=operator, now=NOW, rows=_resource_rows(3, capacity_kw=5000))
     rows = [_contract_row(f"K{i}", f"R{i:05d}", transitional=i == 1) for i in range(3)]
     first = contract_ops.upsert_contracts(actor=operator, now=NOW, delivery_year=2025, rows=rows)
@@ -105,12 +107,17 @@ def test_contracts_new_changed_and_unchanged_as_one_at_a_time(operator: Any, com
     second = contract_ops.upsert_contracts(actor=operator, now=NOW, delivery_year=2025, rows=changed_rows)
 
     assert first == UpsertCounts(registered=3, changed=0, unchanged=0)
-    assert second == UpsertCounts(registered=0, changed=1, unchanged=2)
-    old = CapacityContract.objects.get(contract_code="K1")
-    new = CapacityContract.objects.get(supersedes=old)
-    assert old.state == ContractState.CHANGED
+    assert second == UpsertCounts(registered=0, changed=0, unchanged=2, requested=1)
+    k1 = CapacityContract.objects.get(contract_code="K1")
+    assert (k1.state, k1.contract_kw) == (ContractState.ACTIVE, 1000)  # nothing changes before the approval
+    request = ContractChangeRequest.objects.get(contract=k1)
+    assert (request.state, request.contract_kw, request.requested_by) == ("pending", 2000, operator)
+    event = AuditEvent.objects.get(object_type="contract_change_request", object_id=str(request.pk))
+    assert event.changes["contract_kw"] == [1000, 2000]
+
+    new = contract_ops.approve_contract_change(actor=approver, now=NOW, change_request=request)
+
     assert (new.contract_code, new.state, new.contract_kw) == ("K2025-R00001-02", ContractState.ACTIVE, 2000)
-    resource = Resource.objects.get(resource_code="R00001")
     _, amount = contract_ops.compute_amount(
         delivery_year=2025, price_yen_per_kw=3495, contract_kw=2000, transitional=True, amount_override_yen=None
     )
@@ -119,11 +126,21 @@ def test_contracts_new_changed_and_unchanged_as_one_at_a_time(operator: Any, com
         amount.deduction_yen,
         amount.amount_yen,
     )
-    assert new.resource == resource
-    event = AuditEvent.objects.get(object_type="capacity_contract", object_id=str(new.pk))
-    assert event.summary == "容量確保契約を変更しました（変更前: K1）。一括登録による変更"
-    assert event.changes["contract_kw"] == [1000, 2000]
-    assert [h.history_type for h in old.history.order_by("history_id")] == ["+", "~"]
+    assert CapacityContract.objects.get(contract_code="K1").state == ContractState.CHANGED
+
+
+def test_a_second_change_of_a_contract_waiting_for_approval_is_refused(operator: Any, company_a: Any) -> None:
+    ops.upsert_resources(actor=operator, now=NOW, rows=_resource_rows(1, capacity_kw=5000))
+    contract_ops.upsert_contracts(actor=operator, now=NOW, delivery_year=2025, rows=[_contract_row("K0", "R00000")])
+    change = [_contract_row("K0", "R00000", contract_kw=2000)]
+    contract_ops.upsert_contracts(actor=operator, now=NOW, delivery_year=2025, rows=change)
+
+    with pytest.raises(UnableToUpsertRows) as refused:
+        contract_ops.upsert_contracts(actor=operator, now=NOW, delivery_year=2025, rows=change)
+
+    assert [p.key for p in refused.value.problems] == ["K0"]
+    assert "承認待ち" in refused.value.problems[0].message
+    assert ContractChangeRequest.objects.count() == 1
 
 
 def test_contracts_refused_rows_and_rights(operator: Any, company_a: Any, user_a: Any) -> None:
