@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "capmarket.domain.timeseries",
     "capmarket.domain.outages",
     "capmarket.domain.notifications",
+    "capmarket.domain.helpdesk",
+    "capmarket.domain.reporting",
     # interfaces
     "capmarket.interfaces.web",
     "capmarket.interfaces.api",
@@ -241,6 +243,21 @@ CAPMARKET_INTAKE_MAX_BYTES = int(os.environ.get("CAPMARKET_INTAKE_MAX_BYTES", st
 CAPMARKET_INTAKE_MAX_ROWS = int(os.environ.get("CAPMARKET_INTAKE_MAX_ROWS", "10000000"))
 CAPMARKET_INTAKE_INLINE_MAX_BYTES = int(os.environ.get("CAPMARKET_INTAKE_INLINE_MAX_BYTES", str(2 * 1024 * 1024)))
 CAPMARKET_JOB_HANDLERS = {"intake.upload": "capmarket.application.intake.run_upload_job"}
+
+# Inquiry desk (capmarket.domain.helpdesk): the SLA clock's business hours (Japan time, business days of the operator's
+# calendar) and working hours allowed for a first answer by priority; the mailboxes fetched (IMAP over TLS and/or a
+# local maildir; empty = off) and how often; what attachments are accepted.
+CAPMARKET_HELPDESK_BUSINESS_HOURS = os.environ.get("CAPMARKET_HELPDESK_BUSINESS_HOURS", "09:00-18:00")
+CAPMARKET_HELPDESK_SLA_HOURS = {"high": 9, "normal": 27, "low": 45}
+CAPMARKET_HELPDESK_IMAP_HOST = os.environ.get("CAPMARKET_HELPDESK_IMAP_HOST", "")
+CAPMARKET_HELPDESK_IMAP_PORT = int(os.environ.get("CAPMARKET_HELPDESK_IMAP_PORT", "993"))
+CAPMARKET_HELPDESK_IMAP_USER = os.environ.get("CAPMARKET_HELPDESK_IMAP_USER", "")
+CAPMARKET_HELPDESK_IMAP_PASSWORD = os.environ.get("CAPMARKET_HELPDESK_IMAP_PASSWORD", "")
+CAPMARKET_HELPDESK_IMAP_MAILBOX = os.environ.get("CAPMARKET_HELPDESK_IMAP_MAILBOX", "INBOX")
+CAPMARKET_HELPDESK_IMAP_CAFILE = os.environ.get("CAPMARKET_HELPDESK_IMAP_CAFILE", "")  # extra CA (private server)
+CAPMARKET_HELPDESK_MAILDIR = os.environ.get("CAPMARKET_HELPDESK_MAILDIR", "")
+CAPMARKET_HELPDESK_FETCH_SECONDS = float(os.environ.get("CAPMARKET_HELPDESK_FETCH_SECONDS", "300"))
+CAPMARKET_HELPDESK_ATTACHMENT_MAX_BYTES = int(os.environ.get("CAPMARKET_HELPDESK_ATTACHMENT_MAX_BYTES", str(10 << 20)))
 
 LOGGING = {
     "version": 1,
