@@ -430,6 +430,7 @@ def inquiry_figures(*, start: dt.datetime, end: dt.datetime) -> InquiryFigures:
     for received_at, answered_at, priority in answered.order_by("first_answered_at", "id").values_list(
         "received_at", "first_answered_at", "priority"
     ):
+        assert answered_at is not None
         took = sla.business_seconds(start=received_at, end=answered_at, hours=hours, is_business_day=is_business_day)
         seconds.append(took)
         if took <= clock.sla_hours(priority) * 3600:
