@@ -70,19 +70,22 @@ def run_fetch_job(*, job: Job, progress: Progress, now: dt.datetime) -> dict[str
     return fetch_mail(progress=progress)
 
 
-def request_mail_fetch(*, now: dt.datetime) -> int | None:
-    """Scheduler duty: a fetch job per period of ``CAPMARKET_HELPDESK_FETCH_SECONDS`` (keyed by the period, so two
-    schedulers start one), when a mailbox is configured. Returns the job id queued, or None."""
+def request_mail_fetch(*, now: dt.datetime, requested_by: Any = None) -> int | None:
+    """Scheduler duty (and the desk's 今すぐ取込 button): a fetch job per period of
+    ``CAPMARKET_HELPDESK_FETCH_SECONDS`` — keyed by the period, so two schedulers start one; a person's request is
+    keyed by the minute — when a mailbox is configured. Returns the job id queued, or None."""
     if not mail_configured():
         return None
     every = max(30.0, float(getattr(settings, "CAPMARKET_HELPDESK_FETCH_SECONDS", 300)))
-    bucket = int(now.timestamp() // every)
+    key = f"{FETCH_JOB_KIND}:{int(now.timestamp() // every)}"
+    if requested_by is not None:
+        key = f"{FETCH_JOB_KIND}:user-{requested_by.pk}:{now:%Y%m%d%H%M}"
     job, created = job_ops.enqueue(
         kind=FETCH_JOB_KIND,
-        owner=account_ops.system_account(now=now),
+        owner=requested_by or account_ops.system_account(now=now),
         participant=None,
         inputs={},
-        idempotency_key=f"{FETCH_JOB_KIND}:{bucket}",
+        idempotency_key=key,
         now=now,
     )
     return job.pk if created else None

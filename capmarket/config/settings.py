@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "simple_history",
+    "django_htmx",
     # domain apps (one per bounded context)
     "capmarket.domain.accounts",
     "capmarket.domain.audit",

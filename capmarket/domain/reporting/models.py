@@ -65,7 +65,12 @@ class ChecklistItem(models.Model):
     sort_order = models.PositiveIntegerField("表示順", default=100)
     created_at = models.DateTimeField("登録日時")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="登録者", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="登録者",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     retired_at = models.DateTimeField("廃止日時", null=True, blank=True)
 
@@ -90,7 +95,12 @@ class ChecklistTick(models.Model):
     note = models.CharField("備考", max_length=300, blank=True)
     withdrawn_at = models.DateTimeField("取消日時", null=True, blank=True)
     withdrawn_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="取消者", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="取消者",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     class Meta:

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,95 +14,175 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ChecklistItem',
+            name="ChecklistItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True, verbose_name='コード')),
-                ('label', models.CharField(max_length=200, verbose_name='確認項目')),
-                ('sort_order', models.PositiveIntegerField(default=100, verbose_name='表示順')),
-                ('created_at', models.DateTimeField(verbose_name='登録日時')),
-                ('retired_at', models.DateTimeField(blank=True, null=True, verbose_name='廃止日時')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='登録者')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.SlugField(max_length=40, unique=True, verbose_name="コード")),
+                ("label", models.CharField(max_length=200, verbose_name="確認項目")),
+                ("sort_order", models.PositiveIntegerField(default=100, verbose_name="表示順")),
+                ("created_at", models.DateTimeField(verbose_name="登録日時")),
+                ("retired_at", models.DateTimeField(blank=True, null=True, verbose_name="廃止日時")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="登録者",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'チェックリスト項目',
-                'verbose_name_plural': 'チェックリスト項目',
+                "verbose_name": "チェックリスト項目",
+                "verbose_name_plural": "チェックリスト項目",
             },
         ),
         migrations.CreateModel(
-            name='ChecklistTick',
+            name="ChecklistTick",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(verbose_name='対象日')),
-                ('ticked_at', models.DateTimeField(verbose_name='確認日時')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='備考')),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True, verbose_name='取消日時')),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ticks', to='reporting.checklistitem', verbose_name='確認項目')),
-                ('ticked_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='確認者')),
-                ('withdrawn_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='取消者')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField(verbose_name="対象日")),
+                ("ticked_at", models.DateTimeField(verbose_name="確認日時")),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="備考")),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True, verbose_name="取消日時")),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ticks",
+                        to="reporting.checklistitem",
+                        verbose_name="確認項目",
+                    ),
+                ),
+                (
+                    "ticked_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="確認者",
+                    ),
+                ),
+                (
+                    "withdrawn_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="取消者",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'チェックリストの確認',
-                'verbose_name_plural': 'チェックリストの確認',
+                "verbose_name": "チェックリストの確認",
+                "verbose_name_plural": "チェックリストの確認",
             },
         ),
         migrations.CreateModel(
-            name='OperationReport',
+            name="OperationReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('daily', '日次結果報告'), ('weekly', '週次結果報告'), ('monthly', '月次結果報告'), ('summary', '業務総括報告書')], max_length=10, verbose_name='種類')),
-                ('period_start', models.DateField(verbose_name='対象期間（開始日）')),
-                ('period_end', models.DateField(verbose_name='対象期間（終了日の翌日）')),
-                ('revision', models.PositiveIntegerField(verbose_name='版')),
-                ('title', models.CharField(max_length=200, verbose_name='表題')),
-                ('data', models.JSONField(verbose_name='集計結果')),
-                ('remarks', models.TextField(blank=True, verbose_name='所見・業務改善提案')),
-                ('pdf_name', models.CharField(max_length=300, verbose_name='PDF')),
-                ('pdf_sha256', models.CharField(max_length=64, verbose_name='PDFのSHA-256')),
-                ('xlsx_name', models.CharField(max_length=300, verbose_name='Excel')),
-                ('xlsx_sha256', models.CharField(max_length=64, verbose_name='ExcelのSHA-256')),
-                ('generated_at', models.DateTimeField(verbose_name='作成日時')),
-                ('generated_by', models.ForeignKey(blank=True, help_text='空欄は定時処理による作成', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='作成者')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("daily", "日次結果報告"),
+                            ("weekly", "週次結果報告"),
+                            ("monthly", "月次結果報告"),
+                            ("summary", "業務総括報告書"),
+                        ],
+                        max_length=10,
+                        verbose_name="種類",
+                    ),
+                ),
+                ("period_start", models.DateField(verbose_name="対象期間（開始日）")),
+                ("period_end", models.DateField(verbose_name="対象期間（終了日の翌日）")),
+                ("revision", models.PositiveIntegerField(verbose_name="版")),
+                ("title", models.CharField(max_length=200, verbose_name="表題")),
+                ("data", models.JSONField(verbose_name="集計結果")),
+                ("remarks", models.TextField(blank=True, verbose_name="所見・業務改善提案")),
+                ("pdf_name", models.CharField(max_length=300, verbose_name="PDF")),
+                ("pdf_sha256", models.CharField(max_length=64, verbose_name="PDFのSHA-256")),
+                ("xlsx_name", models.CharField(max_length=300, verbose_name="Excel")),
+                ("xlsx_sha256", models.CharField(max_length=64, verbose_name="ExcelのSHA-256")),
+                ("generated_at", models.DateTimeField(verbose_name="作成日時")),
+                (
+                    "generated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="空欄は定時処理による作成",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="作成者",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '業務報告',
-                'verbose_name_plural': '業務報告',
+                "verbose_name": "業務報告",
+                "verbose_name_plural": "業務報告",
             },
         ),
         migrations.AddConstraint(
-            model_name='checklistitem',
-            constraint=models.CheckConstraint(condition=models.Q(('label', ''), _negated=True), name='checklist_item_has_label'),
+            model_name="checklistitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("label", ""), _negated=True), name="checklist_item_has_label"
+            ),
         ),
         migrations.AddIndex(
-            model_name='checklisttick',
-            index=models.Index(fields=['day'], name='checklist_tick_day'),
+            model_name="checklisttick",
+            index=models.Index(fields=["day"], name="checklist_tick_day"),
         ),
         migrations.AddConstraint(
-            model_name='checklisttick',
-            constraint=models.UniqueConstraint(condition=models.Q(('withdrawn_at__isnull', True)), fields=('day', 'item'), name='checklist_one_tick_per_day'),
+            model_name="checklisttick",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("withdrawn_at__isnull", True)),
+                fields=("day", "item"),
+                name="checklist_one_tick_per_day",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='checklisttick',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('withdrawn_at__isnull', True), ('withdrawn_by__isnull', True)), models.Q(('withdrawn_at__isnull', False), ('withdrawn_by__isnull', False)), _connector='OR'), name='checklist_withdrawn_by_iff_at'),
+            model_name="checklisttick",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("withdrawn_at__isnull", True), ("withdrawn_by__isnull", True)),
+                    models.Q(("withdrawn_at__isnull", False), ("withdrawn_by__isnull", False)),
+                    _connector="OR",
+                ),
+                name="checklist_withdrawn_by_iff_at",
+            ),
         ),
         migrations.AddIndex(
-            model_name='operationreport',
-            index=models.Index(fields=['kind', '-period_start'], name='report_kind_period'),
+            model_name="operationreport",
+            index=models.Index(fields=["kind", "-period_start"], name="report_kind_period"),
         ),
         migrations.AddConstraint(
-            model_name='operationreport',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['daily', 'weekly', 'monthly', 'summary'])), name='report_kind_known'),
+            model_name="operationreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["daily", "weekly", "monthly", "summary"])), name="report_kind_known"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='operationreport',
-            constraint=models.CheckConstraint(condition=models.Q(('period_end__gt', models.F('period_start'))), name='report_period_ordered'),
+            model_name="operationreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("period_end__gt", models.F("period_start"))), name="report_period_ordered"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='operationreport',
-            constraint=models.CheckConstraint(condition=models.Q(('revision__gte', 1)), name='report_revision_positive'),
+            model_name="operationreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("revision__gte", 1)), name="report_revision_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='operationreport',
-            constraint=models.UniqueConstraint(fields=('kind', 'period_start', 'revision'), name='report_revision_unique'),
+            model_name="operationreport",
+            constraint=models.UniqueConstraint(
+                fields=("kind", "period_start", "revision"), name="report_revision_unique"
+            ),
         ),
     ]
