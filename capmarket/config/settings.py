@@ -189,6 +189,11 @@ SPECTACULAR_SETTINGS = {
         "ParticipantStatusEnum": "capmarket.domain.registry.models.ParticipantStatus",
         "ResourceStatusEnum": "capmarket.domain.registry.models.ResourceStatus",
         "AreaEnum": "capmarket.domain.registry.models.AREA_CHOICES",
+        "InquiryStatusEnum": "capmarket.domain.helpdesk.models.Status",
+        "InquiryCategoryEnum": "capmarket.domain.helpdesk.models.Category",
+        "InquiryChannelEnum": "capmarket.domain.helpdesk.models.Channel",
+        "InquiryPriorityEnum": "capmarket.domain.helpdesk.models.Priority",
+        "OperationReportKindEnum": "capmarket.domain.reporting.models.ReportKind",
     },
 }
 

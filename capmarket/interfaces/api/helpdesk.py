@@ -1,0 +1,249 @@
+"""REST API of the inquiry desk and the operation reports.
+
+Participants: their company's inquiries with the visible messages (never notes, drafts or history), a new inquiry,
+a follow-up; the FAQ (search in Japanese). Desk staff: every inquiry. Staff who read reports: the operation reports
+with their figures. Another company's inquiry answers 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from capmarket.domain.accounts.permissions import Action, can
+from capmarket.domain.helpdesk import operations as desk_ops
+from capmarket.domain.helpdesk import queries as desk_queries
+from capmarket.domain.helpdesk.models import ArticleKind, Category, Inquiry, InquiryMessage, KnowledgeArticle, Status
+from capmarket.domain.reporting import queries as report_queries
+from capmarket.domain.reporting.models import OperationReport, ReportKind
+
+
+class AttachmentSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField(read_only=True, label="ID")
+    filename = serializers.CharField(read_only=True, label="ファイル名")
+    size_bytes = serializers.IntegerField(read_only=True, label="サイズ（バイト）")
+    accepted = serializers.BooleanField(read_only=True, label="受付")
+    refusal_reason = serializers.CharField(read_only=True, label="受け付けなかった理由")
+
+
+class MessageSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = InquiryMessage
+        fields = ["id", "direction", "channel", "from_name", "subject", "body", "created_at", "attachments"]
+        read_only_fields = fields
+
+
+class InquirySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    participant_code = serializers.CharField(source="participant.participant_code", read_only=True, default=None)
+
+    class Meta:
+        model = Inquiry
+        fields = [
+            "id",
+            "ticket_no",
+            "participant_code",
+            "channel",
+            "category",
+            "status",
+            "priority",
+            "subject",
+            "received_at",
+            "due_at",
+            "first_answered_at",
+            "last_answered_at",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+
+class InquiryDetailSerializer(InquirySerializer):
+    messages = serializers.SerializerMethodField(label="やりとり")
+
+    class Meta(InquirySerializer.Meta):
+        fields = [*InquirySerializer.Meta.fields, "messages"]
+        read_only_fields = fields
+
+    @extend_schema_field(MessageSerializer(many=True))
+    def get_messages(self, inquiry: Inquiry) -> list[dict[str, Any]]:
+        user = self.context["request"].user
+        return list(MessageSerializer(desk_queries.messages_for(user, inquiry), many=True).data)
+
+
+class InquiryCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    category = serializers.ChoiceField(choices=Category.choices, label="分類")
+    subject = serializers.CharField(max_length=300, label="件名")
+    body = serializers.CharField(max_length=20_000, label="問合せ内容")
+
+
+class ReplySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    body = serializers.CharField(max_length=20_000, label="追記内容")
+
+
+def _errors(exc: DjangoValidationError) -> ApiValidationError:
+    if hasattr(exc, "error_dict"):
+        return ApiValidationError(exc.message_dict)
+    return ApiValidationError({"non_field_errors": exc.messages})
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="問合せの一覧（事業者: 自社分、広域機関: すべて）",
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=["open", *Status.values], description="状態"),
+            OpenApiParameter("category", OpenApiTypes.STR, enum=Category.values, description="分類"),
+        ],
+    ),
+    retrieve=extend_schema(summary="問合せの詳細（やりとりを含む）", responses=InquiryDetailSerializer),
+)
+class InquiryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+    serializer_class = InquirySerializer
+    queryset = Inquiry.objects.none()
+
+    def get_queryset(self) -> QuerySet[Inquiry]:
+        params = self.request.query_params
+        status_param = str(params.get("status", ""))
+        category = str(params.get("category", ""))
+        return desk_queries.inquiries_visible_to(
+            self.request.user,
+            filters=desk_queries.InquiryFilter(
+                status=status_param if status_param in {"open", *Status.values} else "",
+                category=category if category in Category.values else "",
+            ),
+        )
+
+    def get_object(self) -> Inquiry:
+        try:
+            return desk_queries.get_inquiry_for(self.request.user, self.kwargs["pk"])
+        except Inquiry.DoesNotExist:
+            raise Http404 from None
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(InquiryDetailSerializer(self.get_object(), context={"request": request}).data)
+
+    @extend_schema(
+        summary="問合せの登録（事業者）", request=InquiryCreateSerializer, responses={201: InquiryDetailSerializer}
+    )
+    def create(self, request: Request) -> Response:
+        if not can(request.user, Action.ASK_INQUIRIES):
+            raise PermissionDenied("問合せを登録する権限がありません。")
+        serializer = InquiryCreateSerializer(data=request.data)
+        if not serializer.is_valid():
+            raise ApiValidationError(serializer.errors)
+        data = serializer.validated_data
+        try:
+            inquiry = desk_ops.submit_portal_inquiry(
+                actor=request.user, category=data["category"], subject=data["subject"], body=data["body"], files=[],
+                now=timezone.now(),
+            )  # fmt: skip
+        except DjangoValidationError as exc:
+            raise _errors(exc) from None
+        return Response(
+            InquiryDetailSerializer(inquiry, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(summary="問合せへの追記（事業者）", request=ReplySerializer, responses={201: MessageSerializer})
+    @action(detail=True, methods=["post"])
+    def replies(self, request: Request, pk: str) -> Response:
+        inquiry = self.get_object()
+        serializer = ReplySerializer(data=request.data)
+        if not serializer.is_valid():
+            raise ApiValidationError(serializer.errors)
+        try:
+            message = desk_ops.add_participant_reply(
+                actor=request.user,
+                inquiry=inquiry,
+                body=serializer.validated_data["body"],
+                files=[],
+                now=timezone.now(),
+            )
+        except DjangoValidationError as exc:
+            raise _errors(exc) from None
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class FaqSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    question = serializers.CharField(source="title", read_only=True, label="質問")
+    answer = serializers.CharField(source="body", read_only=True, label="回答")
+
+    class Meta:
+        model = KnowledgeArticle
+        fields = ["id", "category", "question", "answer", "version", "updated_at"]
+        read_only_fields = fields
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="よくある質問（FAQ）の検索",
+        parameters=[
+            OpenApiParameter(
+                "q", OpenApiTypes.STR, description="キーワード（ひらがな・カタカナ、全角・半角を区別しません）"
+            ),
+            OpenApiParameter("category", OpenApiTypes.STR, enum=Category.values, description="分類"),
+        ],
+    ),
+    retrieve=extend_schema(summary="FAQの詳細"),
+)
+class FaqViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+    serializer_class = FaqSerializer
+    queryset = KnowledgeArticle.objects.none()
+    pagination_class = None
+
+    def get_queryset(self) -> Any:
+        category = str(self.request.query_params.get("category", ""))
+        return desk_queries.search_articles(
+            self.request.user,
+            kind=ArticleKind.FAQ,
+            query=str(self.request.query_params.get("q", ""))[:200],
+            category=category if category in Category.values else "",
+        )
+
+    def get_object(self) -> KnowledgeArticle:
+        try:
+            return desk_queries.get_article_for(self.request.user, self.kwargs["pk"], kind=ArticleKind.FAQ)
+        except KnowledgeArticle.DoesNotExist:
+            raise Http404 from None
+
+
+class OperationReportSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = OperationReport
+        fields = ["id", "kind", "title", "period_start", "period_end", "revision", "generated_at", "data"]
+        read_only_fields = fields
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="業務報告の一覧（広域機関）",
+        parameters=[OpenApiParameter("kind", OpenApiTypes.STR, enum=ReportKind.values, description="種類")],
+    ),
+    retrieve=extend_schema(summary="業務報告（集計結果）"),
+)
+class OperationReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+    serializer_class = OperationReportSerializer
+    queryset = OperationReport.objects.none()
+
+    def get_queryset(self) -> QuerySet[OperationReport]:
+        if not report_queries.may_read(self.request.user):
+            raise PermissionDenied("業務報告を閲覧する権限がありません。")
+        kind = str(self.request.query_params.get("kind", ""))
+        return report_queries.reports_visible_to(self.request.user, kind=kind if kind in ReportKind.values else "")
+
+    def get_object(self) -> OperationReport:
+        try:
+            return report_queries.get_report_for(self.request.user, self.kwargs["pk"])
+        except OperationReport.DoesNotExist:
+            raise Http404 from None
