@@ -398,6 +398,27 @@ class InquiryEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.inquiry_id} {self.kind} {self.occurred_at:%Y-%m-%d %H:%M}"
 
+    def _label(self, value: str) -> str:
+        choices: dict[str, type[models.TextChoices]] = {
+            EventKind.STATUS: Status,
+            EventKind.CREATED: Channel,
+            EventKind.CATEGORY: Category,
+            EventKind.PRIORITY: Priority,
+            EventKind.DRAFT: DraftState,
+        }
+        table = choices.get(self.kind)
+        if table is not None and value in table.values:
+            return str(table(value).label)
+        return value
+
+    @property
+    def from_label(self) -> str:
+        return self._label(self.from_value)
+
+    @property
+    def to_label(self) -> str:
+        return self._label(self.to_value)
+
 
 class LinkKind(models.TextChoices):
     RESOURCE = "resource", "電源等"
