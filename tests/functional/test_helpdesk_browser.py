@@ -46,20 +46,27 @@ def _logout(page: Any, browser: Any) -> None:
     page.goto(f"{page.base_url}/login/")
 
 
-def test_provider_asks_staff_answer_after_review_provider_reads_it(
-    page: Any, chromium_browser: Any, shots: Path, quiet_queue: None, settings: Any, tmp_path: Path
-) -> None:
+@pytest.fixture
+def media(settings: Any, tmp_path: Path) -> None:
+    location = str(tmp_path / "media")
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": location}},
     }
+
+
+@pytest.mark.usefixtures("quiet_queue", "media")
+def test_provider_asks_staff_answer_after_review_provider_reads_it(
+    page: Any, chromium_browser: Any, shots: Path, tmp_path: Path
+) -> None:
     company = make_participant(participant_code="PX01", name="あさひ発電株式会社", name_kana="アサヒハツデン")
     make_user(Role.PARTICIPANT_USER, company, username="asahi-user", email="tanaka@asahi.example")
     writer = make_user(Role.OPERATOR, None, username="desk-writer")
     make_user(Role.OPERATOR, None, username="desk-reviewer")
     operations.save_article(
         actor=writer, article=None, kind=ArticleKind.FAQ, category=Category.CONTRIBUTION,
-        title="容量拠出金の請求書はいつ、どこで受け取れますか", body="毎月10日までにポータルの「帳票」に掲載し、メールでお知らせします。",
+        title="容量拠出金の請求書はいつ、どこで受け取れますか",
+        body="毎月10日までにポータルの「帳票」に掲載し、メールでお知らせします。",
         keywords="請求書 再発行", published=True, change_note="", now=dt.datetime.now(dt.UTC),
     )  # fmt: skip
     attachment = tmp_path / "請求書の写し.pdf"

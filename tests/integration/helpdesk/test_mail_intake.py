@@ -54,7 +54,7 @@ def imap(imap_server: ImapServer, settings: Any) -> ImapServer:
 def _fetch() -> dict[str, Any]:
     outcome = helpdesk_app.fetch_mail()
     assert outcome["errors"] == []
-    return outcome["mailboxes"][0]
+    return dict(outcome["mailboxes"][0])
 
 
 def test_new_mails_become_inquiries_of_the_sender_company(imap: ImapServer, company_a: Any, company_b: Any) -> None:
@@ -195,4 +195,4 @@ def test_a_local_maildir_is_read_once(tmp_path: Path, company_a: Any, settings: 
 
     assert (first["new_inquiries"], second["fetched"]) == (1, 0)
     assert Inquiry.objects.get().category == Category.RESERVE_MARGIN
-    assert all("S" in box.get_message(k).get_flags() for k in box)
+    assert all("S" in message.get_flags() for message in box)

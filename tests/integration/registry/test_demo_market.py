@@ -38,6 +38,15 @@ def _snapshot() -> dict[str, Any]:
 
 
 def _wipe() -> None:
+    from capmarket.domain.helpdesk import models as desk
+    from capmarket.domain.jobs.models import Job
+    from capmarket.domain.notifications.models import OutboundEmail
+    from capmarket.domain.reporting import models as reporting
+
+    for model in (reporting.ChecklistTick, reporting.OperationReport, desk.KnowledgeVersion, desk.KnowledgeArticle,
+                  desk.AnswerDraft, desk.PhoneCall, desk.InquiryEvent, desk.InquiryLink, desk.InternalNote,
+                  desk.Attachment, desk.InquiryMessage, desk.Inquiry, OutboundEmail, Job):  # fmt: skip
+        model.objects.all().delete()
     from capmarket.domain.notices.models import Notice
 
     Notice.objects.all().delete()
