@@ -194,9 +194,19 @@ def _inquiry_section(period: Period) -> tuple[dict[str, Any], list[dict[str, Any
     return {"inquiries": section, "calls": calls}, summary
 
 
+#: Japanese names of the e-mail kinds this system sends (others are shown by their code)
+EMAIL_KINDS: Final = {
+    "helpdesk.answer": "問合せへの回答",
+    "alerts.provider": "広域予備率低下の連絡",
+    "alerts.message": "事業者への連絡（パターン）",
+    "documents.available": "帳票掲載のお知らせ",
+    "accounts.password": "仮パスワードの通知",
+}
+
+
 def _email_section(period: Period) -> dict[str, Any]:
     rows = [
-        [c.kind, c.queued, c.sent, c.failed, c.bounced]
+        [EMAIL_KINDS.get(c.kind, c.kind), c.queued, c.sent, c.failed, c.bounced]
         for c in notification_queries.email_counts_by_kind(start=period.start_at, end=period.end_at)
     ]
     return {

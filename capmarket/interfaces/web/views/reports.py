@@ -88,11 +88,17 @@ def _plotly_figure(chart: dict[str, Any]) -> str:
 @requires(Action.VIEW_OPERATION_REPORTS)
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = _report(request, pk)
-    charts = [
-        {"id": f"chart-{si}-{ci}", "json": _plotly_figure(chart)}
+    sections = [
+        (
+            section,
+            [
+                {"id": f"chart-{si}-{ci}", "json": _plotly_figure(chart)}
+                for ci, chart in enumerate(section.get("charts", []))
+            ],
+        )
         for si, section in enumerate(report.data["sections"])
-        for ci, chart in enumerate(section.get("charts", []))
     ]
+    charts = [chart for _, section_charts in sections for chart in section_charts]
     return render(
         request,
         "web/reports/report_detail.html",
@@ -100,6 +106,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "report": report,
             "data": report.data,
             "charts": charts,
+            "sections": sections,
             "revisions": report_queries.revisions_of(report),
         },
     )
