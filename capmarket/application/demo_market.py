@@ -22,7 +22,7 @@ from typing import Any, Final
 from django.db import transaction
 from zengin_code import Bank
 
-from capmarket.application import demo_helpdesk
+from capmarket.application import demo_alerts, demo_helpdesk
 from capmarket.calc.market import AREA_NAMES_JA, AREAS
 from capmarket.domain.accounts import operations as account_ops
 from capmarket.domain.accounts.models import Role, User
@@ -363,6 +363,7 @@ def build_demo_market(*, seed: int, scale: str, now: dt.datetime) -> DemoSummary
         contract_ops.bulk_load(contracts=contracts, now=now)
         users = _users(list(Participant.objects.order_by("participant_code")), now=now, big_count=big_count)
         notices = _notices(now=now)
+        demo_alerts.load_demo_alerts(now=now)
         demo_helpdesk.load_demo_helpdesk(now=now, generate_reports=scale == "full")
 
     return DemoSummary(

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "capmarket.domain.timeseries",
     "capmarket.domain.outages",
     "capmarket.domain.notifications",
+    "capmarket.domain.alerts",
     "capmarket.domain.helpdesk",
     "capmarket.domain.reporting",
     # interfaces
@@ -248,7 +249,15 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(QUEUE_DIR / "beat-schedule")
 CAPMARKET_INTAKE_MAX_BYTES = int(os.environ.get("CAPMARKET_INTAKE_MAX_BYTES", str(512 * 1024 * 1024)))
 CAPMARKET_INTAKE_MAX_ROWS = int(os.environ.get("CAPMARKET_INTAKE_MAX_ROWS", "10000000"))
 CAPMARKET_INTAKE_INLINE_MAX_BYTES = int(os.environ.get("CAPMARKET_INTAKE_INLINE_MAX_BYTES", str(2 * 1024 * 1024)))
-CAPMARKET_JOB_HANDLERS = {"intake.upload": "capmarket.application.intake.run_upload_job"}
+CAPMARKET_JOB_HANDLERS = {
+    "intake.upload": "capmarket.application.intake.run_upload_job",
+    "alerts.poll": "capmarket.application.reserve_margins.run_poll_job",
+}
+# Reserve-margin publications (広域予備率): URLs the poller fetches (comma-separated; empty = off), how often, and a
+# watched folder (empty = off). See capmarket.application.reserve_margins.
+CAPMARKET_RESERVE_MARGIN_URLS = os.environ.get("CAPMARKET_RESERVE_MARGIN_URLS", "")
+CAPMARKET_RESERVE_MARGIN_POLL_SECONDS = float(os.environ.get("CAPMARKET_RESERVE_MARGIN_POLL_SECONDS", "1800"))
+CAPMARKET_RESERVE_MARGIN_INBOX = os.environ.get("CAPMARKET_RESERVE_MARGIN_INBOX", "")
 
 # Inquiry desk (capmarket.domain.helpdesk): the SLA clock's business hours (Japan time, business days of the operator's
 # calendar) and working hours allowed for a first answer by priority; the mailboxes fetched (IMAP over TLS and/or a

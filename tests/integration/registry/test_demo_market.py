@@ -39,17 +39,23 @@ def _snapshot() -> dict[str, Any]:
 
 def _wipe() -> None:
     from capmarket.domain.helpdesk import models as desk
-    from capmarket.domain.jobs.models import Job
-    from capmarket.domain.notifications.models import OutboundEmail
     from capmarket.domain.reporting import models as reporting
 
-    for model in (reporting.ChecklistTick, reporting.OperationReport, desk.KnowledgeVersion, desk.KnowledgeArticle,
+    for desk_model in (reporting.ChecklistTick, reporting.OperationReport, desk.KnowledgeVersion, desk.KnowledgeArticle,
                   desk.AnswerDraft, desk.PhoneCall, desk.InquiryEvent, desk.InquiryLink, desk.InternalNote,
-                  desk.Attachment, desk.InquiryMessage, desk.Inquiry, OutboundEmail, Job):  # fmt: skip
-        model.objects.all().delete()
+                  desk.Attachment, desk.InquiryMessage, desk.Inquiry):  # fmt: skip
+        desk_model.objects.all().delete()
     from capmarket.domain.notices.models import Notice
 
     Notice.objects.all().delete()
+    from capmarket.domain.alerts.models import Judgement, OperatorMessage, ProviderAlert, Publication
+    from capmarket.domain.jobs.models import Job
+    from capmarket.domain.notifications.models import ContactAddress, EmailBounce, OutboundEmail
+    from capmarket.domain.timeseries.models import DatasetVersion
+
+    for model in (OperatorMessage, ProviderAlert, Judgement, Publication, DatasetVersion, EmailBounce, OutboundEmail,
+                  ContactAddress, Job):  # fmt: skip
+        model.objects.all().delete()
     User.objects.all().delete()
     CapacityContract.objects.all().delete()
     Resource.objects.all().delete()
