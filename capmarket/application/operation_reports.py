@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from django.template.loader import render_to_string
 
 from capmarket.domain.accounts import operations as account_ops
+from capmarket.domain.alerts import queries as alert_queries
 from capmarket.domain.helpdesk import clock
 from capmarket.domain.helpdesk import queries as desk_queries
 from capmarket.domain.helpdesk.models import CallOutcome, Category, Channel
@@ -45,7 +46,6 @@ NOT_YET: Final = (
     ("receipts", "入金消込", "入金明細の取込件数と消込件数"),
     ("dunning", "督促", "督促の段階ごとの件数"),
     ("transfers", "振込", "振込データの作成・承認件数と金額"),
-    ("reserve_margin", "広域予備率の判定と連絡", "公表ごとの判定件数と、公表からメール送信までの分数"),
 )
 
 
@@ -197,10 +197,13 @@ def _inquiry_section(period: Period) -> tuple[dict[str, Any], list[dict[str, Any
 #: Japanese names of the e-mail kinds this system sends (others are shown by their code)
 EMAIL_KINDS: Final = {
     "helpdesk.answer": "問合せへの回答",
-    "alerts.provider": "広域予備率低下の連絡",
-    "alerts.message": "事業者への連絡（パターン）",
+    "alerts.below": "広域予備率低下の連絡",
+    "alerts.recovered": "広域予備率回復の連絡",
+    "alerts.message.correction": "事業者への連絡（誤算定の訂正）",
+    "alerts.message.system_trouble": "事業者への連絡（システムトラブル）",
+    "alerts.message.caution": "事業者への連絡（需給状況の注意喚起）",
+    "alerts.message.free": "事業者への連絡（自由記載）",
     "documents.available": "帳票掲載のお知らせ",
-    "accounts.password": "仮パスワードの通知",
 }
 
 
@@ -219,6 +222,53 @@ def _email_section(period: Period) -> dict[str, Any]:
         ],
         "charts": [],
     }
+
+
+def _reserve_margin_section(period: Period) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """広域予備率低下時の事業者対応 (seed 000 ③): publications judged, providers alerted, e-mails and the minutes from
+    publication (and from receipt) to the last e-mail sent — per day (per month in the 業務総括報告書)."""
+    days = [row.as_dict() for row in alert_queries.daily_report(date_from=period.start, date_to=period.end)]
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in days:
+        label = row["date"][:7] if period.kind == ReportKind.SUMMARY else row["date"]
+        groups.setdefault(label, []).append(row)
+    counted = ("publications", "newly_below", "still_below", "recovered", "providers_alerted", "emails_total",
+               "emails_sent", "emails_failed", "emails_waiting", "operator_messages_sent")  # fmt: skip
+
+    def worst(rows: list[dict[str, Any]], key: str) -> float | None:
+        values = [float(r[key]) for r in rows if r[key] is not None]
+        return max(values) if values else None
+
+    table_rows = [
+        [label, *(sum(int(r[k]) for r in rows) for k in counted), worst(rows, "max_minutes_publication_to_last_email"),
+         worst(rows, "max_minutes_receipt_to_last_email")]
+        for label, rows in groups.items()
+    ]  # fmt: skip
+    totals = [sum(int(r[k]) for r in days) for k in counted]
+    table_rows.append(["合計", *totals, worst(days, "max_minutes_publication_to_last_email"),
+                       worst(days, "max_minutes_receipt_to_last_email")])  # fmt: skip
+    table = {
+        "title": "広域予備率の判定と連絡",
+        "columns": ["月" if period.kind == ReportKind.SUMMARY else "日付", "公表", "新たに8%未満", "継続", "回復",
+                    "通知した事業者", "メール", "送信済", "送信失敗", "送信待ち", "パターン連絡",
+                    "公表→最終送信（分・最大）", "受信→最終送信（分・最大）"],
+        "rows": table_rows,
+    }  # fmt: skip
+    section: dict[str, Any] = {
+        "key": "reserve_margin",
+        "title": "広域予備率の判定と連絡",
+        "available": True,
+        "note": "公表を受信した日ごと。分数は、その日の公表のうち全メールが送信済みのものについて、公表（受信）時刻から"
+        "最後のメールがSMTPサーバに受け付けられるまでの最大値。",
+        "tables": [table],
+        "charts": [],
+    }
+    summary: list[dict[str, Any]] = [
+        {"label": "広域予備率 公表の受信", "value": totals[0]},
+        {"label": "広域予備率 連絡メール（送信済／計）", "value": f"{totals[6]} / {totals[5]}"},
+        {"label": "公表→最終送信の最大（分）", "value": worst(days, "max_minutes_publication_to_last_email")},
+    ]
+    return section, summary
 
 
 def _jobs_section(period: Period) -> dict[str, Any]:
@@ -280,7 +330,16 @@ def build_report_data(*, period: Period, now: dt.datetime, remarks: str = "") ->
     desk, summary = _inquiry_section(period)
     checklist, ticked_pct = _checklist(period)
     summary.append({"label": "チェックリスト確認率（%）", "value": ticked_pct})
-    sections = [desk["inquiries"], desk["calls"], _email_section(period), _jobs_section(period), *_not_yet_sections()]
+    margins, margin_summary = _reserve_margin_section(period)
+    summary.extend(margin_summary)
+    sections = [
+        desk["inquiries"],
+        desk["calls"],
+        margins,
+        _email_section(period),
+        _jobs_section(period),
+        *_not_yet_sections(),
+    ]
     if period.kind == ReportKind.SUMMARY:
         checklist_rows = _monthly_checklist_rates(checklist)
         sections.append(

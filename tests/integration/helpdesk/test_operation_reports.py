@@ -154,3 +154,27 @@ def test_the_scheduler_duty_starts_each_due_report_once(db: Any) -> None:
     assert {j.inputs["day"] for j in jobs} == {"2025-06-02", "2025-05-01", "2024-04-01"}
     evening = operation_reports.due_periods(now=jst(6, 9, 18, 45))
     assert operation_reports.period_of(kind=ReportKind.DAILY, day=dt.date(2025, 6, 9)) in evening
+
+
+def test_reserve_margin_rows_come_from_the_alerts_context(
+    company_a: Any, smtp: Any, approver: Any, settings: Any
+) -> None:
+    from capmarket.application import reserve_margins
+    from capmarket.domain.notifications import delivery
+    from tests.factories import make_contract, make_resource
+    from tests.reserve_margin_files import margin_file
+
+    make_contract(make_resource(company_a, area="tokyo"), delivery_year=2025)
+    day = dt.date(2025, 6, 3)
+    published = jst(6, 3, 10)
+    data = margin_file(published_at=published, days=[day], margins={("tokyo", day, 36): "6.50"})
+    reserve_margins.import_file(data=data, filename="margin.csv", source="upload", user=None, now=jst(6, 3, 10, 1))
+    sent = delivery.deliver_due(clock=lambda: jst(6, 3, 10, 3))
+    assert sent.sent == 1
+
+    report = operation_reports.generate_report(kind=ReportKind.DAILY, day=day, actor=approver, now=jst(6, 3, 19))
+
+    rows = _table(report.data, "reserve_margin", "広域予備率の判定と連絡")
+    publications, newly, _, _, providers, emails, emails_sent, *_, from_publication, from_receipt = rows["2025-06-03"]
+    assert (publications, newly, providers, emails, emails_sent) == (1, 1, 1, 1, 1)
+    assert (from_publication, from_receipt) == (3.0, 2.0)  # published 10:00, received 10:01, e-mail sent 10:03
