@@ -107,14 +107,14 @@ def test_weekly_report_counts_and_business_hour_times(week: dict[str, Inquiry], 
 
     pdf = default_storage.open(report.pdf_name, "rb").read()
     assert pdf.startswith(b"%PDF-")
-    if shutil.which("pdftotext"):
-        text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout
-        page = text.decode("utf-8")
-        assert "週次結果報告 2025/06/02（月）〜2025/06/08（日）" in page
-        assert "90パーセンタイル（時間）" in page
-        assert "改善提案なし" in page
-        assert "異常なし" in page
-        assert "振込" in page
+    assert shutil.which("pdftotext"), "pdftotext is required (apt-get install poppler-utils)"
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout
+    page = text.decode("utf-8")
+    assert "週次結果報告 2025/06/02（月）〜2025/06/08（日）" in page
+    assert "90パーセンタイル（時間）" in page
+    assert "改善提案なし" in page
+    assert "異常なし" in page
+    assert "振込" in page
 
     workbook = openpyxl.load_workbook(io.BytesIO(default_storage.open(report.xlsx_name, "rb").read()))
     assert workbook.sheetnames[:2] == ["概要", "問合せ対応"]
