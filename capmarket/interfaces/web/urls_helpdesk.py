@@ -31,5 +31,4 @@ urlpatterns = [
     path("reports/<int:pk>/pdf/", reports.report_pdf, name="report_pdf"),
     path("reports/<int:pk>/xlsx/", reports.report_xlsx, name="report_xlsx"),
     path("checklist/", reports.checklist, name="checklist"),
-    path("reports/plotly.min.js", reports.plotly_js, name="reports_plotly"),
 ]

@@ -59,4 +59,7 @@ def test_operation_report(capsys: Any, tmp_path: Path, approver: Any, operator: 
     assert code == 0
     report = OperationReport.objects.get(pk=int(out.strip().splitlines()[-1]))
     assert report.title == "月次結果報告 2025年5月"
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["monthly-20250501-r1.pdf", "monthly-20250501-r1.xlsx"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "monthly-20250501-r1.pdf",
+        "monthly-20250501-r1.xlsx",
+    ]

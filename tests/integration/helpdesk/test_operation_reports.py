@@ -178,3 +178,31 @@ def test_reserve_margin_rows_come_from_the_alerts_context(
     publications, newly, _, _, providers, emails, emails_sent, *_, from_publication, from_receipt = rows["2025-06-03"]
     assert (publications, newly, providers, emails, emails_sent) == (1, 1, 1, 1, 1)
     assert (from_publication, from_receipt) == (3.0, 2.0)  # published 10:00, received 10:01, e-mail sent 10:03
+
+
+def test_report_pages_downloads_and_the_checklist_page(approver: Any, operator: Any, user_a: Any) -> None:
+    from django.test import Client
+
+    report = operation_reports.generate_report(kind=ReportKind.DAILY, day=dt.date(2025, 6, 2), actor=approver,
+                                               now=jst(6, 2, 19))  # fmt: skip
+    staff, participant = Client(), Client()
+    staff.force_login(operator)
+    participant.force_login(user_a)
+
+    page = staff.get(f"/reports/{report.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="chart-0-0"' in html  # the inquiries' charts, drawn by Plotly served from this site
+    assert "/vendor/plotly.min.js" in html
+    assert staff.get(f"/reports/{report.pk}/pdf/")["Content-Type"] == "application/pdf"
+    assert staff.get(f"/reports/{report.pk}/xlsx/").status_code == 200
+    for url in (f"/reports/{report.pk}/", f"/reports/{report.pk}/pdf/", "/reports/", "/checklist/"):
+        assert participant.get(url).status_code == 403, url
+
+    item = ChecklistItem.objects.order_by("sort_order", "id").first()
+    assert item is not None
+    ticked = staff.post("/checklist/?day=2025-06-02", {"item": item.pk, "note": "確認済み"})
+    assert ticked.status_code == 302
+    listing = staff.get("/checklist/?day=2025-06-02").content.decode()
+    assert "確認済み" in listing
+    assert operator.full_name in listing

@@ -1,13 +1,11 @@
 """Operation reports (日次・週次・月次結果報告, 業務総括報告書): list, a page with charts (Plotly, served by this
-site), the PDF and the Excel workbook; generating one on demand (a background job); the daily checklist."""
+site: ``web:vendor_plotly``), the PDF and the Excel workbook; generating one on demand (a background job); the
+daily checklist."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import importlib.util
 import json
-from pathlib import Path
 from typing import Any, cast
 
 from django.contrib import messages
@@ -16,8 +14,6 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
 
 from capmarket.application import operation_reports
 from capmarket.domain.accounts.models import User
@@ -27,21 +23,6 @@ from capmarket.domain.reporting import queries as report_queries
 from capmarket.domain.reporting.models import ChecklistItem, OperationReport, ReportKind
 from capmarket.interfaces.web.forms.helpdesk import ReportForm
 from capmarket.interfaces.web.views.accounts import paginate, requires
-
-
-@functools.cache
-def _plotly_bundle() -> bytes:
-    spec = importlib.util.find_spec("plotly")
-    if spec is None or not spec.submodule_search_locations:
-        raise Http404("plotly is not installed")
-    return (Path(next(iter(spec.submodule_search_locations))) / "package_data" / "plotly.min.js").read_bytes()
-
-
-@require_GET
-@cache_control(max_age=86400, public=True)
-def plotly_js(request: HttpRequest) -> HttpResponse:
-    """Plotly's browser bundle from the installed ``plotly`` package (no CDN)."""
-    return HttpResponse(_plotly_bundle(), content_type="application/javascript; charset=utf-8")
 
 
 def _report(request: HttpRequest, pk: int) -> OperationReport:
