@@ -926,7 +926,7 @@ def approve_and_send(
     with transaction.atomic():
         draft = AnswerDraft.objects.select_for_update().get(pk=draft.pk)
         _require_reviewer(actor, draft)
-        inquiry = Inquiry.objects.select_for_update().select_related("participant").get(pk=draft.inquiry_id)
+        inquiry = Inquiry.objects.select_for_update(of=("self",)).select_related("participant").get(pk=draft.inquiry_id)
         recipients = answer_recipients(inquiry)
         outbound = None
         if recipients:

@@ -9,17 +9,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
 from capmarket.domain.reporting.models import OperationReport
-from capmarket.interfaces.cli.main import main
 from tests.integration.helpdesk.mails import mail
 
 pytestmark = pytest.mark.django_db
 
 
 def _run(args: list[str], capsys: Any) -> tuple[int, str, str]:
+    """The command as ``capmarket`` runs it (hyphenated name), in this process and this test's transaction
+    (``call_command``: ``run_from_argv`` would close the database connection at the end)."""
     try:
-        code = main(args)
+        code = 0
+        call_command(args[0].replace("-", "_"), *args[1:])
     except SystemExit as exit_:
         code = int(exit_.code or 0)
     out, err = capsys.readouterr()
