@@ -224,6 +224,8 @@ SPECTACULAR_SETTINGS = {
         "ParticipantStatusEnum": "capmarket.domain.registry.models.ParticipantStatus",
         "ResourceStatusEnum": "capmarket.domain.registry.models.ResourceStatus",
         "AreaEnum": "capmarket.domain.registry.models.AREA_CHOICES",
+        "PublicationKindEnum": "capmarket.domain.alerts.models.PublicationKind",
+        "ContractChangeKindEnum": "capmarket.domain.contracts.models.ChangeKind",
         "InquiryStatusEnum": "capmarket.domain.helpdesk.models.Status",
         "InquiryCategoryEnum": "capmarket.domain.helpdesk.models.Category",
         "InquiryChannelEnum": "capmarket.domain.helpdesk.models.Channel",
