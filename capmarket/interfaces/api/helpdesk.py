@@ -25,7 +25,15 @@ from rest_framework.response import Response
 from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.helpdesk import operations as desk_ops
 from capmarket.domain.helpdesk import queries as desk_queries
-from capmarket.domain.helpdesk.models import ArticleKind, Category, Inquiry, InquiryMessage, KnowledgeArticle, Status
+from capmarket.domain.helpdesk.models import (
+    AnswerDraft,
+    ArticleKind,
+    Category,
+    Inquiry,
+    InquiryMessage,
+    KnowledgeArticle,
+    Status,
+)
 from capmarket.domain.reporting import queries as report_queries
 from capmarket.domain.reporting.models import OperationReport, ReportKind
 
@@ -91,6 +99,42 @@ class InquiryCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 class ReplySerializer(serializers.Serializer):  # type: ignore[type-arg]
     body = serializers.CharField(max_length=20_000, label="追記内容")
+
+
+class NoteSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField(read_only=True)
+    author = serializers.CharField(source="author.username", read_only=True, label="記入者")
+    body = serializers.CharField(max_length=20_000, label="社内メモ")
+    created_at = serializers.DateTimeField(read_only=True, label="記入日時")
+
+
+class StatusChangeSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    status = serializers.ChoiceField(choices=[c for c in Status.choices if c[0] != Status.ANSWERED], label="状態")
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="", label="理由")
+
+
+class AssignSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    assignee = serializers.CharField(allow_blank=True, label="担当者のユーザID（空欄で割当て解除）")
+
+
+class DraftSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    author = serializers.CharField(source="author.username", read_only=True, label="作成者")
+    reviewer = serializers.CharField(source="reviewer.username", read_only=True, default=None, label="確認者")
+
+    class Meta:
+        model = AnswerDraft
+        fields = ["id", "inquiry", "subject", "body", "state", "author", "reviewer", "review_comment", "updated_at"]
+        read_only_fields = ["id", "inquiry", "state", "author", "reviewer", "review_comment", "updated_at"]
+
+
+class ReviewSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    decision = serializers.ChoiceField(choices=[("approve", "確認して送信"), ("return", "差戻し")], label="判断")
+    comment = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="", label="差戻しの理由")
+
+
+def _staff(request: Request) -> None:
+    if not desk_queries.is_desk_staff(request.user):
+        raise PermissionDenied("問合せ対応の権限がありません。")
 
 
 def _errors(exc: DjangoValidationError) -> ApiValidationError:
@@ -173,6 +217,120 @@ class InquiryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         except DjangoValidationError as exc:
             raise _errors(exc) from None
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="社内メモ（広域機関）: 一覧と記入", request=NoteSerializer, responses=NoteSerializer(many=True)
+    )
+    @action(detail=True, methods=["get", "post"])
+    def notes(self, request: Request, pk: str) -> Response:
+        _staff(request)
+        inquiry = self.get_object()
+        if request.method == "POST":
+            serializer = NoteSerializer(data=request.data)
+            if not serializer.is_valid():
+                raise ApiValidationError(serializer.errors)
+            try:
+                desk_ops.add_note(
+                    actor=request.user, inquiry=inquiry, body=serializer.validated_data["body"], now=timezone.now()
+                )
+            except DjangoValidationError as exc:
+                raise _errors(exc) from None
+        return Response(NoteSerializer(desk_queries.notes_of(request.user, inquiry), many=True).data)
+
+    @extend_schema(summary="状態の変更（広域機関）", request=StatusChangeSerializer, responses=InquirySerializer)
+    @action(detail=True, methods=["post"], url_path="status")
+    def change_status(self, request: Request, pk: str) -> Response:
+        _staff(request)
+        serializer = StatusChangeSerializer(data=request.data)
+        if not serializer.is_valid():
+            raise ApiValidationError(serializer.errors)
+        try:
+            inquiry = desk_ops.change_status(
+                actor=request.user, inquiry=self.get_object(), status=serializer.validated_data["status"],
+                comment=serializer.validated_data["comment"], now=timezone.now(),
+            )  # fmt: skip
+        except DjangoValidationError as exc:
+            raise _errors(exc) from None
+        return Response(InquirySerializer(inquiry).data)
+
+    @extend_schema(summary="担当者の割当て（広域機関）", request=AssignSerializer, responses=InquirySerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, pk: str) -> Response:
+        _staff(request)
+        serializer = AssignSerializer(data=request.data)
+        if not serializer.is_valid():
+            raise ApiValidationError(serializer.errors)
+        username = serializer.validated_data["assignee"].strip()
+        assignee = next((u for u in desk_queries.desk_staff() if u.username == username), None)
+        if username and assignee is None:
+            raise ApiValidationError({"assignee": [f"問合せ対応の権限がある担当者ではありません: {username}"]})
+        try:
+            inquiry = desk_ops.assign(
+                actor=request.user, inquiry=self.get_object(), assignee=assignee, now=timezone.now()
+            )
+        except DjangoValidationError as exc:
+            raise _errors(exc) from None
+        return Response(InquirySerializer(inquiry).data)
+
+    @extend_schema(summary="回答案の保存（広域機関、作成者）", request=DraftSerializer, responses=DraftSerializer)
+    @action(detail=True, methods=["post"], url_path="draft")
+    def save_draft(self, request: Request, pk: str) -> Response:
+        _staff(request)
+        serializer = DraftSerializer(data=request.data)
+        if not serializer.is_valid():
+            raise ApiValidationError(serializer.errors)
+        try:
+            draft = desk_ops.save_draft(
+                actor=request.user, inquiry=self.get_object(), subject=serializer.validated_data["subject"],
+                body=serializer.validated_data["body"], now=timezone.now(),
+            )  # fmt: skip
+        except DjangoValidationError as exc:
+            raise _errors(exc) from None
+        return Response(DraftSerializer(draft).data)
+
+
+@extend_schema_view(retrieve=extend_schema(summary="回答案（広域機関）"))
+class AnswerDraftViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+    """An answer draft: its author asks for review; another person approves (the answer is sent) or returns it."""
+
+    serializer_class = DraftSerializer
+    queryset = AnswerDraft.objects.none()
+
+    def get_object(self) -> AnswerDraft:
+        try:
+            return desk_queries.get_draft_for_staff(self.request.user, self.kwargs["pk"])
+        except (AnswerDraft.DoesNotExist, ValueError):
+            raise Http404 from None
+
+    @extend_schema(summary="回答案の確認依頼（作成者）", request=None, responses=DraftSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str) -> Response:
+        try:
+            draft = desk_ops.submit_draft(actor=request.user, draft=self.get_object(), now=timezone.now())
+        except DjangoValidationError as exc:
+            raise _errors(exc) from None
+        return Response(DraftSerializer(draft).data)
+
+    @extend_schema(
+        summary="回答案の確認（別の担当者）: 送信または差戻し", request=ReviewSerializer, responses=DraftSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def review(self, request: Request, pk: str) -> Response:
+        serializer = ReviewSerializer(data=request.data)
+        if not serializer.is_valid():
+            raise ApiValidationError(serializer.errors)
+        draft = self.get_object()
+        try:
+            if serializer.validated_data["decision"] == "approve":
+                desk_ops.approve_and_send(actor=request.user, draft=draft, now=timezone.now())
+            else:
+                desk_ops.return_draft(
+                    actor=request.user, draft=draft, comment=serializer.validated_data["comment"], now=timezone.now()
+                )
+        except DjangoValidationError as exc:
+            raise _errors(exc) from None
+        draft.refresh_from_db()
+        return Response(DraftSerializer(draft).data)
 
 
 class FaqSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]

@@ -108,3 +108,28 @@ def test_desk_pages_render_for_staff(inquiry_a: Inquiry, operator: Any, operator
     assert client.get("/desk/phone/?inquiry=abc").status_code == 404  # a bad id is not a crash
     assert client.post(f"/desk/{inquiry_a.pk}/note/", {"body": "追加メモ"}).status_code == 302
     assert inquiry_a.notes.count() == 2
+
+
+def test_the_desk_works_through_the_api_with_four_eyes(inquiry_a: Inquiry, user_a: Any, operator: Any,
+                                                       operator2: Any) -> None:  # fmt: skip
+    writer, reviewer, company = APIClient(), APIClient(), APIClient()
+    writer.force_authenticate(operator)
+    reviewer.force_authenticate(operator2)
+    company.force_authenticate(user_a)
+    url = f"/api/inquiries/{inquiry_a.pk}"
+
+    assert company.get(f"{url}/notes/").status_code == 403
+    assert company.post(f"{url}/status/", {"status": "closed"}).status_code == 403
+    assert writer.post(f"{url}/assign/", {"assignee": "nobody"}).status_code == 400
+    assert writer.post(f"{url}/assign/", {"assignee": operator.username}).json()["status"] == "in_progress"
+    assert [n["body"] for n in writer.get(f"{url}/notes/").json()] == [SECRET_NOTE]
+    draft = writer.post(f"{url}/draft/", {"subject": "回答", "body": "入金を確認しました。"}).json()
+    assert writer.post(f"/api/answer-drafts/{draft['id']}/submit/").json()["state"] == "in_review"
+    own = writer.post(f"/api/answer-drafts/{draft['id']}/review/", {"decision": "approve"})
+    assert own.status_code == 400  # the author cannot approve its own answer
+    sent = reviewer.post(f"/api/answer-drafts/{draft['id']}/review/", {"decision": "approve"})
+
+    assert sent.json()["state"] == "sent"
+    answer = company.get(f"{url}/").json()
+    assert answer["status"] == "answered"
+    assert answer["messages"][-1]["body"] == "入金を確認しました。"

@@ -34,7 +34,7 @@ def test_similarity_is_the_share_of_query_bigrams_found() -> None:
     assert text.similarity(frozenset(), query) == 0.0
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFFEF), max_size=40))
 def test_normalising_twice_changes_nothing(value: str) -> None:
     once = text.normalise(value)
