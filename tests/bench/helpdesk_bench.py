@@ -91,7 +91,9 @@ def _run(args: argparse.Namespace) -> None:
     Participant.objects.bulk_create(companies)
     companies = list(Participant.objects.order_by("id"))
     staff = User.objects.create(username="bench-operator", role=Role.OPERATOR, full_name="ベンチ 担当")
-    reviewer = User.objects.create(username="bench-reviewer", role=Role.OPERATOR, full_name="ベンチ 確認")
+    provider = User.objects.create(
+        username="bench-provider", role=Role.PARTICIPANT_USER, participant=companies[0], full_name="ベンチ 事業者"
+    )
     is_business_day = clock.business_day_predicate()
     hours = clock.desk_hours()
 
@@ -181,12 +183,12 @@ def _run(args: argparse.Namespace) -> None:
     _step(f"save {args.faqs} FAQ entries (versions, normalised text)", faqs)
     _step(
         "FAQ search 'せいきゅうしょ' (participant view) ×100",
-        lambda: [queries.search_articles(reviewer, kind=ArticleKind.FAQ, query="せいきゅうしょ") for _ in range(100)],
+        lambda: [queries.search_articles(provider, kind=ArticleKind.FAQ, query="せいきゅうしょ") for _ in range(100)],
     )
     _step(
         "FAQ suggestions while typing ×100",
         lambda: [
-            queries.suggest_articles(reviewer, kind=ArticleKind.FAQ, typed="容量拠出金の請求書が届きません")
+            queries.suggest_articles(provider, kind=ArticleKind.FAQ, typed="容量拠出金の請求書が届きません")
             for _ in range(100)
         ],
     )

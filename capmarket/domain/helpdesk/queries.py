@@ -5,6 +5,7 @@ attachments — another company's inquiry or attachment does not exist for them 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -339,6 +340,14 @@ def search_articles(user: Any, *, kind: str, query: str = "", category: str = ""
     return articles
 
 
+@functools.lru_cache(maxsize=8192)
+def _article_grams(
+    article_id: int, version: int, title: str, keywords: str, body: str
+) -> tuple[frozenset[str], frozenset[str]]:
+    """Bigrams of an article's title + keywords and of its body, kept per (article, version) in the process."""
+    return text.bigrams(f"{title} {keywords}"), text.bigrams(body)
+
+
 def suggest_articles(user: Any, *, kind: str, typed: str, limit: int = 5, min_score: float = 0.25) -> list[ArticleHit]:
     """Articles sharing the most of what the user is typing (bigrams of the normalised text), best first."""
     wanted = text.bigrams(typed)
@@ -346,8 +355,8 @@ def suggest_articles(user: Any, *, kind: str, typed: str, limit: int = 5, min_sc
         return []
     hits: list[ArticleHit] = []
     for article in _articles_for(user, kind).order_by("id"):
-        title_grams = text.bigrams(article.title + " " + article.keywords)
-        body_grams = text.bigrams(article.body)
+        title_grams, body_grams = _article_grams(article.pk, article.version, article.title, article.keywords,
+                                                 article.body)  # fmt: skip
         score = text.similarity(wanted, title_grams) * 0.7 + text.similarity(wanted, body_grams) * 0.3
         if score >= min_score * 0.7:
             hits.append(ArticleHit(article, round(score, 4)))
