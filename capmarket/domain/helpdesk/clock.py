@@ -1,6 +1,6 @@
 """The desk's business-hours clock as configured: the hours (setting ``CAPMARKET_HELPDESK_BUSINESS_HOURS``,
 default 09:00–18:00 Japan time), the answer targets per priority in working hours
-(``CAPMARKET_HELPDESK_SLA_HOURS``) and the operator's business-day calendar."""
+(``CAPMARKET_HELPDESK_SLA_HOURS``) and the desk's working days (seed 000 §7 稼働時間)."""
 
 from __future__ import annotations
 
@@ -26,13 +26,30 @@ def sla_hours(priority: str) -> int:
     return int(table.get(priority, DEFAULT_SLA_HOURS["normal"]))
 
 
+TUESDAY: Final = 1
+
+
 def _rule_business_day(day: dt.date) -> bool:
     return day.weekday() < 5 and not jpholiday.is_holiday(day) and (day.month, day.day) not in _YEAR_END
 
 
+def _tuesday_holidays_worked() -> bool:
+    return bool(getattr(settings, "CAPMARKET_HELPDESK_TUESDAY_HOLIDAYS_WORKED", True))
+
+
 def business_day_predicate() -> IsBusinessDay:
-    """Whether a day is a business day: weekdays that are not national holidays nor 12/29–1/3."""
-    return _rule_business_day
+    """Whether a day is a working day of the desk: weekdays that are not national holidays nor 12/29–1/3 — except
+    that a national holiday on a Tuesday is worked (seed 000 §7: 「火曜日が祝日であった場合は稼働日とする」; setting
+    ``CAPMARKET_HELPDESK_TUESDAY_HOLIDAYS_WORKED``, default on)."""
+    if not _tuesday_holidays_worked():
+        return _rule_business_day
+
+    def desk_day(day: dt.date) -> bool:
+        if _rule_business_day(day):
+            return True
+        return day.weekday() == TUESDAY and (day.month, day.day) not in _YEAR_END
+
+    return desk_day
 
 
 def due_at(*, start: dt.datetime, priority: str, is_business_day: IsBusinessDay | None = None) -> dt.datetime:

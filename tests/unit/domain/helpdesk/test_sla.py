@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -72,3 +73,15 @@ def test_adding_working_time_then_measuring_it_gives_it_back(start: dt.datetime,
     begin = start.replace(tzinfo=JST)
     due = sla.add_business_seconds(start=begin, seconds=seconds, hours=HOURS, is_business_day=weekdays)
     assert sla.business_seconds(start=begin, end=due, hours=HOURS, is_business_day=weekdays) == seconds
+
+
+def test_the_desk_works_on_a_tuesday_holiday(settings: Any) -> None:
+    from capmarket.domain.helpdesk import clock
+
+    is_working_day = clock.business_day_predicate()
+    assert is_working_day(dt.date(2025, 2, 11))  # 建国記念の日, a Tuesday: worked (seed 000 §7)
+    assert not is_working_day(dt.date(2025, 2, 24))  # 振替休日, a Monday
+    assert not is_working_day(dt.date(2025, 12, 30))  # 年末年始, a Tuesday
+    assert not is_working_day(dt.date(2025, 6, 7))  # Saturday
+    settings.CAPMARKET_HELPDESK_TUESDAY_HOLIDAYS_WORKED = False
+    assert not clock.business_day_predicate()(dt.date(2025, 2, 11))
