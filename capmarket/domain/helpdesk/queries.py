@@ -250,6 +250,18 @@ def working_seconds_left(inquiry: Inquiry, *, now: dt.datetime) -> int:
     return -sla.business_seconds(start=inquiry.due_at, end=now, hours=hours, is_business_day=is_business_day)
 
 
+def answer_seconds(inquiry: Inquiry) -> int | None:
+    """Working seconds from receipt to the first answer (None while unanswered)."""
+    if inquiry.first_answered_at is None:
+        return None
+    return sla.business_seconds(
+        start=inquiry.received_at,
+        end=inquiry.first_answered_at,
+        hours=clock.desk_hours(),
+        is_business_day=clock.business_day_predicate(),
+    )
+
+
 # ----------------------------------------------------------------------------------------------- mail threading
 
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("knowledge/<str:kind>/<int:pk>/edit/", helpdesk.article_edit, name="article_edit"),
     path("desk/", helpdesk.desk_list, name="desk_list"),
     path("desk/overdue/", helpdesk.desk_list, name="desk_overdue"),
+    path("desk/inquiries.csv", helpdesk.desk_csv, name="desk_csv"),
     path("desk/review/", helpdesk.review_list, name="desk_review"),
     path("desk/phone/", helpdesk.phone_call, name="desk_phone"),
     path("desk/fetch-mail/", helpdesk.fetch_mail_now, name="desk_fetch_mail"),

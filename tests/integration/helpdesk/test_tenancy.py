@@ -133,3 +133,17 @@ def test_the_desk_works_through_the_api_with_four_eyes(inquiry_a: Inquiry, user_
     answer = company.get(f"{url}/").json()
     assert answer["status"] == "answered"
     assert answer["messages"][-1]["body"] == "入金を確認しました。"
+
+
+def test_the_inquiry_history_downloads_as_csv_without_formulas(user_a: Any, operator: Any) -> None:
+    operations.submit_portal_inquiry(actor=user_a, category=Category.OTHER, subject='=HYPERLINK("http://x")',
+                                     body="本文", files=[], now=NOW)  # fmt: skip
+    client = _client(operator)
+
+    response = client.get("/desk/inquiries.csv?status=&encoding=cp932")
+
+    text = response.content.decode("cp932")
+    assert response["Content-Type"].startswith("text/csv")
+    assert text.splitlines()[0].startswith("問合せ番号,受付日時,受付経路")
+    assert "'=HYPERLINK" in text
+    assert _client(user_a).get("/desk/inquiries.csv").status_code == 403
