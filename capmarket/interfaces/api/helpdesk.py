@@ -38,7 +38,7 @@ from capmarket.domain.reporting import queries as report_queries
 from capmarket.domain.reporting.models import OperationReport, ReportKind
 
 
-class AttachmentSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class InquiryAttachmentSerializer(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.IntegerField(read_only=True, label="ID")
     filename = serializers.CharField(read_only=True, label="ファイル名")
     size_bytes = serializers.IntegerField(read_only=True, label="サイズ（バイト）")
@@ -46,8 +46,8 @@ class AttachmentSerializer(serializers.Serializer):  # type: ignore[type-arg]
     refusal_reason = serializers.CharField(read_only=True, label="受け付けなかった理由")
 
 
-class MessageSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
-    attachments = AttachmentSerializer(many=True, read_only=True)
+class InquiryMessageSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    attachments = InquiryAttachmentSerializer(many=True, read_only=True)
 
     class Meta:
         model = InquiryMessage
@@ -85,10 +85,10 @@ class InquiryDetailSerializer(InquirySerializer):
         fields = [*InquirySerializer.Meta.fields, "messages"]
         read_only_fields = fields
 
-    @extend_schema_field(MessageSerializer(many=True))
+    @extend_schema_field(InquiryMessageSerializer(many=True))
     def get_messages(self, inquiry: Inquiry) -> list[dict[str, Any]]:
         user = self.context["request"].user
-        return list(MessageSerializer(desk_queries.messages_for(user, inquiry), many=True).data)
+        return list(InquiryMessageSerializer(desk_queries.messages_for(user, inquiry), many=True).data)
 
 
 class InquiryCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -97,27 +97,27 @@ class InquiryCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
     body = serializers.CharField(max_length=20_000, label="問合せ内容")
 
 
-class ReplySerializer(serializers.Serializer):  # type: ignore[type-arg]
+class InquiryReplySerializer(serializers.Serializer):  # type: ignore[type-arg]
     body = serializers.CharField(max_length=20_000, label="追記内容")
 
 
-class NoteSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class InquiryNoteSerializer(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.IntegerField(read_only=True)
     author = serializers.CharField(source="author.username", read_only=True, label="記入者")
     body = serializers.CharField(max_length=20_000, label="社内メモ")
     created_at = serializers.DateTimeField(read_only=True, label="記入日時")
 
 
-class StatusChangeSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class InquiryStatusChangeSerializer(serializers.Serializer):  # type: ignore[type-arg]
     status = serializers.ChoiceField(choices=[c for c in Status.choices if c[0] != Status.ANSWERED], label="状態")
     comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="", label="理由")
 
 
-class AssignSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class InquiryAssignSerializer(serializers.Serializer):  # type: ignore[type-arg]
     assignee = serializers.CharField(allow_blank=True, label="担当者のユーザID（空欄で割当て解除）")
 
 
-class DraftSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class AnswerDraftSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     author = serializers.CharField(source="author.username", read_only=True, label="作成者")
     reviewer = serializers.CharField(source="reviewer.username", read_only=True, default=None, label="確認者")
 
@@ -127,7 +127,7 @@ class DraftSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         read_only_fields = ["id", "inquiry", "state", "author", "reviewer", "review_comment", "updated_at"]
 
 
-class ReviewSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class AnswerReviewSerializer(serializers.Serializer):  # type: ignore[type-arg]
     decision = serializers.ChoiceField(choices=[("approve", "確認して送信"), ("return", "差戻し")], label="判断")
     comment = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="", label="差戻しの理由")
 
@@ -199,11 +199,13 @@ class InquiryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             InquiryDetailSerializer(inquiry, context={"request": request}).data, status=status.HTTP_201_CREATED
         )
 
-    @extend_schema(summary="問合せへの追記（事業者）", request=ReplySerializer, responses={201: MessageSerializer})
+    @extend_schema(
+        summary="問合せへの追記（事業者）", request=InquiryReplySerializer, responses={201: InquiryMessageSerializer}
+    )
     @action(detail=True, methods=["post"])
     def replies(self, request: Request, pk: str) -> Response:
         inquiry = self.get_object()
-        serializer = ReplySerializer(data=request.data)
+        serializer = InquiryReplySerializer(data=request.data)
         if not serializer.is_valid():
             raise ApiValidationError(serializer.errors)
         try:
@@ -216,17 +218,19 @@ class InquiryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             )
         except DjangoValidationError as exc:
             raise _errors(exc) from None
-        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+        return Response(InquiryMessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        summary="社内メモ（広域機関）: 一覧と記入", request=NoteSerializer, responses=NoteSerializer(many=True)
+        summary="社内メモ（広域機関）: 一覧と記入",
+        request=InquiryNoteSerializer,
+        responses=InquiryNoteSerializer(many=True),
     )
     @action(detail=True, methods=["get", "post"])
     def notes(self, request: Request, pk: str) -> Response:
         _staff(request)
         inquiry = self.get_object()
         if request.method == "POST":
-            serializer = NoteSerializer(data=request.data)
+            serializer = InquiryNoteSerializer(data=request.data)
             if not serializer.is_valid():
                 raise ApiValidationError(serializer.errors)
             try:
@@ -235,13 +239,13 @@ class InquiryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                 )
             except DjangoValidationError as exc:
                 raise _errors(exc) from None
-        return Response(NoteSerializer(desk_queries.notes_of(request.user, inquiry), many=True).data)
+        return Response(InquiryNoteSerializer(desk_queries.notes_of(request.user, inquiry), many=True).data)
 
-    @extend_schema(summary="状態の変更（広域機関）", request=StatusChangeSerializer, responses=InquirySerializer)
+    @extend_schema(summary="状態の変更（広域機関）", request=InquiryStatusChangeSerializer, responses=InquirySerializer)
     @action(detail=True, methods=["post"], url_path="status")
     def change_status(self, request: Request, pk: str) -> Response:
         _staff(request)
-        serializer = StatusChangeSerializer(data=request.data)
+        serializer = InquiryStatusChangeSerializer(data=request.data)
         if not serializer.is_valid():
             raise ApiValidationError(serializer.errors)
         try:
@@ -253,11 +257,11 @@ class InquiryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             raise _errors(exc) from None
         return Response(InquirySerializer(inquiry).data)
 
-    @extend_schema(summary="担当者の割当て（広域機関）", request=AssignSerializer, responses=InquirySerializer)
+    @extend_schema(summary="担当者の割当て（広域機関）", request=InquiryAssignSerializer, responses=InquirySerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, pk: str) -> Response:
         _staff(request)
-        serializer = AssignSerializer(data=request.data)
+        serializer = InquiryAssignSerializer(data=request.data)
         if not serializer.is_valid():
             raise ApiValidationError(serializer.errors)
         username = serializer.validated_data["assignee"].strip()
@@ -272,11 +276,13 @@ class InquiryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             raise _errors(exc) from None
         return Response(InquirySerializer(inquiry).data)
 
-    @extend_schema(summary="回答案の保存（広域機関、作成者）", request=DraftSerializer, responses=DraftSerializer)
+    @extend_schema(
+        summary="回答案の保存（広域機関、作成者）", request=AnswerDraftSerializer, responses=AnswerDraftSerializer
+    )
     @action(detail=True, methods=["post"], url_path="draft")
     def save_draft(self, request: Request, pk: str) -> Response:
         _staff(request)
-        serializer = DraftSerializer(data=request.data)
+        serializer = AnswerDraftSerializer(data=request.data)
         if not serializer.is_valid():
             raise ApiValidationError(serializer.errors)
         try:
@@ -286,14 +292,14 @@ class InquiryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             )  # fmt: skip
         except DjangoValidationError as exc:
             raise _errors(exc) from None
-        return Response(DraftSerializer(draft).data)
+        return Response(AnswerDraftSerializer(draft).data)
 
 
 @extend_schema_view(retrieve=extend_schema(summary="回答案（広域機関）"))
 class AnswerDraftViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
     """An answer draft: its author asks for review; another person approves (the answer is sent) or returns it."""
 
-    serializer_class = DraftSerializer
+    serializer_class = AnswerDraftSerializer
     queryset = AnswerDraft.objects.none()
 
     def get_object(self) -> AnswerDraft:
@@ -302,21 +308,23 @@ class AnswerDraftViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):  #
         except (AnswerDraft.DoesNotExist, ValueError):
             raise Http404 from None
 
-    @extend_schema(summary="回答案の確認依頼（作成者）", request=None, responses=DraftSerializer)
+    @extend_schema(summary="回答案の確認依頼（作成者）", request=None, responses=AnswerDraftSerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str) -> Response:
         try:
             draft = desk_ops.submit_draft(actor=request.user, draft=self.get_object(), now=timezone.now())
         except DjangoValidationError as exc:
             raise _errors(exc) from None
-        return Response(DraftSerializer(draft).data)
+        return Response(AnswerDraftSerializer(draft).data)
 
     @extend_schema(
-        summary="回答案の確認（別の担当者）: 送信または差戻し", request=ReviewSerializer, responses=DraftSerializer
+        summary="回答案の確認（別の担当者）: 送信または差戻し",
+        request=AnswerReviewSerializer,
+        responses=AnswerDraftSerializer,
     )
     @action(detail=True, methods=["post"])
     def review(self, request: Request, pk: str) -> Response:
-        serializer = ReviewSerializer(data=request.data)
+        serializer = AnswerReviewSerializer(data=request.data)
         if not serializer.is_valid():
             raise ApiValidationError(serializer.errors)
         draft = self.get_object()
@@ -330,10 +338,10 @@ class AnswerDraftViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):  #
         except DjangoValidationError as exc:
             raise _errors(exc) from None
         draft.refresh_from_db()
-        return Response(DraftSerializer(draft).data)
+        return Response(AnswerDraftSerializer(draft).data)
 
 
-class FaqSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class FaqEntrySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     question = serializers.CharField(source="title", read_only=True, label="質問")
     answer = serializers.CharField(source="body", read_only=True, label="回答")
 
@@ -356,7 +364,7 @@ class FaqSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     retrieve=extend_schema(summary="FAQの詳細"),
 )
 class FaqViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
-    serializer_class = FaqSerializer
+    serializer_class = FaqEntrySerializer
     queryset = KnowledgeArticle.objects.none()
     pagination_class = None
 

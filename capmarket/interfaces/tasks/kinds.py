@@ -17,6 +17,7 @@ BUILT_IN: dict[str, str] = {
     "diagnostics.count": "capmarket.domain.jobs.diagnostics.count",
     "timeseries.store_staged": "capmarket.domain.timeseries.handlers.store_staged",
     "notifications.deliver": "capmarket.interfaces.tasks.email_delivery.deliver",
+    "settlement.run": "capmarket.application.settlement.runs.run_job",
     "helpdesk.fetch_mail": "capmarket.application.helpdesk.run_fetch_job",
     "reporting.generate": "capmarket.application.operation_reports.run_generate_job",
 }
