@@ -33,6 +33,7 @@ from capmarket.domain.reporting import operations as report_ops
 from capmarket.domain.reporting import queries as report_queries
 from capmarket.domain.reporting import rendering
 from capmarket.domain.reporting.models import OperationReport, ReportKind
+from capmarket.domain.settlement import queries as settlement_queries
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,6 @@ GENERATE_JOB_KIND: Final = "reporting.generate"
 WEEKDAYS: Final = "月火水木金土日"
 #: contexts whose figures belong in the reports but that this system does not hold yet
 NOT_YET: Final = (
-    ("settlement", "精算（算定・確定）", "算定（精算）の実行・確定の件数と処理時間"),
     ("documents", "帳票の発行", "支払通知書・請求書など帳票の発行件数"),
     ("receipts", "入金消込", "入金明細の取込件数と消込件数"),
     ("dunning", "督促", "督促の段階ごとの件数"),
@@ -271,6 +271,55 @@ def _reserve_margin_section(period: Period) -> tuple[dict[str, Any], list[dict[s
     return section, summary
 
 
+RUN_STATES: Final = {
+    "queued": "計算待ち", "running": "計算中", "computed": "確認待ち", "confirmed": "確定済",
+    "superseded": "差替済", "discarded": "取消", "failed": "エラー",
+}  # fmt: skip
+
+
+def _settlement_section(period: Period) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """精算: runs started (by their state now), runs computed with their computing time, months confirmed."""
+    figures = settlement_queries.run_figures(start=period.start_at, end=period.end_at)
+    started = figures["started_by_state"]
+    computed = figures["computed"]
+    seconds = [c["seconds"] for c in computed if c["seconds"] is not None]
+    tables = [
+        {
+            "title": "精算の実行",
+            "columns": ["項目", "件数"],
+            "rows": [
+                ["起票した精算", sum(started.values())],
+                *[[f"うち{label}", started.get(state, 0)] for state, label in RUN_STATES.items() if started.get(state)],
+                ["計算が完了した精算", len(computed)],
+                ["計算時間の最大（秒）", max(seconds) if seconds else None],
+                ["確定した月", len(figures["confirmed"])],
+                ["データの問題（起票した精算）", figures["data_issues"]],
+            ],
+        },
+        {
+            "title": "確定した月",
+            "columns": ["対象月", "精算", "確定日時", "確定者"],
+            "rows": [
+                [c["month"], c["run"], f"{c['confirmed_at'].astimezone(JST):%Y/%m/%d %H:%M}", c["confirmed_by"]]
+                for c in figures["confirmed"]
+            ],
+        },
+    ]
+    section = {
+        "key": "settlement",
+        "title": "精算（算定・確定）",
+        "available": True,
+        "note": "計算時間は起票から計算完了まで。確定は二人目の責任者による（四つの目）。",
+        "tables": tables,
+        "charts": [],
+    }
+    summary: list[dict[str, Any]] = [
+        {"label": "精算 起票件数", "value": sum(started.values())},
+        {"label": "精算 確定した月", "value": len(figures["confirmed"])},
+    ]
+    return section, summary
+
+
 def _jobs_section(period: Period) -> dict[str, Any]:
     rows = [
         [j["kind"], j["total"], j["succeeded"], j["failed"], j["seconds"]]
@@ -331,10 +380,13 @@ def build_report_data(*, period: Period, now: dt.datetime, remarks: str = "") ->
     checklist, ticked_pct = _checklist(period)
     summary.append({"label": "チェックリスト確認率（%）", "value": ticked_pct})
     margins, margin_summary = _reserve_margin_section(period)
+    settlement, settlement_summary = _settlement_section(period)
     summary.extend(margin_summary)
+    summary.extend(settlement_summary)
     sections = [
         desk["inquiries"],
         desk["calls"],
+        settlement,
         margins,
         _email_section(period),
         _jobs_section(period),

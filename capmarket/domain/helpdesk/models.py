@@ -423,10 +423,13 @@ class InquiryEvent(models.Model):
 class LinkKind(models.TextChoices):
     RESOURCE = "resource", "電源等"
     CONTRACT = "contract", "容量確保契約"
+    RESULT = "result", "算定結果（契約・月）"
+    OBJECTION = "objection", "異議申し立て"
 
 
 class InquiryLink(models.Model):
-    """A record of the company the inquiry is about (a resource, a contract, …), checked to belong to it."""
+    """A record of the company the inquiry is about (a resource, a contract, a confirmed result of a contract and
+    month, an objection), checked to belong to it."""
 
     inquiry = models.ForeignKey(Inquiry, verbose_name="問合せ", on_delete=models.PROTECT, related_name="links")
     kind = models.CharField("種類", max_length=20)

@@ -61,7 +61,9 @@ from capmarket.domain.notifications import dsn
 from capmarket.domain.notifications import operations as notification_ops
 from capmarket.domain.notifications import queries as notification_queries
 from capmarket.domain.notifications.models import ContactPurpose
+from capmarket.domain.objections import queries as objection_queries
 from capmarket.domain.registry.models import Participant, Resource
+from capmarket.domain.settlement import queries as settlement_queries
 
 MAIL_ACTOR: Final = "helpdesk-mailbox"
 ANSWER_EMAIL_KIND: Final = "helpdesk.answer"
@@ -778,7 +780,8 @@ def add_note(
 def link_record(
     *, actor: Any, inquiry: Inquiry, kind: str, code: str, now: dt.datetime, ip_address: str | None = None
 ) -> InquiryLink:
-    """Link a record of the inquiry's company (resource or contract, by its code), checked to be the company's."""
+    """Link a record of the inquiry's company, checked to be the company's: a resource or a contract by its code, a
+    confirmed result by 「契約番号 YYYY-MM」, an objection by its number."""
     _require_staff(actor)
     if inquiry.participant_id is None:
         raise UnableToChangeInquiry({"code": "先に問合せの事業者を設定してください。"})
@@ -792,6 +795,28 @@ def link_record(
         contract = CapacityContract.objects.filter(contract_code=code, participant_id=inquiry.participant_id).first()
         if contract is not None:
             target_id, label = str(contract.pk), f"{contract.contract_code}（{contract.delivery_year}年度）"
+    elif kind == LinkKind.RESULT:
+        contract_code, _, month = code.replace("　", " ").partition(" ")
+        month = month.strip()
+        found = (
+            settlement_queries.confirmed_contract_months(
+                actor, settlement_queries.ResultFilters(month=month, participant_id=inquiry.participant_id)
+            )
+            .filter(contract__contract_code=contract_code.strip())
+            .first()
+            if month
+            else None
+        )
+        if found is not None:
+            target_id, label = str(found.pk), f"{contract_code.strip()} {month} の算定結果"
+    elif kind == LinkKind.OBJECTION:
+        objection = (
+            objection_queries.objections_visible_to(actor)
+            .filter(number=code, participant_id=inquiry.participant_id)
+            .first()
+        )
+        if objection is not None:
+            target_id, label = str(objection.pk), f"異議申し立て {objection.number}"
     else:
         raise UnableToChangeInquiry({"kind": "関連情報の種類を選択してください。"})
     if not target_id:

@@ -177,6 +177,10 @@ def test_links_are_checked_against_the_inquiry_company(
     assert link.target_id == str(own.pk)
     with pytest.raises(operations.UnableToChangeInquiry, match="ありません"):
         operations.link_record(actor=operator, inquiry=inquiry, kind=LinkKind.RESOURCE, code="RH000002", now=NOW)
+    with pytest.raises(operations.UnableToChangeInquiry, match="異議申し立てに「OB-404」はありません"):
+        operations.link_record(actor=operator, inquiry=inquiry, kind=LinkKind.OBJECTION, code="OB-404", now=NOW)
+    with pytest.raises(operations.UnableToChangeInquiry, match="算定結果"):
+        operations.link_record(actor=operator, inquiry=inquiry, kind=LinkKind.RESULT, code="K2025 2025-06", now=NOW)
 
 
 def test_faq_versions_and_japanese_search(operator: Any, user_a: Any) -> None:

@@ -147,7 +147,11 @@ class NoteForm(NamedErrorsMixin, forms.Form):
 
 class LinkForm(NamedErrorsMixin, forms.Form):
     kind = forms.ChoiceField(label="種類", choices=LinkKind.choices)
-    code = forms.CharField(label="コード", max_length=64, help_text="電源等識別番号 または 契約番号")
+    code = forms.CharField(
+        label="コード",
+        max_length=64,
+        help_text="電源等識別番号・契約番号、算定結果は「契約番号 YYYY-MM」、異議は受付番号",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

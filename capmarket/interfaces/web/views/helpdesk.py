@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -52,6 +53,23 @@ from capmarket.interfaces.web.forms.helpdesk import (
     read_files,
 )
 from capmarket.interfaces.web.views.accounts import attach_errors, paginate, query_without_page, requires
+
+LINK_PAGES = {
+    "resource": "web:resource_detail",
+    "contract": "web:contract_detail",
+    "result": "web:result_detail",
+    "objection": "web:objection_detail",
+}
+
+
+def _with_urls(links: list[Any]) -> list[tuple[Any, str]]:
+    """Each linked record with the page that shows it (scoped there as everywhere)."""
+    out: list[tuple[Any, str]] = []
+    for link in links:
+        name = LINK_PAGES.get(link.kind)
+        url = reverse(name, args=[int(link.target_id)]) if name and link.target_id.isdigit() else ""
+        out.append((link, url))
+    return out
 
 
 def _user(request: HttpRequest) -> User:
@@ -146,7 +164,7 @@ def inquiry_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "inquiry": inquiry,
             "thread": desk_queries.messages_for(request.user, inquiry),
-            "links": desk_queries.links_of(request.user, inquiry),
+            "links": _with_urls(desk_queries.links_of(request.user, inquiry)),
             "form": form,
         },
     )
@@ -416,7 +434,7 @@ def desk_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "draft": draft,
             "events": desk_queries.events_of(user, inquiry),
             "calls": desk_queries.calls_of(user, inquiry),
-            "links": desk_queries.links_of(user, inquiry),
+            "links": _with_urls(desk_queries.links_of(user, inquiry)),
             "left_hours": desk_queries.working_seconds_left(inquiry, now=now) / 3600 if inquiry.is_open else None,
             "attributes_form": AttributesForm(
                 initial={
