@@ -209,3 +209,21 @@ def test_report_pages_downloads_and_the_checklist_page(approver: Any, operator: 
     listing = staff.get("/checklist/?day=2025-06-02").content.decode()
     assert "確認済み" in listing
     assert operator.full_name in listing
+
+
+def test_approvers_keep_the_checklist_items(approver: Any, operator: Any) -> None:
+    from django.test import Client
+
+    boss, staff = Client(), Client()
+    boss.force_login(approver)
+    staff.force_login(operator)
+
+    boss.post("/checklist/?day=2025-06-02", {"action": "add_item", "label": "督促状の発送確認"})
+    item = ChecklistItem.objects.get(label="督促状の発送確認")
+    staff.post("/checklist/?day=2025-06-02", {"action": "retire", "item": item.pk})  # an operator may not
+    item.refresh_from_db()
+    assert item.retired_at is None
+    boss.post("/checklist/?day=2025-06-02", {"action": "retire", "item": item.pk})
+    item.refresh_from_db()
+    assert item.retired_at is not None
+    assert "督促状の発送確認" not in staff.get("/checklist/?day=2099-01-01").content.decode()

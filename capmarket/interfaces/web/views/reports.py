@@ -134,6 +134,19 @@ def report_create(request: HttpRequest) -> HttpResponse:
     return render(request, "web/reports/report_form.html", {"form": form})
 
 
+def _add_item(request: HttpRequest, *, day: dt.date, now: dt.datetime) -> HttpResponse:
+    label = request.POST.get("label", "").strip()
+    code = f"item-{now:%Y%m%d%H%M%S}"
+    try:
+        report_ops.add_item(actor=request.user, code=code, label=label, sort_order=900, now=now)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"確認項目「{label}」を追加しました。")
+    return redirect(f"{request.path}?day={day.isoformat()}")
+
+
 @requires(Action.TICK_CHECKLIST, Action.VIEW_OPERATION_REPORTS)
 def checklist(request: HttpRequest) -> HttpResponse:
     try:
@@ -144,12 +157,18 @@ def checklist(request: HttpRequest) -> HttpResponse:
         if not can(request.user, Action.TICK_CHECKLIST):
             raise Http404
         now = timezone.now()
+        action = request.POST.get("action", "")
+        if action == "add_item":
+            return _add_item(request, day=day, now=now)
         try:
             item = report_queries.get_item(pk=int(request.POST.get("item", "0")))
         except (ChecklistItem.DoesNotExist, ValueError) as exc:
             raise Http404 from exc
         try:
-            if request.POST.get("action") == "withdraw":
+            if action == "retire":
+                report_ops.retire_item(actor=request.user, item=item, now=now)
+                messages.success(request, f"確認項目「{item.label}」を廃止しました（これまでの記録は残ります）。")
+            elif action == "withdraw":
                 report_ops.withdraw_tick(actor=request.user, item=item, day=day, now=now)
             else:
                 report_ops.tick(actor=request.user, item=item, day=day, note=request.POST.get("note", ""), now=now)
@@ -167,5 +186,6 @@ def checklist(request: HttpRequest) -> HttpResponse:
             "previous": day - dt.timedelta(days=1),
             "next": day + dt.timedelta(days=1),
             "can_tick": can(request.user, Action.TICK_CHECKLIST),
+            "can_manage": can(request.user, Action.MANAGE_CHECKLIST),
         },
     )
