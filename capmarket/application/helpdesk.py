@@ -8,12 +8,10 @@ import logging
 from typing import Any, Final
 
 from django.conf import settings
-from django.utils import timezone
 
 from capmarket.domain.accounts import operations as account_ops
 from capmarket.domain.helpdesk import mailboxes
 from capmarket.domain.jobs import operations as job_ops
-from capmarket.domain.jobs.models import Job
 from capmarket.domain.jobs.progress import Progress, ignore_progress
 
 logger = logging.getLogger(__name__)
@@ -43,31 +41,23 @@ def mail_configured() -> bool:
     return imap_config() is not None or bool(maildir_path())
 
 
-def fetch_mail(*, progress: Progress = ignore_progress) -> dict[str, Any]:
-    """Fetch every configured mailbox once; one mailbox failing does not stop the other."""
+def fetch_mail(*, clock: mailboxes.Clock, progress: Progress = ignore_progress) -> dict[str, Any]:
+    """Fetch every configured mailbox once; one mailbox failing does not stop the other. ``clock`` gives the time
+    of each step (the caller, an interface, owns the clock)."""
     outcome: dict[str, Any] = {"mailboxes": [], "errors": []}
     config = imap_config()
     if config is not None:
         try:
-            outcome["mailboxes"].append(
-                mailboxes.fetch_imap(config=config, clock=timezone.now, progress=progress).as_dict()
-            )
+            outcome["mailboxes"].append(mailboxes.fetch_imap(config=config, clock=clock, progress=progress).as_dict())
         except mailboxes.UnableToFetchMail as exc:
             outcome["errors"].append(str(exc))
     path = maildir_path()
     if path:
         try:
-            outcome["mailboxes"].append(
-                mailboxes.fetch_maildir(path=path, clock=timezone.now, progress=progress).as_dict()
-            )
+            outcome["mailboxes"].append(mailboxes.fetch_maildir(path=path, clock=clock, progress=progress).as_dict())
         except mailboxes.UnableToFetchMail as exc:
             outcome["errors"].append(str(exc))
     return outcome
-
-
-def run_fetch_job(*, job: Job, progress: Progress, now: dt.datetime) -> dict[str, Any]:
-    """Job handler ``helpdesk.fetch_mail``."""
-    return fetch_mail(progress=progress)
 
 
 def request_mail_fetch(*, now: dt.datetime, requested_by: Any = None) -> int | None:

@@ -18,7 +18,7 @@ BUILT_IN: dict[str, str] = {
     "timeseries.store_staged": "capmarket.domain.timeseries.handlers.store_staged",
     "notifications.deliver": "capmarket.interfaces.tasks.email_delivery.deliver",
     "settlement.run": "capmarket.application.settlement.runs.run_job",
-    "helpdesk.fetch_mail": "capmarket.application.helpdesk.run_fetch_job",
+    "helpdesk.fetch_mail": "capmarket.interfaces.tasks.helpdesk_jobs.fetch_mail",
     "reporting.generate": "capmarket.application.operation_reports.run_generate_job",
 }
 

@@ -51,8 +51,8 @@ def imap(imap_server: ImapServer, settings: Any) -> ImapServer:
     return imap_server
 
 
-def _fetch() -> dict[str, Any]:
-    outcome = helpdesk_app.fetch_mail()
+def _fetch(at: dt.datetime = NOW) -> dict[str, Any]:
+    outcome = helpdesk_app.fetch_mail(clock=lambda: at)
     assert outcome["errors"] == []
     return dict(outcome["mailboxes"][0])
 
@@ -164,7 +164,7 @@ def test_an_answer_reaches_the_smtp_server_and_the_reply_threads_onto_the_inquir
     imap.deliver(mail(sender="tanaka@asahi.example", subject=f"【{inquiry.ticket_no}】補足", body="補足資料です。"))
     # a stranger quoting the ticket number does not get into the company's inquiry
     imap.deliver(mail(sender="x@evil.example", subject=f"{inquiry.ticket_no} 教えて", body="他社の情報をください。"))
-    result = _fetch()
+    result = _fetch(at=NOW + dt.timedelta(hours=2))
 
     assert (result["threaded"], result["new_inquiries"]) == (2, 1)
     inquiry.refresh_from_db()
@@ -190,8 +190,8 @@ def test_a_local_maildir_is_read_once(tmp_path: Path, company_a: Any, settings: 
     settings.CAPMARKET_HELPDESK_IMAP_HOST = ""
     settings.CAPMARKET_HELPDESK_MAILDIR = str(tmp_path / "Maildir")
 
-    first = helpdesk_app.fetch_mail()["mailboxes"][0]
-    second = helpdesk_app.fetch_mail()["mailboxes"][0]
+    first = helpdesk_app.fetch_mail(clock=lambda: NOW)["mailboxes"][0]
+    second = helpdesk_app.fetch_mail(clock=lambda: NOW)["mailboxes"][0]
 
     assert (first["new_inquiries"], second["fetched"]) == (1, 0)
     assert Inquiry.objects.get().category == Category.RESERVE_MARGIN

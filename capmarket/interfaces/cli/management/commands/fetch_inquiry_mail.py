@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from capmarket.application import helpdesk
 
@@ -31,7 +32,7 @@ class Command(BaseCommand):
             )
             sys.exit(2)
         try:
-            outcome = helpdesk.fetch_mail()
+            outcome = helpdesk.fetch_mail(clock=timezone.now)
         except Exception as exc:
             logger.exception("fetch-inquiry-mail failed")
             self.stderr.write(f"メールの取込に失敗しました: {type(exc).__name__}: {exc}")
