@@ -155,6 +155,13 @@ def test_the_scheduler_duty_starts_each_due_report_once(db: Any) -> None:
     assert again == []
     assert sorted(j.inputs["kind"] for j in jobs) == ["monthly", "summary", "weekly"]
     assert {j.inputs["day"] for j in jobs} == {"2025-06-02", "2025-05-01", "2024-04-01"}
+    weekly = next(j for j in jobs if j.inputs["kind"] == "weekly")
+    from capmarket.domain.jobs.progress import ignore_progress
+
+    made = operation_reports.run_generate_job(job=weekly, progress=ignore_progress, now=monday_morning)
+    again_made = operation_reports.run_generate_job(job=weekly, progress=ignore_progress, now=monday_morning)
+    assert made["title"] == "週次結果報告 2025/06/02（月）〜2025/06/08（日）"
+    assert again_made == {"skipped": "already generated"}  # a re-run of the job changes nothing
     evening = operation_reports.due_periods(now=jst(6, 9, 18, 45))
     assert operation_reports.period_of(kind=ReportKind.DAILY, day=dt.date(2025, 6, 9)) in evening
 
