@@ -120,6 +120,7 @@ def test_provider_asks_staff_answer_after_review_provider_reads_it(
     login(page, "asahi-user", PASSWORD)
     page.goto(f"{page.base_url}/inquiries/")
     page.click(f"text={inquiry.ticket_no}")
+    page.wait_for_load_state("networkidle")
     thread = page.inner_text("#thread")
     assert "再発行も承りました" in thread
     assert "請求書の写し.pdf" in thread
