@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-# The demo serves plain HTTP on this machine: no https redirect, no secure-only cookies (production keeps them).
-DEMO_ENV := CAPMARKET_HTTPS=0
+# The demo serves plain HTTP on this machine: no https redirect, no secure-only cookies, no client certificates (no
+# TLS front) and no service hours (open at any time); production keeps them all (README, "Access").
+DEMO_ENV := CAPMARKET_HTTPS=0 CAPMARKET_CLIENT_CERTIFICATES=0 CAPMARKET_SERVICE_HOURS=0
 VAR_DIR  := $(or $(CAPMARKET_VAR_DIR),var)
 
 ## demo: install, migrate, load the demo market (once) and serve the web UI on http://$(HOST):$(PORT)

@@ -28,6 +28,11 @@ class Action(StrEnum):
     VIEW_EMAIL_LOG = "view_email_log"  # the send log of every e-mail, bounces
     MANAGE_ALERTS = "manage_alerts"  # import reserve-margin publications, draft messages to providers
     APPROVE_ALERT_MESSAGES = "approve_alert_messages"  # approve (second person) a message drafted by someone else
+    # access as the terms of use say (issue 15): certificates, suspension, maintenance, contractors, applications
+    MANAGE_ACCESS = "manage_access"  # revoke any certificate, maintenance, request limits, service calendar
+    SUSPEND_PARTICIPANTS = "suspend_participants"  # suspend a company's use and lift it (利用の中断・停止)
+    REVIEW_USE_APPLICATIONS = "review_use_applications"  # approve (issue 管理者ID) or reject 利用申込, end contracts
+    MANAGE_OWN_ACCESS = "manage_own_access"  # a company's certificates, contractors and termination application
 
 
 _STAFF_COMMON: Final = {Action.VIEW_ALL_PARTICIPANTS, Action.VIEW_RULESETS, Action.VIEW_EMAIL_LOG}
@@ -57,6 +62,18 @@ POLICY: Final[dict[str, frozenset[Action]]] = {
     Role.PARTICIPANT_ADMIN: frozenset({Action.MANAGE_OWN_USERS, Action.VIEW_RULESETS, Action.MANAGE_CONTACTS}),
     Role.PARTICIPANT_USER: frozenset({Action.VIEW_RULESETS}),
 }
+
+
+#: access (issue 15): staff desks read every company's certificates and delegations (VIEW_ALL_PARTICIPANTS); the
+#: system administrator runs access (certificates, maintenance, limits) and reviews use applications; 責任者
+#: suspend and lift; a company's 管理者ID manages its own certificates, contractors and termination application.
+_ACCESS: Final[dict[str, frozenset[Action]]] = {
+    Role.APPROVER: frozenset({Action.SUSPEND_PARTICIPANTS}),
+    Role.SYSTEM_ADMIN: frozenset({Action.MANAGE_ACCESS, Action.SUSPEND_PARTICIPANTS, Action.REVIEW_USE_APPLICATIONS}),
+    Role.PARTICIPANT_ADMIN: frozenset({Action.MANAGE_OWN_ACCESS}),
+}
+for _role, _actions in _ACCESS.items():
+    POLICY[_role] = POLICY[_role] | _actions
 
 
 def can(user: Any, action: Action) -> bool:
