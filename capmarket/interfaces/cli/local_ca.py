@@ -1,7 +1,7 @@
 """A local test certificate authority for client certificates (TLS client authentication), made with ``cryptography``.
 
 For development, demos and tests only: production client certificates come from the authority the operator names
-(seed 002 §3.1). ``make_test_ca`` writes into a folder:
+(seed 002 §3.1). ``make_local_ca`` writes into a folder:
 
 - ``ca.crt`` / ``ca.key`` — the test CA (nginx's ``ssl_client_certificate``, ``CAPMARKET_CLIENT_CA_FILE``);
 - ``server.crt`` / ``server.key`` — a server certificate for the TLS front (localhost, 127.0.0.1, extra names);
@@ -51,7 +51,7 @@ class IssuedClient:
 
 
 @dataclass(frozen=True)
-class TestCA:
+class LocalCA:
     folder: Path
     ca_cert_path: Path
     ca_key_path: Path
@@ -81,7 +81,7 @@ def load_ca(folder: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]
     cert = x509.load_pem_x509_certificate((folder / "ca.crt").read_bytes())
     key = serialization.load_pem_private_key((folder / "ca.key").read_bytes(), password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise ValueError("ca.key is not an EC key made by make_test_ca")
+        raise ValueError("ca.key is not an EC key made by make_local_ca")
     return cert, key
 
 
@@ -210,7 +210,7 @@ def write_register_csv(path: Path, clients: tuple[IssuedClient, ...]) -> None:
             )
 
 
-def make_test_ca(
+def make_local_ca(
     folder: Path,
     *,
     clients: list[ClientSpec],
@@ -219,7 +219,7 @@ def make_test_ca(
     p12_password: str = "capmarket",  # noqa: S107 (a test CA's bundles)
     now: dt.datetime | None = None,
     reuse_ca: bool = True,
-) -> TestCA:
+) -> LocalCA:
     """Make (or reuse) a test CA in ``folder`` and issue a server certificate and the given client certificates."""
     now = now or dt.datetime.now(dt.UTC)
     folder.mkdir(parents=True, exist_ok=True)
@@ -255,7 +255,7 @@ def make_test_ca(
     )
     register = folder / "client-certificates.csv"
     write_register_csv(register, tuple(c for c in issued if not c.spec.expired))
-    return TestCA(
+    return LocalCA(
         folder=folder,
         ca_cert_path=folder / "ca.crt",
         ca_key_path=folder / "ca.key",
