@@ -10,8 +10,8 @@ from urllib.parse import quote
 import pytest
 from django.test import Client
 
-from capmarket.domain.access.models import ClientCertificate, RegisteredVia
 from capmarket.domain.access.certificates import read_certificate
+from capmarket.domain.access.models import ClientCertificate, RegisteredVia
 from capmarket.domain.accounts.models import Role, User
 from capmarket.domain.registry.models import Participant
 from capmarket.interfaces.cli.local_ca import ClientSpec, IssuedClient, LocalCA, make_local_ca
@@ -38,9 +38,9 @@ def client_cert(ca: LocalCA, code: str, client: str) -> IssuedClient:
     return next(c for c in ca.clients if c.spec.participant_code == code and c.spec.client_name == client)
 
 
-def through_proxy(cert: IssuedClient | None, *, verify: str = "SUCCESS", secret: str = PROXY_SECRET) -> dict[str, str]:
+def through_proxy(cert: IssuedClient | None, *, verify: str = "SUCCESS", secret: str = PROXY_SECRET) -> dict[str, Any]:
     """The headers nginx sets (deploy/nginx/capmarket.conf.template) for a client presenting ``cert``."""
-    headers = {"HTTP_X_CAPMARKET_PROXY_SECRET": secret, "HTTP_X_REAL_IP": "203.0.113.7"}
+    headers: dict[str, Any] = {"HTTP_X_CAPMARKET_PROXY_SECRET": secret, "HTTP_X_REAL_IP": "203.0.113.7"}
     if cert is None:
         headers["HTTP_X_CAPMARKET_CLIENT_VERIFY"] = "NONE"
     else:
@@ -103,7 +103,7 @@ def approver(db: Any) -> User:
     return make_user(Role.APPROVER, None, username="occto-approver", email="ap@occto.example")
 
 
-def register(participant: Participant, cert: IssuedClient) -> ClientCertificate:
+def register(participant: Any, cert: IssuedClient) -> ClientCertificate:
     """A certificate on file for a company, as if registered earlier (no clock, no checks)."""
     d = read_certificate(cert.cert_path.read_text())
     return ClientCertificate.objects.create(
@@ -121,7 +121,7 @@ def register(participant: Participant, cert: IssuedClient) -> ClientCertificate:
     )
 
 
-def logged_in(user: User, headers: dict[str, str] | None = None) -> Client:
+def logged_in(user: User, headers: dict[str, Any] | None = None) -> Client:
     client = Client(**(headers or {}))
     client.force_login(user)
     return client

@@ -4,8 +4,8 @@ check made on each request."""
 
 from __future__ import annotations
 
-import datetime as dt
 import csv
+import datetime as dt
 import io
 from typing import Any
 
@@ -40,7 +40,9 @@ def test_a_company_admin_registers_its_certificate_and_a_user_may_not(
     pem = client_cert(certificates_on, "A001", "pc1").cert_path.read_text()
 
     with pytest.raises(access_ops.NotAllowed):
-        access_ops.register_certificate(actor=user_a, participant=company_a, client_name="pc1", certificate=pem, now=NOW)
+        access_ops.register_certificate(
+            actor=user_a, participant=company_a, client_name="pc1", certificate=pem, now=NOW
+        )
     result = access_ops.register_certificate(
         actor=admin_a, participant=company_a, client_name="pc1", certificate=pem, now=NOW
     )
@@ -48,7 +50,9 @@ def test_a_company_admin_registers_its_certificate_and_a_user_may_not(
         actor=admin_a, participant=company_a, client_name="pc1", certificate=pem, now=NOW
     )
 
-    assert result.created and not again.created and again.certificate.pk == result.certificate.pk
+    assert result.created
+    assert not again.created
+    assert again.certificate.pk == result.certificate.pk
     assert result.certificate.fingerprint_sha256 == client_cert(certificates_on, "A001", "pc1").fingerprint_sha256
     assert AuditEvent.objects.filter(object_type="client_certificate", action=AuditAction.CREATED).count() == 1
 
@@ -76,7 +80,9 @@ def test_the_710_711_file_registers_renews_and_twice_changes_nothing(
     certificates_on: LocalCA, sysadmin: User, company_a: Participant, company_b: Participant
 ) -> None:
     a1, a2, b1 = (client_cert(certificates_on, c, n) for c, n in (("A001", "pc1"), ("A001", "pc2"), ("B001", "pc1")))
-    first = _csv(("登録", "A001", "端末1", a1.cert_path.read_text()), ("登録", "B001", "端末1", b1.cert_path.read_text()))
+    first = _csv(
+        ("登録", "A001", "端末1", a1.cert_path.read_text()), ("登録", "B001", "端末1", b1.cert_path.read_text())
+    )
 
     outcome = access_ops.import_certificate_file(actor=sysadmin, content=first, filename="710.csv", now=NOW)
     again = access_ops.import_certificate_file(actor=sysadmin, content=first, filename="710.csv", now=NOW)
@@ -86,7 +92,8 @@ def test_the_710_711_file_registers_renews_and_twice_changes_nothing(
 
     assert (outcome.registered, again.unchanged, renewal.renewed) == (2, 2, 1)
     new = ClientCertificate.objects.get(fingerprint_sha256=a2.fingerprint_sha256)
-    assert new.replaces is not None and new.replaces.fingerprint_sha256 == a1.fingerprint_sha256
+    assert new.replaces is not None
+    assert new.replaces.fingerprint_sha256 == a1.fingerprint_sha256
     assert ClientCertificate.objects.count() == 3
 
 
@@ -155,5 +162,6 @@ def test_a_certificate_use_is_audited_once_per_period(certificates_on: LocalCA, 
 
     assert written == [True, False, True]
     events = AuditEvent.objects.filter(action=AuditAction.CERTIFICATE_USED, actor=user_a)
-    assert events.count() == 2 and certificate.serial_number in events.first().summary  # type: ignore[union-attr]
+    assert events.count() == 2
+    assert certificate.serial_number in events.first().summary  # type: ignore[union-attr]
     assert CertificateUse.objects.get().first_used_at == NOW

@@ -22,13 +22,13 @@ from tests.factories import PASSWORD
 from tests.integration.access.conftest import client_cert, logged_in, register, through_proxy
 
 
-def _token(user: User, headers: dict[str, str] | None = None) -> APIClient:
+def _token(user: User, headers: dict[str, Any] | None = None) -> APIClient:
     client = APIClient(**(headers or {}))
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
     return client
 
 
-def _login(headers: dict[str, str], username: str) -> tuple[Client, str]:
+def _login(headers: dict[str, Any], username: str) -> tuple[Client, str]:
     client = Client(**headers)
     response = client.post("/login/", {"username": username, "password": PASSWORD})
     return client, response.content.decode() if response.status_code == 200 else ""
@@ -59,7 +59,8 @@ def test_login_needs_a_registered_certificate_of_the_company_passed_by_the_trust
     assert client.get("/").status_code == 200
     assert AuditEvent.objects.filter(action=AuditAction.CERTIFICATE_USED, actor=user_a).count() == 1
     refusals = AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED, actor=user_a)
-    assert refusals.count() == 4 and all("証明書" in e.summary for e in refusals)
+    assert refusals.count() == 4
+    assert all("証明書" in e.summary for e in refusals)
     user_a.refresh_from_db()
     assert user_a.failed_login_count == 0  # a right password refused by the rules is not a failed guess
 
@@ -77,8 +78,10 @@ def test_a_session_is_bound_to_its_certificate_and_a_revoked_one_is_refused_at_o
     access_ops.revoke_certificate(actor=admin_a, certificate=first, reason="端末の紛失", now=dt.datetime.now(dt.UTC))
     revoked = client.get("/resources/")
 
-    assert other_machine.status_code == 403 and "異なるクライアント証明書" in other_machine.content.decode()
-    assert revoked.status_code == 403 and "失効" in revoked.content.decode()
+    assert other_machine.status_code == 403
+    assert "異なるクライアント証明書" in other_machine.content.decode()
+    assert revoked.status_code == 403
+    assert "失効" in revoked.content.decode()
     assert AuditEvent.objects.filter(action=AuditAction.ACCESS_DENIED, actor=user_a).count() == 2
 
 
@@ -91,7 +94,8 @@ def test_api_tokens_need_the_certificate_too_and_staff_need_none(
     forged = _token(user_a, {"HTTP_X_CAPMARKET_CLIENT_VERIFY": "SUCCESS"}).get("/api/me/")
     with_cert = _token(user_a, through_proxy(client_cert(certificates_on, "A001", "pc1"))).get("/api/me/")
 
-    assert without.status_code == 403 and without.json()["code"] == "client_certificate_missing"
+    assert without.status_code == 403
+    assert without.json()["code"] == "client_certificate_missing"
     assert forged.status_code == 403
     assert with_cert.status_code == 200
     assert _token(sysadmin).get("/api/me/").status_code == 200
@@ -100,35 +104,39 @@ def test_api_tokens_need_the_certificate_too_and_staff_need_none(
 
 def test_the_token_endpoint_says_why_a_right_password_is_refused(certificates_on: LocalCA, user_a: User) -> None:
     response = APIClient().post("/api/auth/token/", {"username": "a-user", "password": PASSWORD}, format="json")
-    assert response.status_code == 403 and response.json()["code"] == "client_certificate_missing"
+    assert response.status_code == 403
+    assert response.json()["code"] == "client_certificate_missing"
     wrong = APIClient().post("/api/auth/token/", {"username": "a-user", "password": "nope"}, format="json")
-    assert wrong.status_code == 400 and "code" not in wrong.json()
+    assert wrong.status_code == 400
+    assert "code" not in wrong.json()
 
 
 # ---------------------------------------------------------------- suspension
 
 
 def test_suspension_refuses_sessions_and_tokens_at_once_and_lifting_restores_them(
-    approver: User, user_a: User, admin_b: User
+    approver: User, user_a: User, admin_b: User, company_a: Participant
 ) -> None:
     web, api, other = logged_in(user_a), _token(user_a), logged_in(admin_b)
-    assert web.get("/resources/").status_code == 200 and api.get("/api/resources/").status_code == 200
+    assert web.get("/resources/").status_code == 200
+    assert api.get("/api/resources/").status_code == 200
     now = dt.datetime.now(dt.UTC)
 
-    access_ops.suspend_participant(actor=approver, participant=user_a.participant, reason="情報漏えいの疑い", now=now)
+    access_ops.suspend_participant(actor=approver, participant=company_a, reason="情報漏えいの疑い", now=now)
 
     assert web.get("/resources/").status_code == 302  # the session is void: back to the login page
     refused = api.get("/api/resources/")
-    assert refused.status_code == 403 and refused.json()["code"] == "company_suspended"
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "company_suspended"
     _, page = _login({}, "a-user")
     assert "停止" in page
     assert other.get("/resources/").status_code == 200  # another company is not affected
-    user_a.participant.refresh_from_db()
-    assert user_a.participant.status == ParticipantStatus.SUSPENDED
+    company_a.refresh_from_db()
+    assert company_a.status == ParticipantStatus.SUSPENDED
     with pytest.raises(access_ops.UnableToSuspend):
-        access_ops.suspend_participant(actor=approver, participant=user_a.participant, reason="重ねて", now=now)
+        access_ops.suspend_participant(actor=approver, participant=company_a, reason="重ねて", now=now)
 
-    access_ops.lift_suspension(actor=approver, participant=user_a.participant, note="調査の結果問題なし", now=now)
+    access_ops.lift_suspension(actor=approver, participant=company_a, note="調査の結果問題なし", now=now)
 
     assert api.get("/api/resources/").status_code == 200  # the same token works again
     actions = set(AuditEvent.objects.filter(object_type="participant").values_list("action", flat=True))
@@ -136,10 +144,10 @@ def test_suspension_refuses_sessions_and_tokens_at_once_and_lifting_restores_the
     assert "利用停止" in logged_in(approver).get("/access/suspensions/").content.decode()
 
 
-def test_only_those_who_may_suspend_do(user_a: User, admin_b: User, sysadmin: User) -> None:
+def test_only_those_who_may_suspend_do(user_a: User, admin_b: User, sysadmin: User, company_a: Participant) -> None:
     now = dt.datetime.now(dt.UTC)
     with pytest.raises(access_ops.NotAllowed):
-        access_ops.suspend_participant(actor=admin_b, participant=user_a.participant, reason="x", now=now)
+        access_ops.suspend_participant(actor=admin_b, participant=company_a, reason="x", now=now)
     response = logged_in(admin_b).post("/access/suspensions/", {"participant_code": "A001", "reason": "x"})
     assert response.status_code == 403
     response = logged_in(sysadmin).post("/access/suspensions/", {"participant_code": "A001", "reason": "不正アクセス"})
@@ -165,12 +173,16 @@ def test_maintenance_refuses_participants_with_its_end_and_retry_after_but_not_s
     page = logged_in(user_a).get("/resources/")
     api = _token(user_a).get("/api/resources/")
 
-    assert page.status_code == 503 and "メンテナンス中" in page.content.decode()
+    assert page.status_code == 503
+    assert "メンテナンス中" in page.content.decode()
     assert f"{window.ends_at.astimezone(JST):%H:%M}" in page.content.decode()
     assert 7000 < int(page["Retry-After"]) <= 7200
-    assert api.status_code == 503 and api.json()["code"] == "maintenance" and int(api["Retry-After"]) > 7000
+    assert api.status_code == 503
+    assert api.json()["code"] == "maintenance"
+    assert int(api["Retry-After"]) > 7000
     assert logged_in(sysadmin).get("/resources/").status_code == 200
-    assert window.notice is not None and window.notice.important  # announced to everyone
+    assert window.notice is not None
+    assert window.notice.important  # announced to everyone
 
     access_ops.end_maintenance(actor=sysadmin, window=window, now=now)
     assert logged_in(user_a).get("/resources/").status_code == 200
@@ -198,7 +210,8 @@ def test_outside_service_hours_participants_see_when_service_resumes_and_staff_k
 
     assert page.status_code == 503
     assert "2026年04月30日（木）09:00" in page.content.decode()
-    assert api.status_code == 503 and api.json()["code"] == "outside_service_hours"
+    assert api.status_code == 503
+    assert api.json()["code"] == "outside_service_hours"
     assert int(api["Retry-After"]) == 24 * 3600 + 60
     assert logged_in(sysadmin).get("/resources/").status_code == 200
     _, login_page = _login({}, "a-user")
@@ -213,10 +226,12 @@ def test_outside_service_hours_participants_see_when_service_resumes_and_staff_k
 # ---------------------------------------------------------------- request limits
 
 
-def test_request_limits_per_client_and_per_company_refuse_with_429(sysadmin: User, user_a: User, admin_a: User) -> None:
+def test_request_limits_per_client_and_per_company_refuse_with_429(
+    sysadmin: User, user_a: User, admin_a: User, company_a: Participant
+) -> None:
     access_ops.set_request_limit(
         actor=sysadmin,
-        participant=user_a.participant,
+        participant=company_a,
         per_client=3,
         per_company=6,
         note="過大なアクセスへの対処",
@@ -230,9 +245,13 @@ def test_request_limits_per_client_and_per_company_refuse_with_429(sysadmin: Use
     company = [other.get("/resources/").status_code for _ in range(3)]
 
     assert statuses == [200, 200, 200, 429]
-    assert page.status_code == 429 and "上限" in page.content.decode() and int(page["Retry-After"]) >= 1
+    assert page.status_code == 429
+    assert "上限" in page.content.decode()
+    assert int(page["Retry-After"]) >= 1
     assert company == [200, 429, 429]  # the first client made 5 (refused ones count too): 6 is the limit
     api = _token(admin_a, {"REMOTE_ADDR": "192.0.2.12"}).get("/api/resources/")
-    assert api.status_code == 429 and api.json()["code"] == "request_limit" and "Retry-After" in api
+    assert api.status_code == 429
+    assert api.json()["code"] == "request_limit"
+    assert "Retry-After" in api
     assert logged_in(sysadmin).get("/resources/").status_code == 200  # staff are not limited
     assert AuditEvent.objects.filter(action=AuditAction.ACCESS_DENIED, summary__contains="request_limit").count() == 2

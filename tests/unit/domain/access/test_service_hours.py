@@ -24,14 +24,17 @@ def at(y: int, m: int, d: int, hh: int, mm: int = 0) -> dt.datetime:
 
 def test_a_holiday_on_a_tuesday_is_served() -> None:
     # 2025-09-23 (Tue) is 秋分の日: a holiday on a Tuesday, served since Ver. 3.2 of the terms
-    assert jpholiday.is_holiday(dt.date(2025, 9, 23)) and dt.date(2025, 9, 23).weekday() == 1
+    assert jpholiday.is_holiday(dt.date(2025, 9, 23))
+    assert dt.date(2025, 9, 23).weekday() == 1
     state = service_state(at=at(2025, 9, 23, 10), is_business_day=operator_calendar)
-    assert state.open and state.closes_at == at(2025, 9, 23, 18)
+    assert state.open
+    assert state.closes_at == at(2025, 9, 23, 18)
 
 
 def test_a_holiday_on_a_wednesday_is_not_served_and_service_resumes_the_next_business_day() -> None:
     # 2025-04-29 (Tue) 昭和の日 is served; 2026-04-29 (Wed) is not, and Thursday 9:00 reopens
-    assert dt.date(2026, 4, 29).weekday() == 2 and jpholiday.is_holiday(dt.date(2026, 4, 29))
+    assert dt.date(2026, 4, 29).weekday() == 2
+    assert jpholiday.is_holiday(dt.date(2026, 4, 29))
     state = service_state(at=at(2026, 4, 29, 12), is_business_day=operator_calendar)
     assert not state.open
     assert state.resumes_at == at(2026, 4, 30, 9)
@@ -39,7 +42,8 @@ def test_a_holiday_on_a_wednesday_is_not_served_and_service_resumes_the_next_bus
 
 def test_one_minute_before_nine_is_closed_and_resumes_at_nine() -> None:
     state = service_state(at=at(2025, 6, 4, 8, 59), is_business_day=operator_calendar)
-    assert not state.open and state.resumes_at == at(2025, 6, 4, 9)
+    assert not state.open
+    assert state.resumes_at == at(2025, 6, 4, 9)
     assert state.seconds_until_resume(at(2025, 6, 4, 8, 59)) == 60
     assert service_state(at=at(2025, 6, 4, 9, 0), is_business_day=operator_calendar).open
 
@@ -72,7 +76,7 @@ def test_a_saturday_is_closed_and_a_day_the_operator_adds_is_served() -> None:
 
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
-        service_state(at=dt.datetime(2025, 6, 4, 10), is_business_day=operator_calendar)  # noqa: DTZ001
+        service_state(at=dt.datetime(2025, 6, 4, 10), is_business_day=operator_calendar)
 
 
 @settings(max_examples=200, deadline=None)
@@ -84,7 +88,8 @@ def test_closed_moments_resume_at_nine_on_a_service_day_in_the_future(moment: dt
         assert is_service_day(now.date(), is_business_day=operator_calendar)
         assert dt.time(9) <= now.time() < dt.time(18)
     else:
-        assert state.resumes_at is not None and state.resumes_at > now
+        assert state.resumes_at is not None
+        assert state.resumes_at > now
         assert state.resumes_at.time() == dt.time(9)
         assert is_service_day(state.resumes_at.date(), is_business_day=operator_calendar)
         assert state.resumes_at - now < dt.timedelta(days=8)
