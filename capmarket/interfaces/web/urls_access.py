@@ -8,7 +8,6 @@ urlpatterns = [
     path("apply/", access.apply, name="apply"),
     path("apply/done/", access.apply_done, name="apply_done"),
     path("access/", access.overview, name="access_overview"),
-    path("access/certificate-refused/", access.certificate_refused, name="access_certificate_refused"),
     path("access/certificates/", access.certificate_list, name="access_certificates"),
     path("access/certificates/new/", access.certificate_register, name="access_certificate_register"),
     path("access/certificates/import/", access.certificate_import, name="access_certificate_import"),

@@ -46,7 +46,6 @@ from capmarket.interfaces.web.forms.access import (
     SuspendForm,
     TerminationForm,
 )
-from capmarket.interfaces.web.refusals import render_refusal
 from capmarket.interfaces.web.views.accounts import attach_errors, paginate, query_without_page, requires
 
 
@@ -705,17 +704,3 @@ def termination_decide(request: HttpRequest, pk: int) -> HttpResponse:
         for m in exc.messages:
             messages.error(request, m)
     return redirect("web:access_termination")
-
-
-# ---------------------------------------------------------------- refusal pages
-
-
-def certificate_refused(request: HttpRequest) -> HttpResponse:
-    """Where the TLS front sends a request whose client certificate it could not verify (expired, unknown CA)."""
-    presented = access.presented_certificate(request)
-    problem = (
-        access_queries.CertificateProblem.EXPIRED
-        if presented.details is not None and not presented.details.valid_at(access.clock())
-        else access_queries.CertificateProblem.UNVERIFIED
-    )
-    return render_refusal(request, access.certificate_refusal(problem))
