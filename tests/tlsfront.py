@@ -74,7 +74,7 @@ def running_tls_front(*, upstream: str, ca: Path, cert: Path, key: Path, secret:
         prefix.chmod(0o755)
         port = _free_port()
         conf = render(prefix=prefix, upstream=upstream, port=port, ca=ca, cert=cert, key=key, secret=secret)
-        check = subprocess.run(  # noqa: S603
+        check = subprocess.run(
             [binary, "-t", "-q", "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf)],
             capture_output=True,
             text=True,
@@ -82,7 +82,7 @@ def running_tls_front(*, upstream: str, ca: Path, cert: Path, key: Path, secret:
         )
         if check.returncode != 0:
             raise RuntimeError(f"nginx refused the configuration: {check.stderr}")
-        process = subprocess.Popen(  # noqa: S603
+        process = subprocess.Popen(
             [binary, "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

@@ -14,7 +14,6 @@ import http.client
 import json
 import ssl
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -170,7 +169,6 @@ def test_a_company_applies_staff_approve_and_its_administrator_logs_in_with_its_
     certificates_required: None,
     playwright: Any,
     chromium_path: str,
-    tmp_path: Path,
 ) -> None:
     make_user(Role.SYSTEM_ADMIN, None, username="occto-sysadmin", email="sys@occto.example")
     certificate = _client(local_ca, ("N001", "本社-端末1"))
@@ -241,7 +239,7 @@ def test_a_company_applies_staff_approve_and_its_administrator_logs_in_with_its_
         applicant.wait_for_url(f"{tls_front.base_url}/")
         assert "新規電力株式会社" in applicant.inner_text("header")
         applicant.goto(f"{tls_front.base_url}/access/certificates/")
-        applicant.screenshot(path=str(tmp_path / "certificates.png"), full_page=True)
+        applicant.screenshot(path=str(local_ca.folder / "certificates.png"), full_page=True)
         assert "本社-端末1" in applicant.inner_text("#certificates")
 
         # the same administrator without the certificate is refused, with the reason
