@@ -61,10 +61,12 @@ imports: install
 migrations-check: install
 	$(BIN)/capmarket makemigrations --check --dry-run
 
-## deploy-check: Django's deployment checklist on production settings (debug off, https on, a real key and host)
+## deploy-check: Django's deployment checklist on production settings (debug off, https on, a real key and host,
+## client certificates on with the TLS front's shared secret)
 deploy-check: install
 	env -u CAPMARKET_DEBUG -u CAPMARKET_HTTPS DJANGO_SETTINGS_MODULE=capmarket.config.settings \
 	  CAPMARKET_SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	  CAPMARKET_CLIENT_CERT_PROXY_SECRET="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))')" \
 	  CAPMARKET_ALLOWED_HOSTS=capmarket.example.jp $(BIN)/capmarket check --deploy --fail-level WARNING
 
 ## check: everything CI checks

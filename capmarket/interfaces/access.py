@@ -419,3 +419,14 @@ def audit_refusal(request: HttpRequest, user: Any, refusal: Refusal, *, now: dt.
             ip_address=client_address(request),
             request_path=request.get_full_path()[:300],
         )
+
+
+def application_limit(request: HttpRequest, *, now: dt.datetime) -> Refusal | None:
+    """Use applications come without an account: at most ``CAPMARKET_APPLICATION_LIMIT_PER_HOUR`` from one address
+    an hour, so the public form cannot be used to flood the reviewers' list."""
+    exceeded = access_ops.count_request(
+        scopes=[(f"apply:{client_address(request)}", settings.CAPMARKET_APPLICATION_LIMIT_PER_HOUR)],
+        now=now,
+        window_seconds=3600,
+    )
+    return limit_refusal(exceeded) if exceeded is not None else None

@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from capmarket.interfaces.api import urls_accounts, urls_alerts, urls_intake, urls_jobs, urls_registry
+from capmarket.interfaces.api import urls_access, urls_accounts, urls_alerts, urls_intake, urls_jobs, urls_registry
 
 app_name = "api"
 
@@ -15,4 +15,5 @@ urlpatterns = [
     *urls_jobs.urlpatterns,
     *urls_intake.urlpatterns,
     *urls_alerts.urlpatterns,
+    *urls_access.urlpatterns,
 ]

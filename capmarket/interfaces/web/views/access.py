@@ -46,6 +46,7 @@ from capmarket.interfaces.web.forms.access import (
     SuspendForm,
     TerminationForm,
 )
+from capmarket.interfaces.web.refusals import render_refusal
 from capmarket.interfaces.web.views.accounts import attach_errors, paginate, query_without_page, requires
 
 
@@ -523,6 +524,8 @@ def limit_clear(request: HttpRequest, participant_id: int) -> HttpResponse:
 def apply(request: HttpRequest) -> HttpResponse:
     """The public 利用申込 form (form 700): no login — the applicant has no account yet."""
     form = ApplicationForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and (refusal := access.application_limit(request, now=access.clock())) is not None:
+        return render_refusal(request, refusal)
     if request.method == "POST" and form.is_valid():
         values = {k: v for k, v in form.cleaned_data.items() if k in access_ops.APPLICATION_FIELDS}
         try:
