@@ -17,8 +17,9 @@ def client_certificates_need_the_proxy_secret(app_configs: Any, **kwargs: Any) -
             Warning(
                 "CAPMARKET_CLIENT_CERTIFICATES is on but CAPMARKET_CLIENT_CERT_PROXY_SECRET is unset or shorter than "
                 "32 characters: no client certificate will be believed and every participant will be refused.",
-                hint="Set the same long random secret here and in the TLS front (deploy/nginx/capmarket.conf.template), "
-                "or CAPMARKET_CLIENT_CERTIFICATES=0 where no TLS front checks certificates.",
+                hint="Set the same long random secret here and in the TLS front "
+                "(deploy/nginx/capmarket.conf.template), or CAPMARKET_CLIENT_CERTIFICATES=0 where no TLS front "
+                "checks certificates.",
                 id="capmarket.W001",
             )
         ]
