@@ -24,9 +24,9 @@ from capmarket.domain.access.models import ClientCertificate
 from capmarket.domain.accounts.models import Role, User
 from capmarket.domain.registry.models import Participant
 from capmarket.interfaces.cli.local_ca import ClientSpec, IssuedClient, LocalCA, make_local_ca
+from capmarket.interfaces.cli.tls_front import TlsFront, nginx_path, running_tls_front
 from tests.factories import PASSWORD, make_participant, make_resource, make_user
 from tests.integration.access.conftest import register
-from tests.tlsfront import TlsFront, nginx_path, running_tls_front
 
 SECRET = "functional-proxy-secret-0123456789"
 NEW_PASSWORD = "Shin-Kanri-Pass-2026!"

@@ -1,8 +1,9 @@
-"""A real TLS front for tests: Debian's nginx, configured from ``deploy/nginx/`` exactly as in production, verifying
-client certificates of a local test CA and passing them to an application server (the live server of the tests).
+"""A TLS front on this machine: Debian's nginx, configured from ``deploy/nginx/`` exactly as in production, verifying
+client certificates of a (local test) CA and passing them to the application server.
 
-``running_tls_front`` renders the templates into a temporary prefix, starts ``nginx -g 'daemon off;'`` as a child
-process on a free loopback port, waits until it accepts TLS connections and stops it afterwards.
+``running_tls_front`` renders the templates into a temporary prefix, starts nginx (``daemon off``) as a child process
+on a loopback port, waits until it accepts TLS connections and stops it afterwards — for the tests and for
+``capmarket tls-front`` (trying client certificates with ``make demo``'s server, README "Access").
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-DEPLOY = Path(__file__).resolve().parents[1] / "deploy" / "nginx"
+DEPLOY = Path(__file__).resolve().parents[3] / "deploy" / "nginx"
 NGINX_CANDIDATES = ("/usr/sbin/nginx", "/usr/bin/nginx")
 
 
@@ -65,16 +66,18 @@ def render(*, prefix: Path, upstream: str, port: int, ca: Path, cert: Path, key:
 
 
 @contextmanager
-def running_tls_front(*, upstream: str, ca: Path, cert: Path, key: Path, secret: str) -> Iterator[TlsFront]:
+def running_tls_front(
+    *, upstream: str, ca: Path, cert: Path, key: Path, secret: str, port: int | None = None
+) -> Iterator[TlsFront]:
     binary = nginx_path()
     if binary is None:
         raise RuntimeError("nginx is not installed (apt-get install nginx)")
     with tempfile.TemporaryDirectory(prefix="capmarket-nginx-") as folder:
         prefix = Path(folder)
         prefix.chmod(0o755)
-        port = _free_port()
+        port = port or _free_port()
         conf = render(prefix=prefix, upstream=upstream, port=port, ca=ca, cert=cert, key=key, secret=secret)
-        check = subprocess.run(
+        check = subprocess.run(  # noqa: S603 (our nginx binary, our own paths)
             [binary, "-t", "-q", "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf)],
             capture_output=True,
             text=True,
@@ -82,7 +85,7 @@ def running_tls_front(*, upstream: str, ca: Path, cert: Path, key: Path, secret:
         )
         if check.returncode != 0:
             raise RuntimeError(f"nginx refused the configuration: {check.stderr}")
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: S603
             [binary, "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
