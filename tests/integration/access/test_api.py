@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from capmarket.domain.access.models import ApplicationState, UseApplication
 from capmarket.domain.accounts.models import User
 from capmarket.domain.registry.models import Participant
-from capmarket.interfaces.cli.local_ca import LocalCA
+from capmarket.domain.access.local_ca import LocalCA
 from tests.integration.access.conftest import client_cert
 
 

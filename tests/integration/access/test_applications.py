@@ -28,7 +28,7 @@ from capmarket.domain.accounts.models import Role, User
 from capmarket.domain.audit.models import AuditAction, AuditEvent
 from capmarket.domain.notifications.models import OutboundEmail
 from capmarket.domain.registry.models import Participant, ParticipantStatus, Resource
-from capmarket.interfaces.cli.local_ca import LocalCA
+from capmarket.domain.access.local_ca import LocalCA
 from tests.factories import PASSWORD, make_resource
 from tests.integration.access.conftest import client_cert, logged_in, register
 

@@ -20,7 +20,7 @@ from capmarket.domain.access.queries import CertificateProblem
 from capmarket.domain.accounts.models import User
 from capmarket.domain.audit.models import AuditAction, AuditEvent
 from capmarket.domain.registry.models import Participant
-from capmarket.interfaces.cli.local_ca import ClientSpec, LocalCA, make_local_ca
+from capmarket.domain.access.local_ca import ClientSpec, LocalCA, make_local_ca
 from tests.integration.access.conftest import client_cert, register
 
 NOW = dt.datetime.now(dt.UTC)

@@ -17,7 +17,7 @@ from capmarket.domain.accounts.models import User
 from capmarket.domain.audit.models import AuditAction, AuditEvent
 from capmarket.domain.registry.models import Participant, ParticipantStatus
 from capmarket.interfaces import access
-from capmarket.interfaces.cli.local_ca import LocalCA
+from capmarket.domain.access.local_ca import LocalCA
 from tests.factories import PASSWORD
 from tests.integration.access.conftest import client_cert, logged_in, register, through_proxy
 

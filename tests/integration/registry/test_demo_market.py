@@ -38,6 +38,12 @@ def _snapshot() -> dict[str, Any]:
 
 
 def _wipe() -> None:
+    from capmarket.domain.access import models as access
+
+    access.ClientCertificate.objects.filter(replaces__isnull=False).delete()  # renewals before what they renew
+    for access_model in (access.CertificateUse, access.ClientCertificate, access.MaintenanceWindow, access.Suspension,
+                         access.RequestLimit, access.Delegation, access.UseApplication, access.TerminationRequest):  # fmt: skip
+        access_model.objects.all().delete()
     from capmarket.domain.notices.models import Notice
 
     Notice.objects.all().delete()

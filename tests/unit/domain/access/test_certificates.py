@@ -16,7 +16,7 @@ from capmarket.domain.access.certificates import (
     normalize_fingerprint,
     read_certificate,
 )
-from capmarket.interfaces.cli.local_ca import ClientSpec, LocalCA, make_local_ca
+from capmarket.domain.access.local_ca import ClientSpec, LocalCA, make_local_ca
 
 
 @pytest.fixture(scope="module")

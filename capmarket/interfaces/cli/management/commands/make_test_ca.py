@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from capmarket.interfaces.cli.local_ca import ClientSpec, make_local_ca
+from capmarket.domain.access.local_ca import ClientSpec, make_local_ca
 
 
 def _spec(value: str, *, expired: bool) -> ClientSpec:
