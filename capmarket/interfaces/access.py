@@ -395,9 +395,9 @@ def check_request(
         if access_queries.company_refusal(delegation.participant) is not None:
             return Decision(user, PRINCIPAL_UNAVAILABLE)
         functions = access_queries.delegation_functions(delegation)
-        if not path_allowed(request.path, functions):
-            return Decision(user, FUNCTION_NOT_DELEGATED)
         effective = acting_user(user, delegation=delegation, functions=functions)
+        if not path_allowed(request.path, functions):
+            return Decision(effective, FUNCTION_NOT_DELEGATED)  # the page says for whom it acts
     if certificate is not None:
         access_ops.record_certificate_use(
             certificate=certificate,

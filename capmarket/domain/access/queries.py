@@ -112,7 +112,9 @@ def certificates_visible_to(
     user: Any, *, participant_id: int | None = None, search: str = ""
 ) -> QuerySet[ClientCertificate]:
     """Certificates the user may see, by company code, client name and newest first."""
-    qs = ClientCertificate.objects.select_related("participant", "registered_by", "revoked_by", "replaces")
+    qs = ClientCertificate.objects.select_related(
+        "participant", "registered_by", "revoked_by", "replaces"
+    ).prefetch_related("replaced_by")
     if not _sees_all(user):
         own = _own(user)
         if own is None:

@@ -74,7 +74,7 @@ class CheckedTokenAuthentication(authentication.TokenAuthentication):
             django_request, user, now=now, acting_code=django_request.META.get(access.ACTING_HEADER, "").strip()
         )
         if decision.refusal is not None:
-            access.audit_refusal(django_request, user, decision.refusal, now=now)
+            access.audit_refusal(django_request, decision.user, decision.refusal, now=now)
             raise AccessRefused(decision.refusal)
         return decision.user, token  # DRF sets it on Django's request too (request.user)
 

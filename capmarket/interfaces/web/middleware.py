@@ -98,7 +98,8 @@ class AccessPolicyMiddleware:
         if refusal is not None:
             if refusal.clear_acting:
                 request.session.pop(access.ACTING_SESSION_KEY, None)
-            access.audit_refusal(request, user, refusal, now=now)
+            access.audit_refusal(request, decision.user, refusal, now=now)
+            request.user = decision.user
             if request.path.startswith("/api/"):
                 response: HttpResponse = JsonResponse(refusal.as_json(), status=refusal.status)
                 if refusal.retry_after is not None:
