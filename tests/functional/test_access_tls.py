@@ -20,10 +20,10 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from capmarket.domain.access import operations as access_ops
+from capmarket.domain.access.local_ca import ClientSpec, IssuedClient, LocalCA, make_local_ca
 from capmarket.domain.access.models import ClientCertificate
 from capmarket.domain.accounts.models import Role, User
 from capmarket.domain.registry.models import Participant
-from capmarket.domain.access.local_ca import ClientSpec, IssuedClient, LocalCA, make_local_ca
 from capmarket.interfaces.cli.tls_front import TlsFront, nginx_path, running_tls_front
 from tests.factories import PASSWORD, make_participant, make_resource, make_user
 from tests.integration.access.conftest import register

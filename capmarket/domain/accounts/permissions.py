@@ -28,6 +28,12 @@ class Action(StrEnum):
     VIEW_EMAIL_LOG = "view_email_log"  # the send log of every e-mail, bounces
     MANAGE_ALERTS = "manage_alerts"  # import reserve-margin publications, draft messages to providers
     APPROVE_ALERT_MESSAGES = "approve_alert_messages"  # approve (second person) a message drafted by someone else
+    # delivery-period settlement (issue 9)
+    RUN_SETTLEMENT = "run_settlement"  # start settlement runs, resolve / accept their data issues
+    CONFIRM_SETTLEMENT = "confirm_settlement"  # confirm a run's months (four eyes: not the one who started it)
+    VIEW_OWN_RESULTS = "view_own_results"  # a participant reads its company's confirmed results
+    RAISE_OBJECTION = "raise_objection"  # a participant objects to a line of its results
+    HANDLE_OBJECTIONS = "handle_objections"  # staff investigate and answer objections
     # access as the terms of use say (issue 15): certificates, suspension, maintenance, contractors, applications
     MANAGE_ACCESS = "manage_access"  # revoke any certificate, maintenance, request limits, service calendar
     SUSPEND_PARTICIPANTS = "suspend_participants"  # suspend a company's use and lift it (利用の中断・停止)
@@ -62,6 +68,18 @@ POLICY: Final[dict[str, frozenset[Action]]] = {
     Role.PARTICIPANT_ADMIN: frozenset({Action.MANAGE_OWN_USERS, Action.VIEW_RULESETS, Action.MANAGE_CONTACTS}),
     Role.PARTICIPANT_USER: frozenset({Action.VIEW_RULESETS}),
 }
+
+
+# settlement (issue 9): operators run and review; approvers also confirm; participants read and object
+_SETTLEMENT: Final[dict[str, frozenset[Action]]] = {
+    Role.OPERATOR: frozenset({Action.RUN_SETTLEMENT, Action.HANDLE_OBJECTIONS}),
+    Role.APPROVER: frozenset({Action.RUN_SETTLEMENT, Action.CONFIRM_SETTLEMENT, Action.HANDLE_OBJECTIONS}),
+    Role.PARTICIPANT_ADMIN: frozenset({Action.VIEW_OWN_RESULTS, Action.RAISE_OBJECTION}),
+    Role.PARTICIPANT_USER: frozenset({Action.VIEW_OWN_RESULTS, Action.RAISE_OBJECTION}),
+}
+
+for _role, _extra in _SETTLEMENT.items():
+    POLICY[_role] = POLICY[_role] | _extra
 
 
 #: access (issue 15): staff desks read every company's certificates and delegations (VIEW_ALL_PARTICIPANTS); the

@@ -11,10 +11,10 @@ import pytest
 from django.test import Client
 
 from capmarket.domain.access.certificates import read_certificate
+from capmarket.domain.access.local_ca import ClientSpec, IssuedClient, LocalCA, make_local_ca
 from capmarket.domain.access.models import ClientCertificate, RegisteredVia
 from capmarket.domain.accounts.models import Role, User
 from capmarket.domain.registry.models import Participant
-from capmarket.domain.access.local_ca import ClientSpec, IssuedClient, LocalCA, make_local_ca
 from tests.factories import T0, make_participant, make_user
 
 PROXY_SECRET = "integration-proxy-secret"

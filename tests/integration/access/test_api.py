@@ -8,10 +8,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from capmarket.domain.access.local_ca import LocalCA
 from capmarket.domain.access.models import ApplicationState, UseApplication
 from capmarket.domain.accounts.models import User
 from capmarket.domain.registry.models import Participant
-from capmarket.domain.access.local_ca import LocalCA
 from tests.integration.access.conftest import client_cert
 
 

@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from capmarket.application import use_applications
 from capmarket.domain.access import operations as access_ops
+from capmarket.domain.access.local_ca import LocalCA
 from capmarket.domain.access.models import (
     ApplicationState,
     ClientCertificate,
@@ -28,7 +29,6 @@ from capmarket.domain.accounts.models import Role, User
 from capmarket.domain.audit.models import AuditAction, AuditEvent
 from capmarket.domain.notifications.models import OutboundEmail
 from capmarket.domain.registry.models import Participant, ParticipantStatus, Resource
-from capmarket.domain.access.local_ca import LocalCA
 from tests.factories import PASSWORD, make_resource
 from tests.integration.access.conftest import client_cert, logged_in, register
 

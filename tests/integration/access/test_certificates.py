@@ -15,12 +15,12 @@ from django.core.exceptions import ValidationError
 from capmarket.domain.access import operations as access_ops
 from capmarket.domain.access import queries as access_queries
 from capmarket.domain.access.certificates import read_certificate
+from capmarket.domain.access.local_ca import ClientSpec, LocalCA, make_local_ca
 from capmarket.domain.access.models import CertificateUse, ClientCertificate
 from capmarket.domain.access.queries import CertificateProblem
 from capmarket.domain.accounts.models import User
 from capmarket.domain.audit.models import AuditAction, AuditEvent
 from capmarket.domain.registry.models import Participant
-from capmarket.domain.access.local_ca import ClientSpec, LocalCA, make_local_ca
 from tests.integration.access.conftest import client_cert, register
 
 NOW = dt.datetime.now(dt.UTC)

@@ -12,12 +12,12 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from capmarket.domain.access import operations as access_ops
+from capmarket.domain.access.local_ca import LocalCA
 from capmarket.domain.access.service_hours import JST
 from capmarket.domain.accounts.models import User
 from capmarket.domain.audit.models import AuditAction, AuditEvent
 from capmarket.domain.registry.models import Participant, ParticipantStatus
 from capmarket.interfaces import access
-from capmarket.domain.access.local_ca import LocalCA
 from tests.factories import PASSWORD
 from tests.integration.access.conftest import client_cert, logged_in, register, through_proxy
 
@@ -227,8 +227,9 @@ def test_outside_service_hours_participants_see_when_service_resumes_and_staff_k
 
 
 def test_request_limits_per_client_and_per_company_refuse_with_429(
-    sysadmin: User, user_a: User, admin_a: User, company_a: Participant
+    sysadmin: User, user_a: User, admin_a: User, company_a: Participant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    _stand_at(monkeypatch, dt.datetime(2026, 6, 3, 10, 0, 10, tzinfo=JST))  # one window for every request below
     access_ops.set_request_limit(
         actor=sysadmin,
         participant=company_a,

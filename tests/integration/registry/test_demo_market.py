@@ -41,11 +41,33 @@ def _wipe() -> None:
     from capmarket.domain.access import models as access
 
     access.ClientCertificate.objects.filter(replaces__isnull=False).delete()  # renewals before what they renew
-    for access_model in (access.CertificateUse, access.ClientCertificate, access.MaintenanceWindow, access.Suspension,
-                         access.RequestLimit, access.Delegation, access.UseApplication, access.TerminationRequest):  # fmt: skip
+    access_models = (
+        access.CertificateUse, access.ClientCertificate, access.MaintenanceWindow, access.Suspension,
+        access.RequestLimit, access.Delegation, access.UseApplication, access.TerminationRequest,
+    )  # fmt: skip
+    for access_model in access_models:
         access_model.objects.all().delete()
+    from capmarket.domain.jobs.models import Job
     from capmarket.domain.notices.models import Notice
+    from capmarket.domain.notifications.models import OutboundEmail
+    from capmarket.domain.objections.models import Objection
+    from capmarket.domain.outages.models import OutagePlan
+    from capmarket.domain.settlement import models as settlement
+    from capmarket.domain.timeseries.models import DatasetVersion
 
+    # the demo's settlement (issue 9): objections, confirmations and runs reference users and companies
+    Objection.objects.all().delete()
+    settlement.ConfirmedMonth.objects.all().delete()
+    settlement.ContractAdjustment.objects.all().delete()
+    settlement.ContributionAdjustment.objects.all().delete()
+    settlement.RunDifference.objects.all().delete()
+    settlement.SettlementRun.objects.update(previous_run=None, recognised_run=None)
+    settlement.SettlementRun.objects.all().delete()
+    Job.objects.all().delete()
+    DatasetVersion.objects.all().delete()
+    OutagePlan.history.all().delete()
+    OutagePlan.objects.all().delete()
+    OutboundEmail.objects.all().delete()
     Notice.objects.all().delete()
     from capmarket.domain.alerts.models import Judgement, OperatorMessage, ProviderAlert, Publication
     from capmarket.domain.jobs.models import Job
