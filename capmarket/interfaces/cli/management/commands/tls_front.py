@@ -10,6 +10,7 @@ machine (README, "Access"); production runs nginx from its own configuration.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,11 @@ class Command(BaseCommand):
         for name in ("ca.crt", "server.crt", "server.key"):
             if not (folder / name).exists():
                 raise CommandError(f"{folder / name} がありません（capmarket make-test-ca で作成）。", returncode=2)
+        def stop(signum: int, frame: Any) -> None:
+            raise KeyboardInterrupt  # SIGTERM too: leave through the context manager, which stops nginx
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
         try:
             with running_tls_front(
                 upstream=options["upstream"],
