@@ -15,8 +15,7 @@ from typing import Any, Final
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 
 from capmarket.domain.access import queries
 from capmarket.domain.access.certificates import (
@@ -751,34 +750,48 @@ class LimitExceeded:
     first: bool
 
 
+_COUNT_UPSERT: Final = (
+    "INSERT INTO {table} ({scope}, {start}, {count}) VALUES {values} "
+    "ON CONFLICT ({scope}, {start}) DO UPDATE SET {count} = {table}.{count} + 1 RETURNING {scope}, {count}"
+)
+
+
 def count_request(*, scopes: Sequence[tuple[str, int]], now: dt.datetime, window_seconds: int) -> LimitExceeded | None:
     """Count one request against each ``(scope, limit)`` in the current fixed window; the first scope over its
-    limit is returned (the request is refused, and still counted). Old windows are forgotten."""
+    limit is returned (the request is refused, and still counted).
+
+    One statement for every scope (an upsert that returns the new counts: SQLite ≥ 3.35 and PostgreSQL), so the
+    counting is atomic across application servers and costs one round trip; a scope's older windows are forgotten
+    when its new window begins."""
     start_epoch = int(now.timestamp()) // window_seconds * window_seconds
     window_start = dt.datetime.fromtimestamp(start_epoch, tz=dt.UTC)
     retry = max(1, start_epoch + window_seconds - int(now.timestamp()))
-    exceeded: LimitExceeded | None = None
-    for full_scope, limit in scopes:
-        scope = full_scope[:100]
-        updated = RequestCount.objects.filter(scope=scope, window_start_at=window_start).update(count=F("count") + 1)
-        if not updated:
-            try:
-                with transaction.atomic():
-                    RequestCount.objects.create(scope=scope, window_start_at=window_start, count=1)
-            except IntegrityError:
-                RequestCount.objects.filter(scope=scope, window_start_at=window_start).update(count=F("count") + 1)
-            RequestCount.objects.filter(
-                scope=scope, window_start_at__lt=window_start - dt.timedelta(seconds=window_seconds)
-            ).delete()
-        count = (
-            RequestCount.objects.filter(scope=scope, window_start_at=window_start)
-            .values_list("count", flat=True)
-            .first()
-            or 0
-        )
-        if exceeded is None and count > limit:
-            exceeded = LimitExceeded(scope=scope, limit=limit, retry_after_seconds=retry, first=count == limit + 1)
-    return exceeded
+    limits = {scope[:100]: limit for scope, limit in scopes}
+    if not limits:
+        return None
+    qn = connection.ops.quote_name
+    table, count = qn(RequestCount._meta.db_table), qn("count")
+    stored_start = connection.ops.adapt_datetimefield_value(window_start)
+    sql = _COUNT_UPSERT.format(  # identifiers are the model's own, quoted; values are parameters
+        table=table,
+        scope=qn("scope"),
+        start=qn("window_start_at"),
+        count=count,
+        values=", ".join(["(%s, %s, 1)"] * len(limits)),
+    )
+    params: list[Any] = []
+    for scope in limits:
+        params += [scope, stored_start]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        counts = dict(cursor.fetchall())
+        if new := [scope for scope, n in counts.items() if n == 1]:
+            RequestCount.objects.filter(scope__in=new, window_start_at__lt=window_start).delete()
+    for scope, limit in limits.items():
+        n = int(counts.get(scope, 0))
+        if n > limit:
+            return LimitExceeded(scope=scope, limit=limit, retry_after_seconds=retry, first=n == limit + 1)
+    return None
 
 
 # ---------------------------------------------------------------- contractors

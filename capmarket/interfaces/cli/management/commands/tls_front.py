@@ -38,6 +38,7 @@ class Command(BaseCommand):
         for name in ("ca.crt", "server.crt", "server.key"):
             if not (folder / name).exists():
                 raise CommandError(f"{folder / name} がありません（capmarket make-test-ca で作成）。", returncode=2)
+
         def stop(signum: int, frame: Any) -> None:
             raise KeyboardInterrupt  # SIGTERM too: leave through the context manager, which stops nginx
 
