@@ -24,7 +24,8 @@ from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.audit import operations as audit
 from capmarket.domain.audit.models import AuditAction
 from capmarket.domain.registry.models import Participant, ParticipantStatus
-from capmarket.domain.registry.operations import save_with_history, validate_participant
+from capmarket.domain.registry.validators import validate_participant
+from capmarket.domain.shared.history import save_with_history
 
 
 @dataclass(frozen=True)

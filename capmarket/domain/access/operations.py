@@ -41,6 +41,7 @@ from capmarket.domain.access.models import (
     TerminationState,
     UseApplication,
 )
+from capmarket.domain.access.service_hours import JST
 from capmarket.domain.accounts.models import PARTICIPANT_ROLES, User
 from capmarket.domain.accounts.operations import revoke_credentials
 from capmarket.domain.accounts.permissions import Action, can
@@ -49,7 +50,7 @@ from capmarket.domain.audit.models import AuditAction
 from capmarket.domain.notices.models import Audience, Notice
 from capmarket.domain.notifications import operations as notification_ops
 from capmarket.domain.registry.models import Participant, ParticipantStatus
-from capmarket.domain.registry.operations import save_with_history
+from capmarket.domain.shared.history import save_with_history
 
 # ---------------------------------------------------------------- shared helpers
 
@@ -516,7 +517,7 @@ def suspend_participant(
             subject="システム利用の停止のお知らせ",
             body=(
                 f"{current.name} 御中\n\n"
-                f"容量市場システム利用規約に基づき、{now.astimezone(_jst()):%Y年%m月%d日 %H:%M}から貴社による"
+                f"容量市場システム利用規約に基づき、{now.astimezone(JST):%Y年%m月%d日 %H:%M}から貴社による"
                 f"本システムの利用を停止しました。\n\n理由: {reason}\n\n"
                 "停止中は貴社のユーザID・APIトークン・受託者による利用はできません。お問い合わせは広域機関まで。\n"
             ),
@@ -565,12 +566,6 @@ def lift_suspension(
     return suspension
 
 
-def _jst() -> Any:
-    from capmarket.domain.access.service_hours import JST  # noqa: PLC0415
-
-    return JST
-
-
 # ---------------------------------------------------------------- maintenance
 
 
@@ -602,7 +597,7 @@ def schedule_maintenance(
         errors["ends_at"] = "終了予定日時が過ぎています。"
     if errors:
         raise UnableToScheduleMaintenance(errors)
-    local = _jst()
+    local = JST
     with transaction.atomic():
         notice = Notice.objects.create(
             title=f"【メンテナンス】{title.strip()}",

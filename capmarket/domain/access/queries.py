@@ -30,6 +30,7 @@ from capmarket.domain.access.models import (
 )
 from capmarket.domain.access.service_hours import ServiceState, service_state
 from capmarket.domain.accounts.permissions import Action, can
+from capmarket.domain.accounts.queries import participant_admin_exists
 from capmarket.domain.registry.models import Participant, ParticipantStatus
 
 
@@ -356,7 +357,6 @@ def pending_application_count() -> int:
 
 def admin_id_ever_issued(*, participant_id: int) -> bool:
     """§3.2.1: a company's 管理者ID is issued once — by an approved application or by user management."""
-    from capmarket.domain.accounts.queries import participant_admin_exists  # noqa: PLC0415
 
     return UseApplication.objects.filter(
         participant_id=participant_id, state=ApplicationState.APPROVED
