@@ -192,7 +192,7 @@ def _register(
             raise UnableToRegisterCertificate({"certificate": "この証明書は失効済みのため、再登録できません。"})
         return Registered(certificate=existing, created=False)
     current = (
-        ClientCertificate.objects.select_for_update()
+        ClientCertificate.objects.select_for_update(of=("self",))
         .filter(participant=participant, client_name=client_name, revoked_at__isnull=True, replaced_by__isnull=True)
         .order_by("-not_after_at", "-id")
         .first()
