@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "capmarket.domain.alerts",
     "capmarket.domain.helpdesk",
     "capmarket.domain.reporting",
+    "capmarket.domain.access",
     # interfaces
     "capmarket.interfaces.web",
     "capmarket.interfaces.api",
@@ -120,6 +121,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "capmarket.interfaces.web.middleware.AccessPolicyMiddleware",
     "capmarket.interfaces.web.middleware.AccessDeniedAuditMiddleware",
     "capmarket.interfaces.web.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -186,6 +188,22 @@ CAPMARKET_LOGIN_FAILURE_LIMIT = int(os.environ.get("CAPMARKET_LOGIN_FAILURE_LIMI
 CAPMARKET_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("CAPMARKET_LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
 CAPMARKET_LOGIN_THROTTLE_SECONDS = int(os.environ.get("CAPMARKET_LOGIN_THROTTLE_SECONDS", "900"))
 CAPMARKET_LOGIN_LOCK_LIMIT = int(os.environ.get("CAPMARKET_LOGIN_LOCK_LIMIT", "30"))
+
+# Access as the terms of use say (seed 002 §2–§3; capmarket/interfaces/access.py; README "Access"):
+# client certificates verified by the TLS front (deploy/nginx/) and believed only with the shared secret (and, if
+# listed, from the proxies' addresses); service hours; request limits per client and company per window.
+CAPMARKET_CLIENT_CERTIFICATES = _env_bool("CAPMARKET_CLIENT_CERTIFICATES", True)
+CAPMARKET_CLIENT_CERT_PROXY_SECRET = os.environ.get("CAPMARKET_CLIENT_CERT_PROXY_SECRET", "")
+CAPMARKET_CLIENT_CERT_PROXIES = [
+    a.strip() for a in os.environ.get("CAPMARKET_CLIENT_CERT_PROXIES", "").split(",") if a.strip()
+]
+CAPMARKET_CLIENT_CA_FILE = os.environ.get("CAPMARKET_CLIENT_CA_FILE", "")
+CAPMARKET_CERTIFICATE_AUDIT_SECONDS = float(os.environ.get("CAPMARKET_CERTIFICATE_AUDIT_SECONDS", "3600"))
+CAPMARKET_SERVICE_HOURS = _env_bool("CAPMARKET_SERVICE_HOURS", True)
+CAPMARKET_REQUEST_LIMIT_PER_CLIENT = int(os.environ.get("CAPMARKET_REQUEST_LIMIT_PER_CLIENT", "600"))
+CAPMARKET_REQUEST_LIMIT_PER_COMPANY = int(os.environ.get("CAPMARKET_REQUEST_LIMIT_PER_COMPANY", "3000"))
+CAPMARKET_REQUEST_LIMIT_WINDOW_SECONDS = int(os.environ.get("CAPMARKET_REQUEST_LIMIT_WINDOW_SECONDS", "60"))
+CAPMARKET_APPLICATION_LIMIT_PER_HOUR = int(os.environ.get("CAPMARKET_APPLICATION_LIMIT_PER_HOUR", "10"))
 
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:portal"

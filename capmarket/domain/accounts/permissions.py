@@ -42,6 +42,11 @@ class Action(StrEnum):
     VIEW_OPERATION_REPORTS = "view_operation_reports"  # daily / weekly / monthly reports, 業務総括報告書
     TICK_CHECKLIST = "tick_checklist"  # tick the day's checklist
     MANAGE_CHECKLIST = "manage_checklist"  # add / retire checklist items, generate reports on demand
+    # access as the terms of use say (issue 15): certificates, suspension, maintenance, contractors, applications
+    MANAGE_ACCESS = "manage_access"  # revoke any certificate, maintenance, request limits, service calendar
+    SUSPEND_PARTICIPANTS = "suspend_participants"  # suspend a company's use and lift it (利用の中断・停止)
+    REVIEW_USE_APPLICATIONS = "review_use_applications"  # approve (issue 管理者ID) or reject 利用申込, end contracts
+    MANAGE_OWN_ACCESS = "manage_own_access"  # a company's certificates, contractors and termination application
 
 
 _STAFF_COMMON: Final = {Action.VIEW_ALL_PARTICIPANTS, Action.VIEW_RULESETS, Action.VIEW_EMAIL_LOG}
@@ -101,6 +106,18 @@ _HELPDESK: Final[dict[str, frozenset[Action]]] = {
     Role.PARTICIPANT_USER: frozenset({Action.ASK_INQUIRIES}),
 }
 for _role, _actions in _HELPDESK.items():
+    POLICY[_role] = POLICY[_role] | _actions
+
+
+#: access (issue 15): staff desks read every company's certificates and delegations (VIEW_ALL_PARTICIPANTS); the
+#: system administrator runs access (certificates, maintenance, limits) and reviews use applications; 責任者
+#: suspend and lift; a company's 管理者ID manages its own certificates, contractors and termination application.
+_ACCESS: Final[dict[str, frozenset[Action]]] = {
+    Role.APPROVER: frozenset({Action.SUSPEND_PARTICIPANTS}),
+    Role.SYSTEM_ADMIN: frozenset({Action.MANAGE_ACCESS, Action.SUSPEND_PARTICIPANTS, Action.REVIEW_USE_APPLICATIONS}),
+    Role.PARTICIPANT_ADMIN: frozenset({Action.MANAGE_OWN_ACCESS}),
+}
+for _role, _actions in _ACCESS.items():
     POLICY[_role] = POLICY[_role] | _actions
 
 

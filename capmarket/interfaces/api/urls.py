@@ -4,6 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from capmarket.interfaces.api import (
+    urls_access,
     urls_accounts,
     urls_alerts,
     urls_helpdesk,
@@ -25,4 +26,5 @@ urlpatterns = [
     *urls_alerts.urlpatterns,
     *urls_settlement.urlpatterns,
     *urls_helpdesk.urlpatterns,
+    *urls_access.urlpatterns,
 ]

@@ -1,6 +1,7 @@
 """Web UI routes. Each bounded context adds its pages in its own module; all names live in namespace ``web``."""
 
 from capmarket.interfaces.web import (
+    urls_access,
     urls_accounts,
     urls_alerts,
     urls_helpdesk,
@@ -20,4 +21,5 @@ urlpatterns = [
     *urls_alerts.urlpatterns,
     *urls_settlement.urlpatterns,
     *urls_helpdesk.urlpatterns,
+    *urls_access.urlpatterns,
 ]
