@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "capmarket.domain.jobs",
     "capmarket.domain.timeseries",
     "capmarket.domain.outages",
+    "capmarket.domain.calendar",
+    "capmarket.domain.ledger",
+    "capmarket.domain.documents",
     # interfaces
     "capmarket.interfaces.web",
     "capmarket.interfaces.api",

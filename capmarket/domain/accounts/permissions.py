@@ -23,6 +23,14 @@ class Action(StrEnum):
     ISSUE_PARTICIPANT_ADMIN = "issue_participant_admin"  # issue a company's 管理者ID, unlock / reset it
     MANAGE_OWN_USERS = "manage_own_users"  # a participant administrator manages its company's ユーザID
     MANAGE_NOTICES = "manage_notices"  # post お知らせ
+    # documents, ledger, closes and the business calendar (issue 10)
+    EDIT_CALENDAR = "edit_calendar"  # add / withdraw business days and holidays of the operator's calendar
+    EDIT_OPERATOR_PROFILE = "edit_operator_profile"  # the operator's name, T-number, bank account on documents
+    ISSUE_DOCUMENTS = "issue_documents"  # issue a confirmed month's documents, resend their e-mails
+    CORRECT_DOCUMENTS = "correct_documents"  # cancel an issued document with a 赤伝/黒伝 pair
+    VIEW_LEDGER = "view_ledger"  # journal, account statements, trial balance, closes
+    REQUEST_CLOSE = "request_close"  # 経理: ask for a monthly or annual close
+    APPROVE_CLOSE = "approve_close"  # 経理承認者: approve (or reject) a close asked for by someone else
 
 
 _STAFF_COMMON: Final = {Action.VIEW_ALL_PARTICIPANTS, Action.VIEW_RULESETS}
@@ -47,6 +55,34 @@ POLICY: Final[dict[str, frozenset[Action]]] = {
     Role.PARTICIPANT_ADMIN: frozenset({Action.MANAGE_OWN_USERS, Action.VIEW_RULESETS}),
     Role.PARTICIPANT_USER: frozenset({Action.VIEW_RULESETS}),
 }
+
+
+#: documents, ledger, closes and the calendar (issue 10): 経理 closes, 経理承認者 approves (a different person).
+_DOCUMENTS_AND_LEDGER: Final[dict[str, frozenset[Action]]] = {
+    Role.OPERATOR: frozenset({Action.EDIT_CALENDAR, Action.ISSUE_DOCUMENTS}),
+    Role.APPROVER: frozenset({Action.EDIT_CALENDAR, Action.ISSUE_DOCUMENTS, Action.VIEW_LEDGER}),
+    Role.ACCOUNTANT: frozenset(
+        {
+            Action.EDIT_CALENDAR,
+            Action.EDIT_OPERATOR_PROFILE,
+            Action.ISSUE_DOCUMENTS,
+            Action.CORRECT_DOCUMENTS,
+            Action.VIEW_LEDGER,
+            Action.REQUEST_CLOSE,
+        }
+    ),
+    Role.ACCOUNTING_APPROVER: frozenset(
+        {
+            Action.EDIT_OPERATOR_PROFILE,
+            Action.ISSUE_DOCUMENTS,
+            Action.VIEW_LEDGER,
+            Action.REQUEST_CLOSE,
+            Action.APPROVE_CLOSE,
+        }
+    ),
+}
+for _role, _actions in _DOCUMENTS_AND_LEDGER.items():
+    POLICY[_role] = POLICY[_role] | _actions
 
 
 def can(user: Any, action: Action) -> bool:
