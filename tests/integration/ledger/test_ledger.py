@@ -93,13 +93,19 @@ def _entries(key: uuid.UUID, amounts: list[tuple[int, int]]) -> None:
     )
 
 
-def test_the_database_refuses_an_unbalanced_transaction_written_past_the_operation(db: Any) -> None:
+def _write_past_the_operation(amounts: list[tuple[int, int]], *, posted_on: dt.date, source_key: str) -> None:
+    """Entries, then the header that seals them, straight through the ORM (no checks of ``operations.post``)."""
     key = uuid.uuid4()
-    with pytest.raises(IntegrityError), transaction.atomic():
-        _entries(key, [(100, 0), (0, 90)])
+    with transaction.atomic():
+        _entries(key, amounts)
         Transaction.objects.create(
-            uuid=key, posted_on=D(2025, 9, 1), kind="manual", description="x", source_key="raw", created_at=NOW
+            uuid=key, posted_on=posted_on, kind="manual", description="x", source_key=source_key, created_at=NOW
         )
+
+
+def test_the_database_refuses_an_unbalanced_transaction_written_past_the_operation(db: Any) -> None:
+    with pytest.raises(IntegrityError):
+        _write_past_the_operation([(100, 0), (0, 90)], posted_on=D(2025, 9, 1), source_key="raw")
     with pytest.raises(IntegrityError), transaction.atomic():  # a header without lines
         Transaction.objects.create(
             uuid=uuid.uuid4(),
@@ -110,6 +116,7 @@ def test_the_database_refuses_an_unbalanced_transaction_written_past_the_operati
             created_at=NOW,
         )
     assert Transaction.objects.count() == 0
+    _write_past_the_operation([(100, 0), (0, 100)], posted_on=D(2025, 9, 1), source_key="balanced")  # accepted
 
 
 def test_the_database_refuses_new_lines_on_a_posted_transaction(retailer: Any) -> None:
@@ -176,14 +183,12 @@ def test_closing_a_month_needs_two_different_people_and_then_refuses_postings(
     period = operations.approve_close(actor=accounting_approver, month=D(2025, 9, 1), now=NOW)
 
     assert period.state == "closed"
-    assert period.trial_balance is not None and period.trial_balance["as_of"] == "2025-09-30"
+    assert period.trial_balance is not None
+    assert period.trial_balance["as_of"] == "2025-09-30"
     with pytest.raises(UnableToPost, match="2025-10-01 以降"):
         _contribution_bill(retailer, on=D(2025, 9, 30), amount=1_000, key="late")
-    with pytest.raises(IntegrityError), transaction.atomic():  # the database refuses it too
-        _entries(key := uuid.uuid4(), [(100, 0), (0, 100)])
-        Transaction.objects.create(
-            uuid=key, posted_on=D(2025, 8, 31), kind="manual", description="x", source_key="raw", created_at=NOW
-        )
+    with pytest.raises(IntegrityError):  # the database refuses it too
+        _write_past_the_operation([(100, 0), (0, 100)], posted_on=D(2025, 8, 31), source_key="raw")
     with pytest.raises(IntegrityError), transaction.atomic():  # and a closed month is never reopened
         Period.objects.filter(pk=period.pk).update(state="open")
     _contribution_bill(retailer, on=D(2025, 10, 1), amount=1_000, key="october")  # the open month takes it
