@@ -189,7 +189,12 @@ class Document(models.Model):
                 fields=["document_type", "fiscal_year", "sequence"], name="document_number_per_type_year"
             ),
             models.CheckConstraint(condition=Q(sequence__gte=1), name="document_sequence_positive"),
-            models.CheckConstraint(condition=Q(total_yen__gte=0), name="document_total_not_negative"),
+            models.CheckConstraint(
+                condition=(Q(total_yen__gte=0) & ~Q(document_type="credit_note"))
+                | (Q(total_yen__lte=0) & Q(document_type="credit_note")),
+                name="document_total_sign",
+                violation_error_message="合計は0以上（赤伝は0以下）です。",
+            ),
             models.CheckConstraint(
                 condition=Q(total_yen=F("amount_excl_tax_yen") + F("tax_yen") + F("carried_in_yen"))
                 | Q(document_type="penalty_notice"),
