@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -156,6 +157,11 @@ def issue_month(
     return outcome
 
 
+def font_dir() -> str:
+    """Where the compact document fonts are cached (``CAPMARKET_DOCUMENT_FONT_DIR``, default ``var/fonts``)."""
+    return str(getattr(settings, "CAPMARKET_DOCUMENT_FONT_DIR", "") or (settings.VAR_DIR / "fonts"))
+
+
 def render_missing(
     *,
     documents: Sequence[Document],
@@ -173,9 +179,10 @@ def render_missing(
     if not missing:
         return 0
     already = len(ids) - len(missing)
-    htmls = (rendering.render_html(d) for d in missing)
+    htmls = [rendering.render_html(d) for d in missing]
     done = 0
-    for document, data in zip(missing, pdf.render_many(list(htmls), processes=processes), strict=True):
+    rendered = pdf.render_many(htmls, processes=processes, font_dir=font_dir())
+    for document, data in zip(missing, rendered, strict=True):
         document_ops.store_pdf(document=document, pdf=data, now=now)
         done += 1
         progress(already + done, len(ids), f"PDF作成 {already + done:,} / {len(ids):,}")

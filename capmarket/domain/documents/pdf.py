@@ -6,6 +6,7 @@ and the style sheet are built once per process and reused for every document (We
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -14,30 +15,40 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from capmarket.domain.documents.fonts import FAMILY, font_face_css
+
 CSS_PATH = Path(__file__).with_name("pdf.css")
 #: documents handed to a worker process at a time (fewer round trips; small enough to keep memory flat)
 CHUNK = 8
 
 
-@lru_cache(maxsize=1)
-def _weasy() -> tuple[Any, Any, Any]:
+@lru_cache(maxsize=4)
+def _weasy(font_dir: str) -> tuple[Any, Any, Any]:
     from weasyprint import CSS, HTML  # noqa: PLC0415 (heavy import, only where PDFs are made)
     from weasyprint.text.fonts import FontConfiguration  # noqa: PLC0415
 
     fonts = FontConfiguration()
-    css = CSS(string=CSS_PATH.read_text(encoding="utf-8"), font_config=fonts)
+    faces = font_face_css(font_dir)
+    family = f"'{FAMILY}', 'Noto Sans CJK JP', sans-serif" if faces else "'Noto Sans CJK JP', sans-serif"
+    css = CSS(
+        string=f"{faces}\nhtml {{ font-family: {family}; }}\n{CSS_PATH.read_text(encoding='utf-8')}", font_config=fonts
+    )
     return HTML, css, fonts
 
 
-def html_to_pdf(html: str) -> bytes:
-    HTML, css, fonts = _weasy()
+atexit.register(_weasy.cache_clear)  # release WeasyPrint's font configuration before the interpreter tears down
+
+
+def html_to_pdf(html: str, *, font_dir: str = "") -> bytes:
+    """The PDF of ``html``; ``font_dir`` is where the compact fonts are cached ('' = the system fonts only)."""
+    HTML, css, fonts = _weasy(font_dir)
     pdf = HTML(string=html).write_pdf(stylesheets=[css], font_config=fonts)
     assert isinstance(pdf, bytes)
     return pdf
 
 
-def _render_chunk(htmls: Sequence[str]) -> list[bytes]:
-    return [html_to_pdf(h) for h in htmls]
+def _render_chunk(htmls: Sequence[str], font_dir: str) -> list[bytes]:
+    return [html_to_pdf(h, font_dir=font_dir) for h in htmls]
 
 
 def default_processes() -> int:
@@ -47,16 +58,18 @@ def default_processes() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def render_many(htmls: Iterator[str] | Sequence[str], *, processes: int | None = None) -> Iterator[bytes]:
+def render_many(
+    htmls: Iterator[str] | Sequence[str], *, processes: int | None = None, font_dir: str = ""
+) -> Iterator[bytes]:
     """PDFs of ``htmls`` in the same order. With more than one process, a pool of fresh (spawned) processes
     renders them while the caller stores what is done; with one, they are rendered here."""
     count = default_processes() if processes is None else processes
     items = list(htmls)
     if count <= 1 or len(items) <= CHUNK:
         for html in items:
-            yield html_to_pdf(html)
+            yield html_to_pdf(html, font_dir=font_dir)
         return
     chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
     with ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn")) as pool:
-        for result in pool.map(_render_chunk, chunks):
+        for result in pool.map(_render_chunk, chunks, [font_dir] * len(chunks)):
             yield from result
