@@ -81,6 +81,7 @@ def issue_month(
     render: bool = True,
     processes: int | None = None,
     send_mail: bool = True,
+    chunk_size: int = CHUNK,
 ) -> IssueOutcome:
     """Issue every document of one confirmed month (idempotent); see the module's steps."""
     if not can(actor, Action.ISSUE_DOCUMENTS):
@@ -130,8 +131,8 @@ def issue_month(
     steps = 2 * total
     progress(0, steps, f"{figures.delivery_month}: 帳票 {total:,}件を発行します")
     documents: list[Document] = []
-    for start in range(0, total, CHUNK):
-        chunk = drafts.drafts[start : start + CHUNK]
+    for start in range(0, total, chunk_size):
+        chunk = drafts.drafts[start : start + chunk_size]
         try:
             with transaction.atomic():
                 for draft in chunk:
