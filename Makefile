@@ -6,6 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SCALE  ?= full
+TEST_WORKERS ?= 2
 
 .PHONY: install demo serve worker test check lint format typecheck imports migrations-check bench clean
 
@@ -36,7 +37,7 @@ worker: install
 
 ## test: the whole test suite (unit, integration, functional with a headless browser)
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: install
 	$(BIN)/ruff format --check .

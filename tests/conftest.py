@@ -15,3 +15,15 @@ def shared_dir() -> Path:
     if not (path / "spec").is_dir():
         pytest.fail(f"shared/ not found at {path}; set CAPMARKET_SHARED_DIR")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing() -> None:
+    """Hash passwords with a cheap algorithm in tests: the policy and history checks stay the same, only PBKDF2's
+    deliberate slowness (hundreds of ms per hash) goes. Production settings are untouched."""
+    from django.conf import settings
+    from django.test.signals import setting_changed
+
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = fast
+    setting_changed.send(sender=type(settings), setting="PASSWORD_HASHERS", value=fast, enter=True)
