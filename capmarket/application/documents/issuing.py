@@ -153,8 +153,13 @@ def issue_month(
         )
     progress(steps, steps, f"PDF作成 {total:,} / {total:,}")
     if send_mail:
+        addresses = mail.billing_recipients(documents)
         for document in documents:
-            outcome.mailed += int(mail.queue_document_available(document=document, actor=actor, now=now))
+            outcome.mailed += int(
+                mail.queue_document_available(
+                    document=document, actor=actor, now=now, recipients=addresses.get(document.participant_id, [])
+                )
+            )
     return outcome
 
 

@@ -1,18 +1,24 @@
-"""The "document available" e-mail (帳票発行のお知らせ) to the company's contact address.
+"""The "document available" e-mail (帳票発行のお知らせ) to the company's billing contacts, through the e-mail
+outbox (``domain.notifications.queue_email``: idempotent by key, delivered by a background job).
 
-The e-mail outbox (``capmarket.domain.notifications.queue_email``, idempotent by key) is built on another branch;
-until it is merged, the one call site below records the mailing (``DocumentMailing``: what was asked, by whom,
-when) and sends nothing. See ``MERGE POINT``.
+The first e-mail of a document has the key ``document-available:<number>``; every resend staff ask for is a new
+e-mail (``…:resend-<n>``). Each is also recorded on the document (``DocumentMailing``), for its status.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from capmarket.domain.documents import operations as document_ops
 from capmarket.domain.documents.models import Document
 from capmarket.domain.documents.rendering import TITLES, ja_date
+from capmarket.domain.notifications import operations as notifications
+from capmarket.domain.notifications import queries as notification_queries
+from capmarket.domain.notifications.models import ContactPurpose
+
+KIND = "document_available"
 
 
 def subject_and_body(document: Document) -> tuple[str, str]:
@@ -31,20 +37,31 @@ def subject_and_body(document: Document) -> tuple[str, str]:
     return subject, body
 
 
-def queue_document_available(*, document: Document, actor: Any, now: dt.datetime, resend: bool = False) -> bool:
-    """Queue the e-mail once per document (a resend is a new e-mail). Returns whether a new one was queued."""
-    recipients = [document.participant.email] if document.participant.email else []
-    if not recipients:
+def billing_recipients(documents: Sequence[Document]) -> dict[int, list[str]]:
+    """participant id → the billing addresses of its company (contacts for 請求・支払, else general, else the
+    registered address)."""
+    companies = {d.participant_id: d.participant for d in documents}
+    return notification_queries.recipients_for_many(participants=companies.values(), purpose=ContactPurpose.BILLING)
+
+
+def queue_document_available(
+    *,
+    document: Document,
+    actor: Any,
+    now: dt.datetime,
+    resend: bool = False,
+    recipients: list[str] | None = None,
+) -> bool:
+    """Queue the e-mail (once per document; a resend is a new e-mail). Returns whether a new one was queued."""
+    to = recipients if recipients is not None else billing_recipients([document]).get(document.participant_id, [])
+    if not to:
         return False
-    count = document.mailings.count()
-    key = f"document-available:{document.number}" + (f":resend-{count}" if resend else "")
-    _, created = document_ops.record_mailing(
-        document=document, key=key, recipients=recipients, actor=actor, now=now, resend=resend
+    key = f"document-available:{document.number}"
+    if resend:
+        key += f":resend-{document.mailings.count()}"
+    subject, body = subject_and_body(document)
+    _, created = notifications.queue_email(
+        key=key, kind=KIND, to=to, subject=subject, body=body, participant=document.participant, now=now
     )
-    if created:
-        subject, body = subject_and_body(document)
-        # ── MERGE POINT (branch alerts): once capmarket.domain.notifications is on main, send it here:
-        #    notifications.queue_email(key=key, kind="document_available", to=recipients, subject=subject,
-        #                              body=body, participant=document.participant, now=now)
-        del subject, body
+    document_ops.record_mailing(document=document, key=key, recipients=to, actor=actor, now=now, resend=resend)
     return created
