@@ -186,8 +186,11 @@ def statement_draft(
         raise UnableToComposeDocument(f"{where}: 契約ごとの交付額の合計が明細書の交付額と一致しません。")
     if sum(c.capped_penalty_yen + c.coal_penalty_yen for c in s.contracts) != s.penalties_yen:
         raise UnableToComposeDocument(f"{where}: 契約ごとの経済的ペナルティの合計が明細書と一致しません。")
-    if s.net_excl_tax_yen != s.instalments_yen - s.penalties_yen:
-        raise UnableToComposeDocument(f"{where}: 税抜金額が交付額−ペナルティと一致しません。")
+    adjusted = sum(a.amount_yen for a in s.adjustments)
+    if s.net_excl_tax_yen != s.instalments_yen - s.penalties_yen + adjusted:
+        raise UnableToComposeDocument(f"{where}: 税抜金額が交付額−ペナルティ＋調整額と一致しません。")
+    if any(a.kind not in ("instalment", "penalty") for a in s.adjustments):
+        raise UnableToComposeDocument(f"{where}: 調整額の区分が不明です。")
     if s.tax_yen != truncated_tax(s.net_excl_tax_yen, rate):
         expected = truncated_tax(s.net_excl_tax_yen, rate)
         raise UnableToComposeDocument(
@@ -212,6 +215,21 @@ def statement_draft(
             lines.append(
                 DraftLine("coal_penalty", "稼働抑制の経済的ペナルティ額", -sign * c.coal_penalty_yen, label, *ref)
             )
+    for a in sorted(s.adjustments, key=lambda a: (a.source_month, a.contract_code, a.kind)):
+        what = "容量確保契約金額" if a.kind == "instalment" else "経済的ペナルティ額"
+        lines.append(
+            DraftLine(
+                "adjustment",
+                f"調整額（{_ja_month(a.source_month)}分の{what}の再算定）",
+                sign * a.amount_yen,
+                label,
+                a.contract_code,
+                "",
+                "",
+                "",
+                a.source_ref,
+            )
+        )
     if s.carried_in_yen:
         what = f"（{carried_from.number}）" if carried_from else ""
         lines.append(
@@ -237,9 +255,13 @@ def statement_draft(
     net_tax = s.net_excl_tax_yen + s.tax_yen
     offset = min(s.carried_in_yen, max(net_tax, 0))
     pid = recipient.participant_id
+    instalment_adjustment = sum(a.amount_yen for a in s.adjustments if a.kind == "instalment")
+    penalty_adjustment = sum(a.amount_yen for a in s.adjustments if a.kind == "penalty")
     postings = (
         debit(chart.CONTRACT_EXPENSE, s.instalments_yen, participant_id=pid, description="容量確保契約金額"),
+        debit(chart.CONTRACT_EXPENSE, instalment_adjustment, participant_id=pid, description="調整額（交付額）"),
         credit(chart.PENALTY_REVENUE, s.penalties_yen, participant_id=pid, description="経済的ペナルティ額"),
+        debit(chart.PENALTY_REVENUE, penalty_adjustment, participant_id=pid, description="調整額（ペナルティ）"),
         debit(chart.INPUT_TAX, s.tax_yen, description="消費税"),
         credit(chart.PAYABLE_PROVIDERS, max(net_tax, 0), participant_id=pid, description="交付額"),
         debit(chart.RECEIVABLE_PROVIDERS, max(-net_tax, 0), participant_id=pid, description="請求額"),
@@ -296,10 +318,11 @@ def contribution_draft(
     label = rate_label(figures.tax_rate) if figures.contributions_taxable else ""
     if b.payer_kind not in PAYER_KIND_NAMES:
         raise UnableToComposeDocument(f"{where}: 拠出者区分「{b.payer_kind}」が不明です。")
-    if b.tax_yen != truncated_tax(b.amount_yen, rate):
+    taxable = b.amount_yen + b.adjustment_yen
+    if b.tax_yen != truncated_tax(taxable, rate):
         raise UnableToComposeDocument(f"{where}: 消費税額 {b.tax_yen:,}円 が容量拠出金×税率（切捨て）と一致しません。")
-    if b.total_yen != b.amount_yen + b.tax_yen or b.amount_yen < 0:
-        raise UnableToComposeDocument(f"{where}: 合計が容量拠出金＋消費税と一致しません。")
+    if b.total_yen != taxable + b.tax_yen or b.amount_yen < 0 or b.total_yen < 0:
+        raise UnableToComposeDocument(f"{where}: 合計が容量拠出金＋調整額＋消費税と一致しません。")
     start, end = _month_period(b.delivery_month)
     due = due_date(
         month=parse_month(b.billing_month),
@@ -311,7 +334,7 @@ def contribution_draft(
     revenue = chart.CONTRIBUTION_REVENUE_TSOS if b.payer_kind == "tso" else chart.CONTRIBUTION_REVENUE_RETAILERS
     pid = recipient.participant_id
     tax_lines = (
-        (DraftTax(label, rate.numerator, rate.denominator, b.amount_yen, b.tax_yen),)
+        (DraftTax(label, rate.numerator, rate.denominator, taxable, b.tax_yen),)
         if figures.contributions_taxable
         else ()
     )
@@ -327,7 +350,7 @@ def contribution_draft(
         issue_date=issue_date,
         due_date=due,
         direction="recipient_pays",
-        amount_excl_tax_yen=b.amount_yen,
+        amount_excl_tax_yen=taxable,
         tax_yen=b.tax_yen,
         carried_in_yen=0,
         total_yen=b.total_yen,
@@ -338,6 +361,19 @@ def contribution_draft(
                 b.amount_yen,
                 label,
                 source_ref=b.source_ref,
+            ),
+            *(
+                (
+                    DraftLine(
+                        "adjustment",
+                        "調整額（前月までの容量拠出金の再算定）",
+                        b.adjustment_yen,
+                        label,
+                        source_ref=b.adjustment_ref,
+                    ),
+                )
+                if b.adjustment_yen
+                else ()
             ),
         ),
         tax_lines=tax_lines,
@@ -352,7 +388,7 @@ def contribution_draft(
         posting_description=f"容量拠出金請求書 {area_name} {_ja_month(b.delivery_month)}分 {recipient.name}",
         postings=(
             debit(chart.RECEIVABLE_CONTRIBUTIONS, b.total_yen, participant_id=pid, description="容量拠出金（税込）"),
-            credit(revenue, b.amount_yen, participant_id=pid, description="容量拠出金"),
+            credit(revenue, taxable, participant_id=pid, description="容量拠出金"),
             credit(chart.OUTPUT_TAX, b.tax_yen, description="消費税"),
         ),
     )

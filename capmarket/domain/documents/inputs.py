@@ -27,6 +27,19 @@ class ContractMonth:
 
 
 @dataclass(frozen=True)
+class Adjustment:
+    """A correction of an earlier, confirmed month carried into this statement (issue 9 §4): the difference of a
+    recomputation, per contract. ``amount_yen`` > 0 raises what the operator pays (more instalment, or less
+    penalty); ``kind`` is ``instalment`` or ``penalty``."""
+
+    contract_code: str
+    kind: str
+    source_month: str  # YYYY-MM, the month whose figure is corrected
+    amount_yen: int
+    source_ref: str = ""
+
+
+@dataclass(frozen=True)
 class Statement:
     """A provider's statement of one delivery month (rules.md §3): a payment notice or an invoice."""
 
@@ -43,6 +56,8 @@ class Statement:
     amount_yen: int
     contracts: tuple[ContractMonth, ...] = ()
     source_ref: str = ""
+    #: corrections of earlier months (``net_excl_tax_yen`` = instalments − penalties + Σ adjustments)
+    adjustments: tuple[Adjustment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,8 +71,10 @@ class ContributionBill:
     billing_month: str
     amount_yen: int
     tax_yen: int
-    total_yen: int
+    total_yen: int  # amount + adjustment + tax
     source_ref: str = ""
+    adjustment_yen: int = 0  # correction of earlier months' bills of this payer and area
+    adjustment_ref: str = ""
 
 
 @dataclass(frozen=True)

@@ -233,6 +233,7 @@ class LineCategory(models.TextChoices):
     CONTRIBUTION = "contribution", "容量拠出金"
     PENALTY_REQUIREMENT = "penalty_requirement", "リクワイアメント別算定額"
     CAP_ADJUSTMENT = "cap_adjustment", "上限による調整"
+    ADJUSTMENT = "adjustment", "調整額（過去月の再算定）"
     CANCELLATION = "cancellation", "取消"
 
 
