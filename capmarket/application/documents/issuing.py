@@ -180,12 +180,13 @@ def render_missing(
     missing = list(
         Document.objects.filter(pk__in=ids, file__isnull=True)
         .select_related("operator_profile", "corrects", "credit_note", "participant")
+        .prefetch_related("lines", "tax_lines")
         .order_by("number")
     )
     if not missing:
         return 0
     already = len(ids) - len(missing)
-    htmls = [rendering.render_html(d) for d in missing]
+    htmls = (rendering.render_html(d) for d in missing)
     done = 0
     rendered = pdf.render_many(htmls, processes=processes, font_dir=font_dir())
     for document, data in zip(missing, rendered, strict=True):

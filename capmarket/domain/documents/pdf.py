@@ -8,14 +8,28 @@ from __future__ import annotations
 
 import atexit
 import os
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from functools import lru_cache
+from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 from capmarket.domain.documents.fonts import FAMILY, font_face_css
+
+#: The user-agent style sheet for documents: only what the template's elements need. WeasyPrint matches every
+#: element against its full HTML5 style sheet (hundreds of rules) otherwise, a good part of a document's time.
+UA_CSS = """
+head, title, meta, style, script { display: none }
+html, body, div, p, h1, h2 { display: block }
+table { display: table; box-sizing: border-box; border-spacing: 0 }
+thead { display: table-header-group } tbody { display: table-row-group } tfoot { display: table-footer-group }
+tr { display: table-row } td, th { display: table-cell } colgroup { display: table-column-group }
+col { display: table-column } span, strong { display: inline }
+body { margin: 0 } p { margin: 1em 0 }
+"""
 
 CSS_PATH = Path(__file__).with_name("pdf.css")
 #: documents handed to a worker process at a time (fewer round trips; small enough to keep memory flat)
@@ -59,17 +73,33 @@ def default_processes() -> int:
 
 
 def render_many(
-    htmls: Iterator[str] | Sequence[str], *, processes: int | None = None, font_dir: str = ""
+    htmls: Iterable[str], *, processes: int | None = None, font_dir: str = "", in_flight: int = 3
 ) -> Iterator[bytes]:
-    """PDFs of ``htmls`` in the same order. With more than one process, a pool of fresh (spawned) processes
-    renders them while the caller stores what is done; with one, they are rendered here."""
+    """PDFs of ``htmls`` in the same order.
+
+    With more than one process, a pool of fresh (spawned) processes renders chunks of documents while this process
+    prepares the next chunks (``htmls`` is consumed lazily) and the caller stores what is done; at most
+    ``in_flight`` chunks per process are queued. With one process, they are rendered here.
+    """
     count = default_processes() if processes is None else processes
-    items = list(htmls)
-    if count <= 1 or len(items) <= CHUNK:
+    items = iter(htmls)
+    if count <= 1:
         for html in items:
             yield html_to_pdf(html, font_dir=font_dir)
         return
-    chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
     with ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn")) as pool:
-        for result in pool.map(_render_chunk, chunks, [font_dir] * len(chunks)):
-            yield from result
+        pending: deque[Future[list[bytes]]] = deque()
+
+        def submit_next() -> bool:
+            chunk = list(islice(items, CHUNK))
+            if chunk:
+                pending.append(pool.submit(_render_chunk, chunk, font_dir))
+            return bool(chunk)
+
+        for _ in range(count * in_flight):
+            if not submit_next():
+                break
+        while pending:
+            done = pending.popleft().result()
+            submit_next()
+            yield from done

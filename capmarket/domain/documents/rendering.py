@@ -63,11 +63,11 @@ def context(document: Document) -> dict[str, Any]:
             "amount": yen(x.amount_yen),
             "source_ref": x.source_ref,
         }
-        for x in d.lines.order_by("line_no")
+        for x in sorted(d.lines.all(), key=lambda x: x.line_no)
     ]
     tax_lines = [
         {"rate": t.rate, "amount": yen(t.amount_excl_tax_yen), "tax": yen(t.tax_yen)}
-        for t in d.tax_lines.order_by("rate")
+        for t in sorted(d.tax_lines.all(), key=lambda t: t.rate)
     ]
     year, month = d.delivery_month.split("-")
     last_day = d.period_end - dt.timedelta(days=1)
