@@ -186,29 +186,31 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
 
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu_seconds()
         outcome = issue_month(figures=figures, actor=actor, now=t0, render=False, send_mail=False)
-        issued = time.perf_counter() - start
-        print(
-            f"{'compose, number, post (' + str(outcome.issued) + ' documents)':<48} {issued:8.2f} s   peak RSS {_peak_mib():6.0f} MiB",
-            flush=True,
-        )
+        issued, issued_cpu = time.perf_counter() - start, _cpu_seconds() - cpu
+        label = f"compose, number, post ({outcome.issued} documents)"
+        print(f"{label:<48} {issued:8.2f} s   CPU {issued_cpu:7.1f} s   peak RSS {_peak_mib():6.0f} MiB", flush=True)
 
         documents = list(Document.objects.all())
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu_seconds()
         rendered = render_missing(documents=documents, now=t0, processes=processes)
-        elapsed = time.perf_counter() - start
+        elapsed, render_cpu = time.perf_counter() - start, _cpu_seconds() - cpu
         sizes = list(DocumentFile.objects.values_list("size_bytes", flat=True))
+        label = f"render and store {rendered} PDFs"
         print(
-            f"{'render and store ' + str(rendered) + ' PDFs':<48} {elapsed:8.2f} s   peak RSS {_peak_mib():6.0f} MiB "
+            f"{label:<48} {elapsed:8.2f} s   CPU {render_cpu:7.1f} s   peak RSS {_peak_mib():6.0f} MiB "
             f"(largest renderer {_peak_mib(resource.RUSAGE_CHILDREN):.0f} MiB)",
             flush=True,
         )
+        total, total_cpu = issued + elapsed, issued_cpu + render_cpu
         print(
-            f"{'total':<48} {issued + elapsed:8.2f} s   {rendered / (issued + elapsed):.1f} documents/s; "
-            f"PDFs {sum(sizes) / 2**20:.0f} MiB, mean {sum(sizes) / max(1, len(sizes)) / 1024:.0f} KiB",
+            f"{'total':<48} {total:8.2f} s   CPU {total_cpu:7.1f} s   {rendered / total:.1f} documents/s; "
+            f"{1000 * total_cpu / max(1, rendered):.0f} ms CPU per document; PDFs {sum(sizes) / 2**20:.0f} MiB, "
+            f"mean {sum(sizes) / max(1, len(sizes)) / 1024:.0f} KiB",
             flush=True,
         )
+        print(f"{'(with both cores free, about)':<48} {total_cpu / processes:8.0f} s", flush=True)
 
         start = time.perf_counter()
         again = issue_month(figures=figures, actor=actor, now=t0, render=True, send_mail=False, processes=processes)
