@@ -17,7 +17,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from capmarket.domain.documents.fonts import FAMILY, font_face_css
+from capmarket.domain.documents.fonts import FAMILY, TITLE_FAMILY, font_face_css
 
 #: The user-agent style sheet for documents: only what the template's elements need. WeasyPrint matches every
 #: element against its full HTML5 style sheet (hundreds of rules) otherwise, a good part of a document's time.
@@ -43,11 +43,23 @@ def _weasy(font_dir: str) -> tuple[Any, Any, Any]:
 
     fonts = FontConfiguration()
     faces = font_face_css(font_dir)
-    family = f"'{FAMILY}', 'Noto Sans CJK JP', sans-serif" if faces else "'Noto Sans CJK JP', sans-serif"
-    css = CSS(
-        string=f"{faces}\nhtml {{ font-family: {family}; }}\n{CSS_PATH.read_text(encoding='utf-8')}", font_config=fonts
-    )
-    return HTML, css, fonts
+    if faces:
+        families = (
+            f"{faces}\nhtml {{ font-family: '{FAMILY}', 'Noto Sans CJK JP', sans-serif; }}\n"
+            f".title, .amount td {{ font-family: '{TITLE_FAMILY}', '{FAMILY}', 'Noto Sans CJK JP', sans-serif; }}\n"
+        )
+    else:
+        families = "html { font-family: 'Noto Sans CJK JP', sans-serif; }\n"
+    css = CSS(string=families + CSS_PATH.read_text(encoding="utf-8"), font_config=fonts)
+    ua = CSS(string=UA_CSS, font_config=fonts)
+
+    class DocumentHTML(HTML):  # type: ignore[misc]
+        """HTML with the small user-agent style sheet above."""
+
+        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+            return [ua]
+
+    return (DocumentHTML if hasattr(HTML, "_ua_stylesheets") else HTML), css, fonts
 
 
 atexit.register(_weasy.cache_clear)  # release WeasyPrint's font configuration before the interpreter tears down
