@@ -19,6 +19,8 @@ documents, their lines, tax lines, files and operator-profile versions (PostgreS
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -223,6 +225,11 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.get_document_type_display()} {self.recipient_name}"
+
+    @property
+    def period_last_day(self) -> dt.date:
+        """The last day of the transaction period (``period_end`` is exclusive)."""
+        return self.period_end - dt.timedelta(days=1)
 
 
 class LineCategory(models.TextChoices):

@@ -1,11 +1,11 @@
-from tests.integration.documents.conftest import accountant, companies, document_storage, operator  # noqa: F401
-
 import importlib
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.db import connection
+
+from tests.integration.documents.conftest import accountant, companies, document_storage, operator  # noqa: F401
 
 #: the tables whose rows the database guards keep (their triggers refuse DELETE)
 GUARDED = {
@@ -36,7 +36,7 @@ def purge_books(transactional_db: Any) -> Iterator[None]:
     if connection.vendor != "sqlite":
         return
     with connection.cursor() as cursor:
-        for module_name, tables in reversed(list(GUARDED.items())[::-1]):
+        for module_name in GUARDED:
             module = importlib.import_module(module_name)
             for name in module.SQLITE_TRIGGER_NAMES:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
