@@ -105,7 +105,7 @@ def zip_stream(*, documents: Iterable[Document], cell: Any) -> Iterator[bytes]:
     index = io.StringIO()
     writer = csv.writer(index, lineterminator="\r\n")
     writer.writerow(INDEX_HEADER)
-    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:  # type: ignore[arg-type]
+    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:
         for document in documents:
             data = queries.pdf_bytes(document)
             if data is None:

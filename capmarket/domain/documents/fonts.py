@@ -78,7 +78,7 @@ def _source(weight: str) -> Path | None:
 
 
 def _subset(source: Path, target: Path, points: list[int]) -> None:
-    import cffi  # noqa: PLC0415 (a dependency of WeasyPrint)
+    import cffi  # type: ignore[import-untyped]  # noqa: PLC0415 (a dependency of WeasyPrint)
 
     ffi = cffi.FFI()
     ffi.cdef(_CDEF)

@@ -23,11 +23,19 @@ def _scoped(user: Any) -> QuerySet[Document]:
     return qs.none()
 
 
+def _cancelled() -> Exists:
+    return Exists(Document.objects.filter(corrects=OuterRef("pk"), document_type=DocumentType.CREDIT_NOTE))
+
+
+def _rendered() -> Exists:
+    return Exists(DocumentFile.objects.filter(document=OuterRef("pk")))
+
+
 def with_status(qs: QuerySet[Document]) -> QuerySet[Document]:
-    """Annotate ``is_cancelled`` (a 赤伝 cancels it) and ``has_pdf``."""
+    """Annotate ``is_cancelled`` (a 赤伝 cancels it), ``has_pdf`` and ``was_mailed``."""
     return qs.annotate(
-        is_cancelled=Exists(Document.objects.filter(corrects=OuterRef("pk"), document_type=DocumentType.CREDIT_NOTE)),
-        has_pdf=Exists(DocumentFile.objects.filter(document=OuterRef("pk"))),
+        is_cancelled=_cancelled(),
+        has_pdf=_rendered(),
         was_mailed=Exists(DocumentMailing.objects.filter(document=OuterRef("pk"))),
     )
 
@@ -56,11 +64,11 @@ def documents_visible_to(
         t = text.strip()
         qs = qs.filter(Q(number__icontains=t) | Q(recipient_name__icontains=t) | Q(recipient_code__icontains=t))
     if status == "cancelled":
-        qs = qs.filter(is_cancelled=True)
+        qs = qs.filter(_cancelled())
     elif status == "valid":
-        qs = qs.filter(is_cancelled=False).exclude(document_type=DocumentType.CREDIT_NOTE)
+        qs = qs.exclude(_cancelled()).exclude(document_type=DocumentType.CREDIT_NOTE)
     elif status == "no_pdf":
-        qs = qs.filter(has_pdf=False)
+        qs = qs.exclude(_rendered())
     return qs.order_by("-issue_date", "-number")
 
 
@@ -127,7 +135,7 @@ def latest_open_invoice(*, participant_id: int, delivery_year: int, before_month
                 delivery_month__lt=before_month,
             )
         )
-        .filter(is_cancelled=False)
+        .exclude(_cancelled())
         .order_by("-delivery_month", "-issue_date", "-number")
         .first()
     )

@@ -52,7 +52,7 @@ class DocumentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     )
     cancelled = serializers.BooleanField(source="is_cancelled", read_only=True, label="取消済（赤伝あり）")
     pdf_available = serializers.BooleanField(source="has_pdf", read_only=True, label="PDFあり")
-    corrects = serializers.SlugRelatedField(slug_field="number", read_only=True, label="訂正対象の文書番号")
+    corrects = serializers.CharField(source="corrects.number", read_only=True, default=None, label="訂正対象の文書番号")
     issuer_name = serializers.CharField(source="operator_profile.name", read_only=True, label="発行者")
     issuer_registration_no = serializers.CharField(
         source="operator_profile.invoice_registration_no", read_only=True, label="発行者の登録番号"

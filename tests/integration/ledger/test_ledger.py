@@ -136,7 +136,7 @@ def test_posted_entries_cannot_be_updated_or_deleted_through_the_orm(retailer: A
     with pytest.raises(IntegrityError), transaction.atomic():
         Entry.objects.filter(pk=entry.pk).delete()
     with pytest.raises(IntegrityError), transaction.atomic():
-        posted.entries.all()._raw_delete(posted.entries.db)  # type: ignore[attr-defined]
+        posted.entries.all()._raw_delete(posted.entries.db)
     assert sum(e.debit_yen for e in posted.entries.all()) == 1_100
 
 
