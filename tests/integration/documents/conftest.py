@@ -33,6 +33,11 @@ def document_storage(settings: Any, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def companies(db: Any) -> dict[str, Any]:
+    return make_companies()
+
+
+def make_companies() -> dict[str, Any]:
+    """A provider that is paid (with address, registration number, bank account), one that owes, a retailer."""
     bank = {"bank_code": "0001", "branch_code": "001", "account_type": "ordinary"}
     return {
         "paid": make_participant(
