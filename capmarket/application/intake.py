@@ -741,6 +741,8 @@ def process(
     progress: Progress = ignore_progress,
 ) -> UploadOutcome:
     """Check and, when valid, store one file, in this process."""
+    if dataset == "reserve_margins":
+        return _publication(data=data, filename=filename, user=user, now=now)
     sha = hashlib.sha256(data).hexdigest()
     progress(0, 3, "検証中")
     checked = check(dataset=dataset, data=data, filename=filename, user=user, delivery_year=delivery_year, now=now)
@@ -770,6 +772,48 @@ def process(
         outcome.errors = [_registry_refusal(exc, file=Path(filename).name)]
     progress(3, 3, "完了")
     return outcome
+
+
+def _publication(*, data: bytes, filename: str, user: Any, now: dt.datetime) -> UploadOutcome:
+    """A published reserve-margin file goes to the alerts: stored once as a publication, judged, providers alerted
+    (``application.reserve_margins``); its dataset version is what the settlement run reads."""
+    from capmarket.application import reserve_margins  # noqa: PLC0415
+
+    name = Path(filename).name
+    sha = hashlib.sha256(data).hexdigest()
+    try:
+        imported = reserve_margins.import_publication_as(data=data, filename=filename, user=user, now=now)
+    except reserve_margins.UnableToImportPublication as exc:
+        errors = [
+            ValidationError(
+                file=e.file,
+                line=e.line,
+                column=e.column or "",
+                code=e.code,
+                message_ja=e.message_ja,
+                message_en=e.message_en,
+            )
+            for e in exc.errors
+        ]
+        return UploadOutcome(dataset="reserve_margins", filename=name, file_sha256=sha, rows=0, errors=errors)
+    publication = imported.publication
+    stored = Stored(
+        dataset="reserve_margins",
+        new_version=imported.new and publication.dataset_version is not None,
+        sequence=publication.dataset_version or 0,
+        rows=publication.row_count,
+        content_sha256=publication.content_sha256,
+        added=publication.latest_slots if imported.new else 0,
+        unchanged=0 if imported.new else publication.row_count,
+        detail={
+            "publication": publication.pk,
+            "slots_below": imported.slots_below,
+            "emails_queued": imported.emails_queued,
+        },
+    )
+    return UploadOutcome(
+        dataset="reserve_margins", filename=name, file_sha256=sha, rows=publication.row_count, errors=[], stored=stored
+    )
 
 
 def staging_dir() -> Path:
@@ -1085,14 +1129,15 @@ def import_case(*, case_dir: Path, user: Any, now: dt.datetime) -> CaseImport:
                 return result
         margins_dir = case_dir / "reserve_margins"
         if margins_dir.is_dir():
-            frames = []
+            # each file is a publication of the reserve-margin alerts (stored once, judged; the dataset version
+            # holds the rows for which it is the latest publication, rules.md §2.2)
             for file in sorted(p for p in margins_dir.iterdir() if p.is_file() and p.suffix.lower() == ".csv"):
-                checked = _check_reserve_margins(data=file.read_bytes(), file=f"reserve_margins/{file.name}")
-                frames.append(checked.frame)
-            if frames:
-                combined = Checked("reserve_margins", pl.concat(frames), [], sum(f.height for f in frames))
-                stored = store(checked=combined, user=user, filename="reserve_margins/", delivery_year=year, now=now)
-                result.outcomes.append(
-                    UploadOutcome("reserve_margins", "reserve_margins/", "", combined.rows, [], stored=stored)
+                outcome = _publication(
+                    data=file.read_bytes(), filename=f"reserve_margins/{file.name}", user=user, now=now
                 )
+                result.outcomes.append(outcome)
+                if outcome.errors:
+                    result.errors = outcome.errors
+                    transaction.set_rollback(True)
+                    return result
     return result

@@ -7,9 +7,12 @@ persons with their own login.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
+from django.utils.crypto import salted_hmac
 
 from capmarket.domain.registry.models import Participant
 
@@ -30,7 +33,32 @@ STAFF_ROLES: frozenset[str] = frozenset(
 PARTICIPANT_ROLES: frozenset[str] = frozenset({Role.PARTICIPANT_ADMIN, Role.PARTICIPANT_USER})
 
 
+class CapmarketUserManager(UserManager["User"]):
+    def create_superuser(
+        self, username: str, email: str | None = None, password: str | None = None, **extra_fields: Any
+    ) -> User:
+        """Django's ``createsuperuser`` command makes a system administrator (システム管理者), audited like any
+        other account issue. It is an entry point of that command (an interface), hence the clock read here."""
+        from django.utils import timezone  # noqa: PLC0415
+
+        from capmarket.domain.accounts import operations  # noqa: PLC0415 (operations import this module)
+
+        issued = operations.create_account(
+            username=username,
+            role=Role.SYSTEM_ADMIN,
+            email=email or "",
+            full_name=str(extra_fields.get("full_name") or ""),
+            participant=None,
+            raw_password=password,
+            now=timezone.now(),
+            issued_by="(createsuperuser)",
+        )
+        return issued.user
+
+
 class User(AbstractUser):
+    REQUIRED_FIELDS = ["email", "full_name"]  # what createsuperuser asks for besides the user ID and password
+
     role = models.CharField("権限", max_length=24, choices=Role.choices)
     participant = models.ForeignKey(
         Participant,
@@ -45,6 +73,9 @@ class User(AbstractUser):
     locked_at = models.DateTimeField("ロック日時", null=True, blank=True)
     password_changed_at = models.DateTimeField("パスワード変更日時", null=True, blank=True)
     must_change_password = models.BooleanField("次回ログイン時にパスワード変更", default=False)
+    # Raised on every lock, password reset and password change: every web session signed with an older value is
+    # void (see ``_get_session_auth_hash``), and the API tokens are deleted at the same moment.
+    credentials_version = models.PositiveIntegerField("認証情報の版", default=0)
 
     class Meta:
         verbose_name = "ユーザ"
@@ -64,6 +95,8 @@ class User(AbstractUser):
             ),
         ]
 
+    objects = CapmarketUserManager()  # type: ignore[misc]
+
     def __str__(self) -> str:
         return self.username
 
@@ -78,6 +111,18 @@ class User(AbstractUser):
     @property
     def is_locked(self) -> bool:
         return self.locked_at is not None
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """The HMAC that binds a web session to the account: the password hash and the credentials version.
+
+        Django checks it on every request; raising ``credentials_version`` logs out every session of the account.
+        """
+        return salted_hmac(
+            "capmarket.accounts.User.session_auth_hash",
+            f"{self.password}\n{self.credentials_version}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class PasswordHistory(models.Model):
@@ -94,3 +139,27 @@ class PasswordHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class LoginFailure(models.Model):
+    """One refused login attempt, kept for the login throttle (by user ID and client address) for its window.
+
+    ``username_key`` is the user ID as typed (case-folded), whether or not such an account exists, so the throttle
+    treats unknown and known IDs alike.
+    """
+
+    username_key = models.CharField("ユーザID（入力値）", max_length=150)
+    ip_address = models.GenericIPAddressField("IPアドレス", null=True, blank=True)
+    occurred_at = models.DateTimeField("日時")
+
+    class Meta:
+        verbose_name = "ログイン失敗"
+        verbose_name_plural = "ログイン失敗"
+        indexes = [
+            models.Index(fields=["username_key", "ip_address", "occurred_at"], name="loginfail_user_ip_at"),
+            models.Index(fields=["ip_address", "occurred_at"], name="loginfail_ip_at"),
+            models.Index(fields=["occurred_at"], name="loginfail_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username_key} {self.ip_address} {self.occurred_at:%Y-%m-%d %H:%M:%S}"

@@ -15,7 +15,8 @@ from capmarket.domain.accounts.models import Role
 class Action(StrEnum):
     VIEW_ALL_PARTICIPANTS = "view_all_participants"  # see every company's registry data
     EDIT_REGISTRY = "edit_registry"  # create / change participants and resources
-    EDIT_CONTRACTS = "edit_contracts"  # create / change / cancel capacity contracts
+    EDIT_CONTRACTS = "edit_contracts"  # create contracts; ask for a change / cancellation (in force once approved)
+    APPROVE_CONTRACT_CHANGES = "approve_contract_changes"  # approve / reject another person's change request
     PUBLISH_RULESET = "publish_ruleset"  # publish a new rule-set version
     VIEW_RULESETS = "view_rulesets"
     VIEW_AUDIT = "view_audit"  # search the audit log
@@ -53,6 +54,7 @@ POLICY: Final[dict[str, frozenset[Action]]] = {
             Action.MANAGE_NOTICES,
             Action.PUBLISH_RULESET,
             Action.VIEW_AUDIT,
+            Action.APPROVE_CONTRACT_CHANGES,
         }
     ),
     Role.ACCOUNTANT: frozenset(_STAFF_COMMON),

@@ -16,10 +16,17 @@ from simple_history.utils import bulk_create_with_history
 
 from capmarket.calc.contract_amount import ContractAmount, contract_amount
 from capmarket.calc.rules import UnknownRuleSet, resolve
-from capmarket.domain.accounts.permissions import Action, require
+from capmarket.domain.accounts.permissions import Action, can, require
 from capmarket.domain.audit import operations as audit
 from capmarket.domain.audit.models import AuditAction
-from capmarket.domain.contracts.models import Auction, CapacityContract, ContractState
+from capmarket.domain.contracts.models import (
+    Auction,
+    CapacityContract,
+    ChangeKind,
+    ChangeRequestState,
+    ContractChangeRequest,
+    ContractState,
+)
 from capmarket.domain.registry.models import Resource, ResourceStatus
 from capmarket.domain.registry.operations import diff, name_fields, save_with_history, snapshot
 
@@ -232,9 +239,14 @@ def change_contract(
     transitional: bool,
     amount_override_yen: int | None = None,
     reason: str = "",
+    approval: ContractChangeRequest | None = None,
 ) -> CapacityContract:
-    """Change the terms of an active contract: a new active row supersedes it, and it becomes ``changed``."""
-    require(actor, Action.EDIT_CONTRACTS)
+    """Change the terms of an active contract: a new active row supersedes it, and it becomes ``changed``.
+
+    Only as the approval of a pending change request by another person (``approve_contract_change``); to ask for a
+    change — from a screen, the API or a bulk upload — call ``request_contract_change``.
+    """
+    _require_approval(actor=actor, approval=approval, contract=contract)
     _check_terms(
         price_yen_per_kw=price_yen_per_kw,
         contract_kw=contract_kw,
@@ -265,6 +277,7 @@ def change_contract(
         before = snapshot(old, AUDITED_FIELDS)
         old.state = ContractState.CHANGED
         old.updated_at = now
+        old._change_reason = reason[:100]  # type: ignore[attr-defined]
         save_with_history(old, actor=actor, now=now)
         new = CapacityContract(
             contract_code=_next_contract_code(old.resource, old.delivery_year),
@@ -287,6 +300,7 @@ def change_contract(
             updated_at=now,
         )
         _validate(new)
+        new._change_reason = reason[:100]  # type: ignore[attr-defined]
         save_with_history(new, actor=actor, now=now)
         changes = diff(before, snapshot(new, AUDITED_FIELDS))
         audit.record(
@@ -302,9 +316,17 @@ def change_contract(
     return new
 
 
-def cancel_contract(*, actor: Any, now: dt.datetime, contract: CapacityContract, reason: str) -> CapacityContract:
-    """Cancel an active contract (解約)."""
-    require(actor, Action.EDIT_CONTRACTS)
+def cancel_contract(
+    *,
+    actor: Any,
+    now: dt.datetime,
+    contract: CapacityContract,
+    reason: str,
+    approval: ContractChangeRequest | None = None,
+) -> CapacityContract:
+    """Cancel an active contract (解約) — only as the approval of a pending cancellation request by another person
+    (``approve_contract_change``); to ask for one, call ``request_contract_cancellation``."""
+    _require_approval(actor=actor, approval=approval, contract=contract)
     if not reason.strip():
         raise ValidationError({"reason": ["解約理由を入力してください。"]})
     with transaction.atomic():
@@ -313,6 +335,7 @@ def cancel_contract(*, actor: Any, now: dt.datetime, contract: CapacityContract,
             raise ContractNotActive(current)
         current.state = ContractState.CANCELLED
         current.updated_at = now
+        current._change_reason = reason.strip()[:100]  # type: ignore[attr-defined]
         save_with_history(current, actor=actor, now=now)
         audit.record(
             now=now,
@@ -325,6 +348,269 @@ def cancel_contract(*, actor: Any, now: dt.datetime, contract: CapacityContract,
             changes={"state": [ContractState.ACTIVE.value, ContractState.CANCELLED.value]},
         )
     return current
+
+
+# ---------------------------------------------------------------- four eyes: change requests (契約変更申請)
+
+
+class ChangeAlreadyPending(ContractError):
+    def __init__(self, contract: CapacityContract) -> None:
+        super().__init__(
+            f"契約番号{contract.contract_code}には承認待ちの変更・解約申請があります。"
+            "承認・差戻し・取下げの後に申請してください。"
+        )
+
+
+class UnableToDecideChange(ContractError):
+    """A change request cannot be approved, rejected or withdrawn (state, person or role)."""
+
+
+NOTHING_CHANGED = "変更内容がありません。条件を変更してから申請してください（契約は変わっていません）。"
+
+
+class ChangeNeedsApproval(ContractError):
+    def __init__(self, contract: CapacityContract) -> None:
+        super().__init__(
+            f"契約番号{contract.contract_code}の変更・解約は、申請して責任者の承認を受ける必要があります"
+            "（契約変更の申請）。"
+        )
+
+
+def _require_approval(*, actor: Any, approval: ContractChangeRequest | None, contract: CapacityContract) -> None:
+    """The four-eyes guard of ``change_contract`` / ``cancel_contract``: a pending request for this contract,
+    decided by an approver who is not the requester. Without one the change is refused (``ChangeNeedsApproval``)."""
+    if approval is None:
+        raise ChangeNeedsApproval(contract)
+    require(actor, Action.APPROVE_CONTRACT_CHANGES)
+    if approval.contract_id != contract.pk or approval.state != ChangeRequestState.PENDING:
+        raise UnableToDecideChange("承認待ちの申請ではありません。")
+    if approval.requested_by_id == getattr(actor, "pk", None):
+        raise UnableToDecideChange("申請者本人は承認できません。別の責任者が承認してください。")
+
+
+def _audit_request(*, actor: Any, now: dt.datetime, request: ContractChangeRequest, summary: str, **extra: Any) -> None:
+    audit.record(
+        now=now,
+        actor=actor,
+        object_type="contract_change_request",
+        object_id=request.pk,
+        object_repr=str(request),
+        summary=summary,
+        **extra,
+    )
+
+
+def request_contract_change(
+    *,
+    actor: Any,
+    now: dt.datetime,
+    contract: CapacityContract,
+    price_yen_per_kw: int,
+    contract_kw: int,
+    assessment_kw: int | None = None,
+    transitional: bool,
+    amount_override_yen: int | None = None,
+    reason: str,
+) -> ContractChangeRequest:
+    """Ask for a change of an active contract's terms; it takes effect when another person approves it.
+
+    Refused when nothing would change (no request, no new contract version), when a request for the contract is
+    already pending, and on the same checks as the change itself. Bulk uploads of changes call this too.
+    """
+    require(actor, Action.EDIT_CONTRACTS)
+    if not reason.strip():
+        raise ValidationError({"reason": ["変更理由を入力してください。"]})
+    _check_terms(
+        price_yen_per_kw=price_yen_per_kw,
+        contract_kw=contract_kw,
+        assessment_kw=assessment_kw,
+        amount_override_yen=amount_override_yen,
+        delivery_year=contract.delivery_year,
+    )
+    with transaction.atomic():
+        current = CapacityContract.objects.select_for_update().select_related("resource").get(pk=contract.pk)
+        if current.state != ContractState.ACTIVE:
+            raise ContractNotActive(current)
+        if contract_kw > current.resource.expected_capacity_kw:
+            raise ValidationError(
+                {
+                    "contract_kw": [
+                        f"契約容量（kW）は電源等の期待容量（{current.resource.expected_capacity_kw:,} kW）以下で"
+                        "入力してください。"
+                    ]
+                }
+            )
+        _, amount = compute_amount(
+            delivery_year=current.delivery_year,
+            price_yen_per_kw=price_yen_per_kw,
+            contract_kw=contract_kw,
+            transitional=transitional,
+            amount_override_yen=amount_override_yen,
+        )
+        proposed = {
+            "price_yen_per_kw": price_yen_per_kw,
+            "contract_kw": contract_kw,
+            "assessment_kw": contract_kw if assessment_kw is None else assessment_kw,
+            "transitional": transitional,
+            "amount_yen": amount.amount_yen,
+            "amount_overridden": amount.overridden,
+        }
+        before = {name: getattr(current, name) for name in proposed}
+        if proposed == before:
+            raise ValidationError(NOTHING_CHANGED, code="unchanged")
+        if ContractChangeRequest.objects.filter(contract=current, state=ChangeRequestState.PENDING).exists():
+            raise ChangeAlreadyPending(current)
+        request = ContractChangeRequest(
+            contract=current,
+            kind=ChangeKind.CHANGE,
+            price_yen_per_kw=price_yen_per_kw,
+            contract_kw=contract_kw,
+            assessment_kw=assessment_kw,
+            transitional=transitional,
+            amount_override_yen=amount_override_yen,
+            reason=reason.strip(),
+            requested_by=actor,
+            requested_at=now,
+        )
+        request.validate_constraints()
+        request.save()
+        _audit_request(
+            actor=actor,
+            now=now,
+            request=request,
+            action=AuditAction.CREATED,
+            summary=f"容量確保契約{current.contract_code}の変更を申請しました（承認待ち）。理由: {request.reason}",
+            changes={k: [before[k], proposed[k]] for k in proposed if before[k] != proposed[k]},
+        )
+    return request
+
+
+def request_contract_cancellation(
+    *, actor: Any, now: dt.datetime, contract: CapacityContract, reason: str
+) -> ContractChangeRequest:
+    """Ask for the cancellation (解約) of an active contract; it takes effect when another person approves it."""
+    require(actor, Action.EDIT_CONTRACTS)
+    if not reason.strip():
+        raise ValidationError({"reason": ["解約理由を入力してください。"]})
+    with transaction.atomic():
+        current = CapacityContract.objects.select_for_update().get(pk=contract.pk)
+        if current.state != ContractState.ACTIVE:
+            raise ContractNotActive(current)
+        if ContractChangeRequest.objects.filter(contract=current, state=ChangeRequestState.PENDING).exists():
+            raise ChangeAlreadyPending(current)
+        request = ContractChangeRequest(
+            contract=current, kind=ChangeKind.CANCEL, reason=reason.strip(), requested_by=actor, requested_at=now
+        )
+        request.validate_constraints()
+        request.save()
+        _audit_request(
+            actor=actor,
+            now=now,
+            request=request,
+            action=AuditAction.CREATED,
+            summary=f"容量確保契約{current.contract_code}の解約を申請しました（承認待ち）。理由: {request.reason}",
+        )
+    return request
+
+
+def _pending_for_decision(*, actor: Any, change_request: ContractChangeRequest) -> ContractChangeRequest:
+    request = (
+        ContractChangeRequest.objects.select_for_update()
+        .select_related("contract", "requested_by")
+        .get(pk=change_request.pk)
+    )
+    if request.state != ChangeRequestState.PENDING:
+        raise UnableToDecideChange(f"この申請は「{request.get_state_display()}」のため処理できません。")
+    if request.requested_by_id == getattr(actor, "pk", None):
+        raise UnableToDecideChange("申請者本人は承認・差戻しできません。別の責任者が処理してください。")
+    return request
+
+
+def approve_contract_change(*, actor: Any, now: dt.datetime, change_request: ContractChangeRequest) -> CapacityContract:
+    """Approve another person's request: the change or cancellation takes effect now, under the approver's name,
+    with the request's reason in the contract's history. Returns the contract row that carries it."""
+    require(actor, Action.APPROVE_CONTRACT_CHANGES)
+    with transaction.atomic():
+        request = _pending_for_decision(actor=actor, change_request=change_request)
+        requester = request.requested_by.full_name or request.requested_by.username
+        reason = f"{request.reason}（申請#{request.pk} 申請: {requester}）"
+        if request.kind == ChangeKind.CHANGE:
+            assert request.price_yen_per_kw is not None
+            assert request.contract_kw is not None
+            result = change_contract(
+                actor=actor,
+                now=now,
+                contract=request.contract,
+                price_yen_per_kw=request.price_yen_per_kw,
+                contract_kw=request.contract_kw,
+                assessment_kw=request.assessment_kw,
+                transitional=bool(request.transitional),
+                amount_override_yen=request.amount_override_yen,
+                reason=reason,
+                approval=request,
+            )
+        else:
+            result = cancel_contract(actor=actor, now=now, contract=request.contract, reason=reason, approval=request)
+        request.state = ChangeRequestState.APPROVED
+        request.decided_by = actor
+        request.decided_at = now
+        request.result_contract = result
+        request.validate_constraints()
+        request.save(update_fields=["state", "decided_by", "decided_at", "result_contract"])
+        _audit_request(
+            actor=actor,
+            now=now,
+            request=request,
+            action=AuditAction.CONFIRMED,
+            summary=(
+                f"{request.get_kind_display()}申請を承認しました（申請者: {requester}、結果: {result.contract_code}）。"
+            ),
+        )
+    return result
+
+
+def reject_contract_change(
+    *, actor: Any, now: dt.datetime, change_request: ContractChangeRequest, comment: str
+) -> ContractChangeRequest:
+    """Send a request back (差戻し) with a reason; the contract stays as it is."""
+    require(actor, Action.APPROVE_CONTRACT_CHANGES)
+    if not comment.strip():
+        raise ValidationError({"comment": ["差戻し理由を入力してください。"]})
+    with transaction.atomic():
+        request = _pending_for_decision(actor=actor, change_request=change_request)
+        request.state = ChangeRequestState.REJECTED
+        request.decided_by = actor
+        request.decided_at = now
+        request.decision_comment = comment.strip()
+        request.validate_constraints()
+        request.save(update_fields=["state", "decided_by", "decided_at", "decision_comment"])
+        _audit_request(
+            actor=actor,
+            now=now,
+            request=request,
+            action=AuditAction.UPDATED,
+            summary=f"{request.get_kind_display()}申請を差し戻しました。理由: {request.decision_comment}",
+        )
+    return request
+
+
+def withdraw_contract_change(
+    *, actor: Any, now: dt.datetime, change_request: ContractChangeRequest
+) -> ContractChangeRequest:
+    """The requester takes its own pending request back (取下げ)."""
+    with transaction.atomic():
+        request = ContractChangeRequest.objects.select_for_update().get(pk=change_request.pk)
+        if request.requested_by_id != getattr(actor, "pk", None) or not can(actor, Action.EDIT_CONTRACTS):
+            raise UnableToDecideChange("取下げできるのは申請者本人だけです。")
+        if request.state != ChangeRequestState.PENDING:
+            raise UnableToDecideChange(f"この申請は「{request.get_state_display()}」のため取り下げできません。")
+        request.state = ChangeRequestState.WITHDRAWN
+        request.decided_at = now
+        request.save(update_fields=["state", "decided_at"])
+        _audit_request(
+            actor=actor, now=now, request=request, action=AuditAction.UPDATED, summary="申請を取り下げました。"
+        )
+    return request
 
 
 def bulk_load(*, contracts: list[CapacityContract], now: dt.datetime, batch_size: int = 500) -> int:

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
 
-from capmarket.domain.contracts.models import CapacityContract
+from capmarket.calc.contract_amount import contract_amount
+from capmarket.calc.rules import resolve
+from capmarket.domain.contracts.models import (
+    CapacityContract,
+    ChangeKind,
+    ChangeRequestState,
+    ContractChangeRequest,
+    ContractState,
+)
 from capmarket.domain.registry.queries import own_participant_id, sees_all
 
 
@@ -71,3 +80,96 @@ def delivery_years(user: Any) -> list[int]:
     """Delivery years that occur in the contracts the user may see (newest first)."""
     years = contracts_visible_to(user).order_by().values_list("delivery_year", flat=True).distinct()
     return sorted({int(y) for y in years}, reverse=True)
+
+
+# ---------------------------------------------------------------- change requests (four eyes)
+
+
+def change_requests_visible_to(user: Any, *, state: str = "") -> QuerySet[ContractChangeRequest]:
+    """Change requests for operator staff (participants see none: the terms change when approved), oldest first."""
+    qs = ContractChangeRequest.objects.select_related(
+        "contract", "contract__participant", "contract__resource", "requested_by", "decided_by", "result_contract"
+    )
+    if not sees_all(user):
+        return qs.none()
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("requested_at", "pk")
+
+
+def pending_change_requests(user: Any) -> QuerySet[ContractChangeRequest]:
+    return change_requests_visible_to(user, state=ChangeRequestState.PENDING)
+
+
+def get_change_request_for(user: Any, pk: Any) -> ContractChangeRequest:
+    """One change request the user may see; ``ContractChangeRequest.DoesNotExist`` otherwise."""
+    try:
+        key = int(pk)
+    except (TypeError, ValueError):
+        raise ContractChangeRequest.DoesNotExist from None
+    return change_requests_visible_to(user).get(pk=key)
+
+
+def change_requests_of(user: Any, contract: CapacityContract) -> QuerySet[ContractChangeRequest]:
+    """The change requests of one contract, newest first."""
+    return change_requests_visible_to(user).filter(contract=contract).order_by("-requested_at", "-pk")
+
+
+@dataclass(frozen=True)
+class TermDifference:
+    """One term before and after, as shown to people (amounts with thousands separators)."""
+
+    label: str
+    before_value: Any
+    after_value: Any
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.before_value != self.after_value)
+
+    @property
+    def before(self) -> str:
+        return _shown(self.before_value)
+
+    @property
+    def after(self) -> str:
+        return _shown(self.after_value)
+
+
+def _shown(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def differences(change_request: ContractChangeRequest) -> list[TermDifference]:
+    """Each term of the contract before and as the request would make it (amounts by rules.md §1)."""
+    contract = change_request.contract
+    if change_request.kind != ChangeKind.CHANGE:
+        return [TermDifference("状態", contract.get_state_display(), ContractState.CANCELLED.label)]
+    assert change_request.price_yen_per_kw is not None
+    assert change_request.contract_kw is not None
+    amount = contract_amount(
+        price_yen_per_kw=change_request.price_yen_per_kw,
+        contract_kw=change_request.contract_kw,
+        transitional=bool(change_request.transitional),
+        transitional_deduction_rate=resolve(contract.ruleset_name)[2].transitional_deduction_rate,
+        amount_override_yen=change_request.amount_override_yen,
+    )
+    assessment = change_request.contract_kw if change_request.assessment_kw is None else change_request.assessment_kw
+    return [
+        TermDifference("約定価格（円/kW）", contract.price_yen_per_kw, change_request.price_yen_per_kw),
+        TermDifference("契約容量（kW）", contract.contract_kw, change_request.contract_kw),
+        TermDifference("アセスメント対象容量（kW）", contract.assessment_kw, assessment),
+        TermDifference(
+            "経過措置対象",
+            "対象" if contract.transitional else "対象外",
+            "対象" if change_request.transitional else "対象外",
+        ),
+        TermDifference("契約金額（控除前・円）", contract.gross_amount_yen, amount.gross_yen),
+        TermDifference("経過措置控除額（円）", contract.transitional_deduction_yen, amount.deduction_yen),
+        TermDifference("容量確保契約金額（円）", contract.amount_yen, amount.amount_yen),
+        TermDifference(
+            "契約金額の個別指定",
+            "あり" if contract.amount_overridden else "なし",
+            "あり" if amount.overridden else "なし",
+        ),
+    ]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Max, QuerySet
 
 from capmarket.calc.rules import PARAMETER_NAMES
+from capmarket.domain.rulesets import labels
 from capmarket.domain.rulesets.models import Confidence, RuleParameter, RuleSet
 
 #: Confidences shown with a warning: no public source confirms the value.
@@ -40,3 +43,37 @@ def parameters_of(ruleset: RuleSet) -> list[RuleParameter]:
 
 def values_of(ruleset: RuleSet) -> dict[str, str]:
     return {p.name: p.value for p in RuleParameter.objects.filter(ruleset=ruleset).order_by("name", "id")}
+
+
+@dataclass(frozen=True)
+class ParameterRow:
+    """One parameter as a page shows it: Japanese name and readable value for everyone; the code, stored value,
+    confidence and source for operator staff only."""
+
+    name: str
+    label: str
+    shown_value: str
+    value: str
+    confidence: str
+    confidence_label: str
+    source: str
+
+    @property
+    def doubtful(self) -> bool:
+        return self.confidence in DOUBTFUL_CONFIDENCES
+
+
+def parameter_rows(ruleset: RuleSet) -> list[ParameterRow]:
+    """The parameters of one version, in the order of rules.md §6, with their Japanese names and readable values."""
+    return [
+        ParameterRow(
+            name=p.name,
+            label=labels.label_of(p.name),
+            shown_value=labels.shown_value(p.name, p.value),
+            value=p.value,
+            confidence=p.confidence,
+            confidence_label=p.get_confidence_display(),
+            source=p.source,
+        )
+        for p in parameters_of(ruleset)
+    ]
