@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from capmarket.domain.documents import queries
 from capmarket.domain.documents.models import Document
+from capmarket.domain.shared.csv import safe_cell
 
 from .issuing import render_missing
 
@@ -52,10 +53,10 @@ def index_row(document: Document) -> list[Any]:
     ]
 
 
-def export_run(*, run_ref: str, directory: Path, now: dt.datetime, cell: Any, processes: int | None = None) -> int:
-    """Write every document of the run as ``DIR/<number>.pdf`` and ``DIR/index.csv`` (numbers ascending); PDFs
-    still being rendered are rendered now (and stored, once). ``cell`` is the interface's formula-neutralising CSV
-    cell. Returns the number of documents written."""
+def export_run(*, run_ref: str, directory: Path, now: dt.datetime, processes: int | None = None) -> int:
+    """Write every document of the run as ``DIR/<number>.pdf`` and ``DIR/index.csv`` (UTF-8, numbers ascending,
+    cells through the formula-neutralising writer); PDFs still being rendered are rendered now (and stored, once).
+    Returns the number of documents written."""
     documents = list(queries.documents_of_run_month(run_ref=run_ref).select_related("operator_profile", "participant"))
     if not documents:
         raise UnableToExportDocuments(f"算定実行 {run_ref} の帳票はありません。")
@@ -69,7 +70,7 @@ def export_run(*, run_ref: str, directory: Path, now: dt.datetime, cell: Any, pr
             if data is None:
                 raise UnableToExportDocuments(f"{document.number} のPDFがありません。")
             (directory / file_name(document)).write_bytes(data)
-            writer.writerow([cell(v) for v in index_row(document)])
+            writer.writerow([safe_cell(v) for v in index_row(document)])
     return len(documents)
 
 
@@ -98,7 +99,7 @@ class _Sink(io.RawIOBase):
         return out
 
 
-def zip_stream(*, documents: Iterable[Document], cell: Any) -> Iterator[bytes]:
+def zip_stream(*, documents: Iterable[Document]) -> Iterator[bytes]:
     """A ZIP of the documents' PDFs (stored, not compressed: PDFs are compressed already) and their ``index.csv``,
     produced piece by piece so that a month of a thousand documents is never held in memory at once."""
     sink = _Sink()
@@ -112,7 +113,7 @@ def zip_stream(*, documents: Iterable[Document], cell: Any) -> Iterator[bytes]:
                 continue
             info = zipfile.ZipInfo(file_name(document), date_time=document.issued_at.timetuple()[:6])
             archive.writestr(info, data)
-            writer.writerow([cell(v) for v in index_row(document)])
+            writer.writerow([safe_cell(v) for v in index_row(document)])
             yield sink.take()
         archive.writestr("index.csv", ("\ufeff" + index.getvalue()).encode("utf-8"))
     yield sink.take()

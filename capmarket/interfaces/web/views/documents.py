@@ -24,7 +24,6 @@ from capmarket.domain.documents.storage import PdfTampered
 from capmarket.interfaces.auth import client_ip
 from capmarket.interfaces.web.forms.documents import CorrectionForm, OperatorProfileForm
 from capmarket.interfaces.web.views.accounts import attach_errors, paginate, requires
-from capmarket.interfaces.web.views.registry import csv_cell
 
 
 def _document(request: HttpRequest, pk: int) -> Document:
@@ -133,9 +132,7 @@ def document_zip(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         ip_address=client_ip(request),
         request_path=request.get_full_path(),
     )
-    response = StreamingHttpResponse(
-        export.zip_stream(documents=documents, cell=csv_cell), content_type="application/zip"
-    )
+    response = StreamingHttpResponse(export.zip_stream(documents=documents), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="documents_{filters["delivery_month"]}.zip"'
     return response
 

@@ -30,9 +30,9 @@ from capmarket.domain.ledger import queries as ledger_queries
 from capmarket.domain.ledger.models import PeriodState, Transaction, TransactionKind
 from capmarket.domain.ledger.periods import fiscal_year_of, next_month_start, parse_month
 from capmarket.domain.registry import queries as registry_queries
+from capmarket.domain.shared import csv as shared_csv
 from capmarket.interfaces.auth import client_ip
 from capmarket.interfaces.web.views.accounts import paginate, requires
-from capmarket.interfaces.web.views.registry import csv_cell
 
 
 def _today() -> dt.date:
@@ -47,18 +47,26 @@ def _date(value: str | None, default: dt.date) -> dt.date:
 
 
 def _csv(
-    request: HttpRequest, *, filename: str, header: Sequence[str] | None, rows: Iterable[Sequence[Any]], encoding: str
+    request: HttpRequest,
+    *,
+    filename: str,
+    header: Sequence[str] | None,
+    rows: Iterable[Sequence[Any]],
+    encoding: shared_csv.Encoding,
 ) -> HttpResponse:
-    buffer = io.StringIO()
-    if encoding == "utf-8":
-        buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    if header:
-        writer.writerow(header)
-    count = 0
-    for row in rows:
-        writer.writerow([csv_cell(v) for v in row])
-        count += 1
+    """A CSV download through the project's formula-neutralising writer; ``header`` None writes no header row
+    (弥生's import format has none)."""
+    if header is not None:
+        data = shared_csv.csv_bytes(header=header, rows=rows, encoding=encoding)
+        count = data.count(b"\r\n") - 1
+    else:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        count = 0
+        for row in rows:
+            writer.writerow([shared_csv.safe_cell(v) for v in row])
+            count += 1
+        data = buffer.getvalue().encode(encoding, errors="replace")
     audit.record(
         now=timezone.now(),
         action=AuditAction.DOWNLOADED,
@@ -68,9 +76,7 @@ def _csv(
         ip_address=client_ip(request),
         request_path=request.get_full_path(),
     )
-    response = HttpResponse(
-        buffer.getvalue().encode(encoding, errors="replace"), content_type=f"text/csv; charset={encoding}"
-    )
+    response = HttpResponse(data, content_type=shared_csv.content_type(encoding))
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -105,7 +111,7 @@ def trial_balance_csv(request: HttpRequest) -> HttpResponse:
         filename=f"trial_balance_{as_of:%Y%m%d}.csv",
         header=("勘定科目コード", "勘定科目", "借方合計", "貸方合計", "残高（借方−貸方）"),
         rows=[(r.account_code, r.account_name, r.debit_yen, r.credit_yen, r.balance_yen) for r in rows],
-        encoding="utf-8",
+        encoding="utf-8-sig",
     )
 
 
@@ -155,7 +161,7 @@ def journal_csv(request: HttpRequest) -> HttpResponse:
         filename=f"journal_{start:%Y%m%d}_{end:%Y%m%d}.csv",
         header=ledger_export.CAPMARKET_JOURNAL_HEADER,
         rows=ledger_export.capmarket_journal_rows(start=start, end=end),
-        encoding="utf-8",
+        encoding="utf-8-sig",
     )
 
 

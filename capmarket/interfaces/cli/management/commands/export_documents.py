@@ -15,7 +15,6 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from capmarket.application.documents import export
-from capmarket.interfaces.web.views.registry import csv_cell
 
 
 class Command(BaseCommand):
@@ -28,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             count = export.export_run(
-                run_ref=str(options["run"]).strip(), directory=options["directory"], now=timezone.now(), cell=csv_cell
+                run_ref=str(options["run"]).strip(), directory=options["directory"], now=timezone.now()
             )
         except export.UnableToExportDocuments as exc:
             self.stderr.write(str(exc))

@@ -16,7 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from capmarket.domain.ledger import queries
-from capmarket.interfaces.web.views.registry import csv_cell
+from capmarket.domain.shared.csv import safe_cell
 
 HEADER = ("account_code", "account_name", "debit_yen", "credit_yen", "balance_yen")
 
@@ -44,5 +44,5 @@ class Command(BaseCommand):
         writer.writerow(HEADER)
         for r in rows:
             writer.writerow(
-                [csv_cell(v) for v in (r.account_code, r.account_name, r.debit_yen, r.credit_yen, r.balance_yen)]
+                [safe_cell(v) for v in (r.account_code, r.account_name, r.debit_yen, r.credit_yen, r.balance_yen)]
             )
