@@ -203,6 +203,13 @@ def main(argv: list[str] | None = None) -> int:
             f"(largest renderer {_peak_mib(resource.RUSAGE_CHILDREN):.0f} MiB)",
             flush=True,
         )
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        print(
+            f"{'  of which this process / the renderers':<48} CPU {own.ru_utime + own.ru_stime:7.1f} s / "
+            f"{children.ru_utime + children.ru_stime:.1f} s (both phases)",
+            flush=True,
+        )
         total, total_cpu = issued + elapsed, issued_cpu + render_cpu
         print(
             f"{'total':<48} {total:8.2f} s   CPU {total_cpu:7.1f} s   {rendered / total:.1f} documents/s; "
