@@ -229,6 +229,8 @@ SPECTACULAR_SETTINGS = {
         "ParticipantStatusEnum": "capmarket.domain.registry.models.ParticipantStatus",
         "ResourceStatusEnum": "capmarket.domain.registry.models.ResourceStatus",
         "AreaEnum": "capmarket.domain.registry.models.AREA_CHOICES",
+        "PublicationKindEnum": "capmarket.domain.alerts.models.PublicationKind",
+        "ContractChangeKindEnum": "capmarket.domain.contracts.models.ChangeKind",
     },
 }
 
