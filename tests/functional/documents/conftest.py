@@ -28,10 +28,12 @@ GUARDED = {
 
 
 @pytest.fixture
-def purge_books(transactional_db: Any) -> Iterator[None]:
-    """For tests on a live server: SQLite's flush after the test deletes rows, which the books' guards refuse.
-    Empty the guarded tables first (guards lifted for that moment only, and restored). PostgreSQL's flush
-    truncates, which row triggers do not see."""
+def purge_books() -> Iterator[None]:
+    """For tests on a live server (``django_db(transaction=True)``): SQLite's flush after the test deletes rows,
+    which the books' guards refuse. Empty the guarded tables first (guards lifted for that moment only, and
+    restored). PostgreSQL's flush truncates, which row triggers do not see. (No ``transactional_db`` argument here:
+    requesting it before the live server changes the order in which pytest-django shares the in-memory database
+    with the server's threads.)"""
     yield
     if connection.vendor != "sqlite":
         return

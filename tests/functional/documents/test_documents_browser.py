@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +53,6 @@ def test_a_retailer_reads_its_contribution_bill_in_the_browser(page: Any, tmp_pa
     page.goto(f"{page.base_url}/documents/{bill.pk}/pdf/")  # Chromium's own PDF viewer shows it
     page.wait_for_timeout(2500)  # the viewer draws the page
     page.screenshot(path=str(SHOTS / "documents-pdf-viewer.png"))
-    page.close()  # end the browser's keep-alive connections while the test database is still shared
-    time.sleep(0.5)
     if shutil.which("pdftoppm"):
         subprocess.run(
             ["pdftoppm", "-r", "80", "-png", "-f", "1", "-l", "1", str(saved), str(SHOTS / "documents-pdf")], check=True
