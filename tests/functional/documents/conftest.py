@@ -1,6 +1,5 @@
 import importlib
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from django.db import connection
