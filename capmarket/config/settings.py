@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "capmarket.domain.jobs",
     "capmarket.domain.timeseries",
     "capmarket.domain.outages",
+    "capmarket.domain.settlement",
+    "capmarket.domain.objections",
     "capmarket.domain.notifications",
     "capmarket.domain.alerts",
     "capmarket.domain.calendar",
@@ -231,6 +233,9 @@ SPECTACULAR_SETTINGS = {
         "AreaEnum": "capmarket.domain.registry.models.AREA_CHOICES",
         "PublicationKindEnum": "capmarket.domain.alerts.models.PublicationKind",
         "ContractChangeKindEnum": "capmarket.domain.contracts.models.ChangeKind",
+        "SettlementRunStateEnum": "capmarket.domain.settlement.models.RunState",
+        "DataIssueStateEnum": "capmarket.domain.settlement.models.IssueState",
+        "ObjectionStatusEnum": "capmarket.domain.objections.models.ObjectionStatus",
     },
 }
 

@@ -28,6 +28,12 @@ class Action(StrEnum):
     VIEW_EMAIL_LOG = "view_email_log"  # the send log of every e-mail, bounces
     MANAGE_ALERTS = "manage_alerts"  # import reserve-margin publications, draft messages to providers
     APPROVE_ALERT_MESSAGES = "approve_alert_messages"  # approve (second person) a message drafted by someone else
+    # delivery-period settlement (issue 9)
+    RUN_SETTLEMENT = "run_settlement"  # start settlement runs, resolve / accept their data issues
+    CONFIRM_SETTLEMENT = "confirm_settlement"  # confirm a run's months (four eyes: not the one who started it)
+    VIEW_OWN_RESULTS = "view_own_results"  # a participant reads its company's confirmed results
+    RAISE_OBJECTION = "raise_objection"  # a participant objects to a line of its results
+    HANDLE_OBJECTIONS = "handle_objections"  # staff investigate and answer objections
     # documents, ledger, closes and the business calendar (issue 10)
     EDIT_CALENDAR = "edit_calendar"  # add / withdraw business days and holidays of the operator's calendar
     EDIT_OPERATOR_PROFILE = "edit_operator_profile"  # the operator's name, T-number, bank account on documents
@@ -67,6 +73,16 @@ POLICY: Final[dict[str, frozenset[Action]]] = {
 }
 
 
+# settlement (issue 9): operators run and review; approvers also confirm; participants read and object
+_SETTLEMENT: Final[dict[str, frozenset[Action]]] = {
+    Role.OPERATOR: frozenset({Action.RUN_SETTLEMENT, Action.HANDLE_OBJECTIONS}),
+    Role.APPROVER: frozenset({Action.RUN_SETTLEMENT, Action.CONFIRM_SETTLEMENT, Action.HANDLE_OBJECTIONS}),
+    Role.PARTICIPANT_ADMIN: frozenset({Action.VIEW_OWN_RESULTS, Action.RAISE_OBJECTION}),
+    Role.PARTICIPANT_USER: frozenset({Action.VIEW_OWN_RESULTS, Action.RAISE_OBJECTION}),
+}
+
+for _role, _extra in _SETTLEMENT.items():
+    POLICY[_role] = POLICY[_role] | _extra
 #: documents, ledger, closes and the calendar (issue 10): 経理 closes, 経理承認者 approves (a different person).
 _DOCUMENTS_AND_LEDGER: Final[dict[str, frozenset[Action]]] = {
     Role.OPERATOR: frozenset({Action.EDIT_CALENDAR, Action.ISSUE_DOCUMENTS}),

@@ -3,7 +3,15 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from capmarket.interfaces.api import urls_accounts, urls_alerts, urls_documents, urls_intake, urls_jobs, urls_registry
+from capmarket.interfaces.api import (
+    urls_accounts,
+    urls_alerts,
+    urls_documents,
+    urls_intake,
+    urls_jobs,
+    urls_registry,
+    urls_settlement,
+)
 
 app_name = "api"
 
@@ -15,5 +23,6 @@ urlpatterns = [
     *urls_jobs.urlpatterns,
     *urls_intake.urlpatterns,
     *urls_alerts.urlpatterns,
+    *urls_settlement.urlpatterns,
     *urls_documents.urlpatterns,
 ]

@@ -17,6 +17,7 @@ BUILT_IN: dict[str, str] = {
     "diagnostics.count": "capmarket.domain.jobs.diagnostics.count",
     "timeseries.store_staged": "capmarket.domain.timeseries.handlers.store_staged",
     "notifications.deliver": "capmarket.interfaces.tasks.email_delivery.deliver",
+    "settlement.run": "capmarket.application.settlement.runs.run_job",
 }
 
 

@@ -1,6 +1,14 @@
 """Web UI routes. Each bounded context adds its pages in its own module; all names live in namespace ``web``."""
 
-from capmarket.interfaces.web import urls_accounts, urls_alerts, urls_documents, urls_intake, urls_jobs, urls_registry
+from capmarket.interfaces.web import (
+    urls_accounts,
+    urls_alerts,
+    urls_documents,
+    urls_intake,
+    urls_jobs,
+    urls_registry,
+    urls_settlement,
+)
 
 app_name = "web"
 
@@ -10,5 +18,6 @@ urlpatterns = [
     *urls_jobs.urlpatterns,
     *urls_intake.urlpatterns,
     *urls_alerts.urlpatterns,
+    *urls_settlement.urlpatterns,
     *urls_documents.urlpatterns,
 ]
