@@ -294,6 +294,7 @@ CAPMARKET_JOB_HANDLERS = {
     "intake.upload": "capmarket.application.intake.run_upload_job",
     "alerts.poll": "capmarket.application.reserve_margins.run_poll_job",
     "documents.render": "capmarket.application.documents.jobs.run_render_job",
+    "documents.issue_run": "capmarket.application.documents.jobs.run_issue_job",
 }
 # Reserve-margin publications (広域予備率): URLs the poller fetches (comma-separated; empty = off), how often, and a
 # watched folder (empty = off). See capmarket.application.reserve_margins.

@@ -37,7 +37,7 @@ from capmarket.domain.documents.models import Document
 from capmarket.domain.jobs.progress import Progress, ignore_progress
 from capmarket.domain.registry.models import Participant
 
-from . import mail
+from . import mail, sources
 
 CHUNK = 50
 
@@ -194,3 +194,80 @@ def render_missing(
         done += 1
         progress(already + done, len(ids), f"PDF作成 {already + done:,} / {len(ids):,}")
     return done
+
+
+# ------------------------------------------------------------------ a settlement run's confirmed months
+
+
+@dataclass
+class RunOutcome:
+    run_id: int
+    months: list[str] = field(default_factory=list)
+    issued: int = 0
+    already_issued: int = 0
+    rendered: int = 0
+    mailed: int = 0
+
+    @property
+    def documents(self) -> int:
+        return self.issued + self.already_issued
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "months": self.months,
+            "documents": self.documents,
+            "issued": self.issued,
+            "already_issued": self.already_issued,
+            "rendered": self.rendered,
+            "mailed": self.mailed,
+        }
+
+
+def issue_run(
+    *,
+    run: Any,
+    actor: Any,
+    now: dt.datetime,
+    progress: Progress = ignore_progress,
+    render: bool = True,
+    processes: int | None = None,
+    send_mail: bool = True,
+) -> RunOutcome:
+    """Issue the documents of every month ``run`` confirmed, oldest first (idempotent), then render the PDFs that
+    are missing and announce the new documents. Refused when the run confirmed no month."""
+    months = sources.confirmed_months_of(run=run)
+    if not months:
+        raise UnableToIssueDocuments(f"精算 #{run.pk} には確定した月がありません。確定してから帳票を発行してください。")
+    outcome = RunOutcome(run_id=run.pk, months=months)
+    documents: list[Document] = []
+    for i, month in enumerate(months):
+        figures = sources.month_figures(run=run, month=month)
+        part = issue_month(
+            figures=figures,
+            actor=actor,
+            now=now,
+            progress=lambda done, total, msg="", i=i, month=month: progress(i, len(months) + 1, f"{month}: {msg}"),
+            render=False,
+            send_mail=False,
+        )
+        outcome.issued += part.issued
+        outcome.already_issued += part.already_issued
+        documents += list(Document.objects.filter(pk__in=part.document_ids))
+    if render:
+        outcome.rendered = render_missing(
+            documents=documents,
+            now=now,
+            processes=processes,
+            progress=lambda done, total, msg="": progress(len(months), len(months) + 1, msg),
+        )
+    if send_mail:
+        addresses = mail.billing_recipients(documents)
+        for document in documents:
+            outcome.mailed += int(
+                mail.queue_document_available(
+                    document=document, actor=actor, now=now, recipients=addresses.get(document.participant_id, [])
+                )
+            )
+    progress(len(months) + 1, len(months) + 1, f"帳票 {outcome.documents:,}件（新規 {outcome.issued:,}件）")
+    return outcome

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.documents import storage
@@ -105,6 +105,17 @@ def documents_of_run_month(*, run_ref: str, delivery_month: str = "") -> QuerySe
 
 def documents_without_pdf(*, run_ref: str, delivery_month: str = "") -> QuerySet[Document]:
     return documents_of_run_month(run_ref=run_ref, delivery_month=delivery_month).filter(file__isnull=True)
+
+
+def document_counts_by_run() -> dict[str, int]:
+    """run reference → number of documents issued for it (credit notes not counted)."""
+    rows = (
+        Document.objects.exclude(document_type=DocumentType.CREDIT_NOTE)
+        .values("run_ref")
+        .annotate(n=Count("pk"))
+        .order_by("run_ref")
+    )
+    return {r["run_ref"]: int(r["n"]) for r in rows}
 
 
 def delivery_months_visible_to(user: Any) -> list[str]:

@@ -7,6 +7,7 @@ from capmarket.interfaces.web.views import documents, ledger
 urlpatterns: list[URLPattern] = [
     path("documents/", documents.document_list, name="document_list"),
     path("documents/download.zip", documents.document_zip, name="document_zip"),
+    path("documents/issue/", documents.issue_runs, name="document_issue"),
     path("documents/<int:pk>/", documents.document_detail, name="document_detail"),
     path("documents/<int:pk>/pdf/", documents.document_pdf, name="document_pdf"),
     path("documents/<int:pk>/resend/", documents.document_resend, name="document_resend"),

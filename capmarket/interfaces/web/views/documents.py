@@ -13,7 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from capmarket.application.documents import correction, export, mail
+from capmarket.application.documents import correction, export, jobs, mail, sources
+from capmarket.application.documents.issuing import UnableToIssueDocuments
 from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.audit import operations as audit
 from capmarket.domain.audit.models import AuditAction
@@ -21,6 +22,8 @@ from capmarket.domain.documents import operations as document_ops
 from capmarket.domain.documents import queries
 from capmarket.domain.documents.models import Document, DocumentType
 from capmarket.domain.documents.storage import PdfTampered
+from capmarket.domain.settlement import queries as settlement_queries
+from capmarket.domain.settlement.models import SettlementRun
 from capmarket.interfaces.auth import client_ip
 from capmarket.interfaces.web.forms.documents import CorrectionForm, OperatorProfileForm
 from capmarket.interfaces.web.views.accounts import attach_errors, paginate, requires
@@ -40,6 +43,7 @@ def _filters(request: HttpRequest) -> dict[str, str]:
         "delivery_month": get.get("month", "").strip()[:7],
         "participant_code": get.get("company", "").strip()[:16],
         "text": get.get("q", "").strip()[:100],
+        "run_ref": get.get("run", "").strip()[:40],
         "status": get.get("status", "") if get.get("status", "") in ("valid", "cancelled", "no_pdf") else "",
     }
 
@@ -211,3 +215,25 @@ def operator_profile(request: HttpRequest) -> HttpResponse:
         "form": form,
     }
     return render(request, "web/documents/operator_profile.html", context)
+
+
+# ------------------------------------------------------------------ issuing (staff)
+
+
+@requires(Action.ISSUE_DOCUMENTS)
+def issue_runs(request: HttpRequest) -> HttpResponse:
+    """Settlement runs with confirmed months, and a button to issue (or complete) their documents."""
+    if request.method == "POST":
+        run_id = request.POST.get("run", "")
+        try:
+            run = settlement_queries.get_run_for(request.user, run_id)
+        except SettlementRun.DoesNotExist:
+            raise Http404("精算が見つかりません。") from None
+        try:
+            job, _ = jobs.start_issue_job(run=run, actor=request.user, now=timezone.now())
+        except UnableToIssueDocuments as exc:
+            messages.error(request, str(exc))
+            return redirect("web:document_issue")
+        messages.success(request, f"精算 #{run.pk} の帳票発行を開始しました。進捗はこの画面で確認できます。")
+        return redirect("web:job_detail", pk=job.pk)
+    return render(request, "web/documents/issue.html", {"runs": sources.issuable_runs(user=request.user)})
