@@ -1,7 +1,7 @@
 """Documents and books of the demo market (issue 10): the documents of every month the demo's settlement runs
-confirmed, issued by the demo accountant with their ledger postings; the PDFs of the companies that have demo
-logins rendered at once, every other PDF by the background worker (``documents.render`` jobs, one per run, with
-progress on the 処理一覧 page)."""
+confirmed, issued by the demo accountant with their ledger postings. The latest run's PDFs of the companies that
+have demo logins are rendered at once; every other PDF by the background worker (``documents.render`` jobs, one
+per run, with progress on the 処理一覧 page)."""
 
 from __future__ import annotations
 
@@ -34,8 +34,9 @@ def load_demo_documents(*, user_prefix: str, now: dt.datetime) -> DemoDocuments:
     with_logins = User.objects.filter(username__startswith=user_prefix, participant__isnull=False).values(
         "participant_id"
     )
+    latest = sources.run_ref(issuable[-1].run) if issuable else ""
     rendered = render_missing(
-        documents=list(Document.objects.filter(participant_id__in=with_logins)), now=now, processes=1
+        documents=list(Document.objects.filter(participant_id__in=with_logins, run_ref=latest)), now=now, processes=1
     )
     queued = 0
     for item in issuable:
