@@ -1,19 +1,20 @@
 """HTML → PDF with WeasyPrint and the Noto CJK fonts (Debian's ``fonts-noto-cjk``), A4.
 
-No Django here, so that worker processes of the rendering pool import only WeasyPrint. The font configuration
-and the style sheet are built once per process and reused for every document (WeasyPrint's slowest set-up).
+No Django here, so that the rendering processes (``python -m capmarket.domain.documents.pdf``) import only
+WeasyPrint. The font configuration and the style sheet are built once per process and reused for every document
+(WeasyPrint's slowest set-up).
 """
 
 from __future__ import annotations
 
 import atexit
 import os
+import struct
+import subprocess
+import sys
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from itertools import islice
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,6 @@ body { margin: 0 } p { margin: 1em 0 }
 """
 
 CSS_PATH = Path(__file__).with_name("pdf.css")
-#: documents handed to a worker process at a time (fewer round trips; small enough to keep memory flat)
-CHUNK = 8
 
 
 @lru_cache(maxsize=4)
@@ -73,10 +72,6 @@ def html_to_pdf(html: str, *, font_dir: str = "") -> bytes:
     return pdf
 
 
-def _render_chunk(htmls: Sequence[str], font_dir: str) -> list[bytes]:
-    return [html_to_pdf(h, font_dir=font_dir) for h in htmls]
-
-
 def default_processes() -> int:
     configured = os.environ.get("CAPMARKET_PDF_PROCESSES", "")
     if configured.strip():
@@ -84,14 +79,52 @@ def default_processes() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def render_many(
-    htmls: Iterable[str], *, processes: int | None = None, font_dir: str = "", in_flight: int = 3
-) -> Iterator[bytes]:
+class _Renderer:
+    """A child process (``python -m capmarket.domain.documents.pdf FONT_DIR``) that turns HTML into PDF: requests
+    and answers are length-prefixed (4 bytes, big-endian) on its standard input and output. A plain subprocess,
+    not ``multiprocessing``: it works the same under a Celery prefork worker, a web server or a test."""
+
+    def __init__(self, font_dir: str) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+            [sys.executable, "-m", "capmarket.domain.documents.pdf", font_dir],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+
+    def send(self, html: str) -> None:
+        data = html.encode("utf-8")
+        assert self.process.stdin is not None
+        self.process.stdin.write(struct.pack(">I", len(data)) + data)
+        self.process.stdin.flush()
+
+    def receive(self) -> bytes:
+        assert self.process.stdout is not None
+        head = self.process.stdout.read(4)
+        if len(head) != 4:
+            raise RuntimeError(f"PDF renderer process ended unexpectedly (exit {self.process.poll()})")
+        (size,) = struct.unpack(">I", head)
+        data = self.process.stdout.read(size)
+        if len(data) != size:
+            raise RuntimeError("PDF renderer process ended in the middle of a document")
+        return data
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def render_many(htmls: Iterable[str], *, processes: int | None = None, font_dir: str = "") -> Iterator[bytes]:
     """PDFs of ``htmls`` in the same order.
 
-    With more than one process, a pool of fresh (spawned) processes renders chunks of documents while this process
-    prepares the next chunks (``htmls`` is consumed lazily) and the caller stores what is done; at most
-    ``in_flight`` chunks per process are queued. With one process, they are rendered here.
+    With more than one process, child processes render while this process prepares the next documents
+    (``htmls`` is consumed lazily) and the caller stores what is done: document *i* goes to renderer *i mod n*,
+    each renderer has one document at a time (no pipe can fill up both ways), answers are read in order. With one
+    process, they are rendered here.
     """
     count = default_processes() if processes is None else processes
     items = iter(htmls)
@@ -99,19 +132,40 @@ def render_many(
         for html in items:
             yield html_to_pdf(html, font_dir=font_dir)
         return
-    with ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn")) as pool:
-        pending: deque[Future[list[bytes]]] = deque()
-
-        def submit_next() -> bool:
-            chunk = list(islice(items, CHUNK))
-            if chunk:
-                pending.append(pool.submit(_render_chunk, chunk, font_dir))
-            return bool(chunk)
-
-        for _ in range(count * in_flight):
-            if not submit_next():
+    renderers = [_Renderer(font_dir) for _ in range(count)]
+    try:
+        busy: deque[_Renderer] = deque()
+        for renderer in renderers:
+            html = next(items, None)
+            if html is None:
                 break
-        while pending:
-            done = pending.popleft().result()
-            submit_next()
-            yield from done
+            renderer.send(html)
+            busy.append(renderer)
+        while busy:
+            renderer = busy.popleft()
+            data = renderer.receive()
+            html = next(items, None)
+            if html is not None:
+                renderer.send(html)
+                busy.append(renderer)
+            yield data
+    finally:
+        for renderer in renderers:
+            renderer.close()
+
+
+def _serve(font_dir: str) -> None:
+    """The renderer process's loop: read a request, answer with its PDF, until standard input closes."""
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    while True:
+        head = stdin.read(4)
+        if len(head) != 4:
+            return
+        (size,) = struct.unpack(">I", head)
+        pdf = html_to_pdf(stdin.read(size).decode("utf-8"), font_dir=font_dir)
+        stdout.write(struct.pack(">I", len(pdf)) + pdf)
+        stdout.flush()
+
+
+if __name__ == "__main__":
+    _serve(sys.argv[1] if len(sys.argv) > 1 else "")
