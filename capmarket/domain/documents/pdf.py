@@ -136,17 +136,17 @@ def render_many(htmls: Iterable[str], *, processes: int | None = None, font_dir:
     try:
         busy: deque[_Renderer] = deque()
         for renderer in renderers:
-            html = next(items, None)
-            if html is None:
+            first = next(items, None)
+            if first is None:
                 break
-            renderer.send(html)
+            renderer.send(first)
             busy.append(renderer)
         while busy:
             renderer = busy.popleft()
             data = renderer.receive()
-            html = next(items, None)
-            if html is not None:
-                renderer.send(html)
+            following = next(items, None)
+            if following is not None:
+                renderer.send(following)
                 busy.append(renderer)
             yield data
     finally:
