@@ -36,7 +36,10 @@ def _chromium_path() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def chromium_browser() -> Iterator[Any]:
+def chromium_browser(live_server: Any) -> Iterator[Any]:
+    """The shared browser. It depends on the live server so that it closes FIRST at the session's end: Chromium's
+    kept-alive connections (its PDF viewer's above all) then end while the server's threads may still share the
+    in-memory SQLite connection, instead of after the server stopped sharing it (thread-sharing errors)."""
     path = _chromium_path()
     if path is None:
         if os.environ.get("CAPMARKET_REQUIRE_BROWSER") == "1":
