@@ -106,6 +106,9 @@ INSTALLED_APPS = [
     "capmarket.domain.helpdesk",
     "capmarket.domain.reporting",
     "capmarket.domain.access",
+    "capmarket.domain.calendar",
+    "capmarket.domain.ledger",
+    "capmarket.domain.documents",
     # interfaces
     "capmarket.interfaces.web",
     "capmarket.interfaces.api",
@@ -228,6 +231,11 @@ STORAGES = {
         "OPTIONS": {"location": str(VAR_DIR / "media")},
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # issued documents' PDFs: written once, read-only files (object storage in production: a write-once bucket)
+    "documents": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "documents"), "file_permissions_mode": 0o444},
+    },
 }
 DATASETS_DIR = Path(os.environ.get("CAPMARKET_DATASETS_DIR", VAR_DIR / "datasets"))
 
@@ -264,6 +272,9 @@ SPECTACULAR_SETTINGS = {
         "InquiryChannelEnum": "capmarket.domain.helpdesk.models.Channel",
         "InquiryPriorityEnum": "capmarket.domain.helpdesk.models.Priority",
         "OperationReportKindEnum": "capmarket.domain.reporting.models.ReportKind",
+        "DocumentDirectionEnum": "capmarket.domain.documents.models.Direction",
+        "InquiryMessageDirectionEnum": "capmarket.domain.helpdesk.models.Direction",
+        "PhoneCallDirectionEnum": "capmarket.domain.helpdesk.models.CallDirection",
     },
 }
 

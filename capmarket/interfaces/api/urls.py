@@ -7,6 +7,7 @@ from capmarket.interfaces.api import (
     urls_access,
     urls_accounts,
     urls_alerts,
+    urls_documents,
     urls_helpdesk,
     urls_intake,
     urls_jobs,
@@ -27,4 +28,5 @@ urlpatterns = [
     *urls_settlement.urlpatterns,
     *urls_helpdesk.urlpatterns,
     *urls_access.urlpatterns,
+    *urls_documents.urlpatterns,
 ]

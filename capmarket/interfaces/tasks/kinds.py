@@ -16,6 +16,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from capmarket.application import helpdesk, operation_reports, reserve_margins
+from capmarket.application.documents import jobs as document_jobs
 from capmarket.application.intake import uploading as intake_uploading
 from capmarket.application.settlement import runs as settlement_runs
 from capmarket.domain.jobs import diagnostics
@@ -41,6 +42,8 @@ KINDS: Final[tuple[JobKind, ...]] = (
     JobKind(settlement_runs.JOB_KIND, settlement_runs.run_job, "精算処理"),
     JobKind(helpdesk.FETCH_JOB_KIND, helpdesk_jobs.fetch_mail, "問合せメールの取込"),
     JobKind(operation_reports.GENERATE_JOB_KIND, operation_reports.run_generate_job, "業務報告の作成"),
+    JobKind(document_jobs.ISSUE_KIND, document_jobs.run_issue_job, "帳票の発行"),
+    JobKind(document_jobs.RENDER_KIND, document_jobs.run_render_job, "帳票PDFの作成"),
 )
 BY_NAME: Final[dict[str, JobKind]] = {k.name: k for k in KINDS}
 

@@ -4,6 +4,7 @@ from capmarket.interfaces.web import (
     urls_access,
     urls_accounts,
     urls_alerts,
+    urls_documents,
     urls_helpdesk,
     urls_intake,
     urls_jobs,
@@ -22,4 +23,5 @@ urlpatterns = [
     *urls_settlement.urlpatterns,
     *urls_helpdesk.urlpatterns,
     *urls_access.urlpatterns,
+    *urls_documents.urlpatterns,
 ]
