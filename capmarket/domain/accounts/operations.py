@@ -502,6 +502,8 @@ def system_account(*, now: dt.datetime) -> User:
     except IntegrityError:
         return User.objects.get(username=SYSTEM_USERNAME)
     return candidate
+
+
 # ------------------------------------------------------------------ accounts made from the command line
 
 
