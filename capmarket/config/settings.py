@@ -96,6 +96,8 @@ INSTALLED_APPS = [
     "capmarket.domain.outages",
     "capmarket.domain.notifications",
     "capmarket.domain.alerts",
+    "capmarket.domain.predelivery",
+    "capmarket.domain.auctions",
     # interfaces
     "capmarket.interfaces.web",
     "capmarket.interfaces.api",

@@ -28,19 +28,29 @@ class Action(StrEnum):
     VIEW_EMAIL_LOG = "view_email_log"  # the send log of every e-mail, bounces
     MANAGE_ALERTS = "manage_alerts"  # import reserve-margin publications, draft messages to providers
     APPROVE_ALERT_MESSAGES = "approve_alert_messages"  # approve (second person) a message drafted by someone else
+    SUBMIT_PREDELIVERY = "submit_predelivery"  # a company's applications, bids, contract confirmations (own company)
+    REVIEW_PREDELIVERY = "review_predelivery"  # check (一次審査) applications, run clearings, order tests, adjust plans
+    APPROVE_PREDELIVERY = "approve_predelivery"  # approve / reject what another person checked or ran (four eyes)
+    MANAGE_AUCTIONS = "manage_auctions"  # announce auctions and their data (demand curve, caps, area minimums)
 
 
 _STAFF_COMMON: Final = {Action.VIEW_ALL_PARTICIPANTS, Action.VIEW_RULESETS, Action.VIEW_EMAIL_LOG}
 _ALERT_DESK: Final = {Action.MANAGE_CONTACTS, Action.MANAGE_ALERTS, Action.APPROVE_ALERT_MESSAGES}
+_PREDELIVERY_DESK: Final = {Action.REVIEW_PREDELIVERY, Action.MANAGE_AUCTIONS}
 
 POLICY: Final[dict[str, frozenset[Action]]] = {
     Role.OPERATOR: frozenset(
-        _STAFF_COMMON | _ALERT_DESK | {Action.EDIT_REGISTRY, Action.EDIT_CONTRACTS, Action.MANAGE_NOTICES}
+        _STAFF_COMMON
+        | _ALERT_DESK
+        | _PREDELIVERY_DESK
+        | {Action.EDIT_REGISTRY, Action.EDIT_CONTRACTS, Action.MANAGE_NOTICES}
     ),
     Role.APPROVER: frozenset(
         _STAFF_COMMON
         | _ALERT_DESK
+        | _PREDELIVERY_DESK
         | {
+            Action.APPROVE_PREDELIVERY,
             Action.EDIT_REGISTRY,
             Action.EDIT_CONTRACTS,
             Action.MANAGE_NOTICES,
@@ -54,8 +64,10 @@ POLICY: Final[dict[str, frozenset[Action]]] = {
     Role.SYSTEM_ADMIN: frozenset(
         _STAFF_COMMON | {Action.VIEW_AUDIT, Action.MANAGE_STAFF_USERS, Action.ISSUE_PARTICIPANT_ADMIN}
     ),
-    Role.PARTICIPANT_ADMIN: frozenset({Action.MANAGE_OWN_USERS, Action.VIEW_RULESETS, Action.MANAGE_CONTACTS}),
-    Role.PARTICIPANT_USER: frozenset({Action.VIEW_RULESETS}),
+    Role.PARTICIPANT_ADMIN: frozenset(
+        {Action.MANAGE_OWN_USERS, Action.VIEW_RULESETS, Action.MANAGE_CONTACTS, Action.SUBMIT_PREDELIVERY}
+    ),
+    Role.PARTICIPANT_USER: frozenset({Action.VIEW_RULESETS, Action.SUBMIT_PREDELIVERY}),
 }
 
 
