@@ -22,8 +22,7 @@ from typing import Any, Final
 from django.db import transaction
 from zengin_code import Bank
 
-from capmarket.application import demo_alerts
-from capmarket.application import demo_contract_changes
+from capmarket.application import demo_alerts, demo_contract_changes
 from capmarket.calc.market import AREA_NAMES_JA, AREAS
 from capmarket.domain.accounts import operations as account_ops
 from capmarket.domain.accounts.models import Role, User

@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from capmarket.domain.contracts.models import Auction as AuctionKind
+from capmarket.domain.contracts.models import CapacityContract
 from capmarket.domain.registry.models import AREA_CHOICES, Participant, Resource
 
 USER = settings.AUTH_USER_MODEL
@@ -215,6 +216,14 @@ class Award(models.Model):
     price_yen_per_kw = models.BigIntegerField("約定価格（円/kW）", null=True, blank=True)
     amount_yen = models.BigIntegerField("約定金額（円）")
     marginal = models.BooleanField("限界電源")
+    contract = models.OneToOneField(
+        CapacityContract,
+        verbose_name="容量確保契約",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="award",
+    )
 
     class Meta:
         verbose_name = "約定結果（応札ごと）"

@@ -186,6 +186,7 @@ class NoticeDocument(models.Model):
     replaces = models.ForeignKey(
         "self", verbose_name="訂正前の文書", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    reference = models.CharField("発行元の識別子", max_length=64, blank=True)
     storage_name = models.CharField("保存先", max_length=200, unique=True)
     sha256 = models.CharField("SHA-256", max_length=64)
     size_bytes = models.PositiveIntegerField("サイズ（バイト）")
@@ -199,6 +200,12 @@ class NoticeDocument(models.Model):
         verbose_name_plural = "通知書"
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=NoticeKind.values), name="notice_document_kind_known"),
+            # what a notice was issued for, when no application or contract names it (a clearing run …): once only
+            models.UniqueConstraint(
+                fields=["kind", "participant", "reference"],
+                condition=~Q(reference=""),
+                name="notice_document_once_per_reference",
+            ),
         ]
         indexes = [models.Index(fields=["participant", "issued_at"], name="notice_document_part_at")]
 
