@@ -32,7 +32,7 @@ from capmarket.domain.notices.models import Audience
 from capmarket.domain.notices.operations import post_notice
 from capmarket.domain.predelivery import documents
 from capmarket.domain.predelivery import operations as predelivery_ops
-from capmarket.domain.predelivery.models import NoticeDocument, NoticeKind
+from capmarket.domain.predelivery.models import ContractConfirmation, NoticeDocument, NoticeKind
 from capmarket.domain.registry.models import Participant
 
 JOB_KIND = "predelivery.issue_award_documents"
@@ -202,8 +202,9 @@ def issue_award_documents(*, run: ClearingRun, actor: Any, now: dt.datetime, pro
         done += 1
         progress(done, total, f"結果通知書 {participant.participant_code}")
     for contract in contracts:
-        confirmation = predelivery_ops.issue_contract_documents(actor=actor, now=now, contract=contract)
-        confirmations += int(confirmation.created_at == now)
+        if not ContractConfirmation.objects.filter(contract=contract, kind=NoticeKind.CONTRACT).exists():
+            predelivery_ops.issue_contract_documents(actor=actor, now=now, contract=contract)
+            confirmations += 1
         done += 1
         progress(done, total, f"容量確保契約書 {contract.contract_code}")
     return {"result_notices": notices, "contract_documents": confirmations}
