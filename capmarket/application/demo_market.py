@@ -22,7 +22,7 @@ from typing import Any, Final
 from django.db import transaction
 from zengin_code import Bank
 
-from capmarket.application import demo_alerts, demo_contract_changes
+from capmarket.application import demo_alerts, demo_contract_changes, demo_predelivery
 from capmarket.calc.market import AREA_NAMES_JA, AREAS
 from capmarket.domain.accounts import operations as account_ops
 from capmarket.domain.accounts.models import Role, User
@@ -366,6 +366,7 @@ def build_demo_market(*, seed: int, scale: str, now: dt.datetime) -> DemoSummary
         notices = _notices(now=now)
         demo_alerts.load_demo_alerts(now=now)
         demo_contract_changes.load_pending_change_request(user_prefix=DEMO_USER_PREFIX, now=now)
+        demo_predelivery.load_demo_predelivery(user_prefix=DEMO_USER_PREFIX, now=now)
 
     return DemoSummary(
         participants=len(participants),

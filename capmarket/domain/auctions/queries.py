@@ -161,7 +161,7 @@ def get_run_for(user: Any, pk: Any) -> ClearingRun:
 
 def awards_visible_to(user: Any, run: ClearingRun) -> QuerySet[Award]:
     """A run's awards in supply order: all for staff; a participant its own, and only once published."""
-    qs = Award.objects.select_related("bid", "bid__resource", "participant").filter(run=run)
+    qs = Award.objects.select_related("bid", "bid__resource", "participant", "contract").filter(run=run)
     if not sees_all(user):
         own = own_participant_id(user)
         if own is None or run.state != RunState.PUBLISHED:

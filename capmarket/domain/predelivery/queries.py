@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Value
 
 from capmarket.calc.predelivery.rules import (
     PreDeliveryParams,
     builtin_parameters,
     parse_predelivery_params,
 )
+from capmarket.domain.contracts.models import CapacityContract, ContractState
 from capmarket.domain.predelivery.models import (
     Application,
+    ContractConfirmation,
     ExpectedCapacity,
     ExpectedCapacityState,
     NoticeDocument,
+    NoticeKind,
     PreDeliveryParameter,
     PreDeliveryRuleSet,
 )
@@ -144,3 +147,56 @@ def expected_capacity_kw(*, resource_id: int, delivery_year: int) -> int | None:
         .first()
     )
     return None if row is None else int(row)
+
+
+# ---------------------------------------------------------------------------------------------- contract documents
+
+
+def confirmations_visible_to(user: Any, *, state: str = "") -> QuerySet[ContractConfirmation]:
+    qs = ContractConfirmation.objects.select_related(
+        "contract", "contract__participant", "contract__resource", "document", "annex", "answered_by"
+    )
+    if not sees_all(user):
+        own = own_participant_id(user)
+        if own is None:
+            return qs.none()
+        qs = qs.filter(contract__participant_id=own)
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("-created_at", "-pk")
+
+
+def get_confirmation_for(user: Any, pk: Any) -> ContractConfirmation:
+    return confirmations_visible_to(user).get(pk=_pk(pk))
+
+
+def contracts_needing_documents(user: Any) -> list[tuple[CapacityContract, str, CapacityContract | None]]:
+    """For staff: changed contracts (the new row) without a 変更契約書 and cancelled ones without a 解約合意書,
+    as (contract, notice kind, the contract it replaced)."""
+    if not sees_all(user):
+        return []
+    documented = ContractConfirmation.objects.filter(contract=OuterRef("pk"), kind=OuterRef("_kind"))
+    changed = (
+        CapacityContract.objects.select_related("participant", "resource", "supersedes")
+        .filter(supersedes__isnull=False, state=ContractState.ACTIVE)
+        .annotate(_kind=Value(NoticeKind.CHANGE_CONTRACT))
+        .filter(~Exists(documented))
+    )
+    cancelled = (
+        CapacityContract.objects.select_related("participant", "resource")
+        .filter(state=ContractState.CANCELLED)
+        .annotate(_kind=Value(NoticeKind.CANCELLATION))
+        .filter(~Exists(documented))
+    )
+    out: list[tuple[CapacityContract, str, CapacityContract | None]] = [
+        (c, NoticeKind.CHANGE_CONTRACT, c.supersedes) for c in changed.order_by("-updated_at", "-pk")[:200]
+    ]
+    out += [(c, NoticeKind.CANCELLATION, None) for c in cancelled.order_by("-updated_at", "-pk")[:200]]
+    return out
+
+
+def contract_needing_documents(user: Any, pk: Any) -> tuple[CapacityContract, str, CapacityContract | None]:
+    for item in contracts_needing_documents(user):
+        if item[0].pk == _pk(pk):
+            return item
+    raise LookupError(pk)

@@ -1,6 +1,13 @@
 """Web UI routes. Each bounded context adds its pages in its own module; all names live in namespace ``web``."""
 
-from capmarket.interfaces.web import urls_accounts, urls_alerts, urls_intake, urls_jobs, urls_registry
+from capmarket.interfaces.web import (
+    urls_accounts,
+    urls_alerts,
+    urls_intake,
+    urls_jobs,
+    urls_predelivery,
+    urls_registry,
+)
 
 app_name = "web"
 
@@ -10,4 +17,5 @@ urlpatterns = [
     *urls_jobs.urlpatterns,
     *urls_intake.urlpatterns,
     *urls_alerts.urlpatterns,
+    *urls_predelivery.urlpatterns,
 ]
