@@ -1,0 +1,23 @@
+"""REST routes of the years before delivery: /api/predelivery/…, /api/auctions/…."""
+
+from django.urls import URLPattern, URLResolver
+from rest_framework.routers import SimpleRouter
+
+from capmarket.interfaces.api.predelivery import (
+    ApplicationViewSet,
+    AuctionViewSet,
+    BidViewSet,
+    ConfirmationViewSet,
+    NoticeViewSet,
+    RunViewSet,
+)
+
+router = SimpleRouter()
+router.register("predelivery/applications", ApplicationViewSet, basename="predelivery-application")
+router.register("predelivery/notices", NoticeViewSet, basename="predelivery-notice")
+router.register("predelivery/contract-documents", ConfirmationViewSet, basename="predelivery-confirmation")
+router.register("auctions/bids", BidViewSet, basename="auction-bid")
+router.register("auctions/runs", RunViewSet, basename="auction-run")
+router.register("auctions", AuctionViewSet, basename="auction")
+
+urlpatterns: list[URLPattern | URLResolver] = list(router.urls)
