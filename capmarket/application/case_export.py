@@ -26,6 +26,7 @@ from capmarket.domain.registry.models import Participant, Resource
 from capmarket.domain.rulesets.models import RuleSet
 from capmarket.domain.rulesets.queries import values_of
 from capmarket.domain.timeseries import queries as ts_queries
+from capmarket.domain.timeseries.models import DATASETS as STORED_DATASETS
 
 
 class ExportDirectoryNotEmpty(Exception):
@@ -234,3 +235,62 @@ def parse_as_of(text: str, *, tz: Any) -> dt.datetime:
     """``YYYY-MM-DD[ HH:MM[:SS]]`` or ISO 8601; naive values are taken in ``tz``."""
     value = dt.datetime.fromisoformat(text)
     return value if value.tzinfo is not None else value.replace(tzinfo=tz)
+
+
+# ------------------------------------------------------------------------------------ in memory (settlement runs)
+
+
+@dataclass
+class CaseFrames:
+    """The same case as ``export_case`` writes, kept in memory as the engine's typed frames (no CSV round trip):
+    what a settlement run hands to ``capmarket.calc.engine.run``. ``parameters`` are those ``case.toml`` names."""
+
+    delivery_year: int
+    ruleset: str
+    parameters: dict[str, str]
+    tables: dict[str, pl.DataFrame]
+
+
+def _by_date(name: str) -> bool:
+    """Slot series partitioned by the month of their ``date`` key (the month decides which rows are in the year)."""
+    keys, month_column = STORED_DATASETS[name]
+    return month_column == "date" and "date" in keys and not DATASETS[name].by_year
+
+
+def case_frames(*, year: int, as_of: dt.datetime) -> CaseFrames:
+    """The case of delivery year ``year`` as the data stood at ``as_of``: every table ``export_case`` would
+    write, typed as the engine reads it (``calc.io.validate.output_schema``: kWh as integer Wh)."""
+    ruleset, parameters = _ruleset_as_of(year=year, as_of=as_of)
+    months = [f"{year + (m < 4)}-{m:02d}" for m in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)]
+    tables: dict[str, pl.DataFrame] = dict(_registry(year=year, as_of=as_of))
+    for name, spec in DATASETS.items():
+        if spec.registry or name == "reserve_margins":
+            continue
+        if name == "outages":
+            plans = _outages(as_of=as_of)
+            if plans is not None:
+                tables[name] = _in_year(plans.lazy(), dataset=name, year=year).collect()
+            continue
+        try:
+            stored = ts_queries.read_as_of(dataset=name, as_of=as_of, months=months if _by_date(name) else None)
+        except ts_queries.NoVersionInForce:
+            continue
+        # slot series are read by month partition, so only the year's rows are opened: no filter pass over them
+        tables[name] = stored.collect() if _by_date(name) else _in_year(stored, dataset=name, year=year).collect()
+    try:
+        margins = ts_queries.read_as_of(dataset="reserve_margins", as_of=as_of).collect()
+    except ts_queries.NoVersionInForce:
+        margins = None
+    if margins is not None and margins.height:
+        _, _, params = resolve(ruleset, parameters)
+        derived = tight_slots_from_margins(
+            margins.with_columns(pl.lit("").alias("file"), pl.lit(0).alias("line")),
+            threshold_pct=params.tight_reserve_margin_pct,
+            delivery_year=year,
+        ).select(pl.col("area"), pl.col("date").cast(pl.Date), pl.col("slot").cast(pl.Int64))
+        given = tables.get("tight_slots")
+        combined = (
+            derived if given is None else pl.concat([given.select(derived.columns).cast(derived.schema), derived])
+        )
+        tables["tight_slots"] = combined.unique().sort("area", "date", "slot")
+    return CaseFrames(delivery_year=year, ruleset=ruleset, parameters=parameters, tables=tables)

@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "capmarket.domain.jobs",
     "capmarket.domain.timeseries",
     "capmarket.domain.outages",
+    "capmarket.domain.settlement",
+    "capmarket.domain.objections",
     "capmarket.domain.notifications",
     "capmarket.domain.alerts",
     "capmarket.domain.predelivery",
@@ -229,6 +231,11 @@ SPECTACULAR_SETTINGS = {
         "ParticipantStatusEnum": "capmarket.domain.registry.models.ParticipantStatus",
         "ResourceStatusEnum": "capmarket.domain.registry.models.ResourceStatus",
         "AreaEnum": "capmarket.domain.registry.models.AREA_CHOICES",
+        "PublicationKindEnum": "capmarket.domain.alerts.models.PublicationKind",
+        "ContractChangeKindEnum": "capmarket.domain.contracts.models.ChangeKind",
+        "SettlementRunStateEnum": "capmarket.domain.settlement.models.RunState",
+        "DataIssueStateEnum": "capmarket.domain.settlement.models.IssueState",
+        "ObjectionStatusEnum": "capmarket.domain.objections.models.ObjectionStatus",
     },
 }
 

@@ -32,25 +32,25 @@ class Action(StrEnum):
     REVIEW_PREDELIVERY = "review_predelivery"  # check (一次審査) applications, run clearings, order tests, adjust plans
     APPROVE_PREDELIVERY = "approve_predelivery"  # approve / reject what another person checked or ran (four eyes)
     MANAGE_AUCTIONS = "manage_auctions"  # announce auctions and their data (demand curve, caps, area minimums)
+    # delivery-period settlement (issue 9)
+    RUN_SETTLEMENT = "run_settlement"  # start settlement runs, resolve / accept their data issues
+    CONFIRM_SETTLEMENT = "confirm_settlement"  # confirm a run's months (four eyes: not the one who started it)
+    VIEW_OWN_RESULTS = "view_own_results"  # a participant reads its company's confirmed results
+    RAISE_OBJECTION = "raise_objection"  # a participant objects to a line of its results
+    HANDLE_OBJECTIONS = "handle_objections"  # staff investigate and answer objections
 
 
 _STAFF_COMMON: Final = {Action.VIEW_ALL_PARTICIPANTS, Action.VIEW_RULESETS, Action.VIEW_EMAIL_LOG}
 _ALERT_DESK: Final = {Action.MANAGE_CONTACTS, Action.MANAGE_ALERTS, Action.APPROVE_ALERT_MESSAGES}
-_PREDELIVERY_DESK: Final = {Action.REVIEW_PREDELIVERY, Action.MANAGE_AUCTIONS}
 
 POLICY: Final[dict[str, frozenset[Action]]] = {
     Role.OPERATOR: frozenset(
-        _STAFF_COMMON
-        | _ALERT_DESK
-        | _PREDELIVERY_DESK
-        | {Action.EDIT_REGISTRY, Action.EDIT_CONTRACTS, Action.MANAGE_NOTICES}
+        _STAFF_COMMON | _ALERT_DESK | {Action.EDIT_REGISTRY, Action.EDIT_CONTRACTS, Action.MANAGE_NOTICES}
     ),
     Role.APPROVER: frozenset(
         _STAFF_COMMON
         | _ALERT_DESK
-        | _PREDELIVERY_DESK
         | {
-            Action.APPROVE_PREDELIVERY,
             Action.EDIT_REGISTRY,
             Action.EDIT_CONTRACTS,
             Action.MANAGE_NOTICES,
@@ -64,11 +64,32 @@ POLICY: Final[dict[str, frozenset[Action]]] = {
     Role.SYSTEM_ADMIN: frozenset(
         _STAFF_COMMON | {Action.VIEW_AUDIT, Action.MANAGE_STAFF_USERS, Action.ISSUE_PARTICIPANT_ADMIN}
     ),
-    Role.PARTICIPANT_ADMIN: frozenset(
-        {Action.MANAGE_OWN_USERS, Action.VIEW_RULESETS, Action.MANAGE_CONTACTS, Action.SUBMIT_PREDELIVERY}
-    ),
-    Role.PARTICIPANT_USER: frozenset({Action.VIEW_RULESETS, Action.SUBMIT_PREDELIVERY}),
+    Role.PARTICIPANT_ADMIN: frozenset({Action.MANAGE_OWN_USERS, Action.VIEW_RULESETS, Action.MANAGE_CONTACTS}),
+    Role.PARTICIPANT_USER: frozenset({Action.VIEW_RULESETS}),
 }
+
+
+# settlement (issue 9): operators run and review; approvers also confirm; participants read and object
+_SETTLEMENT: Final[dict[str, frozenset[Action]]] = {
+    Role.OPERATOR: frozenset({Action.RUN_SETTLEMENT, Action.HANDLE_OBJECTIONS}),
+    Role.APPROVER: frozenset({Action.RUN_SETTLEMENT, Action.CONFIRM_SETTLEMENT, Action.HANDLE_OBJECTIONS}),
+    Role.PARTICIPANT_ADMIN: frozenset({Action.VIEW_OWN_RESULTS, Action.RAISE_OBJECTION}),
+    Role.PARTICIPANT_USER: frozenset({Action.VIEW_OWN_RESULTS, Action.RAISE_OBJECTION}),
+}
+
+for _role, _extra in _SETTLEMENT.items():
+    POLICY[_role] = POLICY[_role] | _extra
+
+# pre-delivery (issue 14): operators review and run auctions; approvers also decide (four eyes); companies apply
+_PREDELIVERY: Final[dict[str, frozenset[Action]]] = {
+    Role.OPERATOR: frozenset({Action.REVIEW_PREDELIVERY, Action.MANAGE_AUCTIONS}),
+    Role.APPROVER: frozenset({Action.REVIEW_PREDELIVERY, Action.MANAGE_AUCTIONS, Action.APPROVE_PREDELIVERY}),
+    Role.PARTICIPANT_ADMIN: frozenset({Action.SUBMIT_PREDELIVERY}),
+    Role.PARTICIPANT_USER: frozenset({Action.SUBMIT_PREDELIVERY}),
+}
+
+for _role, _extra in _PREDELIVERY.items():
+    POLICY[_role] = POLICY[_role] | _extra
 
 
 def can(user: Any, action: Action) -> bool:

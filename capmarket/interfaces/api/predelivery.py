@@ -192,7 +192,7 @@ class AuctionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         return [{"kw": k, "price_yen_per_kw": p} for k, p in auction_queries.demand_points(obj)]
 
 
-class BidSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class AuctionBidSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     state = serializers.CharField(read_only=True, help_text="active / withdrawn")
     auction_code = serializers.CharField(source="auction.code", read_only=True)
     resource_code = serializers.CharField(source="resource.resource_code", read_only=True)
@@ -202,13 +202,13 @@ class BidSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         fields = ["id", "auction_code", "resource_code", "bid_kw", "price_yen_per_kw", "state", "submitted_at"]
 
 
-class BidInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class AuctionBidInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
     resource_code = serializers.CharField(label="電源等識別番号", max_length=20)
     bid_kw = serializers.IntegerField(label="応札容量（kW）", min_value=1)
     price_yen_per_kw = serializers.IntegerField(label="応札価格（円/kW）", min_value=0)
 
 
-class EligibilitySerializer(serializers.Serializer):  # type: ignore[type-arg]
+class AuctionEligibilitySerializer(serializers.Serializer):  # type: ignore[type-arg]
     resource_code = serializers.CharField()
     resource_name = serializers.CharField()
     expected_capacity_kw = serializers.IntegerField()
@@ -216,7 +216,7 @@ class EligibilitySerializer(serializers.Serializer):  # type: ignore[type-arg]
     price_yen_per_kw = serializers.IntegerField(allow_null=True)
 
 
-class AwardSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class AuctionAwardSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     resource_code = serializers.CharField(source="bid.resource.resource_code", read_only=True)
     participant_code = serializers.CharField(source="participant.participant_code", read_only=True)
     contract_code = serializers.CharField(source="contract.contract_code", read_only=True, default=None)
@@ -239,7 +239,7 @@ class AwardSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         ]
 
 
-class AreaPriceSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class AuctionAreaPriceSerializer(serializers.Serializer):  # type: ignore[type-arg]
     area = serializers.CharField()
     market = serializers.CharField()
     split = serializers.BooleanField()
@@ -250,7 +250,7 @@ class AreaPriceSerializer(serializers.Serializer):  # type: ignore[type-arg]
     shortfall_kw = serializers.IntegerField()
 
 
-class RunSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ClearingRunSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     state = serializers.CharField(read_only=True, help_text="proposed / published / discarded")
     auction_code = serializers.CharField(source="auction.code", read_only=True)
     area_prices = serializers.SerializerMethodField()
@@ -277,14 +277,14 @@ class RunSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "awards",
         ]
 
-    @extend_schema_field(AreaPriceSerializer(many=True))
+    @extend_schema_field(AuctionAreaPriceSerializer(many=True))
     def get_area_prices(self, obj: ClearingRun) -> list[dict[str, Any]]:
-        return list(AreaPriceSerializer(auction_queries.area_prices(obj), many=True).data)
+        return list(AuctionAreaPriceSerializer(auction_queries.area_prices(obj), many=True).data)
 
-    @extend_schema_field(AwardSerializer(many=True))
+    @extend_schema_field(AuctionAwardSerializer(many=True))
     def get_awards(self, obj: ClearingRun) -> list[dict[str, Any]]:
         user = self.context["request"].user
-        return list(AwardSerializer(auction_queries.awards_visible_to(user, obj), many=True).data)
+        return list(AuctionAwardSerializer(auction_queries.awards_visible_to(user, obj), many=True).data)
 
 
 # ---------------------------------------------------------------------------------------------- views
@@ -469,7 +469,9 @@ class AuctionViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
         except Auction.DoesNotExist:
             raise Http404 from None
 
-    @extend_schema(summary="参加資格（貴社の応札単位と期待容量）", responses={200: EligibilitySerializer(many=True)})
+    @extend_schema(
+        summary="参加資格（貴社の応札単位と期待容量）", responses={200: AuctionEligibilitySerializer(many=True)}
+    )
     @action(detail=True, methods=["get"])
     def eligibility(self, request: Request, pk: str) -> Response:
         units = auction_queries.eligible_units(request.user, self.get_object())
@@ -483,23 +485,25 @@ class AuctionViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
             }
             for u in units
         ]
-        return Response(EligibilitySerializer(rows, many=True).data)
+        return Response(AuctionEligibilitySerializer(rows, many=True).data)
 
-    @extend_schema(methods=["get"], summary="応札の一覧（貴社の応札のみ）", responses={200: BidSerializer(many=True)})
+    @extend_schema(
+        methods=["get"], summary="応札の一覧（貴社の応札のみ）", responses={200: AuctionBidSerializer(many=True)}
+    )
     @extend_schema(
         methods=["post"],
         summary="応札・応札内容の変更（受付期間中）",
-        request=BidInputSerializer,
-        responses={200: BidSerializer},
+        request=AuctionBidInputSerializer,
+        responses={200: AuctionBidSerializer},
     )
     @action(detail=True, methods=["get", "post"])
     def bids(self, request: Request, pk: str) -> Response:
         auction = self.get_object()
         if request.method == "GET":
             return Response(
-                BidSerializer(auction_queries.bids_visible_to(request.user, auction=auction), many=True).data
+                AuctionBidSerializer(auction_queries.bids_visible_to(request.user, auction=auction), many=True).data
             )
-        data = _valid(BidInputSerializer(data=request.data))
+        data = _valid(AuctionBidInputSerializer(data=request.data))
         try:
             resource = registry_queries.get_resource_by_code_for(request.user, data["resource_code"])
         except Resource.DoesNotExist:
@@ -515,27 +519,29 @@ class AuctionViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
             )
         except DjangoValidationError as exc:
             raise _refused(exc) from None
-        return Response(BidSerializer(bid).data)
+        return Response(AuctionBidSerializer(bid).data)
 
-    @extend_schema(summary="約定処理を実施する（受付終了後、担当者）", request=None, responses={201: RunSerializer})
+    @extend_schema(
+        summary="約定処理を実施する（受付終了後、担当者）", request=None, responses={201: ClearingRunSerializer}
+    )
     @action(detail=True, methods=["post"])
     def clear(self, request: Request, pk: str) -> Response:
         try:
             run = auction_ops.run_clearing(actor=request.user, now=timezone.now(), auction=self.get_object())
         except DjangoValidationError as exc:
             raise _refused(exc) from None
-        return Response(RunSerializer(run, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        return Response(ClearingRunSerializer(run, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 class BidViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     """A bid of the company: withdrawn (取消) while the window is open."""
 
-    serializer_class = BidSerializer
+    serializer_class = AuctionBidSerializer
 
     def get_queryset(self) -> Any:
         return auction_queries.bids_visible_to(self.request.user, state="")
 
-    @extend_schema(summary="応札を取り消す（受付期間中）", request=None, responses={200: BidSerializer})
+    @extend_schema(summary="応札を取り消す（受付期間中）", request=None, responses={200: AuctionBidSerializer})
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
         try:
@@ -546,13 +552,13 @@ class BidViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
             done = auction_ops.withdraw_bid(actor=request.user, now=timezone.now(), bid=bid)
         except DjangoValidationError as exc:
             raise _refused(exc) from None
-        return Response(BidSerializer(done).data)
+        return Response(AuctionBidSerializer(done).data)
 
 
-class RunViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
+class ClearingRunViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     """約定結果: summary and area prices (public once published) and the awards a user may see."""
 
-    serializer_class = RunSerializer
+    serializer_class = ClearingRunSerializer
 
     def get_queryset(self) -> Any:
         return ClearingRun.objects.none()
@@ -563,14 +569,14 @@ class RunViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         except ClearingRun.DoesNotExist:
             raise Http404 from None
 
-    @extend_schema(summary="約定結果（エリアプライス、見られる応札の結果）", responses={200: RunSerializer})
+    @extend_schema(summary="約定結果（エリアプライス、見られる応札の結果）", responses={200: ClearingRunSerializer})
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(RunSerializer(self._run(request, pk), context={"request": request}).data)
+        return Response(ClearingRunSerializer(self._run(request, pk), context={"request": request}).data)
 
     @extend_schema(
         summary="約定結果を公表する（実施者以外の責任者）: 契約を作成し、結果と契約書を通知",
         request=None,
-        responses={200: RunSerializer, 400: OpenApiResponse(description="拒否の理由")},
+        responses={200: ClearingRunSerializer, 400: OpenApiResponse(description="拒否の理由")},
     )
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str) -> Response:
@@ -580,4 +586,4 @@ class RunViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
             )
         except DjangoValidationError as exc:
             raise _refused(exc) from None
-        return Response(RunSerializer(run, context={"request": request}).data)
+        return Response(ClearingRunSerializer(run, context={"request": request}).data)

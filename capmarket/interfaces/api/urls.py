@@ -10,6 +10,7 @@ from capmarket.interfaces.api import (
     urls_jobs,
     urls_predelivery,
     urls_registry,
+    urls_settlement,
 )
 
 app_name = "api"
@@ -23,4 +24,5 @@ urlpatterns = [
     *urls_intake.urlpatterns,
     *urls_alerts.urlpatterns,
     *urls_predelivery.urlpatterns,
+    *urls_settlement.urlpatterns,
 ]

@@ -7,9 +7,9 @@ from capmarket.interfaces.api.predelivery import (
     ApplicationViewSet,
     AuctionViewSet,
     BidViewSet,
+    ClearingRunViewSet,
     ConfirmationViewSet,
     NoticeViewSet,
-    RunViewSet,
 )
 
 router = SimpleRouter()
@@ -17,7 +17,7 @@ router.register("predelivery/applications", ApplicationViewSet, basename="predel
 router.register("predelivery/notices", NoticeViewSet, basename="predelivery-notice")
 router.register("predelivery/contract-documents", ConfirmationViewSet, basename="predelivery-confirmation")
 router.register("auctions/bids", BidViewSet, basename="auction-bid")
-router.register("auctions/runs", RunViewSet, basename="auction-run")
+router.register("auctions/runs", ClearingRunViewSet, basename="auction-run")
 router.register("auctions", AuctionViewSet, basename="auction")
 
 urlpatterns: list[URLPattern | URLResolver] = list(router.urls)

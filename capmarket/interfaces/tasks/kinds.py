@@ -18,6 +18,7 @@ BUILT_IN: dict[str, str] = {
     "timeseries.store_staged": "capmarket.domain.timeseries.handlers.store_staged",
     "notifications.deliver": "capmarket.interfaces.tasks.email_delivery.deliver",
     "predelivery.issue_award_documents": "capmarket.application.auction_results.issue_award_documents_job",
+    "settlement.run": "capmarket.application.settlement.runs.run_job",
 }
 
 

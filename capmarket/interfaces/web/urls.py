@@ -7,6 +7,7 @@ from capmarket.interfaces.web import (
     urls_jobs,
     urls_predelivery,
     urls_registry,
+    urls_settlement,
 )
 
 app_name = "web"
@@ -18,4 +19,5 @@ urlpatterns = [
     *urls_intake.urlpatterns,
     *urls_alerts.urlpatterns,
     *urls_predelivery.urlpatterns,
+    *urls_settlement.urlpatterns,
 ]

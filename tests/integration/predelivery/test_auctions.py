@@ -46,7 +46,7 @@ def auction(operator: Any) -> Any:
 
 
 @pytest.fixture
-def eligible(user_a: Any, user_b: Any, operator: Any, approver: Any, resource_a: Any, resource_b: Any) -> None:
+def eligible(*, user_a: Any, user_b: Any, operator: Any, approver: Any, resource_a: Any, resource_b: Any) -> None:
     register_expected(actor=user_a, checker=operator, approver=approver, resource=resource_a, kw=100_000)
     register_expected(actor=user_b, checker=operator, approver=approver, resource=resource_b, kw=90_000)
 
@@ -118,6 +118,7 @@ def test_bad_bids_are_refused_with_reasons(auction: Any, user_a: Any, user_b: An
 
 @pytest.mark.usefixtures("eligible")
 def test_clearing_published_by_another_person_makes_contracts_and_documents(
+    *,
     auction: Any,
     user_a: Any,
     user_b: Any,
@@ -151,7 +152,7 @@ def test_clearing_published_by_another_person_makes_contracts_and_documents(
         auction_results.publish_results(actor=approver, now=AFTER, run=run)
     assert not CapacityContract.objects.exists()
 
-    published, job = auction_results.publish_results(actor=approver2, now=AFTER, run=run)
+    published, _job = auction_results.publish_results(actor=approver2, now=AFTER, run=run)
 
     auction.refresh_from_db()
     assert auction.state == AuctionState.PUBLISHED

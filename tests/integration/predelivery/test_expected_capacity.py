@@ -6,9 +6,8 @@ from typing import Any
 
 import pytest
 
-from capmarket.domain.predelivery import documents
+from capmarket.domain.predelivery import documents, queries
 from capmarket.domain.predelivery import operations as ops
-from capmarket.domain.predelivery import queries
 from capmarket.domain.predelivery.models import ApplicationState, ExpectedCapacity, NoticeKind
 from tests.factories import make_resource
 

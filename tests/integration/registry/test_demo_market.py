@@ -38,8 +38,27 @@ def _snapshot() -> dict[str, Any]:
 
 
 def _wipe() -> None:
+    from capmarket.domain.jobs.models import Job
     from capmarket.domain.notices.models import Notice
+    from capmarket.domain.notifications.models import OutboundEmail
+    from capmarket.domain.objections.models import Objection
+    from capmarket.domain.outages.models import OutagePlan
+    from capmarket.domain.settlement import models as settlement
+    from capmarket.domain.timeseries.models import DatasetVersion
 
+    # the demo's settlement (issue 9): objections, confirmations and runs reference users and companies
+    Objection.objects.all().delete()
+    settlement.ConfirmedMonth.objects.all().delete()
+    settlement.ContractAdjustment.objects.all().delete()
+    settlement.ContributionAdjustment.objects.all().delete()
+    settlement.RunDifference.objects.all().delete()
+    settlement.SettlementRun.objects.update(previous_run=None, recognised_run=None)
+    settlement.SettlementRun.objects.all().delete()
+    Job.objects.all().delete()
+    DatasetVersion.objects.all().delete()
+    OutagePlan.history.all().delete()
+    OutagePlan.objects.all().delete()
+    OutboundEmail.objects.all().delete()
     Notice.objects.all().delete()
     from capmarket.domain.alerts.models import Judgement, OperatorMessage, ProviderAlert, Publication
     from capmarket.domain.jobs.models import Job
