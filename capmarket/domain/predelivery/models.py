@@ -503,7 +503,7 @@ class Season(models.TextChoices):
     WINTER = "winter", "冬季"
 
 
-class TestState(models.TextChoices):
+class EffectivenessTestState(models.TextChoices):
     ORDERED = "ordered", "発令済（計量値待ち）"
     SUBMITTED = "submitted", "結果申込済"
     PASSED = "passed", "合格"
@@ -522,7 +522,7 @@ class EffectivenessTest(models.Model):
     start_at = models.DateTimeField("発令開始日時")
     end_at = models.DateTimeField("発令終了日時")
     required_kw = models.BigIntegerField("必要な供出量（kW）")
-    state = models.CharField("状態", max_length=16, choices=TestState.choices)
+    state = models.CharField("状態", max_length=16, choices=EffectivenessTestState.choices)
     ordered_by = models.ForeignKey(USER, verbose_name="発令者", on_delete=models.PROTECT, related_name="+")
     ordered_at = models.DateTimeField("発令日時")
     application = models.OneToOneField(
@@ -537,7 +537,7 @@ class EffectivenessTest(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(end_at__gt=F("start_at")), name="test_window_order"),
             models.CheckConstraint(condition=Q(required_kw__gt=0), name="test_required_positive"),
-            models.CheckConstraint(condition=Q(state__in=TestState.values), name="test_state_known"),
+            models.CheckConstraint(condition=Q(state__in=EffectivenessTestState.values), name="test_state_known"),
             models.UniqueConstraint(
                 fields=["contract", "season"], condition=~Q(state="cancelled"), name="test_one_per_contract_season"
             ),
