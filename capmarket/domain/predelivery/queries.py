@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet, Value
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 
 from capmarket.calc.predelivery.rules import (
     PreDeliveryParams,
@@ -19,12 +19,18 @@ from capmarket.domain.contracts.models import CapacityContract, ContractState
 from capmarket.domain.predelivery.models import (
     Application,
     ContractConfirmation,
+    EffectivenessTest,
     ExpectedCapacity,
     ExpectedCapacityState,
+    ListingState,
     NoticeDocument,
     NoticeKind,
+    OutageAdjustmentFlag,
+    OutageAdjustmentRound,
+    OutageAreaLimit,
     PreDeliveryParameter,
     PreDeliveryRuleSet,
+    ReplacementListing,
 )
 from capmarket.domain.registry.queries import own_participant_id, sees_all
 
@@ -200,3 +206,90 @@ def contract_needing_documents(user: Any, pk: Any) -> tuple[CapacityContract, st
         if item[0].pk == _pk(pk):
             return item
     raise LookupError(pk)
+
+
+# ---------------------------------------------------------------------------------------------- after the contract
+
+
+def listings_visible_to(user: Any) -> QuerySet[ReplacementListing]:
+    """The 差替掲示板: published entries for every logged-in company, plus the company's own in any state; staff all."""
+    qs = ReplacementListing.objects.select_related("participant", "resource")
+    if not sees_all(user):
+        own = own_participant_id(user)
+        if own is None:
+            return qs.none()
+        qs = qs.filter(Q(state=ListingState.PUBLISHED) | Q(participant_id=own))
+    return qs.order_by("-created_at", "-pk")
+
+
+def get_listing_for(user: Any, pk: Any) -> ReplacementListing:
+    return listings_visible_to(user).get(pk=_pk(pk))
+
+
+def active_contracts_of(user: Any) -> QuerySet[CapacityContract]:
+    """The company's contracts in force (what a replacement, exit or test concerns); none for staff."""
+    own = own_participant_id(user)
+    if own is None:
+        return CapacityContract.objects.none()
+    return (
+        CapacityContract.objects.select_related("resource")
+        .filter(participant_id=own, state=ContractState.ACTIVE)
+        .order_by("-delivery_year", "contract_code", "pk")
+    )
+
+
+def get_active_contract_for(user: Any, pk: Any) -> CapacityContract:
+    return active_contracts_of(user).get(pk=_pk(pk))
+
+
+def tests_visible_to(user: Any) -> QuerySet[EffectivenessTest]:
+    qs = EffectivenessTest.objects.select_related(
+        "contract", "contract__participant", "contract__resource", "application"
+    )
+    if not sees_all(user):
+        own = own_participant_id(user)
+        if own is None:
+            return qs.none()
+        qs = qs.filter(contract__participant_id=own)
+    return qs.order_by("-start_at", "-pk")
+
+
+def get_test_for(user: Any, pk: Any) -> EffectivenessTest:
+    return tests_visible_to(user).get(pk=_pk(pk))
+
+
+def dispatch_contracts() -> QuerySet[CapacityContract]:
+    """Staff: dispatch contracts in force (to order effectiveness tests)."""
+    return (
+        CapacityContract.objects.select_related("participant", "resource")
+        .filter(state=ContractState.ACTIVE, resource__resource_type="dispatch")
+        .order_by("-delivery_year", "contract_code", "pk")
+    )
+
+
+def adjustment_rounds(delivery_year: int) -> QuerySet[OutageAdjustmentRound]:
+    return OutageAdjustmentRound.objects.filter(delivery_year=delivery_year).order_by("-number", "-pk")
+
+
+def outage_limits(delivery_year: int) -> QuerySet[OutageAreaLimit]:
+    return OutageAreaLimit.objects.filter(delivery_year=delivery_year).order_by("area", "month", "pk")
+
+
+def flags_visible_to(user: Any, *, delivery_year: int) -> QuerySet[OutageAdjustmentFlag]:
+    qs = OutageAdjustmentFlag.objects.select_related("plan", "plan__resource", "participant", "round").filter(
+        round__delivery_year=delivery_year
+    )
+    if not sees_all(user):
+        own = own_participant_id(user)
+        if own is None:
+            return qs.none()
+        qs = qs.filter(participant_id=own)
+    return qs.order_by("-round__number", "plan__outage_code", "pk")
+
+
+def get_flag_for(user: Any, pk: Any) -> OutageAdjustmentFlag:
+    qs = OutageAdjustmentFlag.objects.select_related("plan", "plan__resource", "participant", "round")
+    if not sees_all(user):
+        own = own_participant_id(user)
+        qs = qs.filter(participant_id=own) if own is not None else qs.none()
+    return qs.get(pk=_pk(pk))

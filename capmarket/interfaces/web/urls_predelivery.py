@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from capmarket.interfaces.web.views import auctions, predelivery
+from capmarket.interfaces.web.views import auctions, predelivery, predelivery_after
 
 urlpatterns: list[URLPattern] = [
     path("predelivery/expected-capacity/", predelivery.expected_capacity, name="expected_capacity"),
@@ -19,6 +19,29 @@ urlpatterns: list[URLPattern] = [
         predelivery.contract_documents_issue,
         name="contract_documents_issue",
     ),
+    path("predelivery/replacement-board/", predelivery_after.replacement_board, name="replacement_board"),
+    path("predelivery/replacement-board/<int:pk>/<str:act>/", predelivery_after.listing_act, name="listing_act"),
+    path("predelivery/procedures/", predelivery_after.contract_procedures, name="contract_procedures"),
+    path("predelivery/procedures/<str:kind>/", predelivery_after.procedure_submit, name="procedure_submit"),
+    path("predelivery/effectiveness-tests/", predelivery_after.effectiveness_tests, name="effectiveness_tests"),
+    path(
+        "predelivery/effectiveness-tests/<int:pk>/result/",
+        predelivery_after.effectiveness_submit,
+        name="effectiveness_submit",
+    ),
+    path("predelivery/outage-adjustment/", predelivery_after.outage_adjustment, name="outage_adjustment"),
+    path(
+        "predelivery/outage-adjustment/flags/<int:pk>/resubmit/",
+        predelivery_after.outage_flag_resubmit,
+        name="outage_flag_resubmit",
+    ),
+    path(
+        "predelivery/outage-adjustment/<str:act>/",
+        predelivery_after.outage_adjustment_act,
+        name="outage_adjustment_act",
+    ),
+    path("predelivery/outage-plans/", predelivery_after.outage_plans, name="outage_plans"),
+    path("predelivery/outage-plans/<int:pk>/cancel/", predelivery_after.outage_plan_cancel, name="outage_plan_cancel"),
     path("auctions/", auctions.auction_list, name="auction_list"),
     path("auctions/new/", auctions.auction_create, name="auction_create"),
     path("auctions/<int:pk>/", auctions.auction_detail, name="auction_detail"),
