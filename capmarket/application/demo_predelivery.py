@@ -241,7 +241,9 @@ def load_demo_predelivery(*, user_prefix: str, now: dt.datetime) -> dict[str, An
                     bid_kw=r.expected_capacity_kw,
                     price_yen_per_kw=rng.randrange(0, 9_000, 100),
                 )
+        extras = _after_the_contract(staff=(operator, approver), member=first, now=now)
     return {
+        **extras,
         "expected_capacities": registered,
         "bids": len(eligible),
         "accepted_kw": published.accepted_kw,
@@ -264,3 +266,86 @@ def _proxy_user(participant: Participant, *, user_prefix: str, now: dt.datetime)
     user.set_unusable_password()
     user.save()
     return user
+
+
+def _after_the_contract(*, staff: tuple[User, User], member: User, now: dt.datetime) -> dict[str, int]:
+    """FY2029 after the auction: an outage-plan adjustment under way (two plans over an area's limit), a published
+    replacement offer, an effectiveness test ordered, and a market exit waiting for the 責任者."""
+    from capmarket.domain.contracts.models import CapacityContract, ContractState  # noqa: PLC0415
+    from capmarket.domain.outages import operations as outage_ops  # noqa: PLC0415
+    from capmarket.domain.predelivery import workflows as wf  # noqa: PLC0415
+
+    operator, _approver = staff
+    jst = dt.timezone(dt.timedelta(hours=9))
+    contracts = list(
+        CapacityContract.objects.select_related("resource", "participant")
+        .filter(delivery_year=YEAR, state=ContractState.ACTIVE, resource__resource_type="stable")
+        .order_by("-contract_kw", "contract_code")
+    )
+    made = {"outage_flags": 0, "listings": 0, "tests": 0, "exits": 0}
+    by_area: dict[str, list[Any]] = {}
+    for c in contracts:
+        by_area.setdefault(c.resource.area, []).append(c)
+    pair = next((cs[:2] for cs in by_area.values() if len(cs) >= 2), [])
+    if pair:
+        starts = [dt.datetime(YEAR, 10, 5, tzinfo=jst), dt.datetime(YEAR, 10, 12, tzinfo=jst)]
+        outage_ops.register_or_change(
+            actor=operator,
+            now=now,
+            plans=[
+                outage_ops.OutageInput(
+                    outage_code=f"DEMO-{YEAR}-{i + 1:03d}",
+                    resource=c.resource,
+                    start_at=starts[i],
+                    end_at=starts[i] + dt.timedelta(days=14),
+                    available_kw=0,
+                )
+                for i, c in enumerate(pair)
+            ],
+        )
+        limit = max(c.contract_kw for c in pair) + min(c.contract_kw for c in pair) // 2
+        wf.set_outage_limits(
+            actor=operator, now=now, delivery_year=YEAR, limits={(pair[0].resource.area, f"{YEAR}-10"): limit}
+        )
+        made["outage_flags"] = wf.run_outage_adjustment(actor=operator, now=now, delivery_year=YEAR).flags.count()
+    company = member.participant
+    assert company is not None
+    own = [c for c in contracts if c.participant_id == company.pk]
+    spare = Resource.objects.filter(participant=company, status=ResourceStatus.ACTIVE).order_by("resource_code").first()
+    if spare is not None:
+        listing = wf.post_listing(
+            actor=member,
+            now=now,
+            participant=company,
+            values=wf.ListingInput(
+                kind="offer",
+                delivery_year=YEAR,
+                area=spare.area,
+                kw=max(1_000, spare.expected_capacity_kw // 10),
+                available_from=dt.date(YEAR, 4, 1),
+                available_to=dt.date(YEAR + 1, 3, 31),
+                contact=f"{company.name} 電源企画部 差替窓口",
+                note="定期点検期間中の差替先として提供できます。",
+                resource_code=spare.resource_code,
+            ),
+        )
+        wf.review_listing(actor=operator, now=now, listing=listing, publish=True)
+        made["listings"] = 1
+    dispatch = (
+        CapacityContract.objects.filter(
+            delivery_year=YEAR, state=ContractState.ACTIVE, resource__resource_type="dispatch"
+        )
+        .order_by("contract_code")
+        .first()
+    )
+    if dispatch is not None:
+        start = (now.astimezone(jst) + dt.timedelta(days=10)).replace(hour=14, minute=0, second=0, microsecond=0)
+        wf.order_effectiveness_test(actor=operator, now=now, contract=dispatch, season="summer", start_at=start)
+        made["tests"] = 1
+    if own:
+        exit_application = wf.submit_market_exit(
+            actor=member, now=now, contract=own[-1], reason="燃料調達契約の終了に伴い、実需給年度前に廃止します。"
+        )
+        ops.check_application(actor=operator, now=now, application=exit_application, comment="退出表明書を受領")
+        made["exits"] = 1
+    return made

@@ -280,6 +280,7 @@ def test_effectiveness_test_ordered_metered_and_failed_proposes_a_lower_contract
 
     test.refresh_from_db()
     assert (test.state, test.delivered_kw) == (EffectivenessTestState.FAILED, 3_500)
+    assert test.change_request_id is not None
     change = ContractChangeRequest.objects.get(pk=test.change_request_id)
     assert (change.contract_kw, change.requested_by) == (3_500, approver)
     assert notice.kind == NoticeKind.EFFECTIVENESS
