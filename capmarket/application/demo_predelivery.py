@@ -270,7 +270,7 @@ def _proxy_user(participant: Participant, *, user_prefix: str, now: dt.datetime)
 
 def _after_the_contract(*, staff: tuple[User, User], member: User, now: dt.datetime) -> dict[str, int]:
     """FY2029 after the auction: an outage-plan adjustment under way (two plans over an area's limit), a published
-    replacement offer, an effectiveness test ordered, and a market exit waiting for the 責任者."""
+    replacement offer, an effectiveness test ordered, and a market exit waiting for the 担当者."""
     from capmarket.domain.contracts.models import CapacityContract, ContractState  # noqa: PLC0415
     from capmarket.domain.outages import operations as outage_ops  # noqa: PLC0415
     from capmarket.domain.predelivery import workflows as wf  # noqa: PLC0415
@@ -343,9 +343,8 @@ def _after_the_contract(*, staff: tuple[User, User], member: User, now: dt.datet
         wf.order_effectiveness_test(actor=operator, now=now, contract=dispatch, season="summer", start_at=start)
         made["tests"] = 1
     if own:
-        exit_application = wf.submit_market_exit(
+        wf.submit_market_exit(
             actor=member, now=now, contract=own[-1], reason="燃料調達契約の終了に伴い、実需給年度前に廃止します。"
-        )
-        ops.check_application(actor=operator, now=now, application=exit_application, comment="退出表明書を受領")
+        )  # waits for the 担当者's check (which files the contract's cancellation for the 責任者)
         made["exits"] = 1
     return made

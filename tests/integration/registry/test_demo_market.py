@@ -49,6 +49,11 @@ def _wipe() -> None:
     from capmarket.domain.timeseries.models import DatasetVersion
 
     # the demo's pre-delivery data (issue 14): auctions, applications and notices reference users and contracts
+    predelivery.OutageAdjustmentRound.objects.all().delete()
+    predelivery.EffectivenessTest.objects.all().delete()
+    predelivery.ReplacementListing.objects.update(state="closed")
+    predelivery.Replacement.objects.all().delete()
+    predelivery.ReplacementListing.objects.all().delete()
     auctions.Award.objects.all().delete()
     auctions.ClearingRun.objects.all().delete()
     auctions.Bid.objects.all().delete()
