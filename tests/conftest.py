@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,7 @@ def _file_storage_per_test_process(tmp_path_factory: pytest.TempPathFactory) -> 
     from django.test.signals import setting_changed
 
     location = str(tmp_path_factory.mktemp("media"))
-    current: dict[str, dict[str, object]] = dict(settings.STORAGES)
+    current: dict[str, Any] = dict(settings.STORAGES)
     value = {**current, "default": {**current["default"], "OPTIONS": {"location": location}}}
     settings.STORAGES = value
     storages._storages = {}  # type: ignore[attr-defined]  # forget the instances made with the old location
