@@ -157,3 +157,67 @@ def test_openapi_schema_has_no_warnings() -> None:
     out = StringIO()
     call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)
     assert "/api/auctions/{id}/bids/" in out.getvalue()
+
+
+def test_api_of_the_workflows_after_the_contract(
+    *, user_a: Any, user_b: Any, operator: Any, approver: Any, resource_a: Any, resource_b: Any
+) -> None:
+    from tests.factories import make_contract
+
+    contract = make_contract(resource_a, delivery_year=YEAR)
+    api_a, api_b, staff = _api(user_a), _api(user_b), _api(operator)
+    offer = api_b.post(
+        "/api/predelivery/replacement-board/",
+        {
+            "kind": "offer", "delivery_year": YEAR, "area": "kansai", "kw": 30_000, "available_from": "2029-04-01",
+            "available_to": "2030-03-31", "contact": "窓口", "resource_code": resource_b.resource_code,
+        },
+        format="json",
+    )  # fmt: skip
+    assert offer.status_code == 201, offer.json()
+    assert api_a.get("/api/predelivery/replacement-board/").json()["count"] == 0  # not reviewed yet
+    assert (
+        staff.post(f"/api/predelivery/replacement-board/{offer.json()['id']}/review/", {"publish": True}).status_code
+        == 200
+    )
+    assert api_a.get("/api/predelivery/replacement-board/").json()["count"] == 1
+
+    replacement = api_a.post(
+        "/api/predelivery/procedures/replacement/",
+        {"contract": contract.pk, "listing": offer.json()["id"], "kw": 10_000, "valid_from": "2029-10-01"},
+        format="json",
+    )
+    assert replacement.status_code == 201, replacement.json()
+    assert replacement.json()["kind"] == "replacement"
+    foreign = api_b.post(
+        "/api/predelivery/procedures/market-exit/", {"contract": contract.pk, "reason": "x"}, format="json"
+    )
+    assert foreign.status_code == 400
+    assert foreign.json() == {"contract": ["契約: 貴社の有効な契約を指定してください。"]}
+    exit_ = api_a.post("/api/predelivery/procedures/market-exit/", {"contract": contract.pk, "reason": "廃止"})
+    assert exit_.status_code == 201
+    succession = api_a.post(
+        "/api/predelivery/procedures/succession/",
+        {"kind": "merger", "successor_code": "PB001", "effective_date": "2029-04-01"},
+        format="json",
+    )
+    assert succession.status_code == 201
+
+    limits = staff.post(
+        "/api/predelivery/outage-adjustment/limits/",
+        {"delivery_year": YEAR, "limits": [{"area": "tokyo", "month": "2029-05", "limit_kw": 1}]},
+        format="json",
+    )
+    assert limits.status_code == 204
+    assert api_a.post("/api/predelivery/outage-adjustment/run/", {"delivery_year": YEAR}).status_code == 400
+    run = staff.post("/api/predelivery/outage-adjustment/run/", {"delivery_year": YEAR})
+    assert run.status_code == 201
+    assert run.json()["plans_compared"] == 0
+    same = staff.post("/api/predelivery/outage-adjustment/finalize/", {"delivery_year": YEAR})
+    assert same.status_code == 400  # the one who ran it may not finalise
+    assert (
+        _api(approver).post("/api/predelivery/outage-adjustment/finalize/", {"delivery_year": YEAR}).json()["state"]
+        == "final"
+    )
+    assert staff.get("/api/predelivery/effectiveness-tests/").json()["count"] == 0
+    assert api_a.post("/api/predelivery/effectiveness-tests/", {}, format="json").status_code == 403
