@@ -43,7 +43,7 @@ from capmarket.domain.contracts.models import CapacityContract, ContractState
 from capmarket.domain.predelivery.operations import install_predelivery_rules
 from capmarket.domain.predelivery.queries import expected_capacity_kw
 from capmarket.domain.registry.models import ParticipantStatus, Resource, ResourceStatus
-from capmarket.domain.registry.operations import save_with_history
+from capmarket.domain.shared.history import save_with_history
 
 
 class UnableToAnnounceAuction(ValidationError):

@@ -51,7 +51,7 @@ from capmarket.domain.predelivery.models import (
 )
 from capmarket.domain.predelivery.queries import params_for_year
 from capmarket.domain.registry.models import Participant, Resource, ResourceStatus
-from capmarket.domain.registry.operations import save_with_history
+from capmarket.domain.shared.history import save_with_history
 
 MIN_YEAR, MAX_YEAR = 2020, 2100
 

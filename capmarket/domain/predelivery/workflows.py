@@ -61,7 +61,7 @@ from capmarket.domain.predelivery.operations import (
 )
 from capmarket.domain.predelivery.queries import params_for_year
 from capmarket.domain.registry.models import Participant, Resource, ResourceStatus
-from capmarket.domain.registry.operations import save_with_history
+from capmarket.domain.shared.history import save_with_history
 
 JST = dt.timezone(dt.timedelta(hours=9))
 
