@@ -6,6 +6,7 @@ Operator staff see every company's applications and notices; a participant membe
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Value
@@ -30,6 +31,7 @@ from capmarket.domain.predelivery.models import (
     OutageAreaLimit,
     PreDeliveryParameter,
     PreDeliveryRuleSet,
+    Replacement,
     ReplacementListing,
 )
 from capmarket.domain.registry.queries import own_participant_id, sees_all
@@ -224,6 +226,18 @@ def listings_visible_to(user: Any) -> QuerySet[ReplacementListing]:
 
 def get_listing_for(user: Any, pk: Any) -> ReplacementListing:
     return listings_visible_to(user).get(pk=_pk(pk))
+
+
+def replacements_in_force(*, delivery_year: int, as_of: dt.datetime) -> QuerySet[Replacement]:
+    """The approved 電源等差替 of the year's contracts decided by ``as_of`` (what a settlement run must account
+    for), by contract, start date and application."""
+    return (
+        Replacement.objects.select_related(
+            "application", "contract", "contract__participant", "contract__resource", "to_resource__participant"
+        )
+        .filter(in_force=True, contract__delivery_year=delivery_year, application__decided_at__lte=as_of)
+        .order_by("contract__contract_code", "valid_from", "application__number", "pk")
+    )
 
 
 def active_contracts_of(user: Any) -> QuerySet[CapacityContract]:
