@@ -1,5 +1,6 @@
 """Bulk files of the pre-delivery workflows (seed 004 830/840/841 期待容量情報一括登録・変更, 850–870 応札情報):
-CSV (UTF-8 ± BOM or CP932) or Excel, Japanese or English headers, read into the inputs of the domain operations.
+CSV (UTF-8 ± BOM or CP932) or Excel read by the intake package, Japanese or English headers, read into the inputs
+of the domain operations.
 
 Every problem names the file, the line and the column: ``FILE:LINE: column: problem`` — and nothing is submitted
 when there is one. The headers (either language; NFKC-normalised, so full-width letters match):
@@ -12,14 +13,16 @@ when there is one. The headers (either language; NFKC-normalised, so full-width 
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+import polars as pl
+
+from capmarket.application.intake import parsing
+from capmarket.application.intake.messages import UploadRefused
 from capmarket.domain.predelivery.operations import ExpectedCapacityInput
 
 MAX_ROWS: Final = 20_000
@@ -62,36 +65,25 @@ def _norm(text: str) -> str:
 
 
 def _rows(data: bytes, filename: str) -> list[list[str]]:
+    """The file's rows as strings, header first, read by the intake package (``application.intake.parsing``): the
+    type checked against the content, UTF-8 (± BOM) or CP932, Excel's expanded size and the row limits guarded."""
     if len(data) > MAX_BYTES:
         raise UnableToReadFile([f"{filename}:0: ファイルが大きすぎます（上限 {MAX_BYTES // 1024 // 1024} MB）"])
-    if filename.lower().endswith(".xlsx"):
-        try:
-            from openpyxl import load_workbook  # noqa: PLC0415
-
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            sheet = book.worksheets[0]
-            rows = [
-                ["" if v is None else str(v) for v in row]
-                for row in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2)
-            ]
-            book.close()
-        except Exception as exc:
-            raise UnableToReadFile([f"{filename}:0: Excelファイルを読み込めません（{type(exc).__name__}）"]) from None
-        return rows
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    for encoding in ("utf-8", "cp932"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise UnableToReadFile([f"{filename}:0: 文字コードが UTF-8 でも CP932 でもありません"])
     try:
-        return list(csv.reader(io.StringIO(text)))
-    except csv.Error as exc:
-        raise UnableToReadFile([f"{filename}:0: CSVとして読み込めません（{exc}）"]) from None
+        kind = parsing.kind_of(data=data, file=filename)
+        if kind == "parquet":
+            raise UnableToReadFile([f"{filename}:0: CSV（.csv）か Excel（.xlsx）のファイルを指定してください"])
+        frame = parsing.read_excel(data, file=filename) if kind == "xlsx" else parsing.read_csv(data, file=filename)
+    except UploadRefused as refused:
+        e = refused.error
+        raise UnableToReadFile([f"{filename}:{e.line}: {e.message_ja}"]) from None
+    if frame.height > MAX_ROWS:
+        raise UnableToReadFile([f"{filename}:0: 行数が上限（{MAX_ROWS:,}行）を超えています"])
+    if not frame.columns:
+        return []
+    header = ["" if c.startswith("__blank") else c for c in frame.columns]
+    body = frame.select(pl.all().cast(pl.String, strict=False).fill_null("")).rows()
+    return [header, *[[str(cell) for cell in row] for row in body]]
 
 
 def _table(

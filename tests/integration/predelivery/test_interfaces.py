@@ -133,6 +133,22 @@ def test_bulk_files_name_their_lines(user_a: Any, resource_a: Any) -> None:
         predelivery_files.bid_lines(b"resource_code,bid_kw\nR,1\n", "bids.csv")
 
 
+@pytest.mark.parametrize(
+    ("data", "name", "problem"),
+    [
+        (b"\x89PNG\r\n\x1a\n", "ec.csv", "ec.csv:0: ファイルの中身が拡張子 .csv と一致しません（PNG 画像）"),
+        ("resource_code,action\n".encode("utf-16"), "ec.csv", "ec.csv:0: 文字コードが UTF-16 です"),
+        (b"resource_code", "ec.txt", "ec.txt:0: "),
+        (b"PK\x03\x04 not a workbook", "ec.xlsx", "ec.xlsx:0: "),
+    ],
+)
+def test_bulk_files_are_read_by_the_intake_package_guards(data: bytes, name: str, problem: str) -> None:
+    with pytest.raises(predelivery_files.UnableToReadFile) as refused:
+        predelivery_files.expected_capacity_lines(data, name)
+    [message] = refused.value.problems
+    assert message.startswith(problem)
+
+
 def test_the_web_upload_refuses_a_bad_file_whole(user_a: Any, resource_a: Any) -> None:
     client = _web(user_a)
     data = "電源等識別番号,区分,期待容量（kW）\nRA000001,登録,95000\nRA000001,登録,95000\n".encode()
