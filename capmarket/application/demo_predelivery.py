@@ -241,7 +241,7 @@ def load_demo_predelivery(*, user_prefix: str, now: dt.datetime) -> dict[str, An
                     bid_kw=r.expected_capacity_kw,
                     price_yen_per_kw=rng.randrange(0, 9_000, 100),
                 )
-        extras = _after_the_contract(staff=(operator, approver), member=first, now=now)
+        extras = _after_the_contract(staff=(operator, approver), member=first, others=provider_users[1:], now=now)
     return {
         **extras,
         "expected_capacities": registered,
@@ -268,21 +268,24 @@ def _proxy_user(participant: Participant, *, user_prefix: str, now: dt.datetime)
     return user
 
 
-def _after_the_contract(*, staff: tuple[User, User], member: User, now: dt.datetime) -> dict[str, int]:
+def _after_the_contract(
+    *, staff: tuple[User, User], member: User, others: list[User], now: dt.datetime
+) -> dict[str, int]:
     """FY2029 after the auction: an outage-plan adjustment under way (two plans over an area's limit), a published
-    replacement offer, an effectiveness test ordered, and a market exit waiting for the 担当者."""
+    replacement offer, an approved replacement (電源等差替通知書 in the portal), an effectiveness test ordered, and a
+    market exit waiting for the 担当者."""
     from capmarket.domain.contracts.models import CapacityContract, ContractState  # noqa: PLC0415
     from capmarket.domain.outages import operations as outage_ops  # noqa: PLC0415
     from capmarket.domain.predelivery import workflows as wf  # noqa: PLC0415
 
-    operator, _approver = staff
+    operator, approver = staff
     jst = dt.timezone(dt.timedelta(hours=9))
     contracts = list(
         CapacityContract.objects.select_related("resource", "participant")
         .filter(delivery_year=YEAR, state=ContractState.ACTIVE, resource__resource_type="stable")
         .order_by("-contract_kw", "contract_code")
     )
-    made = {"outage_flags": 0, "listings": 0, "tests": 0, "exits": 0}
+    made = {"outage_flags": 0, "listings": 0, "replacements": 0, "tests": 0, "exits": 0}
     by_area: dict[str, list[Any]] = {}
     for c in contracts:
         by_area.setdefault(c.resource.area, []).append(c)
@@ -331,6 +334,33 @@ def _after_the_contract(*, staff: tuple[User, User], member: User, now: dt.datet
         )
         wf.review_listing(actor=operator, now=now, listing=listing, publish=True)
         made["listings"] = 1
+    for other in [member, *others]:  # part of a contract's obligation moves to another of the company's resources
+        replaced = (
+            CapacityContract.objects.filter(
+                participant=other.participant, delivery_year=YEAR, state=ContractState.ACTIVE
+            )
+            .exclude(pk__in=[own[-1].pk] if own else [])  # not the contract that leaves the market below
+            .order_by("contract_code")
+            .first()
+        )
+        to = (
+            Resource.objects.filter(participant=other.participant, status=ResourceStatus.ACTIVE)
+            .exclude(pk=replaced.resource_id)
+            .order_by("resource_code")
+            .first()
+            if replaced is not None
+            else None
+        )
+        if replaced is None or to is None:
+            continue
+        application = wf.submit_replacement(
+            actor=other, now=now - dt.timedelta(days=3), contract=replaced, to_resource_code=to.resource_code,
+            kw=max(1, replaced.contract_kw // 5), valid_from=dt.date(YEAR, 10, 1),
+        )  # fmt: skip
+        ops.check_application(actor=operator, now=now - dt.timedelta(days=2), application=application)
+        ops.approve_application(actor=approver, now=now - dt.timedelta(days=1), application=application)
+        made["replacements"] = 1
+        break
     dispatch = (
         CapacityContract.objects.filter(
             delivery_year=YEAR, state=ContractState.ACTIVE, resource__resource_type="dispatch"
