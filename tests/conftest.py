@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,3 +48,20 @@ def _fast_password_hashing() -> None:
     fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.PASSWORD_HASHERS = fast
     setting_changed.send(sender=type(settings), setting="PASSWORD_HASHERS", value=fast, enter=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _file_storage_per_test_process(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Give each test process (pytest-xdist worker) its own file storage. Stored files are named after database
+    keys (a settlement run's outputs by run id), and each worker has its own test database whose keys start at 1:
+    with one shared ``var/media`` two workers overwrote each other's run outputs."""
+    from django.conf import settings
+    from django.core.files.storage import storages
+    from django.test.signals import setting_changed
+
+    location = str(tmp_path_factory.mktemp("media"))
+    current: dict[str, Any] = dict(settings.STORAGES)
+    value = {**current, "default": {**current["default"], "OPTIONS": {"location": location}}}
+    settings.STORAGES = value
+    storages._storages = {}  # type: ignore[attr-defined]  # forget the instances made with the old location
+    setting_changed.send(sender=type(settings), setting="STORAGES", value=value, enter=True)

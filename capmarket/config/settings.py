@@ -103,6 +103,8 @@ INSTALLED_APPS = [
     "capmarket.domain.objections",
     "capmarket.domain.notifications",
     "capmarket.domain.alerts",
+    "capmarket.domain.predelivery",
+    "capmarket.domain.auctions",
     "capmarket.domain.helpdesk",
     "capmarket.domain.reporting",
     "capmarket.domain.access",

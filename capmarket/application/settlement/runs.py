@@ -42,6 +42,7 @@ from capmarket.domain.jobs import operations as job_ops
 from capmarket.domain.jobs.models import Job
 from capmarket.domain.jobs.progress import Progress, ignore_progress
 from capmarket.domain.outages.models import OutagePlan
+from capmarket.domain.predelivery import queries as predelivery_queries
 from capmarket.domain.registry.models import Participant, Resource
 from capmarket.domain.rulesets.models import RuleSet
 from capmarket.domain.settlement import operations as ops
@@ -136,10 +137,14 @@ def _fingerprint(*, delivery_year: int, through_month: str, as_of: dt.datetime) 
         RuleSet.objects.filter(name=f"jp-{delivery_year}", published_at__lte=as_of).values_list("version", flat=True)
     )
     confirmed = sorted((m, c.run_id) for m, c in queries.confirmed_months(delivery_year=delivery_year).items())
-    payload = json.dumps(
-        [delivery_year, through_month, versions, registry, sorted(rulesets), capmarket.__version__, confirmed],
-        sort_keys=True,
+    parts: list[Any] = [delivery_year, through_month, versions, registry, sorted(rulesets), capmarket.__version__]
+    parts.append(confirmed)
+    replaced = list(
+        predelivery_queries.replacements_in_force(delivery_year=delivery_year, as_of=as_of).values_list("pk", flat=True)
     )
+    if replaced:  # appended only when there are any, so the fingerprints of runs without replacements stay as they were
+        parts.append(["replacements", replaced])
+    payload = json.dumps(parts, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -874,6 +879,45 @@ def _issues(
             month=month,
             participant=participants.get(provider or "") or extra.get(provider or ""),
             blocking=blocking,
+        )
+        before = earlier.get((issue.file, issue.key, issue.problem))
+        if before is not None:
+            issue.state = before.state
+            issue.comment = f"{before.comment}（精算 #{before.run_id} での対応を引継ぎ）"
+            issue.handled_by = before.handled_by
+            issue.handled_at = before.handled_at
+        out.append(issue)
+    out.extend(_replacement_issues(run=run, participants=participants, earlier=earlier))
+    return out
+
+
+def _replacement_issues(
+    *,
+    run: SettlementRun,
+    participants: dict[str, Participant],
+    earlier: dict[tuple[str, str, str], DataIssue],
+) -> list[DataIssue]:
+    """An approved 電源等差替 (issue 14) moves kW of a contract's obligation to another resource from a date, but
+    the engine assesses a contract against its own resource only (``case-format.md``: one resource per contract).
+    So every replacement in force is shown as a data issue of the run, keyed like the resource's month issues
+    (``RESOURCE DATE CONTRACT``, on the contract-month page of its first month) and blocking from that month on:
+    a person checks the replacing resource's performance and records the outcome before the month is confirmed."""
+    out = []
+    for r in predelivery_queries.replacements_in_force(delivery_year=run.delivery_year, as_of=run.as_of):
+        c = r.contract
+        to = r.to_resource
+        month = r.valid_from.strftime("%Y-%m")
+        issue = DataIssue(
+            file="replacements",
+            key=f"{c.resource.resource_code} {r.valid_from.isoformat()} {c.contract_code}"[:200],
+            problem=(
+                f"電源等差替（申込 {r.application.number}）: {r.valid_from:%Y/%m/%d} から {r.kw:,} kW の"
+                f"リクワイアメントを {to.resource_code}（{to.participant.participant_code}）が履行します。"
+                "算定エンジンは差替元の電源等の実績で評価しています。差替先の実績を確認し、対応を記録してください。"
+            )[:300],
+            month=month,
+            participant=participants.get(c.participant.participant_code) or c.participant,
+            blocking=month <= run.through_month,
         )
         before = earlier.get((issue.file, issue.key, issue.problem))
         if before is not None:

@@ -17,7 +17,7 @@ from fractions import Fraction
 from importlib import resources
 from typing import Final, Literal
 
-BUILTIN_RULESETS: Final[tuple[str, ...]] = ("jp-2024", "jp-2025")
+BUILTIN_RULESETS: Final[tuple[str, ...]] = ("jp-2024", "jp-2025", "jp-2026", "jp-2027", "jp-2028", "jp-2029")
 
 
 class UnableToLoadRuleSet(LookupError):

@@ -28,6 +28,10 @@ class Action(StrEnum):
     VIEW_EMAIL_LOG = "view_email_log"  # the send log of every e-mail, bounces
     MANAGE_ALERTS = "manage_alerts"  # import reserve-margin publications, draft messages to providers
     APPROVE_ALERT_MESSAGES = "approve_alert_messages"  # approve (second person) a message drafted by someone else
+    SUBMIT_PREDELIVERY = "submit_predelivery"  # a company's applications, bids, contract confirmations (own company)
+    REVIEW_PREDELIVERY = "review_predelivery"  # check (一次審査) applications, run clearings, order tests, adjust plans
+    APPROVE_PREDELIVERY = "approve_predelivery"  # approve / reject what another person checked or ran (four eyes)
+    MANAGE_AUCTIONS = "manage_auctions"  # announce auctions and their data (demand curve, caps, area minimums)
     # delivery-period settlement (issue 9)
     RUN_SETTLEMENT = "run_settlement"  # start settlement runs, resolve / accept their data issues
     CONFIRM_SETTLEMENT = "confirm_settlement"  # confirm a run's months (four eyes: not the one who started it)
@@ -123,6 +127,16 @@ _DOCUMENTS_AND_LEDGER: Final[dict[str, frozenset[Action]]] = {
 for _role, _actions in _DOCUMENTS_AND_LEDGER.items():
     POLICY[_role] = POLICY[_role] | _actions
 
+# pre-delivery (issue 14): operators review and run auctions; approvers also decide (four eyes); companies apply
+_PREDELIVERY: Final[dict[str, frozenset[Action]]] = {
+    Role.OPERATOR: frozenset({Action.REVIEW_PREDELIVERY, Action.MANAGE_AUCTIONS}),
+    Role.APPROVER: frozenset({Action.REVIEW_PREDELIVERY, Action.MANAGE_AUCTIONS, Action.APPROVE_PREDELIVERY}),
+    Role.PARTICIPANT_ADMIN: frozenset({Action.SUBMIT_PREDELIVERY}),
+    Role.PARTICIPANT_USER: frozenset({Action.SUBMIT_PREDELIVERY}),
+}
+
+for _role, _extra in _PREDELIVERY.items():
+    POLICY[_role] = POLICY[_role] | _extra
 #: inquiry desk and operation reports (issue 13): staff of the desk handle and review (a different person), all
 #: staff read the reports, 責任者 keep the checklist and reports; participants ask.
 _DESK: Final = frozenset(

@@ -11,6 +11,7 @@ from capmarket.interfaces.api import (
     urls_helpdesk,
     urls_intake,
     urls_jobs,
+    urls_predelivery,
     urls_registry,
     urls_settlement,
 )
@@ -25,6 +26,7 @@ urlpatterns = [
     *urls_jobs.urlpatterns,
     *urls_intake.urlpatterns,
     *urls_alerts.urlpatterns,
+    *urls_predelivery.urlpatterns,
     *urls_settlement.urlpatterns,
     *urls_helpdesk.urlpatterns,
     *urls_access.urlpatterns,

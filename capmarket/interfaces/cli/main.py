@@ -19,6 +19,10 @@ def main(argv: list[str] | None = None) -> int:
         from capmarket.calc.cli import main as calc_main
 
         return calc_main(args[1:])
+    if args and args[0] == "clear-auction":
+        from capmarket.calc.auction_cli import main as clear_auction_main
+
+        return clear_auction_main(args[1:])
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "capmarket.config.settings")
     from django.core.management import execute_from_command_line

@@ -15,7 +15,7 @@ from typing import Final, cast
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from capmarket.application import helpdesk, operation_reports, reserve_margins
+from capmarket.application import auction_results, helpdesk, operation_reports, reserve_margins
 from capmarket.application.documents import jobs as document_jobs
 from capmarket.application.intake import uploading as intake_uploading
 from capmarket.application.settlement import runs as settlement_runs
@@ -40,6 +40,7 @@ KINDS: Final[tuple[JobKind, ...]] = (
     JobKind(notification_ops.DELIVERY_JOB_KIND, email_delivery.deliver, "メール送信"),
     JobKind(reserve_margins.POLL_JOB_KIND, reserve_margins.run_poll_job, "広域予備率の取得"),
     JobKind(settlement_runs.JOB_KIND, settlement_runs.run_job, "精算処理"),
+    JobKind(auction_results.JOB_KIND, auction_results.issue_award_documents_job, "約定結果の通知書・契約書の発行"),
     JobKind(helpdesk.FETCH_JOB_KIND, helpdesk_jobs.fetch_mail, "問合せメールの取込"),
     JobKind(operation_reports.GENERATE_JOB_KIND, operation_reports.run_generate_job, "業務報告の作成"),
     JobKind(document_jobs.ISSUE_KIND, document_jobs.run_issue_job, "帳票の発行"),

@@ -8,6 +8,7 @@ from capmarket.interfaces.web import (
     urls_helpdesk,
     urls_intake,
     urls_jobs,
+    urls_predelivery,
     urls_registry,
     urls_settlement,
 )
@@ -20,6 +21,7 @@ urlpatterns = [
     *urls_jobs.urlpatterns,
     *urls_intake.urlpatterns,
     *urls_alerts.urlpatterns,
+    *urls_predelivery.urlpatterns,
     *urls_settlement.urlpatterns,
     *urls_helpdesk.urlpatterns,
     *urls_access.urlpatterns,

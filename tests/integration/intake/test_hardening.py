@@ -209,9 +209,9 @@ def test_export_case_for_a_year_without_a_rule_set_fails_cleanly(tmp_path: Path,
     out = tmp_path / "case"
 
     with pytest.raises(SystemExit) as exit_info:
-        call_command("export_case", str(out), year=2026)
+        call_command("export_case", str(out), year=2035)  # built-in rule sets run to jp-2029
 
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip()
-    assert err == "2026年度の算定ルールセット（jp-2026）がありません"
+    assert err == "2035年度の算定ルールセット（jp-2035）がありません"
     assert not out.exists()

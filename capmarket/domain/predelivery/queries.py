@@ -1,0 +1,309 @@
+"""Reads of the pre-delivery workflows, scoped to the reading user's company (as ``registry.queries``).
+
+Operator staff see every company's applications and notices; a participant member sees only its own company's;
+``get_*_for`` raise ``DoesNotExist`` for rows the user may not see, exactly as for rows that do not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+
+from capmarket.calc.predelivery.rules import (
+    PreDeliveryParams,
+    builtin_parameters,
+    parse_predelivery_params,
+)
+from capmarket.domain.contracts.models import CapacityContract, ContractState
+from capmarket.domain.predelivery.models import (
+    Application,
+    ContractConfirmation,
+    EffectivenessTest,
+    ExpectedCapacity,
+    ExpectedCapacityState,
+    ListingState,
+    NoticeDocument,
+    NoticeKind,
+    OutageAdjustmentFlag,
+    OutageAdjustmentRound,
+    OutageAreaLimit,
+    PreDeliveryParameter,
+    PreDeliveryRuleSet,
+    Replacement,
+    ReplacementListing,
+)
+from capmarket.domain.registry.queries import own_participant_id, sees_all
+
+
+def _pk(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+def latest_ruleset(delivery_year: int) -> PreDeliveryRuleSet | None:
+    return PreDeliveryRuleSet.objects.filter(delivery_year=delivery_year).order_by("-version", "-pk").first()
+
+
+def params_for_year(delivery_year: int) -> tuple[PreDeliveryRuleSet | None, PreDeliveryParams]:
+    """The latest published pre-delivery rules of the year (the built-in values while none is published)."""
+    ruleset = latest_ruleset(delivery_year)
+    if ruleset is None:
+        return None, parse_predelivery_params({n: p.value for n, p in builtin_parameters().items()})
+    values = dict(PreDeliveryParameter.objects.filter(ruleset=ruleset).values_list("name", "value"))
+    return ruleset, parse_predelivery_params(values)
+
+
+def parameters_of(ruleset: PreDeliveryRuleSet) -> QuerySet[PreDeliveryParameter]:
+    return ruleset.parameters.order_by("name", "pk")
+
+
+def rulesets() -> QuerySet[PreDeliveryRuleSet]:
+    return PreDeliveryRuleSet.objects.order_by("-delivery_year", "-version", "pk")
+
+
+# ---------------------------------------------------------------------------------------------- applications
+
+
+def applications_visible_to(
+    user: Any, *, kind: str = "", state: str = "", delivery_year: int | None = None, search: str = ""
+) -> QuerySet[Application]:
+    """Applications the user may see, newest first."""
+    qs = Application.objects.select_related("participant", "submitted_by", "checked_by", "decided_by")
+    if not sees_all(user):
+        own = own_participant_id(user)
+        if own is None:
+            return qs.none()
+        qs = qs.filter(participant_id=own)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if state:
+        qs = qs.filter(state=state)
+    if delivery_year is not None:
+        qs = qs.filter(delivery_year=delivery_year)
+    if search.strip():
+        term = search.strip()
+        qs = qs.filter(number__icontains=term) | qs.filter(title__icontains=term)
+    return qs.order_by("-submitted_at", "-pk")
+
+
+def get_application_for(user: Any, pk: Any) -> Application:
+    return applications_visible_to(user).get(pk=_pk(pk))
+
+
+def review_queue(user: Any) -> QuerySet[Application]:
+    """Open applications for staff to check or decide, oldest first (none for participants)."""
+    if not sees_all(user):
+        return Application.objects.none()
+    return (
+        Application.objects.select_related("participant", "checked_by")
+        .filter(state__in=["submitted", "checked"])
+        .order_by("submitted_at", "pk")
+    )
+
+
+# ---------------------------------------------------------------------------------------------- notices
+
+
+def notices_visible_to(user: Any, *, kind: str = "", delivery_year: int | None = None) -> QuerySet[NoticeDocument]:
+    qs = NoticeDocument.objects.select_related("participant", "application", "contract")
+    if not sees_all(user):
+        own = own_participant_id(user)
+        if own is None:
+            return qs.none()
+        qs = qs.filter(participant_id=own)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if delivery_year is not None:
+        qs = qs.filter(delivery_year=delivery_year)
+    return qs.order_by("-issued_at", "-pk")
+
+
+def get_notice_for(user: Any, pk: Any) -> NoticeDocument:
+    return notices_visible_to(user).get(pk=_pk(pk))
+
+
+# ---------------------------------------------------------------------------------------------- expected capacity
+
+
+def expected_capacities_visible_to(
+    user: Any, *, delivery_year: int | None = None, state: str = ExpectedCapacityState.ACTIVE
+) -> QuerySet[ExpectedCapacity]:
+    qs = ExpectedCapacity.objects.select_related("resource", "resource__participant", "application")
+    if not sees_all(user):
+        own = own_participant_id(user)
+        if own is None:
+            return qs.none()
+        qs = qs.filter(resource__participant_id=own)
+    if delivery_year is not None:
+        qs = qs.filter(delivery_year=delivery_year)
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("-delivery_year", "resource__resource_code", "pk")
+
+
+def expected_capacity_kw(*, resource_id: int, delivery_year: int) -> int | None:
+    """The registered expected capacity in force for a resource and year (None when there is none)."""
+    row = (
+        ExpectedCapacity.objects.filter(
+            resource_id=resource_id, delivery_year=delivery_year, state=ExpectedCapacityState.ACTIVE
+        )
+        .values_list("expected_capacity_kw", flat=True)
+        .first()
+    )
+    return None if row is None else int(row)
+
+
+# ---------------------------------------------------------------------------------------------- contract documents
+
+
+def confirmations_visible_to(user: Any, *, state: str = "") -> QuerySet[ContractConfirmation]:
+    qs = ContractConfirmation.objects.select_related(
+        "contract", "contract__participant", "contract__resource", "document", "annex", "answered_by"
+    )
+    if not sees_all(user):
+        own = own_participant_id(user)
+        if own is None:
+            return qs.none()
+        qs = qs.filter(contract__participant_id=own)
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("-created_at", "-pk")
+
+
+def get_confirmation_for(user: Any, pk: Any) -> ContractConfirmation:
+    return confirmations_visible_to(user).get(pk=_pk(pk))
+
+
+def contracts_needing_documents(user: Any) -> list[tuple[CapacityContract, str, CapacityContract | None]]:
+    """For staff: changed contracts (the new row) without a 変更契約書 and cancelled ones without a 解約合意書,
+    as (contract, notice kind, the contract it replaced)."""
+    if not sees_all(user):
+        return []
+    documented = ContractConfirmation.objects.filter(contract=OuterRef("pk"), kind=OuterRef("_kind"))
+    changed = (
+        CapacityContract.objects.select_related("participant", "resource", "supersedes")
+        .filter(supersedes__isnull=False, state=ContractState.ACTIVE)
+        .annotate(_kind=Value(NoticeKind.CHANGE_CONTRACT))
+        .filter(~Exists(documented))
+    )
+    cancelled = (
+        CapacityContract.objects.select_related("participant", "resource")
+        .filter(state=ContractState.CANCELLED)
+        .annotate(_kind=Value(NoticeKind.CANCELLATION))
+        .filter(~Exists(documented))
+    )
+    out: list[tuple[CapacityContract, str, CapacityContract | None]] = [
+        (c, NoticeKind.CHANGE_CONTRACT, c.supersedes) for c in changed.order_by("-updated_at", "-pk")[:200]
+    ]
+    out += [(c, NoticeKind.CANCELLATION, None) for c in cancelled.order_by("-updated_at", "-pk")[:200]]
+    return out
+
+
+def contract_needing_documents(user: Any, pk: Any) -> tuple[CapacityContract, str, CapacityContract | None]:
+    for item in contracts_needing_documents(user):
+        if item[0].pk == _pk(pk):
+            return item
+    raise LookupError(pk)
+
+
+# ---------------------------------------------------------------------------------------------- after the contract
+
+
+def listings_visible_to(user: Any) -> QuerySet[ReplacementListing]:
+    """The 差替掲示板: published entries for every logged-in company, plus the company's own in any state; staff all."""
+    qs = ReplacementListing.objects.select_related("participant", "resource")
+    if not sees_all(user):
+        own = own_participant_id(user)
+        if own is None:
+            return qs.none()
+        qs = qs.filter(Q(state=ListingState.PUBLISHED) | Q(participant_id=own))
+    return qs.order_by("-created_at", "-pk")
+
+
+def get_listing_for(user: Any, pk: Any) -> ReplacementListing:
+    return listings_visible_to(user).get(pk=_pk(pk))
+
+
+def replacements_in_force(*, delivery_year: int, as_of: dt.datetime) -> QuerySet[Replacement]:
+    """The approved 電源等差替 of the year's contracts decided by ``as_of`` (what a settlement run must account
+    for), by contract, start date and application."""
+    return (
+        Replacement.objects.select_related(
+            "application", "contract", "contract__participant", "contract__resource", "to_resource__participant"
+        )
+        .filter(in_force=True, contract__delivery_year=delivery_year, application__decided_at__lte=as_of)
+        .order_by("contract__contract_code", "valid_from", "application__number", "pk")
+    )
+
+
+def active_contracts_of(user: Any) -> QuerySet[CapacityContract]:
+    """The company's contracts in force (what a replacement, exit or test concerns); none for staff."""
+    own = own_participant_id(user)
+    if own is None:
+        return CapacityContract.objects.none()
+    return (
+        CapacityContract.objects.select_related("resource")
+        .filter(participant_id=own, state=ContractState.ACTIVE)
+        .order_by("-delivery_year", "contract_code", "pk")
+    )
+
+
+def get_active_contract_for(user: Any, pk: Any) -> CapacityContract:
+    return active_contracts_of(user).get(pk=_pk(pk))
+
+
+def tests_visible_to(user: Any) -> QuerySet[EffectivenessTest]:
+    qs = EffectivenessTest.objects.select_related(
+        "contract", "contract__participant", "contract__resource", "application"
+    )
+    if not sees_all(user):
+        own = own_participant_id(user)
+        if own is None:
+            return qs.none()
+        qs = qs.filter(contract__participant_id=own)
+    return qs.order_by("-start_at", "-pk")
+
+
+def get_test_for(user: Any, pk: Any) -> EffectivenessTest:
+    return tests_visible_to(user).get(pk=_pk(pk))
+
+
+def dispatch_contracts() -> QuerySet[CapacityContract]:
+    """Staff: dispatch contracts in force (to order effectiveness tests)."""
+    return (
+        CapacityContract.objects.select_related("participant", "resource")
+        .filter(state=ContractState.ACTIVE, resource__resource_type="dispatch")
+        .order_by("-delivery_year", "contract_code", "pk")
+    )
+
+
+def adjustment_rounds(delivery_year: int) -> QuerySet[OutageAdjustmentRound]:
+    return OutageAdjustmentRound.objects.filter(delivery_year=delivery_year).order_by("-number", "-pk")
+
+
+def outage_limits(delivery_year: int) -> QuerySet[OutageAreaLimit]:
+    return OutageAreaLimit.objects.filter(delivery_year=delivery_year).order_by("area", "month", "pk")
+
+
+def flags_visible_to(user: Any, *, delivery_year: int) -> QuerySet[OutageAdjustmentFlag]:
+    qs = OutageAdjustmentFlag.objects.select_related("plan", "plan__resource", "participant", "round").filter(
+        round__delivery_year=delivery_year
+    )
+    if not sees_all(user):
+        own = own_participant_id(user)
+        if own is None:
+            return qs.none()
+        qs = qs.filter(participant_id=own)
+    return qs.order_by("-round__number", "plan__outage_code", "pk")
+
+
+def get_flag_for(user: Any, pk: Any) -> OutageAdjustmentFlag:
+    qs = OutageAdjustmentFlag.objects.select_related("plan", "plan__resource", "participant", "round")
+    if not sees_all(user):
+        own = own_participant_id(user)
+        qs = qs.filter(participant_id=own) if own is not None else qs.none()
+    return qs.get(pk=_pk(pk))

@@ -1,0 +1,589 @@
+"""REST API of the years before delivery: applications (expected capacity) and their review, notices (PDF),
+contract documents, auctions, bids and results.
+
+Scoped by the domain ``queries``: a participant reads only its own applications, notices, bids and awards (another
+company's object is a 404); staff read all. Writes go through the same operations as the screens, with the same
+rights, clocks and checks; a refusal is a 400 with the Japanese reasons and nothing written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from capmarket.application import auction_results
+from capmarket.domain.auctions import operations as auction_ops
+from capmarket.domain.auctions import queries as auction_queries
+from capmarket.domain.auctions.models import Auction, Award, Bid, ClearingRun
+from capmarket.domain.predelivery import documents, queries
+from capmarket.domain.predelivery import operations as ops
+from capmarket.domain.predelivery.models import (
+    Application,
+    ApplicationKind,
+    ApplicationState,
+    ConfirmationState,
+    ContractConfirmation,
+    ExpectedCapacityLine,
+    NoticeDocument,
+    NoticeKind,
+)
+from capmarket.domain.registry import queries as registry_queries
+from capmarket.domain.registry.models import Resource
+
+
+def _refused(exc: DjangoValidationError) -> ApiValidationError:
+    return ApiValidationError({"non_field_errors": list(exc.messages)})
+
+
+def _valid(serializer: serializers.Serializer) -> dict[str, Any]:  # type: ignore[type-arg]
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+# ---------------------------------------------------------------------------------------------- serializers
+
+
+class ExpectedCapacityLineSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    resource_code = serializers.CharField(source="resource.resource_code", read_only=True)
+
+    class Meta:
+        model = ExpectedCapacityLine
+        fields = ["line_no", "action", "resource_code", "installed_capacity_kw", "expected_capacity_kw", "reason"]
+
+
+class ApplicationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    kind = serializers.CharField(read_only=True, help_text=" / ".join(ApplicationKind.values))
+    state = serializers.CharField(read_only=True, help_text=" / ".join(ApplicationState.values))
+    participant_code = serializers.CharField(source="participant.participant_code", read_only=True)
+    lines = ExpectedCapacityLineSerializer(source="expected_capacity_lines", many=True, read_only=True)
+
+    class Meta:
+        model = Application
+        fields = [
+            "id",
+            "number",
+            "kind",
+            "participant_code",
+            "delivery_year",
+            "title",
+            "state",
+            "submitted_at",
+            "returned_comment",
+            "checked_at",
+            "decided_at",
+            "decision_comment",
+            "lines",
+        ]
+
+
+class LineInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    action = serializers.ChoiceField(label="区分", choices=["register", "change", "cancel"])
+    resource_code = serializers.CharField(label="電源等識別番号", max_length=20)
+    installed_capacity_kw = serializers.IntegerField(
+        label="設備容量（kW）", min_value=0, required=False, allow_null=True
+    )
+    expected_capacity_kw = serializers.IntegerField(
+        label="期待容量（kW）", min_value=0, required=False, allow_null=True
+    )
+    reason = serializers.CharField(label="理由", max_length=300, required=False, allow_blank=True)
+
+
+class ExpectedCapacityInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    delivery_year = serializers.IntegerField(label="実需給年度", min_value=2020, max_value=2100)
+    lines = LineInputSerializer(many=True, allow_empty=False)
+
+
+class CommentSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    comment = serializers.CharField(label="コメント", max_length=2000, required=False, allow_blank=True, default="")
+
+
+class PreDeliveryNoticeSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    kind = serializers.CharField(read_only=True, help_text=" / ".join(NoticeKind.values))
+    participant_code = serializers.CharField(source="participant.participant_code", read_only=True)
+    application_number = serializers.CharField(source="application.number", read_only=True, default=None)
+    replaces_number = serializers.CharField(source="replaces.number", read_only=True, default=None)
+
+    class Meta:
+        model = NoticeDocument
+        fields = [
+            "id",
+            "number",
+            "kind",
+            "title",
+            "participant_code",
+            "delivery_year",
+            "application_number",
+            "replaces_number",
+            "sha256",
+            "size_bytes",
+            "issued_at",
+        ]
+
+
+class ConfirmationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    kind = serializers.CharField(read_only=True, help_text="contract / change_contract / cancellation")
+    state = serializers.CharField(read_only=True, help_text=" / ".join(ConfirmationState.values))
+    contract_code = serializers.CharField(source="contract.contract_code", read_only=True)
+    document_number = serializers.CharField(source="document.number", read_only=True)
+    annex_number = serializers.CharField(source="annex.number", read_only=True, default=None)
+
+    class Meta:
+        model = ContractConfirmation
+        fields = [
+            "id",
+            "contract_code",
+            "kind",
+            "document_number",
+            "annex_number",
+            "state",
+            "answered_at",
+            "correction_note",
+            "created_at",
+        ]
+
+
+class CorrectionSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    note = serializers.CharField(label="修正を依頼する内容", max_length=2000)
+
+
+class DemandPointSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    kw = serializers.IntegerField()
+    price_yen_per_kw = serializers.IntegerField()
+
+
+class AuctionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    kind = serializers.CharField(read_only=True, help_text="main / additional")
+    phase = serializers.SerializerMethodField()
+    demand_curve = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Auction
+        fields = [
+            "id",
+            "code",
+            "name",
+            "kind",
+            "delivery_year",
+            "bid_opens_at",
+            "bid_closes_at",
+            "dispatch_cap_kw",
+            "max_bid_price_yen_per_kw",
+            "phase",
+            "demand_curve",
+        ]
+
+    @extend_schema_field(serializers.ChoiceField(choices=list(auction_queries.PHASE_LABELS)))
+    def get_phase(self, obj: Auction) -> str:
+        return auction_queries.phase(obj, now=timezone.now())
+
+    @extend_schema_field(DemandPointSerializer(many=True))
+    def get_demand_curve(self, obj: Auction) -> list[dict[str, int]]:
+        return [{"kw": k, "price_yen_per_kw": p} for k, p in auction_queries.demand_points(obj)]
+
+
+class AuctionBidSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    state = serializers.CharField(read_only=True, help_text="active / withdrawn")
+    auction_code = serializers.CharField(source="auction.code", read_only=True)
+    resource_code = serializers.CharField(source="resource.resource_code", read_only=True)
+
+    class Meta:
+        model = Bid
+        fields = ["id", "auction_code", "resource_code", "bid_kw", "price_yen_per_kw", "state", "submitted_at"]
+
+
+class AuctionBidInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    resource_code = serializers.CharField(label="電源等識別番号", max_length=20)
+    bid_kw = serializers.IntegerField(label="応札容量（kW）", min_value=1)
+    price_yen_per_kw = serializers.IntegerField(label="応札価格（円/kW）", min_value=0)
+
+
+class AuctionEligibilitySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    resource_code = serializers.CharField()
+    resource_name = serializers.CharField()
+    expected_capacity_kw = serializers.IntegerField()
+    bid_kw = serializers.IntegerField(allow_null=True)
+    price_yen_per_kw = serializers.IntegerField(allow_null=True)
+
+
+class AuctionAwardSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    resource_code = serializers.CharField(source="bid.resource.resource_code", read_only=True)
+    participant_code = serializers.CharField(source="participant.participant_code", read_only=True)
+    contract_code = serializers.CharField(source="contract.contract_code", read_only=True, default=None)
+
+    class Meta:
+        model = Award
+        fields = [
+            "rank",
+            "resource_code",
+            "participant_code",
+            "bid_kw",
+            "bid_price_yen_per_kw",
+            "result",
+            "market",
+            "accepted_kw",
+            "price_yen_per_kw",
+            "amount_yen",
+            "marginal",
+            "contract_code",
+        ]
+
+
+class AuctionAreaPriceSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    area = serializers.CharField()
+    market = serializers.CharField()
+    split = serializers.BooleanField()
+    price_yen_per_kw = serializers.IntegerField(allow_null=True)
+    accepted_kw = serializers.IntegerField()
+    out_of_auction_kw = serializers.IntegerField()
+    minimum_kw = serializers.IntegerField(allow_null=True)
+    shortfall_kw = serializers.IntegerField()
+
+
+class ClearingRunSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    state = serializers.CharField(read_only=True, help_text="proposed / published / discarded")
+    auction_code = serializers.CharField(source="auction.code", read_only=True)
+    area_prices = serializers.SerializerMethodField()
+    awards = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ClearingRun
+        fields = [
+            "id",
+            "auction_code",
+            "number",
+            "state",
+            "run_at",
+            "published_at",
+            "national_price_yen_per_kw",
+            "demand_at_price_kw",
+            "out_of_auction_kw",
+            "accepted_kw",
+            "dispatch_accepted_kw",
+            "amount_yen",
+            "undersupplied",
+            "split_areas",
+            "area_prices",
+            "awards",
+        ]
+
+    @extend_schema_field(AuctionAreaPriceSerializer(many=True))
+    def get_area_prices(self, obj: ClearingRun) -> list[dict[str, Any]]:
+        return list(AuctionAreaPriceSerializer(auction_queries.area_prices(obj), many=True).data)
+
+    @extend_schema_field(AuctionAwardSerializer(many=True))
+    def get_awards(self, obj: ClearingRun) -> list[dict[str, Any]]:
+        user = self.context["request"].user
+        return list(AuctionAwardSerializer(auction_queries.awards_visible_to(user, obj), many=True).data)
+
+
+# ---------------------------------------------------------------------------------------------- views
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _act_schema(summary: str) -> Callable[[F], F]:
+    decorate: Callable[[F], F] = extend_schema(
+        summary=summary, request=CommentSerializer, responses={200: ApplicationSerializer}
+    )
+    return decorate
+
+
+class ApplicationViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+    """申込: a company's own applications (staff: all); expected capacity is applied for here; staff review."""
+
+    serializer_class = ApplicationSerializer
+
+    def get_queryset(self) -> Any:
+        return queries.applications_visible_to(self.request.user).prefetch_related("expected_capacity_lines__resource")
+
+    def get_object(self) -> Application:
+        try:
+            return queries.get_application_for(self.request.user, self.kwargs["pk"])
+        except Application.DoesNotExist:
+            raise Http404 from None
+
+    @extend_schema(
+        summary="期待容量の登録・変更・取消を申し込む",
+        request=ExpectedCapacityInputSerializer,
+        responses={201: ApplicationSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="expected-capacity")
+    def expected_capacity(self, request: Request) -> Response:
+        data = _valid(ExpectedCapacityInputSerializer(data=request.data))
+        own = registry_queries.own_participant_id(request.user)
+        if own is None:
+            raise ApiValidationError({"non_field_errors": ["事業者のユーザだけが申し込めます。"]})
+        lines = [
+            ops.ExpectedCapacityInput(
+                line=i,
+                action=line["action"],
+                resource_code=line["resource_code"],
+                expected_capacity_kw=line.get("expected_capacity_kw"),
+                installed_capacity_kw=line.get("installed_capacity_kw"),
+                reason=line.get("reason", ""),
+            )
+            for i, line in enumerate(data["lines"], start=1)
+        ]
+        try:
+            application = ops.submit_expected_capacity(
+                actor=request.user,
+                now=timezone.now(),
+                participant=registry_queries.get_participant_for(request.user, own),
+                delivery_year=data["delivery_year"],
+                lines=lines,
+            )
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return Response(ApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
+
+    def _act(self, request: Request, act: str) -> Response:
+        application = self.get_object()
+        comment = _valid(CommentSerializer(data=request.data))["comment"]
+        now = timezone.now()
+        try:
+            if act == "check":
+                ops.check_application(actor=request.user, now=now, application=application, comment=comment)
+            elif act == "return":
+                ops.return_application(actor=request.user, now=now, application=application, comment=comment)
+            elif act == "approve":
+                ops.approve_application(actor=request.user, now=now, application=application, comment=comment)
+            elif act == "reject":
+                ops.reject_application(actor=request.user, now=now, application=application, comment=comment)
+            else:
+                ops.withdraw_application(actor=request.user, now=now, application=application)
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return Response(ApplicationSerializer(self.get_object()).data)
+
+    @_act_schema("一次審査を完了する（担当者）")
+    @action(detail=True, methods=["post"])
+    def check(self, request: Request, pk: str) -> Response:
+        return self._act(request, "check")
+
+    @_act_schema("差し戻す（修正依頼）")
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_(self, request: Request, pk: str) -> Response:
+        return self._act(request, "return")
+
+    @_act_schema("承認する（一次審査者以外の責任者）")
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        return self._act(request, "approve")
+
+    @_act_schema("却下する（一次審査者以外の責任者）")
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        return self._act(request, "reject")
+
+    @_act_schema("取り下げる（申込事業者）")
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str) -> Response:
+        return self._act(request, "withdraw")
+
+
+class NoticeViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+    """通知書: a company's own notices (staff: all), with their PDF."""
+
+    serializer_class = PreDeliveryNoticeSerializer
+
+    def get_queryset(self) -> Any:
+        return queries.notices_visible_to(self.request.user)
+
+    def get_object(self) -> NoticeDocument:
+        try:
+            return queries.get_notice_for(self.request.user, self.kwargs["pk"])
+        except NoticeDocument.DoesNotExist:
+            raise Http404 from None
+
+    @extend_schema(summary="通知書のPDF", responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request: Request, pk: str) -> HttpResponse:
+        notice = self.get_object()
+        data = documents.read_pdf(storage_name=notice.storage_name, sha256=notice.sha256)
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{notice.number}.pdf"'
+        return response
+
+
+class ConfirmationViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+    """容量確保契約書の確認: a provider confirms its contract documents or asks for a correction."""
+
+    serializer_class = ConfirmationSerializer
+
+    def get_queryset(self) -> Any:
+        return queries.confirmations_visible_to(self.request.user)
+
+    def get_object(self) -> ContractConfirmation:
+        try:
+            return queries.get_confirmation_for(self.request.user, self.kwargs["pk"])
+        except ContractConfirmation.DoesNotExist:
+            raise Http404 from None
+
+    @extend_schema(summary="契約書の内容を確認した", request=None, responses={200: ConfirmationSerializer})
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str) -> Response:
+        try:
+            done = ops.confirm_contract(actor=request.user, now=timezone.now(), confirmation=self.get_object())
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return Response(ConfirmationSerializer(done).data)
+
+    @extend_schema(
+        summary="契約書の修正を依頼する", request=CorrectionSerializer, responses={200: ConfirmationSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def correct(self, request: Request, pk: str) -> Response:
+        note = _valid(CorrectionSerializer(data=request.data))["note"]
+        try:
+            done = ops.request_contract_correction(
+                actor=request.user, now=timezone.now(), confirmation=self.get_object(), note=note
+            )
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return Response(ConfirmationSerializer(done).data)
+
+
+class AuctionViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+    """容量オークション: public data of every auction; a company's eligibility and bids; staff clear them."""
+
+    serializer_class = AuctionSerializer
+
+    def get_queryset(self) -> Any:
+        return auction_queries.auctions()
+
+    def get_object(self) -> Auction:
+        try:
+            return auction_queries.get_auction(self.kwargs["pk"])
+        except Auction.DoesNotExist:
+            raise Http404 from None
+
+    @extend_schema(
+        summary="参加資格（貴社の応札単位と期待容量）", responses={200: AuctionEligibilitySerializer(many=True)}
+    )
+    @action(detail=True, methods=["get"])
+    def eligibility(self, request: Request, pk: str) -> Response:
+        units = auction_queries.eligible_units(request.user, self.get_object())
+        rows = [
+            {
+                "resource_code": u.resource.resource_code,
+                "resource_name": u.resource.name,
+                "expected_capacity_kw": u.expected_capacity_kw,
+                "bid_kw": u.bid.bid_kw if u.bid else None,
+                "price_yen_per_kw": u.bid.price_yen_per_kw if u.bid else None,
+            }
+            for u in units
+        ]
+        return Response(AuctionEligibilitySerializer(rows, many=True).data)
+
+    @extend_schema(
+        methods=["get"], summary="応札の一覧（貴社の応札のみ）", responses={200: AuctionBidSerializer(many=True)}
+    )
+    @extend_schema(
+        methods=["post"],
+        summary="応札・応札内容の変更（受付期間中）",
+        request=AuctionBidInputSerializer,
+        responses={200: AuctionBidSerializer},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def bids(self, request: Request, pk: str) -> Response:
+        auction = self.get_object()
+        if request.method == "GET":
+            return Response(
+                AuctionBidSerializer(auction_queries.bids_visible_to(request.user, auction=auction), many=True).data
+            )
+        data = _valid(AuctionBidInputSerializer(data=request.data))
+        try:
+            resource = registry_queries.get_resource_by_code_for(request.user, data["resource_code"])
+        except Resource.DoesNotExist:
+            raise ApiValidationError({"resource_code": ["電源等識別番号: 貴社の電源等にありません。"]}) from None
+        try:
+            bid = auction_ops.place_bid(
+                actor=request.user,
+                now=timezone.now(),
+                auction=auction,
+                resource=resource,
+                bid_kw=data["bid_kw"],
+                price_yen_per_kw=data["price_yen_per_kw"],
+            )
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return Response(AuctionBidSerializer(bid).data)
+
+    @extend_schema(
+        summary="約定処理を実施する（受付終了後、担当者）", request=None, responses={201: ClearingRunSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def clear(self, request: Request, pk: str) -> Response:
+        try:
+            run = auction_ops.run_clearing(actor=request.user, now=timezone.now(), auction=self.get_object())
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return Response(ClearingRunSerializer(run, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class BidViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
+    """A bid of the company: withdrawn (取消) while the window is open."""
+
+    serializer_class = AuctionBidSerializer
+
+    def get_queryset(self) -> Any:
+        return auction_queries.bids_visible_to(self.request.user, state="")
+
+    @extend_schema(summary="応札を取り消す（受付期間中）", request=None, responses={200: AuctionBidSerializer})
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str) -> Response:
+        try:
+            bid = auction_queries.get_bid_for(request.user, pk)
+        except Bid.DoesNotExist:
+            raise Http404 from None
+        try:
+            done = auction_ops.withdraw_bid(actor=request.user, now=timezone.now(), bid=bid)
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return Response(AuctionBidSerializer(done).data)
+
+
+class ClearingRunViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
+    """約定結果: summary and area prices (public once published) and the awards a user may see."""
+
+    serializer_class = ClearingRunSerializer
+
+    def get_queryset(self) -> Any:
+        return ClearingRun.objects.none()
+
+    def _run(self, request: Request, pk: str) -> ClearingRun:
+        try:
+            return auction_queries.get_run_for(request.user, pk)
+        except ClearingRun.DoesNotExist:
+            raise Http404 from None
+
+    @extend_schema(summary="約定結果（エリアプライス、見られる応札の結果）", responses={200: ClearingRunSerializer})
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(ClearingRunSerializer(self._run(request, pk), context={"request": request}).data)
+
+    @extend_schema(
+        summary="約定結果を公表する（実施者以外の責任者）: 契約を作成し、結果と契約書を通知",
+        request=None,
+        responses={200: ClearingRunSerializer, 400: OpenApiResponse(description="拒否の理由")},
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str) -> Response:
+        try:
+            run, _job = auction_results.publish_results(
+                actor=request.user, now=timezone.now(), run=self._run(request, pk)
+            )
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return Response(ClearingRunSerializer(run, context={"request": request}).data)

@@ -1,0 +1,515 @@
+"""REST API of the workflows after the contract: replacement, market exit and succession applications, the
+replacement board, effectiveness tests, the outage-plan adjustment and plan cancellation.
+
+Same operations, rights and checks as the screens; another company's object is a 404; a refusal is a 400 with the
+Japanese reasons and nothing written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from capmarket.domain.accounts.permissions import Action, can
+from capmarket.domain.contracts.models import CapacityContract
+from capmarket.domain.outages import queries as outage_queries
+from capmarket.domain.outages.models import OutagePlan
+from capmarket.domain.predelivery import queries
+from capmarket.domain.predelivery import workflows as wf
+from capmarket.domain.predelivery.models import (
+    EffectivenessTest,
+    OutageAdjustmentFlag,
+    ReplacementListing,
+)
+from capmarket.domain.registry import queries as registry_queries
+from capmarket.interfaces.api.predelivery import ApplicationSerializer
+
+JST = dt.timezone(dt.timedelta(hours=9))
+
+
+def _refused(exc: DjangoValidationError) -> ApiValidationError:
+    return ApiValidationError({"non_field_errors": list(exc.messages)})
+
+
+def _valid(serializer: serializers.Serializer) -> dict[str, Any]:  # type: ignore[type-arg]
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _own_contract(request: Request, pk: int) -> CapacityContract:
+    try:
+        return queries.get_active_contract_for(request.user, pk)
+    except CapacityContract.DoesNotExist:
+        raise ApiValidationError({"contract": ["契約: 貴社の有効な契約を指定してください。"]}) from None
+
+
+# ---------------------------------------------------------------------------------------------- applications
+
+
+class ReplacementInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    contract = serializers.IntegerField(label="対象契約（ID）")
+    to_resource_code = serializers.CharField(label="差替先電源等識別番号", max_length=20, required=False, default="")
+    listing = serializers.IntegerField(label="差替掲示板の掲載（ID）", required=False, allow_null=True, default=None)
+    kw = serializers.IntegerField(label="差替容量（kW）")
+    valid_from = serializers.DateField(label="差替開始日")
+
+
+class ExitInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    contract = serializers.IntegerField(label="対象契約（ID）")
+    reason = serializers.CharField(label="退出理由", max_length=2000)
+
+
+class SuccessionInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    kind = serializers.ChoiceField(label="区分", choices=[("resource", "電源承継"), ("merger", "事業者統合")])
+    successor_code = serializers.CharField(label="承継先の事業者コード", max_length=16)
+    resource_codes = serializers.ListField(child=serializers.CharField(max_length=20), required=False, default=list)
+    effective_date = serializers.DateField(label="承継日")
+
+
+class ProcedureViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
+    """電源等差替・市場退出・電源承継の申込（事業者）; reviewed as applications (/api/predelivery/applications/)."""
+
+    serializer_class = ApplicationSerializer
+
+    def get_queryset(self) -> Any:
+        return queries.applications_visible_to(self.request.user)
+
+    def _created(self, application: Any) -> Response:
+        return Response(ApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="電源等差替を申し込む", request=ReplacementInputSerializer, responses={201: ApplicationSerializer}
+    )
+    @action(detail=False, methods=["post"])
+    def replacement(self, request: Request) -> Response:
+        data = _valid(ReplacementInputSerializer(data=request.data))
+        contract = _own_contract(request, data["contract"])
+        listing = None
+        if data["listing"] is not None:
+            try:
+                listing = queries.get_listing_for(request.user, data["listing"])
+            except ReplacementListing.DoesNotExist:
+                raise ApiValidationError({"listing": ["差替掲示板の掲載が見つかりません。"]}) from None
+        code = data["to_resource_code"] or (listing.resource.resource_code if listing and listing.resource else "")
+        try:
+            application = wf.submit_replacement(
+                actor=request.user,
+                now=timezone.now(),
+                contract=contract,
+                to_resource_code=code,
+                kw=data["kw"],
+                valid_from=data["valid_from"],
+                listing=listing,
+            )
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return self._created(application)
+
+    @extend_schema(summary="市場退出を申し込む", request=ExitInputSerializer, responses={201: ApplicationSerializer})
+    @action(detail=False, methods=["post"], url_path="market-exit")
+    def market_exit(self, request: Request) -> Response:
+        data = _valid(ExitInputSerializer(data=request.data))
+        try:
+            application = wf.submit_market_exit(
+                actor=request.user,
+                now=timezone.now(),
+                contract=_own_contract(request, data["contract"]),
+                reason=data["reason"],
+            )
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return self._created(application)
+
+    @extend_schema(
+        summary="電源承継・事業者統合を申し込む",
+        request=SuccessionInputSerializer,
+        responses={201: ApplicationSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def succession(self, request: Request) -> Response:
+        data = _valid(SuccessionInputSerializer(data=request.data))
+        own = registry_queries.own_participant_id(request.user)
+        if own is None:
+            raise PermissionDenied("事業者のユーザだけが申し込めます。")
+        try:
+            application = wf.submit_succession(
+                actor=request.user,
+                now=timezone.now(),
+                participant=registry_queries.get_participant_for(request.user, own),
+                kind=data["kind"],
+                successor_code=data["successor_code"],
+                resource_codes=data["resource_codes"],
+                effective_date=data["effective_date"],
+            )
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return self._created(application)
+
+
+# ---------------------------------------------------------------------------------------------- replacement board
+
+
+class ListingSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    kind = serializers.ChoiceField(choices=[("offer", "差替先として提供"), ("seek", "差替先を募集")])
+    state = serializers.CharField(read_only=True, help_text="pending / published / rejected / closed")
+    participant_code = serializers.CharField(source="participant.participant_code", read_only=True)
+    resource_code = serializers.CharField(required=False, allow_blank=True, default="", write_only=True)
+    resource = serializers.CharField(source="resource.resource_code", read_only=True, default=None)
+    area = serializers.CharField(max_length=16)
+
+    class Meta:
+        model = ReplacementListing
+        fields = [
+            "id",
+            "kind",
+            "state",
+            "participant_code",
+            "delivery_year",
+            "area",
+            "resource",
+            "resource_code",
+            "kw",
+            "available_from",
+            "available_to",
+            "contact",
+            "note",
+            "review_comment",
+        ]
+        read_only_fields = ["review_comment"]
+
+
+class ReviewSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    publish = serializers.BooleanField(label="掲載する")
+    comment = serializers.CharField(label="掲載不可の理由", required=False, allow_blank=True, default="")
+
+
+class ListingViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+    """差替掲示板: published entries and the company's own; companies post, staff review."""
+
+    serializer_class = ListingSerializer
+
+    def get_queryset(self) -> Any:
+        return queries.listings_visible_to(self.request.user)
+
+    def get_object(self) -> ReplacementListing:
+        try:
+            return queries.get_listing_for(self.request.user, self.kwargs["pk"])
+        except ReplacementListing.DoesNotExist:
+            raise Http404 from None
+
+    @extend_schema(summary="掲載を申し込む", request=ListingSerializer, responses={201: ListingSerializer})
+    def create(self, request: Request) -> Response:
+        data = _valid(ListingSerializer(data=request.data))
+        own = registry_queries.own_participant_id(request.user)
+        if own is None:
+            raise PermissionDenied("事業者のユーザだけが掲載できます。")
+        try:
+            listing = wf.post_listing(
+                actor=request.user,
+                now=timezone.now(),
+                participant=registry_queries.get_participant_for(request.user, own),
+                values=wf.ListingInput(
+                    kind=data["kind"],
+                    delivery_year=data["delivery_year"],
+                    area=data["area"],
+                    kw=data["kw"],
+                    available_from=data["available_from"],
+                    available_to=data["available_to"],
+                    contact=data["contact"],
+                    note=data.get("note", ""),
+                    resource_code=data.get("resource_code", ""),
+                ),
+            )
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return Response(ListingSerializer(listing).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="掲載を審査する（広域機関）", request=ReviewSerializer, responses={200: ListingSerializer})
+    @action(detail=True, methods=["post"])
+    def review(self, request: Request, pk: str) -> Response:
+        data = _valid(ReviewSerializer(data=request.data))
+        try:
+            listing = wf.review_listing(
+                actor=request.user,
+                now=timezone.now(),
+                listing=self.get_object(),
+                publish=data["publish"],
+                comment=data["comment"],
+            )
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return Response(ListingSerializer(listing).data)
+
+    @extend_schema(summary="掲載を終了する（掲載事業者）", request=None, responses={200: ListingSerializer})
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str) -> Response:
+        try:
+            listing = wf.close_listing(actor=request.user, now=timezone.now(), listing=self.get_object())
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return Response(ListingSerializer(listing).data)
+
+
+# ---------------------------------------------------------------------------------------------- effectiveness tests
+
+
+class EffectivenessTestSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    state = serializers.CharField(read_only=True, help_text="ordered / submitted / passed / failed / cancelled")
+    season = serializers.CharField(read_only=True, help_text="summer / winter")
+    contract_code = serializers.CharField(source="contract.contract_code", read_only=True)
+    application_number = serializers.CharField(source="application.number", read_only=True, default=None)
+
+    class Meta:
+        model = EffectivenessTest
+        fields = [
+            "id",
+            "contract_code",
+            "season",
+            "start_at",
+            "end_at",
+            "required_kw",
+            "delivered_kw",
+            "state",
+            "application_number",
+        ]
+
+
+class OrderSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    contract = serializers.IntegerField(label="契約（ID）")
+    season = serializers.ChoiceField(label="時期", choices=[("summer", "夏季"), ("winter", "冬季")])
+    start_at = serializers.DateTimeField(label="発令開始日時")
+
+
+class MeterSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    slot_start_at = serializers.DateTimeField(label="コマ開始日時")
+    baseline_wh = serializers.IntegerField(label="ベースライン（Wh）", min_value=0)
+    metered_wh = serializers.IntegerField(label="計量値（Wh）", min_value=0)
+
+
+class MeterValuesSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    values = MeterSerializer(many=True, allow_empty=False)
+
+
+class EffectivenessTestViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+    """実効性テスト: staff order tests; the company submits baseline and metering per slot after the window."""
+
+    serializer_class = EffectivenessTestSerializer
+
+    def get_queryset(self) -> Any:
+        return queries.tests_visible_to(self.request.user)
+
+    def get_object(self) -> EffectivenessTest:
+        try:
+            return queries.get_test_for(self.request.user, self.kwargs["pk"])
+        except EffectivenessTest.DoesNotExist:
+            raise Http404 from None
+
+    @extend_schema(
+        summary="テストを発令する（広域機関）", request=OrderSerializer, responses={201: EffectivenessTestSerializer}
+    )
+    def create(self, request: Request) -> Response:
+        if not can(request.user, Action.REVIEW_PREDELIVERY):
+            raise PermissionDenied("実効性テストを発令する権限がありません。")
+        data = _valid(OrderSerializer(data=request.data))
+        try:
+            contract = queries.dispatch_contracts().get(pk=data["contract"])
+            test = wf.order_effectiveness_test(
+                actor=request.user,
+                now=timezone.now(),
+                contract=contract,
+                season=data["season"],
+                start_at=data["start_at"],
+            )
+        except CapacityContract.DoesNotExist:
+            raise ApiValidationError({"contract": ["有効な発動指令電源の契約を指定してください。"]}) from None
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return Response(EffectivenessTestSerializer(test).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="テスト結果（ベースラインと計量値）を申し込む",
+        request=MeterValuesSerializer,
+        responses={201: ApplicationSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def result(self, request: Request, pk: str) -> Response:
+        data = _valid(MeterValuesSerializer(data=request.data))
+        values = [
+            wf.MeterInput(slot_start_at=v["slot_start_at"], baseline_wh=v["baseline_wh"], metered_wh=v["metered_wh"])
+            for v in data["values"]
+        ]
+        try:
+            application = wf.submit_effectiveness_result(
+                actor=request.user, now=timezone.now(), test=self.get_object(), values=values
+            )
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return Response(ApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
+
+
+# ---------------------------------------------------------------------------------------------- outage adjustment
+
+
+class FlagSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    state = serializers.CharField(read_only=True, help_text="flagged / resubmitted / failed")
+    round_number = serializers.IntegerField(source="round.number", read_only=True)
+    delivery_year = serializers.IntegerField(source="round.delivery_year", read_only=True)
+    outage_code = serializers.CharField(source="plan.outage_code", read_only=True)
+    participant_code = serializers.CharField(source="participant.participant_code", read_only=True)
+
+    class Meta:
+        model = OutageAdjustmentFlag
+        fields = [
+            "id",
+            "delivery_year",
+            "round_number",
+            "outage_code",
+            "participant_code",
+            "outage_kw",
+            "conflict_days",
+            "state",
+            "resubmitted_at",
+        ]
+
+
+class ResubmitSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    start_at = serializers.DateTimeField(label="停止開始日時")
+    end_at = serializers.DateTimeField(label="停止終了日時")
+    available_kw = serializers.IntegerField(label="停止中の供給可能量（kW）", min_value=0)
+
+
+class YearSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    delivery_year = serializers.IntegerField(label="実需給年度", min_value=2020, max_value=2100)
+
+
+class LimitSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    area = serializers.CharField(max_length=16)
+    month = serializers.CharField(max_length=7)
+    limit_kw = serializers.IntegerField(min_value=0)
+
+
+class LimitsSerializer(YearSerializer):
+    limits = LimitSerializer(many=True, allow_empty=False)
+
+
+class RoundResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    delivery_year = serializers.IntegerField()
+    number = serializers.IntegerField()
+    state = serializers.CharField()
+    plans_compared = serializers.IntegerField()
+    flagged = serializers.IntegerField()
+    notices = serializers.IntegerField()
+
+
+class OutageAdjustmentViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+    """容量停止計画の調整: flagged plans (a company its own); staff set limits, run and — another 責任者 — finalise."""
+
+    serializer_class = FlagSerializer
+
+    def get_queryset(self) -> Any:
+        year = str(self.request.query_params.get("delivery_year", "2029"))
+        return queries.flags_visible_to(self.request.user, delivery_year=int(year) if year.isdigit() else 2029)
+
+    def get_object(self) -> OutageAdjustmentFlag:
+        try:
+            return queries.get_flag_for(self.request.user, self.kwargs["pk"])
+        except OutageAdjustmentFlag.DoesNotExist:
+            raise Http404 from None
+
+    @extend_schema(
+        summary="停止計画を再提出する（事業者）", request=ResubmitSerializer, responses={200: FlagSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def resubmit(self, request: Request, pk: str) -> Response:
+        data = _valid(ResubmitSerializer(data=request.data))
+        try:
+            flag = wf.resubmit_outage_plan(actor=request.user, now=timezone.now(), flag=self.get_object(), **data)
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return Response(FlagSerializer(flag).data)
+
+    @extend_schema(summary="エリアの停止可能量を設定する（広域機関）", request=LimitsSerializer, responses={204: None})
+    @action(detail=False, methods=["post"])
+    def limits(self, request: Request) -> Response:
+        data = _valid(LimitsSerializer(data=request.data))
+        try:
+            wf.set_outage_limits(
+                actor=request.user,
+                now=timezone.now(),
+                delivery_year=data["delivery_year"],
+                limits={(x["area"], x["month"]): x["limit_kw"] for x in data["limits"]},
+            )
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(summary="調整を実施する（広域機関）", request=YearSerializer, responses={201: RoundResultSerializer})
+    @action(detail=False, methods=["post"])
+    def run(self, request: Request) -> Response:
+        year = _valid(YearSerializer(data=request.data))["delivery_year"]
+        try:
+            rnd = wf.run_outage_adjustment(actor=request.user, now=timezone.now(), delivery_year=year)
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        body = {"delivery_year": year, "number": rnd.number, "state": rnd.state, "plans_compared": rnd.plans_compared}
+        return Response({**body, "flagged": rnd.flags.count(), "notices": 0}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="調整結果を確定する（実施者以外の責任者）",
+        request=YearSerializer,
+        responses={200: RoundResultSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def finalize(self, request: Request) -> Response:
+        year = _valid(YearSerializer(data=request.data))["delivery_year"]
+        latest = queries.adjustment_rounds(year).first()
+        if latest is None:
+            raise ApiValidationError({"non_field_errors": [f"{year}年度の調整はまだ実施されていません。"]})
+        try:
+            notices = wf.finalize_outage_adjustment(actor=request.user, now=timezone.now(), rnd=latest)
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        latest.refresh_from_db()
+        return Response(
+            {
+                "delivery_year": year,
+                "number": latest.number,
+                "state": latest.state,
+                "plans_compared": latest.plans_compared,
+                "flagged": latest.flags.count(),
+                "notices": len(notices),
+            }
+        )
+
+
+class OutagePlanCancelViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
+    """容量停止計画の取消: the company's own plans (staff: any)."""
+
+    serializer_class = FlagSerializer
+
+    def get_queryset(self) -> Any:
+        return outage_queries.plans_visible_to(self.request.user)
+
+    @extend_schema(summary="容量停止計画を取り消す", request=None, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        try:
+            plan = outage_queries.plans_visible_to(request.user).get(pk=int(pk) if pk.isdigit() else -1)
+        except OutagePlan.DoesNotExist:
+            raise Http404 from None
+        try:
+            wf.cancel_outage_plan(actor=request.user, now=timezone.now(), plan=plan)
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)

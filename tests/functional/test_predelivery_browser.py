@@ -1,0 +1,87 @@
+"""Issue 14 in a real browser: a provider applies for an expected capacity, a 担当者 checks it, another person (a
+責任者) approves it, and the provider reads the 電源等登録通知書 PDF in the portal. Screenshots of each step are
+written to ``CAPMARKET_SCREENSHOT_DIR`` when it is set."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from capmarket.domain.accounts.models import Role
+from capmarket.domain.predelivery.models import ExpectedCapacity, NoticeDocument
+from tests.factories import PASSWORD, make_participant, make_resource, make_user
+from tests.functional.conftest import login
+
+
+def _shot(page: Any, name: str) -> None:
+    folder = os.environ.get("CAPMARKET_SCREENSHOT_DIR")
+    if folder:
+        page.screenshot(path=str(Path(folder) / f"predelivery-{name}.png"), full_page=True)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_expected_capacity_from_application_to_notice_pdf(page: Any, settings: Any, tmp_path: Path) -> None:
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+    }
+    company = make_participant(name="東日本発電株式会社", participant_code="PE001")
+    resource = make_resource(company, resource_code="RE000001", name="東日本火力1号機", installed_capacity_kw=120_000)
+    make_user(Role.PARTICIPANT_USER, company, username="pe")
+    make_user(Role.OPERATOR, None, username="op")
+    make_user(Role.APPROVER, None, username="ap")
+
+    # the provider applies (a value over the installed capacity first: refused with the reason, nothing saved)
+    login(page, "pe", PASSWORD)
+    page.goto(f"{page.base_url}/predelivery/expected-capacity/")
+    page.fill("input[name=one-delivery_year]", "2029")
+    page.select_option("select[name=one-resource_code]", resource.resource_code)
+    page.fill("input[name=one-expected_capacity_kw]", "130000")
+    page.click("main button:text-is('申し込む')")
+    page.wait_for_load_state("networkidle")
+    assert "設備容量（120,000 kW）を超えています" in page.inner_text("main")
+    _shot(page, "1-refused")
+    page.fill("input[name=one-expected_capacity_kw]", "100000")
+    page.click("main button:text-is('申し込む')")
+    page.wait_for_load_state("networkidle")
+    assert "審査待ち" in page.inner_text("main")
+    _shot(page, "2-submitted")
+    page.context.clear_cookies()
+
+    # a 担当者 checks it
+    login(page, "op", PASSWORD)
+    page.goto(f"{page.base_url}/predelivery/applications/")
+    page.click("table.list a >> nth=0")
+    page.click("text=一次審査を完了する")
+    page.wait_for_load_state("networkidle")
+    assert "承認待ち" in page.inner_text("main")
+    assert "承認して通知書を発行する" not in page.content()  # a 担当者 may not approve
+    page.context.clear_cookies()
+
+    # a 責任者 approves: the notice is issued
+    login(page, "ap", PASSWORD)
+    page.goto(f"{page.base_url}/predelivery/applications/")
+    page.click("table.list a >> nth=0")
+    _shot(page, "3-awaiting-approval")
+    page.click("text=承認して通知書を発行する")
+    page.wait_for_load_state("networkidle")
+    assert "電源等登録通知書（期待容量）" in page.inner_text("main")
+    page.context.clear_cookies()
+
+    # the provider finds the notice and opens the PDF
+    login(page, "pe", PASSWORD)
+    page.goto(f"{page.base_url}/predelivery/notices/")
+    _shot(page, "4-notices")
+    notice = NoticeDocument.objects.get()
+    response = page.request.get(f"{page.base_url}/predelivery/notices/{notice.pk}.pdf")
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.body().startswith(b"%PDF")
+    page.goto(f"{page.base_url}/predelivery/notices/{notice.pk}.pdf")
+    page.wait_for_timeout(1500)
+    _shot(page, "5-pdf")
+    assert ExpectedCapacity.objects.get(resource=resource).expected_capacity_kw == 100_000
