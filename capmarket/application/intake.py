@@ -21,7 +21,6 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -816,12 +815,6 @@ def _publication(*, data: bytes, filename: str, user: Any, now: dt.datetime) -> 
     )
 
 
-def staging_dir() -> Path:
-    path = ts_handlers.staging_dir()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def upload(
     *,
     dataset: str,
@@ -849,8 +842,7 @@ def upload(
     if not go_background:
         return process(dataset=dataset, data=data, filename=name, user=user, delivery_year=delivery_year, now=now)
     sha = hashlib.sha256(data).hexdigest()
-    staged = f"upload-{uuid.uuid4().hex}{Path(name).suffix.lower()}"
-    (staging_dir() / staged).write_bytes(data)
+    staged = ts_handlers.stage(data=data, suffix=Path(name).suffix.lower())  # in the store: any worker reads it
     job, _ = job_ops.enqueue(
         kind="intake.upload",
         owner=user,
@@ -866,18 +858,18 @@ def run_upload_job(*, job: Job, progress: Progress, now: dt.datetime) -> dict[st
     """Job handler of ``intake.upload``: the same ``process`` as an inline upload. Idempotent: storing the same
     content again creates no new version."""
     inputs = job.inputs
-    staged = staging_dir() / Path(str(inputs["staged_file"])).name
-    data = staged.read_bytes()
+    staged = Path(str(inputs["staged_file"])).name
+    data = ts_handlers.read_staged(name=staged)
     outcome = process(
         dataset=str(inputs["dataset"]),
         data=data,
-        filename=str(inputs.get("source_name", staged.name)),
+        filename=str(inputs.get("source_name", staged)),
         user=job.owner,
         delivery_year=int(inputs["delivery_year"]),
         now=now,
         progress=progress,
     )
-    staged.unlink(missing_ok=True)
+    ts_handlers.discard_staged(name=staged)
     return outcome.as_dict()
 
 
