@@ -156,6 +156,7 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'capmarket.sqlite3'}"),
         conn_max_age=int(os.environ.get("CAPMARKET_DB_CONN_MAX_AGE", "0")),
+        conn_health_checks=True,  # a kept connection that died (database restarted) is replaced, not used
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -37,6 +37,7 @@ def _queue() -> None:
     url = settings.CELERY_BROKER_URL
     if url.startswith("filesystem://"):
         folder = Path(str(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]))
+        folder.mkdir(parents=True, exist_ok=True)  # the embedded queue makes its folders on first use anyway
         if not (folder.is_dir() and os.access(folder, os.W_OK)):
             raise OSError(f"queue folder {folder} is missing or read-only")
         return

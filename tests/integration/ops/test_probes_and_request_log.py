@@ -1,0 +1,92 @@
+"""Liveness and readiness probes, and the request log (one JSON-ready record per request, with its id)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from capmarket.domain.accounts.models import Role
+from tests.factories import make_participant, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_liveness_answers_without_host_check_or_https_redirect(settings: Any) -> None:
+    settings.SECURE_SSL_REDIRECT = True
+    settings.ALLOWED_HOSTS = ["capmarket.example.jp"]
+
+    response = Client().get("/healthz", HTTP_HOST="10.1.2.3:8000")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "alive"}
+
+
+def test_readiness_checks_database_queue_and_storage(settings: Any, tmp_path: Path) -> None:
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = "filesystem://"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(tmp_path / "queue")}
+    settings.DATASETS_DIR = tmp_path / "datasets"
+
+    response = Client().get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "checks": {"database": "ok", "queue": "ok", "storage": "ok"}}
+
+
+def test_readiness_fails_when_the_broker_or_a_store_is_unreachable(
+    settings: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:9/0"  # the discard port: nothing listens
+    settings.DATASETS_DIR = blocker / "datasets"
+
+    with caplog.at_level(logging.WARNING, logger="capmarket.readiness"):
+        response = Client().get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "ok", "queue": "unavailable", "storage": "unavailable"}
+    assert "127.0.0.1" not in response.content.decode()  # reasons go to the log, not to whoever asks
+    assert {getattr(r, "check", "") for r in caplog.records if r.name == "capmarket.readiness"} == {"queue", "storage"}
+
+
+def _request_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "capmarket.request"]
+
+
+def test_every_request_is_logged_with_its_id_user_company_status_and_duration(caplog: pytest.LogCaptureFixture) -> None:
+    participant = make_participant()
+    user = make_user(Role.PARTICIPANT_ADMIN, participant)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+
+    with caplog.at_level(logging.INFO, logger="capmarket.request"):
+        response = client.get("/api/participants/", HTTP_X_REQUEST_ID="trace-0001-abcd")
+        anonymous = Client().get("/login/?next=/secret-query")
+
+    api_record, page_record = _request_records(caplog)
+    assert response.status_code == 200
+    assert response["X-Request-ID"] == "trace-0001-abcd"
+    assert api_record.request_id == "trace-0001-abcd"  # type: ignore[attr-defined]
+    assert (api_record.method, api_record.path, api_record.status) == ("GET", "/api/participants/", 200)  # type: ignore[attr-defined]
+    assert (api_record.user, api_record.company) == (user.username, participant.participant_code)  # type: ignore[attr-defined]
+    assert api_record.duration_ms >= 0  # type: ignore[attr-defined]
+    assert anonymous["X-Request-ID"] == page_record.request_id  # type: ignore[attr-defined]
+    assert len(page_record.request_id) == 32  # type: ignore[attr-defined]
+    assert (page_record.user, page_record.company, page_record.path) == ("-", "-", "/login/")  # type: ignore[attr-defined]
+
+
+def test_a_request_id_that_does_not_look_like_one_is_replaced(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="capmarket.request"):
+        response = Client().get("/login/", HTTP_X_REQUEST_ID='x"; DROP\n')
+
+    (record,) = _request_records(caplog)
+    assert response["X-Request-ID"] == record.request_id  # type: ignore[attr-defined]
+    assert record.request_id != 'x"; DROP\n'  # type: ignore[attr-defined]
