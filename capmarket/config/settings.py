@@ -76,6 +76,8 @@ SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = HTTPS
 if _env_bool("CAPMARKET_TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Addresses/networks of the TLS front(s): their X-Real-IP / X-Forwarded-For names the client (login throttle, audit).
+CAPMARKET_TRUSTED_PROXIES = os.environ.get("CAPMARKET_TRUSTED_PROXIES", "")
 
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("CAPMARKET_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")

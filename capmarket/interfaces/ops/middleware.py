@@ -6,17 +6,22 @@
 - ``RequestLogMiddleware`` gives every request an id (the ``X-Request-ID`` a proxy sent, if it looks like one, else a
   new one), returns it in the ``X-Request-ID`` response header and writes one line per request to the logger
   ``capmarket.request``: method, path (without the query string), status, duration in milliseconds, user and
-  company. Every other log line written while serving the request carries the same id.
+  company. Every other log line written while serving the request carries the same id. Behind a TLS front, a request
+  that comes from one of ``CAPMARKET_TRUSTED_PROXIES`` (addresses or networks, comma-separated) is taken to be from
+  the address that proxy names (``X-Real-IP``, else the last ``X-Forwarded-For`` entry): the login throttle, the
+  audit log and this log then see the client, not the proxy.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import time
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from capmarket.interfaces.ops import health
@@ -54,11 +59,35 @@ def _user_and_company(request: HttpRequest) -> tuple[str, str]:
     return user.get_username(), getattr(participant, "participant_code", "-") if participant is not None else "-"
 
 
+def _networks(raw: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip()]
+
+
+def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+
+
 class RequestLogMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self.proxies = _networks(getattr(settings, "CAPMARKET_TRUSTED_PROXIES", ""))
+
+    def _client_address(self, request: HttpRequest) -> None:
+        """Replace REMOTE_ADDR by the client address a trusted proxy names."""
+        peer = _parse_ip(request.META.get("REMOTE_ADDR", ""))
+        if peer is None or not any(peer in net for net in self.proxies):
+            return
+        named = request.headers.get("X-Real-IP", "") or request.headers.get("X-Forwarded-For", "").split(",")[-1]
+        client = _parse_ip(named)
+        if client is not None:
+            request.META["REMOTE_ADDR"] = str(client)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self.proxies:
+            self._client_address(request)
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]

@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from capmarket.domain.accounts.models import Role
+from capmarket.interfaces.ops.middleware import RequestLogMiddleware
 from tests.factories import make_participant, make_user
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +92,21 @@ def test_a_request_id_that_does_not_look_like_one_is_replaced(caplog: pytest.Log
     (record,) = _request_records(caplog)
     assert response["X-Request-ID"] == record.request_id  # type: ignore[attr-defined]
     assert record.request_id != 'x"; DROP\n'  # type: ignore[attr-defined]
+
+
+def test_behind_a_trusted_proxy_the_client_is_the_address_it_names(settings: Any) -> None:
+    settings.CAPMARKET_TRUSTED_PROXIES = "10.0.0.0/8"
+    seen: list[str] = []
+
+    def view(request: Any) -> Any:
+        seen.append(request.META["REMOTE_ADDR"])
+        return HttpResponse("ok")
+
+    middleware = RequestLogMiddleware(view)
+    factory = RequestFactory()
+    middleware(factory.get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_REAL_IP="203.0.113.7"))
+    middleware(factory.get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.8"))
+    middleware(factory.get("/", REMOTE_ADDR="192.0.2.1", HTTP_X_REAL_IP="203.0.113.9"))  # not a trusted proxy
+    middleware(factory.get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_REAL_IP="not-an-address"))
+
+    assert seen == ["203.0.113.7", "203.0.113.8", "192.0.2.1", "10.0.0.5"]
