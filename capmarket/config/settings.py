@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "capmarket.interfaces.web",
     "capmarket.interfaces.api",
     "capmarket.interfaces.cli",
+    "capmarket.interfaces.ops",
 ]
 
 MIDDLEWARE = [

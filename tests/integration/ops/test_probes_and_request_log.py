@@ -13,6 +13,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from capmarket.domain.accounts.models import Role
+from capmarket.interfaces.ops import checks
+from capmarket.interfaces.ops.checks import one_machine_settings
 from capmarket.interfaces.ops.middleware import RequestLogMiddleware
 from tests.factories import make_participant, make_user
 
@@ -110,3 +112,18 @@ def test_behind_a_trusted_proxy_the_client_is_the_address_it_names(settings: Any
     middleware(factory.get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_REAL_IP="not-an-address"))
 
     assert seen == ["203.0.113.7", "203.0.113.8", "192.0.2.1", "10.0.0.5"]
+
+
+def test_the_deployment_check_names_one_machine_settings_on_a_shared_database(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checks, "shared_database", lambda: True)
+    settings.CELERY_BROKER_URL = "filesystem://"
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.delenv("CAPMARKET_SECRET_KEY", raising=False)
+
+    assert [m.id for m in one_machine_settings()] == ["capmarket.W101", "capmarket.W102"]
+
+    settings.CELERY_BROKER_URL = "redis://broker:6379/0"
+    monkeypatch.setenv("CAPMARKET_SECRET_KEY", "x" * 50)
+    assert one_machine_settings() == []
