@@ -10,7 +10,9 @@ Only loopback addresses are accepted as targets. Each user is a thread with its 
 in as one of the demo accounts (operator staff and participants of every kind; accounts are shared by users);
 it picks a request at random — 45 % portal pages, 35 % API reads, 20 % CSV downloads, among those its account
 may open — waits a think time (uniform, mean ``--think`` seconds) and goes on until ``--duration`` has passed.
-Sign-in happens before the clock starts. It reports figures; it asserts nothing.
+Sign-in happens before the clock starts. With ``--server-pid`` (gunicorn's master) it also reports the CPU
+seconds the server's processes used per request — a figure that other programs on the machine do not inflate, unlike
+the latencies. It reports figures; it asserts nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import time
 import urllib.parse
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 MIX = {"page": 0.45, "api": 0.35, "csv": 0.20}
@@ -151,6 +154,28 @@ def discover(client: Client, account: Account) -> None:
         account.urls[kind] = [u for u in urls if client.request("GET", u, headers_for(account, kind))[0] == 200]
 
 
+def _process_tree(pid: int) -> list[int]:
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        children = (task / "children").read_text().split() if (task / "children").exists() else []
+        for child in children:
+            found.extend(_process_tree(int(child)))
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children still alive (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in _process_tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -177,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, default=1.0, help="mean think time between a user's requests (s)")
     parser.add_argument("--accounts", type=int, default=12, help="demo accounts to sign in (shared by users)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--server-pid", type=int, default=0, help="gunicorn master: report its CPU per request")
     args = parser.parse_args(argv)
 
     target = urllib.parse.urlsplit(args.base)
@@ -211,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     lock = threading.Lock()
     deadline = time.perf_counter() + duration
     load_start = time.perf_counter()
+    cpu_start = cpu_seconds(args.server_pid) if args.server_pid else 0.0
 
     def user(index: int) -> None:
         local = random.Random(args.seed * 1000 + index)
@@ -238,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     for t in threads:
         t.join(timeout=duration + 120)
     elapsed = time.perf_counter() - load_start
+    cpu_used = cpu_seconds(args.server_pid) - cpu_start if args.server_pid else 0.0
     rng.shuffle(samples)
 
     load = os.getloadavg()
@@ -246,6 +274,11 @@ def main(argv: list[str] | None = None) -> int:
         f"(load average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})"
     )
     print(report("all", samples, elapsed))
+    if args.server_pid and samples:
+        print(
+            f"server CPU {cpu_used:.1f} s for {len(samples)} requests: "
+            f"{cpu_used / len(samples) * 1000:.1f} ms per request ({cpu_used / elapsed:.2f} cores busy on average)"
+        )
     by_kind: dict[str, list[Sample]] = defaultdict(list)
     by_url: dict[str, list[Sample]] = defaultdict(list)
     for s in samples:
