@@ -184,9 +184,8 @@ class _MovableFile(File):  # type: ignore[type-arg]
 def _scratch_dir(store: Storage, *, dataset: str, version_id: uuid.UUID) -> Path:
     """Where a version's files are written before they are saved: beside the store's folder on a folder store (so
     saving is a rename), else a local temporary folder (then uploaded)."""
-    try:
-        base = Path(store.path(dataset))
-    except NotImplementedError:
+    base = storage.local_path(store, dataset)
+    if base is None:
         return Path(tempfile.mkdtemp(prefix=f"capmarket-{dataset}-"))
     tmp = base / f".tmp-{version_id.hex}"
     tmp.mkdir(parents=True, exist_ok=True)
@@ -207,11 +206,9 @@ def _discard(store: Storage, names: list[str], *, storage_path: str) -> None:
     """Remove what a failed attempt saved (and, on a folder store, the version's folder)."""
     for name in names:
         store.delete(name)
-    try:
-        root = Path(store.path(storage_path))
-    except NotImplementedError:
-        return
-    shutil.rmtree(root, ignore_errors=True)
+    root = storage.local_path(store, storage_path)
+    if root is not None:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _record(

@@ -49,13 +49,20 @@ def part_name(storage_path: str, month: str) -> str:
     return f"{storage_path}/{month_dirname(month)}/part.parquet"
 
 
+def local_path(store: Storage, name: str) -> Path | None:
+    """Where ``name`` lies on this machine's file system when ``store`` is a folder store; None for other stores
+    (object storage, memory), whose files are reached only through the storage API."""
+    if isinstance(store, FileSystemStorage):
+        return Path(store.path(name))
+    return None
+
+
 def local_copy(name: str, *, store: Storage | None = None) -> Path:
     """A local path holding the stored file ``name``: the file itself on a folder store, else a cached copy."""
     store = store or dataset_storage()
-    try:
-        return Path(store.path(name))
-    except NotImplementedError:
-        pass
+    direct = local_path(store, name)
+    if direct is not None:
+        return direct
     cached = cache_dir() / name
     if cached.is_file():
         return cached

@@ -17,7 +17,7 @@ from django.core.files.storage import Storage, default_storage
 from django.db import connection
 from kombu import Connection
 
-from capmarket.domain.timeseries.storage import dataset_storage
+from capmarket.domain.timeseries.storage import dataset_storage, local_path
 
 log = logging.getLogger("capmarket.readiness")
 
@@ -46,9 +46,8 @@ def _queue() -> None:
 
 
 def _storage(store: Storage) -> None:
-    try:
-        root = Path(store.path(""))
-    except NotImplementedError:  # object storage: a listing proves the bucket answers and we may read it
+    root = local_path(store, "")
+    if root is None:  # object storage: a listing proves the bucket answers and we may read it
         store.listdir("")
         return
     root.mkdir(parents=True, exist_ok=True)  # a folder store makes its folder on first use anyway
