@@ -73,6 +73,7 @@ check: lint typecheck imports migrations-check deploy-check test
 bench: install
 	$(BIN)/python -m tests.bench.calc_bench
 	$(BIN)/python -m tests.bench.dataset_bench
+	$(BIN)/python -m tests.bench.registry_bench
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -17,7 +17,6 @@ import polars as pl
 from capmarket.calc import assessment as asm
 from capmarket.calc.contract_amount import contract_amount
 from capmarket.calc.contributions import compute_contributions
-from capmarket.calc.io.validate import empty_frame
 from capmarket.calc.payments import instalments, provider_statements
 from capmarket.calc.penalties import (
     cap_penalties,
@@ -28,6 +27,7 @@ from capmarket.calc.penalties import (
     weighted_unmet_slots,
 )
 from capmarket.calc.rules import RuleParams
+from capmarket.calc.schemas import OUTPUT_SCHEMAS, OUTPUT_SORT_KEYS, empty_input
 from capmarket.calc.slots import (
     add_months,
     format_decimal,
@@ -51,82 +51,18 @@ REQUIREMENTS: Final[dict[str, tuple[str, ...]]] = {
     "dispatch": (DISPATCH,),
 }
 
-S, I64 = pl.String(), pl.Int64()
-
-_SCHEMAS: Final[dict[str, dict[str, pl.DataType]]] = {
-    "assessment": {
-        "contract_id": S,
-        "month": S,
-        "requirement": S,
-        "unmet_slots": S,
-        "weighted_unmet_slots": S,
-        "unmet_kwh": S,
-    },
-    "penalties": {"contract_id": S, "month": S, "requirement": S, "penalty_yen": I64},
-    "contract_months": {
-        "contract_id": S,
-        "month": S,
-        "instalment_yen": I64,
-        "raw_penalty_yen": I64,
-        "capped_penalty_yen": I64,
-    },
-    "coal": {"contract_id": S, "capacity_factor_pct": I64, "penalty_yen": I64},
-    "statements": {
-        "provider_id": S,
-        "delivery_month": S,
-        "payment_month": S,
-        "instalments_yen": I64,
-        "penalties_yen": I64,
-        "net_excl_tax_yen": I64,
-        "tax_yen": I64,
-        "carried_in_yen": I64,
-        "total_yen": I64,
-        "document": S,
-        "amount_yen": I64,
-        "received_yen": I64,
-        "carried_out_yen": I64,
-    },
-    "contribution_areas": {
-        "area": S,
-        "area_total_yen": I64,
-        "transitional_deduction_yen": I64,
-        "tso_share_yen": I64,
-        "retailer_total_yen": I64,
-    },
-    "contributions": {
-        "payer_id": S,
-        "payer_kind": S,
-        "area": S,
-        "delivery_month": S,
-        "billing_month": S,
-        "amount_yen": I64,
-        "tax_yen": I64,
-        "total_yen": I64,
-    },
-    "data_issues": dict(asm.ISSUE_SCHEMA),
-}
-SCHEMAS: Final[dict[str, pl.Schema]] = {name: pl.Schema(schema) for name, schema in _SCHEMAS.items()}
-
-#: sort keys of every output
-SORT_KEYS: Final[dict[str, list[str]]] = {
-    "assessment": ["contract_id", "month", "requirement"],
-    "penalties": ["contract_id", "month", "requirement"],
-    "contract_months": ["contract_id", "month"],
-    "coal": ["contract_id"],
-    "statements": ["provider_id", "delivery_month"],
-    "contribution_areas": ["area"],
-    "contributions": ["payer_id", "payer_kind", "area", "delivery_month"],
-    "data_issues": ["file", "key", "problem"],
-}
+#: output schemas and sort keys, declared in the catalogue (``calc.tables``, ``calc.schemas``)
+SCHEMAS: Final[dict[str, pl.Schema]] = OUTPUT_SCHEMAS
+SORT_KEYS: Final[dict[str, list[str]]] = OUTPUT_SORT_KEYS
 
 
 def _empty(name: str) -> pl.DataFrame:
-    return empty_frame(name)
+    return empty_input(name)
 
 
 @dataclass(frozen=True)
 class CaseData:
-    """Typed input tables of one case (schemas: ``capmarket.calc.io.validate.output_schema``).
+    """Typed input tables of one case (schemas: ``capmarket.calc.schemas.input_schema``).
 
     ``tight_slots`` already contains the slots derived from published reserve margins. ``areas_given`` says
     whether contributions are to be computed (the ``areas`` table was part of the case).

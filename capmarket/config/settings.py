@@ -17,6 +17,10 @@ Variables (all optional; the defaults run the embedded system on a SQLite file u
   runs the jobs: ``capmarket worker``.
 - ``CAPMARKET_JOBS_EAGER``: ``1`` runs jobs inside the process that queues them (no worker; for tests/debugging).
 - ``CAPMARKET_JOB_LEASE_SECONDS``: a running job whose worker is silent this long is presumed dead and re-run.
+- ``CAPMARKET_JOB_MAX_AUTOMATIC_RETRIES`` / ``CAPMARKET_JOB_RETRY_BASE_SECONDS``: automatic retries (with back-off)
+  of a job that failed for a passing reason; ``CAPMARKET_WORKER_STOP_GRACE_SECONDS``: how long a stopping worker
+  lets a job run on before handing it back.
+- ``CAPMARKET_INTAKE_MAX_BYTES`` / ``_MAX_ROWS`` / ``_MAX_EXPANDED_BYTES`` / ``_INLINE_MAX_BYTES``: upload limits.
 - ``CAPMARKET_SCHEDULER_TICK_SECONDS``: how often the scheduler looks for periodic work (default 30).
 - ``CAPMARKET_EMAIL_*``: the outbox's batch size, claim lease, retry back-off and attempts (see below).
 - ``CAPMARKET_STORAGE``: ``local`` (default: folders ``CAPMARKET_MEDIA_DIR`` and ``CAPMARKET_DATASETS_DIR``, a shared
@@ -163,10 +167,16 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the web server read while a background job writes.
+    # WAL lets the web server read while a background job writes; a writer waits up to 20 s for another (busy
+    # timeout), and IMMEDIATE transactions take the write lock at BEGIN, so two writers queue instead of failing
+    # with "database is locked" when a read transaction tries to become a write one.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(
-        {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "timeout": 20}
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -311,6 +321,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CAPMARKET_JOB_LEASE_SECONDS = float(os.environ.get("CAPMARKET_JOB_LEASE_SECONDS", "60"))
 CAPMARKET_JOB_REDISPATCH_SECONDS = float(os.environ.get("CAPMARKET_JOB_REDISPATCH_SECONDS", "300"))
+# A job failing for a passing reason (database locked, serialization failure) is retried this often, after
+# base × 2^n seconds; a worker asked to stop hands back a job still running after the grace period.
+CAPMARKET_JOB_MAX_AUTOMATIC_RETRIES = int(os.environ.get("CAPMARKET_JOB_MAX_AUTOMATIC_RETRIES", "5"))
+CAPMARKET_JOB_RETRY_BASE_SECONDS = float(os.environ.get("CAPMARKET_JOB_RETRY_BASE_SECONDS", "10"))
+CAPMARKET_WORKER_STOP_GRACE_SECONDS = float(os.environ.get("CAPMARKET_WORKER_STOP_GRACE_SECONDS", "30"))
 # The scheduler (celery beat; embedded in `capmarket worker` unless --no-beat, or alone: `capmarket scheduler`) sends
 # one "tick" task this often; the tick starts whatever periodic work is due (application.scheduled). Every duty is
 # keyed by its time bucket, so two schedulers never do the same work twice.
@@ -324,10 +339,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(QUEUE_DIR / "beat-schedule")
 CAPMARKET_INTAKE_MAX_BYTES = int(os.environ.get("CAPMARKET_INTAKE_MAX_BYTES", str(512 * 1024 * 1024)))
 CAPMARKET_INTAKE_MAX_ROWS = int(os.environ.get("CAPMARKET_INTAKE_MAX_ROWS", "10000000"))
 CAPMARKET_INTAKE_INLINE_MAX_BYTES = int(os.environ.get("CAPMARKET_INTAKE_INLINE_MAX_BYTES", str(2 * 1024 * 1024)))
-CAPMARKET_JOB_HANDLERS = {
-    "intake.upload": "capmarket.application.intake.run_upload_job",
-    "alerts.poll": "capmarket.application.reserve_margins.run_poll_job",
-}
+CAPMARKET_INTAKE_MAX_EXPANDED_BYTES = int(
+    os.environ.get("CAPMARKET_INTAKE_MAX_EXPANDED_BYTES", str(1024 * 1024 * 1024))
+)
 # Reserve-margin publications (広域予備率): URLs the poller fetches (comma-separated; empty = off), how often, and a
 # watched folder (empty = off). See capmarket.application.reserve_margins.
 CAPMARKET_RESERVE_MARGIN_URLS = os.environ.get("CAPMARKET_RESERVE_MARGIN_URLS", "")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from capmarket.application import case_export
+from capmarket.application.intake import case_export
 from capmarket.application.settlement.storage import read_output
 from capmarket.calc.io.write import OUTPUT_ORDER, csv_bytes, manifest_bytes, sha256_file
 from capmarket.domain.settlement.models import RunInputVersion, RunOutput, RunState, SettlementRun

@@ -28,7 +28,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 
 import capmarket
-from capmarket.application import case_export
+from capmarket.application.intake import case_export
 from capmarket.calc import adjustments as adj
 from capmarket.calc.contract_amount import contract_amount
 from capmarket.calc.engine import CalcResult, CaseData

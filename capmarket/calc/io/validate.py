@@ -13,17 +13,37 @@ Line 0 means the whole file.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final
 
 import polars as pl
 
 from capmarket.calc.io.messages import CATALOGUE, render
 from capmarket.calc.market import AREAS, RESOURCE_TYPES
+from capmarket.calc.schemas import empty_input, input_schema
+from capmarket.calc.tables import TABLE_ORDER, TABLES, Column, Kind, Reference, RowCheck, TableSpec
 
-Kind = Literal["id", "text", "area", "resource_type", "bool", "int", "slot", "date", "month", "datetime", "kwh", "rate"]
+__all__ = [
+    "TABLES",
+    "TABLE_ORDER",
+    "Column",
+    "Kind",
+    "ParsedTable",
+    "Reference",
+    "TableSpec",
+    "ValidationContext",
+    "ValidationError",
+    "decode_csv_bytes",
+    "empty_frame",
+    "file_label",
+    "make_error",
+    "output_schema",
+    "parse_table",
+    "read_raw",
+    "validate_table",
+]
 
 LINE: Final[str] = "__line"
 #: error codes as a small categorical column (null = no error), so that per-row codes of big tables stay cheap
@@ -50,218 +70,13 @@ def make_error(*, file: str, line: int, column: str, code: str, **params: object
     return ValidationError(file=file, line=line, column=column, code=code, message_ja=ja, message_en=en)
 
 
-@dataclass(frozen=True)
-class Column:
-    name: str
-    kind: Kind
-    required: bool = True  # a value is required (the column itself is always required)
-    minimum: int = 0  # for "int"
-    out: str | None = None  # name of the parsed column, when it differs (kWh → Wh)
-
-
-@dataclass(frozen=True)
-class Reference:
-    columns: tuple[str, ...]
-    target: str  # name of the referenced set in ValidationContext.known
-    code: str
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    name: str
-    columns: tuple[Column, ...]
-    key: tuple[str, ...] = ()
-    references: tuple[Reference, ...] = ()
-    required_file: bool = False
-
-
-def _c(name: str, kind: Kind, *, required: bool = True, minimum: int = 0, out: str | None = None) -> Column:
-    return Column(name=name, kind=kind, required=required, minimum=minimum, out=out)
-
-
-_RES = Reference(("resource_id",), "resources", "UNKNOWN_RESOURCE")
-_PROV = Reference(("provider_id",), "providers", "UNKNOWN_PROVIDER")
-
-TABLES: Final[dict[str, TableSpec]] = {
-    spec.name: spec
-    for spec in (
-        TableSpec("providers", (_c("provider_id", "id"), _c("name", "text", required=False)), key=("provider_id",)),
-        TableSpec(
-            "resources",
-            (
-                _c("resource_id", "id"),
-                _c("provider_id", "id"),
-                _c("area", "area"),
-                _c("resource_type", "resource_type"),
-                _c("inefficient_coal", "bool"),
-            ),
-            key=("resource_id",),
-            references=(_PROV,),
-            required_file=True,
-        ),
-        TableSpec(
-            "contracts",
-            (
-                _c("contract_id", "id"),
-                _c("provider_id", "id"),
-                _c("resource_id", "id"),
-                _c("price_yen_per_kw", "int"),
-                _c("contract_kw", "int"),
-                _c("assessment_kw", "int", required=False),
-                _c("transitional", "bool"),
-                _c("amount_yen", "int", required=False),
-            ),
-            key=("contract_id",),
-            references=(_PROV, _RES),
-            required_file=True,
-        ),
-        TableSpec(
-            "generation",
-            (
-                _c("resource_id", "id"),
-                _c("date", "date"),
-                _c("slot", "slot"),
-                _c("upper_kw", "int"),
-                _c("plan_kw", "int"),
-            ),
-            key=("resource_id", "date", "slot"),
-            references=(_RES,),
-        ),
-        TableSpec(
-            "outages",
-            (
-                _c("outage_id", "id"),
-                _c("resource_id", "id"),
-                _c("start", "datetime"),
-                _c("end", "datetime"),
-                _c("available_kw", "int"),
-            ),
-            key=("outage_id",),
-            references=(_RES,),
-        ),
-        TableSpec(
-            "multipliers",
-            (
-                _c("area", "area"),
-                _c("date", "date"),
-                _c("slot_from", "slot"),
-                _c("slot_to", "slot"),
-                _c("multiplier", "int", minimum=1),
-            ),
-        ),
-        TableSpec(
-            "tight_slots", (_c("area", "area"), _c("date", "date"), _c("slot", "slot")), key=("area", "date", "slot")
-        ),
-        TableSpec(
-            "bids",
-            (_c("resource_id", "id"), _c("date", "date"), _c("slot", "slot"), _c("bid_kw", "int")),
-            key=("resource_id", "date", "slot"),
-            references=(_RES,),
-        ),
-        TableSpec(
-            "instructions",
-            (_c("resource_id", "id"), _c("date", "date"), _c("slot", "slot"), _c("instructed_kw", "int")),
-            key=("resource_id", "date", "slot"),
-            references=(_RES,),
-        ),
-        TableSpec(
-            "dispatch_orders",
-            (
-                _c("order_id", "id"),
-                _c("resource_id", "id"),
-                _c("start", "datetime"),
-                _c("end", "datetime"),
-                _c("required_kw", "int", required=False),
-            ),
-            key=("order_id",),
-            references=(_RES,),
-        ),
-        TableSpec(
-            "metering",
-            (
-                _c("resource_id", "id"),
-                _c("date", "date"),
-                _c("slot", "slot"),
-                _c("metered_kwh", "kwh", out="metered_wh"),
-            ),
-            key=("resource_id", "date", "slot"),
-            references=(_RES,),
-        ),
-        TableSpec(
-            "baselines",
-            (
-                _c("resource_id", "id"),
-                _c("date", "date"),
-                _c("slot", "slot"),
-                _c("baseline_kwh", "kwh", out="baseline_wh"),
-            ),
-            key=("resource_id", "date", "slot"),
-            references=(_RES,),
-        ),
-        TableSpec(
-            "receipts",
-            (_c("provider_id", "id"), _c("delivery_month", "month"), _c("amount_yen", "int")),
-            key=("provider_id", "delivery_month"),
-            references=(_PROV,),
-        ),
-        TableSpec(
-            "areas",
-            (
-                _c("area", "area"),
-                _c("h3_kw", "int"),
-                _c("price_yen_per_kw", "int"),
-                _c("tso_id", "id"),
-                _c("tso_share_rate", "rate", required=False),
-            ),
-            key=("area",),
-        ),
-        TableSpec(
-            "retailers",
-            (
-                _c("retailer_id", "id"),
-                _c("area", "area"),
-                _c("summer_peak_kw", "int", required=False),
-                _c("summer_peak_wheeling_kw", "int", required=False),
-                _c("winter_peak_kw", "int", required=False),
-                _c("winter_peak_wheeling_kw", "int", required=False),
-            ),
-            key=("retailer_id", "area"),
-        ),
-        TableSpec(
-            "wheeling",
-            (_c("retailer_id", "id"), _c("area", "area"), _c("month", "month"), _c("wheeling_kw", "int")),
-            key=("retailer_id", "area", "month"),
-            references=(Reference(("retailer_id", "area"), "retailers", "UNKNOWN_RETAILER"),),
-        ),
-    )
-}
-
-#: Order in which a case is read: referenced tables before the tables that refer to them.
-TABLE_ORDER: Final[tuple[str, ...]] = tuple(TABLES)
-
-_DTYPES: Final[dict[Kind, pl.DataType]] = {
-    "id": pl.String(),
-    "text": pl.String(),
-    "area": pl.String(),
-    "resource_type": pl.String(),
-    "bool": pl.Boolean(),
-    "int": pl.Int64(),
-    "slot": pl.Int64(),
-    "date": pl.Date(),
-    "month": pl.String(),
-    "datetime": pl.Datetime("us"),
-    "kwh": pl.Int64(),
-    "rate": pl.String(),
-}
-
-
 def output_schema(name: str) -> dict[str, pl.DataType]:
-    """The declared schema of the parsed frame of table ``name``."""
-    return {c.out or c.name: _DTYPES[c.kind] for c in TABLES[name].columns}
+    """The declared schema of the parsed frame of table ``name`` (``calc.schemas.input_schema``)."""
+    return dict(input_schema(name))
 
 
 def empty_frame(name: str) -> pl.DataFrame:
-    return pl.DataFrame(schema=output_schema(name))
+    return empty_input(name)
 
 
 @dataclass
@@ -476,6 +291,20 @@ def _parse_column(raw: pl.Series, column: Column, ctx: ValidationContext) -> tup
     return _parse_rate(raw)
 
 
+def _row_check_fails(check: RowCheck, ctx: ValidationContext) -> pl.Expr:
+    """True where a row fails ``check`` (null values never fail: they are reported by their column)."""
+    column = pl.col(check.column)
+    if check.rule == "starts_in_year":
+        lo = dt.datetime(ctx.delivery_year, 4, 1)  # noqa: DTZ001 - naive JST wall-clock times
+        hi = dt.datetime(ctx.delivery_year + 1, 4, 1)  # noqa: DTZ001
+        return ((column < lo) | (column >= hi)).fill_null(False)
+    assert check.other is not None
+    other = pl.col(check.other)
+    if check.rule == "after":
+        return (column <= other).fill_null(False)
+    return (column < other).fill_null(False)
+
+
 # ----------------------------------------------------------------------------------------------- table parsing
 
 
@@ -588,36 +417,15 @@ def parse_table(
     year = context.delivery_year
 
     # row-level checks
-    if name in ("outages", "dispatch_orders"):
-        bad = (frame["end"] <= frame["start"]).fill_null(False)
+    for check in spec.checks:
+        bad = frame.select(_row_check_fails(check, context).alias("b")).to_series()
+        shown = frame
+        params: Callable[[dict[str, object]], dict[str, object]] = lambda r: {}  # noqa: E731
+        if check.rule == "starts_in_year":
+            shown = frame.with_columns(pl.col(check.column).dt.strftime("%Y-%m-%d %H:%M").alias("__s"))
+            params = lambda r: {"value": r["__s"], "year": year}  # noqa: E731
         _add_row_errors(
-            errors, frame, bad, column="end", order=order_of["end"], code="END_NOT_AFTER_START", params=lambda r: {}
-        )
-        bad_any = bad_any | bad
-        if name == "dispatch_orders":
-            lo = dt.datetime(year, 4, 1)  # noqa: DTZ001 - naive JST wall-clock times
-            hi = dt.datetime(year + 1, 4, 1)  # noqa: DTZ001
-            outside = ((frame["start"] < lo) | (frame["start"] >= hi)).fill_null(False)
-            _add_row_errors(
-                errors,
-                frame.with_columns(pl.col("start").dt.strftime("%Y-%m-%d %H:%M").alias("__s")),
-                outside,
-                column="start",
-                order=order_of["start"],
-                code="START_OUTSIDE_YEAR",
-                params=lambda r: {"value": r["__s"], "year": year},
-            )
-            bad_any = bad_any | outside
-    if name == "multipliers":
-        bad = (frame["slot_to"] < frame["slot_from"]).fill_null(False)
-        _add_row_errors(
-            errors,
-            frame,
-            bad,
-            column="slot_to",
-            order=order_of["slot_to"],
-            code="SLOT_RANGE_REVERSED",
-            params=lambda r: {},
+            errors, shown, bad, column=check.column, order=order_of[check.column], code=check.code, params=params
         )
         bad_any = bad_any | bad
 
@@ -649,7 +457,8 @@ def parse_table(
             )
             bad_any = bad_any | bad
 
-    for key_cols, dup_code in _unique_checks(name, spec):
+    for unique in spec.unique:
+        key_cols, dup_code = unique.columns, unique.code
         complete = frame.select(pl.all_horizontal(*(pl.col(c).is_not_null() for c in key_cols))).to_series()
         physical = frame.select(
             [
@@ -882,15 +691,7 @@ def _fast_parse(spec: TableSpec, source: Path | pl.DataFrame, ctx: ValidationCon
             return None
         ok = pl.all_horizontal(oks) if oks else pl.lit(True)
         lf = lf.select(*values, __ok=ok)
-        row_checks: list[pl.Expr] = []
-        if spec.name in ("outages", "dispatch_orders"):
-            row_checks.append(~(pl.col("end") <= pl.col("start")).fill_null(False))
-        if spec.name == "dispatch_orders":
-            lo = dt.datetime(ctx.delivery_year, 4, 1)  # noqa: DTZ001 - naive JST wall-clock times
-            hi = dt.datetime(ctx.delivery_year + 1, 4, 1)  # noqa: DTZ001
-            row_checks.append(~((pl.col("start") < lo) | (pl.col("start") >= hi)).fill_null(False))
-        if spec.name == "multipliers":
-            row_checks.append(~(pl.col("slot_to") < pl.col("slot_from")).fill_null(False))
+        row_checks = [~_row_check_fails(check, ctx) for check in spec.checks]
         if row_checks:
             lf = lf.with_columns(__ok=pl.all_horizontal(pl.col("__ok"), *row_checks))
         frame = lf.collect(engine="streaming")
@@ -916,17 +717,11 @@ def _fast_parse(spec: TableSpec, source: Path | pl.DataFrame, ctx: ValidationCon
             distinct = runs_of(ref.columns[0])[0].drop_nulls().unique()
             if not distinct.is_in(known[ref.columns[0]].unique().implode()).all():
                 return None
-    for key_cols, _ in _unique_checks(spec.name, spec):
+    for unique in spec.unique:
+        key_cols = unique.columns
         if _has_duplicates(frame, key_cols, runs_of(key_cols[0]) if frame.schema[key_cols[0]] == pl.String else None):
             return None
     return frame.cast(output_schema(spec.name))  # type: ignore[arg-type]
-
-
-def _unique_checks(name: str, spec: TableSpec) -> Iterable[tuple[tuple[str, ...], str]]:
-    if spec.key:
-        yield spec.key, "DUPLICATE_KEY"
-    if name == "contracts":
-        yield ("resource_id",), "DUPLICATE_CONTRACT_RESOURCE"
 
 
 def validate_table(

@@ -7,14 +7,14 @@ persons with their own login.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import Q
 from django.utils.crypto import salted_hmac
-
-from capmarket.domain.registry.models import Participant
 
 
 class Role(models.TextChoices):
@@ -33,6 +33,15 @@ STAFF_ROLES: frozenset[str] = frozenset(
 PARTICIPANT_ROLES: frozenset[str] = frozenset({Role.PARTICIPANT_ADMIN, Role.PARTICIPANT_USER})
 
 
+#: How an account is issued (``operations.create_account``), handed to the manager when the app is ready
+#: (``apps.AccountsConfig.ready``): models do not import operations (operations -> queries -> models).
+_account_issuer: list[Callable[..., Any]] = []
+
+
+def register_account_issuer(issuer: Callable[..., Any]) -> None:
+    _account_issuer[:] = [issuer]
+
+
 class CapmarketUserManager(UserManager["User"]):
     def create_superuser(
         self, username: str, email: str | None = None, password: str | None = None, **extra_fields: Any
@@ -41,9 +50,9 @@ class CapmarketUserManager(UserManager["User"]):
         other account issue. It is an entry point of that command (an interface), hence the clock read here."""
         from django.utils import timezone  # noqa: PLC0415
 
-        from capmarket.domain.accounts import operations  # noqa: PLC0415 (operations import this module)
-
-        issued = operations.create_account(
+        if not _account_issuer:
+            raise ImproperlyConfigured("the accounts app is not ready: no account issuer registered")
+        issued = _account_issuer[0](
             username=username,
             role=Role.SYSTEM_ADMIN,
             email=email or "",
@@ -53,7 +62,8 @@ class CapmarketUserManager(UserManager["User"]):
             now=timezone.now(),
             issued_by="(createsuperuser)",
         )
-        return issued.user
+        user: User = issued.user
+        return user
 
 
 class User(AbstractUser):
@@ -61,7 +71,7 @@ class User(AbstractUser):
 
     role = models.CharField("権限", max_length=24, choices=Role.choices)
     participant = models.ForeignKey(
-        Participant,
+        "registry.Participant",  # by name: accounts sit below the registry (pyproject.toml, import-linter)
         verbose_name="事業者",
         on_delete=models.PROTECT,
         null=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -27,7 +27,6 @@ from capmarket.domain.accounts.queries import (
 from capmarket.domain.accounts.signals import credentials_revoked
 from capmarket.domain.audit import operations as audit
 from capmarket.domain.audit.models import AuditAction
-from capmarket.domain.registry.models import Participant
 
 
 def revoke_credentials(*, user: User, reason: str) -> None:
@@ -242,7 +241,7 @@ def issue_user(
     full_name: str,
     email: str,
     role: str,
-    participant: Participant | None,
+    participant: Any,  # a registry Participant or None (accounts sit below the registry: no import of it)
     now: dt.datetime,
     ip_address: str | None,
     notify_by_email: bool = False,
@@ -433,7 +432,7 @@ class UserToLoad:
     role: str
     full_name: str
     email: str
-    participant: Participant | None
+    participant: Any  # a registry Participant or None
 
 
 def bulk_load_users(*, users: list[UserToLoad], raw_password: str, now: dt.datetime) -> int:
@@ -516,7 +515,7 @@ def create_account(
     role: str,
     email: str,
     full_name: str,
-    participant: Participant | None,
+    participant: Any,  # a registry Participant or None (accounts sit below the registry: no import of it)
     raw_password: str | None,
     now: dt.datetime,
     issued_by: str = COMMAND_LINE,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -58,6 +60,14 @@ class CapacityContract(models.Model):
     updated_at = models.DateTimeField("更新日時")
 
     history = HistoricalRecords(verbose_name="容量確保契約（履歴）")
+
+    #: Constraints whose violation concerns one input field: the error is shown next to that field.
+    CONSTRAINT_FIELDS: ClassVar[dict[str, str]] = {
+        "contract_one_active_per_resource_year": "resource",
+        "contract_price_not_negative": "price_yen_per_kw",
+        "contract_kw_not_negative": "contract_kw",
+        "contract_assessment_kw_not_negative": "assessment_kw",
+    }
 
     class Meta:
         verbose_name = "容量確保契約"

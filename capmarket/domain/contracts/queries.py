@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +82,55 @@ def delivery_years(user: Any) -> list[int]:
     """Delivery years that occur in the contracts the user may see (newest first)."""
     years = contracts_visible_to(user).order_by().values_list("delivery_year", flat=True).distinct()
     return sorted({int(y) for y in years}, reverse=True)
+
+
+# ---------------------------------------------------------------- unscoped reads for the bulk upload and case export
+
+
+def contracts_by_code(codes: Iterable[str]) -> dict[str, CapacityContract]:
+    """The contracts with these codes, by code (missing codes are absent)."""
+    return CapacityContract.objects.select_related("resource", "participant").in_bulk(
+        sorted(set(codes)), field_name="contract_code"
+    )
+
+
+def active_contracts_by_resource(*, resource_ids: Iterable[int], delivery_year: int) -> dict[int, CapacityContract]:
+    """The active contract of each of these resources in ``delivery_year``: resource id → contract."""
+    rows = CapacityContract.objects.select_related("resource", "participant").filter(
+        resource_id__in=sorted(set(resource_ids)), delivery_year=delivery_year, state=ContractState.ACTIVE
+    )
+    return {c.resource_id: c for c in rows.order_by("resource_id", "pk")}
+
+
+def contract_codes_of(*, resource_ids: Iterable[int], delivery_year: int) -> dict[int, list[str]]:
+    """Every contract code (any state) of these resources in ``delivery_year``: resource id → codes."""
+    rows = (
+        CapacityContract.objects.filter(resource_id__in=sorted(set(resource_ids)), delivery_year=delivery_year)
+        .order_by("resource_id", "contract_code")
+        .values_list("resource_id", "contract_code")
+    )
+    codes: dict[int, list[str]] = {}
+    for resource_id, code in rows:
+        codes.setdefault(resource_id, []).append(code)
+    return codes
+
+
+def existing_contract_codes(codes: Iterable[str]) -> set[str]:
+    """Which of these contract codes are taken."""
+    wanted = sorted(set(codes))
+    return set(CapacityContract.objects.filter(contract_code__in=wanted).values_list("contract_code", flat=True))
+
+
+def active_contracts_as_of(*, as_of: dt.datetime, delivery_year: int) -> list[Any]:
+    """The contracts of ``delivery_year`` active as their history stood at ``as_of`` (historical records), by code."""
+    return sorted(
+        (
+            c
+            for c in CapacityContract.history.as_of(as_of)
+            if c.delivery_year == delivery_year and c.state == ContractState.ACTIVE
+        ),
+        key=lambda c: c.contract_code,
+    )
 
 
 # ---------------------------------------------------------------- change requests (four eyes)
@@ -173,3 +224,10 @@ def differences(change_request: ContractChangeRequest) -> list[TermDifference]:
             "あり" if amount.overridden else "なし",
         ),
     ]
+
+
+def contracts_with_pending_requests(contract_ids: Iterable[int]) -> set[int]:
+    """Which of these contracts have a change or cancellation request waiting for approval."""
+    wanted = sorted(set(contract_ids))
+    rows = ContractChangeRequest.objects.filter(contract_id__in=wanted, state=ChangeRequestState.PENDING)
+    return set(rows.values_list("contract_id", flat=True))

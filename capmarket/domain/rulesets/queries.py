@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Max, QuerySet
@@ -43,6 +44,11 @@ def parameters_of(ruleset: RuleSet) -> list[RuleParameter]:
 
 def values_of(ruleset: RuleSet) -> dict[str, str]:
     return {p.name: p.value for p in RuleParameter.objects.filter(ruleset=ruleset).order_by("name", "id")}
+
+
+def version_published_by(*, name: str, as_of: dt.datetime) -> RuleSet | None:
+    """The newest version of rule set ``name`` published at or before ``as_of`` (None: none was)."""
+    return RuleSet.objects.filter(name=name, published_at__lte=as_of).order_by("-version", "-id").first()
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,9 @@ from capmarket.domain.timeseries import operations, queries, storage
 
 STAGING = storage.STAGING
 
+#: The job kind of ``store_staged``.
+STORE_STAGED = "timeseries.store_staged"
+
 
 class StagedFileMissing(LookupError):
     """The staged upload a job names is not (or no longer) in the store."""

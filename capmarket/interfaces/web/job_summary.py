@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-#: job kind → Japanese name (contexts add theirs here)
-KIND_LABELS: dict[str, str] = {
-    "intake.upload": "一括登録（ファイルの取込み）",
-}
+from capmarket.interfaces.tasks import kinds
 
 #: result key → Japanese label
 RESULT_LABELS: dict[str, str] = {
@@ -24,7 +21,8 @@ RESULT_LABELS: dict[str, str] = {
 
 
 def kind_label(kind: str) -> str:
-    return KIND_LABELS.get(kind, kind)
+    """The Japanese name of a kind of job, as registered with its handler (``interfaces/tasks/kinds.py``)."""
+    return kinds.label(kind)
 
 
 def _number(value: Any) -> str:

@@ -14,7 +14,7 @@ from capmarket.application import demo_market
 from capmarket.domain.accounts.models import Role, User
 from capmarket.domain.contracts.models import CapacityContract, ContractChangeRequest
 from capmarket.domain.registry.models import Participant, Resource
-from capmarket.domain.registry.operations import validate_participant, validate_resource
+from capmarket.domain.registry.validators import validate_participant, validate_resource
 
 NOW = dt.datetime(2025, 4, 1, 0, 0, tzinfo=dt.UTC)
 

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from capmarket.application import case_export
+from capmarket.application.intake import case_export
 from capmarket.application.settlement import confirm, runs
 from capmarket.calc.engine import run as engine_run
 from capmarket.domain.accounts.models import Role

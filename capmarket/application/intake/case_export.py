@@ -16,21 +16,35 @@ from typing import Any
 
 import polars as pl
 
-from capmarket.application.intake import DATASETS, YEAR_COLUMN, kwh_text
-from capmarket.calc.io.validate import TABLES
+from capmarket.application.intake.catalogue import DATASETS, YEAR_COLUMN
+from capmarket.application.intake.downloads import kwh_text
 from capmarket.calc.reserve_margins import tight_slots_from_margins
-from capmarket.calc.rules import resolve
-from capmarket.domain.contracts.models import CapacityContract, ContractState
+from capmarket.calc.rules import UnknownRuleSet, resolve
+from capmarket.calc.tables import TABLES
+from capmarket.domain.contracts import queries as contract_queries
 from capmarket.domain.outages import queries as outage_queries
-from capmarket.domain.registry.models import Participant, Resource
-from capmarket.domain.rulesets.models import RuleSet
-from capmarket.domain.rulesets.queries import values_of
+from capmarket.domain.registry import queries as registry_queries
+from capmarket.domain.rulesets import queries as ruleset_queries
 from capmarket.domain.timeseries import queries as ts_queries
 from capmarket.domain.timeseries.models import DATASETS as STORED_DATASETS
 
 
-class ExportDirectoryNotEmpty(Exception):
-    pass
+class UnableToExportCase(Exception):
+    """The case cannot be exported; the message (Japanese) says why, in one line."""
+
+
+class ExportDirectoryNotEmpty(UnableToExportCase):
+    def __init__(self, directory: Path) -> None:
+        super().__init__(
+            f"{directory}: 出力先のディレクトリが空ではありません（存在しないか空のディレクトリを指定してください）"
+        )
+        self.directory = directory
+
+
+class NoRuleSetForYear(UnableToExportCase):
+    def __init__(self, year: int) -> None:
+        super().__init__(f"{year}年度の算定ルールセット（jp-{year}）がありません")
+        self.year = year
 
 
 @dataclass
@@ -44,15 +58,14 @@ class ExportedCase:
 def _ruleset_as_of(*, year: int, as_of: dt.datetime) -> tuple[str, dict[str, str]]:
     """The year's rule set and its parameters that differ from the built-in values, as published by ``as_of``."""
     name = f"jp-{year}"
-    _, builtin, _ = resolve(name)
-    version = (
-        RuleSet.objects.filter(name=name, published_at__lte=as_of).order_by("-version", "-id").first()
-        if RuleSet.objects.filter(name=name).exists()
-        else None
-    )
+    try:
+        _, builtin, _ = resolve(name)
+    except UnknownRuleSet:
+        raise NoRuleSetForYear(year) from None
+    version = ruleset_queries.version_published_by(name=name, as_of=as_of)
     if version is None:
         return name, {}
-    values = values_of(version)
+    values = ruleset_queries.values_of(version)
     return name, {k: v for k, v in sorted(values.items()) if builtin.get(k) != v}
 
 
@@ -69,18 +82,11 @@ def _write_csv(frame: pl.DataFrame, path: Path) -> None:
 
 
 def _registry(*, year: int, as_of: dt.datetime) -> dict[str, pl.DataFrame]:
-    participants = {p.pk: p for p in Participant.history.as_of(as_of)}
-    providers = sorted((p for p in participants.values() if p.is_provider), key=lambda p: p.participant_code)
-    resources = sorted(Resource.history.as_of(as_of), key=lambda r: r.resource_code)
+    participants = {p.pk: p for p in registry_queries.participants_as_of(as_of)}
+    providers = [p for p in participants.values() if p.is_provider]
+    resources = registry_queries.resources_as_of(as_of)
     codes = {r.pk: r.resource_code for r in resources}
-    contracts = sorted(
-        (
-            c
-            for c in CapacityContract.history.as_of(as_of)
-            if c.delivery_year == year and c.state == ContractState.ACTIVE
-        ),
-        key=lambda c: c.contract_code,
-    )
+    contracts = contract_queries.active_contracts_as_of(as_of=as_of, delivery_year=year)
     return {
         "providers": pl.DataFrame(
             {"provider_id": [p.participant_code for p in providers], "name": [p.name for p in providers]},
@@ -163,7 +169,7 @@ def _outages(*, as_of: dt.datetime) -> pl.DataFrame | None:
     from zoneinfo import ZoneInfo  # noqa: PLC0415
 
     jst = ZoneInfo("Asia/Tokyo")
-    resources = {r.pk: r.resource_code for r in Resource.objects.filter(pk__in={p.resource_id for p in plans})}
+    resources = registry_queries.resource_codes_by_id(p.resource_id for p in plans)
     return pl.DataFrame(
         {
             "outage_id": [p.outage_code for p in plans],
@@ -184,11 +190,12 @@ def _outages(*, as_of: dt.datetime) -> pl.DataFrame | None:
 
 def export_case(*, year: int, as_of: dt.datetime, out_dir: Path) -> ExportedCase:
     """Write the case of delivery year ``year`` as the data stood at ``as_of`` into ``out_dir`` (which must not
-    exist or be empty)."""
-    if out_dir.exists() and any(out_dir.iterdir()):
-        raise ExportDirectoryNotEmpty(str(out_dir))
-    out_dir.mkdir(parents=True, exist_ok=True)
+    exist or be empty). Raises ``UnableToExportCase`` (nothing written) for a directory that is not empty or a year
+    without a rule set."""
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise ExportDirectoryNotEmpty(out_dir)
     ruleset, parameters = _ruleset_as_of(year=year, as_of=as_of)
+    out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "case.toml").write_text(_toml_text(year=year, ruleset=ruleset, parameters=parameters), encoding="utf-8")
     exported = ExportedCase(directory=out_dir, ruleset=ruleset, parameters=parameters)
     for name, frame in _registry(year=year, as_of=as_of).items():
