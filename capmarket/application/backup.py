@@ -4,8 +4,9 @@
 
 - ``database.pgdump`` (PostgreSQL: ``pg_dump`` in its custom format, one consistent snapshot) or
   ``database.sqlite3`` (SQLite: the online backup API, consistent while the system runs);
-- ``files/media/…`` and ``files/datasets/…``: every file of the document store (documents, attachments, run
-  outputs, publications) and of the dataset store, read through the storage API (a folder or object storage);
+- ``files/<store>/…``: every file of every file store, read through the storage API (a folder or object storage):
+  ``default`` (attachments, run outputs, publications), any other configured store (e.g. ``documents``) and
+  ``datasets``;
 - ``manifest.json``: format, time, engine, the database's migrations and its row count per table, and every file
   with its size and SHA-256; ``SHA256SUMS`` the same sums for ``sha256sum -c``.
 
@@ -33,8 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import Storage, default_storage
+from django.core.files.storage import Storage, storages
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
@@ -59,8 +61,12 @@ class UnableToRestore(Exception):
 
 
 def file_stores() -> dict[str, Storage]:
-    """The file stores a backup covers, by the name their files have in it."""
-    return {"media": default_storage, "datasets": dataset_storage()}
+    """The file stores a backup covers, by storage alias: every store of ``settings.STORAGES`` but the static files
+    (which ship with the code) — ``default`` (attachments, run outputs, publications, documents unless they have a
+    store of their own) and any other configured one — and the dataset store."""
+    found = {alias: storages[alias] for alias in settings.STORAGES if alias != "staticfiles"}
+    found.setdefault("datasets", dataset_storage())
+    return found
 
 
 def _walk(store: Storage, prefix: str = "") -> Iterator[str]:

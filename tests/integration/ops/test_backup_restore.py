@@ -114,7 +114,7 @@ def test_a_backup_restored_elsewhere_gives_back_every_run_byte_for_byte(
     stored = {(f["store"], f["name"]) for f in manifest["files"]}
     assert summary["engine"] == connection.vendor
     assert summary["files"] == len(manifest["files"]) > 0
-    assert {("media", o.storage_name) for o in RunOutput.objects.all()} <= stored
+    assert {("default", o.storage_name) for o in RunOutput.objects.all()} <= stored
     assert all(
         any(s == "datasets" and n.startswith(v.storage_path) for s, n in stored) for v in DatasetVersion.objects.all()
     )
