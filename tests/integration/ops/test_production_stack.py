@@ -6,6 +6,8 @@ the file stores as separate machines would.
   worker; with that worker stopped, the next upload is taken in by the other one.
 - The scheduler's tick makes a worker take in a reserve-margin file dropped into the watched folder.
 - The web server logs JSON lines with the request id it returned, the user and the company.
+- nginx with the compose file's TLS template (``deploy/tls/``) in front: the portal answers over TLS with the request
+  id nginx made, and the probes are not reachable through it.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -41,6 +45,7 @@ from tests.reserve_margin_files import margin_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
+ROOT = Path(__file__).resolve().parents[3]
 START_TIMEOUT = 120.0
 JOB_TIMEOUT = 120.0
 HEADER = "resource_id,date,slot,upper_kw,plan_kw\n"
@@ -120,13 +125,47 @@ class Stack:
                 self.stop(name)
 
 
+def _tls_front(folder: Path, *, tls_port: int, upstream: str) -> list[str]:
+    """nginx as an ordinary process around deploy/tls/capmarket.conf.template, with a self-signed certificate."""
+    folder.mkdir()
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+            "-keyout", str(folder / "server.key"), "-out", str(folder / "server.crt"),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    values = {
+        "CAPMARKET_UPSTREAM": upstream,
+        "CAPMARKET_SERVER_NAME": "127.0.0.1",
+        "CAPMARKET_TLS_PORT": f"127.0.0.1:{tls_port}",
+        "CAPMARKET_TLS_CERT": str(folder / "server.crt"),
+        "CAPMARKET_TLS_KEY": str(folder / "server.key"),
+    }
+    template = (ROOT / "deploy" / "tls" / "capmarket.conf.template").read_text()
+    (folder / "capmarket.conf").write_text(re.sub(r"\$\{(\w+)\}", lambda m: values[m.group(1)], template))
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    (folder / "nginx.conf").write_text(
+        f"{user}worker_processes 1;\npid {folder}/nginx.pid;\nerror_log {folder}/error.log warn;\ndaemon off;\n"
+        "events { worker_connections 64; }\n"
+        f"http {{ access_log {folder}/access.log; client_body_temp_path {folder}/body; proxy_temp_path {folder}/proxy;"
+        f" fastcgi_temp_path {folder}/fastcgi; uwsgi_temp_path {folder}/uwsgi; scgi_temp_path {folder}/scgi;"
+        f" include {folder}/capmarket.conf; }}\n"
+    )
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    return [nginx, "-p", str(folder), "-c", str(folder / "nginx.conf")]
+
+
 @pytest.fixture
-def stack(database_url: str, tmp_path: Path) -> Iterator[tuple[Stack, str, Path]]:
+def stack(database_url: str, tmp_path: Path) -> Iterator[tuple[Stack, str, Path, str]]:
     redis_server = shutil.which("redis-server")
     if redis_server is None:
         pytest.fail("redis-server is missing (apt-get install redis-server; .ci/run installs it)")
+    if not Path(shutil.which("nginx") or "/usr/sbin/nginx").exists():
+        pytest.fail("nginx is missing (apt-get install nginx; .ci/run installs it)")
     capmarket = str(Path(sys.executable).with_name("capmarket"))
-    redis_port, web_port = _free_port(), _free_port()
+    redis_port, web_port, tls_port = _free_port(), _free_port(), _free_port()
     shared = tmp_path / "shared"  # what a network file system (or object storage) would be across machines
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -164,6 +203,7 @@ def stack(database_url: str, tmp_path: Path) -> Iterator[tuple[Stack, str, Path]
                 [capmarket, "worker", "--no-beat", "--concurrency=1", "--pool=solo", f"--hostname={name}@%h"],
             )
         running.start("scheduler", [capmarket, "scheduler"])
+        running.start("tls", _tls_front(tmp_path / "tls", tls_port=tls_port, upstream=bind))
         base = f"http://{bind}"
 
         def ready() -> bool:
@@ -176,7 +216,7 @@ def stack(database_url: str, tmp_path: Path) -> Iterator[tuple[Stack, str, Path]
         _wait(ready, START_TIMEOUT, "the web server to be ready")
         for name in ("worker-a", "worker-b"):
             _wait(lambda n=name: "ready." in running.log(n), START_TIMEOUT, f"{name} to be ready")  # type: ignore[misc]
-        yield running, base, inbox
+        yield running, base, inbox, f"https://127.0.0.1:{tls_port}"
     finally:
         running.stop_all()
 
@@ -221,9 +261,9 @@ def _finished_job(job_id: int) -> Job:
 
 
 def test_web_server_two_workers_and_the_scheduler_share_one_installation(
-    stack: tuple[Stack, str, Path],
+    stack: tuple[Stack, str, Path, str],
 ) -> None:
-    running, base, inbox = stack
+    running, base, inbox, tls = stack
     provider = make_participant(participant_code="PA")
     make_resource(provider, resource_code="R1", area="tokyo")
     user = make_user(Role.PARTICIPANT_USER, participant=provider)
@@ -257,3 +297,18 @@ def test_web_server_two_workers_and_the_scheduler_share_one_installation(
     assert upload["duration_ms"] > 0
     assert running.alive("web")
     assert running.alive("scheduler")
+
+    # Through the TLS front: the login page, with the request id nginx made; the probes stay inside.
+    unverified = ssl.create_default_context()
+    unverified.check_hostname = False
+    unverified.verify_mode = ssl.CERT_NONE  # a self-signed certificate made for this test
+    with urllib.request.urlopen(f"{tls}/login/", timeout=30, context=unverified) as response:  # noqa: S310
+        assert response.status == 200
+        via_nginx = response.headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", via_nginx)
+    with pytest.raises(urllib.error.HTTPError) as hidden:
+        urllib.request.urlopen(f"{tls}/readyz", timeout=30, context=unverified)  # noqa: S310
+    assert hidden.value.code == 404
+    _wait(lambda: via_nginx in running.log("web"), 10, "the request line of the TLS request")
+    line = next(json.loads(x) for x in running.log("web").splitlines() if via_nginx in x)
+    assert (line["path"], line["status"], line["remote_addr"]) == ("/login/", 200, "127.0.0.1")
