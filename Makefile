@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-# The demo serves plain HTTP on this machine: no https redirect, no secure-only cookies (production keeps them).
-DEMO_ENV := CAPMARKET_HTTPS=0
+# The demo serves plain HTTP on this machine: no https redirect, no secure-only cookies (production keeps them);
+# its logs are plain text for a person at the terminal (production: JSON lines).
+DEMO_ENV := CAPMARKET_HTTPS=0 CAPMARKET_LOG_FORMAT=text
 VAR_DIR  := $(or $(CAPMARKET_VAR_DIR),var)
 
 ## demo: install, migrate, load the demo market (once) and serve the web UI on http://$(HOST):$(PORT)
