@@ -56,7 +56,7 @@ def import_file(
     if user is not None and not can(user, Action.MANAGE_ALERTS):
         raise NotAllowed("広域予備率の公表ファイルを取り込む権限がありません。")
     if len(data) > MAX_FILE_BYTES:
-        from capmarket.calc.reserve_margins import MarginFileError  # noqa: PLC0415
+        from capmarket.calc.io.reserve_margins import MarginFileError  # noqa: PLC0415
 
         raise UnableToImportPublication(
             [

@@ -22,7 +22,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
-from capmarket.calc.reserve_margins import MarginFileError, latest_margins, parse_reserve_margin_file
+from capmarket.calc.io.reserve_margins import MarginFileError, parse_reserve_margin_file
+from capmarket.calc.tight_slots import latest_margins
 from capmarket.domain.accounts import operations as account_ops
 from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.alerts import queries
@@ -158,7 +159,7 @@ def import_publication(
         raise UnableToImportPublication(
             [MarginFileError(name, 0, None, "RM_EMPTY", "データ行がありません", "the file has no data rows")]
         )
-    frame = latest_margins(frame)
+    frame = latest_margins(margins=frame)
     published_naive = frame["published_at"][0]
     published_at = published_naive.replace(tzinfo=JST)
     dates = sorted(set(frame["date"].to_list()))

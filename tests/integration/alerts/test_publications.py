@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from capmarket.application import reserve_margins as app
-from capmarket.calc.reserve_margins import tight_slots_from_margins
+from capmarket.calc.tight_slots import tight_slots_from_margins
 from capmarket.domain.accounts.models import Role
 from capmarket.domain.alerts import queries
 from capmarket.domain.alerts.models import (
@@ -169,7 +169,7 @@ def test_recovery_and_a_new_drop_follow_the_rules(market: dict[str, Any], mail_s
     # the settlement run reads the latest publication of every slot
     stored = ts_queries.read_as_of(dataset="reserve_margins", as_of=at(DAY, 10)).collect()
     tight = tight_slots_from_margins(
-        stored.with_columns(pl.lit("").alias("file"), pl.lit(0).alias("line")),
+        margins=stored.with_columns(pl.lit("").alias("file"), pl.lit(0).alias("line")),
         threshold_pct=Fraction(8),
         delivery_year=2025,
     )
