@@ -7,16 +7,16 @@
 - ``files/<store>/…``: every file of every file store, read through the storage API (a folder or object storage):
   ``default`` (attachments, run outputs, publications), any other configured store (e.g. ``documents``) and
   ``datasets``;
-- ``manifest.json``: format, time, engine, the database's migrations and its row count per table, and every file
-  with its size and SHA-256; ``SHA256SUMS`` the same sums for ``sha256sum -c``.
+- ``manifest.json``: format, time, engine, the database's migrations, its row count and a content digest (SHA-256
+  based, independent of row order) per table, and every file with its size and SHA-256; ``SHA256SUMS`` the same sums for ``sha256sum -c``.
 
 The database is copied first, then the files. Files are written before the rows that name them and never
 change afterwards, so every file the copied database refers to is in the store when the files are copied.
 
 ``restore`` puts such a folder into an empty installation (no tables; stores empty, or holding only files of this
 backup with the same content — a restore cut short can be run again). It checks every SHA-256 before writing
-anything, copies the files, then restores the database in one transaction, and finally compares the row count of
-every table and every file's SHA-256 with the manifest.
+anything, copies the files, then restores the database in one transaction, and finally compares the row count and
+content digest of every table and every file's SHA-256 with the manifest: every row comes back value for value.
 """
 
 from __future__ import annotations
@@ -138,6 +138,29 @@ def _count_rows(cursor: Any, tables: dict[str, str]) -> dict[str, int]:
     return counts
 
 
+def _value_text(value: Any) -> str:
+    if isinstance(value, memoryview | bytearray):
+        value = bytes(value)
+    return repr(value)
+
+
+def _digest_rows(cursor: Any, tables: dict[str, str]) -> dict[str, str]:
+    """A SHA-256 of every table's content, independent of row order: the sum modulo 2**256 of each row's SHA-256
+    (rows are distinct: every table has a primary key). The same database restored elsewhere — whatever its
+    collation or physical order — gives the same digests, and any changed, lost or added value another."""
+    digests: dict[str, str] = {}
+    quote = connection.ops.quote_name
+    for table in sorted(tables):
+        cursor.execute(f"SELECT * FROM {quote(table)}")  # noqa: S608 - table names come from the models
+        total = 0
+        while batch := cursor.fetchmany(2000):
+            for row in batch:
+                text = "\x1f".join(_value_text(v) for v in row)
+                total += int.from_bytes(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest(), "big")
+        digests[table] = f"{total % (1 << 256):064x}"
+    return digests
+
+
 def _pg_tool(name: str) -> str:
     """``pg_dump`` / ``pg_restore``: from ``CAPMARKET_PG_BIN``, else the newest server's, else the PATH."""
     if folder := os.environ.get("CAPMARKET_PG_BIN"):
@@ -195,8 +218,9 @@ class BackupSummary:
         }
 
 
-def _dump_database(folder: Path, tables: dict[str, str]) -> tuple[str, dict[str, int]]:
-    """Copy the database into ``folder``; returns (engine, rows per table) — counted in the very copy."""
+def _dump_database(folder: Path, tables: dict[str, str]) -> tuple[str, dict[str, int], dict[str, str]]:
+    """Copy the database into ``folder``; returns (engine, rows per table, content digest per table) — counted and
+    digested in the very copy."""
     vendor = connection.vendor
     if vendor not in DUMP_FILES:
         raise UnableToBackUp(f"database engine {vendor} is not supported")
@@ -206,7 +230,7 @@ def _dump_database(folder: Path, tables: dict[str, str]) -> tuple[str, dict[str,
         copy = sqlite3.connect(target)
         try:
             connection.connection.backup(copy)  # the online backup API: a consistent copy while others write
-            return vendor, _count_rows(copy.cursor(), tables)
+            return vendor, _count_rows(copy.cursor(), tables), _digest_rows(copy.cursor(), tables)
         finally:
             copy.close()
     # PostgreSQL: count the rows in a snapshot and have pg_dump dump that same snapshot.
@@ -220,6 +244,7 @@ def _dump_database(folder: Path, tables: dict[str, str]) -> tuple[str, dict[str,
             cursor.execute("SELECT pg_export_snapshot()")
             snapshot = str(cursor.fetchone()[0])
             counts = _count_rows(cursor, tables)
+            digests = _digest_rows(cursor, tables)
             _run(
                 [
                     _pg_tool("pg_dump"),
@@ -237,7 +262,7 @@ def _dump_database(folder: Path, tables: dict[str, str]) -> tuple[str, dict[str,
         finally:
             connection.rollback()
             connection.set_autocommit(True)
-    return vendor, counts
+    return vendor, counts, digests
 
 
 def back_up(*, folder: Path, now: dt.datetime, progress: Progress | None = None) -> BackupSummary:
@@ -248,7 +273,7 @@ def back_up(*, folder: Path, now: dt.datetime, progress: Progress | None = None)
     folder.mkdir(parents=True, exist_ok=True)
     tables = _tables()
     report("database")
-    engine, rows = _dump_database(folder, tables)
+    engine, rows, digests = _dump_database(folder, tables)
     dump = folder / DUMP_FILES[engine]
     migrations = _migrations()
     entries: list[dict[str, Any]] = []
@@ -269,6 +294,7 @@ def back_up(*, folder: Path, now: dt.datetime, progress: Progress | None = None)
         "sha256": _sha256_of(dump),
         "migrations": migrations,
         "rows": rows,
+        "digests": digests,
     }
     manifest = {
         "format": FORMAT,
@@ -392,6 +418,18 @@ def _restore_database(folder: Path, database: dict[str, Any]) -> None:
     )
 
 
+def _restored_digests(tables: dict[str, str]) -> dict[str, str]:
+    """Digests of the restored tables, read the way the backup read them (SQLite: a plain connection, values as
+    stored, without Django's converters)."""
+    if connection.vendor != "sqlite":
+        return _digest_rows(connection.cursor(), tables)
+    plain = sqlite3.connect(f"file:{connection.settings_dict['NAME']}?mode=ro", uri=True)
+    try:
+        return _digest_rows(plain.cursor(), tables)
+    finally:
+        plain.close()
+
+
 def restore(*, folder: Path, progress: Progress | None = None) -> RestoreSummary:
     """Restore the backup in ``folder`` into this (empty) installation and check it against the manifest."""
     report = progress or (lambda message: None)
@@ -420,12 +458,16 @@ def restore(*, folder: Path, progress: Progress | None = None) -> RestoreSummary
     if rows != database["rows"]:
         wrong = sorted(t for t in database["rows"] if rows.get(t) != database["rows"][t])
         raise UnableToRestore(f"restored row counts differ from the manifest: {', '.join(wrong[:5])}")
+    digests = _restored_digests({t: t for t in database["digests"]})
+    if digests != database["digests"]:
+        wrong = sorted(t for t in database["digests"] if digests.get(t) != database["digests"][t])
+        raise UnableToRestore(f"restored table contents differ from the manifest: {', '.join(wrong[:5])}")
     for entry in manifest["files"]:
         if _stored_sha256(stores[entry["store"]], entry["name"]) != entry["sha256"]:
             raise UnableToRestore(f"{entry['store']}/{entry['name']}: restored file differs from the backup")
     loader = MigrationLoader(connection, ignore_no_migrations=True)
     pending = [key for key in loader.graph.leaf_nodes() if key not in loader.applied_migrations]
-    report("checked: row counts and SHA-256 of every file")
+    report("checked: row counts and contents of every table, SHA-256 of every file")
     return RestoreSummary(
         engine=str(database["engine"]),
         tables=len(rows),

@@ -119,6 +119,7 @@ def test_a_backup_restored_elsewhere_gives_back_every_run_byte_for_byte(
         any(s == "datasets" and n.startswith(v.storage_path) for s, n in stored) for v in DatasetVersion.objects.all()
     )
     assert manifest["database"]["rows"]["settlement_settlementrun"] == len(year["runs"])
+    assert manifest["database"]["digests"].keys() == manifest["database"]["rows"].keys()
     sums = (backup_dir / "SHA256SUMS").read_text().splitlines()
     assert len(sums) == len(manifest["files"]) + 1
 
