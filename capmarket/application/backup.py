@@ -8,7 +8,8 @@
   ``default`` (attachments, run outputs, publications), any other configured store (e.g. ``documents``) and
   ``datasets``;
 - ``manifest.json``: format, time, engine, the database's migrations, its row count and a content digest (SHA-256
-  based, independent of row order) per table, and every file with its size and SHA-256; ``SHA256SUMS`` the same sums for ``sha256sum -c``.
+  based, independent of row order) per table, and every file with its size and SHA-256; ``SHA256SUMS`` the same
+  sums for ``sha256sum -c``.
 
 The database is copied first, then the files. Files are written before the rows that name them and never
 change afterwards, so every file the copied database refers to is in the store when the files are copied.
