@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 from capmarket.application.backup import _digest_rows
 
@@ -10,7 +11,7 @@ TABLES = {"t": "t"}
 ROWS = [(1, "発電所A", 1200, b"\x00\x01"), (2, "発電所B", None, b""), (3, "x\x1fy", 7, b"\xff")]
 
 
-def _digest(rows: list[tuple[object, ...]]) -> str:
+def _digest(rows: Sequence[Sequence[object]]) -> str:
     db = sqlite3.connect(":memory:")
     db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, amount_yen INTEGER, raw BLOB)")
     db.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", rows)
