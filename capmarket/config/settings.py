@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI / ReDoc served from our static files: /api/docs/ works offline
     "simple_history",
+    "django_htmx",
     # domain apps (one per bounded context)
     "capmarket.domain.accounts",
     "capmarket.domain.audit",
@@ -114,6 +115,8 @@ INSTALLED_APPS = [
     "capmarket.domain.objections",
     "capmarket.domain.notifications",
     "capmarket.domain.alerts",
+    "capmarket.domain.helpdesk",
+    "capmarket.domain.reporting",
     # interfaces
     "capmarket.interfaces.web",
     "capmarket.interfaces.api",
@@ -280,6 +283,11 @@ SPECTACULAR_SETTINGS = {
         "SettlementRunStateEnum": "capmarket.domain.settlement.models.RunState",
         "DataIssueStateEnum": "capmarket.domain.settlement.models.IssueState",
         "ObjectionStatusEnum": "capmarket.domain.objections.models.ObjectionStatus",
+        "InquiryStatusEnum": "capmarket.domain.helpdesk.models.Status",
+        "InquiryCategoryEnum": "capmarket.domain.helpdesk.models.Category",
+        "InquiryChannelEnum": "capmarket.domain.helpdesk.models.Channel",
+        "InquiryPriorityEnum": "capmarket.domain.helpdesk.models.Priority",
+        "OperationReportKindEnum": "capmarket.domain.reporting.models.ReportKind",
     },
 }
 
@@ -347,6 +355,22 @@ CAPMARKET_INTAKE_MAX_EXPANDED_BYTES = int(
 CAPMARKET_RESERVE_MARGIN_URLS = os.environ.get("CAPMARKET_RESERVE_MARGIN_URLS", "")
 CAPMARKET_RESERVE_MARGIN_POLL_SECONDS = float(os.environ.get("CAPMARKET_RESERVE_MARGIN_POLL_SECONDS", "1800"))
 CAPMARKET_RESERVE_MARGIN_INBOX = os.environ.get("CAPMARKET_RESERVE_MARGIN_INBOX", "")
+
+# Inquiry desk (capmarket.domain.helpdesk): the SLA clock's business hours (Japan time, business days of the operator's
+# calendar) and working hours allowed for a first answer by priority; the mailboxes fetched (IMAP over TLS and/or a
+# local maildir; empty = off) and how often; what attachments are accepted.
+CAPMARKET_HELPDESK_BUSINESS_HOURS = os.environ.get("CAPMARKET_HELPDESK_BUSINESS_HOURS", "09:00-18:00")
+CAPMARKET_HELPDESK_SLA_HOURS = {"high": 9, "normal": 27, "low": 45}
+CAPMARKET_HELPDESK_TUESDAY_HOLIDAYS_WORKED = _env_bool("CAPMARKET_HELPDESK_TUESDAY_HOLIDAYS_WORKED", True)
+CAPMARKET_HELPDESK_IMAP_HOST = os.environ.get("CAPMARKET_HELPDESK_IMAP_HOST", "")
+CAPMARKET_HELPDESK_IMAP_PORT = int(os.environ.get("CAPMARKET_HELPDESK_IMAP_PORT", "993"))
+CAPMARKET_HELPDESK_IMAP_USER = os.environ.get("CAPMARKET_HELPDESK_IMAP_USER", "")
+CAPMARKET_HELPDESK_IMAP_PASSWORD = os.environ.get("CAPMARKET_HELPDESK_IMAP_PASSWORD", "")
+CAPMARKET_HELPDESK_IMAP_MAILBOX = os.environ.get("CAPMARKET_HELPDESK_IMAP_MAILBOX", "INBOX")
+CAPMARKET_HELPDESK_IMAP_CAFILE = os.environ.get("CAPMARKET_HELPDESK_IMAP_CAFILE", "")  # extra CA (private server)
+CAPMARKET_HELPDESK_MAILDIR = os.environ.get("CAPMARKET_HELPDESK_MAILDIR", "")
+CAPMARKET_HELPDESK_FETCH_SECONDS = float(os.environ.get("CAPMARKET_HELPDESK_FETCH_SECONDS", "300"))
+CAPMARKET_HELPDESK_ATTACHMENT_MAX_BYTES = int(os.environ.get("CAPMARKET_HELPDESK_ATTACHMENT_MAX_BYTES", str(10 << 20)))
 
 # Logs (capmarket.config.logs): JSON lines by default, each with the id of the request being served. The request
 # log (one line per request: id, method, path, status, duration, user, company) is on by default; commands keep

@@ -38,6 +38,13 @@ def _snapshot() -> dict[str, Any]:
 
 
 def _wipe() -> None:
+    from capmarket.domain.helpdesk import models as desk
+    from capmarket.domain.reporting import models as reporting
+
+    for desk_model in (reporting.ChecklistTick, reporting.OperationReport, desk.KnowledgeVersion, desk.KnowledgeArticle,
+                  desk.AnswerDraft, desk.PhoneCall, desk.InquiryEvent, desk.InquiryLink, desk.InternalNote,
+                  desk.Attachment, desk.InquiryMessage, desk.Inquiry):  # fmt: skip
+        desk_model.objects.all().delete()
     from capmarket.domain.jobs.models import Job
     from capmarket.domain.notices.models import Notice
     from capmarket.domain.notifications.models import OutboundEmail
