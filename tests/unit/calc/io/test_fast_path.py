@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from capmarket.calc.io import validate as v
@@ -220,7 +220,6 @@ def test_every_valid_typing_takes_the_fast_path(typing: str, tmp_path: Path, mon
         assert _slow("metering", source, ctx, monkeypatch).frame.equals(expected), typing
 
 
-@settings(deadline=None)  # each example reads two small frames: > 200 ms when the shared machine is busy
 @given(
     kwh=st.decimals(
         min_value=Decimal("-999999999999.999"),
