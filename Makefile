@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 # The demo serves plain HTTP on this machine: no https redirect, no secure-only cookies, no client certificates (no
-# TLS front) and no service hours (open at any time); production keeps them all (README, "Access").
-DEMO_ENV := CAPMARKET_HTTPS=0 CAPMARKET_CLIENT_CERTIFICATES=0 CAPMARKET_SERVICE_HOURS=0
+# TLS front) and no service hours (open at any time); production keeps them all (README, "Access"). Its logs are
+# plain text for a person at the terminal (production: JSON lines).
+DEMO_ENV := CAPMARKET_HTTPS=0 CAPMARKET_CLIENT_CERTIFICATES=0 CAPMARKET_SERVICE_HOURS=0 CAPMARKET_LOG_FORMAT=text
 VAR_DIR  := $(or $(CAPMARKET_VAR_DIR),var)
 
 ## demo: install, migrate, load the demo market (once) and serve the web UI on http://$(HOST):$(PORT)

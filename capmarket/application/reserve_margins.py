@@ -8,11 +8,14 @@ derives its tight slots from the latest publication of every slot received by T 
 The poller fetches the configured URLs (``CAPMARKET_RESERVE_MARGIN_URLS``, comma-separated; empty = off) every
 ``CAPMARKET_RESERVE_MARGIN_POLL_SECONDS`` (1800) with conditional requests; the watched folder
 (``CAPMARKET_RESERVE_MARGIN_INBOX``; empty = off) is looked at on every scheduler tick, and each file is moved to
-``done/`` or ``rejected/`` (with a ``.error.txt`` naming line and reason) once taken in.
+``done/`` or ``rejected/`` (with a ``.error.txt`` naming line and reason) once taken in. The poll job runs on
+whichever worker takes it: with workers on several machines the folder must be a shared mount seen at the same path
+by all of them; a file another worker took first is skipped (taking a publication in twice changes nothing).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -168,13 +171,16 @@ def scan_inbox(*, now: dt.datetime) -> list[dict[str, Any]]:
         key=lambda p: (p.stat().st_mtime, p.name),
     )
     for path in files:
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:  # another worker took it in and moved it meanwhile
+            continue
         try:
             outcome = import_file(data=data, filename=path.name, source=PublicationSource.FOLDER, user=None, now=now)
         except UnableToImportPublication as exc:
             target = inbox / "rejected"
             target.mkdir(exist_ok=True)
-            path.replace(target / path.name)
+            _move(path, target)
             (target / f"{path.name}.error.txt").write_text(
                 "\n".join(f"{e.file}:{e.line}: {e.message_ja}" for e in exc.errors) + "\n", encoding="utf-8"
             )
@@ -182,9 +188,14 @@ def scan_inbox(*, now: dt.datetime) -> list[dict[str, Any]]:
             continue
         target = inbox / "done"
         target.mkdir(exist_ok=True)
-        path.replace(target / path.name)
+        _move(path, target)
         results.append({"file": path.name, "status": "imported" if outcome.new else "unchanged", **outcome.as_dict()})
     return results
+
+
+def _move(path: Path, target: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):  # moved by another worker that took the same file in meanwhile
+        path.replace(target / path.name)
 
 
 def run_poll_job(*, job: Job, progress: Progress, now: dt.datetime) -> dict[str, Any]:

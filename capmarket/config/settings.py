@@ -23,6 +23,16 @@ Variables (all optional; the defaults run the embedded system on a SQLite file u
 - ``CAPMARKET_INTAKE_MAX_BYTES`` / ``_MAX_ROWS`` / ``_MAX_EXPANDED_BYTES`` / ``_INLINE_MAX_BYTES``: upload limits.
 - ``CAPMARKET_SCHEDULER_TICK_SECONDS``: how often the scheduler looks for periodic work (default 30).
 - ``CAPMARKET_EMAIL_*``: the outbox's batch size, claim lease, retry back-off and attempts (see below).
+- ``CAPMARKET_STORAGE``: ``local`` (default: folders ``CAPMARKET_MEDIA_DIR`` and ``CAPMARKET_DATASETS_DIR``, a shared
+  mount when several machines serve one site) or ``s3`` (S3-compatible object storage: ``CAPMARKET_S3_BUCKET``,
+  ``CAPMARKET_S3_ENDPOINT_URL``, ``CAPMARKET_S3_REGION``; keys from ``AWS_ACCESS_KEY_ID`` /
+  ``AWS_SECRET_ACCESS_KEY``); ``CAPMARKET_DATASET_CACHE_DIR``: this machine's copies of dataset files fetched from
+  object storage.
+- ``CAPMARKET_LOG_FORMAT``: ``json`` (default: one JSON object per line) or ``text``; ``CAPMARKET_LOG_STREAM``:
+  ``stderr`` (default; ``capmarket serve`` uses ``stdout``); ``CAPMARKET_LOG_LEVEL`` (``WARNING``) and
+  ``CAPMARKET_REQUEST_LOG`` (``1``: one line per web request, with request id, user, company and duration).
+- ``CAPMARKET_STATIC_COLLECTED``: ``1`` when ``collectstatic`` has filled ``STATIC_ROOT`` (the container image):
+  whitenoise serves the collected, hashed and compressed files with far-future caching.
 """
 
 from __future__ import annotations
@@ -70,6 +80,8 @@ SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = HTTPS
 if _env_bool("CAPMARKET_TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Addresses/networks of the TLS front(s): their X-Real-IP / X-Forwarded-For names the client (login throttle, audit).
+CAPMARKET_TRUSTED_PROXIES = os.environ.get("CAPMARKET_TRUSTED_PROXIES", "")
 
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("CAPMARKET_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
@@ -115,9 +127,12 @@ INSTALLED_APPS = [
     "capmarket.interfaces.web",
     "capmarket.interfaces.api",
     "capmarket.interfaces.cli",
+    "capmarket.interfaces.ops",
 ]
 
 MIDDLEWARE = [
+    "capmarket.interfaces.ops.middleware.ProbeMiddleware",
+    "capmarket.interfaces.ops.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -158,6 +173,7 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'capmarket.sqlite3'}"),
         conn_max_age=int(os.environ.get("CAPMARKET_DB_CONN_MAX_AGE", "0")),
+        conn_health_checks=True,  # a kept connection that died (database restarted) is replaced, not used
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -224,15 +240,22 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("CAPMARKET_STATIC_ROOT", VAR_DIR / "staticfiles"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-WHITENOISE_USE_FINDERS = True  # serve app static files without a collectstatic step in the embedded default
-STORAGES = {
+# Production (the image runs collectstatic): hashed, compressed files from STATIC_ROOT, cached for a year. The
+# embedded default serves the apps' static files as they are, without a collectstatic step.
+STATIC_COLLECTED = _env_bool("CAPMARKET_STATIC_COLLECTED", False)
+WHITENOISE_USE_FINDERS = not STATIC_COLLECTED
+STORAGES: dict[str, dict[str, object]] = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(VAR_DIR / "media")},
+        "OPTIONS": {"location": os.environ.get("CAPMARKET_MEDIA_DIR", str(VAR_DIR / "media"))},
     },
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_COLLECTED
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
     # issued documents' PDFs: written once, read-only files (object storage in production: a write-once bucket)
     "documents": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -240,6 +263,31 @@ STORAGES = {
     },
 }
 DATASETS_DIR = Path(os.environ.get("CAPMARKET_DATASETS_DIR", VAR_DIR / "datasets"))
+CAPMARKET_DATASET_CACHE_DIR = Path(os.environ.get("CAPMARKET_DATASET_CACHE_DIR", VAR_DIR / "dataset-cache"))
+CAPMARKET_STORAGE = os.environ.get("CAPMARKET_STORAGE", "local").strip().lower()
+if CAPMARKET_STORAGE == "s3":
+    # Attachments and run outputs ("default"), datasets and issued documents in one bucket, under three prefixes.
+    _s3_options = {
+        "bucket_name": os.environ.get("CAPMARKET_S3_BUCKET", "capmarket"),
+        "endpoint_url": os.environ.get("CAPMARKET_S3_ENDPOINT_URL") or None,
+        "region_name": os.environ.get("CAPMARKET_S3_REGION") or None,
+        "file_overwrite": False,
+        "default_acl": None,
+        "querystring_auth": True,
+    }
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {**_s3_options, "location": "media"}}
+    STORAGES["datasets"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_s3_options, "location": "datasets"},
+    }
+    # issued documents: never overwritten (file_overwrite False); make the bucket's "documents/" prefix write-once
+    # (object lock) in production
+    STORAGES["documents"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_s3_options, "location": "documents"},
+    }
+elif CAPMARKET_STORAGE != "local":
+    raise ValueError(f"CAPMARKET_STORAGE must be 'local' or 's3', not {CAPMARKET_STORAGE!r}")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -361,9 +409,31 @@ CAPMARKET_HELPDESK_MAILDIR = os.environ.get("CAPMARKET_HELPDESK_MAILDIR", "")
 CAPMARKET_HELPDESK_FETCH_SECONDS = float(os.environ.get("CAPMARKET_HELPDESK_FETCH_SECONDS", "300"))
 CAPMARKET_HELPDESK_ATTACHMENT_MAX_BYTES = int(os.environ.get("CAPMARKET_HELPDESK_ATTACHMENT_MAX_BYTES", str(10 << 20)))
 
+# Logs (capmarket.config.logs): JSON lines by default, each with the id of the request being served. The request
+# log (one line per request: id, method, path, status, duration, user, company) is on by default; commands keep
+# stdout for their machine output, so logs go to stderr unless CAPMARKET_LOG_STREAM=stdout (`capmarket serve`).
+CAPMARKET_LOG_FORMAT = os.environ.get("CAPMARKET_LOG_FORMAT", "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "capmarket.config.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "capmarket.config.logs.JsonFormatter"},
+        "text": {"()": "capmarket.config.logs.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": f"ext://sys.{'stdout' if os.environ.get('CAPMARKET_LOG_STREAM') == 'stdout' else 'stderr'}",
+            "formatter": "text" if CAPMARKET_LOG_FORMAT == "text" else "json",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("CAPMARKET_LOG_LEVEL", "WARNING")},
+    "loggers": {
+        "capmarket.request": {"level": "INFO" if _env_bool("CAPMARKET_REQUEST_LOG", True) else "WARNING"},
+        # Django logs 4xx/5xx responses itself; our request log already has one line per request.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+    },
 }

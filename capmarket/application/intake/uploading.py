@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final
@@ -198,13 +197,6 @@ def publication(*, data: bytes, filename: str, user: Any, now: dt.datetime) -> U
     )
 
 
-def staging_dir() -> Path:
-    """Where a file waits for its background job (kept after a final failure, for a retry)."""
-    path = ts_handlers.staging_dir()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def _refusal(*, dataset: str, name: str, error: ValidationError) -> UploadOutcome:
     return UploadOutcome(dataset=dataset, filename=name, file_sha256="", rows=0, errors=[error])
 
@@ -245,8 +237,9 @@ def upload(
             return _refusal(dataset=dataset, name=name, error=exc.error)
     if not go_background:
         return process(dataset=dataset, data=data, filename=name, user=user, delivery_year=delivery_year, now=now)
-    staged = f"upload-{uuid.uuid4().hex}{Path(name).suffix.lower()}"
-    (staging_dir() / staged).write_bytes(data)
+    # Staged in the dataset store (a shared folder or object storage): the job may run on another machine. Kept
+    # after a final failure, for a retry.
+    staged = ts_handlers.stage(data=data, suffix=Path(name).suffix.lower())
     job, _ = job_ops.enqueue(
         kind=UPLOAD_JOB,
         owner=user,
@@ -264,19 +257,21 @@ def run_upload_job(*, job: Job, progress: Progress, now: dt.datetime) -> dict[st
     content again creates no new version. The staged file is deleted once processed; if processing raises, it
     stays for the next attempt (or a retry)."""
     inputs = job.inputs
-    staged = staging_dir() / Path(str(inputs["staged_file"])).name
-    if not staged.is_file():
-        raise StagedFileMissing(f"job {job.pk}: the uploaded file is no longer staged ({staged.name})")
+    staged = Path(str(inputs["staged_file"])).name
+    try:
+        data = ts_handlers.read_staged(name=staged)
+    except ts_handlers.StagedFileMissing:
+        raise StagedFileMissing(f"job {job.pk}: the uploaded file is no longer staged ({staged})") from None
     outcome = process(
         dataset=str(inputs["dataset"]),
-        data=staged.read_bytes(),
-        filename=str(inputs.get("source_name", staged.name)),
+        data=data,
+        filename=str(inputs.get("source_name", staged)),
         user=job.owner,
         delivery_year=int(inputs["delivery_year"]),
         now=now,
         progress=progress,
     )
-    staged.unlink(missing_ok=True)
+    ts_handlers.discard_staged(name=staged)
     return outcome.as_dict()
 
 
@@ -293,7 +288,8 @@ def can_retry(*, job: Job) -> bool:
     """Whether a failed upload job can run again: its file is still staged."""
     if job.kind != UPLOAD_JOB or job.state != JobState.FAILED:
         return False
-    return (staging_dir() / Path(str(job.inputs.get("staged_file", ""))).name).is_file()
+    staged = Path(str(job.inputs.get("staged_file", ""))).name
+    return bool(staged) and ts_handlers.staged_exists(name=staged)
 
 
 class UnableToRetryUpload(Exception):

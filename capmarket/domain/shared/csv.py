@@ -77,8 +77,15 @@ def iter_csv(
 
 
 def csv_bytes(*, header: Sequence[str], rows: Iterable[Sequence[Any]], encoding: Encoding = "utf-8-sig") -> bytes:
-    """The whole CSV as bytes."""
-    return b"".join(iter_csv(header=header, rows=rows, encoding=encoding))
+    """The whole CSV as bytes (the same bytes as ``iter_csv``, written in one buffer and encoded once)."""
+    if encoding not in ENCODINGS:
+        raise ValueError(f"unknown CSV encoding: {encoding}")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([safe_cell(c) for c in header])
+    writer.writerows([safe_cell(c) for c in row] for row in rows)
+    body = _encode(buffer.getvalue(), encoding)
+    return b"\xef\xbb\xbf" + body if encoding == "utf-8-sig" else body
 
 
 def content_type(encoding: Encoding) -> str:

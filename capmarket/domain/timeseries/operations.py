@@ -1,16 +1,20 @@
-"""Writing dataset versions. Files first (into a temporary folder, renamed into place), then the database row,
-so a version is either complete on disk and recorded, or absent."""
+"""Writing dataset versions. Files first (written into a temporary folder, then saved through the storage API —
+moved into place on a folder store, uploaded to object storage), then the database row, so a version is either
+complete in the store and recorded, or absent."""
 
 from __future__ import annotations
 
 import datetime as dt
 import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+from django.core.files import File
+from django.core.files.storage import Storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
@@ -132,16 +136,18 @@ def store_version(
     months = sorted(with_month.get_column(storage.MONTH).unique().to_list())
 
     version_id = uuid.uuid4()
-    base = storage.datasets_dir() / dataset
-    base.mkdir(parents=True, exist_ok=True)
-    tmp = base / f".tmp-{version_id.hex}"
-    final = base / version_id.hex
+    storage_path = f"{dataset}/{version_id.hex}"
+    store = storage.dataset_storage()
+    tmp = _scratch_dir(store, dataset=dataset, version_id=version_id)
+    saved: list[str] = []
     try:
         report(2, 4, "書込み中")
         for i, (key, part) in enumerate(
             sorted(with_month.partition_by(storage.MONTH, as_dict=True, include_key=False).items())
         ):
-            write_partition(part, storage.part_path(tmp, str(key[0])))
+            month = str(key[0])
+            write_partition(part, tmp / storage.month_dirname(month) / "part.parquet")
+            saved.append(_save(store, storage.part_name(storage_path, month), tmp / storage.month_dirname(month)))
             report(2, 4, f"書込み中 {i + 1}/{len(months)}か月")
         report(3, 4, "登録中")
         version = _record(
@@ -156,16 +162,53 @@ def store_version(
             participant=participant,
             source_name=source_name,
             now=now,
-            tmp=tmp,
-            final=final,
+            storage_path=storage_path,
         )
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if final.exists() and not DatasetVersion.objects.filter(version_id=version_id).exists():
-            shutil.rmtree(final, ignore_errors=True)
+        if not DatasetVersion.objects.filter(version_id=version_id).exists():
+            _discard(store, saved, storage_path=storage_path)
         raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     report(4, 4, "完了")
     return version, True
+
+
+class _MovableFile(File):  # type: ignore[type-arg]
+    """A finished local file: a folder store moves it into place (a rename) instead of copying it."""
+
+    def temporary_file_path(self) -> str:
+        return str(self.name)
+
+
+def _scratch_dir(store: Storage, *, dataset: str, version_id: uuid.UUID) -> Path:
+    """Where a version's files are written before they are saved: beside the store's folder on a folder store (so
+    saving is a rename), else a local temporary folder (then uploaded)."""
+    base = storage.local_path(store, dataset)
+    if base is None:
+        return Path(tempfile.mkdtemp(prefix=f"capmarket-{dataset}-"))
+    tmp = base / f".tmp-{version_id.hex}"
+    tmp.mkdir(parents=True, exist_ok=True)
+    return tmp
+
+
+def _save(store: Storage, name: str, folder: Path) -> str:
+    path = folder / "part.parquet"
+    with path.open("rb") as handle:
+        saved = store.save(name, _MovableFile(handle, name=str(path)))
+    if saved != name:  # a fresh version's names are new: anything else means another writer took them
+        store.delete(saved)
+        raise OSError(f"dataset file {name} already exists in the store")
+    return saved
+
+
+def _discard(store: Storage, names: list[str], *, storage_path: str) -> None:
+    """Remove what a failed attempt saved (and, on a folder store, the version's folder)."""
+    for name in names:
+        store.delete(name)
+    root = storage.local_path(store, storage_path)
+    if root is not None:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _record(
@@ -181,8 +224,7 @@ def _record(
     participant: Any,
     source_name: str,
     now: dt.datetime,
-    tmp: Path,
-    final: Path,
+    storage_path: str,
 ) -> DatasetVersion:
     columns = [[name, str(dtype)] for name, dtype in normalised.schema.items()]
     last_error: IntegrityError | None = None
@@ -203,10 +245,9 @@ def _record(
                     columns=columns,
                     month_column=month_column or "",
                     months=[] if months == ["all"] else months,
-                    storage_path=f"{dataset}/{version_id.hex}",
+                    storage_path=storage_path,
                     source_name=source_name[:255],
                 )
-                tmp.rename(final)
                 return version
         except IntegrityError as exc:
             last_error = exc

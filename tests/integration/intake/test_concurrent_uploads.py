@@ -11,19 +11,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import OperationalError, connection
 
 from capmarket.application import intake
-from capmarket.application.intake import uploading
 from capmarket.domain.accounts.models import Role
 from capmarket.domain.jobs.models import Job, JobState
 from capmarket.domain.notices.models import Notice
 from capmarket.domain.timeseries.models import DatasetVersion
+from capmarket.domain.timeseries.storage import STAGING
 from capmarket.interfaces.tasks import runner
 from tests.factories import make_participant, make_resource, make_user
 
 NOW = dt.datetime(2025, 6, 1, 9, 0, tzinfo=dt.UTC)
 UPLOADS = 4
+
+
+def _staged() -> list[Path]:
+    """Uploads waiting for their job in the dataset store (a folder store in these tests)."""
+    return list((Path(django_settings.DATASETS_DIR) / STAGING).glob("upload-*"))
 
 
 def _generation(resource: str) -> bytes:
@@ -85,7 +91,7 @@ def test_concurrent_background_uploads_are_all_stored(shared_database: str, sett
     assert set(states.values()) == {JobState.SUCCEEDED}, (states, outcomes)
     assert DatasetVersion.objects.filter(dataset="generation").count() == UPLOADS
     assert sorted(v.sequence for v in DatasetVersion.objects.all()) == list(range(1, UPLOADS + 1))
-    assert not list(uploading.staging_dir().glob("upload-*"))
+    assert not _staged()
 
 
 @pytest.mark.django_db
@@ -111,7 +117,7 @@ def test_a_passing_failure_is_retried_and_a_final_failure_tells_the_owner_and_ke
     )
     assert outcome.job is not None
     job_id = outcome.job.pk
-    staged = list(uploading.staging_dir().glob("upload-*"))
+    staged = _staged()
 
     def locked(**kwargs: Any) -> Any:
         raise OperationalError("database is locked")

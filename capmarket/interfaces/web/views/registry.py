@@ -86,6 +86,17 @@ def csv_encoding(request: HttpRequest) -> shared_csv.Encoding:
     return "cp932" if request.GET.get("encoding") == "cp932" else "utf-8-sig"
 
 
+def _labels(model: Any, field: str) -> dict[Any, str]:
+    """Display label of every choice of ``model.field`` (as ``get_FIELD_display`` shows it; unknown values as is)."""
+    choices = dict(model._meta.get_field(field).flatchoices)
+
+    class Labels(dict[Any, str]):
+        def __missing__(self, key: Any) -> str:
+            return str(key)
+
+    return Labels({k: str(v) for k, v in choices.items()})
+
+
 def _csv_response(
     request: HttpRequest, *, filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]], what: str
 ) -> HttpResponse:
@@ -163,24 +174,35 @@ def participant_csv(request: HttpRequest) -> HttpResponse:
         "口座名義",
         "状態",
     ]
+    # Plain values, not model instances (as the resource and contract downloads).
+    areas, account_types = _labels(Participant, "tso_area"), _labels(Participant, "account_type")
+    statuses = _labels(Participant, "status")
+    fields = (
+        "participant_code",
+        "name",
+        "name_kana",
+        "is_provider",
+        "is_retailer",
+        "is_tso",
+        "tso_area",
+        "invoice_registration_no",
+        "bank_code",
+        "branch_code",
+        "account_type",
+        "account_number",
+        "account_holder_kana",
+        "status",
+    )
     rows = (
         [
-            p.participant_code,
-            p.name,
-            p.name_kana,
-            p.is_provider,
-            p.is_retailer,
-            p.is_tso,
-            p.get_tso_area_display() if p.tso_area else "",
-            p.invoice_registration_no,
-            p.bank_code,
-            p.branch_code,
-            p.get_account_type_display() if p.account_type else "",
-            p.account_number,
-            p.account_holder_kana,
-            p.get_status_display(),
+            *v[:6],
+            areas[v[6]] if v[6] else "",
+            *v[7:10],
+            account_types[v[10]] if v[10] else "",
+            *v[11:13],
+            statuses[v[13]],
         ]
-        for p in qs.iterator()
+        for v in qs.values_list(*fields).iterator()
     )
     return _csv_response(request, filename="participants.csv", header=header, rows=rows, what="participant")
 
@@ -304,21 +326,23 @@ def resource_csv(request: HttpRequest) -> HttpResponse:
         "期待容量（kW）",
         "状態",
     ]
+    # Plain values, not model instances: a download of every resource is several times faster.
+    types, areas, statuses = (_labels(Resource, name) for name in ("resource_type", "area", "status"))
     rows = (
-        [
-            r.resource_code,
-            r.name,
-            r.participant.participant_code,
-            r.participant.name,
-            r.get_resource_type_display(),
-            r.get_area_display(),
-            r.inefficient_coal,
-            r.completion_fiscal_year,
-            r.installed_capacity_kw,
-            r.expected_capacity_kw,
-            r.get_status_display(),
-        ]
-        for r in qs.iterator()
+        [code, name, p_code, p_name, types[kind], areas[area], coal, year, installed, expected, statuses[status]]
+        for code, name, p_code, p_name, kind, area, coal, year, installed, expected, status in qs.values_list(
+            "resource_code",
+            "name",
+            "participant__participant_code",
+            "participant__name",
+            "resource_type",
+            "area",
+            "inefficient_coal",
+            "completion_fiscal_year",
+            "installed_capacity_kw",
+            "expected_capacity_kw",
+            "status",
+        ).iterator()
     )
     return _csv_response(request, filename="resources.csv", header=header, rows=rows, what="resource")
 
@@ -443,26 +467,30 @@ def contract_csv(request: HttpRequest) -> HttpResponse:
         "容量確保契約金額（円）",
         "状態",
     ]
+    # Plain values, not model instances: a download of every contract is several times faster.
+    auctions, states = _labels(CapacityContract, "auction"), _labels(CapacityContract, "state")
+    areas = _labels(Resource, "area")
+    fields = (
+        "contract_code",
+        "delivery_year",
+        "auction",
+        "participant__participant_code",
+        "participant__name",
+        "resource__resource_code",
+        "resource__name",
+        "resource__area",
+        "price_yen_per_kw",
+        "contract_kw",
+        "assessment_kw",
+        "transitional",
+        "gross_amount_yen",
+        "transitional_deduction_yen",
+        "amount_yen",
+        "state",
+    )
     rows = (
-        [
-            c.contract_code,
-            c.delivery_year,
-            c.get_auction_display(),
-            c.participant.participant_code,
-            c.participant.name,
-            c.resource.resource_code,
-            c.resource.name,
-            c.resource.get_area_display(),
-            c.price_yen_per_kw,
-            c.contract_kw,
-            c.assessment_kw,
-            c.transitional,
-            c.gross_amount_yen,
-            c.transitional_deduction_yen,
-            c.amount_yen,
-            c.get_state_display(),
-        ]
-        for c in qs.iterator()
+        [*v[:2], auctions[v[2]], *v[3:7], areas[v[7]], *v[8:15], states[v[15]]]
+        for v in qs.values_list(*fields).iterator()
     )
     return _csv_response(request, filename="contracts.csv", header=header, rows=rows, what="capacity_contract")
 

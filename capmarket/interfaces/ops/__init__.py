@@ -1,0 +1,1 @@
+"""Operating the system: request logs and ids, liveness and readiness probes, backups."""
