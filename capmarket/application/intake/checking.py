@@ -15,8 +15,8 @@ from capmarket.application.intake import rights
 from capmarket.application.intake.catalogue import DATASETS, YEAR_COLUMN, column_labels, max_bytes
 from capmarket.application.intake.messages import UploadRefused, intake_error
 from capmarket.application.intake.parsing import Table, read_table
+from capmarket.calc.io.reserve_margins import parse_reserve_margin_file
 from capmarket.calc.io.validate import ValidationContext, ValidationError, parse_table
-from capmarket.calc.reserve_margins import parse_reserve_margin_file
 from capmarket.calc.tables import TABLES, Column
 from capmarket.domain.registry import queries as registry_queries
 from capmarket.domain.timeseries import queries as ts_queries

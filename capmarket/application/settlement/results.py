@@ -362,14 +362,14 @@ def month_tables(*, run: Any, month: str, resources: list[str]) -> dict[str, pl.
         except ts_queries.NoVersionInForce:
             out[name] = pl.DataFrame(schema=schema)
     try:
-        from capmarket.calc.reserve_margins import tight_slots_from_margins  # noqa: PLC0415
         from capmarket.calc.rules import resolve  # noqa: PLC0415
+        from capmarket.calc.tight_slots import tight_slots_from_margins  # noqa: PLC0415
 
         margins = ts_queries.read_as_of(dataset="reserve_margins", as_of=run.as_of, months=[month]).collect()
         if margins.height:
             _, _, params = resolve(run.ruleset_name, run.parameters)
             derived = tight_slots_from_margins(
-                margins.with_columns(pl.lit("").alias("file"), pl.lit(0).alias("line")),
+                margins=margins.with_columns(pl.lit("").alias("file"), pl.lit(0).alias("line")),
                 threshold_pct=params.tight_reserve_margin_pct,
                 delivery_year=run.delivery_year,
             ).select(pl.col("area"), pl.col("date").cast(pl.Date), pl.col("slot").cast(pl.Int64))
