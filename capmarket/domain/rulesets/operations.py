@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -56,25 +55,32 @@ class UnableToPublishRuleSet(ValidationError):
     """A new version cannot be published; messages are keyed by parameter name (or ``note`` / ``base``)."""
 
 
-_PROBLEMS_JA: tuple[tuple[str, str], ...] = (
-    (r"^not a decimal number", "0以上の小数で入力してください（例: 0.35）"),
-    (r"^must not be negative", "負の値は指定できません"),
-    (r"^not a whole number", "0以上の整数で入力してください"),
-    (r"^must be at least (\d+)", r"\1以上の整数で入力してください"),
-    (r"^must be true or false", "true または false を入力してください"),
-    (r"^must be 'order' or 'slot'", "order または slot を入力してください"),
-    (r"^unknown parameter", "未知のパラメータです"),
-    (r"^missing parameter", "値がありません"),
-)
+_EXPECTED_JA: dict[str, str] = {
+    "decimal": "数値（小数可）",
+    "integer": "整数",
+}
+#: the values of the one choice parameter (``dispatch_netting``), as rules.md §6 lists them
+_CHOICE_JA = "order または slot を入力してください"
 
 
 def describe_invalid_parameter(error: InvalidParameter) -> str:
-    """A Japanese message naming the parameter and what is wrong with its value."""
-    for pattern, ja in _PROBLEMS_JA:
-        match = re.match(pattern, error.problem)
-        if match:
-            return f"{error.name}: {match.expand(ja)}。"
-    return f"{error.name}: 値が正しくありません（{error.problem}）。"
+    """A Japanese message naming the parameter and what its value must be.
+
+    Worded from the parser's ``expected`` type and ``minimum`` (not from its English text), so a decimal parameter
+    with a lower bound (``tight_hours_per_year`` ≥ 1, 12.5 allowed) is not called a whole number.
+    """
+    if not error.expected:
+        what = "値がありません" if error.problem.startswith("missing") else "未知のパラメータです"
+        return f"{error.name}: {what}。"
+    if error.expected == "boolean":
+        return f"{error.name}: true または false を入力してください。"
+    if error.expected == "choice":
+        return f"{error.name}: {_CHOICE_JA}。"
+    kind = _EXPECTED_JA.get(error.expected, "値")
+    example = ""
+    if error.expected == "decimal":
+        example = "（例: 12.5）" if error.minimum else "（例: 0.35）"
+    return f"{error.name}: {error.minimum or '0'}以上の{kind}で入力してください{example}。"
 
 
 def validate_values(*, base_values: Mapping[str, str], values: Mapping[str, str]) -> dict[str, str]:
