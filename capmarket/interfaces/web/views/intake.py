@@ -15,6 +15,7 @@ from capmarket.application import intake
 from capmarket.domain.jobs import queries as job_queries
 from capmarket.domain.jobs.models import Job
 from capmarket.interfaces.web.forms.intake import UploadForm
+from capmarket.interfaces.web.years import delivery_year_in_progress
 
 
 def _dataset(request: HttpRequest, dataset: str) -> intake.Dataset:
@@ -52,7 +53,7 @@ def intake_upload(request: HttpRequest, dataset: str) -> HttpResponse:
             if outcome.queued and outcome.job is not None:
                 return redirect("web:intake_job", pk=outcome.job.pk)
     else:
-        form = UploadForm(initial={"delivery_year": intake.delivery_year_of(timezone.localtime(now))})
+        form = UploadForm(initial={"delivery_year": delivery_year_in_progress(now)})
     context = {"dataset": spec, "form": form, "outcome": None if outcome is None else outcome.as_dict()}
     return render(request, "web/intake/upload.html", context)
 

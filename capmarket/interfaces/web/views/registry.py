@@ -41,6 +41,7 @@ from capmarket.interfaces.web.forms.registry import (
     ResourceEditForm,
     ResourceForm,
 )
+from capmarket.interfaces.web.years import delivery_year_in_progress
 
 PAGE_SIZE = 50
 ROLE_CHOICES = [("provider", "容量提供事業者"), ("retailer", "小売電気事業者"), ("tso", "一般送配電事業者")]
@@ -489,7 +490,9 @@ def contract_create(request: HttpRequest) -> HttpResponse:
     if not can(request.user, Action.EDIT_CONTRACTS):
         return _denied(request, Action.EDIT_CONTRACTS)
     form = ContractCreateForm(
-        request.POST or None, user=request.user, initial={"resource_code": request.GET.get("resource", "")}
+        request.POST or None,
+        user=request.user,
+        initial={"resource_code": request.GET.get("resource", ""), "delivery_year": delivery_year_in_progress()},
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -20,7 +20,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from capmarket.application import intake
 from capmarket.application.settlement import confirm, objections, results, review, runs
 from capmarket.application.settlement.storage import OutputMissing, read_output
 from capmarket.calc.market import AREA_NAMES_JA, AREAS
@@ -45,6 +44,7 @@ from capmarket.domain.settlement.models import (
 from capmarket.domain.settlement.queries import ResultFilters
 from capmarket.domain.shared import csv as shared_csv
 from capmarket.interfaces.web import charts
+from capmarket.interfaces.web.years import delivery_year_in_progress
 
 PAGE_SIZE = 50
 AREA_CHOICES = [(a, AREA_NAMES_JA[a]) for a in AREAS]
@@ -52,7 +52,7 @@ AREA_CHOICES = [(a, AREA_NAMES_JA[a]) for a in AREAS]
 
 def _year_now(user: Any = None) -> int:
     """The delivery year in progress, or the latest year with contracts when none are for it."""
-    current = intake.delivery_year_of(timezone.localtime(timezone.now()))
+    current = delivery_year_in_progress()
     years = contract_queries.delivery_years(user) if user is not None else []
     return current if current in years or not years else years[0]
 
