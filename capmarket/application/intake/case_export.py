@@ -59,7 +59,7 @@ def _ruleset_as_of(*, year: int, as_of: dt.datetime) -> tuple[str, dict[str, str
     """The year's rule set and its parameters that differ from the built-in values, as published by ``as_of``."""
     name = f"jp-{year}"
     try:
-        _, builtin, _ = resolve(name)
+        _, builtin, _ = resolve(name=name)
     except UnknownRuleSet:
         raise NoRuleSetForYear(year) from None
     version = ruleset_queries.version_published_by(name=name, as_of=as_of)
@@ -222,7 +222,7 @@ def export_case(*, year: int, as_of: dt.datetime, out_dir: Path) -> ExportedCase
     except ts_queries.NoVersionInForce:
         margins = None
     if margins is not None and margins.height:
-        _, _, params = resolve(ruleset, parameters)
+        _, _, params = resolve(name=ruleset, overrides=parameters)
         derived = tight_slots_from_margins(
             margins=margins.with_columns(pl.lit("").alias("file"), pl.lit(0).alias("line")),
             threshold_pct=params.tight_reserve_margin_pct,
@@ -289,7 +289,7 @@ def case_frames(*, year: int, as_of: dt.datetime) -> CaseFrames:
     except ts_queries.NoVersionInForce:
         margins = None
     if margins is not None and margins.height:
-        _, _, params = resolve(ruleset, parameters)
+        _, _, params = resolve(name=ruleset, overrides=parameters)
         derived = tight_slots_from_margins(
             margins=margins.with_columns(pl.lit("").alias("file"), pl.lit(0).alias("line")),
             threshold_pct=params.tight_reserve_margin_pct,

@@ -175,7 +175,7 @@ def check(
     spec = TABLES[dataset]
     if context is None:
         context = validation_context(dataset=dataset, user=user, delivery_year=delivery_year, now=now)
-    parsed = parse_table(dataset, raw, context=context, label=file)
+    parsed = parse_table(name=dataset, source=raw, context=context, label=file)
     errors = list(parsed.errors)
     budget = max(context.error_budget - len(errors), 0)
     errors += _formula_errors(raw, spec.columns, file=file, budget=budget)

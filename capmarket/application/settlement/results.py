@@ -367,7 +367,7 @@ def month_tables(*, run: Any, month: str, resources: list[str]) -> dict[str, pl.
 
         margins = ts_queries.read_as_of(dataset="reserve_margins", as_of=run.as_of, months=[month]).collect()
         if margins.height:
-            _, _, params = resolve(run.ruleset_name, run.parameters)
+            _, _, params = resolve(name=run.ruleset_name, overrides=run.parameters)
             derived = tight_slots_from_margins(
                 margins=margins.with_columns(pl.lit("").alias("file"), pl.lit(0).alias("line")),
                 threshold_pct=params.tight_reserve_margin_pct,

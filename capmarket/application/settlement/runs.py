@@ -107,7 +107,7 @@ class StartedRun:
 
 
 def _check_month(*, delivery_year: int, through_month: str) -> list[str]:
-    months = month_labels(delivery_year)
+    months = month_labels(delivery_year=delivery_year)
     if through_month not in months:
         raise UnableToStartRun(
             f"対象月 {through_month} は {delivery_year} 年度（{months[0]}〜{months[-1]}）の月ではありません。"
@@ -147,7 +147,7 @@ def start_run(*, actor: Any, delivery_year: int, through_month: str, now: dt.dat
     """Record a run of ``delivery_year`` through ``through_month`` on the data stored now and queue its job."""
     months = _check_month(delivery_year=delivery_year, through_month=through_month)
     try:
-        resolve(f"jp-{delivery_year}")
+        resolve(name=f"jp-{delivery_year}")
     except UnknownRuleSet:
         raise UnableToStartRun(f"{delivery_year} 年度の算定ルールセットがありません。") from None
     first_open = _first_open(delivery_year=delivery_year, months=months)
@@ -234,7 +234,7 @@ def case_data(*, frames: case_export.CaseFrames) -> CaseData:
 
 def params_of(*, frames: case_export.CaseFrames) -> tuple[dict[str, str], RuleParams]:
     """The parameter values used (as ``case.toml`` would resolve them) and the typed parameters."""
-    _, used, params = resolve(frames.ruleset, frames.parameters)
+    _, used, params = resolve(name=frames.ruleset, overrides=frames.parameters)
     return used, params
 
 
@@ -293,7 +293,7 @@ def _compute(*, run: SettlementRun, progress: Progress) -> ops.ComputedRun:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     year = run.delivery_year
-    months = month_labels(year)
+    months = month_labels(delivery_year=year)
     progress(0, 8, "登録情報・データセットを読込み中")
     frames = case_export.case_frames(year=year, as_of=run.as_of)
     case = case_data(frames=frames)
@@ -477,7 +477,7 @@ def _store_outputs(*, run: SettlementRun, result: CalcResult) -> list[RunOutput]
                 name=name,
                 storage_name=path,
                 sha256=sha,
-                csv_sha256=hashlib.sha256(csv_bytes(frame)).hexdigest(),
+                csv_sha256=hashlib.sha256(csv_bytes(frame=frame)).hexdigest(),
                 rows=frame.height,
             )
         )
@@ -665,7 +665,7 @@ def _statements(
 ) -> list[Statement]:
     """Statements of the months in scope: recomputed ones for months confirmed earlier (for comparison), settled
     ones for the open months (confirmed months' settled figures, then this run's, adjustments in the first)."""
-    months = month_labels(year)
+    months = month_labels(delivery_year=year)
     engine: dict[tuple[str, str], tuple[Any, ...]] = {(str(r[0]), str(r[1])): r for r in result.statements.iter_rows()}
     provider_of = {c.contract_code: c.participant.participant_code for c in contracts}
     adj_inst: dict[str, int] = defaultdict(int)
@@ -737,7 +737,7 @@ def _statements(
                 Statement(
                     participant=participants[provider],
                     month=s.delivery_month,
-                    payment_month=add_months(s.delivery_month, lag),
+                    payment_month=add_months(month=s.delivery_month, offset=lag),
                     instalments_yen=base_inst,
                     instalment_adjustment_yen=adj_inst.get(provider, 0) if extra else 0,
                     penalties_yen=base_pen,
@@ -810,7 +810,7 @@ def _bills(
                 payer_kind=kind,
                 area=area,
                 month=first_open,
-                billing_month=add_months(first_open, params.contribution_lag_months),
+                billing_month=add_months(month=first_open, offset=params.contribution_lag_months),
                 amount_yen=0,
                 tax_yen=0,
                 total_yen=0,
@@ -836,7 +836,7 @@ def _issues(
         str(o): (str(r), s.strftime("%Y-%m"))
         for o, r, s in case.dispatch_orders.select("order_id", "resource_id", "start").iter_rows()
     }
-    last_month = month_labels(run.delivery_year)[-1]
+    last_month = month_labels(delivery_year=run.delivery_year)[-1]
     earlier = {
         (i.file, i.key, i.problem): i
         for i in DataIssue.objects.filter(run__delivery_year=run.delivery_year)

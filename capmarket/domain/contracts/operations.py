@@ -107,7 +107,7 @@ def compute_amount(
     """The rule-set name and the amounts of a contract (rules.md §1)."""
     name = ruleset_name_for(delivery_year)
     try:
-        _, _, params = resolve(name)
+        _, _, params = resolve(name=name)
     except UnknownRuleSet:
         raise NoRuleSetForYear(delivery_year) from None
     amount = contract_amount(
@@ -684,7 +684,7 @@ class _ContractBatch:
         self.reason = reason
         self.ruleset = ruleset_name_for(delivery_year)
         try:
-            _, _, self.params = resolve(self.ruleset)
+            _, _, self.params = resolve(name=self.ruleset)
         except UnknownRuleSet:
             raise NoRuleSetForYear(delivery_year) from None
         self.problems: list[RowProblem] = []

@@ -28,7 +28,7 @@ def install_builtin_rulesets(*, now: dt.datetime) -> list[RuleSet]:
         for name in BUILTIN_RULESETS:
             if RuleSet.objects.filter(name=name).exists():
                 continue
-            spec = load_builtin(name)
+            spec = load_builtin(name=name)
             ruleset = RuleSet.objects.create(
                 name=spec.name,
                 version=1,
@@ -94,13 +94,13 @@ def validate_values(*, base_values: Mapping[str, str], values: Mapping[str, str]
         trial = dict(base_values)
         trial[name] = value
         try:
-            parse_params(trial)
+            parse_params(values=trial)
         except InvalidParameter as exc:
             if exc.name == name:
                 errors[name] = describe_invalid_parameter(exc)
     if not errors:
         try:
-            parse_params({**base_values, **values})
+            parse_params(values={**base_values, **values})
         except InvalidParameter as exc:
             errors[exc.name] = describe_invalid_parameter(exc)
     return errors

@@ -247,7 +247,7 @@ def test_list_paging(staff_client: Client, company_a: Any) -> None:
     ],
 )
 def test_contract_year_defaults_to_the_delivery_year_in_progress(
-    staff_client: Client, monkeypatch: pytest.MonkeyPatch, utc: tuple[int, ...], year: int
+    staff_client: Client, monkeypatch: pytest.MonkeyPatch, utc: tuple[int, int, int, int, int], year: int
 ) -> None:
     moment = dt.datetime(*utc, tzinfo=dt.UTC)
     monkeypatch.setattr(timezone, "now", lambda: moment)

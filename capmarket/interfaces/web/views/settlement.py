@@ -112,7 +112,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
                 messages.info(request, f"同じ入力の精算 #{started.run.pk} が既にあります。")
             return redirect("web:settlement_run", pk=started.run.pk)
     confirmed = queries.confirmed_months(delivery_year=year)
-    months = month_labels(year)
+    months = month_labels(delivery_year=year)
     return render(
         request,
         "web/settlement/run_list.html",

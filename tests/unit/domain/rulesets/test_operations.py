@@ -9,10 +9,10 @@ from capmarket.domain.rulesets.operations import describe_invalid_parameter
 
 
 def _error_for(name: str, value: object) -> InvalidParameter:
-    values: dict[str, object] = dict(load_builtin("jp-2025").values())
+    values: dict[str, object] = dict(load_builtin(name="jp-2025").values())
     values[name] = value
     with pytest.raises(InvalidParameter) as caught:
-        parse_params(values)  # type: ignore[arg-type]
+        parse_params(values=values)  # type: ignore[arg-type]
     return caught.value
 
 
