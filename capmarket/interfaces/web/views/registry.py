@@ -6,7 +6,7 @@ by the ``queries`` functions; a row of another company is answered with 404 as i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -22,8 +22,6 @@ from django.views.decorators.http import require_http_methods
 
 from capmarket.calc.market import AREA_NAMES_JA, AREAS, RESOURCE_TYPE_NAMES_JA, RESOURCE_TYPES
 from capmarket.domain.accounts.permissions import Action, can
-from capmarket.domain.audit import operations as audit
-from capmarket.domain.audit.models import AuditAction
 from capmarket.domain.contracts import operations as contract_ops
 from capmarket.domain.contracts import queries as contract_queries
 from capmarket.domain.contracts.models import Auction, CapacityContract, ContractState
@@ -31,7 +29,7 @@ from capmarket.domain.registry import operations as registry_ops
 from capmarket.domain.registry import queries as registry_queries
 from capmarket.domain.registry.models import Participant, ParticipantStatus, Resource, ResourceStatus
 from capmarket.domain.registry.validators import bank_name, branch_name
-from capmarket.domain.shared import csv as shared_csv
+from capmarket.interfaces.web.downloads import csv_download
 from capmarket.interfaces.web.forms.registry import (
     ContractCancelForm,
     ContractChangeForm,
@@ -50,10 +48,6 @@ TYPE_CHOICES = [(t, RESOURCE_TYPE_NAMES_JA[t]) for t in RESOURCE_TYPES]
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _denied(request: HttpRequest, action: Action) -> HttpResponse:
@@ -80,39 +74,6 @@ def _get_or_404(getter: Callable[[Any, Any], Any], request: HttpRequest, pk: Any
         return getter(request.user, pk)
     except (Participant.DoesNotExist, Resource.DoesNotExist, CapacityContract.DoesNotExist):
         raise Http404("見つかりません") from None
-
-
-def csv_encoding(request: HttpRequest) -> shared_csv.Encoding:
-    """``?encoding=cp932`` for Shift_JIS (CP932); UTF-8 with BOM otherwise."""
-    return "cp932" if request.GET.get("encoding") == "cp932" else "utf-8-sig"
-
-
-def _csv_response(
-    request: HttpRequest, *, filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]], what: str
-) -> HttpResponse:
-    """A download through the project's one CSV writer (formula-neutralised cells), audited with its row count."""
-    count = 0
-
-    def counted() -> Iterable[Sequence[Any]]:
-        nonlocal count
-        for row in rows:
-            count += 1
-            yield row
-
-    encoding = csv_encoding(request)
-    body = shared_csv.csv_bytes(header=header, rows=counted(), encoding=encoding)
-    audit.record(
-        now=timezone.now(),
-        action=AuditAction.DOWNLOADED,
-        actor=request.user,
-        object_type=what,
-        summary=f"{filename}（{count}件）をダウンロードしました。",
-        ip_address=_client_ip(request),
-        request_path=request.get_full_path(),
-    )
-    response = HttpResponse(body, content_type=shared_csv.content_type(encoding))
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 # ---------------------------------------------------------------- participants
@@ -183,7 +144,7 @@ def participant_csv(request: HttpRequest) -> HttpResponse:
         ]
         for p in qs.iterator()
     )
-    return _csv_response(request, filename="participants.csv", header=header, rows=rows, what="participant")
+    return csv_download(request, filename="participants.csv", header=header, rows=rows, what="participant")
 
 
 @login_required
@@ -321,7 +282,7 @@ def resource_csv(request: HttpRequest) -> HttpResponse:
         ]
         for r in qs.iterator()
     )
-    return _csv_response(request, filename="resources.csv", header=header, rows=rows, what="resource")
+    return csv_download(request, filename="resources.csv", header=header, rows=rows, what="resource")
 
 
 @login_required
@@ -465,7 +426,7 @@ def contract_csv(request: HttpRequest) -> HttpResponse:
         ]
         for c in qs.iterator()
     )
-    return _csv_response(request, filename="contracts.csv", header=header, rows=rows, what="capacity_contract")
+    return csv_download(request, filename="contracts.csv", header=header, rows=rows, what="capacity_contract")
 
 
 @login_required

@@ -42,8 +42,9 @@ from capmarket.domain.settlement.models import (
     SettlementRun,
 )
 from capmarket.domain.settlement.queries import ResultFilters
-from capmarket.domain.shared import csv as shared_csv
+from capmarket.interfaces.auth import client_ip
 from capmarket.interfaces.web import charts
+from capmarket.interfaces.web.downloads import csv_download
 from capmarket.interfaces.web.years import delivery_year_in_progress
 
 PAGE_SIZE = 50
@@ -57,30 +58,11 @@ def _year_now(user: Any = None) -> int:
     return current if current in years or not years else years[0]
 
 
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def _run_or_404(request: HttpRequest, pk: int) -> SettlementRun:
     try:
         return queries.get_run_for(request.user, pk)
     except SettlementRun.DoesNotExist:
         raise Http404("精算処理が見つかりません。") from None
-
-
-def _download(request: HttpRequest, *, data: bytes, filename: str, what: str, rows: int) -> HttpResponse:
-    audit.record(
-        now=timezone.now(),
-        action=AuditAction.DOWNLOADED,
-        actor=request.user,
-        object_type=what,
-        summary=f"{filename}（{rows}件）をダウンロードしました。",
-        ip_address=_ip(request),
-        request_path=request.get_full_path(),
-    )
-    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 # ---------------------------------------------------------------- staff: runs
@@ -299,12 +281,12 @@ def run_output_csv(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         frame = read_output(run=run, name=name, verify=True)
     except OutputMissing:
         raise Http404 from None
-    return _download(
+    return csv_download(
         request,
-        data=shared_csv.csv_bytes(header=frame.columns, rows=frame.iter_rows()),
         filename=f"run{run.pk}_{name}.csv",
+        header=frame.columns,
+        rows=frame.iter_rows(),
         what="settlement_run_output",
-        rows=frame.height,
     )
 
 
@@ -392,12 +374,8 @@ def run_table_csv(request: HttpRequest, pk: int, table: str) -> HttpResponse:
         ]
     else:
         raise Http404
-    return _download(
-        request,
-        data=shared_csv.csv_bytes(header=header, rows=rows),
-        filename=f"run{run.pk}_{table}.csv",
-        what=f"settlement_run_{table}",
-        rows=len(rows),
+    return csv_download(
+        request, filename=f"run{run.pk}_{table}.csv", header=header, rows=rows, what=f"settlement_run_{table}"
     )
 
 
@@ -507,14 +485,12 @@ def results_csv(request: HttpRequest, key: str) -> HttpResponse:
     screen = _screen_or_404(request, key)
     filters, _ = _filters(request, request.user)
     data = results.rows(screen=screen, user=request.user, filters=filters)
-    return _download(
+    return csv_download(
         request,
-        data=shared_csv.csv_bytes(
-            header=[c.label for c in screen.columns], rows=results.csv_rows(screen=screen, data=data)
-        ),
         filename=screen.filename,
+        header=[c.label for c in screen.columns],
+        rows=results.csv_rows(screen=screen, data=data),
         what=f"settlement_results_{screen.key}",
-        rows=len(data),
     )
 
 
@@ -659,7 +635,7 @@ def objection_attachment(request: HttpRequest, pk: int, attachment: int) -> File
         object_id=item.pk,
         object_repr=item.original_name,
         summary=f"異議申し立ての添付ファイル {item.original_name} をダウンロードしました。",
-        ip_address=_ip(request),
+        ip_address=client_ip(request),
         request_path=request.get_full_path(),
     )
     response = FileResponse(
