@@ -6,6 +6,8 @@ of the penalties (``penalties.py``) runs on thousands of values only. Missing da
 order is left out and returned as a data issue row (file, key, problem).
 """
 
+# long module: the assessment steps of rules.md §2.1–2.5 side by side, sharing the slot keys
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -7,6 +7,8 @@ Slot-level screens (B50, B70, B80) are computed on demand from the data the conf
 of its moment) with ``calc.slot_detail``: the same figures as when the month was confirmed, whenever asked.
 """
 
+# long module: one declaration per result screen (B10–E10, 容量拠出金), read as a catalogue
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence

@@ -9,6 +9,8 @@ the four-eyes change requests, and the bulk create-or-update of an upload (``ups
 one module (house style: writes live in ``operations.py``), and they share the same checks.
 """
 
+# long module: every write of contracts in one module (see the docstring); they share the same checks
+
 from __future__ import annotations
 
 import datetime as dt
@@ -246,6 +248,8 @@ def create_contract(
     return contract
 
 
+# long: mostly its keyword parameters (one per contract term) and the validation of
+# them in the order of the form
 def change_contract(
     *,
     actor: Any,
@@ -418,6 +422,8 @@ def _audit_request(*, actor: Any, now: dt.datetime, request: ContractChangeReque
     )
 
 
+# long: mostly its keyword parameters (one per contract term), the same as
+# change_contract's, which it hands to the approver
 def request_contract_change(
     *,
     actor: Any,

@@ -106,6 +106,25 @@ def validate_values(*, base_values: Mapping[str, str], values: Mapping[str, str]
     return errors
 
 
+def _parameter_rows(
+    *, ruleset: RuleSet, old: Mapping[str, RuleParameter], changed: Mapping[str, ParameterInput]
+) -> list[RuleParameter]:
+    """The parameters of a new version: the changed ones as given, the others copied."""
+    rows = []
+    for name, param in old.items():
+        change = changed.get(name)
+        rows.append(
+            RuleParameter(
+                ruleset=ruleset,
+                name=name,
+                value=change.value.strip() if change else param.value,
+                source=change.source.strip() if change else param.source,
+                confidence=change.confidence if change else param.confidence,
+            )
+        )
+    return rows
+
+
 def publish_version(
     *,
     actor: Any,
@@ -158,19 +177,7 @@ def publish_version(
             published_at=now,
             published_by=actor,
         )
-        rows = []
-        for name, param in old.items():
-            change = changed.get(name)
-            rows.append(
-                RuleParameter(
-                    ruleset=new,
-                    name=name,
-                    value=change.value.strip() if change else param.value,
-                    source=change.source.strip() if change else param.source,
-                    confidence=change.confidence if change else param.confidence,
-                )
-            )
-        RuleParameter.objects.bulk_create(rows)
+        RuleParameter.objects.bulk_create(_parameter_rows(ruleset=new, old=old, changed=changed))
         audit.record(
             now=now,
             action=AuditAction.PUBLISHED,

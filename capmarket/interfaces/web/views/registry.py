@@ -4,6 +4,9 @@ Views translate only: read the request, call one query or operation, render. Sco
 by the ``queries`` functions; a row of another company is answered with 404 as if it did not exist.
 """
 
+# long module: list, detail, form and CSV views of participants, resources and contracts,
+# each a few lines of translation
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable

@@ -5,9 +5,12 @@ Views translate only: read the request, call one use case or query, render. Scop
 row or objection the user may not see answers 404.
 """
 
+# long module: the staff run pages, the participants' result pages and objections of one context, each view a few lines
+
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -290,90 +293,110 @@ def run_output_csv(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     )
 
 
+def _issue_table(run: SettlementRun) -> tuple[list[str], list[list[Any]]]:
+    """Data issues of the run and how they were handled."""
+    header = [
+        "データ種別",
+        "キー",
+        "内容",
+        "対象月",
+        "事業者コード",
+        "確定前に対応",
+        "対応状況",
+        "対応内容",
+        "対応者",
+        "対応日時",
+    ]
+    rows: list[list[Any]] = [
+        [
+            i.file,
+            i.key,
+            i.problem,
+            i.month,
+            i.participant.participant_code if i.participant else "",
+            "必要" if i.blocking else "",
+            i.get_state_display(),
+            i.comment,
+            i.handled_by.username if i.handled_by else "",
+            timezone.localtime(i.handled_at).strftime("%Y-%m-%d %H:%M") if i.handled_at else "",
+        ]
+        for i in queries.issues_of(run=run)
+    ]
+    return header, rows
+
+
+def _difference_table(run: SettlementRun) -> tuple[list[str], list[list[Any]]]:
+    """Differences to the previous run, with their reasons."""
+    header = [
+        "対象月",
+        "事業者コード",
+        "事業者名",
+        "契約番号",
+        "項目",
+        "前回（円）",
+        "今回（円）",
+        "差額（円）",
+        "理由",
+    ]
+    rows: list[list[Any]] = [
+        [
+            d.month,
+            d.participant.participant_code,
+            d.participant.name,
+            d.contract_code,
+            d.item_label,
+            d.previous_yen,
+            d.current_yen,
+            d.difference_yen,
+            " / ".join(d.reasons),
+        ]
+        for d in review.differences(run=run)
+    ]
+    return header, rows
+
+
+def _adjustment_table(run: SettlementRun) -> tuple[list[str], list[list[Any]]]:
+    """Adjustments of confirmed months carried into the run."""
+    header = [
+        "計上月",
+        "対象月（調整元）",
+        "事業者コード",
+        "契約番号",
+        "項目",
+        "確定額（円）",
+        "再計算額（円）",
+        "調整額（円）",
+    ]
+    rows: list[list[Any]] = [
+        [
+            a.month,
+            a.source_month,
+            a.participant.participant_code,
+            a.contract_code,
+            a.get_kind_display(),
+            a.recognised_yen,
+            a.recomputed_yen,
+            a.difference_yen,
+        ]
+        for a in queries.contract_adjustments_of_run(run=run)
+    ]
+    return header, rows
+
+
+_REVIEW_TABLES: dict[str, Callable[[SettlementRun], tuple[list[str], list[list[Any]]]]] = {
+    "issues": _issue_table,
+    "differences": _difference_table,
+    "adjustments": _adjustment_table,
+}
+
+
 @login_required
 def run_table_csv(request: HttpRequest, pk: int, table: str) -> HttpResponse:
     """The review tables as CSV: data issues, differences to the previous run, adjustments."""
     run = _run_or_404(request, pk)
-    if table == "issues":
-        header = [
-            "データ種別",
-            "キー",
-            "内容",
-            "対象月",
-            "事業者コード",
-            "確定前に対応",
-            "対応状況",
-            "対応内容",
-            "対応者",
-            "対応日時",
-        ]
-        rows: list[list[Any]] = [
-            [
-                i.file,
-                i.key,
-                i.problem,
-                i.month,
-                i.participant.participant_code if i.participant else "",
-                "必要" if i.blocking else "",
-                i.get_state_display(),
-                i.comment,
-                i.handled_by.username if i.handled_by else "",
-                timezone.localtime(i.handled_at).strftime("%Y-%m-%d %H:%M") if i.handled_at else "",
-            ]
-            for i in queries.issues_of(run=run)
-        ]
-    elif table == "differences":
-        header = [
-            "対象月",
-            "事業者コード",
-            "事業者名",
-            "契約番号",
-            "項目",
-            "前回（円）",
-            "今回（円）",
-            "差額（円）",
-            "理由",
-        ]
-        rows = [
-            [
-                d.month,
-                d.participant.participant_code,
-                d.participant.name,
-                d.contract_code,
-                d.item_label,
-                d.previous_yen,
-                d.current_yen,
-                d.difference_yen,
-                " / ".join(d.reasons),
-            ]
-            for d in review.differences(run=run)
-        ]
-    elif table == "adjustments":
-        header = [
-            "計上月",
-            "対象月（調整元）",
-            "事業者コード",
-            "契約番号",
-            "項目",
-            "確定額（円）",
-            "再計算額（円）",
-            "調整額（円）",
-        ]
-        rows = [
-            [
-                a.month,
-                a.source_month,
-                a.participant.participant_code,
-                a.contract_code,
-                a.get_kind_display(),
-                a.recognised_yen,
-                a.recomputed_yen,
-                a.difference_yen,
-            ]
-            for a in queries.contract_adjustments_of_run(run=run)
-        ]
-    else:
+    if table not in _REVIEW_TABLES:
         raise Http404
+    header, rows = _REVIEW_TABLES[table](run)
     return csv_download(
         request, filename=f"run{run.pk}_{table}.csv", header=header, rows=rows, what=f"settlement_run_{table}"
     )
