@@ -82,6 +82,30 @@ def _get_or_404(getter: Callable[[Any, Any], Any], request: HttpRequest, pk: Any
 # ---------------------------------------------------------------- participants
 
 
+def _form_page(
+    request: HttpRequest,
+    form: Any,
+    *,
+    save: Callable[[], tuple[str, HttpResponse]],
+    context: dict[str, Any],
+    error_field: Callable[[contract_ops.ContractError], str | None] = lambda exc: None,
+) -> HttpResponse:
+    """The registry's form page: on a valid POST, ``save`` calls one operation and gives the success message and
+    the redirect; a ``ValidationError`` (and a ``ContractError``, on ``error_field``) lands on the form, which is
+    shown again with ``context`` (title, back link …)."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            message, done = save()
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except contract_ops.ContractError as exc:
+            form.add_error(error_field(exc), str(exc))
+        else:
+            messages.success(request, message)
+            return done
+    return render(request, "web/registry/form.html", {"form": form, **context})
+
+
 def _participant_filters(request: HttpRequest) -> dict[str, Any]:
     return {
         "search": request.GET.get("q", "")[:100],
@@ -179,18 +203,13 @@ def participant_create(request: HttpRequest) -> HttpResponse:
     if not can(request.user, Action.EDIT_REGISTRY):
         return _denied(request, Action.EDIT_REGISTRY)
     form = ParticipantForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            participant = registry_ops.create_participant(actor=request.user, now=timezone.now(), values=form.values())
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, f"事業者「{participant.name}」を登録しました。")
-            return redirect("web:participant_detail", pk=participant.pk)
-    return render(
-        request,
-        "web/registry/form.html",
-        {"form": form, "title": "事業者の登録", "back_url": reverse("web:participant_list")},
+
+    def save() -> tuple[str, HttpResponse]:
+        participant = registry_ops.create_participant(actor=request.user, now=timezone.now(), values=form.values())
+        return f"事業者「{participant.name}」を登録しました。", redirect("web:participant_detail", pk=participant.pk)
+
+    return _form_page(
+        request, form, save=save, context={"title": "事業者の登録", "back_url": reverse("web:participant_list")}
     )
 
 
@@ -201,21 +220,18 @@ def participant_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not can(request.user, Action.EDIT_REGISTRY):
         return _denied(request, Action.EDIT_REGISTRY)
     form = ParticipantEditForm(request.POST or None, instance=participant)
-    if request.method == "POST" and form.is_valid():
-        try:
-            registry_ops.update_participant(
-                actor=request.user, now=timezone.now(), participant=participant, values=form.values()
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, "事業者情報を変更しました。")
-            return redirect("web:participant_detail", pk=participant.pk)
-    return render(
+
+    def save() -> tuple[str, HttpResponse]:
+        registry_ops.update_participant(
+            actor=request.user, now=timezone.now(), participant=participant, values=form.values()
+        )
+        return "事業者情報を変更しました。", redirect("web:participant_detail", pk=participant.pk)
+
+    return _form_page(
         request,
-        "web/registry/form.html",
-        {
-            "form": form,
+        form,
+        save=save,
+        context={
             "title": f"事業者情報の変更（{participant.participant_code}）",
             "back_url": reverse("web:participant_detail", args=[participant.pk]),
         },
@@ -311,18 +327,13 @@ def resource_create(request: HttpRequest) -> HttpResponse:
         return _denied(request, Action.EDIT_REGISTRY)
     initial = {"participant": _int_param(request, "participant")}
     form = ResourceForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            resource = registry_ops.create_resource(actor=request.user, now=timezone.now(), values=form.values())
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, f"電源等「{resource.name}」を登録しました。")
-            return redirect("web:resource_detail", pk=resource.pk)
-    return render(
-        request,
-        "web/registry/form.html",
-        {"form": form, "title": "電源等の登録", "back_url": reverse("web:resource_list")},
+
+    def save() -> tuple[str, HttpResponse]:
+        resource = registry_ops.create_resource(actor=request.user, now=timezone.now(), values=form.values())
+        return f"電源等「{resource.name}」を登録しました。", redirect("web:resource_detail", pk=resource.pk)
+
+    return _form_page(
+        request, form, save=save, context={"title": "電源等の登録", "back_url": reverse("web:resource_list")}
     )
 
 
@@ -333,21 +344,16 @@ def resource_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not can(request.user, Action.EDIT_REGISTRY):
         return _denied(request, Action.EDIT_REGISTRY)
     form = ResourceEditForm(request.POST or None, instance=resource, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            registry_ops.update_resource(
-                actor=request.user, now=timezone.now(), resource=resource, values=form.values()
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, "電源等情報を変更しました。")
-            return redirect("web:resource_detail", pk=resource.pk)
-    return render(
+
+    def save() -> tuple[str, HttpResponse]:
+        registry_ops.update_resource(actor=request.user, now=timezone.now(), resource=resource, values=form.values())
+        return "電源等情報を変更しました。", redirect("web:resource_detail", pk=resource.pk)
+
+    return _form_page(
         request,
-        "web/registry/form.html",
-        {
-            "form": form,
+        form,
+        save=save,
+        context={
             "title": f"電源等情報の変更（{resource.resource_code}）",
             "back_url": reverse("web:resource_detail", args=[resource.pk]),
         },
@@ -458,32 +464,31 @@ def contract_create(request: HttpRequest) -> HttpResponse:
         user=request.user,
         initial={"resource_code": request.GET.get("resource", ""), "delivery_year": delivery_year_in_progress()},
     )
-    if request.method == "POST" and form.is_valid():
+
+    def save() -> tuple[str, HttpResponse]:
         data = form.cleaned_data
-        try:
-            contract = contract_ops.create_contract(
-                actor=request.user,
-                now=timezone.now(),
-                resource=form.resource,
-                delivery_year=data["delivery_year"],
-                auction=data["auction"],
-                price_yen_per_kw=data["price_yen_per_kw"],
-                contract_kw=data["contract_kw"],
-                assessment_kw=data["assessment_kw"],
-                transitional=data["transitional"],
-                amount_override_yen=data["amount_override_yen"],
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        except contract_ops.ContractError as exc:
-            form.add_error(_form_field(form, exc.field, "resource_code"), str(exc))
-        else:
-            messages.success(request, f"容量確保契約「{contract.contract_code}」を登録しました。")
-            return redirect("web:contract_detail", pk=contract.pk)
-    return render(
+        contract = contract_ops.create_contract(
+            actor=request.user,
+            now=timezone.now(),
+            resource=form.resource,
+            delivery_year=data["delivery_year"],
+            auction=data["auction"],
+            price_yen_per_kw=data["price_yen_per_kw"],
+            contract_kw=data["contract_kw"],
+            assessment_kw=data["assessment_kw"],
+            transitional=data["transitional"],
+            amount_override_yen=data["amount_override_yen"],
+        )
+        return f"容量確保契約「{contract.contract_code}」を登録しました。", redirect(
+            "web:contract_detail", pk=contract.pk
+        )
+
+    return _form_page(
         request,
-        "web/registry/form.html",
-        {"form": form, "title": "容量確保契約の登録", "back_url": reverse("web:contract_list")},
+        form,
+        save=save,
+        context={"title": "容量確保契約の登録", "back_url": reverse("web:contract_list")},
+        error_field=lambda exc: _form_field(form, exc.field, "resource_code"),
     )
 
 
@@ -507,39 +512,35 @@ def contract_change(request: HttpRequest, pk: int) -> HttpResponse:
         "amount_override_yen": contract.amount_yen if contract.amount_overridden else None,
     }
     form = ContractChangeForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+
+    def save() -> tuple[str, HttpResponse]:
         data = form.cleaned_data
-        try:
-            change_request = contract_ops.request_contract_change(
-                actor=request.user,
-                now=timezone.now(),
-                contract=contract,
-                price_yen_per_kw=data["price_yen_per_kw"],
-                contract_kw=data["contract_kw"],
-                assessment_kw=data["assessment_kw"],
-                transitional=data["transitional"],
-                amount_override_yen=data["amount_override_yen"],
-                reason=data["reason"],
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        except contract_ops.ContractError as exc:
-            form.add_error(_form_field(form, exc.field, ""), str(exc))
-        else:
-            messages.success(
-                request,
-                f"契約変更を申請しました（申請#{change_request.pk}）。責任者が承認すると契約に反映されます。",
-            )
-            return redirect("web:contract_detail", pk=contract.pk)
-    return render(
+        change_request = contract_ops.request_contract_change(
+            actor=request.user,
+            now=timezone.now(),
+            contract=contract,
+            price_yen_per_kw=data["price_yen_per_kw"],
+            contract_kw=data["contract_kw"],
+            assessment_kw=data["assessment_kw"],
+            transitional=data["transitional"],
+            amount_override_yen=data["amount_override_yen"],
+            reason=data["reason"],
+        )
+        return (
+            f"契約変更を申請しました（申請#{change_request.pk}）。責任者が承認すると契約に反映されます。",
+            redirect("web:contract_detail", pk=contract.pk),
+        )
+
+    return _form_page(
         request,
-        "web/registry/form.html",
-        {
-            "form": form,
+        form,
+        save=save,
+        context={
             "title": f"容量確保契約の変更申請（{contract.contract_code}）",
             "submit_label": "変更を申請する",
             "back_url": reverse("web:contract_detail", args=[contract.pk]),
         },
+        error_field=lambda exc: _form_field(form, exc.field, ""),
     )
 
 
@@ -550,26 +551,21 @@ def contract_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     if not can(request.user, Action.EDIT_CONTRACTS):
         return _denied(request, Action.EDIT_CONTRACTS)
     form = ContractCancelForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            change_request = contract_ops.request_contract_cancellation(
-                actor=request.user, now=timezone.now(), contract=contract, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        except contract_ops.ContractError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(
-                request,
-                f"解約を申請しました（申請#{change_request.pk}）。責任者が承認すると解約されます。",
-            )
-            return redirect("web:contract_detail", pk=contract.pk)
-    return render(
+
+    def save() -> tuple[str, HttpResponse]:
+        change_request = contract_ops.request_contract_cancellation(
+            actor=request.user, now=timezone.now(), contract=contract, reason=form.cleaned_data["reason"]
+        )
+        return (
+            f"解約を申請しました（申請#{change_request.pk}）。責任者が承認すると解約されます。",
+            redirect("web:contract_detail", pk=contract.pk),
+        )
+
+    return _form_page(
         request,
-        "web/registry/form.html",
-        {
-            "form": form,
+        form,
+        save=save,
+        context={
             "title": f"容量確保契約の解約申請（{contract.contract_code}）",
             "back_url": reverse("web:contract_detail", args=[contract.pk]),
             "danger": True,
