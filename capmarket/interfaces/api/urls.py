@@ -4,8 +4,10 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from capmarket.interfaces.api import (
+    urls_access,
     urls_accounts,
     urls_alerts,
+    urls_helpdesk,
     urls_intake,
     urls_jobs,
     urls_registry,
@@ -23,4 +25,6 @@ urlpatterns = [
     *urls_intake.urlpatterns,
     *urls_alerts.urlpatterns,
     *urls_settlement.urlpatterns,
+    *urls_helpdesk.urlpatterns,
+    *urls_access.urlpatterns,
 ]

@@ -15,14 +15,14 @@ from typing import Final, cast
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from capmarket.application import reserve_margins
+from capmarket.application import helpdesk, operation_reports, reserve_margins
 from capmarket.application.intake import uploading as intake_uploading
 from capmarket.application.settlement import runs as settlement_runs
 from capmarket.domain.jobs import diagnostics
 from capmarket.domain.jobs.progress import Handler
 from capmarket.domain.notifications import operations as notification_ops
 from capmarket.domain.timeseries import handlers as timeseries_handlers
-from capmarket.interfaces.tasks import email_delivery
+from capmarket.interfaces.tasks import email_delivery, helpdesk_jobs
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ KINDS: Final[tuple[JobKind, ...]] = (
     JobKind(notification_ops.DELIVERY_JOB_KIND, email_delivery.deliver, "メール送信"),
     JobKind(reserve_margins.POLL_JOB_KIND, reserve_margins.run_poll_job, "広域予備率の取得"),
     JobKind(settlement_runs.JOB_KIND, settlement_runs.run_job, "精算処理"),
+    JobKind(helpdesk.FETCH_JOB_KIND, helpdesk_jobs.fetch_mail, "問合せメールの取込"),
+    JobKind(operation_reports.GENERATE_JOB_KIND, operation_reports.run_generate_job, "業務報告の作成"),
 )
 BY_NAME: Final[dict[str, JobKind]] = {k.name: k for k in KINDS}
 

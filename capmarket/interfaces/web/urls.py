@@ -1,8 +1,10 @@
 """Web UI routes. Each bounded context adds its pages in its own module; all names live in namespace ``web``."""
 
 from capmarket.interfaces.web import (
+    urls_access,
     urls_accounts,
     urls_alerts,
+    urls_helpdesk,
     urls_intake,
     urls_jobs,
     urls_registry,
@@ -18,4 +20,6 @@ urlpatterns = [
     *urls_intake.urlpatterns,
     *urls_alerts.urlpatterns,
     *urls_settlement.urlpatterns,
+    *urls_helpdesk.urlpatterns,
+    *urls_access.urlpatterns,
 ]
