@@ -57,7 +57,7 @@ def make_contract(resource: Resource, **overrides: Any) -> CapacityContract:
     price = int(overrides.get("price_yen_per_kw", 3495))
     kw = int(overrides.get("contract_kw", 100_000))
     transitional = bool(overrides.get("transitional", False))
-    _, _, params = resolve(f"jp-{year}")
+    _, _, params = resolve(name=f"jp-{year}")
     amount = contract_amount(
         price_yen_per_kw=price,
         contract_kw=kw,

@@ -83,7 +83,7 @@ def totals_by_key(adjustments: Iterable[Adjustment]) -> dict[object, int]:
 
 def bill_tax(*, amount_yen: int, tax_rate: Fraction, taxable: bool) -> int:
     """Consumption tax of one contribution bill (rules.md §4: per bill, truncated)."""
-    return truncate_fraction(amount_yen * tax_rate) if taxable else 0
+    return truncate_fraction(value=amount_yen * tax_rate) if taxable else 0
 
 
 def settled_statements(

@@ -6,6 +6,8 @@ of the penalties (``penalties.py``) runs on thousands of values only. Missing da
 order is left out and returned as a data issue row (file, key, problem).
 """
 
+# long module: the assessment steps of rules.md §2.1–2.5 side by side, sharing the slot keys
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -89,12 +91,12 @@ def slot_key(rc: pl.Expr, t: pl.Expr) -> pl.Expr:
 def keyed_slots(*, frame: pl.LazyFrame, codes: pl.Enum, year: int, values: list[str]) -> pl.LazyFrame:
     """``(k, *values)`` of a (resource_id, date, slot) table; rows of unknown resources are left out."""
     rc = code_of(codes)
-    t = slot_index(pl.col("date"), pl.col("slot"), delivery_year=year)
+    t = slot_index(date=pl.col("date"), slot=pl.col("slot"), delivery_year=year)
     return frame.select(slot_key(rc, t).alias("k"), *values).filter(pl.col("k").is_not_null())
 
 
 def _with_t(frame: pl.LazyFrame, *, year: int) -> pl.LazyFrame:
-    return frame.with_columns(t=slot_index(pl.col("date"), pl.col("slot"), delivery_year=year))
+    return frame.with_columns(t=slot_index(date=pl.col("date"), slot=pl.col("slot"), delivery_year=year))
 
 
 def _with_k(frame: pl.LazyFrame, codes: pl.Enum, *, year: int) -> pl.LazyFrame:
@@ -104,14 +106,14 @@ def _with_k(frame: pl.LazyFrame, codes: pl.Enum, *, year: int) -> pl.LazyFrame:
 def _outage_plans(*, year: int, codes: pl.Enum, contracts: pl.LazyFrame, outages: pl.LazyFrame) -> pl.LazyFrame:
     """``(rc, available_kw, s, e)`` of the outage plans of the contracts' resources, clipped to the year (slot
     indexes, end exclusive); plans wholly outside it are left out."""
-    n = slots_in_year(year)
+    n = slots_in_year(delivery_year=year)
     return (
         outages.join(contracts.select("resource_id"), on="resource_id", how="semi")
         .select(
             "available_kw",
             rc=code_of(codes),
-            s=datetime_index(pl.col("start"), delivery_year=year).clip(0, n),
-            e=datetime_index(pl.col("end"), delivery_year=year).clip(0, n),
+            s=datetime_index(value=pl.col("start"), delivery_year=year).clip(0, n),
+            e=datetime_index(value=pl.col("end"), delivery_year=year).clip(0, n),
         )
         .filter(pl.col("e") > pl.col("s"))
     )
@@ -157,8 +159,8 @@ def _multiplier_slots(*, year: int, multipliers: pl.LazyFrame) -> pl.LazyFrame:
         multipliers.select(
             "area",
             "multiplier",
-            s=slot_index(pl.col("date"), pl.col("slot_from"), delivery_year=year),
-            e=slot_index(pl.col("date"), pl.col("slot_to"), delivery_year=year) + 1,
+            s=slot_index(date=pl.col("date"), slot=pl.col("slot_from"), delivery_year=year),
+            e=slot_index(date=pl.col("date"), slot=pl.col("slot_to"), delivery_year=year) + 1,
         )
         .select("area", "multiplier", t=pl.int_ranges("s", "e", dtype=pl.Int64))
         .explode("t")
@@ -206,7 +208,7 @@ def outage_aggregates(
         deficits.with_columns(t=pl.col("k") & T_MASK)
         .join(mult, on=["area", "t"], how="left")
         .with_columns(
-            month=delivery_month_of_index(pl.col("t"), delivery_year=year),
+            month=delivery_month_of_index(t=pl.col("t"), delivery_year=year),
             m=pl.col("multiplier").fill_null(1).cast(pl.Int64),
         )
         .group_by("contract_id", "month")
@@ -218,8 +220,8 @@ def outage_aggregates(
 
 def _month_of_day(year: int) -> pl.Series:
     """Delivery-month number (0 = April) of each day of the year, for a gather by ``t // 48``."""
-    days = pl.DataFrame({"t": pl.int_range(0, slots_in_year(year), 48, eager=True)})
-    return days.select(delivery_month_of_index(pl.col("t"), delivery_year=year)).to_series()
+    days = pl.DataFrame({"t": pl.int_range(0, slots_in_year(delivery_year=year), 48, eager=True)})
+    return days.select(delivery_month_of_index(t=pl.col("t"), delivery_year=year)).to_series()
 
 
 def _sums_per_resource(
@@ -338,7 +340,7 @@ def market_bid_aggregates(
             spare=(pl.min_horizontal("upper_kw", "assessment_kw") - pl.col("plan_kw")).clip(lower_bound=0),
         )
         .with_columns(unmet=(pl.col("spare") - pl.col("bid_kw").fill_null(0)).clip(lower_bound=0) * WH_PER_KW_SLOT)
-        .with_columns(month=delivery_month_of_index(pl.col("t"), delivery_year=year))
+        .with_columns(month=delivery_month_of_index(t=pl.col("t"), delivery_year=year))
         .group_by("contract_id", "month")
         .agg(unmet_wh=pl.col("unmet").sum())
         .cast(ENERGY_SCHEMA)
@@ -387,7 +389,7 @@ def supply_instruction_aggregates(
         joined.filter(pl.col("metered_wh").is_not_null())
         .with_columns(
             unmet=(pl.col("instructed_kw") * WH_PER_KW_SLOT - pl.col("metered_wh")).clip(lower_bound=0),
-            month=delivery_month_of_index(pl.col("t"), delivery_year=year),
+            month=delivery_month_of_index(t=pl.col("t"), delivery_year=year),
         )
         .group_by("contract_id", "month")
         .agg(unmet_wh=pl.col("unmet").sum())
@@ -401,11 +403,11 @@ def _dispatch_orders(*, year: int, contracts: pl.LazyFrame, orders: pl.LazyFrame
     return (
         orders.join(ctr, on="resource_id", how="inner")
         .with_columns(
-            s=datetime_index(pl.col("start"), delivery_year=year),
-            e=datetime_index(pl.col("end"), delivery_year=year),
+            s=datetime_index(value=pl.col("start"), delivery_year=year),
+            e=datetime_index(value=pl.col("end"), delivery_year=year),
             required=pl.coalesce("required_kw", "assessment_kw"),
         )
-        .with_columns(month=delivery_month_of_index(pl.col("s"), delivery_year=year))
+        .with_columns(month=delivery_month_of_index(t=pl.col("s"), delivery_year=year))
     )
 
 
@@ -492,7 +494,7 @@ def coal_aggregates(
         .select(COAL_SCHEMA.keys())
         .cast(COAL_SCHEMA)
     )
-    n = slots_in_year(year)
+    n = slots_in_year(delivery_year=year)
     issues = _issues(
         agg.join(ctr, on="contract_id").filter(pl.col("metered_slots") < n),
         "metering",

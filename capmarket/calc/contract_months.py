@@ -104,8 +104,10 @@ def per_month(*, frame: pl.DataFrame, value: str) -> dict[str, list[int]]:
 def _slots(deficit_kw: int, assessment_kw: int) -> str:
     """Unmet slots Σ deficit / assessment_kw printed with 4 decimals (``weighted_unmet_slots``, in integers)."""
     if assessment_kw <= 0:
-        return format_decimal(weighted_unmet_slots(weighted_deficit_kw=deficit_kw, assessment_kw=assessment_kw), 4)
-    return format_ratio(deficit_kw, assessment_kw, 4)
+        return format_decimal(
+            value=weighted_unmet_slots(weighted_deficit_kw=deficit_kw, assessment_kw=assessment_kw), places=4
+        )
+    return format_ratio(numerator=deficit_kw, denominator=assessment_kw, places=4)
 
 
 def _requirement_amounts(
@@ -130,7 +132,7 @@ def _requirement_amounts(
         )
     wh = sums.unmet_wh[requirement].get(c.contract_id, list(_ZEROS))
     for i, month in enumerate(months):
-        out.assessment.append((c.contract_id, month, requirement, None, None, format_wh_as_kwh(wh[i])))
+        out.assessment.append((c.contract_id, month, requirement, None, None, format_wh_as_kwh(wh=wh[i])))
     if requirement == DISPATCH:
         return dispatch_penalties(amount_yen=c.amount_yen, assessment_kw=c.assessment_kw, unmet_wh=wh, params=params)
     return market_bid_penalties(amount_yen=c.amount_yen, contract_kw=c.contract_kw, unmet_wh=wh, params=params)
@@ -149,7 +151,7 @@ def _coal(
         contract_kw=c.contract_kw,
         metered_wh=metered,
         tight_metered_wh=tight_metered,
-        hours_in_year=hours_in_year(year),
+        hours_in_year=hours_in_year(delivery_year=year),
         params=params,
     )
     out.coal.append((c.contract_id, result.capacity_factor_pct, result.penalty_yen))
@@ -209,7 +211,7 @@ def statements(
             (
                 provider_id,
                 s.delivery_month,
-                add_months(s.delivery_month, params.payment_lag_months),
+                add_months(month=s.delivery_month, offset=params.payment_lag_months),
                 s.instalments_yen,
                 s.penalties_yen,
                 s.net_excl_tax_yen,

@@ -268,7 +268,7 @@ def run(*, case: CaseData, params: RuleParams) -> CalcResult:
     """Calculate one delivery year (rules.md §1–§4); raises ``UnableToCalculate`` for frames of another shape."""
     case = conform_case(case=case)
     year = case.delivery_year
-    months = month_labels(year)
+    months = month_labels(delivery_year=year)
     terms = contract_terms(case=case, params=params)
     groups = contract_groups(contracts=terms, params=params)
     slots = pipelines.keyed_slot_data(

@@ -54,7 +54,7 @@ def provider_statements(
     carried = 0
     for month, inst, pen in zip(months, instalments_yen, penalties_yen, strict=True):
         net = inst - pen
-        tax = truncate_fraction(net * tax_rate)
+        tax = truncate_fraction(value=net * tax_rate)
         total = net + tax - carried
         receipt = receipts_yen.get(month)
         if total >= 0:

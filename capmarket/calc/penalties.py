@@ -17,7 +17,7 @@ from capmarket.calc.slots import floor_fraction
 
 def cumulative_difference(cumulative: Sequence[Fraction]) -> list[int]:
     """Monthly amounts from exact cumulative amounts: differences of the floors."""
-    floors = [floor_fraction(c) for c in cumulative]
+    floors = [floor_fraction(value=c) for c in cumulative]
     return [f - (floors[i - 1] if i else 0) for i, f in enumerate(floors)]
 
 
@@ -96,8 +96,8 @@ def dispatch_penalties(
 
 def cap_penalties(*, amount_yen: int, raw: Sequence[int], params: RuleParams) -> list[int]:
     """§2.6: ``min(raw, floor(C × monthly rate), floor(C × annual rate) − Σ earlier capped)``."""
-    monthly = floor_fraction(amount_yen * params.monthly_cap_rate) if params.monthly_cap_enabled else None
-    annual = floor_fraction(amount_yen * params.annual_cap_rate) if params.annual_cap_enabled else None
+    monthly = floor_fraction(value=amount_yen * params.monthly_cap_rate) if params.monthly_cap_enabled else None
+    annual = floor_fraction(value=amount_yen * params.annual_cap_rate) if params.annual_cap_enabled else None
     capped: list[int] = []
     paid = 0
     for value in raw:
@@ -124,6 +124,8 @@ def coal_restraint(
     denominator = contract_kw * hours_in_year * 1000
     pct = 0 if denominator <= 0 else -((-100 * (metered_wh - tight_metered_wh)) // denominator)
     penalty = (
-        floor_fraction(amount_yen * params.coal_restraint_rate) if pct > params.coal_capacity_factor_limit_pct else 0
+        floor_fraction(value=amount_yen * params.coal_restraint_rate)
+        if pct > params.coal_capacity_factor_limit_pct
+        else 0
     )
     return CoalResult(capacity_factor_pct=pct, penalty_yen=penalty)

@@ -89,15 +89,15 @@ def outage_detail(
 ) -> pl.DataFrame:
     """§2.1 per slot for ``contracts`` (``contract_id, resource_id, area, assessment_kw``) in ``month``."""
     first, nxt = month_bounds(month)
-    lo = slot_index(pl.lit(first), pl.lit(1), delivery_year=delivery_year)
-    hi = slot_index(pl.lit(nxt), pl.lit(1), delivery_year=delivery_year)
+    lo = slot_index(date=pl.lit(first), slot=pl.lit(1), delivery_year=delivery_year)
+    hi = slot_index(date=pl.lit(nxt), slot=pl.lit(1), delivery_year=delivery_year)
     ctr = contracts.select("contract_id", "resource_id", "area", "assessment_kw")
     gen = (
         _in_month(generation, month)
         .join(ctr.select("resource_id"), on="resource_id", how="semi")
         .select(
             "resource_id",
-            t=slot_index(pl.col("date"), pl.col("slot"), delivery_year=delivery_year),
+            t=slot_index(date=pl.col("date"), slot=pl.col("slot"), delivery_year=delivery_year),
             upper_kw="upper_kw",
         )
     )
@@ -106,8 +106,8 @@ def outage_detail(
         .select(
             "resource_id",
             "available_kw",
-            s=pl.max_horizontal(datetime_index(pl.col("start"), delivery_year=delivery_year), lo),
-            e=pl.min_horizontal(datetime_index(pl.col("end"), delivery_year=delivery_year), hi),
+            s=pl.max_horizontal(datetime_index(value=pl.col("start"), delivery_year=delivery_year), lo),
+            e=pl.min_horizontal(datetime_index(value=pl.col("end"), delivery_year=delivery_year), hi),
         )
         .filter(pl.col("e") > pl.col("s"))
         .select("resource_id", "available_kw", t=pl.int_ranges("s", "e", dtype=pl.Int64))
@@ -120,8 +120,8 @@ def outage_detail(
         .select(
             "area",
             "multiplier",
-            s=slot_index(pl.col("date"), pl.col("slot_from"), delivery_year=delivery_year),
-            e=slot_index(pl.col("date"), pl.col("slot_to"), delivery_year=delivery_year) + 1,
+            s=slot_index(date=pl.col("date"), slot=pl.col("slot_from"), delivery_year=delivery_year),
+            e=slot_index(date=pl.col("date"), slot=pl.col("slot_to"), delivery_year=delivery_year) + 1,
         )
         .select("area", "multiplier", t=pl.int_ranges("s", "e", dtype=pl.Int64))
         .explode("t")

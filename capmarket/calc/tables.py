@@ -22,6 +22,8 @@ The module is longer than the project's ~500 lines on purpose: it is one declara
 published reserve-margin layout and 8 outputs, and the point of it is that they are all in one place.
 """
 
+# long module: the one catalogue of tables: declarations only, one column per line, read as a table
+
 from __future__ import annotations
 
 from dataclasses import dataclass

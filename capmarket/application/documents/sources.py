@@ -43,7 +43,7 @@ def confirmed_months_of(*, run: SettlementRun) -> list[str]:
 
 
 def month_figures(*, run: SettlementRun, month: str) -> MonthFigures:
-    params = parse_params(run.parameters)
+    params = parse_params(values=run.parameters)
     ref = f"精算#{run.pk}"
     contracts: dict[str, list[ContractMonth]] = defaultdict(list)
     penalties: list[PenaltyLine] = []

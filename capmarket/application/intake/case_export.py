@@ -18,9 +18,9 @@ import polars as pl
 
 from capmarket.application.intake.catalogue import DATASETS, YEAR_COLUMN
 from capmarket.application.intake.downloads import kwh_text
-from capmarket.calc.reserve_margins import tight_slots_from_margins
 from capmarket.calc.rules import UnknownRuleSet, resolve
 from capmarket.calc.tables import TABLES
+from capmarket.calc.tight_slots import tight_slots_from_margins
 from capmarket.domain.contracts import queries as contract_queries
 from capmarket.domain.outages import queries as outage_queries
 from capmarket.domain.registry import queries as registry_queries
@@ -59,7 +59,7 @@ def _ruleset_as_of(*, year: int, as_of: dt.datetime) -> tuple[str, dict[str, str
     """The year's rule set and its parameters that differ from the built-in values, as published by ``as_of``."""
     name = f"jp-{year}"
     try:
-        _, builtin, _ = resolve(name)
+        _, builtin, _ = resolve(name=name)
     except UnknownRuleSet:
         raise NoRuleSetForYear(year) from None
     version = ruleset_queries.version_published_by(name=name, as_of=as_of)
@@ -222,9 +222,9 @@ def export_case(*, year: int, as_of: dt.datetime, out_dir: Path) -> ExportedCase
     except ts_queries.NoVersionInForce:
         margins = None
     if margins is not None and margins.height:
-        _, _, params = resolve(ruleset, parameters)
+        _, _, params = resolve(name=ruleset, overrides=parameters)
         derived = tight_slots_from_margins(
-            margins.with_columns(pl.lit("").alias("file"), pl.lit(0).alias("line")),
+            margins=margins.with_columns(pl.lit("").alias("file"), pl.lit(0).alias("line")),
             threshold_pct=params.tight_reserve_margin_pct,
             delivery_year=year,
         ).select(pl.col("area"), pl.col("date"), pl.col("slot").cast(pl.Int64))
@@ -289,9 +289,9 @@ def case_frames(*, year: int, as_of: dt.datetime) -> CaseFrames:
     except ts_queries.NoVersionInForce:
         margins = None
     if margins is not None and margins.height:
-        _, _, params = resolve(ruleset, parameters)
+        _, _, params = resolve(name=ruleset, overrides=parameters)
         derived = tight_slots_from_margins(
-            margins.with_columns(pl.lit("").alias("file"), pl.lit(0).alias("line")),
+            margins=margins.with_columns(pl.lit("").alias("file"), pl.lit(0).alias("line")),
             threshold_pct=params.tight_reserve_margin_pct,
             delivery_year=year,
         ).select(pl.col("area"), pl.col("date").cast(pl.Date), pl.col("slot").cast(pl.Int64))

@@ -106,7 +106,7 @@ def import_case(*, case_dir: Path, user: Any, now: dt.datetime) -> CaseImport:
     dataset version. An invalid case stores nothing."""
     result = CaseImport()
     try:
-        case = read_case(case_dir)
+        case = read_case(case_dir=case_dir)
     except InvalidCase as exc:
         result.errors = exc.errors
         return result
@@ -139,7 +139,7 @@ def import_case(*, case_dir: Path, user: Any, now: dt.datetime) -> CaseImport:
         for name, spec in DATASETS.items():
             if spec.registry or name == "reserve_margins":
                 continue
-            path, _ = table_path(case_dir, name)
+            path, _ = table_path(case_dir=case_dir, name=name)
             if path is None:
                 continue
             outcome = process(

@@ -15,8 +15,8 @@ from capmarket.application.intake import rights
 from capmarket.application.intake.catalogue import DATASETS, YEAR_COLUMN, column_labels, max_bytes
 from capmarket.application.intake.messages import UploadRefused, intake_error
 from capmarket.application.intake.parsing import Table, read_table
+from capmarket.calc.io.reserve_margins import parse_reserve_margin_file
 from capmarket.calc.io.validate import ValidationContext, ValidationError, parse_table
-from capmarket.calc.reserve_margins import parse_reserve_margin_file
 from capmarket.calc.tables import TABLES, Column
 from capmarket.domain.registry import queries as registry_queries
 from capmarket.domain.timeseries import queries as ts_queries
@@ -175,7 +175,7 @@ def check(
     spec = TABLES[dataset]
     if context is None:
         context = validation_context(dataset=dataset, user=user, delivery_year=delivery_year, now=now)
-    parsed = parse_table(dataset, raw, context=context, label=file)
+    parsed = parse_table(name=dataset, source=raw, context=context, label=file)
     errors = list(parsed.errors)
     budget = max(context.error_budget - len(errors), 0)
     errors += _formula_errors(raw, spec.columns, file=file, budget=budget)

@@ -4,12 +4,11 @@ and the English column names of ``case-format.md`` alike."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 from capmarket.calc.tables import DATASETS as CATALOGUE
 from capmarket.calc.tables import KIND_LABELS_JA, PublishedFileSpec
+from capmarket.domain.shared import csv as shared_csv
 
 
 @dataclass(frozen=True)
@@ -52,6 +51,4 @@ def field_list(*, dataset: str) -> list[FieldInfo]:
 
 def template_csv(*, dataset: str) -> bytes:
     """A template file: the header row (Japanese names), UTF-8 with BOM (opens in Excel)."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow([f.header for f in field_list(dataset=dataset)])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return shared_csv.csv_bytes(header=[f.header for f in field_list(dataset=dataset)], rows=[])

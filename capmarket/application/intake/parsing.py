@@ -242,7 +242,7 @@ def read_csv(data: bytes, *, file: str) -> pl.DataFrame:
     """A CSV file as a frame of strings; stops reading after the row limit."""
     if _is_utf16(data[:4096]):
         raise _refuse(file=file, code="FILE_ENCODING_UTF16")
-    decoded = decode_csv_bytes(data)
+    decoded = decode_csv_bytes(data=data)
     if decoded is None:
         raise UploadRefused(validator_error(file=file, code="FILE_ENCODING"))
     limit = max_rows()

@@ -21,7 +21,7 @@ from django.db import transaction
 from capmarket.application.intake import rights
 from capmarket.application.intake.catalogue import DATASETS, YEAR_COLUMN, stored_keys
 from capmarket.application.intake.checking import Checked
-from capmarket.calc.reserve_margins import latest_margins
+from capmarket.calc.tight_slots import latest_margins
 from capmarket.domain.contracts import operations as contract_ops
 from capmarket.domain.jobs.progress import Progress, ignore_progress
 from capmarket.domain.outages import operations as outage_ops
@@ -145,7 +145,7 @@ def store(
     frame = checked.frame
     keys = stored_keys(dataset)
     if dataset == "reserve_margins":
-        frame = latest_margins(frame).drop("file", "line")
+        frame = latest_margins(margins=frame).drop("file", "line")
     if spec.by_year:
         frame = frame.with_columns(pl.lit(delivery_year, dtype=pl.Int64).alias(YEAR_COLUMN))
 

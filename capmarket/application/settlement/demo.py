@@ -158,6 +158,8 @@ def _run(operator: Any, approver: Any, month: str, when: dt.datetime) -> Any:
     return started.run
 
 
+# long: one synthetic table per dataset, each a few lines, drawn in a fixed order
+# from the same seeded generator
 def _datasets(*, rng: random.Random, seed: int, contracts: pl.DataFrame) -> dict[str, pl.DataFrame]:
     total_kw = int(contracts["kw"].sum() or 0)
     tsos = {p.tso_area: p.participant_code for p in Participant.objects.filter(is_tso=True)}

@@ -42,13 +42,13 @@ def export_run(*, run: SettlementRun, out_dir: Path) -> Path:
     for name in OUTPUT_ORDER:
         if name not in stored:
             continue
-        data = csv_bytes(read_output(run=run, name=name, verify=True))
+        data = csv_bytes(frame=read_output(run=run, name=name, verify=True))
         digest = hashlib.sha256(data).hexdigest()
         if digest != stored[name].csv_sha256:
             raise UnableToExportRun(f"精算 #{run.pk} の出力 {name} の SHA-256 が記録と一致しません。")
         (out / f"{name}.csv").write_bytes(data)
         hashes[f"{name}.csv"] = digest
-    inputs = {p.name: sha256_file(p) for p in sorted(case_dir.iterdir()) if p.is_file()}
+    inputs = {p.name: sha256_file(path=p) for p in sorted(case_dir.iterdir()) if p.is_file()}
     (out / "manifest.json").write_bytes(
         manifest_bytes(ruleset=run.ruleset_name, parameters=run.parameters, inputs=inputs, outputs=hashes)
     )

@@ -7,6 +7,8 @@ Slot-level screens (B50, B70, B80) are computed on demand from the data the conf
 of its moment) with ``calc.slot_detail``: the same figures as when the month was confirmed, whenever asked.
 """
 
+# long module: one declaration per result screen (B10–E10, 容量拠出金), read as a catalogue
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -362,14 +364,14 @@ def month_tables(*, run: Any, month: str, resources: list[str]) -> dict[str, pl.
         except ts_queries.NoVersionInForce:
             out[name] = pl.DataFrame(schema=schema)
     try:
-        from capmarket.calc.reserve_margins import tight_slots_from_margins  # noqa: PLC0415
         from capmarket.calc.rules import resolve  # noqa: PLC0415
+        from capmarket.calc.tight_slots import tight_slots_from_margins  # noqa: PLC0415
 
         margins = ts_queries.read_as_of(dataset="reserve_margins", as_of=run.as_of, months=[month]).collect()
         if margins.height:
-            _, _, params = resolve(run.ruleset_name, run.parameters)
+            _, _, params = resolve(name=run.ruleset_name, overrides=run.parameters)
             derived = tight_slots_from_margins(
-                margins.with_columns(pl.lit("").alias("file"), pl.lit(0).alias("line")),
+                margins=margins.with_columns(pl.lit("").alias("file"), pl.lit(0).alias("line")),
                 threshold_pct=params.tight_reserve_margin_pct,
                 delivery_year=run.delivery_year,
             ).select(pl.col("area"), pl.col("date").cast(pl.Date), pl.col("slot").cast(pl.Int64))

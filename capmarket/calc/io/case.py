@@ -134,7 +134,7 @@ def _read_head(path: Path) -> _Head:
 
 def _resolve_ruleset(text: str, name: str, overrides: dict[str, str], year: int | None) -> _Head:
     try:
-        spec, _, _ = resolve(name, {})
+        spec, _, _ = resolve(name=name, overrides={})
     except UnableToLoadRuleSet:
         return _Head(year, None, [_err(_toml_line(text, "ruleset"), "UNKNOWN_RULESET", value=name)])
     errors = [
@@ -145,7 +145,7 @@ def _resolve_ruleset(text: str, name: str, overrides: dict[str, str], year: int 
     if errors:
         return _Head(year, None, errors)
     try:
-        resolved = resolve(name, overrides)
+        resolved = resolve(name=name, overrides=overrides)
     except UnableToParseParameters as exc:
         return _Head(
             year, None, [_err(_toml_line(text, exc.name), "INVALID_PARAMETER", name=exc.name, detail=exc.problem)]
@@ -153,7 +153,7 @@ def _resolve_ruleset(text: str, name: str, overrides: dict[str, str], year: int 
     return _Head(year, resolved, [])
 
 
-def read_case_toml(path: Path) -> tuple[int, RuleSetSpec, dict[str, str], RuleParams] | list[ValidationError]:
+def read_case_toml(*, path: Path) -> tuple[int, RuleSetSpec, dict[str, str], RuleParams] | list[ValidationError]:
     """(delivery year, rule set, parameter values used, typed parameters) of ``case.toml``, or its errors."""
     head = _read_head(path)
     if head.errors or head.resolved is None or head.delivery_year is None:
@@ -161,7 +161,7 @@ def read_case_toml(path: Path) -> tuple[int, RuleSetSpec, dict[str, str], RulePa
     return (head.delivery_year, *head.resolved)
 
 
-def table_path(case_dir: Path, name: str) -> tuple[Path | None, list[ValidationError]]:
+def table_path(*, case_dir: Path, name: str) -> tuple[Path | None, list[ValidationError]]:
     """The file of table ``name`` in the case (``NAME.csv`` or ``NAME.parquet``, not both), or why there is none."""
     csv, parquet = case_dir / f"{name}.csv", case_dir / f"{name}.parquet"
     if csv.exists() and parquet.exists():
@@ -190,7 +190,7 @@ def _read_tables(case_dir: Path, ctx: ValidationContext, errors: list[Validation
         ctx.error_budget = MAX_ERRORS - len(errors)
         if ctx.error_budget <= 0:
             break
-        path, errs = table_path(case_dir, name)
+        path, errs = table_path(case_dir=case_dir, name=name)
         errors += errs
         if path is None:
             tables.frames[name] = empty_input(name)
@@ -237,7 +237,7 @@ def _derived_tight_slots(case_dir: Path, tables: _Tables, head: _Head, errors: l
     return pl.concat([tight, derived]).unique().sort("area", "date", "slot")
 
 
-def read_case(case_dir: Path) -> CaseInput:
+def read_case(*, case_dir: Path) -> CaseInput:
     """Read and validate a case directory; raises ``UnableToReadCase`` with every error (at most 1,000)."""
     head = _read_head(case_dir / CASE_TOML)
     errors = list(head.errors)

@@ -36,7 +36,7 @@ class UnableToReadTable(Exception):
         self.detail = detail
 
 
-def decode_csv_bytes(data: bytes) -> bytes | None:
+def decode_csv_bytes(*, data: bytes) -> bytes | None:
     """UTF-8 bytes of a CSV file given as UTF-8 (with or without BOM) or CP932; None when it is neither.
 
     UTF-16 and UTF-32 (with a byte order mark, or recognised by their NUL bytes, which no CSV text holds) are

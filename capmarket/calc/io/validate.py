@@ -254,11 +254,9 @@ def _check_unique(spec: TableSpec, frame: pl.DataFrame, errors: Errors, bad_any:
 
 
 def parse_table(
-    name: str, source: Path | pl.DataFrame, *, context: ValidationContext, label: str | None = None
+    *, name: str, source: Path | pl.DataFrame, context: ValidationContext, label: str | None = None
 ) -> ParsedTable:
-    """Typed frame and errors of table ``name`` read from ``source`` (a CSV or Parquet path, or a frame).
-
-    ``name`` and ``source`` may be given by position (the bulk upload calls it so)."""
+    """Typed frame and errors of table ``name`` read from ``source`` (a CSV or Parquet path, or a frame)."""
     spec = TABLES[name]
     fast = fast_parse(spec=spec, source=source, context=context)
     if fast is not None:
@@ -276,7 +274,7 @@ def parse_table(
 
 
 def validate_table(
-    name: str, source: Path | pl.DataFrame, *, context: ValidationContext, label: str | None = None
+    *, name: str, source: Path | pl.DataFrame, context: ValidationContext, label: str | None = None
 ) -> list[ValidationError]:
     """Every error of table ``name`` (see ``parse_table``)."""
     return parse_table(name=name, source=source, context=context, label=label).errors

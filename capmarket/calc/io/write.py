@@ -19,12 +19,12 @@ from capmarket.calc.tables import OUTPUT_ORDER
 __all__ = ["OUTPUT_ORDER", "csv_bytes", "manifest_bytes", "sha256_file", "write_outputs"]
 
 
-def csv_bytes(frame: pl.DataFrame) -> bytes:
+def csv_bytes(*, frame: pl.DataFrame) -> bytes:
     """An output frame as ``case-format.md`` writes it: UTF-8 without BOM, ``\\n``, empty for null."""
     return frame.write_csv(line_terminator="\n", null_value="", include_bom=False).encode("utf-8")
 
 
-def sha256_file(path: Path) -> str:
+def sha256_file(*, path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):

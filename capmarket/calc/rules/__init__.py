@@ -93,7 +93,7 @@ class RuleParams:
 PARAMETER_NAMES: Final[tuple[str, ...]] = tuple(f.name for f in fields(RuleParams))
 
 
-def load_builtin(name: str) -> RuleSetSpec:
+def load_builtin(*, name: str) -> RuleSetSpec:
     """The built-in rule set ``name`` (e.g. ``jp-2025``)."""
     if name not in BUILTIN_RULESETS:
         raise UnknownRuleSet(name)
@@ -166,7 +166,7 @@ _INT_MINIMUM: Final[dict[str, int]] = {
 _FRACTION_MINIMUM: Final[dict[str, Fraction]] = {"tight_hours_per_year": Fraction(1)}
 
 
-def parse_params(values: Mapping[str, str]) -> RuleParams:
+def parse_params(*, values: Mapping[str, str]) -> RuleParams:
     """Typed parameters from value strings. Every name of ``RuleParams`` must be present; none other may be.
 
     Each value must have the type its rule needs (``RuleParams``); anything else raises ``InvalidParameter``.
@@ -193,12 +193,12 @@ def parse_params(values: Mapping[str, str]) -> RuleParams:
     return RuleParams(**typed)  # type: ignore[arg-type]
 
 
-def resolve(name: str, overrides: Mapping[str, str] | None = None) -> tuple[RuleSetSpec, dict[str, str], RuleParams]:
+def resolve(*, name: str, overrides: Mapping[str, str] | None = None) -> tuple[RuleSetSpec, dict[str, str], RuleParams]:
     """A built-in rule set with overrides applied: (spec, the value strings used, typed parameters)."""
-    spec = load_builtin(name)
+    spec = load_builtin(name=name)
     used = spec.values()
     for key, value in (overrides or {}).items():
         if key not in spec.parameters:
             raise InvalidParameter(key, "unknown parameter")
         used[key] = value
-    return spec, used, parse_params(used)
+    return spec, used, parse_params(values=used)

@@ -1,5 +1,8 @@
 """Writes of the accounts context: login bookkeeping, locking, passwords, user management (ユーザ情報管理)."""
 
+# long module: every write of accounts (house style: writes live in operations.py);
+# login, lock and password rules share their checks
+
 from __future__ import annotations
 
 import datetime as dt

@@ -6,6 +6,9 @@ latest publication), its judgements, the providers' alerts and their e-mails (qu
 commit) — or, for a refused file, nothing at all.
 """
 
+# long module: every write of alerts (house style: writes live in operations.py);
+# import_publication is one transaction with its judgements and e-mails
+
 from __future__ import annotations
 
 import datetime as dt
@@ -136,6 +139,8 @@ def _slot_end(day: dt.date, slot: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=JST) + dt.timedelta(minutes=30 * slot)
 
 
+# long: one transaction in the order of the spec (parse, store, judge, alert,
+# queue e-mails); split, what is rolled back together would no longer be visible together
 def import_publication(
     *,
     data: bytes,

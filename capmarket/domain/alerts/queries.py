@@ -53,10 +53,10 @@ def threshold_pct(*, delivery_year: int, as_of: dt.datetime) -> Fraction:
     if version is not None:
         values = values_of(version)
         try:
-            return parse_params(values).tight_reserve_margin_pct
+            return parse_params(values=values).tight_reserve_margin_pct
         except ValueError:
             pass
-    _, _, params = resolve(name)
+    _, _, params = resolve(name=name)
     return params.tight_reserve_margin_pct
 
 

@@ -9,6 +9,8 @@ the four-eyes change requests, and the bulk create-or-update of an upload (``ups
 one module (house style: writes live in ``operations.py``), and they share the same checks.
 """
 
+# long module: every write of contracts in one module (see the docstring); they share the same checks
+
 from __future__ import annotations
 
 import datetime as dt
@@ -107,7 +109,7 @@ def compute_amount(
     """The rule-set name and the amounts of a contract (rules.md §1)."""
     name = ruleset_name_for(delivery_year)
     try:
-        _, _, params = resolve(name)
+        _, _, params = resolve(name=name)
     except UnknownRuleSet:
         raise NoRuleSetForYear(delivery_year) from None
     amount = contract_amount(
@@ -246,6 +248,8 @@ def create_contract(
     return contract
 
 
+# long: mostly its keyword parameters (one per contract term) and the validation of
+# them in the order of the form
 def change_contract(
     *,
     actor: Any,
@@ -418,6 +422,8 @@ def _audit_request(*, actor: Any, now: dt.datetime, request: ContractChangeReque
     )
 
 
+# long: mostly its keyword parameters (one per contract term), the same as
+# change_contract's, which it hands to the approver
 def request_contract_change(
     *,
     actor: Any,
@@ -684,7 +690,7 @@ class _ContractBatch:
         self.reason = reason
         self.ruleset = ruleset_name_for(delivery_year)
         try:
-            _, _, self.params = resolve(self.ruleset)
+            _, _, self.params = resolve(name=self.ruleset)
         except UnknownRuleSet:
             raise NoRuleSetForYear(delivery_year) from None
         self.problems: list[RowProblem] = []

@@ -202,7 +202,7 @@ def differences(change_request: ContractChangeRequest) -> list[TermDifference]:
         price_yen_per_kw=change_request.price_yen_per_kw,
         contract_kw=change_request.contract_kw,
         transitional=bool(change_request.transitional),
-        transitional_deduction_rate=resolve(contract.ruleset_name)[2].transitional_deduction_rate,
+        transitional_deduction_rate=resolve(name=contract.ruleset_name)[2].transitional_deduction_rate,
         amount_override_yen=change_request.amount_override_yen,
     )
     assessment = change_request.contract_kw if change_request.assessment_kw is None else change_request.assessment_kw

@@ -4,6 +4,8 @@ Every state change of an e-mail is one conditional UPDATE, so two delivery proce
 record the same e-mail (see ``delivery.py`` for the sending loop).
 """
 
+# long module: every state change of the outbox next to the others: each is one conditional UPDATE and they must agree
+
 from __future__ import annotations
 
 import datetime as dt

@@ -6,6 +6,8 @@ audit event with the field changes. Invalid input raises ``ValidationError`` who
 Japanese; nothing is saved then.
 """
 
+# long module: the only place that saves participants and resources (house style: writes live in operations.py)
+
 from __future__ import annotations
 
 import datetime as dt

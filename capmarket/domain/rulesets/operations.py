@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +28,7 @@ def install_builtin_rulesets(*, now: dt.datetime) -> list[RuleSet]:
         for name in BUILTIN_RULESETS:
             if RuleSet.objects.filter(name=name).exists():
                 continue
-            spec = load_builtin(name)
+            spec = load_builtin(name=name)
             ruleset = RuleSet.objects.create(
                 name=spec.name,
                 version=1,
@@ -56,25 +55,32 @@ class UnableToPublishRuleSet(ValidationError):
     """A new version cannot be published; messages are keyed by parameter name (or ``note`` / ``base``)."""
 
 
-_PROBLEMS_JA: tuple[tuple[str, str], ...] = (
-    (r"^not a decimal number", "0以上の小数で入力してください（例: 0.35）"),
-    (r"^must not be negative", "負の値は指定できません"),
-    (r"^not a whole number", "0以上の整数で入力してください"),
-    (r"^must be at least (\d+)", r"\1以上の整数で入力してください"),
-    (r"^must be true or false", "true または false を入力してください"),
-    (r"^must be 'order' or 'slot'", "order または slot を入力してください"),
-    (r"^unknown parameter", "未知のパラメータです"),
-    (r"^missing parameter", "値がありません"),
-)
+_EXPECTED_JA: dict[str, str] = {
+    "decimal": "数値（小数可）",
+    "integer": "整数",
+}
+#: the values of the one choice parameter (``dispatch_netting``), as rules.md §6 lists them
+_CHOICE_JA = "order または slot を入力してください"
 
 
 def describe_invalid_parameter(error: InvalidParameter) -> str:
-    """A Japanese message naming the parameter and what is wrong with its value."""
-    for pattern, ja in _PROBLEMS_JA:
-        match = re.match(pattern, error.problem)
-        if match:
-            return f"{error.name}: {match.expand(ja)}。"
-    return f"{error.name}: 値が正しくありません（{error.problem}）。"
+    """A Japanese message naming the parameter and what its value must be.
+
+    Worded from the parser's ``expected`` type and ``minimum`` (not from its English text), so a decimal parameter
+    with a lower bound (``tight_hours_per_year`` ≥ 1, 12.5 allowed) is not called a whole number.
+    """
+    if not error.expected:
+        what = "値がありません" if error.problem.startswith("missing") else "未知のパラメータです"
+        return f"{error.name}: {what}。"
+    if error.expected == "boolean":
+        return f"{error.name}: true または false を入力してください。"
+    if error.expected == "choice":
+        return f"{error.name}: {_CHOICE_JA}。"
+    kind = _EXPECTED_JA.get(error.expected, "値")
+    example = ""
+    if error.expected == "decimal":
+        example = "（例: 12.5）" if error.minimum else "（例: 0.35）"
+    return f"{error.name}: {error.minimum or '0'}以上の{kind}で入力してください{example}。"
 
 
 def validate_values(*, base_values: Mapping[str, str], values: Mapping[str, str]) -> dict[str, str]:
@@ -88,16 +94,35 @@ def validate_values(*, base_values: Mapping[str, str], values: Mapping[str, str]
         trial = dict(base_values)
         trial[name] = value
         try:
-            parse_params(trial)
+            parse_params(values=trial)
         except InvalidParameter as exc:
             if exc.name == name:
                 errors[name] = describe_invalid_parameter(exc)
     if not errors:
         try:
-            parse_params({**base_values, **values})
+            parse_params(values={**base_values, **values})
         except InvalidParameter as exc:
             errors[exc.name] = describe_invalid_parameter(exc)
     return errors
+
+
+def _parameter_rows(
+    *, ruleset: RuleSet, old: Mapping[str, RuleParameter], changed: Mapping[str, ParameterInput]
+) -> list[RuleParameter]:
+    """The parameters of a new version: the changed ones as given, the others copied."""
+    rows = []
+    for name, param in old.items():
+        change = changed.get(name)
+        rows.append(
+            RuleParameter(
+                ruleset=ruleset,
+                name=name,
+                value=change.value.strip() if change else param.value,
+                source=change.source.strip() if change else param.source,
+                confidence=change.confidence if change else param.confidence,
+            )
+        )
+    return rows
 
 
 def publish_version(
@@ -152,19 +177,7 @@ def publish_version(
             published_at=now,
             published_by=actor,
         )
-        rows = []
-        for name, param in old.items():
-            change = changed.get(name)
-            rows.append(
-                RuleParameter(
-                    ruleset=new,
-                    name=name,
-                    value=change.value.strip() if change else param.value,
-                    source=change.source.strip() if change else param.source,
-                    confidence=change.confidence if change else param.confidence,
-                )
-            )
-        RuleParameter.objects.bulk_create(rows)
+        RuleParameter.objects.bulk_create(_parameter_rows(ruleset=new, old=old, changed=changed))
         audit.record(
             now=now,
             action=AuditAction.PUBLISHED,

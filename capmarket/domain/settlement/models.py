@@ -12,6 +12,8 @@ run that confirmed it. A later run that recomputes confirmed months carries the 
 month as ``ContractAdjustment`` / ``ContributionAdjustment`` lines (never rewriting the confirmed figures).
 """
 
+# long module: the settlement context's schema: one model per table, their constraints read together
+
 from __future__ import annotations
 
 from django.conf import settings

@@ -40,7 +40,7 @@ def test_migration_copy_equals_the_built_in_files() -> None:
 
     assert set(frozen) == set(BUILTIN_RULESETS)
     for name in BUILTIN_RULESETS:
-        spec = load_builtin(name)
+        spec = load_builtin(name=name)
         assert frozen[name]["delivery_year"] == spec.delivery_year
         assert {n: (v, c, s) for n, v, c, s in frozen[name]["parameters"]} == {
             p.name: (p.value, p.confidence, p.source) for p in spec.parameters.values()
@@ -50,7 +50,7 @@ def test_migration_copy_equals_the_built_in_files() -> None:
 def test_migration_installed_version_1_of_each_built_in(db: Any) -> None:
     for name in BUILTIN_RULESETS:
         ruleset = _v1(name)
-        assert ruleset_queries.values_of(ruleset) == load_builtin(name).values()
+        assert ruleset_queries.values_of(ruleset) == load_builtin(name=name).values()
         assert [p.name for p in ruleset_queries.parameters_of(ruleset)] == list(PARAMETER_NAMES)
 
 
@@ -72,7 +72,9 @@ def test_staff_see_every_parameter_with_its_source_and_doubtful_flag(client: Cli
 
     for name in PARAMETER_NAMES:
         assert name in body
-    doubtful = [p for p in load_builtin("jp-2025").parameters.values() if p.confidence in {"placeholder", "unverified"}]
+    doubtful = [
+        p for p in load_builtin(name="jp-2025").parameters.values() if p.confidence in {"placeholder", "unverified"}
+    ]
     assert len(doubtful) >= 2
     assert body.count('class="badge warn"') == len(doubtful)
     assert '<span class="badge warn">仮置き</span>' in body

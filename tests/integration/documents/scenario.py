@@ -32,7 +32,7 @@ class Scenario:
 
 
 def load(case_dir: Path) -> Scenario:
-    case = read_case(case_dir)
+    case = read_case(case_dir=case_dir)
     result = engine.run(case=case.data, params=case.params)
     return Scenario(
         name=case_dir.parent.name,
@@ -71,7 +71,7 @@ def register_companies(s: Scenario) -> dict[str, Participant]:
 
 
 def months(s: Scenario) -> list[str]:
-    return month_labels(s.delivery_year)
+    return month_labels(delivery_year=s.delivery_year)
 
 
 def issue_all(s: Scenario, *, actor: Any, now: dt.datetime = T0, render: bool = False) -> list[IssueOutcome]:

@@ -4,12 +4,15 @@ requirement (and per contribution payer), and confirmed + adjusted amounts equal
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 
 from capmarket.application.intake import case_export
@@ -127,3 +130,23 @@ def test_correction_of_a_confirmed_month_is_carried_into_the_next_open_month(tmp
         for b in ContributionBill.objects.filter(run=run, month=month).select_related("participant"):
             settled_bills[(b.participant.participant_code, b.area)] += b.amount_yen + b.adjustment_yen
     assert settled_bills == fresh_bills
+
+    # the review tables as CSV (through the one download path) show the same difference and adjustment
+    staff = Client()
+    staff.force_login(operator)
+    tables = {
+        name: list(
+            csv.reader(io.StringIO(staff.get(f"/settlement/runs/{may.pk}/{name}.csv").content.decode("utf-8-sig")))
+        )
+        for name in ("issues", "differences", "adjustments")
+    }
+    assert tables["issues"][0][:3] == ["データ種別", "キー", "内容"]
+    assert any(
+        row[0] == "2025-04" and row[3] == "K1" and row[5:8] == ["0", "582500", "582500"]
+        for row in tables["differences"][1:]
+    )
+    assert any(
+        row[:2] == ["2025-05", "2025-04"] and row[3] == "K1" and row[5:] == ["0", "582500", "582500"]
+        for row in tables["adjustments"][1:]
+    )
+    assert staff.get(f"/settlement/runs/{may.pk}/nothing.csv").status_code == 404

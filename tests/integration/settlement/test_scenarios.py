@@ -88,7 +88,7 @@ def _confirmed_outputs(year: int) -> dict[str, bytes]:
         )
         if confirmed[b.month].run_id == b.run_id
     ]
-    last = confirmed[month_labels(year)[-1]].run
+    last = confirmed[month_labels(delivery_year=year)[-1]].run
     return {
         "assessment.csv": _csv(
             ["contract_id", "month", "requirement", "unmet_slots", "weighted_unmet_slots", "unmet_kwh"], assessment
@@ -184,13 +184,13 @@ def test_scenario_run_and_confirmed_month_by_month(scenario: str, shared_dir: Pa
     year = int((root / "case" / "case.toml").read_text().split("delivery_year = ")[1].split()[0])
     now = timezone.now() + dt.timedelta(seconds=1)
 
-    for i, month in enumerate(month_labels(year)):
+    for i, month in enumerate(month_labels(delivery_year=year)):
         at = now + dt.timedelta(seconds=i)
         started = runs.start_run(actor=operator, delivery_year=year, through_month=month, now=at)
         runs.compute(run=started.run, now=at)
         confirm.confirm(run=started.run, actor=approver, now=at, accept_comment="シナリオの既知の不備")
 
-    assert sorted(queries.confirmed_months(delivery_year=year)) == month_labels(year)
+    assert sorted(queries.confirmed_months(delivery_year=year)) == month_labels(delivery_year=year)
     assert not ContractAdjustment.objects.exists()  # the data never changed: nothing to adjust
     produced = _confirmed_outputs(year)
     for expected in sorted((root / "expected").glob("*.csv")):
@@ -198,7 +198,7 @@ def test_scenario_run_and_confirmed_month_by_month(scenario: str, shared_dir: Pa
             continue
         assert produced[expected.name] == expected.read_bytes(), expected.name
 
-    last = ConfirmedMonth.objects.get(delivery_year=year, month=month_labels(year)[-1]).run
+    last = ConfirmedMonth.objects.get(delivery_year=year, month=month_labels(delivery_year=year)[-1]).run
     export.export_run(run=last, out_dir=tmp_path / "export")
     assert calc_main([str(tmp_path / "export" / "case"), "--out", str(tmp_path / "again")]) == 0
     for produced_file in sorted((tmp_path / "export" / "out").iterdir()):

@@ -12,7 +12,7 @@ from capmarket.calc.adjustments import bill_tax, carry, settled_statements, tota
 from capmarket.calc.payments import provider_statements
 from capmarket.calc.slots import month_labels
 
-MONTHS = month_labels(2025)
+MONTHS = month_labels(delivery_year=2025)
 LINES = ("K1", "K2")
 
 

@@ -25,7 +25,7 @@ SCENARIOS = scenario_names()
 
 
 def _outage(case_dir: Path, *, shuffle: bool, shortcut: bool, twice: bool = False) -> pl.DataFrame:
-    case_input = read_case(case_dir)
+    case_input = read_case(case_dir=case_dir)
     case, params = case_input.data, case_input.params
     year = case.delivery_year
     codes = asm.resource_codes(case.resources["resource_id"])

@@ -18,13 +18,13 @@ from capmarket.calc.rules import resolve
 from capmarket.calc.schemas import OUTPUT_SCHEMAS, input_schema
 from capmarket.calc.tables import TABLES
 
-P2024 = resolve("jp-2024")[2]
-PARAMS = resolve("jp-2025")[2]
+P2024 = resolve(name="jp-2024")[2]
+PARAMS = resolve(name="jp-2025")[2]
 
 
 @pytest.fixture(scope="module")
 def random_case(scenarios_dir: Path) -> CaseData:
-    return read_case(scenarios_dir / "random-fy2025-a" / "case").data
+    return read_case(case_dir=scenarios_dir / "random-fy2025-a" / "case").data
 
 
 def _shuffled(case: CaseData, seed: int) -> CaseData:

@@ -47,7 +47,7 @@ def test_statement_tax_and_invoice_carry_over() -> None:
 
 @given(amount=yen, rate=st.fractions(min_value=0, max_value=1, max_denominator=1000))
 def test_instalments_sum_to_the_contract_amount(amount: int, rate: Fraction) -> None:
-    withheld = floor_fraction(amount * rate)
+    withheld = floor_fraction(value=amount * rate)
     parts = instalments(amount_yen=amount, withheld_yen=withheld)
     assert len(parts) == 12
     assert sum(parts) == amount

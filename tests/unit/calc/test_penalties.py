@@ -23,13 +23,13 @@ from capmarket.calc.penalties import (
 from capmarket.calc.rules import resolve
 from capmarket.calc.slots import floor_fraction, format_decimal
 
-P2024 = resolve("jp-2024")[2]
-P2025 = resolve("jp-2025")[2]
+P2024 = resolve(name="jp-2024")[2]
+P2025 = resolve(name="jp-2025")[2]
 C_SEED = 819_946_000
 
 
 def _differences(cumulative: list[Fraction]) -> list[int]:
-    floors = [floor_fraction(c) for c in cumulative]
+    floors = [floor_fraction(value=c) for c in cumulative]
     return [f - (floors[i - 1] if i else 0) for i, f in enumerate(floors)]
 
 
@@ -54,8 +54,10 @@ def test_outage_crossing_the_allowance_spreads_by_cumulative_difference() -> Non
 
 def test_unmet_slot_fraction_with_multiplier() -> None:
     u = weighted_unmet_slots(weighted_deficit_kw=55, assessment_kw=100)
-    assert format_decimal(u, 4) == "0.5500"
-    assert format_decimal(weighted_unmet_slots(weighted_deficit_kw=55 * 5, assessment_kw=100), 4) == "2.7500"
+    assert format_decimal(value=u, places=4) == "0.5500"
+    assert (
+        format_decimal(value=weighted_unmet_slots(weighted_deficit_kw=55 * 5, assessment_kw=100), places=4) == "2.7500"
+    )
 
 
 def test_dispatch_3000_kwh_short_gives_320_375() -> None:
@@ -76,11 +78,11 @@ def test_market_bid_penalty_uses_contract_kw_and_tight_hours() -> None:
 
 def test_tight_hours_are_an_exact_decimal() -> None:
     # rules.md §2.2: 12.5 hours. 12,000,000 × 300 / (10,000 × 12.5) = 28,800 exactly; 45.5 h: 7,912.08… → 7,912
-    params = resolve("jp-2025", {"tight_hours_per_year": "12.5"})[2]
+    params = resolve(name="jp-2025", overrides={"tight_hours_per_year": "12.5"})[2]
     assert params.tight_hours_per_year == Fraction(25, 2)
     unmet = [300_000] + [0] * 11
     assert market_bid_penalties(amount_yen=12_000_000, contract_kw=10_000, unmet_wh=unmet, params=params)[0] == 28_800
-    params = resolve("jp-2025", {"tight_hours_per_year": "45.5"})[2]
+    params = resolve(name="jp-2025", overrides={"tight_hours_per_year": "45.5"})[2]
     assert market_bid_penalties(amount_yen=12_000_000, contract_kw=10_000, unmet_wh=unmet, params=params)[0] == 7_912
 
 
@@ -133,14 +135,15 @@ yen = st.integers(min_value=0, max_value=10**13)
 )
 def test_capped_penalties_never_exceed_either_cap(amount: int, raw: list[int], monthly: bool, annual: bool) -> None:
     params = resolve(
-        "jp-2025", {"monthly_cap_enabled": str(monthly).lower(), "annual_cap_enabled": str(annual).lower()}
+        name="jp-2025",
+        overrides={"monthly_cap_enabled": str(monthly).lower(), "annual_cap_enabled": str(annual).lower()},
     )[2]
     capped = cap_penalties(amount_yen=amount, raw=raw, params=params)
     assert all(0 <= c <= r for c, r in zip(capped, raw, strict=True))
     if monthly:
-        assert max(capped) <= floor_fraction(amount * params.monthly_cap_rate)
+        assert max(capped) <= floor_fraction(value=amount * params.monthly_cap_rate)
     if annual:
-        assert sum(capped) <= floor_fraction(amount * params.annual_cap_rate)
+        assert sum(capped) <= floor_fraction(value=amount * params.annual_cap_rate)
     if not monthly and not annual:
         assert capped == raw
 
@@ -149,7 +152,7 @@ def test_capped_penalties_never_exceed_either_cap(amount: int, raw: list[int], m
 def test_cumulative_difference_sums_to_the_floor_of_the_cumulative_total(increments: list[Fraction]) -> None:
     cumulative = [sum(increments[: i + 1], Fraction(0)) for i in range(len(increments))]
     amounts = cumulative_difference(cumulative)
-    assert sum(amounts) == floor_fraction(cumulative[-1])
+    assert sum(amounts) == floor_fraction(value=cumulative[-1])
     assert all(a >= 0 for a in amounts)
 
 
@@ -197,7 +200,7 @@ def test_energy_penalties_equal_rational_formula(
 def test_market_bid_penalties_equal_rational_formula_for_decimal_hours(
     amount: int, contract_kw: int, unmet: list[int], hours: object
 ) -> None:
-    params = resolve("jp-2025", {"tight_hours_per_year": str(hours)})[2]
+    params = resolve(name="jp-2025", overrides={"tight_hours_per_year": str(hours)})[2]
     tight_hours = params.tight_hours_per_year
     expected = (
         _differences([amount * Fraction(w, 1000) / (contract_kw * tight_hours) for w in accumulate(unmet)])

@@ -19,12 +19,12 @@ from capmarket.calc.rules import (
     resolve,
 )
 
-VALUES = load_builtin("jp-2025").values()
+VALUES = load_builtin(name="jp-2025").values()
 
 
 def test_builtin_rule_sets_parse() -> None:
     for name in BUILTIN_RULESETS:
-        spec, used, params = resolve(name)
+        spec, used, params = resolve(name=name)
         assert spec.name == name
         assert used == spec.values()
         assert params.tight_hours_per_year == Fraction(60)
@@ -32,7 +32,7 @@ def test_builtin_rule_sets_parse() -> None:
 
 @pytest.mark.parametrize(("text", "hours"), [("12.5", Fraction(25, 2)), ("60", Fraction(60)), ("1", Fraction(1))])
 def test_tight_hours_are_an_exact_decimal(text: str, hours: Fraction) -> None:
-    assert parse_params({**VALUES, "tight_hours_per_year": text}).tight_hours_per_year == hours
+    assert parse_params(values={**VALUES, "tight_hours_per_year": text}).tight_hours_per_year == hours
 
 
 @pytest.mark.parametrize(
@@ -54,7 +54,7 @@ def test_tight_hours_are_an_exact_decimal(text: str, hours: Fraction) -> None:
 )
 def test_a_value_of_the_wrong_type_is_a_clean_error(name: str, value: object, expected: str, problem: str) -> None:
     with pytest.raises(UnableToParseParameters) as refused:
-        parse_params({**VALUES, name: value})  # type: ignore[dict-item]
+        parse_params(values={**VALUES, name: value})  # type: ignore[dict-item]
 
     assert refused.value.name == name
     assert refused.value.expected == expected
@@ -66,7 +66,7 @@ def test_any_value_either_parses_or_is_refused_by_name(value: object) -> None:
     for name in ("tight_hours_per_year", "payment_lag_months", "coal_restraint_enabled", "dispatch_netting"):
         refused_name = name
         try:
-            parse_params({**VALUES, name: value})  # type: ignore[dict-item]
+            parse_params(values={**VALUES, name: value})  # type: ignore[dict-item]
         except UnableToParseParameters as exc:
             refused_name = exc.name
         assert refused_name == name
@@ -74,6 +74,6 @@ def test_any_value_either_parses_or_is_refused_by_name(value: object) -> None:
 
 def test_unknown_rule_set_and_former_names() -> None:
     with pytest.raises(UnableToLoadRuleSet):
-        resolve("jp-1999")
+        resolve(name="jp-1999")
     assert UnknownRuleSet is UnableToLoadRuleSet
     assert InvalidParameter is UnableToParseParameters

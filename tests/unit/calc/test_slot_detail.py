@@ -16,7 +16,7 @@ from capmarket.calc.slots import format_ratio, format_wh_as_kwh, month_labels
 
 @pytest.fixture(scope="module")
 def scenario(shared_dir: Path) -> tuple[object, object]:
-    case = read_case(shared_dir / "spec" / "scenarios" / "random-fy2025-a" / "case")
+    case = read_case(case_dir=shared_dir / "spec" / "scenarios" / "random-fy2025-a" / "case")
     return case, run(case=case.data, params=case.params)
 
 
@@ -30,7 +30,7 @@ def test_slot_detail_sums_to_the_engine(scenario: tuple[object, object]) -> None
     )
     assessment = {(c, m, r): (u, w, k) for c, m, r, u, w, k in result.assessment.iter_rows()}  # type: ignore[attr-defined]
     checked = 0
-    for month in month_labels(data.delivery_year):
+    for month in month_labels(delivery_year=data.delivery_year):
         outage = slot_detail.outage_detail(
             delivery_year=data.delivery_year,
             month=month,
@@ -46,19 +46,22 @@ def test_slot_detail_sums_to_the_engine(scenario: tuple[object, object]) -> None
         )
         for contract, d, w, a in sums.iter_rows():
             unmet, weighted, _ = assessment[(contract, month, "outage")]
-            assert (format_ratio(d, a, 4), format_ratio(w, a, 4)) == (unmet, weighted), (contract, month)
+            assert (
+                format_ratio(numerator=d, denominator=a, places=4),
+                format_ratio(numerator=w, denominator=a, places=4),
+            ) == (unmet, weighted), (contract, month)
             checked += 1
         stable = contracts.filter(pl.col("resource_type") == "stable")
         bids = slot_detail.market_bid_detail(
             month=month, contracts=stable, generation=data.generation, tight_slots=data.tight_slots, bids=data.bids
         )
         for contract, wh in bids.group_by("contract_id").agg(pl.col("unmet_wh").sum()).iter_rows():
-            assert format_wh_as_kwh(wh) == assessment[(contract, month, "market_bid")][2], (contract, month)
+            assert format_wh_as_kwh(wh=wh) == assessment[(contract, month, "market_bid")][2], (contract, month)
             checked += 1
         supply = slot_detail.supply_instruction_detail(
             month=month, contracts=stable, instructions=data.instructions, metering=data.metering
         )
         for contract, wh in supply.group_by("contract_id").agg(pl.col("unmet_wh").sum()).iter_rows():
-            assert format_wh_as_kwh(wh) == assessment[(contract, month, "supply_instruction")][2], (contract, month)
+            assert format_wh_as_kwh(wh=wh) == assessment[(contract, month, "supply_instruction")][2], (contract, month)
             checked += 1
     assert checked > 50

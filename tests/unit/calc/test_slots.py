@@ -31,37 +31,37 @@ def _reference_round(value: Fraction, places: int) -> str:
 @given(st.integers(-(10**12), 10**12), st.integers(1, 10**7).flatmap(lambda d: st.sampled_from([d, -d])))
 def test_format_ratio_rounds_half_even_like_fraction(numerator: int, denominator: int) -> None:
     for places in (3, 4):
-        assert format_ratio(numerator, denominator, places) == _reference_round(
+        assert format_ratio(numerator=numerator, denominator=denominator, places=places) == _reference_round(
             Fraction(numerator, denominator), places
         )
 
 
 @given(st.integers(-(10**15), 10**15))
 def test_format_wh_as_kwh(wh: int) -> None:
-    assert format_wh_as_kwh(wh) == _reference_round(Fraction(wh, 1000), 3)
+    assert format_wh_as_kwh(wh=wh) == _reference_round(Fraction(wh, 1000), 3)
 
 
 def test_decimal_formatting_rounds_half_even() -> None:
-    assert format_decimal(Fraction(5, 100000), 4) == "0.0000"
-    assert format_decimal(Fraction(15, 100000), 4) == "0.0002"
-    assert format_decimal(Fraction(1, 3), 4) == "0.3333"
+    assert format_decimal(value=Fraction(5, 100000), places=4) == "0.0000"
+    assert format_decimal(value=Fraction(15, 100000), places=4) == "0.0002"
+    assert format_decimal(value=Fraction(1, 3), places=4) == "0.3333"
 
 
 def test_a_leap_delivery_year_has_8784_hours() -> None:
-    assert hours_in_year(2023) == 8784  # 2023-04-01 .. 2024-03-31 holds 29 February 2024
-    assert hours_in_year(2024) == 8760
-    assert slots_in_year(2025) == 365 * 48
+    assert hours_in_year(delivery_year=2023) == 8784  # 2023-04-01 .. 2024-03-31 holds 29 February 2024
+    assert hours_in_year(delivery_year=2024) == 8760
+    assert slots_in_year(delivery_year=2025) == 365 * 48
 
 
 def test_delivery_month_of_index_agrees_with_the_calendar() -> None:
     year = 2023
-    t = pl.int_range(0, slots_in_year(year), eager=True).alias("t")
+    t = pl.int_range(0, slots_in_year(delivery_year=year), eager=True).alias("t")
     frame = pl.DataFrame(t).select(
-        fast=delivery_month_of_index(pl.col("t"), delivery_year=year),
-        slow=month_of_index(pl.col("t"), delivery_year=year),
+        fast=delivery_month_of_index(t=pl.col("t"), delivery_year=year),
+        slow=month_of_index(t=pl.col("t"), delivery_year=year),
     )
     assert frame["fast"].equals(frame["slow"], check_names=False)
     first_of_march = pl.DataFrame({"d": [dt.date(2024, 3, 1)], "s": [1]}).select(
-        slot_index(pl.col("d"), pl.col("s"), delivery_year=year)
+        slot_index(date=pl.col("d"), slot=pl.col("s"), delivery_year=year)
     )
     assert first_of_march.item() == (dt.date(2024, 3, 1) - dt.date(2023, 4, 1)).days * 48

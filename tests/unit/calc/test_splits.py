@@ -124,7 +124,7 @@ def test_largest_remainder_equals_rational_reference(total: int, weights: dict[s
     parts, remainders = {}, []
     for key, value in exact.items():
         share = abs(total) * value / weight_sum
-        parts[key] = floor_fraction(share)
+        parts[key] = floor_fraction(value=share)
         remainders.append((share - parts[key], key))
     remainders.sort(key=lambda item: (-item[0], item[1]))
     for _, key in remainders[: abs(total) - sum(parts.values())]:

@@ -93,7 +93,7 @@ def test_datasets_cover_the_tables_and_the_published_margins() -> None:
 def test_input_schema_is_the_schema_of_parsed_frames() -> None:
     frame = pl.DataFrame({"resource_id": ["R1"], "date": ["2025-04-01"], "slot": ["1"], "metered_kwh": ["1.5"]})
 
-    parsed = parse_table("metering", frame, context=ValidationContext(delivery_year=2025))
+    parsed = parse_table(name="metering", source=frame, context=ValidationContext(delivery_year=2025))
 
     assert parsed.frame.schema == input_schema("metering")
     assert empty_input("metering").schema == input_schema("metering")
@@ -108,5 +108,7 @@ def test_multipliers_are_keyed_by_their_whole_range() -> None:
     )
     twice = pl.read_csv((header + "tokyo,2025-04-01,1,4,5\ntokyo,2025-04-01,1,4,3\n").encode(), infer_schema=False)
 
-    assert parse_table("multipliers", overlapping, context=ctx).errors == []
-    assert [(e.line, e.code) for e in parse_table("multipliers", twice, context=ctx).errors] == [(3, "DUPLICATE_KEY")]
+    assert parse_table(name="multipliers", source=overlapping, context=ctx).errors == []
+    assert [(e.line, e.code) for e in parse_table(name="multipliers", source=twice, context=ctx).errors] == [
+        (3, "DUPLICATE_KEY")
+    ]

@@ -10,7 +10,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from capmarket.calc import reserve_margins as old_path
 from capmarket.calc.io.reserve_margins import parse_reserve_margin_file, read_reserve_margin_dir
 from capmarket.calc.tight_slots import tight_slots_from_margins
 from tests.unit.calc.margin_files import margin_file, margin_row
@@ -101,18 +100,3 @@ def test_scenario_tight_slots_explain_the_expected_generation_issues(scenarios_d
 
     assert derived.height > 0
     assert keys == expected_keys
-
-
-def test_the_former_import_path_gives_the_same_results(tmp_path: Path) -> None:
-    folder = tmp_path / "reserve_margins"
-    folder.mkdir()
-    (folder / "a.csv").write_bytes(margin_file([margin_row("2025/08/01", "18:30", "関西", "5.00")]))
-
-    margins, errors = old_path.read_reserve_margin_dir(folder)
-
-    assert errors == []
-    assert old_path.latest_margins(margins).equals(margins)
-    assert old_path.tight_slots_from_margins(margins, threshold_pct=EIGHT, delivery_year=2025).equals(
-        tight_slots_from_margins(margins=margins, threshold_pct=EIGHT, delivery_year=2025)
-    )
-    assert old_path.parse_reserve_margin_file is parse_reserve_margin_file

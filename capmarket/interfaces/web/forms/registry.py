@@ -109,7 +109,7 @@ class ContractTermsForm(NamedErrorsMixin, forms.Form):
 
 class ContractCreateForm(ContractTermsForm):
     resource_code = forms.CharField(label="電源等識別番号", max_length=20)
-    delivery_year = forms.IntegerField(label="実需給年度", min_value=2020, max_value=2100, initial=2025)
+    delivery_year = forms.IntegerField(label="実需給年度", min_value=2020, max_value=2100)
     auction = forms.ChoiceField(label="オークション", choices=Auction.choices, initial=Auction.MAIN)
     field_order = [
         "resource_code",

@@ -26,6 +26,7 @@ from capmarket.domain.alerts.texts import render as render_template
 from capmarket.domain.notifications import queries as mail_queries
 from capmarket.domain.registry import queries as registry_queries
 from capmarket.interfaces.auth import client_ip
+from capmarket.interfaces.web.downloads import csv_download
 from capmarket.interfaces.web.forms.alerts import (
     MessageDraftForm,
     MessageEditForm,
@@ -33,7 +34,6 @@ from capmarket.interfaces.web.forms.alerts import (
     PublicationUploadForm,
 )
 from capmarket.interfaces.web.views.accounts import attach_errors, paginate, query_without_page, requires
-from capmarket.interfaces.web.views.registry import _csv_response
 
 BOARD_DAYS = 3
 
@@ -296,7 +296,7 @@ def notified_csv(request: HttpRequest) -> HttpResponse:
         ]
         for r in rows
     )
-    return _csv_response(request, filename="notified_slots.csv", header=header, rows=body, what="notified_slots")
+    return csv_download(request, filename="notified_slots.csv", header=header, rows=body, what="notified_slots")
 
 
 # ----------------------------------------------------------------------------------------------- messages

@@ -7,14 +7,11 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from capmarket.domain.accounts.permissions import Action
-from capmarket.domain.audit import operations as audit
 from capmarket.domain.audit import queries as audit_queries
-from capmarket.domain.audit.models import AuditAction, AuditEvent
-from capmarket.domain.shared import csv as shared_csv
-from capmarket.interfaces.auth import client_ip
+from capmarket.domain.audit.models import AuditEvent
+from capmarket.interfaces.web.downloads import csv_stream
 from capmarket.interfaces.web.forms.accounts import AuditSearchForm
 from capmarket.interfaces.web.views.accounts import paginate, query_without_page, requires
-from capmarket.interfaces.web.views.registry import csv_encoding
 
 CSV_HEADER = ["日時", "ユーザID", "事業者コード", "操作", "対象種別", "対象ID", "対象", "内容", "IPアドレス", "パス"]
 
@@ -52,20 +49,14 @@ def audit_list(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     elif form.is_bound:
         qs = qs.none()
     if request.GET.get("format") == "csv":
-        audit.record(
-            now=timezone.now(),
-            action=AuditAction.DOWNLOADED,
-            actor=request.user,
-            object_type="audit_log",
+        return csv_stream(
+            request,
+            filename="audit-log.csv",
+            header=CSV_HEADER,
+            rows=(_row(e) for e in qs.iterator()),
+            what="audit_log",
             summary=f"監査ログCSVダウンロード（{query_without_page(request)}）",
-            ip_address=client_ip(request),
-            request_path=request.get_full_path(),
         )
-        encoding = csv_encoding(request)
-        lines = shared_csv.iter_csv(header=CSV_HEADER, rows=(_row(e) for e in qs.iterator()), encoding=encoding)
-        response = StreamingHttpResponse(lines, content_type=shared_csv.content_type(encoding))
-        response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
-        return response
     return render(
         request,
         "web/accounts/audit_list.html",

@@ -14,7 +14,9 @@ from django.views.decorators.http import require_POST
 from capmarket.application import intake
 from capmarket.domain.jobs import queries as job_queries
 from capmarket.domain.jobs.models import Job
+from capmarket.interfaces.web.downloads import csv_encoding, csv_response
 from capmarket.interfaces.web.forms.intake import UploadForm
+from capmarket.interfaces.web.years import delivery_year_in_progress
 
 
 def _dataset(request: HttpRequest, dataset: str) -> intake.Dataset:
@@ -52,7 +54,7 @@ def intake_upload(request: HttpRequest, dataset: str) -> HttpResponse:
             if outcome.queued and outcome.job is not None:
                 return redirect("web:intake_job", pk=outcome.job.pk)
     else:
-        form = UploadForm(initial={"delivery_year": intake.delivery_year_of(timezone.localtime(now))})
+        form = UploadForm(initial={"delivery_year": delivery_year_in_progress(now)})
     context = {"dataset": spec, "form": form, "outcome": None if outcome is None else outcome.as_dict()}
     return render(request, "web/intake/upload.html", context)
 
@@ -101,9 +103,7 @@ def intake_job_retry(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def intake_template(request: HttpRequest, dataset: str) -> HttpResponse:
     _dataset(request, dataset)
-    response = HttpResponse(intake.template_csv(dataset=dataset), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{dataset}_template.csv"'
-    return response
+    return csv_response(body=intake.template_csv(dataset=dataset), filename=f"{dataset}_template.csv")
 
 
 @login_required
@@ -123,12 +123,9 @@ def intake_history(request: HttpRequest, dataset: str) -> HttpResponse:
 @login_required
 def intake_download(request: HttpRequest, dataset: str) -> HttpResponse:
     _dataset(request, dataset)
-    encoding = "cp932" if request.GET.get("encoding") == "cp932" else "utf-8-sig"
+    encoding = csv_encoding(request)
     now = timezone.now()
     if not intake.has_downloadable_rows(user=request.user, dataset=dataset, as_of=now):
         raise Http404("登録済みのデータがありません。")
     body = intake.download(user=request.user, dataset=dataset, as_of=now, encoding=encoding)
-    charset = "shift_jis" if encoding == "cp932" else "utf-8"
-    response = HttpResponse(body, content_type=f"text/csv; charset={charset}")
-    response["Content-Disposition"] = f'attachment; filename="{dataset}.csv"'
-    return response
+    return csv_response(body=body, filename=f"{dataset}.csv", encoding=encoding)

@@ -4,9 +4,12 @@ Views translate only: read the request, call one query or operation, render. Sco
 by the ``queries`` functions; a row of another company is answered with 404 as if it did not exist.
 """
 
+# long module: list, detail, form and CSV views of participants, resources and contracts,
+# each a few lines of translation
+
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -22,8 +25,6 @@ from django.views.decorators.http import require_http_methods
 
 from capmarket.calc.market import AREA_NAMES_JA, AREAS, RESOURCE_TYPE_NAMES_JA, RESOURCE_TYPES
 from capmarket.domain.accounts.permissions import Action, can
-from capmarket.domain.audit import operations as audit
-from capmarket.domain.audit.models import AuditAction
 from capmarket.domain.contracts import operations as contract_ops
 from capmarket.domain.contracts import queries as contract_queries
 from capmarket.domain.contracts.models import Auction, CapacityContract, ContractState
@@ -31,7 +32,7 @@ from capmarket.domain.registry import operations as registry_ops
 from capmarket.domain.registry import queries as registry_queries
 from capmarket.domain.registry.models import Participant, ParticipantStatus, Resource, ResourceStatus
 from capmarket.domain.registry.validators import bank_name, branch_name
-from capmarket.domain.shared import csv as shared_csv
+from capmarket.interfaces.web.downloads import csv_download
 from capmarket.interfaces.web.forms.registry import (
     ContractCancelForm,
     ContractChangeForm,
@@ -41,6 +42,7 @@ from capmarket.interfaces.web.forms.registry import (
     ResourceEditForm,
     ResourceForm,
 )
+from capmarket.interfaces.web.years import delivery_year_in_progress
 
 PAGE_SIZE = 50
 ROLE_CHOICES = [("provider", "容量提供事業者"), ("retailer", "小売電気事業者"), ("tso", "一般送配電事業者")]
@@ -49,10 +51,6 @@ TYPE_CHOICES = [(t, RESOURCE_TYPE_NAMES_JA[t]) for t in RESOURCE_TYPES]
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _denied(request: HttpRequest, action: Action) -> HttpResponse:
@@ -81,11 +79,6 @@ def _get_or_404(getter: Callable[[Any, Any], Any], request: HttpRequest, pk: Any
         raise Http404("見つかりません") from None
 
 
-def csv_encoding(request: HttpRequest) -> shared_csv.Encoding:
-    """``?encoding=cp932`` for Shift_JIS (CP932); UTF-8 with BOM otherwise."""
-    return "cp932" if request.GET.get("encoding") == "cp932" else "utf-8-sig"
-
-
 def _labels(model: Any, field: str) -> dict[Any, str]:
     """Display label of every choice of ``model.field`` (as ``get_FIELD_display`` shows it; unknown values as is)."""
     choices = dict(model._meta.get_field(field).flatchoices)
@@ -97,35 +90,31 @@ def _labels(model: Any, field: str) -> dict[Any, str]:
     return Labels({k: str(v) for k, v in choices.items()})
 
 
-def _csv_response(
-    request: HttpRequest, *, filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]], what: str
-) -> HttpResponse:
-    """A download through the project's one CSV writer (formula-neutralised cells), audited with its row count."""
-    count = 0
-
-    def counted() -> Iterable[Sequence[Any]]:
-        nonlocal count
-        for row in rows:
-            count += 1
-            yield row
-
-    encoding = csv_encoding(request)
-    body = shared_csv.csv_bytes(header=header, rows=counted(), encoding=encoding)
-    audit.record(
-        now=timezone.now(),
-        action=AuditAction.DOWNLOADED,
-        actor=request.user,
-        object_type=what,
-        summary=f"{filename}（{count}件）をダウンロードしました。",
-        ip_address=_client_ip(request),
-        request_path=request.get_full_path(),
-    )
-    response = HttpResponse(body, content_type=shared_csv.content_type(encoding))
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 # ---------------------------------------------------------------- participants
+
+
+def _form_page(
+    request: HttpRequest,
+    form: Any,
+    *,
+    save: Callable[[], tuple[str, HttpResponse]],
+    context: dict[str, Any],
+    error_field: Callable[[contract_ops.ContractError], str | None] = lambda exc: None,
+) -> HttpResponse:
+    """The registry's form page: on a valid POST, ``save`` calls one operation and gives the success message and
+    the redirect; a ``ValidationError`` (and a ``ContractError``, on ``error_field``) lands on the form, which is
+    shown again with ``context`` (title, back link …)."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            message, done = save()
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except contract_ops.ContractError as exc:
+            form.add_error(error_field(exc), str(exc))
+        else:
+            messages.success(request, message)
+            return done
+    return render(request, "web/registry/form.html", {"form": form, **context})
 
 
 def _participant_filters(request: HttpRequest) -> dict[str, Any]:
@@ -204,7 +193,7 @@ def participant_csv(request: HttpRequest) -> HttpResponse:
         ]
         for v in qs.values_list(*fields).iterator()
     )
-    return _csv_response(request, filename="participants.csv", header=header, rows=rows, what="participant")
+    return csv_download(request, filename="participants.csv", header=header, rows=rows, what="participant")
 
 
 @login_required
@@ -236,18 +225,13 @@ def participant_create(request: HttpRequest) -> HttpResponse:
     if not can(request.user, Action.EDIT_REGISTRY):
         return _denied(request, Action.EDIT_REGISTRY)
     form = ParticipantForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            participant = registry_ops.create_participant(actor=request.user, now=timezone.now(), values=form.values())
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, f"事業者「{participant.name}」を登録しました。")
-            return redirect("web:participant_detail", pk=participant.pk)
-    return render(
-        request,
-        "web/registry/form.html",
-        {"form": form, "title": "事業者の登録", "back_url": reverse("web:participant_list")},
+
+    def save() -> tuple[str, HttpResponse]:
+        participant = registry_ops.create_participant(actor=request.user, now=timezone.now(), values=form.values())
+        return f"事業者「{participant.name}」を登録しました。", redirect("web:participant_detail", pk=participant.pk)
+
+    return _form_page(
+        request, form, save=save, context={"title": "事業者の登録", "back_url": reverse("web:participant_list")}
     )
 
 
@@ -258,21 +242,18 @@ def participant_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not can(request.user, Action.EDIT_REGISTRY):
         return _denied(request, Action.EDIT_REGISTRY)
     form = ParticipantEditForm(request.POST or None, instance=participant)
-    if request.method == "POST" and form.is_valid():
-        try:
-            registry_ops.update_participant(
-                actor=request.user, now=timezone.now(), participant=participant, values=form.values()
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, "事業者情報を変更しました。")
-            return redirect("web:participant_detail", pk=participant.pk)
-    return render(
+
+    def save() -> tuple[str, HttpResponse]:
+        registry_ops.update_participant(
+            actor=request.user, now=timezone.now(), participant=participant, values=form.values()
+        )
+        return "事業者情報を変更しました。", redirect("web:participant_detail", pk=participant.pk)
+
+    return _form_page(
         request,
-        "web/registry/form.html",
-        {
-            "form": form,
+        form,
+        save=save,
+        context={
             "title": f"事業者情報の変更（{participant.participant_code}）",
             "back_url": reverse("web:participant_detail", args=[participant.pk]),
         },
@@ -344,7 +325,7 @@ def resource_csv(request: HttpRequest) -> HttpResponse:
             "status",
         ).iterator()
     )
-    return _csv_response(request, filename="resources.csv", header=header, rows=rows, what="resource")
+    return csv_download(request, filename="resources.csv", header=header, rows=rows, what="resource")
 
 
 @login_required
@@ -370,18 +351,13 @@ def resource_create(request: HttpRequest) -> HttpResponse:
         return _denied(request, Action.EDIT_REGISTRY)
     initial = {"participant": _int_param(request, "participant")}
     form = ResourceForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            resource = registry_ops.create_resource(actor=request.user, now=timezone.now(), values=form.values())
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, f"電源等「{resource.name}」を登録しました。")
-            return redirect("web:resource_detail", pk=resource.pk)
-    return render(
-        request,
-        "web/registry/form.html",
-        {"form": form, "title": "電源等の登録", "back_url": reverse("web:resource_list")},
+
+    def save() -> tuple[str, HttpResponse]:
+        resource = registry_ops.create_resource(actor=request.user, now=timezone.now(), values=form.values())
+        return f"電源等「{resource.name}」を登録しました。", redirect("web:resource_detail", pk=resource.pk)
+
+    return _form_page(
+        request, form, save=save, context={"title": "電源等の登録", "back_url": reverse("web:resource_list")}
     )
 
 
@@ -392,21 +368,16 @@ def resource_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not can(request.user, Action.EDIT_REGISTRY):
         return _denied(request, Action.EDIT_REGISTRY)
     form = ResourceEditForm(request.POST or None, instance=resource, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            registry_ops.update_resource(
-                actor=request.user, now=timezone.now(), resource=resource, values=form.values()
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, "電源等情報を変更しました。")
-            return redirect("web:resource_detail", pk=resource.pk)
-    return render(
+
+    def save() -> tuple[str, HttpResponse]:
+        registry_ops.update_resource(actor=request.user, now=timezone.now(), resource=resource, values=form.values())
+        return "電源等情報を変更しました。", redirect("web:resource_detail", pk=resource.pk)
+
+    return _form_page(
         request,
-        "web/registry/form.html",
-        {
-            "form": form,
+        form,
+        save=save,
+        context={
             "title": f"電源等情報の変更（{resource.resource_code}）",
             "back_url": reverse("web:resource_detail", args=[resource.pk]),
         },
@@ -492,7 +463,7 @@ def contract_csv(request: HttpRequest) -> HttpResponse:
         [*v[:2], auctions[v[2]], *v[3:7], areas[v[7]], *v[8:15], states[v[15]]]
         for v in qs.values_list(*fields).iterator()
     )
-    return _csv_response(request, filename="contracts.csv", header=header, rows=rows, what="capacity_contract")
+    return csv_download(request, filename="contracts.csv", header=header, rows=rows, what="capacity_contract")
 
 
 @login_required
@@ -517,34 +488,35 @@ def contract_create(request: HttpRequest) -> HttpResponse:
     if not can(request.user, Action.EDIT_CONTRACTS):
         return _denied(request, Action.EDIT_CONTRACTS)
     form = ContractCreateForm(
-        request.POST or None, user=request.user, initial={"resource_code": request.GET.get("resource", "")}
+        request.POST or None,
+        user=request.user,
+        initial={"resource_code": request.GET.get("resource", ""), "delivery_year": delivery_year_in_progress()},
     )
-    if request.method == "POST" and form.is_valid():
+
+    def save() -> tuple[str, HttpResponse]:
         data = form.cleaned_data
-        try:
-            contract = contract_ops.create_contract(
-                actor=request.user,
-                now=timezone.now(),
-                resource=form.resource,
-                delivery_year=data["delivery_year"],
-                auction=data["auction"],
-                price_yen_per_kw=data["price_yen_per_kw"],
-                contract_kw=data["contract_kw"],
-                assessment_kw=data["assessment_kw"],
-                transitional=data["transitional"],
-                amount_override_yen=data["amount_override_yen"],
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        except contract_ops.ContractError as exc:
-            form.add_error(_form_field(form, exc.field, "resource_code"), str(exc))
-        else:
-            messages.success(request, f"容量確保契約「{contract.contract_code}」を登録しました。")
-            return redirect("web:contract_detail", pk=contract.pk)
-    return render(
+        contract = contract_ops.create_contract(
+            actor=request.user,
+            now=timezone.now(),
+            resource=form.resource,
+            delivery_year=data["delivery_year"],
+            auction=data["auction"],
+            price_yen_per_kw=data["price_yen_per_kw"],
+            contract_kw=data["contract_kw"],
+            assessment_kw=data["assessment_kw"],
+            transitional=data["transitional"],
+            amount_override_yen=data["amount_override_yen"],
+        )
+        return f"容量確保契約「{contract.contract_code}」を登録しました。", redirect(
+            "web:contract_detail", pk=contract.pk
+        )
+
+    return _form_page(
         request,
-        "web/registry/form.html",
-        {"form": form, "title": "容量確保契約の登録", "back_url": reverse("web:contract_list")},
+        form,
+        save=save,
+        context={"title": "容量確保契約の登録", "back_url": reverse("web:contract_list")},
+        error_field=lambda exc: _form_field(form, exc.field, "resource_code"),
     )
 
 
@@ -568,39 +540,35 @@ def contract_change(request: HttpRequest, pk: int) -> HttpResponse:
         "amount_override_yen": contract.amount_yen if contract.amount_overridden else None,
     }
     form = ContractChangeForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+
+    def save() -> tuple[str, HttpResponse]:
         data = form.cleaned_data
-        try:
-            change_request = contract_ops.request_contract_change(
-                actor=request.user,
-                now=timezone.now(),
-                contract=contract,
-                price_yen_per_kw=data["price_yen_per_kw"],
-                contract_kw=data["contract_kw"],
-                assessment_kw=data["assessment_kw"],
-                transitional=data["transitional"],
-                amount_override_yen=data["amount_override_yen"],
-                reason=data["reason"],
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        except contract_ops.ContractError as exc:
-            form.add_error(_form_field(form, exc.field, ""), str(exc))
-        else:
-            messages.success(
-                request,
-                f"契約変更を申請しました（申請#{change_request.pk}）。責任者が承認すると契約に反映されます。",
-            )
-            return redirect("web:contract_detail", pk=contract.pk)
-    return render(
+        change_request = contract_ops.request_contract_change(
+            actor=request.user,
+            now=timezone.now(),
+            contract=contract,
+            price_yen_per_kw=data["price_yen_per_kw"],
+            contract_kw=data["contract_kw"],
+            assessment_kw=data["assessment_kw"],
+            transitional=data["transitional"],
+            amount_override_yen=data["amount_override_yen"],
+            reason=data["reason"],
+        )
+        return (
+            f"契約変更を申請しました（申請#{change_request.pk}）。責任者が承認すると契約に反映されます。",
+            redirect("web:contract_detail", pk=contract.pk),
+        )
+
+    return _form_page(
         request,
-        "web/registry/form.html",
-        {
-            "form": form,
+        form,
+        save=save,
+        context={
             "title": f"容量確保契約の変更申請（{contract.contract_code}）",
             "submit_label": "変更を申請する",
             "back_url": reverse("web:contract_detail", args=[contract.pk]),
         },
+        error_field=lambda exc: _form_field(form, exc.field, ""),
     )
 
 
@@ -611,26 +579,21 @@ def contract_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     if not can(request.user, Action.EDIT_CONTRACTS):
         return _denied(request, Action.EDIT_CONTRACTS)
     form = ContractCancelForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            change_request = contract_ops.request_contract_cancellation(
-                actor=request.user, now=timezone.now(), contract=contract, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        except contract_ops.ContractError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(
-                request,
-                f"解約を申請しました（申請#{change_request.pk}）。責任者が承認すると解約されます。",
-            )
-            return redirect("web:contract_detail", pk=contract.pk)
-    return render(
+
+    def save() -> tuple[str, HttpResponse]:
+        change_request = contract_ops.request_contract_cancellation(
+            actor=request.user, now=timezone.now(), contract=contract, reason=form.cleaned_data["reason"]
+        )
+        return (
+            f"解約を申請しました（申請#{change_request.pk}）。責任者が承認すると解約されます。",
+            redirect("web:contract_detail", pk=contract.pk),
+        )
+
+    return _form_page(
         request,
-        "web/registry/form.html",
-        {
-            "form": form,
+        form,
+        save=save,
+        context={
             "title": f"容量確保契約の解約申請（{contract.contract_code}）",
             "back_url": reverse("web:contract_detail", args=[contract.pk]),
             "danger": True,

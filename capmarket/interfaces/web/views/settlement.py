@@ -5,9 +5,12 @@ Views translate only: read the request, call one use case or query, render. Scop
 row or objection the user may not see answers 404.
 """
 
+# long module: the staff run pages, the participants' result pages and objections of one context, each view a few lines
+
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -20,7 +23,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from capmarket.application import intake
 from capmarket.application.settlement import confirm, objections, results, review, runs
 from capmarket.application.settlement.storage import OutputMissing, read_output
 from capmarket.calc.market import AREA_NAMES_JA, AREAS
@@ -43,8 +45,10 @@ from capmarket.domain.settlement.models import (
     SettlementRun,
 )
 from capmarket.domain.settlement.queries import ResultFilters
-from capmarket.domain.shared import csv as shared_csv
+from capmarket.interfaces.auth import client_ip
 from capmarket.interfaces.web import charts
+from capmarket.interfaces.web.downloads import csv_download
+from capmarket.interfaces.web.years import delivery_year_in_progress
 
 PAGE_SIZE = 50
 AREA_CHOICES = [(a, AREA_NAMES_JA[a]) for a in AREAS]
@@ -52,13 +56,9 @@ AREA_CHOICES = [(a, AREA_NAMES_JA[a]) for a in AREAS]
 
 def _year_now(user: Any = None) -> int:
     """The delivery year in progress, or the latest year with contracts when none are for it."""
-    current = intake.delivery_year_of(timezone.localtime(timezone.now()))
+    current = delivery_year_in_progress()
     years = contract_queries.delivery_years(user) if user is not None else []
     return current if current in years or not years else years[0]
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _run_or_404(request: HttpRequest, pk: int) -> SettlementRun:
@@ -66,21 +66,6 @@ def _run_or_404(request: HttpRequest, pk: int) -> SettlementRun:
         return queries.get_run_for(request.user, pk)
     except SettlementRun.DoesNotExist:
         raise Http404("精算処理が見つかりません。") from None
-
-
-def _download(request: HttpRequest, *, data: bytes, filename: str, what: str, rows: int) -> HttpResponse:
-    audit.record(
-        now=timezone.now(),
-        action=AuditAction.DOWNLOADED,
-        actor=request.user,
-        object_type=what,
-        summary=f"{filename}（{rows}件）をダウンロードしました。",
-        ip_address=_ip(request),
-        request_path=request.get_full_path(),
-    )
-    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 # ---------------------------------------------------------------- staff: runs
@@ -112,7 +97,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
                 messages.info(request, f"同じ入力の精算 #{started.run.pk} が既にあります。")
             return redirect("web:settlement_run", pk=started.run.pk)
     confirmed = queries.confirmed_months(delivery_year=year)
-    months = month_labels(year)
+    months = month_labels(delivery_year=year)
     return render(
         request,
         "web/settlement/run_list.html",
@@ -299,105 +284,121 @@ def run_output_csv(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         frame = read_output(run=run, name=name, verify=True)
     except OutputMissing:
         raise Http404 from None
-    return _download(
+    return csv_download(
         request,
-        data=shared_csv.csv_bytes(header=frame.columns, rows=frame.iter_rows()),
         filename=f"run{run.pk}_{name}.csv",
+        header=frame.columns,
+        rows=frame.iter_rows(),
         what="settlement_run_output",
-        rows=frame.height,
     )
+
+
+def _issue_table(run: SettlementRun) -> tuple[list[str], list[list[Any]]]:
+    """Data issues of the run and how they were handled."""
+    header = [
+        "データ種別",
+        "キー",
+        "内容",
+        "対象月",
+        "事業者コード",
+        "確定前に対応",
+        "対応状況",
+        "対応内容",
+        "対応者",
+        "対応日時",
+    ]
+    rows: list[list[Any]] = [
+        [
+            i.file,
+            i.key,
+            i.problem,
+            i.month,
+            i.participant.participant_code if i.participant else "",
+            "必要" if i.blocking else "",
+            i.get_state_display(),
+            i.comment,
+            i.handled_by.username if i.handled_by else "",
+            timezone.localtime(i.handled_at).strftime("%Y-%m-%d %H:%M") if i.handled_at else "",
+        ]
+        for i in queries.issues_of(run=run)
+    ]
+    return header, rows
+
+
+def _difference_table(run: SettlementRun) -> tuple[list[str], list[list[Any]]]:
+    """Differences to the previous run, with their reasons."""
+    header = [
+        "対象月",
+        "事業者コード",
+        "事業者名",
+        "契約番号",
+        "項目",
+        "前回（円）",
+        "今回（円）",
+        "差額（円）",
+        "理由",
+    ]
+    rows: list[list[Any]] = [
+        [
+            d.month,
+            d.participant.participant_code,
+            d.participant.name,
+            d.contract_code,
+            d.item_label,
+            d.previous_yen,
+            d.current_yen,
+            d.difference_yen,
+            " / ".join(d.reasons),
+        ]
+        for d in review.differences(run=run)
+    ]
+    return header, rows
+
+
+def _adjustment_table(run: SettlementRun) -> tuple[list[str], list[list[Any]]]:
+    """Adjustments of confirmed months carried into the run."""
+    header = [
+        "計上月",
+        "対象月（調整元）",
+        "事業者コード",
+        "契約番号",
+        "項目",
+        "確定額（円）",
+        "再計算額（円）",
+        "調整額（円）",
+    ]
+    rows: list[list[Any]] = [
+        [
+            a.month,
+            a.source_month,
+            a.participant.participant_code,
+            a.contract_code,
+            a.get_kind_display(),
+            a.recognised_yen,
+            a.recomputed_yen,
+            a.difference_yen,
+        ]
+        for a in queries.contract_adjustments_of_run(run=run)
+    ]
+    return header, rows
+
+
+_REVIEW_TABLES: dict[str, Callable[[SettlementRun], tuple[list[str], list[list[Any]]]]] = {
+    "issues": _issue_table,
+    "differences": _difference_table,
+    "adjustments": _adjustment_table,
+}
 
 
 @login_required
 def run_table_csv(request: HttpRequest, pk: int, table: str) -> HttpResponse:
     """The review tables as CSV: data issues, differences to the previous run, adjustments."""
     run = _run_or_404(request, pk)
-    if table == "issues":
-        header = [
-            "データ種別",
-            "キー",
-            "内容",
-            "対象月",
-            "事業者コード",
-            "確定前に対応",
-            "対応状況",
-            "対応内容",
-            "対応者",
-            "対応日時",
-        ]
-        rows: list[list[Any]] = [
-            [
-                i.file,
-                i.key,
-                i.problem,
-                i.month,
-                i.participant.participant_code if i.participant else "",
-                "必要" if i.blocking else "",
-                i.get_state_display(),
-                i.comment,
-                i.handled_by.username if i.handled_by else "",
-                timezone.localtime(i.handled_at).strftime("%Y-%m-%d %H:%M") if i.handled_at else "",
-            ]
-            for i in queries.issues_of(run=run)
-        ]
-    elif table == "differences":
-        header = [
-            "対象月",
-            "事業者コード",
-            "事業者名",
-            "契約番号",
-            "項目",
-            "前回（円）",
-            "今回（円）",
-            "差額（円）",
-            "理由",
-        ]
-        rows = [
-            [
-                d.month,
-                d.participant.participant_code,
-                d.participant.name,
-                d.contract_code,
-                d.item_label,
-                d.previous_yen,
-                d.current_yen,
-                d.difference_yen,
-                " / ".join(d.reasons),
-            ]
-            for d in review.differences(run=run)
-        ]
-    elif table == "adjustments":
-        header = [
-            "計上月",
-            "対象月（調整元）",
-            "事業者コード",
-            "契約番号",
-            "項目",
-            "確定額（円）",
-            "再計算額（円）",
-            "調整額（円）",
-        ]
-        rows = [
-            [
-                a.month,
-                a.source_month,
-                a.participant.participant_code,
-                a.contract_code,
-                a.get_kind_display(),
-                a.recognised_yen,
-                a.recomputed_yen,
-                a.difference_yen,
-            ]
-            for a in queries.contract_adjustments_of_run(run=run)
-        ]
-    else:
+    if table not in _REVIEW_TABLES:
         raise Http404
-    return _download(
-        request,
-        data=shared_csv.csv_bytes(header=header, rows=rows),
-        filename=f"run{run.pk}_{table}.csv",
-        what=f"settlement_run_{table}",
-        rows=len(rows),
+    header, rows = _REVIEW_TABLES[table](run)
+    return csv_download(
+        request, filename=f"run{run.pk}_{table}.csv", header=header, rows=rows, what=f"settlement_run_{table}"
     )
 
 
@@ -507,14 +508,12 @@ def results_csv(request: HttpRequest, key: str) -> HttpResponse:
     screen = _screen_or_404(request, key)
     filters, _ = _filters(request, request.user)
     data = results.rows(screen=screen, user=request.user, filters=filters)
-    return _download(
+    return csv_download(
         request,
-        data=shared_csv.csv_bytes(
-            header=[c.label for c in screen.columns], rows=results.csv_rows(screen=screen, data=data)
-        ),
         filename=screen.filename,
+        header=[c.label for c in screen.columns],
+        rows=results.csv_rows(screen=screen, data=data),
         what=f"settlement_results_{screen.key}",
-        rows=len(data),
     )
 
 
@@ -659,7 +658,7 @@ def objection_attachment(request: HttpRequest, pk: int, attachment: int) -> File
         object_id=item.pk,
         object_repr=item.original_name,
         summary=f"異議申し立ての添付ファイル {item.original_name} をダウンロードしました。",
-        ip_address=_ip(request),
+        ip_address=client_ip(request),
         request_path=request.get_full_path(),
     )
     response = FileResponse(

@@ -18,7 +18,7 @@ def _toml(tmp_path: Path, text: str | bytes) -> Path:
 
 def test_parameters_hold_the_type_their_rule_needs(tmp_path: Path) -> None:
     head = read_case_toml(
-        _toml(
+        path=_toml(
             tmp_path,
             'delivery_year = 2024\nruleset = "jp-2024"\n[parameters]\n'
             'tight_hours_per_year = 12.5\nmonthly_cap_enabled = false\ndispatch_orders_per_year = "10"\n',
@@ -56,7 +56,7 @@ def test_parameters_hold_the_type_their_rule_needs(tmp_path: Path) -> None:
     ],
 )
 def test_odd_case_toml_values_are_clean_errors(tmp_path: Path, text: str | bytes, line: int, code: str) -> None:
-    head = read_case_toml(_toml(tmp_path, text))
+    head = read_case_toml(path=_toml(tmp_path, text))
 
     assert isinstance(head, list)
     assert [(e.file, e.line, e.code) for e in head] == [("case.toml", line, code)]
@@ -65,7 +65,7 @@ def test_odd_case_toml_values_are_clean_errors(tmp_path: Path, text: str | bytes
 def test_a_directory_named_like_a_table_is_not_a_file(tmp_path: Path) -> None:
     (tmp_path / "metering.csv").mkdir()
 
-    path, errors = table_path(tmp_path, "metering")
+    path, errors = table_path(case_dir=tmp_path, name="metering")
 
     assert path is None
     assert [(e.file, e.line, e.code) for e in errors] == [("metering.csv", 0, "NOT_A_FILE")]
@@ -73,7 +73,7 @@ def test_a_directory_named_like_a_table_is_not_a_file(tmp_path: Path) -> None:
 
 def test_an_empty_directory_is_an_invalid_case(tmp_path: Path) -> None:
     with pytest.raises(UnableToReadCase) as invalid:
-        read_case(tmp_path)
+        read_case(case_dir=tmp_path)
 
     assert [(e.file, e.code) for e in invalid.value.errors] == [
         ("case.toml", "FILE_MISSING"),

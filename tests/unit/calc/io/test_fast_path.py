@@ -32,7 +32,7 @@ def _slow(
     """The eager path's result (the fast path switched off)."""
     with monkeypatch.context() as m:
         m.setattr(v, "fast_parse", lambda **_: None)
-        return v.parse_table(name, source, context=ctx)
+        return v.parse_table(name=name, source=source, context=ctx)
 
 
 def _fast(name: str, source: Path | pl.DataFrame, ctx: v.ValidationContext) -> pl.DataFrame | None:
@@ -40,7 +40,7 @@ def _fast(name: str, source: Path | pl.DataFrame, ctx: v.ValidationContext) -> p
 
 
 def _contexts(case_dir: Path) -> v.ValidationContext:
-    head = read_case_toml(case_dir / "case.toml")
+    head = read_case_toml(path=case_dir / "case.toml")
     assert not isinstance(head, list)
     return v.ValidationContext(delivery_year=head[0])
 
@@ -51,7 +51,7 @@ def test_fast_path_equals_slow_path(scenarios_dir: Path, scenario: str, monkeypa
     ctx = _contexts(case_dir)
     taken = 0
     for name in TABLE_ORDER:
-        path, _ = table_path(case_dir, name)
+        path, _ = table_path(case_dir=case_dir, name=name)
         if path is None:
             continue
         slow = _slow(name, path, ctx, monkeypatch)
@@ -111,7 +111,7 @@ def test_any_bad_value_leaves_the_fast_path(column: str, bad: str) -> None:
     frame = pl.DataFrame({k: [val] for k, val in row.items()})
     ctx = v.ValidationContext(delivery_year=2025)
     assert _fast("metering", frame, ctx) is None
-    assert v.parse_table("metering", frame, context=ctx).errors
+    assert v.parse_table(name="metering", source=frame, context=ctx).errors
 
 
 def test_duplicates_leave_the_fast_path() -> None:
@@ -125,7 +125,7 @@ def test_duplicates_leave_the_fast_path() -> None:
     )
     ctx = v.ValidationContext(delivery_year=2025)
     assert _fast("metering", frame, ctx) is None
-    assert [e.code for e in v.parse_table("metering", frame, context=ctx).errors] == ["DUPLICATE_KEY"]
+    assert [e.code for e in v.parse_table(name="metering", source=frame, context=ctx).errors] == ["DUPLICATE_KEY"]
 
 
 @pytest.mark.parametrize(
@@ -141,7 +141,7 @@ def test_duplicate_check_agrees_with_slow_path(ids: list[str], slots: list[str])
     n = len(ids)
     frame = pl.DataFrame({"resource_id": ids, "date": ["2025-04-01"] * n, "slot": slots, "metered_kwh": ["1"] * n})
     ctx = v.ValidationContext(delivery_year=2025)
-    slow_errors = v.parse_table("metering", frame, context=ctx).errors
+    slow_errors = v.parse_table(name="metering", source=frame, context=ctx).errors
     fast = _fast("metering", frame, ctx)
     assert (fast is None) == bool(slow_errors)
     assert all(e.code == "DUPLICATE_KEY" for e in slow_errors)
@@ -158,7 +158,7 @@ def test_unknown_resource_leaves_the_fast_path() -> None:
     )
     ctx = v.ValidationContext(delivery_year=2025, known={"resources": pl.DataFrame({"resource_id": ["R1", "R2"]})})
     assert _fast("metering", frame, ctx) is None
-    errors = v.parse_table("metering", frame, context=ctx).errors
+    errors = v.parse_table(name="metering", source=frame, context=ctx).errors
     assert [(e.line, e.code) for e in errors] == [(4, "UNKNOWN_RESOURCE")]
     ctx.known["resources"] = pl.DataFrame({"resource_id": ["R1", "R9"]})
     assert _fast("metering", frame, ctx) is not None
@@ -240,8 +240,8 @@ def test_a_float_is_read_as_the_decimal_its_writer_meant(kwh: Decimal) -> None:
 
     assert fast is not None
     assert fast["metered_wh"].to_list() == [int(kwh * 1000)]
-    assert v.parse_table("metering", as_float, context=ctx).frame.equals(fast)
-    assert v.parse_table("metering", as_text, context=ctx).frame.equals(fast)
+    assert v.parse_table(name="metering", source=as_float, context=ctx).frame.equals(fast)
+    assert v.parse_table(name="metering", source=as_text, context=ctx).frame.equals(fast)
 
 
 @pytest.mark.parametrize(
@@ -252,7 +252,9 @@ def test_a_float_with_more_than_3_decimals_or_no_number_is_refused(kwh: pl.Serie
     frame = pl.DataFrame({"resource_id": ["R1"], "date": [dt.date(2025, 4, 1)], "slot": [1], "metered_kwh": kwh})
 
     assert _fast("metering", frame, ctx) is None
-    assert [(e.line, e.code) for e in v.parse_table("metering", frame, context=ctx).errors] == [(2, "NOT_DECIMAL")]
+    assert [(e.line, e.code) for e in v.parse_table(name="metering", source=frame, context=ctx).errors] == [
+        (2, "NOT_DECIMAL")
+    ]
 
 
 def test_a_decimal_with_a_4th_decimal_is_refused() -> None:
@@ -263,6 +265,6 @@ def test_a_decimal_with_a_4th_decimal_is_refused() -> None:
     )
 
     assert _fast("metering", frame, ctx) is None
-    parsed = v.parse_table("metering", frame, context=ctx)
+    parsed = v.parse_table(name="metering", source=frame, context=ctx)
     assert [(e.line, e.code) for e in parsed.errors] == [(3, "NOT_DECIMAL")]
     assert parsed.frame["metered_wh"].to_list() == [1200]

@@ -14,7 +14,7 @@ from capmarket.calc.io.validate import ValidationContext, parse_table, validate_
 def test_validate_table_on_a_frame_gives_codes_and_both_languages() -> None:
     frame = pl.DataFrame({"resource_id": ["R1"], "date": ["2024-04-01"], "slot": ["0"], "bid_kw": ["-1"]})
 
-    errors = validate_table("bids", frame, context=ValidationContext(delivery_year=2024))
+    errors = validate_table(name="bids", source=frame, context=ValidationContext(delivery_year=2024))
 
     assert [(e.file, e.line, e.column, e.code) for e in errors] == [
         ("bids.csv", 2, "slot", "SLOT_OUT_OF_RANGE"),
@@ -28,7 +28,7 @@ def test_a_repeated_column_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "bids.csv"
     path.write_text("resource_id,date,slot,bid_kw,slot\nR1,2024-04-01,1,5,2\n")
 
-    errors = validate_table("bids", path, context=ValidationContext(delivery_year=2024))
+    errors = validate_table(name="bids", source=path, context=ValidationContext(delivery_year=2024))
 
     assert [(e.line, e.column, e.code) for e in errors] == [(0, "slot", "COLUMN_DUPLICATE")]
 
@@ -47,7 +47,7 @@ def test_unreadable_files_are_one_error_of_the_whole_file(data: bytes, code: str
     path = tmp_path / "bids.csv"
     path.write_bytes(data)
 
-    errors = validate_table("bids", path, context=ValidationContext(delivery_year=2024))
+    errors = validate_table(name="bids", source=path, context=ValidationContext(delivery_year=2024))
 
     assert [(e.line, e.code) for e in errors] == [(0, code)]
 
@@ -56,7 +56,7 @@ def test_a_garbled_parquet_file_is_unreadable(tmp_path: Path) -> None:
     path = tmp_path / "bids.parquet"
     path.write_bytes(b"PAR1 not really")
 
-    errors = validate_table("bids", path, context=ValidationContext(delivery_year=2024))
+    errors = validate_table(name="bids", source=path, context=ValidationContext(delivery_year=2024))
 
     assert [(e.line, e.code) for e in errors] == [(0, "FILE_UNREADABLE")]
 
@@ -73,7 +73,7 @@ def test_parquet_columns_of_types_no_kind_accepts_are_errors_not_crashes(tmp_pat
     path = tmp_path / "bids.parquet"
     frame.write_parquet(path)
 
-    errors = validate_table("bids", path, context=ValidationContext(delivery_year=2024))
+    errors = validate_table(name="bids", source=path, context=ValidationContext(delivery_year=2024))
 
     assert {(e.line, e.column, e.code) for e in errors} >= {(2, "date", "NOT_DATE"), (2, "slot", "NOT_INTEGER")}
 
@@ -91,8 +91,8 @@ def test_without_a_delivery_year_nothing_is_checked_against_one() -> None:
     )
     unknown_year = ValidationContext(delivery_year=2000, check_year=False)
 
-    assert parse_table("receipts", frame, context=unknown_year).errors == []
-    assert parse_table("dispatch_orders", orders, context=unknown_year).errors == []
-    assert [e.code for e in parse_table("receipts", frame, context=ValidationContext(delivery_year=2024)).errors] == [
-        "MONTH_OUTSIDE_YEAR"
-    ]
+    assert parse_table(name="receipts", source=frame, context=unknown_year).errors == []
+    assert parse_table(name="dispatch_orders", source=orders, context=unknown_year).errors == []
+    assert [
+        e.code for e in parse_table(name="receipts", source=frame, context=ValidationContext(delivery_year=2024)).errors
+    ] == ["MONTH_OUTSIDE_YEAR"]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from capmarket.domain.audit.models import AuditEvent
 from capmarket.domain.contracts.models import CapacityContract, ContractChangeRequest
@@ -235,3 +237,21 @@ def test_list_paging(staff_client: Client, company_a: Any) -> None:
     assert "RP0050" not in page1
     page2 = staff_client.get(reverse("web:resource_list") + "?page=2").content.decode()
     assert "RP0050" in page2
+
+
+@pytest.mark.parametrize(
+    ("utc", "year"),
+    [
+        ((2026, 3, 31, 14, 30), 2025),  # 23:30 on 31 March in Japan: still delivery year 2025
+        ((2026, 3, 31, 15, 30), 2026),  # 00:30 on 1 April in Japan: delivery year 2026 has begun
+    ],
+)
+def test_contract_year_defaults_to_the_delivery_year_in_progress(
+    staff_client: Client, monkeypatch: pytest.MonkeyPatch, utc: tuple[int, int, int, int, int], year: int
+) -> None:
+    moment = dt.datetime(*utc, tzinfo=dt.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+
+    page = staff_client.get(reverse("web:contract_create")).content.decode()
+
+    assert f'name="delivery_year" value="{year}"' in page

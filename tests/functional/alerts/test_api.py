@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from capmarket.domain.alerts.models import Publication
-from tests.integration.alerts.test_pages import JST, client_for, world  # noqa: F401 - fixture
+from tests.functional.alerts.test_pages import JST, client_for, world  # noqa: F401 - fixture
 from tests.reserve_margin_files import margin_file
 
 pytestmark = pytest.mark.django_db

@@ -57,3 +57,23 @@ def test_registry_download_in_cp932_is_neutralised_too(approver: User) -> None:
     rows = _rows(response.content, "cp932")
     assert rows[0][0] == "事業者コード"
     assert rows[1][:2] == ["X0001", "'@悪意のある株式会社"]
+
+
+def test_every_download_goes_through_one_helper_that_counts_rows_in_the_audit_log(approver: User) -> None:
+    from django.test import RequestFactory
+
+    from capmarket.domain.audit.models import AuditAction, AuditEvent
+    from capmarket.interfaces.web.downloads import csv_download
+
+    request = RequestFactory().get("/x/", {"encoding": "cp932"})
+    request.user = approver
+
+    response = csv_download(
+        request, filename="t.csv", header=["名前", "金額（円）"], rows=iter([["=1+1", 5], ["東京", -3]]), what="test"
+    )
+
+    assert response["Content-Type"] == "text/csv; charset=shift_jis"
+    assert response["Content-Disposition"] == 'attachment; filename="t.csv"'
+    assert _rows(response.content, "cp932") == [["名前", "金額（円）"], ["'=1+1", "5"], ["東京", "-3"]]
+    event = AuditEvent.objects.get(action=AuditAction.DOWNLOADED, object_type="test")
+    assert event.summary == "t.csv（2件）をダウンロードしました。"
