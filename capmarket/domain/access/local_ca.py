@@ -161,7 +161,7 @@ def issue_client(
     if spec.expired:
         not_before, not_after = now - dt.timedelta(days=days + 30), now - dt.timedelta(days=1)
     else:
-        not_before, not_after = now - dt.timedelta(minutes=5), now + dt.timedelta(days=days)
+        not_before, not_after = now - dt.timedelta(days=1), now + dt.timedelta(days=days)
     subject = x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, spec.participant_code),
@@ -240,7 +240,7 @@ def make_local_ca(
         ca_cert=ca_cert,
         ca_key=ca_key,
         subject=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]),
-        not_before=now - dt.timedelta(minutes=5),
+        not_before=now - dt.timedelta(days=1),
         not_after=now + dt.timedelta(days=days),
         usage=ExtendedKeyUsageOID.SERVER_AUTH,
         names=alt,
