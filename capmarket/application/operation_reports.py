@@ -204,7 +204,7 @@ EMAIL_KINDS: Final = {
     "alerts.message.system_trouble": "事業者への連絡（システムトラブル）",
     "alerts.message.caution": "事業者への連絡（需給状況の注意喚起）",
     "alerts.message.free": "事業者への連絡（自由記載）",
-    "documents.available": "帳票掲載のお知らせ",
+    "document_available": "帳票発行のお知らせ",
 }
 
 
