@@ -20,7 +20,16 @@ from capmarket.application import operation_reports
 from capmarket.domain.accounts.models import Role, User
 from capmarket.domain.helpdesk import clock
 from capmarket.domain.helpdesk import operations as desk_ops
-from capmarket.domain.helpdesk.models import ArticleKind, CallDirection, CallOutcome, Category, Priority, Status
+from capmarket.domain.helpdesk import queries as desk_queries
+from capmarket.domain.helpdesk.models import (
+    ArticleKind,
+    CallDirection,
+    CallOutcome,
+    Category,
+    LinkKind,
+    Priority,
+    Status,
+)
 from capmarket.domain.reporting import operations as report_ops
 from capmarket.domain.reporting import queries as report_queries
 from capmarket.domain.reporting.models import ReportKind
@@ -160,7 +169,7 @@ def load_demo_helpdesk(*, now: dt.datetime, generate_reports: bool = True) -> di
             keywords="", published=True, change_note="初版", now=start,
         )  # fmt: skip
 
-    made = 0
+    made: list[Any] = []
     for index, ((channel, category, subject, body), fate) in enumerate(zip(INQUIRIES, FATES, strict=True)):
         day = days[min(len(days) - 1, index * len(days) // len(INQUIRIES))]
         received = _at(day, rng.choice([9, 10, 11, 13, 14, 16]), rng.choice([0, 10, 25, 40, 55]))
@@ -169,8 +178,9 @@ def load_demo_helpdesk(*, now: dt.datetime, generate_reports: bool = True) -> di
                                 operator=operator, at=received, index=index)  # fmt: skip
         if inquiry is None:
             continue
-        made += 1
+        made.append(inquiry)
         _play(fate, inquiry=inquiry, operator=operator, approver=approver, received=received, now=now)
+    linked = _link_a_document(inquiries=made, operator=operator, now=now)
 
     ticks = 0
     for day in days[:-1]:
@@ -184,9 +194,23 @@ def load_demo_helpdesk(*, now: dt.datetime, generate_reports: bool = True) -> di
         operation_reports.generate_report(kind=ReportKind.DAILY, day=days[-1], actor=None, now=_at(days[-1], 18, 30))
         last_week = now.astimezone(JST).date() - dt.timedelta(days=7)
         operation_reports.generate_report(kind=ReportKind.WEEKLY, day=last_week, actor=None, now=now)
-        reports = 2
-    return {"faqs": len(FAQS) + 1, "talk_scripts": len(TALK_SCRIPTS), "inquiries": made, "ticks": ticks,
-            "reports": reports}  # fmt: skip
+        # this month so far: the documents the demo has just issued appear in its 帳票の発行 section
+        operation_reports.generate_report(kind=ReportKind.MONTHLY, day=now.astimezone(JST).date(), actor=None, now=now)
+        reports = 3
+    return {"faqs": len(FAQS) + 1, "talk_scripts": len(TALK_SCRIPTS), "inquiries": len(made), "ticks": ticks,
+            "reports": reports, "document_links": linked}  # fmt: skip
+
+
+def _link_a_document(*, inquiries: list[Any], operator: User, now: dt.datetime) -> int:
+    """One inquiry about money names one of its company's documents (帳票), preferring one with its PDF."""
+    about_money = {Category.CONTRACT_AMOUNT, Category.CONTRIBUTION, Category.PAYMENT, Category.PENALTY}
+    for inquiry in sorted(inquiries, key=lambda i: (i.category not in about_money, i.pk)):
+        documents = desk_queries.linkable_documents(operator, inquiry)
+        if documents:
+            chosen = next((d for d in documents if getattr(d, "has_pdf", False)), documents[0])
+            desk_ops.link_record(actor=operator, inquiry=inquiry, kind=LinkKind.DOCUMENT, code=chosen.number, now=now)
+            return 1
+    return 0
 
 
 def _demo_inquiry(

@@ -21,6 +21,8 @@ from django.template.loader import render_to_string
 
 from capmarket.domain.accounts import operations as account_ops
 from capmarket.domain.alerts import queries as alert_queries
+from capmarket.domain.documents import queries as document_queries
+from capmarket.domain.documents.models import DocumentType
 from capmarket.domain.helpdesk import clock
 from capmarket.domain.helpdesk import queries as desk_queries
 from capmarket.domain.helpdesk.models import CallOutcome, Category, Channel
@@ -42,7 +44,6 @@ GENERATE_JOB_KIND: Final = "reporting.generate"
 WEEKDAYS: Final = "月火水木金土日"
 #: contexts whose figures belong in the reports but that this system does not hold yet
 NOT_YET: Final = (
-    ("documents", "帳票の発行", "支払通知書・請求書など帳票の発行件数"),
     ("receipts", "入金消込", "入金明細の取込件数と消込件数"),
     ("dunning", "督促", "督促の段階ごとの件数"),
     ("transfers", "振込", "振込データの作成・承認件数と金額"),
@@ -203,7 +204,7 @@ EMAIL_KINDS: Final = {
     "alerts.message.system_trouble": "事業者への連絡（システムトラブル）",
     "alerts.message.caution": "事業者への連絡（需給状況の注意喚起）",
     "alerts.message.free": "事業者への連絡（自由記載）",
-    "documents.available": "帳票掲載のお知らせ",
+    "document_available": "帳票発行のお知らせ",
 }
 
 
@@ -320,6 +321,53 @@ def _settlement_section(period: Period) -> tuple[dict[str, Any], list[dict[str, 
     return section, summary
 
 
+def _documents_section(period: Period) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """帳票の発行: documents issued by type, 赤伝/黒伝, PDFs rendered and still missing, the "document available"
+    e-mails and the audited downloads."""
+    figures = document_queries.issue_figures(start=period.start_at, end=period.end_at)
+    by_type = {
+        "title": "帳票種別の発行件数",
+        "columns": ["帳票種別", "発行件数", "合計金額（税込、円）"],
+        "rows": [
+            [label, figures.issued_by_type.get(v, 0), figures.total_yen_by_type.get(v, 0)]
+            for v, label in DocumentType.choices
+        ]
+        + [["合計", figures.issued, None]],
+    }
+    work = {
+        "title": "訂正・PDF・お知らせメール",
+        "columns": ["項目", "件数"],
+        "rows": [
+            ["赤伝（取消）", figures.credit_notes],
+            ["黒伝（訂正後の再発行）", figures.replacements],
+            ["PDF作成", figures.pdfs_rendered],
+            ["PDF未作成（期末）", figures.pdfs_pending],
+            ["お知らせメール 送信依頼", figures.mailings],
+            ["うち再送", figures.mailings_resent],
+            ["送信済", figures.emails_sent],
+            ["送信失敗", figures.emails_failed],
+            ["送信待ち", figures.emails_waiting],
+            ["PDFダウンロード", figures.pdf_downloads],
+            ["ZIP一括ダウンロード", figures.zip_downloads],
+        ],
+    }
+    section = {
+        "key": "documents",
+        "title": "帳票の発行",
+        "available": True,
+        "note": "発行日時が期間内の帳票。合計金額は帳票種別ごと（赤伝は負の額）。"
+        "PDF未作成は期末までに発行され期末までにPDFが作成されていないもの。メールの結果は集計時点の状態。ダウンロードは監査ログによる。",
+        "tables": [by_type, work],
+        "charts": [_chart("帳票種別 発行件数", by_type, rows=slice(0, -1), series=(("発行件数", 1),))],
+    }
+    summary: list[dict[str, Any]] = [
+        {"label": "帳票 発行件数", "value": figures.issued},
+        {"label": "帳票 赤伝／黒伝", "value": f"{figures.credit_notes} / {figures.replacements}"},
+        {"label": "帳票 PDF未作成（期末）", "value": figures.pdfs_pending},
+    ]
+    return section, summary
+
+
 def _jobs_section(period: Period) -> dict[str, Any]:
     rows = [
         [j["kind"], j["total"], j["succeeded"], j["failed"], j["seconds"]]
@@ -383,10 +431,13 @@ def build_report_data(*, period: Period, now: dt.datetime, remarks: str = "") ->
     settlement, settlement_summary = _settlement_section(period)
     summary.extend(margin_summary)
     summary.extend(settlement_summary)
+    documents, documents_summary = _documents_section(period)
+    summary.extend(documents_summary)
     sections = [
         desk["inquiries"],
         desk["calls"],
         settlement,
+        documents,
         margins,
         _email_section(period),
         _jobs_section(period),

@@ -325,6 +325,7 @@ SPECTACULAR_SETTINGS = {
         "DocumentDirectionEnum": "capmarket.domain.documents.models.Direction",
         "InquiryMessageDirectionEnum": "capmarket.domain.helpdesk.models.Direction",
         "PhoneCallDirectionEnum": "capmarket.domain.helpdesk.models.CallDirection",
+        "InquiryLinkKindEnum": "capmarket.domain.helpdesk.models.LinkKind",
     },
 }
 

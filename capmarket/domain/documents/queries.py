@@ -3,13 +3,17 @@ company's (another company's document is ``Document.DoesNotExist``, exactly like
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from capmarket.domain.accounts.permissions import Action, can
+from capmarket.domain.audit.models import AuditAction, AuditEvent
 from capmarket.domain.documents import storage
 from capmarket.domain.documents.models import Document, DocumentFile, DocumentMailing, DocumentType, OperatorProfile
+from capmarket.domain.notifications.models import EmailState, OutboundEmail
 
 
 def _scoped(user: Any) -> QuerySet[Document]:
@@ -154,3 +158,78 @@ def latest_open_invoice(*, participant_id: int, delivery_year: int, before_month
 
 def mailings_of(document: Document) -> QuerySet[DocumentMailing]:
     return document.mailings.select_related("queued_by").order_by("-queued_at", "-id")
+
+
+def documents_of_participant(*, participant_id: int, limit: int = 200) -> list[Document]:
+    """One company's documents, newest first (number breaks ties) — what staff may link to its inquiry."""
+    return list(
+        with_status(Document.objects.filter(participant_id=participant_id)).order_by("-issue_date", "-number")[:limit]
+    )
+
+
+def document_of_participant(*, participant_id: int, number: str) -> Document | None:
+    """The company's document with this number, or None (another company's document is not found)."""
+    return Document.objects.filter(participant_id=participant_id, number=number.strip()).first()
+
+
+@dataclass(frozen=True)
+class IssueFigures:
+    """What the documents context did in ``[start, end)`` (operation reports)."""
+
+    issued_by_type: dict[str, int] = field(default_factory=dict)
+    total_yen_by_type: dict[str, int] = field(default_factory=dict)
+    credit_notes: int = 0  # 赤伝 issued
+    replacements: int = 0  # 黒伝 issued (a new document that replaces a cancelled one)
+    pdfs_rendered: int = 0
+    pdfs_pending: int = 0  # issued before the end and not rendered by then
+    mailings: int = 0  # "document available" e-mails queued (first ones and resends)
+    mailings_resent: int = 0
+    emails_sent: int = 0
+    emails_failed: int = 0
+    emails_waiting: int = 0
+    pdf_downloads: int = 0
+    zip_downloads: int = 0
+
+    @property
+    def issued(self) -> int:
+        return sum(self.issued_by_type.values())
+
+
+def issue_figures(*, start: dt.datetime, end: dt.datetime) -> IssueFigures:
+    """Documents issued in ``[start, end)`` by type (count and total), corrections (赤伝/黒伝), PDFs rendered in the
+    period and still missing at its end, the "document available" e-mails queued in the period with what became of
+    them (as now), and the audited PDF and ZIP downloads."""
+    issued = Document.objects.filter(issued_at__gte=start, issued_at__lt=end)
+    by_type = {
+        row["document_type"]: (int(row["n"]), int(row["total"] or 0))
+        for row in issued.order_by().values("document_type").annotate(n=Count("pk"), total=Sum("total_yen"))
+    }
+    pending = (
+        Document.objects.filter(issued_at__lt=end)
+        .exclude(Exists(DocumentFile.objects.filter(document=OuterRef("pk"), rendered_at__lt=end)))
+        .count()
+    )
+    mailings = DocumentMailing.objects.filter(queued_at__gte=start, queued_at__lt=end)
+    state_of = OutboundEmail.objects.filter(key=OuterRef("key")).values("state")[:1]
+    states = {
+        row["state"]: int(row["n"])
+        for row in mailings.annotate(state=state_of).order_by().values("state").annotate(n=Count("pk"))
+    }
+    downloads = AuditEvent.objects.filter(
+        occurred_at__gte=start, occurred_at__lt=end, object_type="document", action=AuditAction.DOWNLOADED
+    )
+    return IssueFigures(
+        issued_by_type={kind: n for kind, (n, _) in by_type.items()},
+        total_yen_by_type={kind: total for kind, (_, total) in by_type.items()},
+        credit_notes=by_type.get(DocumentType.CREDIT_NOTE, (0, 0))[0],
+        replacements=issued.filter(credit_note__isnull=False).count(),
+        pdfs_rendered=DocumentFile.objects.filter(rendered_at__gte=start, rendered_at__lt=end).count(),
+        pdfs_pending=pending,
+        mailings=sum(states.values()),
+        mailings_resent=mailings.filter(resend=True).count(),
+        emails_sent=states.get(EmailState.SENT, 0),
+        emails_failed=states.get(EmailState.FAILED, 0),
+        emails_waiting=states.get(EmailState.QUEUED, 0) + states.get(EmailState.SENDING, 0),
+        pdf_downloads=downloads.exclude(object_id="").count(),
+        zip_downloads=downloads.filter(object_id="").count(),
+    )

@@ -425,14 +425,15 @@ class LinkKind(models.TextChoices):
     CONTRACT = "contract", "容量確保契約"
     RESULT = "result", "算定結果（契約・月）"
     OBJECTION = "objection", "異議申し立て"
+    DOCUMENT = "document", "帳票"
 
 
 class InquiryLink(models.Model):
     """A record of the company the inquiry is about (a resource, a contract, a confirmed result of a contract and
-    month, an objection), checked to belong to it."""
+    month, an objection, an issued document), checked to belong to it."""
 
     inquiry = models.ForeignKey(Inquiry, verbose_name="問合せ", on_delete=models.PROTECT, related_name="links")
-    kind = models.CharField("種類", max_length=20)
+    kind = models.CharField("種類", max_length=20, choices=LinkKind.choices)
     target_id = models.CharField("対象ID", max_length=64)
     label = models.CharField("表示名", max_length=300)
     created_by = models.ForeignKey(
@@ -450,6 +451,7 @@ class InquiryLink(models.Model):
         verbose_name_plural = "問合せの関連情報"
         constraints = [
             models.UniqueConstraint(fields=["inquiry", "kind", "target_id"], name="link_once_per_inquiry"),
+            models.CheckConstraint(condition=Q(kind__in=LinkKind.values), name="link_kind_known"),
         ]
 
     def __str__(self) -> str:

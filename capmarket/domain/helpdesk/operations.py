@@ -27,6 +27,7 @@ from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.audit import operations as audit
 from capmarket.domain.audit.models import AuditAction
 from capmarket.domain.contracts.models import CapacityContract
+from capmarket.domain.documents import queries as document_queries
 from capmarket.domain.helpdesk import clock, queries, text
 from capmarket.domain.helpdesk.attachments import AttachmentPolicy, check_attachment
 from capmarket.domain.helpdesk.mail import ParsedMail, parse_mail
@@ -781,7 +782,7 @@ def link_record(
     *, actor: Any, inquiry: Inquiry, kind: str, code: str, now: dt.datetime, ip_address: str | None = None
 ) -> InquiryLink:
     """Link a record of the inquiry's company, checked to be the company's: a resource or a contract by its code, a
-    confirmed result by 「契約番号 YYYY-MM」, an objection by its number."""
+    confirmed result by 「契約番号 YYYY-MM」, an objection by its number, a document (帳票) by its number."""
     _require_staff(actor)
     if inquiry.participant_id is None:
         raise UnableToChangeInquiry({"code": "先に問合せの事業者を設定してください。"})
@@ -817,6 +818,11 @@ def link_record(
         )
         if objection is not None:
             target_id, label = str(objection.pk), f"異議申し立て {objection.number}"
+    elif kind == LinkKind.DOCUMENT:
+        document = document_queries.document_of_participant(participant_id=inquiry.participant_id, number=code)
+        if document is not None:
+            target_id = str(document.pk)
+            label = f"{document.number} {document.get_document_type_display()}（{document.delivery_month}分）"
     else:
         raise UnableToChangeInquiry({"kind": "関連情報の種類を選択してください。"})
     if not target_id:

@@ -14,6 +14,8 @@ from django.db.models import Count, Q, QuerySet
 
 from capmarket.domain.accounts.models import User
 from capmarket.domain.accounts.permissions import Action, can
+from capmarket.domain.documents import queries as document_queries
+from capmarket.domain.documents.models import Document
 from capmarket.domain.helpdesk import clock, sla, text
 from capmarket.domain.helpdesk.models import (
     OPEN_STATUSES,
@@ -206,6 +208,14 @@ def links_of(user: Any, inquiry: Inquiry) -> list[InquiryLink]:
     if not is_desk_staff(user) and _own_participant_id(user) != inquiry.participant_id:
         return []
     return list(inquiry.links.order_by("kind", "id"))
+
+
+def linkable_documents(user: Any, inquiry: Inquiry, *, limit: int = 200) -> list[Document]:
+    """Documents (帳票) desk staff may link to the inquiry: its company's only, newest first; none before the company
+    is known, none for a participant user."""
+    if not is_desk_staff(user) or inquiry.participant_id is None:
+        return []
+    return document_queries.documents_of_participant(participant_id=inquiry.participant_id, limit=limit)
 
 
 def desk_staff() -> list[User]:

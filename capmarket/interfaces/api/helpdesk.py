@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
@@ -30,8 +31,10 @@ from capmarket.domain.helpdesk.models import (
     ArticleKind,
     Category,
     Inquiry,
+    InquiryLink,
     InquiryMessage,
     KnowledgeArticle,
+    LinkKind,
     Status,
 )
 from capmarket.domain.reporting import queries as report_queries
@@ -53,6 +56,34 @@ class InquiryMessageSerializer(serializers.ModelSerializer):  # type: ignore[typ
         model = InquiryMessage
         fields = ["id", "direction", "channel", "from_name", "subject", "body", "created_at", "attachments"]
         read_only_fields = fields
+
+
+#: linked records that have their own API resource (the document: /api/documents/{id}/)
+LINK_API_PAGES: dict[str, str] = {LinkKind.DOCUMENT: "api:document_detail"}
+
+
+class InquiryLinkSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    url = serializers.SerializerMethodField(label="APIのURL")
+
+    class Meta:
+        model = InquiryLink
+        fields = ["id", "kind", "target_id", "label", "created_at", "url"]
+        read_only_fields = fields
+
+    def get_url(self, link: InquiryLink) -> str | None:
+        name = LINK_API_PAGES.get(link.kind)
+        if name is None or not link.target_id.isdigit():
+            return None
+        path = reverse(name, args=[int(link.target_id)])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class InquiryLinkCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    kind = serializers.ChoiceField(choices=LinkKind.choices, label="種類")
+    code = serializers.CharField(
+        max_length=64, label="コード（電源等識別番号・契約番号・「契約番号 YYYY-MM」・異議の受付番号・帳票の文書番号）"
+    )
 
 
 class InquirySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -80,10 +111,17 @@ class InquirySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 class InquiryDetailSerializer(InquirySerializer):
     messages = serializers.SerializerMethodField(label="やりとり")
+    links = serializers.SerializerMethodField(label="関連情報")
 
     class Meta(InquirySerializer.Meta):
-        fields = [*InquirySerializer.Meta.fields, "messages"]
+        fields = [*InquirySerializer.Meta.fields, "messages", "links"]
         read_only_fields = fields
+
+    @extend_schema_field(InquiryLinkSerializer(many=True))
+    def get_links(self, inquiry: Inquiry) -> list[dict[str, Any]]:
+        request = self.context["request"]
+        links = desk_queries.links_of(request.user, inquiry)
+        return list(InquiryLinkSerializer(links, many=True, context={"request": request}).data)
 
     @extend_schema_field(InquiryMessageSerializer(many=True))
     def get_messages(self, inquiry: Inquiry) -> list[dict[str, Any]]:
@@ -275,6 +313,26 @@ class InquiryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         except DjangoValidationError as exc:
             raise _errors(exc) from None
         return Response(InquirySerializer(inquiry).data)
+
+    @extend_schema(
+        summary="関連情報の追加（広域機関）: 問合せの事業者の電源等・契約・算定結果・異議・帳票",
+        request=InquiryLinkCreateSerializer,
+        responses={201: InquiryLinkSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def links(self, request: Request, pk: str) -> Response:
+        _staff(request)
+        serializer = InquiryLinkCreateSerializer(data=request.data)
+        if not serializer.is_valid():
+            raise ApiValidationError(serializer.errors)
+        try:
+            link = desk_ops.link_record(
+                actor=request.user, inquiry=self.get_object(), kind=serializer.validated_data["kind"],
+                code=serializer.validated_data["code"], now=timezone.now(),
+            )  # fmt: skip
+        except DjangoValidationError as exc:
+            raise _errors(exc) from None
+        return Response(InquiryLinkSerializer(link, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="回答案の保存（広域機関、作成者）", request=AnswerDraftSerializer, responses=AnswerDraftSerializer

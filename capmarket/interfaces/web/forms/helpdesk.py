@@ -150,11 +150,26 @@ class LinkForm(NamedErrorsMixin, forms.Form):
     code = forms.CharField(
         label="コード",
         max_length=64,
-        help_text="電源等識別番号・契約番号、算定結果は「契約番号 YYYY-MM」、異議は受付番号",
+        help_text="電源等識別番号・契約番号、算定結果は「契約番号 YYYY-MM」、異議は受付番号、帳票は文書番号",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.name_errors()
+
+
+class DocumentLinkForm(NamedErrorsMixin, forms.Form):
+    """The picker of the inquiry company's documents (帳票), newest first."""
+
+    number = forms.ChoiceField(label="帳票")
+
+    def __init__(self, *args: Any, documents: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["number"]).choices = [
+            (d.number, f"{d.number} {d.get_document_type_display()} {d.delivery_month}分 {d.total_yen:,}円"
+             f"{'（取消済）' if getattr(d, 'is_cancelled', False) else ''}")
+            for d in documents
+        ]  # fmt: skip
         self.name_errors()
 
 

@@ -34,6 +34,7 @@ from capmarket.domain.helpdesk.models import (
     Inquiry,
     InquiryMessage,
     KnowledgeArticle,
+    LinkKind,
 )
 from capmarket.domain.shared import csv as shared_csv
 from capmarket.interfaces.auth import client_ip
@@ -42,6 +43,7 @@ from capmarket.interfaces.web.forms.helpdesk import (
     AssignForm,
     AttributesForm,
     DeskFilterForm,
+    DocumentLinkForm,
     DraftForm,
     InquiryForm,
     LinkForm,
@@ -59,6 +61,7 @@ LINK_PAGES = {
     "contract": "web:contract_detail",
     "result": "web:result_detail",
     "objection": "web:objection_detail",
+    "document": "web:document_detail",
 }
 
 
@@ -447,6 +450,7 @@ def desk_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "status_form": StatusForm(initial={"status": inquiry.status}),
             "note_form": NoteForm(),
             "link_form": LinkForm(),
+            "document_link_form": DocumentLinkForm(documents=desk_queries.linkable_documents(user, inquiry)),
             "draft_form": DraftForm(
                 initial={
                     "subject": draft.subject if draft else desk_ops.default_answer_subject(inquiry),
@@ -523,6 +527,13 @@ def desk_update(request: HttpRequest, pk: int, what: str) -> HttpResponse:
         return _act(request, pk, lambda: desk_ops.link_record(
             actor=user, inquiry=inquiry, kind=form.cleaned_data["kind"], code=form.cleaned_data["code"], now=now,
             ip_address=ip), "関連情報を追加しました。")  # fmt: skip
+    if what == "document":
+        form = DocumentLinkForm(request.POST, documents=desk_queries.linkable_documents(user, inquiry))
+        if not form.is_valid():
+            return _form_errors(request, pk, form)
+        return _act(request, pk, lambda: desk_ops.link_record(
+            actor=user, inquiry=inquiry, kind=LinkKind.DOCUMENT, code=form.cleaned_data["number"], now=now,
+            ip_address=ip), "帳票を関連付けました。")  # fmt: skip
     if what == "draft":
         form = DraftForm(request.POST)
         if not form.is_valid():
