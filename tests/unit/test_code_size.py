@@ -21,8 +21,8 @@ import capmarket
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 80
 PACKAGE = Path(capmarket.__file__).parent
-#: merged from branches still at work (helpdesk, access, ledger, predelivery) before this rule reached them: their owners split these or
-#: write the reason next to them; nothing may be added here
+#: merged from branches still at work (helpdesk, access, ledger, predelivery) before this rule reached them: their
+#: owners split these or write the reason next to them; nothing may be added here
 NOT_YET_REVIEWED: frozenset[str] = frozenset(
     {
         "capmarket/application/demo_access.py load_demo_access()",
