@@ -28,12 +28,18 @@ class Field:
 
 @dataclass(frozen=True)
 class RecordIssue:
-    record: int | None  # 1-based number of the record in the file, None for the file as a whole
+    record: int | None  # 1-based number of the record (or line) in the file, None for the file as a whole
     field: str  # Japanese field label, or ''
     message: str  # Japanese
+    unit: Literal["record", "line"] = "record"
 
     def __str__(self) -> str:
-        where = f"{self.record}件目のレコード" if self.record is not None else "ファイル"
+        if self.record is None:
+            where = "ファイル"
+        elif self.unit == "line":
+            where = f"{self.record}行目"
+        else:
+            where = f"{self.record}件目のレコード"
         if self.field:
             where += f"（{self.field}）"
         return f"{where}: {self.message}"
