@@ -92,7 +92,12 @@ def test_cutting_a_name_never_leaves_a_letter_without_its_voiced_mark() -> None:
     assert fit_field("ｱｲ", 4) == ("ｱｲ", False)
 
 
-@given(st.text(alphabet="アイウエオカガキギクグサザシジタダチヂツッテデトドナハバパマヤャユュヨョラワヲンー ・ＡＢａｂ０１ぁあがぱ", max_size=40))
+@given(
+    st.text(
+        alphabet="アイウエオカガキギクグサザシジタダチヂツッテデトドナハバパマヤャユュヨョラワヲンー ・ＡＢａｂ０１ぁあがぱ",
+        max_size=40,
+    )
+)
 def test_every_converted_name_is_zengin_text_and_one_byte_per_character(typed: str) -> None:
     written = to_zengin_kana(typed, abbreviate_legal_forms=False)
     assert set(written) <= ZENGIN_CHARACTERS
