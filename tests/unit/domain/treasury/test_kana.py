@@ -94,7 +94,8 @@ def test_cutting_a_name_never_leaves_a_letter_without_its_voiced_mark() -> None:
 
 @given(
     st.text(
-        alphabet="アイウエオカガキギクグサザシジタダチヂツッテデトドナハバパマヤャユュヨョラワヲンー ・ＡＢａｂ０１ぁあがぱ",
+        alphabet="アイウエオカガキギクグサザシジタダチヂツッテデトドナハバパマヤャユュヨョラワヲン"
+        "ー ・ＡＢａｂ０１ぁあがぱ",
         max_size=40,
     )
 )

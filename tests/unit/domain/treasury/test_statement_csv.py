@@ -66,14 +66,18 @@ def test_every_bad_cell_is_named_by_line_and_column() -> None:
     assert shown[2].startswith("4行目（金額）")
     assert shown[3].startswith("5行目（金額）")
     assert shown[4].startswith("6行目（振込依頼人コード）")
-    assert shown[5].startswith("7行目（照会番号）") and "6行目と重複" in shown[5]
+    assert shown[5].startswith("7行目（照会番号）")
+    assert "6行目と重複" in shown[5]
     assert shown[6].startswith("8行目（照会番号）")
-    assert shown[7].startswith("9行目") and "列の数" in shown[7]
+    assert shown[7].startswith("9行目")
+    assert "列の数" in shown[7]
     assert str(refused.value).startswith("october.csv: ")
 
 
 def test_a_header_with_unknown_or_missing_columns_is_refused() -> None:
-    with pytest.raises(UnableToReadBankStatement, match="知らない列名があります: 残高.*必要な列がありません: 照会番号"):
+    with pytest.raises(
+        UnableToReadBankStatement, match=r"知らない列名があります: 残高.*必要な列がありません: 照会番号"
+    ):
         read_csv_statement("取引日,入払区分,金額,振込依頼人名,残高\n".encode())
 
 

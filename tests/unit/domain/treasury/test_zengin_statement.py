@@ -93,7 +93,8 @@ def test_a_statement_reads_into_typed_bookings_keyed_by_the_bank_reference() -> 
 def test_with_or_without_line_breaks_reads_the_same() -> None:
     with_breaks = read_bank_statement(data=statement())
     without = statement(line_breaks=False)
-    assert b"\r" not in without and len(without) == 6 * 200
+    assert b"\r" not in without
+    assert len(without) == 6 * 200
     assert read_bank_statement(data=without) == with_breaks
     assert read_bank_statement(data=statement().replace(b"\r\n", b"\n") + b"\x1a") == with_breaks
 
@@ -136,7 +137,7 @@ def test_a_reference_twice_for_one_account_is_refused() -> None:
             StatementLine("00000007", OCT, Direction.CREDIT, 6, "ｲ"),
         )
     )
-    with pytest.raises(UnableToReadBankStatement, match="3件目のレコード（照会番号）.*2件目"):
+    with pytest.raises(UnableToReadBankStatement, match=r"3件目のレコード（照会番号）.*2件目"):
         read_zengin_statement(statement(twice))
 
 

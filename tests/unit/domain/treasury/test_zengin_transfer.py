@@ -137,8 +137,10 @@ def test_every_problem_of_a_batch_is_refused_at_once() -> None:
         write_transfer_file(requester=REQUESTER, pay_date=PAY_DATE, instructions=bad)
     issues = refused.value.issues
     assert len(issues) == 8
-    assert issues[0].startswith("1件目の振込") and "9998" in issues[0]
-    assert "支店" in issues[1] and "999" in issues[1]
+    assert issues[0].startswith("1件目の振込")
+    assert "9998" in issues[0]
+    assert "支店" in issues[1]
+    assert "999" in issues[1]
     assert "漢字" in issues[2]
     assert "1円以上" in issues[3]
     assert "分けて" in issues[4]
@@ -196,5 +198,5 @@ def test_small_kana_in_a_name_field_is_refused_by_the_reader() -> None:
 
 def test_a_record_of_the_wrong_length_is_refused() -> None:
     data = write_transfer_file(requester=REQUESTER, pay_date=PAY_DATE, instructions=lines()).data
-    with pytest.raises(UnableToReadTransferFile, match="2行目|2件目"):
+    with pytest.raises(UnableToReadTransferFile, match=r"2行目|2件目"):
         read_transfer_file(_corrupt(data, 1, 119, b"  "))
