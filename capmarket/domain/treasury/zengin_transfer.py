@@ -196,16 +196,54 @@ class _Checker:
         return value
 
 
-def write_transfer_file(
+@dataclass(frozen=True)
+class CheckedRequester:
+    requester_code: str  # 10 digits
+    name: str  # Zengin kana, at most 40 characters
+    bank_code: str
+    bank_name: str  # Zengin kana from the bank directory
+    branch_code: str
+    branch_name: str
+    account_type: str
+    account_number: str  # 7 digits
+
+
+@dataclass(frozen=True)
+class CheckedTransfer:
+    bank_code: str
+    bank_name: str
+    branch_code: str
+    branch_name: str
+    account_type: str
+    account_number: str  # 7 digits
+    payee_name: str  # Zengin kana, at most 30 characters
+    amount_yen: int
+    new_code: str
+    customer_code1: str
+    customer_code2: str
+    edi_info: str
+
+
+@dataclass(frozen=True)
+class CheckedBatch:
+    """A batch every bank file writer can write: names converted, codes checked, totals known."""
+
+    requester: CheckedRequester
+    pay_date: dt.date
+    transfers: tuple[CheckedTransfer, ...]
+    total_yen: int
+    warnings: tuple[str, ...]  # e.g. names cut to the field width
+
+
+def check_transfer_batch(
     *,
     requester: TransferRequester,
     pay_date: dt.date,
     instructions: Sequence[TransferInstruction],
-    line_breaks: bool = True,
     directory: BankDirectory = ZENGIN_CODE_DIRECTORY,
     is_business_day: Callable[[dt.date], bool] = is_bank_business_day,
-) -> WrittenTransferFile:
-    """The 総合振込 file paying ``instructions`` from ``requester``'s account on ``pay_date``.
+) -> CheckedBatch:
+    """Check and convert a batch for the bank files (Zengin and pain.001 write the same checked batch).
 
     Refuses (:class:`UnableToWriteTransferFile`, listing every problem) a pay date that is not a bank business day,
     unknown banks or branches, names with characters banks do not accept, amounts ≤ 0 or over the 10-digit field,
@@ -225,21 +263,7 @@ def write_transfer_file(
     requester_name = check.kana("ヘッダー", "振込依頼人名", requester.name, 40)
     origin_bank, origin_branch = check.bank("ヘッダー", requester.bank_code, requester.branch_code, role="仕向")
     check.account("ヘッダー", requester.account_type, requester.account_number, REQUESTER_ACCOUNT_TYPES)
-    header_values: dict[str, str | int] = {
-        "data_kind": "1",
-        "type_code": "21",
-        "code_kind": "0",
-        "requester_code": requester.requester_code,
-        "requester_name": requester_name,
-        "pay_date": f"{pay_date.month:02d}{pay_date.day:02d}",
-        "bank_code": requester.bank_code,
-        "bank_name": origin_bank,
-        "branch_code": requester.branch_code,
-        "branch_name": origin_branch,
-        "account_type": requester.account_type,
-        "account_number": requester.account_number,
-    }
-    data_values: list[dict[str, str | int]] = []
+    transfers: list[CheckedTransfer] = []
     total = 0
     for number, line in enumerate(instructions, start=1):
         where = f"{number}件目の振込"
@@ -262,43 +286,125 @@ def write_transfer_file(
             check.issues.append(f"{where}: 新規コード「{line.new_code}」は 0、1、2 のいずれかでなければなりません。")
         if line.edi_info and (line.customer_code1 or line.customer_code2):
             check.issues.append(f"{where}: EDI情報と顧客コードは同時に指定できません。")
-        if line.edi_info:
-            edi = check.code(where, "EDI情報", line.edi_info, 20)
-            code1, code2, flag = edi[:10], edi[10:], "Y"
-        else:
-            code1 = check.code(where, "顧客コード1", line.customer_code1, 10)
-            code2 = check.code(where, "顧客コード2", line.customer_code2, 10)
-            flag = " "
-        data_values.append(
-            {
-                "data_kind": "2",
-                "bank_code": line.bank_code,
-                "bank_name": bank_name,
-                "branch_code": line.branch_code,
-                "branch_name": branch_name,
-                "clearing_house": "0000",
-                "account_type": line.account_type,
-                "account_number": line.account_number,
-                "payee_name": payee,
-                "amount": amount,
-                "new_code": line.new_code,
-                "customer_code1": code1,
-                "customer_code2": code2,
-                "transfer_kind": TELEGRAPHIC,
-                "edi_flag": flag,
-            }
+        edi = check.code(where, "EDI情報", line.edi_info, 20)
+        code1 = check.code(where, "顧客コード1", line.customer_code1, 10)
+        code2 = check.code(where, "顧客コード2", line.customer_code2, 10)
+        transfers.append(
+            CheckedTransfer(
+                bank_code=line.bank_code,
+                bank_name=bank_name,
+                branch_code=line.branch_code,
+                branch_name=branch_name,
+                account_type=line.account_type,
+                account_number=line.account_number.rjust(7, "0"),
+                payee_name=payee,
+                amount_yen=amount,
+                new_code=line.new_code,
+                customer_code1=code1,
+                customer_code2=code2,
+                edi_info=edi,
+            )
         )
     if total > MAX_TOTAL_YEN:
         check.issues.append(f"合計金額 {total:,} 円が12桁を超えます。ファイルを分けてください。")
     if check.issues:
         raise UnableToWriteTransferFile(check.issues)
-    records = [encode_record(HEADER, header_values)]
-    records += [encode_record(DATA, values) for values in data_values]
-    records.append(encode_record(TRAILER, {"data_kind": "8", "total_count": len(instructions), "total_amount": total}))
+    return CheckedBatch(
+        requester=CheckedRequester(
+            requester_code=requester.requester_code.rjust(10, "0"),
+            name=requester_name,
+            bank_code=requester.bank_code,
+            bank_name=origin_bank,
+            branch_code=requester.branch_code,
+            branch_name=origin_branch,
+            account_type=requester.account_type,
+            account_number=requester.account_number.rjust(7, "0"),
+        ),
+        pay_date=pay_date,
+        transfers=tuple(transfers),
+        total_yen=total,
+        warnings=tuple(check.warnings),
+    )
+
+
+def write_transfer_file(
+    *,
+    requester: TransferRequester,
+    pay_date: dt.date,
+    instructions: Sequence[TransferInstruction],
+    line_breaks: bool = True,
+    directory: BankDirectory = ZENGIN_CODE_DIRECTORY,
+    is_business_day: Callable[[dt.date], bool] = is_bank_business_day,
+) -> WrittenTransferFile:
+    """The 総合振込 file paying ``instructions`` from ``requester``'s account on ``pay_date``.
+
+    The batch is checked first (:func:`check_transfer_batch`): nothing is written unless all of it is right.
+    """
+    batch = check_transfer_batch(
+        requester=requester,
+        pay_date=pay_date,
+        instructions=instructions,
+        directory=directory,
+        is_business_day=is_business_day,
+    )
+    return encode_transfer_file(batch, line_breaks=line_breaks)
+
+
+def encode_transfer_file(batch: CheckedBatch, *, line_breaks: bool = True) -> WrittenTransferFile:
+    """The 120-byte records of a checked batch."""
+    origin = batch.requester
+    records = [
+        encode_record(
+            HEADER,
+            {
+                "data_kind": "1",
+                "type_code": "21",
+                "code_kind": "0",
+                "requester_code": origin.requester_code,
+                "requester_name": origin.name,
+                "pay_date": f"{batch.pay_date.month:02d}{batch.pay_date.day:02d}",
+                "bank_code": origin.bank_code,
+                "bank_name": origin.bank_name,
+                "branch_code": origin.branch_code,
+                "branch_name": origin.branch_name,
+                "account_type": origin.account_type,
+                "account_number": origin.account_number,
+            },
+        )
+    ]
+    for transfer in batch.transfers:
+        if transfer.edi_info:
+            code1, code2, flag = transfer.edi_info[:10], transfer.edi_info[10:], "Y"
+        else:
+            code1, code2, flag = transfer.customer_code1, transfer.customer_code2, " "
+        records.append(
+            encode_record(
+                DATA,
+                {
+                    "data_kind": "2",
+                    "bank_code": transfer.bank_code,
+                    "bank_name": transfer.bank_name,
+                    "branch_code": transfer.branch_code,
+                    "branch_name": transfer.branch_name,
+                    "clearing_house": "0000",
+                    "account_type": transfer.account_type,
+                    "account_number": transfer.account_number,
+                    "payee_name": transfer.payee_name,
+                    "amount": transfer.amount_yen,
+                    "new_code": transfer.new_code,
+                    "customer_code1": code1,
+                    "customer_code2": code2,
+                    "transfer_kind": TELEGRAPHIC,
+                    "edi_flag": flag,
+                },
+            )
+        )
+    count = len(batch.transfers)
+    records.append(encode_record(TRAILER, {"data_kind": "8", "total_count": count, "total_amount": batch.total_yen}))
     records.append(encode_record(END, {"data_kind": "9"}))
     separator = b"\r\n" if line_breaks else b""
     data = b"".join(record + separator for record in records)
-    return WrittenTransferFile(data=data, count=len(instructions), total_yen=total, warnings=tuple(check.warnings))
+    return WrittenTransferFile(data=data, count=count, total_yen=batch.total_yen, warnings=batch.warnings)
 
 
 # ---------------------------------------------------------------- reading
