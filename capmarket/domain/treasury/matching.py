@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
+from capmarket.domain.treasury.bookings import Booking, Direction
 from capmarket.domain.treasury.names import NameAgreement, PayerName, compare_names, normalise_payer_name
 
 MIN_DOCUMENT_NUMBER_LENGTH: Final = 6
@@ -53,6 +54,24 @@ class Credit:
     booking_date: dt.date
     payer_code: str = ""  # 振込依頼人コード or virtual-account number
     remittance_text: str = ""  # EDI information and 摘要, where a payer may write a document number
+
+
+def credit_from_booking(booking: Booking, *, account_key: str) -> Credit:
+    """The matching input of a statement credit; its key is ``account_key:reference`` (unique per account).
+
+    Debits and 訂正 bookings are not matched automatically: a ValueError says so.
+    """
+    if booking.direction is not Direction.CREDIT or booking.is_correction:
+        raise ValueError(f"booking {booking.reference} is not a credit that can be matched")
+    remittance = " ".join(part for part in (booking.edi_info, booking.description) if part)
+    return Credit(
+        key=f"{account_key}:{booking.reference}",
+        amount_yen=booking.amount_yen,
+        payer_name=booking.payer_name,
+        booking_date=booking.booking_date,
+        payer_code=booking.payer_code,
+        remittance_text=remittance,
+    )
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,18 @@ TRAILER: Final = check_layout(
 END: Final = check_layout([Field("data_kind", "データ区分", 1, "N"), Field("dummy", "ダミー", 119, "C")], RECORD_LENGTH)
 
 
+def split_amount(amount_yen: int, *, limit: int = MAX_AMOUNT_YEN) -> list[int]:
+    """``amount_yen`` as the fewest transfers of at most ``limit`` yen each, as equal as possible (largest first).
+
+    A payment notice over ¥9,999,999,999 does not fit the 10-digit 振込金額; the batch pays it in several lines.
+    """
+    if amount_yen <= 0 or limit <= 0:
+        raise ValueError("amount and limit must be positive")
+    parts = -(-amount_yen // limit)
+    each, rest = divmod(amount_yen, parts)
+    return [each + 1] * rest + [each] * (parts - rest)
+
+
 @dataclass(frozen=True)
 class TransferRequester:
     """The account the transfers are paid from, as the header names it."""

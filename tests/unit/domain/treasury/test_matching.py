@@ -21,6 +21,7 @@ from capmarket.domain.treasury.matching import (
     Payer,
     Rule,
     UnableToMatchCredits,
+    credit_from_booking,
     find_subsets,
     match_credits,
 )
@@ -292,17 +293,15 @@ def test_a_statement_of_50_credits_matches_every_credit_with_one_right_document_
     payers, items, credits, expected = _market()
     assert len(credits) == 50
     statement = read_bank_statement(data=_statement(credits))
+    account = statement.accounts[0].account.key
     result = match_credits(
-        credits=[
-            Credit(b.reference, b.amount_yen, b.payer_name, b.booking_date, b.payer_code, b.edi_info)
-            for b in statement.credits
-        ],
+        credits=[credit_from_booking(b, account_key=account) for b in statement.credits],
         open_items=items,
         payers=payers,
     )
     assert len(result.matches) == 50
     for found in result.matches:
-        want = expected[found.credit_key]
+        want = expected[found.credit_key.removeprefix(account + ":")]
         if want == "queued":
             assert found.outcome is Outcome.QUEUED, (found.credit_key, found.reason)
             continue

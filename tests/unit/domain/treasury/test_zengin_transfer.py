@@ -14,6 +14,7 @@ from capmarket.domain.treasury.zengin_transfer import (
     UnableToReadTransferFile,
     UnableToWriteTransferFile,
     read_transfer_file,
+    split_amount,
     write_transfer_file,
 )
 
@@ -200,3 +201,10 @@ def test_a_record_of_the_wrong_length_is_refused() -> None:
     data = write_transfer_file(requester=REQUESTER, pay_date=PAY_DATE, instructions=lines()).data
     with pytest.raises(UnableToReadTransferFile, match=r"2行目|2件目"):
         read_transfer_file(_corrupt(data, 1, 119, b"  "))
+
+
+def test_a_payment_too_large_for_one_transfer_is_split_into_as_few_equal_lines_as_possible() -> None:
+    assert split_amount(25_000_000_001) == [8_333_333_334, 8_333_333_334, 8_333_333_333]
+    assert split_amount(9_999_999_999) == [9_999_999_999]
+    assert sum(split_amount(123_456_789_012)) == 123_456_789_012
+    assert max(split_amount(123_456_789_012)) <= 9_999_999_999
