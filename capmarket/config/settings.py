@@ -13,6 +13,8 @@ Variables (all optional; the defaults run the embedded system on a SQLite file u
   runs the jobs: ``capmarket worker``.
 - ``CAPMARKET_JOBS_EAGER``: ``1`` runs jobs inside the process that queues them (no worker; for tests/debugging).
 - ``CAPMARKET_JOB_LEASE_SECONDS``: a running job whose worker is silent this long is presumed dead and re-run.
+- ``CAPMARKET_SCHEDULER_TICK_SECONDS``: how often the scheduler looks for periodic work (default 30).
+- ``CAPMARKET_EMAIL_*``: the outbox's batch size, claim lease, retry back-off and attempts (see below).
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ INSTALLED_APPS = [
     "capmarket.domain.jobs",
     "capmarket.domain.timeseries",
     "capmarket.domain.outages",
+    "capmarket.domain.notifications",
     # interfaces
     "capmarket.interfaces.web",
     "capmarket.interfaces.api",
@@ -194,6 +197,13 @@ EMAIL_BACKEND = (
 EMAIL_HOST = os.environ.get("CAPMARKET_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("CAPMARKET_EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("CAPMARKET_FROM_EMAIL", "capmarket@localhost")
+EMAIL_TIMEOUT = int(os.environ.get("CAPMARKET_EMAIL_TIMEOUT", "30"))
+# The outbox (capmarket.domain.notifications): batch size per claim, how long a claim holds, retry back-off.
+CAPMARKET_EMAIL_BATCH_SIZE = int(os.environ.get("CAPMARKET_EMAIL_BATCH_SIZE", "100"))
+CAPMARKET_EMAIL_CLAIM_SECONDS = float(os.environ.get("CAPMARKET_EMAIL_CLAIM_SECONDS", "300"))
+CAPMARKET_EMAIL_RETRY_BASE_SECONDS = float(os.environ.get("CAPMARKET_EMAIL_RETRY_BASE_SECONDS", "60"))
+CAPMARKET_EMAIL_RETRY_MAX_SECONDS = float(os.environ.get("CAPMARKET_EMAIL_RETRY_MAX_SECONDS", "3600"))
+CAPMARKET_EMAIL_MAX_ATTEMPTS = int(os.environ.get("CAPMARKET_EMAIL_MAX_ATTEMPTS", "8"))
 
 # Background jobs (architecture.md, "Long work"). Unset CELERY_BROKER_URL = the embedded broker: kombu's
 # filesystem transport in var/queue/ — a real queue that needs no server, shared by the processes of one machine.
@@ -217,6 +227,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CAPMARKET_JOB_LEASE_SECONDS = float(os.environ.get("CAPMARKET_JOB_LEASE_SECONDS", "60"))
 CAPMARKET_JOB_REDISPATCH_SECONDS = float(os.environ.get("CAPMARKET_JOB_REDISPATCH_SECONDS", "300"))
+# The scheduler (celery beat; embedded in `capmarket worker` unless --no-beat, or alone: `capmarket scheduler`) sends
+# one "tick" task this often; the tick starts whatever periodic work is due (application.scheduled). Every duty is
+# keyed by its time bucket, so two schedulers never do the same work twice.
+CAPMARKET_SCHEDULER_TICK_SECONDS = float(os.environ.get("CAPMARKET_SCHEDULER_TICK_SECONDS", "30"))
+CELERY_BEAT_SCHEDULE = {
+    "capmarket-tick": {"task": "capmarket.tick", "schedule": CAPMARKET_SCHEDULER_TICK_SECONDS},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(QUEUE_DIR / "beat-schedule")
 
 # Data intake (一括登録): refuse files above these limits; process files above the inline size as a background job.
 CAPMARKET_INTAKE_MAX_BYTES = int(os.environ.get("CAPMARKET_INTAKE_MAX_BYTES", str(512 * 1024 * 1024)))

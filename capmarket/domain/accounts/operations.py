@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from typing import Final
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -13,7 +14,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from capmarket.domain.accounts.models import STAFF_ROLES, PasswordHistory, Role, User
 from capmarket.domain.accounts.queries import participant_admin_exists, roles_assignable_by, users_manageable_by
@@ -425,3 +426,31 @@ def bulk_load_users(*, users: list[UserToLoad], raw_password: str, now: dt.datet
                 changes={"role": user.role},
             )
     return len(created)
+
+
+SYSTEM_USERNAME: Final = "capmarket-system"
+
+
+def system_account(*, now: dt.datetime) -> User:
+    """The service account that owns work the system starts by itself (scheduled polls, e-mail delivery).
+
+    It cannot log in (inactive, no usable password) and so holds no rights; it only names the owner of such jobs
+    and the actor of such acts in the audit log. Created on first use.
+    """
+    user = User.objects.filter(username=SYSTEM_USERNAME).first()
+    if user is not None:
+        return user
+    candidate = User(
+        username=SYSTEM_USERNAME,
+        role=Role.OPERATOR,
+        full_name="システム（自動処理）",
+        is_active=False,
+        date_joined=now,
+    )
+    candidate.set_unusable_password()
+    try:
+        with transaction.atomic():
+            candidate.save()
+    except IntegrityError:
+        return User.objects.get(username=SYSTEM_USERNAME)
+    return candidate

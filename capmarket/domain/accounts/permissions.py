@@ -23,14 +23,22 @@ class Action(StrEnum):
     ISSUE_PARTICIPANT_ADMIN = "issue_participant_admin"  # issue a company's 管理者ID, unlock / reset it
     MANAGE_OWN_USERS = "manage_own_users"  # a participant administrator manages its company's ユーザID
     MANAGE_NOTICES = "manage_notices"  # post お知らせ
+    MANAGE_CONTACTS = "manage_contacts"  # change a company's contact e-mail addresses (staff: any; admin: own)
+    VIEW_EMAIL_LOG = "view_email_log"  # the send log of every e-mail, bounces
+    MANAGE_ALERTS = "manage_alerts"  # import reserve-margin publications, draft messages to providers
+    APPROVE_ALERT_MESSAGES = "approve_alert_messages"  # approve (second person) a message drafted by someone else
 
 
-_STAFF_COMMON: Final = {Action.VIEW_ALL_PARTICIPANTS, Action.VIEW_RULESETS}
+_STAFF_COMMON: Final = {Action.VIEW_ALL_PARTICIPANTS, Action.VIEW_RULESETS, Action.VIEW_EMAIL_LOG}
+_ALERT_DESK: Final = {Action.MANAGE_CONTACTS, Action.MANAGE_ALERTS, Action.APPROVE_ALERT_MESSAGES}
 
 POLICY: Final[dict[str, frozenset[Action]]] = {
-    Role.OPERATOR: frozenset(_STAFF_COMMON | {Action.EDIT_REGISTRY, Action.EDIT_CONTRACTS, Action.MANAGE_NOTICES}),
+    Role.OPERATOR: frozenset(
+        _STAFF_COMMON | _ALERT_DESK | {Action.EDIT_REGISTRY, Action.EDIT_CONTRACTS, Action.MANAGE_NOTICES}
+    ),
     Role.APPROVER: frozenset(
         _STAFF_COMMON
+        | _ALERT_DESK
         | {
             Action.EDIT_REGISTRY,
             Action.EDIT_CONTRACTS,
@@ -44,7 +52,7 @@ POLICY: Final[dict[str, frozenset[Action]]] = {
     Role.SYSTEM_ADMIN: frozenset(
         _STAFF_COMMON | {Action.VIEW_AUDIT, Action.MANAGE_STAFF_USERS, Action.ISSUE_PARTICIPANT_ADMIN}
     ),
-    Role.PARTICIPANT_ADMIN: frozenset({Action.MANAGE_OWN_USERS, Action.VIEW_RULESETS}),
+    Role.PARTICIPANT_ADMIN: frozenset({Action.MANAGE_OWN_USERS, Action.VIEW_RULESETS, Action.MANAGE_CONTACTS}),
     Role.PARTICIPANT_USER: frozenset({Action.VIEW_RULESETS}),
 }
 

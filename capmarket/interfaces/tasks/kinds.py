@@ -16,6 +16,7 @@ from capmarket.domain.jobs.progress import Handler
 BUILT_IN: dict[str, str] = {
     "diagnostics.count": "capmarket.domain.jobs.diagnostics.count",
     "timeseries.store_staged": "capmarket.domain.timeseries.handlers.store_staged",
+    "notifications.deliver": "capmarket.interfaces.tasks.email_delivery.deliver",
 }
 
 
