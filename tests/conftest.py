@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.examples import SCENARIOS_DIR
+
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
@@ -14,6 +16,24 @@ def shared_dir() -> Path:
     path = Path(os.environ.get("CAPMARKET_SHARED_DIR", Path(__file__).resolve().parents[1].parent / "shared"))
     if not (path / "spec").is_dir():
         pytest.fail(f"shared/ not found at {path}; set CAPMARKET_SHARED_DIR")
+    return path
+
+
+@pytest.fixture(scope="session")
+def scenarios_dir() -> Path:
+    """The example scenarios shipped in the repository (``examples/scenarios/<name>/{case,expected}``)."""
+    if not SCENARIOS_DIR.is_dir():
+        pytest.fail(f"example scenarios not found at {SCENARIOS_DIR}")
+    return SCENARIOS_DIR
+
+
+@pytest.fixture(scope="session")
+def shared_dir_if_present() -> Path:
+    """``shared/`` when it is beside the repository (or CAPMARKET_SHARED_DIR names it); the test is skipped in a
+    clone without it."""
+    path = Path(os.environ.get("CAPMARKET_SHARED_DIR", Path(__file__).resolve().parents[1].parent / "shared"))
+    if not (path / "spec").is_dir():
+        pytest.skip(f"shared/ not found at {path}")
     return path
 
 

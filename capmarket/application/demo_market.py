@@ -22,6 +22,8 @@ from typing import Any, Final
 from django.db import transaction
 from zengin_code import Bank
 
+from capmarket.application import demo_alerts, demo_contract_changes
+from capmarket.application.settlement.demo import build_demo_settlement
 from capmarket.calc.market import AREA_NAMES_JA, AREAS
 from capmarket.domain.accounts import operations as account_ops
 from capmarket.domain.accounts.models import Role, User
@@ -159,6 +161,7 @@ class DemoLogin:
     password: str
     role: str
     company: str
+    company_kind: str = ""  # 容量提供事業者・小売電気事業者・一般送配電事業者, or 広域機関 for staff
 
 
 class MarketNotEmpty(Exception):
@@ -362,6 +365,9 @@ def build_demo_market(*, seed: int, scale: str, now: dt.datetime) -> DemoSummary
         contract_ops.bulk_load(contracts=contracts, now=now)
         users = _users(list(Participant.objects.order_by("participant_code")), now=now, big_count=big_count)
         notices = _notices(now=now)
+        demo_alerts.load_demo_alerts(now=now)
+        demo_contract_changes.load_pending_change_request(user_prefix=DEMO_USER_PREFIX, now=now)
+    build_demo_settlement(seed=seed, scale=scale, now=now)  # issue 9: datasets, runs and confirmed months
 
     return DemoSummary(
         participants=len(participants),
@@ -502,6 +508,21 @@ def _notices(*, now: dt.datetime) -> int:
     return len(items)
 
 
+def _company_kind(participant: Participant | None) -> str:
+    if participant is None:
+        return "広域機関"
+    kinds = [
+        label
+        for flag, label in (
+            (participant.is_provider, "容量提供事業者"),
+            (participant.is_retailer, "小売電気事業者"),
+            (participant.is_tso, "一般送配電事業者"),
+        )
+        if flag
+    ]
+    return "・".join(kinds)
+
+
 def demo_logins() -> list[DemoLogin]:
     """The demo logins (all share ``DEMO_PASSWORD``), staff first."""
     users = User.objects.filter(username__startswith=DEMO_USER_PREFIX).select_related("participant")
@@ -512,6 +533,7 @@ def demo_logins() -> list[DemoLogin]:
             password=DEMO_PASSWORD,
             role=u.get_role_display(),
             company=u.participant.name if u.participant else "電力広域的運営推進機関",
+            company_kind=_company_kind(u.participant),
         )
         for u in rows
     ]

@@ -13,9 +13,7 @@ from typing import Final, Literal
 
 import polars as pl
 
-from capmarket.calc.slots import datetime_index, delivery_month_of_index, slot_index, slots_in_year
-
-ISSUE_SCHEMA: Final[pl.Schema] = pl.Schema({"file": pl.String(), "key": pl.String(), "problem": pl.String()})
+from capmarket.calc.slots import SLOTS_PER_DAY, datetime_index, delivery_month_of_index, slot_index, slots_in_year
 
 #: per contract × delivery month: sum of deficit kW (Σ u × assessment) and weighted sum (Σ u × m × assessment)
 OUTAGE_SCHEMA: Final[pl.Schema] = pl.Schema(
@@ -46,14 +44,21 @@ KEY_SHIFT: Final[int] = 32
 T_MASK: Final[int] = (1 << KEY_SHIFT) - 1
 
 
+#: the dense slot tables keyed (``keyed_slots``): generation limits and metering
+KEYED_GENERATION_SCHEMA: Final[pl.Schema] = pl.Schema({"k": pl.Int64(), "upper_kw": pl.Int64(), "plan_kw": pl.Int64()})
+KEYED_METERING_SCHEMA: Final[pl.Schema] = pl.Schema({"k": pl.Int64(), "metered_wh": pl.Int64()})
+
+
 @dataclass(frozen=True)
 class Aggregates:
-    outage: pl.DataFrame
-    market_bid: pl.DataFrame
-    supply_instruction: pl.DataFrame
-    dispatch: pl.DataFrame
-    coal: pl.DataFrame
-    issues: pl.DataFrame
+    """What the slot pipelines reduce a year to (``assess``): integer sums per contract and delivery month."""
+
+    outage: pl.DataFrame  # OUTAGE_SCHEMA
+    market_bid: pl.DataFrame  # ENERGY_SCHEMA
+    supply_instruction: pl.DataFrame  # ENERGY_SCHEMA
+    dispatch: pl.DataFrame  # ENERGY_SCHEMA
+    coal: pl.DataFrame  # COAL_SCHEMA
+    issues: pl.DataFrame  # ISSUE_SCHEMA
 
 
 def _issues(frame: pl.LazyFrame, file: str, key: pl.Expr, problem: pl.Expr | str) -> pl.LazyFrame:
@@ -81,7 +86,7 @@ def slot_key(rc: pl.Expr, t: pl.Expr) -> pl.Expr:
     return rc * (1 << KEY_SHIFT) + t
 
 
-def keyed_slots(frame: pl.LazyFrame, codes: pl.Enum, *, year: int, values: list[str]) -> pl.LazyFrame:
+def keyed_slots(*, frame: pl.LazyFrame, codes: pl.Enum, year: int, values: list[str]) -> pl.LazyFrame:
     """``(k, *values)`` of a (resource_id, date, slot) table; rows of unknown resources are left out."""
     rc = code_of(codes)
     t = slot_index(pl.col("date"), pl.col("slot"), delivery_year=year)
@@ -94,6 +99,72 @@ def _with_t(frame: pl.LazyFrame, *, year: int) -> pl.LazyFrame:
 
 def _with_k(frame: pl.LazyFrame, codes: pl.Enum, *, year: int) -> pl.LazyFrame:
     return _with_t(frame, year=year).with_columns(k=slot_key(code_of(codes), pl.col("t")))
+
+
+def _outage_plans(*, year: int, codes: pl.Enum, contracts: pl.LazyFrame, outages: pl.LazyFrame) -> pl.LazyFrame:
+    """``(rc, available_kw, s, e)`` of the outage plans of the contracts' resources, clipped to the year (slot
+    indexes, end exclusive); plans wholly outside it are left out."""
+    n = slots_in_year(year)
+    return (
+        outages.join(contracts.select("resource_id"), on="resource_id", how="semi")
+        .select(
+            "available_kw",
+            rc=code_of(codes),
+            s=datetime_index(pl.col("start"), delivery_year=year).clip(0, n),
+            e=datetime_index(pl.col("end"), delivery_year=year).clip(0, n),
+        )
+        .filter(pl.col("e") > pl.col("s"))
+    )
+
+
+def _outage_slots(plans: pl.LazyFrame) -> pl.LazyFrame:
+    """``(k, outage_kw)``: every slot of an outage plan with the smallest available kW of the plans covering it."""
+    return (
+        plans.select("rc", "available_kw", t=pl.int_ranges("s", "e", dtype=pl.Int64))
+        .explode("t")
+        .group_by(k=slot_key(pl.col("rc"), pl.col("t")))
+        .agg(outage_kw=pl.col("available_kw").min())
+    )
+
+
+#: runs of slots of one resource under outage plans, each with one smallest available kW (``outage_segments``)
+SEGMENT_SCHEMA: Final[pl.Schema] = pl.Schema(
+    {"rc": pl.Int64(), "s": pl.Int64(), "e": pl.Int64(), "outage_kw": pl.Int64()}
+)
+
+
+def outage_segments(*, plans: pl.LazyFrame) -> pl.DataFrame:
+    """The slots under outage plans as disjoint runs ``[s, e)`` per resource code, each with the smallest available
+    kW of the plans covering it (``SEGMENT_SCHEMA``, sorted). As many runs as plan boundaries, however long the
+    plans: a plan of three months is one run, not 4,416 slots."""
+    p = plans.collect()
+    bounds = pl.concat([p.select("rc", b="s"), p.select("rc", b="e")]).unique().sort("rc", "b")
+    runs = bounds.with_columns(c=pl.col("b").shift(-1).over("rc")).drop_nulls("c")
+    return (
+        runs.join(p, on="rc", how="inner")
+        .filter((pl.col("s") <= pl.col("b")) & (pl.col("b") < pl.col("e")))
+        .group_by("rc", "b", "c")
+        .agg(outage_kw=pl.col("available_kw").min())
+        .select(pl.col("rc"), pl.col("b").alias("s"), pl.col("c").alias("e"), pl.col("outage_kw"))
+        .cast(SEGMENT_SCHEMA)
+        .sort("rc", "s")
+    )
+
+
+def _multiplier_slots(*, year: int, multipliers: pl.LazyFrame) -> pl.LazyFrame:
+    """``(area, t, multiplier)``: the largest multiplier of each slot the calendar names."""
+    return (
+        multipliers.select(
+            "area",
+            "multiplier",
+            s=slot_index(pl.col("date"), pl.col("slot_from"), delivery_year=year),
+            e=slot_index(pl.col("date"), pl.col("slot_to"), delivery_year=year) + 1,
+        )
+        .select("area", "multiplier", t=pl.int_ranges("s", "e", dtype=pl.Int64))
+        .explode("t")
+        .group_by("area", "t")
+        .agg(pl.col("multiplier").max())
+    )
 
 
 def outage_aggregates(
@@ -110,52 +181,27 @@ def outage_aggregates(
 
     ``generation`` is keyed: ``(k, upper_kw)`` (``keyed_slots``); every slot with an upper limit or an outage
     counts, so no generation row may be pruned here. With one contract per resource (always, after validation)
-    the slots are taken without a join over the dense rows (``_deficits_one_contract_per_resource``);
-    ``shortcut=False`` forces the generic full join (tests compare the two).
+    the slots are taken in one ordered pass over the dense rows against the runs of outage slots
+    (``_deficits_one_contract_per_resource``), at a cost that does not grow with the length of the plans;
+    ``shortcut=False`` forces the generic full join over every outage slot (tests compare the two).
     """
-    n = slots_in_year(year)
     ctr = contracts.select("contract_id", "area", "assessment_kw", rc=code_of(codes))
-    res = contracts.select("resource_id")
     gen = generation.select("k", "upper_kw")
-    out = (
-        outages.join(res, on="resource_id", how="semi")
-        .select(
-            "available_kw",
-            rc=code_of(codes),
-            s=datetime_index(pl.col("start"), delivery_year=year).clip(0, n),
-            e=datetime_index(pl.col("end"), delivery_year=year).clip(0, n),
-        )
-        .filter(pl.col("e") > pl.col("s"))
-        .select("rc", "available_kw", t=pl.int_ranges("s", "e", dtype=pl.Int64))
-        .explode("t")
-        .group_by(k=slot_key(pl.col("rc"), pl.col("t")))
-        .agg(outage_kw=pl.col("available_kw").min())
-    )
-    mult = (
-        multipliers.select(
-            "area",
-            "multiplier",
-            s=slot_index(pl.col("date"), pl.col("slot_from"), delivery_year=year),
-            e=slot_index(pl.col("date"), pl.col("slot_to"), delivery_year=year) + 1,
-        )
-        .select("area", "multiplier", t=pl.int_ranges("s", "e", dtype=pl.Int64))
-        .explode("t")
-        .group_by("area", "t")
-        .agg(pl.col("multiplier").max())
-    )
+    plans = _outage_plans(year=year, codes=codes, contracts=contracts, outages=outages)
     ctr_df = ctr.collect()
+    mult = _multiplier_slots(year=year, multipliers=multipliers)
     if shortcut and ctr_df["rc"].null_count() == 0 and ctr_df["rc"].n_unique() == ctr_df.height:
-        deficits = _deficits_one_contract_per_resource(ctr=ctr_df, codes=codes, generation=gen, outages=out).join(
-            ctr.select("rc", "contract_id", "area"), on="rc", how="inner"
+        rows = _deficits_one_contract_per_resource(
+            ctr=ctr_df, codes=codes, generation=gen.collect(), segments=outage_segments(plans=plans)
         )
-    else:
-        deficits = (
-            gen.join(out, on="k", how="full", coalesce=True)
-            .with_columns(rc=pl.col("k") // (1 << KEY_SHIFT))
-            .join(ctr, on="rc", how="inner")
-            .with_columns(deficit=_deficit(pl.col("assessment_kw"), "upper_kw", "outage_kw"))
-            .filter(pl.col("deficit") > 0)
-        )
+        return _sums_per_resource(rows=rows, ctr=ctr_df, codes=codes, year=year, multipliers=mult)
+    deficits = (
+        gen.join(_outage_slots(plans), on="k", how="full", coalesce=True)
+        .with_columns(rc=pl.col("k") // (1 << KEY_SHIFT))
+        .join(ctr, on="rc", how="inner")
+        .with_columns(deficit=_deficit(pl.col("assessment_kw"), "upper_kw", "outage_kw"))
+        .filter(pl.col("deficit") > 0)
+    )
     return (
         deficits.with_columns(t=pl.col("k") & T_MASK)
         .join(mult, on=["area", "t"], how="left")
@@ -170,38 +216,95 @@ def outage_aggregates(
     )
 
 
+def _month_of_day(year: int) -> pl.Series:
+    """Delivery-month number (0 = April) of each day of the year, for a gather by ``t // 48``."""
+    days = pl.DataFrame({"t": pl.int_range(0, slots_in_year(year), 48, eager=True)})
+    return days.select(delivery_month_of_index(pl.col("t"), delivery_year=year)).to_series()
+
+
+def _sums_per_resource(
+    *, rows: pl.LazyFrame, ctr: pl.DataFrame, codes: pl.Enum, year: int, multipliers: pl.LazyFrame
+) -> pl.LazyFrame:
+    """Σ deficit and Σ deficit × multiplier per contract and month, from ``(k, rc, deficit)`` rows of resources with
+    one contract each: grouped by one small integer (resource code × 12 + month), the multiplier applied only to
+    the rows in the few slots the calendar names (Σ d × m = Σ d + Σ d × (m − 1))."""
+    n_codes = len(codes.categories)
+    area_codes = pl.Enum(sorted(set(ctr["area"].to_list())))
+    area_of = pl.repeat(None, n_codes, dtype=area_codes, eager=True).scatter(ctr["rc"], ctr["area"].cast(area_codes))
+    month = pl.lit(_month_of_day(year)).gather((pl.col("k") & T_MASK) // SLOTS_PER_DAY)
+    keyed = rows.select(g=pl.col("rc") * 12 + month.cast(pl.Int64), k="k", deficit="deficit")
+    plain = keyed.group_by("g").agg(deficit_kw=pl.col("deficit").sum())
+    mult = multipliers.filter(pl.col("area").is_in(area_codes.categories.implode())).select(
+        pl.col("area").cast(area_codes), "t", "multiplier"
+    )
+    extra = (
+        keyed.with_columns(t=pl.col("k") & T_MASK)
+        .filter(pl.col("t").is_in(mult.select("t").unique().collect().to_series().implode()))
+        .with_columns(area=pl.lit(area_of).gather(pl.col("g") // 12))
+        .join(mult, on=["area", "t"], how="inner")
+        .group_by("g")
+        .agg(extra=(pl.col("deficit") * (pl.col("multiplier").cast(pl.Int64) - 1)).sum())
+    )
+    return (
+        plain.join(extra, on="g", how="left")
+        .join(ctr.lazy().select("contract_id", g_rc="rc"), left_on=pl.col("g") // 12, right_on="g_rc", how="inner")
+        .select(
+            "contract_id",
+            month=pl.col("g") % 12,
+            deficit_kw="deficit_kw",
+            weighted_deficit_kw=pl.col("deficit_kw") + pl.col("extra").fill_null(0),
+        )
+        .cast(OUTAGE_SCHEMA)
+    )
+
+
 def _deficit(assessment_kw: pl.Expr, *available: str) -> pl.Expr:
     """``max(0, assessment_kw − min(available))``: nulls (no limit, no outage) are left out of the minimum."""
     return (assessment_kw - pl.min_horizontal(*available)).clip(lower_bound=0)
 
 
 def _deficits_one_contract_per_resource(
-    *, ctr: pl.DataFrame, codes: pl.Enum, generation: pl.LazyFrame, outages: pl.LazyFrame
+    *, ctr: pl.DataFrame, codes: pl.Enum, generation: pl.DataFrame, segments: pl.DataFrame
 ) -> pl.LazyFrame:
-    """``(k, rc, deficit > 0)`` of every slot with an upper limit or an outage, without a join over the dense rows.
+    """``(k, rc, deficit > 0)`` of every slot with an upper limit or an outage, in one ordered pass.
 
-    With one contract per resource the assessment kW is gathered by resource code. The slots split into those
-    without an outage (by an anti join that probes the dense rows against the few outage slots) and the outage
-    slots with their upper limit, if any (a semi join, then a join of small frames): together exactly the rows of
-    the full join of the generic plan.
+    With one contract per resource the assessment kW is gathered by resource code. Each generation row takes the
+    outage run it falls in by an as-of join on the key (the rows in key order: dense tables usually are, else they
+    are sorted once); the outage slots without a generation row (counted per run by binary search) are spelled out
+    only for the runs that have some. Together exactly the rows of the full join of the generic plan.
     """
     assessment = pl.repeat(None, len(codes.categories), dtype=pl.Int64, eager=True).scatter(
         ctr["rc"], ctr["assessment_kw"]
     )
     rc = pl.col("k") // (1 << KEY_SHIFT)
     assessed = pl.lit(assessment).gather(rc)
-    plain = (
-        generation.join(outages, on="k", how="anti")
-        .select("k", rc.alias("rc"), deficit=_deficit(assessed, "upper_kw"))
+    gen = generation if generation["k"].is_sorted() else generation.sort("k")
+    runs = segments.select(
+        ks=slot_key(pl.col("rc"), pl.col("s")), ke=slot_key(pl.col("rc"), pl.col("e")), outage_kw="outage_kw"
+    )
+    with_runs = (
+        gen.lazy()
+        .set_sorted("k")
+        .join_asof(runs.lazy().set_sorted("ks"), left_on="k", right_on="ks", strategy="backward")
+        .select("k", "upper_kw", outage_kw=pl.when(pl.col("k") < pl.col("ke")).then(pl.col("outage_kw")))
+    )
+    rows = with_runs.select("k", rc.alias("rc"), deficit=_deficit(assessed, "upper_kw", "outage_kw")).filter(
+        pl.col("deficit") > 0
+    )
+    keys = gen["k"]
+    covered = keys.search_sorted(runs["ke"], side="left") - keys.search_sorted(runs["ks"], side="left")
+    partial = runs.filter((pl.col("ke") - pl.col("ks")) > covered)
+    if partial.is_empty():
+        return rows
+    bare = (
+        partial.lazy()
+        .select("outage_kw", k=pl.int_ranges("ks", "ke", dtype=pl.Int64))
+        .explode("k")
+        .join(gen.lazy().select("k"), on="k", how="anti")
+        .select("k", rc.alias("rc"), deficit=_deficit(assessed, "outage_kw"))
         .filter(pl.col("deficit") > 0)
     )
-    limited = generation.join(outages, on="k", how="semi")
-    during = (
-        outages.join(limited, on="k", how="left")
-        .select("k", rc.alias("rc"), deficit=_deficit(assessed, "upper_kw", "outage_kw"))
-        .filter(pl.col("deficit") > 0)
-    )
-    return pl.concat([plain, during])
+    return pl.concat([rows, bare])
 
 
 def market_bid_aggregates(
@@ -342,7 +445,7 @@ def dispatch_aggregates(
     )
     ords = _dispatch_orders(year=year, contracts=contracts, orders=orders)
     slots = _dispatch_slots(ords, codes)
-    base = keyed_slots(baselines, codes, year=year, values=["baseline_wh"])
+    base = keyed_slots(frame=baselines, codes=codes, year=year, values=["baseline_wh"])
     met = metering.select("k", "metered_wh")
     per_slot = slots.join(base, on="k", how="left").join(met, on="k", how="left")
     incomplete = (

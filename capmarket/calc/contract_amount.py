@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 
+class UnableToComputeContractAmount(ValueError):
+    """A negative price, kW or explicit amount (the validator refuses such a case)."""
+
+
 @dataclass(frozen=True)
 class ContractAmount:
     gross_yen: int
@@ -28,13 +32,13 @@ def contract_amount(
     amount_override_yen: int | None = None,
 ) -> ContractAmount:
     if price_yen_per_kw < 0 or contract_kw < 0:
-        raise ValueError("price and contract kW must not be negative")
+        raise UnableToComputeContractAmount("price and contract kW must not be negative")
     gross = price_yen_per_kw * contract_kw
     deduction = (gross * transitional_deduction_rate.numerator) // transitional_deduction_rate.denominator
     if not transitional:
         deduction = 0
     if amount_override_yen is not None:
         if amount_override_yen < 0:
-            raise ValueError("an explicit contract amount must not be negative")
+            raise UnableToComputeContractAmount("an explicit contract amount must not be negative")
         return ContractAmount(gross_yen=gross, deduction_yen=deduction, amount_yen=amount_override_yen, overridden=True)
     return ContractAmount(gross_yen=gross, deduction_yen=deduction, amount_yen=gross - deduction, overridden=False)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Final
@@ -103,6 +103,10 @@ def _truncate(value: Fraction) -> int:
     return _floor(value) if value >= 0 else -_floor(-value)
 
 
+class UnableToComputeContributions(ValueError):
+    """An area's ``tso_share_rate`` is not a decimal number (the validator refuses such a case)."""
+
+
 def _parse_rate(text: object, default: Fraction) -> Fraction:
     if text is None:
         return default
@@ -112,7 +116,81 @@ def _parse_rate(text: object, default: Fraction) -> Fraction:
     try:
         return Fraction(Decimal(stripped))
     except (InvalidOperation, ValueError) as exc:
-        raise ValueError(f"tso_share_rate {stripped!r} is not a decimal number") from exc
+        raise UnableToComputeContributions(f"tso_share_rate {stripped!r} is not a decimal number") from exc
+
+
+def _national_totals(contracts: pl.DataFrame, transitional_deduction_rate: Fraction) -> tuple[int, int]:
+    """``N`` (Σ gross) and ``T`` (Σ transitional deductions) of every contract, by the formula of rules.md §1."""
+    gross = 0
+    deduction = 0
+    for price, kw, transitional in contracts.select("price_yen_per_kw", "contract_kw", "transitional").iter_rows():
+        amount = contract_amount(
+            price_yen_per_kw=int(price),
+            contract_kw=int(kw),
+            transitional=bool(transitional),
+            transitional_deduction_rate=transitional_deduction_rate,
+        )
+        gross += amount.gross_yen
+        deduction += amount.deduction_yen
+    return gross, deduction
+
+
+def _area_splits(
+    h3: Mapping[str, int], gross: int, deduction: int, issues: list[tuple[str, str, str]]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """``N`` and ``T`` split over the areas by H3 demand (largest remainder)."""
+    if sum(h3.values()) > 0:
+        return largest_remainder(total=gross, weights=h3), largest_remainder(total=deduction, weights=h3)
+    # Nothing to split by: no area is charged, and each area says why.
+    issues.extend(("areas", area, "the H3 demand of all areas sums to 0: N and T cannot be split") for area in h3)
+    return dict.fromkeys(h3, 0), dict.fromkeys(h3, 0)
+
+
+@dataclass
+class _Bills:
+    """The bills of the year: one per payer × area × delivery month, tax per bill, billed after the lag."""
+
+    tax_rate: Fraction
+    taxable: bool
+    billing_month: dict[str, str]
+    rows: list[tuple[str, str, str, str, str, int, int, int]] = field(default_factory=list)
+
+    def add(self, *, payer_id: str, kind: str, area: str, month: str, amount_yen: int) -> None:
+        if amount_yen == 0:
+            return  # a zero share (or a zero pot) is nothing to bill
+        tax = _truncate(amount_yen * self.tax_rate) if self.taxable else 0
+        self.rows.append((payer_id, kind, area, month, self.billing_month[month], amount_yen, tax, amount_yen + tax))
+
+
+def _bill_tso(area: str, tso_id: object, tso_share: int, bills: _Bills, issues: list[tuple[str, str, str]]) -> None:
+    if tso_share == 0:
+        return  # nothing to bill the TSO
+    if tso_id is None or not str(tso_id).strip():
+        issues.append(("areas", area, "the area has a TSO share but no tso_id: the TSO is not billed"))
+        return
+    for month, pot in zip(bills.billing_month, monthly_pots(tso_share), strict=True):
+        bills.add(payer_id=str(tso_id), kind=PAYER_TSO, area=area, month=month, amount_yen=pot)
+
+
+def _bill_retailers(
+    area: str,
+    retailer_total: int,
+    area_peaks: Mapping[str, Mapping[str, _Peak | None]],
+    kw_by_area_month: Mapping[tuple[str, str], Mapping[str, int]],
+    bills: _Bills,
+) -> None:
+    """The area's monthly pots split over its retailers by estimated peak kW (share change)."""
+    months = list(bills.billing_month)
+    for offset, (month, pot) in enumerate(zip(months, monthly_pots(retailer_total), strict=True)):
+        season = "summer" if offset in SUMMER_MONTH_OFFSETS else "winter"
+        weights = _kw_estimates(
+            wheeling_kw=kw_by_area_month.get((area, month), {}),
+            peaks={rid: p[season] for rid, p in area_peaks.items() if p.get(season) is not None},
+        )
+        if not weights:
+            continue
+        for retailer_id, amount_yen in largest_remainder(total=pot, weights=weights).items():
+            bills.add(payer_id=retailer_id, kind=PAYER_RETAILER, area=area, month=month, amount_yen=amount_yen)
 
 
 def compute_contributions(
@@ -136,63 +214,27 @@ def compute_contributions(
     nothing) is not emitted.
     """
     issues: list[tuple[str, str, str]] = []
-
-    national_gross = 0
-    national_deduction = 0
-    for row in contracts.select("price_yen_per_kw", "contract_kw", "transitional").iter_rows():
-        price, kw, transitional = row
-        amount = contract_amount(
-            price_yen_per_kw=int(price),
-            contract_kw=int(kw),
-            transitional=bool(transitional),
-            transitional_deduction_rate=transitional_deduction_rate,
-        )
-        national_gross += amount.gross_yen
-        national_deduction += amount.deduction_yen
-
+    gross, deduction = _national_totals(contracts, transitional_deduction_rate)
     area_rows = sorted(
         areas.select("area", "h3_kw", "price_yen_per_kw", "tso_id", "tso_share_rate").iter_rows(),
         key=lambda r: str(r[0]),
     )
-    h3 = {str(r[0]): int(r[1]) for r in area_rows}
-    if sum(h3.values()) > 0:
-        area_total = largest_remainder(national_gross, h3)
-        area_deduction = largest_remainder(national_deduction, h3)
-    else:
-        # Nothing to split by: no area is charged, and each area says why.
-        area_total = dict.fromkeys(h3, 0)
-        area_deduction = dict.fromkeys(h3, 0)
-        issues.extend(("areas", area, "the H3 demand of all areas sums to 0: N and T cannot be split") for area in h3)
-
+    area_total, area_deduction = _area_splits({str(r[0]): int(r[1]) for r in area_rows}, gross, deduction, issues)
     months = delivery_months(delivery_year)
-    billing = {m: _shift_month(m, contribution_lag_months) for m in months}
+    bills = _Bills(
+        tax_rate=tax_rate,
+        taxable=contributions_taxable,
+        billing_month={m: _shift_month(m, contribution_lag_months) for m in months},
+    )
     peaks = _peaks_by_area(retailers)
     kw_by_area_month = _wheeling_by_area_month(wheeling)
-
     area_out: list[tuple[str, int, int, int, int]] = []
-    bills: list[tuple[str, str, str, str, str, int, int, int]] = []
-
-    def bill(payer_id: str, kind: str, area: str, month: str, amount_yen: int) -> None:
-        if amount_yen == 0:
-            return  # a zero share (or a zero pot) is nothing to bill
-        tax = _truncate(amount_yen * tax_rate) if contributions_taxable else 0
-        bills.append((payer_id, kind, area, month, billing[month], amount_yen, tax, amount_yen + tax))
-
     for area, h3_kw, price, tso_id, rate_text in area_rows:
         area_id = str(area)
-        rate = _parse_rate(rate_text, tso_share_rate)
-        tso_share = _floor(int(price) * int(h3_kw) * rate)
+        tso_share = _floor(int(price) * int(h3_kw) * _parse_rate(rate_text, tso_share_rate))
         retailer_total = area_total[area_id] - area_deduction[area_id] - tso_share
         area_out.append((area_id, area_total[area_id], area_deduction[area_id], tso_share, retailer_total))
-
-        if tso_share == 0:
-            pass  # nothing to bill the TSO
-        elif tso_id is None or not str(tso_id).strip():
-            issues.append(("areas", area_id, "the area has a TSO share but no tso_id: the TSO is not billed"))
-        else:
-            for month, pot in zip(months, monthly_pots(tso_share), strict=True):
-                bill(str(tso_id), PAYER_TSO, area_id, month, pot)
-
+        _bill_tso(area_id, tso_id, tso_share, bills, issues)
         if retailer_total < 0:
             issues.append(
                 (
@@ -202,21 +244,10 @@ def compute_contributions(
                 )
             )
             continue
-        area_peaks = peaks.get(area_id, {})
-        for offset, (month, pot) in enumerate(zip(months, monthly_pots(retailer_total), strict=True)):
-            season = "summer" if offset in SUMMER_MONTH_OFFSETS else "winter"
-            weights = _kw_estimates(
-                wheeling_kw=kw_by_area_month.get((area_id, month), {}),
-                peaks={rid: p[season] for rid, p in area_peaks.items() if p.get(season) is not None},
-            )
-            if not weights:
-                continue
-            for retailer_id, amount_yen in largest_remainder(pot, weights).items():
-                bill(retailer_id, PAYER_RETAILER, area_id, month, amount_yen)
-
+        _bill_retailers(area_id, retailer_total, peaks.get(area_id, {}), kw_by_area_month, bills)
     return ContributionResult(
         areas=pl.DataFrame(area_out, schema=AREAS_SCHEMA, orient="row").sort("area"),
-        bills=pl.DataFrame(bills, schema=BILLS_SCHEMA, orient="row").sort(
+        bills=pl.DataFrame(bills.rows, schema=BILLS_SCHEMA, orient="row").sort(
             "payer_id", "payer_kind", "area", "delivery_month"
         ),
         issues=pl.DataFrame(issues, schema=ISSUES_SCHEMA, orient="row").sort("file", "key"),

@@ -1,132 +1,80 @@
 """The calculation engine: one delivery year's case in, result frames and data issues out (rules.md §1–§4).
 
 ``run(case=..., params=...)`` is pure: typed Polars frames and plain values in, frames out; no files, no clock,
-no Django. Slot data goes through the lazy pipelines of ``assessment.py``; the per contract-month aggregates are
-turned into yen with exact rationals (``penalties.py``, ``payments.py``). Output frames are sorted by their key
-columns, so the result does not depend on the order of input rows.
+no Django. It is a pipeline of named steps, each with a declared schema at its boundary:
+
+1. ``conform_case``: every input frame to its declared schema (``calc.schemas.input_schema``);
+2. ``contract_terms`` / ``contract_groups``: each contract's amount C and kW, and the contracts each rule covers;
+3. ``pipelines.keyed_slot_data``: the dense slot tables keyed by one integer, kept only where a rule reads them;
+4. ``pipelines.assess``: the lazy slot pipelines, collected once, as integer sums per contract and month;
+5. ``contract_months.contract_months``: yen per contract and month (exact integers, ``penalties.py``);
+6. ``contract_months.statements``: each provider's monthly statements (``payments.py``);
+7. ``_contributions``: capacity contributions when the case gives areas (``contributions.py``);
+then the outputs are assembled with their declared schemas (``calc.tables.OUTPUTS``) and sorted by their keys,
+so the result does not depend on the order of input rows.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Final
 
 import polars as pl
 
 from capmarket.calc import assessment as asm
+from capmarket.calc import pipelines
 from capmarket.calc.contract_amount import contract_amount
+from capmarket.calc.contract_months import (
+    COAL_RESTRAINT,
+    DISPATCH,
+    MARKET_BID,
+    OUTAGE,
+    REQUIREMENTS,
+    SUPPLY_INSTRUCTION,
+    ContractTerms,
+    MonthlySums,
+    contract_months,
+    per_month,
+    statements,
+)
 from capmarket.calc.contributions import compute_contributions
-from capmarket.calc.io.validate import empty_frame
-from capmarket.calc.payments import instalments, provider_statements
-from capmarket.calc.penalties import (
-    cap_penalties,
-    coal_restraint,
-    dispatch_penalties,
-    market_bid_penalties,
-    outage_penalties,
-    weighted_unmet_slots,
-)
 from capmarket.calc.rules import RuleParams
-from capmarket.calc.slots import (
-    add_months,
-    format_decimal,
-    format_ratio,
-    format_wh_as_kwh,
-    hours_in_year,
-    month_labels,
-)
+from capmarket.calc.schemas import ISSUE_SCHEMA, OUTPUT_SCHEMAS, OUTPUT_SORT_KEYS, empty_input, input_schema
+from capmarket.calc.slots import month_labels
+from capmarket.calc.tables import TABLES
 
-OUTAGE: Final = "outage"
-MARKET_BID: Final = "market_bid"
-SUPPLY_INSTRUCTION: Final = "supply_instruction"
-DISPATCH: Final = "dispatch"
-COAL_RESTRAINT: Final = "coal_restraint"
+__all__ = [
+    "COAL_RESTRAINT",
+    "DISPATCH",
+    "MARKET_BID",
+    "OUTAGE",
+    "REQUIREMENTS",
+    "SCHEMAS",
+    "SORT_KEYS",
+    "SUPPLY_INSTRUCTION",
+    "CalcResult",
+    "CaseData",
+    "ContractGroups",
+    "ContractTerms",
+    "UnableToCalculate",
+    "conform_case",
+    "contract_groups",
+    "contract_terms",
+    "run",
+]
 
-#: requirements of §2.1–2.4 by resource type
-REQUIREMENTS: Final[dict[str, tuple[str, ...]]] = {
-    "stable": (MARKET_BID, OUTAGE, SUPPLY_INSTRUCTION),
-    "variable_single": (OUTAGE,),
-    "variable_aggregate": (),
-    "dispatch": (DISPATCH,),
-}
-
-S, I64 = pl.String(), pl.Int64()
-
-_SCHEMAS: Final[dict[str, dict[str, pl.DataType]]] = {
-    "assessment": {
-        "contract_id": S,
-        "month": S,
-        "requirement": S,
-        "unmet_slots": S,
-        "weighted_unmet_slots": S,
-        "unmet_kwh": S,
-    },
-    "penalties": {"contract_id": S, "month": S, "requirement": S, "penalty_yen": I64},
-    "contract_months": {
-        "contract_id": S,
-        "month": S,
-        "instalment_yen": I64,
-        "raw_penalty_yen": I64,
-        "capped_penalty_yen": I64,
-    },
-    "coal": {"contract_id": S, "capacity_factor_pct": I64, "penalty_yen": I64},
-    "statements": {
-        "provider_id": S,
-        "delivery_month": S,
-        "payment_month": S,
-        "instalments_yen": I64,
-        "penalties_yen": I64,
-        "net_excl_tax_yen": I64,
-        "tax_yen": I64,
-        "carried_in_yen": I64,
-        "total_yen": I64,
-        "document": S,
-        "amount_yen": I64,
-        "received_yen": I64,
-        "carried_out_yen": I64,
-    },
-    "contribution_areas": {
-        "area": S,
-        "area_total_yen": I64,
-        "transitional_deduction_yen": I64,
-        "tso_share_yen": I64,
-        "retailer_total_yen": I64,
-    },
-    "contributions": {
-        "payer_id": S,
-        "payer_kind": S,
-        "area": S,
-        "delivery_month": S,
-        "billing_month": S,
-        "amount_yen": I64,
-        "tax_yen": I64,
-        "total_yen": I64,
-    },
-    "data_issues": dict(asm.ISSUE_SCHEMA),
-}
-SCHEMAS: Final[dict[str, pl.Schema]] = {name: pl.Schema(schema) for name, schema in _SCHEMAS.items()}
-
-#: sort keys of every output
-SORT_KEYS: Final[dict[str, list[str]]] = {
-    "assessment": ["contract_id", "month", "requirement"],
-    "penalties": ["contract_id", "month", "requirement"],
-    "contract_months": ["contract_id", "month"],
-    "coal": ["contract_id"],
-    "statements": ["provider_id", "delivery_month"],
-    "contribution_areas": ["area"],
-    "contributions": ["payer_id", "payer_kind", "area", "delivery_month"],
-    "data_issues": ["file", "key", "problem"],
-}
+#: output schemas and sort keys, declared in the catalogue (``calc.tables``, ``calc.schemas``)
+SCHEMAS: Final[dict[str, pl.Schema]] = OUTPUT_SCHEMAS
+SORT_KEYS: Final[dict[str, list[str]]] = OUTPUT_SORT_KEYS
 
 
 def _empty(name: str) -> pl.DataFrame:
-    return empty_frame(name)
+    return empty_input(name)
 
 
 @dataclass(frozen=True)
 class CaseData:
-    """Typed input tables of one case (schemas: ``capmarket.calc.io.validate.output_schema``).
+    """Typed input tables of one case (schemas: ``capmarket.calc.schemas.input_schema``).
 
     ``tight_slots`` already contains the slots derived from published reserve margins. ``areas_given`` says
     whether contributions are to be computed (the ``areas`` table was part of the case).
@@ -168,39 +116,45 @@ class CalcResult:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
 
 
-@dataclass(frozen=True)
-class _Contract:
-    contract_id: str
-    provider_id: str
-    resource_id: str
-    area: str
-    resource_type: str
-    inefficient_coal: bool
-    contract_kw: int
-    assessment_kw: int
-    amount_yen: int
+class UnableToCalculate(ValueError):
+    """The case data given to ``run`` does not have the declared shape (a table lacks a column, or a column holds
+    values of another type); ``table`` names the table."""
+
+    def __init__(self, table: str, problem: str) -> None:
+        super().__init__(f"{table}: {problem}")
+        self.table = table
+        self.problem = problem
 
 
-def _frame(name: str, rows: list[tuple[object, ...]]) -> pl.DataFrame:
-    schema = SCHEMAS[name]
-    return pl.DataFrame(rows, schema=schema, orient="row").sort(SORT_KEYS[name])
+def _conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:
+    schema = input_schema(name)
+    if frame.schema == schema:
+        return frame
+    missing = [c for c in schema if c not in frame.columns]
+    if missing:
+        raise UnableToCalculate(name, f"missing columns {', '.join(missing)}")
+    try:
+        return frame.select(schema.names()).cast(schema)
+    except pl.exceptions.PolarsError as exc:
+        raise UnableToCalculate(name, f"values of the wrong type ({str(exc).splitlines()[0]})") from exc
 
 
-def _slots(deficit_kw: int, assessment_kw: int) -> str:
-    """Unmet slots Σ deficit / assessment_kw printed with 4 decimals (``weighted_unmet_slots``, in integers)."""
-    if assessment_kw <= 0:
-        return format_decimal(weighted_unmet_slots(weighted_deficit_kw=deficit_kw, assessment_kw=assessment_kw), 4)
-    return format_ratio(deficit_kw, assessment_kw, 4)
+def conform_case(*, case: CaseData) -> CaseData:
+    """Step 1: every input frame with exactly its declared columns and types (extra columns dropped, types cast
+    where exact); raises ``UnableToCalculate``. Frames read by ``calc.io`` pass unchanged."""
+    frames: dict[str, object] = {name: _conform(name, getattr(case, name)) for name in TABLES}
+    return replace(case, **frames)  # type: ignore[arg-type]
 
 
-def _per_month(frame: pl.DataFrame, value: str) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = defaultdict(lambda: [0] * 12)
-    for contract_id, month, amount in frame.select("contract_id", "month", value).iter_rows():
-        out[str(contract_id)][int(month)] += int(amount)
-    return out
+#: the contracts a rule covers, as a frame (``contract_groups``)
+CONTRACT_FRAME_SCHEMA: Final[pl.Schema] = pl.Schema(
+    {"contract_id": pl.String(), "resource_id": pl.String(), "area": pl.String(), "assessment_kw": pl.Int64()}
+)
 
 
-def _contracts(case: CaseData, params: RuleParams) -> list[_Contract]:
+def contract_terms(*, case: CaseData, params: RuleParams) -> list[ContractTerms]:
+    """Step 2: each contract with its resource's area and type and its amount C (rules.md §1), by contract id.
+    A contract whose resource is not in ``resources`` is not assessed (the validator refuses such a case)."""
     joined = case.contracts.join(
         case.resources.select("resource_id", "area", "resource_type", "inefficient_coal"), on="resource_id", how="inner"
     ).sort("contract_id")
@@ -214,7 +168,7 @@ def _contracts(case: CaseData, params: RuleParams) -> list[_Contract]:
             amount_override_yen=row["amount_yen"],
         )
         out.append(
-            _Contract(
+            ContractTerms(
                 contract_id=row["contract_id"],
                 provider_id=row["provider_id"],
                 resource_id=row["resource_id"],
@@ -229,252 +183,132 @@ def _contracts(case: CaseData, params: RuleParams) -> list[_Contract]:
     return out
 
 
-def _contract_frame(contracts: list[_Contract], types: tuple[str, ...], *, coal_only: bool = False) -> pl.LazyFrame:
+def contract_frame(*, contracts: list[ContractTerms], types: tuple[str, ...], coal_only: bool = False) -> pl.LazyFrame:
+    """The contracts of the given resource types (``CONTRACT_FRAME_SCHEMA``), inefficient coal ones only if asked."""
     rows = [
         (c.contract_id, c.resource_id, c.area, c.assessment_kw)
         for c in contracts
         if c.resource_type in types and (c.inefficient_coal or not coal_only)
     ]
-    return pl.DataFrame(
-        rows,
-        schema={
-            "contract_id": pl.String(),
-            "resource_id": pl.String(),
-            "area": pl.String(),
-            "assessment_kw": pl.Int64(),
+    return pl.DataFrame(rows, schema=CONTRACT_FRAME_SCHEMA, orient="row").lazy()
+
+
+@dataclass(frozen=True)
+class ContractGroups:
+    """The contracts each rule covers (``CONTRACT_FRAME_SCHEMA``)."""
+
+    outage: pl.LazyFrame  # §2.1: stable and variable single
+    stable: pl.LazyFrame  # §2.2, §2.3
+    dispatch: pl.LazyFrame  # §2.4
+    coal: pl.LazyFrame  # §2.5 (empty when the rule is off)
+
+
+def contract_groups(*, contracts: list[ContractTerms], params: RuleParams) -> ContractGroups:
+    return ContractGroups(
+        outage=contract_frame(contracts=contracts, types=("stable", "variable_single")),
+        stable=contract_frame(contracts=contracts, types=("stable",)),
+        dispatch=contract_frame(contracts=contracts, types=("dispatch",)),
+        coal=contract_frame(
+            contracts=contracts if params.coal_restraint_enabled else [], types=("stable",), coal_only=True
+        ),
+    )
+
+
+def _monthly_sums(aggregates: asm.Aggregates) -> MonthlySums:
+    return MonthlySums(
+        deficit_kw=per_month(frame=aggregates.outage, value="deficit_kw"),
+        weighted_deficit_kw=per_month(frame=aggregates.outage, value="weighted_deficit_kw"),
+        unmet_wh={
+            MARKET_BID: per_month(frame=aggregates.market_bid, value="unmet_wh"),
+            SUPPLY_INSTRUCTION: per_month(frame=aggregates.supply_instruction, value="unmet_wh"),
+            DISPATCH: per_month(frame=aggregates.dispatch, value="unmet_wh"),
         },
-        orient="row",
-    ).lazy()
+        coal_wh={
+            str(r[0]): (int(r[1]), int(r[2]))
+            for r in aggregates.coal.select("contract_id", "metered_wh", "tight_metered_wh").iter_rows()
+        },
+    )
+
+
+@dataclass(frozen=True)
+class _Contributions:
+    areas: pl.DataFrame | None
+    bills: pl.DataFrame | None
+    issues: pl.DataFrame
+
+
+def _contributions(case: CaseData, params: RuleParams) -> _Contributions:
+    """Step 7: capacity contributions (rules.md §4), when the case gives ``areas``."""
+    if not case.areas_given:
+        return _Contributions(None, None, pl.DataFrame(schema=ISSUE_SCHEMA))
+    contrib = compute_contributions(
+        delivery_year=case.delivery_year,
+        contracts=case.contracts,
+        areas=case.areas,
+        retailers=case.retailers,
+        wheeling=case.wheeling,
+        tso_share_rate=params.tso_share_rate,
+        tax_rate=params.tax_rate,
+        contributions_taxable=params.contributions_taxable,
+        contribution_lag_months=params.contribution_lag_months,
+        transitional_deduction_rate=params.transitional_deduction_rate,
+    )
+
+    def conform(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+        return frame.select(SCHEMAS[name].names()).cast(SCHEMAS[name]).sort(SORT_KEYS[name])
+
+    return _Contributions(
+        conform(contrib.areas, "contribution_areas"),
+        conform(contrib.bills, "contributions"),
+        contrib.issues.select(ISSUE_SCHEMA.names()).cast(ISSUE_SCHEMA),
+    )
 
 
 def run(*, case: CaseData, params: RuleParams) -> CalcResult:
-    """Calculate one delivery year (rules.md §1–§4)."""
+    """Calculate one delivery year (rules.md §1–§4); raises ``UnableToCalculate`` for frames of another shape."""
+    case = conform_case(case=case)
     year = case.delivery_year
     months = month_labels(year)
-    contracts = _contracts(case, params)
-    coal_on = params.coal_restraint_enabled
-
-    # The dense slot tables are keyed once (k = resource code << 32 | slot index, asm.KEY_SHIFT) and kept only
-    # where a rule reads them: generation of the contracts that the outage count covers (every slot: §2.1 needs
-    # them all), metering at instructed and dispatched slots and of coal resources.
-    codes = asm.resource_codes(case.resources["resource_id"])
-    tight = case.tight_slots.lazy()
-    outage_contracts = _contract_frame(contracts, ("stable", "variable_single"))
-    stable = _contract_frame(contracts, ("stable",))
-    dispatch = _contract_frame(contracts, ("dispatch",))
-    coal_contracts = _contract_frame(contracts, ("stable",), coal_only=True)
-    outage_codes = outage_contracts.select(asm.code_of(codes)).collect().to_series()
-    gen = (
-        asm.keyed_slots(case.generation.lazy(), codes, year=year, values=["upper_kw", "plan_kw"])
-        .filter((pl.col("k") // (1 << asm.KEY_SHIFT)).is_in(outage_codes.implode()))
-        .collect(engine="streaming")
-        .lazy()
-    )
-    met_keys = (
-        pl.concat(
-            [
-                asm.supply_instruction_keys(year=year, codes=codes, instructions=case.instructions.lazy()),
-                asm.dispatch_keys(year=year, codes=codes, contracts=dispatch, orders=case.dispatch_orders.lazy()),
-            ]
-        )
-        .unique()
-        .collect()
-        .to_series()
-    )
-    coal_codes = (
-        coal_contracts.select(asm.code_of(codes)).collect().to_series() if coal_on else pl.Series([], dtype=pl.Int64)
-    )
-    met = (
-        asm.keyed_slots(case.metering.lazy(), codes, year=year, values=["metered_wh"])
-        .filter(
-            pl.col("k").is_in(met_keys.implode()) | (pl.col("k") // (1 << asm.KEY_SHIFT)).is_in(coal_codes.implode())
-        )
-        .collect(engine="streaming")
-        .lazy()
-    )
-    outage_lf = asm.outage_aggregates(
+    terms = contract_terms(case=case, params=params)
+    groups = contract_groups(contracts=terms, params=params)
+    slots = pipelines.keyed_slot_data(
         year=year,
-        codes=codes,
-        contracts=outage_contracts,
-        generation=gen,
+        resources=case.resources,
+        generation=case.generation,
+        metering=case.metering,
+        outage_contracts=groups.outage,
+        dispatch_contracts=groups.dispatch,
+        coal_contracts=groups.coal,
+        instructions=case.instructions.lazy(),
+        orders=case.dispatch_orders.lazy(),
+    )
+    aggregates = pipelines.assess(
+        year=year,
+        slots=slots,
+        outage_contracts=groups.outage,
+        stable_contracts=groups.stable,
+        dispatch_contracts=groups.dispatch,
+        coal_contracts=groups.coal if params.coal_restraint_enabled else None,
         outages=case.outages.lazy(),
         multipliers=case.multipliers.lazy(),
-    )
-    bid_lf, bid_issues = asm.market_bid_aggregates(
-        year=year, codes=codes, contracts=stable, generation=gen, tight_slots=tight, bids=case.bids.lazy()
-    )
-    sup_lf, sup_issues = asm.supply_instruction_aggregates(
-        year=year, codes=codes, contracts=stable, instructions=case.instructions.lazy(), metering=met
-    )
-    dis_lf, dis_issues = asm.dispatch_aggregates(
-        year=year,
-        codes=codes,
-        contracts=dispatch,
+        tight_slots=case.tight_slots.lazy(),
+        bids=case.bids.lazy(),
+        instructions=case.instructions.lazy(),
         orders=case.dispatch_orders.lazy(),
         baselines=case.baselines.lazy(),
-        metering=met,
         netting=params.dispatch_netting,
     )
-    lazies = [outage_lf, bid_lf, sup_lf, dis_lf, bid_issues, sup_issues, dis_issues]
-    if coal_on:
-        coal_lf, coal_issues = asm.coal_aggregates(
-            year=year, codes=codes, contracts=coal_contracts, metering=met, tight_slots=tight
-        )
-        lazies += [coal_lf, coal_issues]
-    collected = pl.collect_all(lazies, engine="streaming")
-    outage_df, bid_df, sup_df, dis_df = collected[:4]
-    issue_frames = list(collected[4:7])
-    coal_df = collected[7] if coal_on else pl.DataFrame(schema=asm.COAL_SCHEMA)
-    if coal_on:
-        issue_frames.append(collected[8])
-
-    deficit = _per_month(outage_df, "deficit_kw")
-    weighted = _per_month(outage_df, "weighted_deficit_kw")
-    energy = {MARKET_BID: _per_month(bid_df, "unmet_wh"), SUPPLY_INSTRUCTION: _per_month(sup_df, "unmet_wh")}
-    energy[DISPATCH] = _per_month(dis_df, "unmet_wh")
-    coal_sums = {
-        str(r[0]): (int(r[1]), int(r[2]))
-        for r in coal_df.select("contract_id", "metered_wh", "tight_metered_wh").iter_rows()
-    }
-
-    assessment_rows: list[tuple[object, ...]] = []
-    penalty_rows: list[tuple[object, ...]] = []
-    month_rows: list[tuple[object, ...]] = []
-    coal_rows: list[tuple[object, ...]] = []
-    provider_inst: dict[str, list[int]] = defaultdict(lambda: [0] * 12)
-    provider_pen: dict[str, list[int]] = defaultdict(lambda: [0] * 12)
-    zeros = [0] * 12
-
-    for c in contracts:
-        reqs = REQUIREMENTS[c.resource_type]
-        raw = [0] * 12
-        for req in reqs:
-            if req == OUTAGE:
-                d, w = deficit.get(c.contract_id, zeros), weighted.get(c.contract_id, zeros)
-                amounts = outage_penalties(
-                    amount_yen=c.amount_yen, assessment_kw=c.assessment_kw, weighted_deficit_kw=w, params=params
-                )
-                for i in range(12):
-                    assessment_rows.append(
-                        (
-                            c.contract_id,
-                            months[i],
-                            req,
-                            _slots(d[i], c.assessment_kw),
-                            _slots(w[i], c.assessment_kw),
-                            None,
-                        )
-                    )
-            else:
-                wh = energy[req].get(c.contract_id, zeros)
-                if req == DISPATCH:
-                    amounts = dispatch_penalties(
-                        amount_yen=c.amount_yen, assessment_kw=c.assessment_kw, unmet_wh=wh, params=params
-                    )
-                else:
-                    amounts = market_bid_penalties(
-                        amount_yen=c.amount_yen, contract_kw=c.contract_kw, unmet_wh=wh, params=params
-                    )
-                for i in range(12):
-                    assessment_rows.append((c.contract_id, months[i], req, None, None, format_wh_as_kwh(wh[i])))
-            for i in range(12):
-                penalty_rows.append((c.contract_id, months[i], req, amounts[i]))
-                raw[i] += amounts[i]
-        capped = cap_penalties(amount_yen=c.amount_yen, raw=raw, params=params)
-
-        withheld = 0
-        coal_penalty = 0
-        if coal_on and c.resource_type == "stable" and c.inefficient_coal:
-            withheld = c.amount_yen * params.coal_restraint_rate.numerator // params.coal_restraint_rate.denominator
-            metered, tight_metered = coal_sums.get(c.contract_id, (0, 0))
-            coal_result = coal_restraint(
-                amount_yen=c.amount_yen,
-                contract_kw=c.contract_kw,
-                metered_wh=metered,
-                tight_metered_wh=tight_metered,
-                hours_in_year=hours_in_year(year),
-                params=params,
-            )
-            coal_penalty = coal_result.penalty_yen
-            coal_rows.append((c.contract_id, coal_result.capacity_factor_pct, coal_result.penalty_yen))
-            penalty_rows.append((c.contract_id, months[11], COAL_RESTRAINT, coal_penalty))
-        inst = instalments(amount_yen=c.amount_yen, withheld_yen=withheld)
-        for i in range(12):
-            month_rows.append((c.contract_id, months[i], inst[i], raw[i], capped[i]))
-            provider_inst[c.provider_id][i] += inst[i]
-            provider_pen[c.provider_id][i] += capped[i] + (coal_penalty if i == 11 else 0)
-
-    receipts: dict[str, dict[str, int]] = defaultdict(dict)
-    for provider_id, month, amount in case.receipts.select("provider_id", "delivery_month", "amount_yen").iter_rows():
-        receipts[str(provider_id)][str(month)] = int(amount)
-    statement_rows: list[tuple[object, ...]] = []
-    receipt_issues: list[tuple[object, ...]] = []
-    for provider_id in sorted(provider_inst):
-        statements, problems = provider_statements(
-            months=months,
-            instalments_yen=provider_inst[provider_id],
-            penalties_yen=provider_pen[provider_id],
-            receipts_yen=receipts.get(provider_id, {}),
-            tax_rate=params.tax_rate,
-        )
-        for s in statements:
-            statement_rows.append(
-                (
-                    provider_id,
-                    s.delivery_month,
-                    add_months(s.delivery_month, params.payment_lag_months),
-                    s.instalments_yen,
-                    s.penalties_yen,
-                    s.net_excl_tax_yen,
-                    s.tax_yen,
-                    s.carried_in_yen,
-                    s.total_yen,
-                    s.document,
-                    s.amount_yen,
-                    s.received_yen,
-                    s.carried_out_yen,
-                )
-            )
-        receipt_issues += [("receipts", f"{provider_id} {p.delivery_month}", p.problem) for p in problems]
-    # A receipt of a provider without contracts (hence without statements) is not reported: the golden scenarios
-    # (random-fy2025-a P007, random-fy2024-b P009) list no data issue for it.
-    issue_frames.append(pl.DataFrame(receipt_issues, schema=asm.ISSUE_SCHEMA, orient="row"))
-
-    contribution_areas: pl.DataFrame | None = None
-    contributions: pl.DataFrame | None = None
-    if case.areas_given:
-        contrib = compute_contributions(
-            delivery_year=year,
-            contracts=case.contracts,
-            areas=case.areas,
-            retailers=case.retailers,
-            wheeling=case.wheeling,
-            tso_share_rate=params.tso_share_rate,
-            tax_rate=params.tax_rate,
-            contributions_taxable=params.contributions_taxable,
-            contribution_lag_months=params.contribution_lag_months,
-            transitional_deduction_rate=params.transitional_deduction_rate,
-        )
-        contribution_areas = (
-            contrib.areas.select(SCHEMAS["contribution_areas"].keys())
-            .cast(SCHEMAS["contribution_areas"])
-            .sort(SORT_KEYS["contribution_areas"])
-        )
-        contributions = (
-            contrib.bills.select(SCHEMAS["contributions"].keys())
-            .cast(SCHEMAS["contributions"])
-            .sort(SORT_KEYS["contributions"])
-        )
-        issue_frames.append(contrib.issues.select(asm.ISSUE_SCHEMA.keys()).cast(asm.ISSUE_SCHEMA))
-
-    issues = pl.concat([f.cast(asm.ISSUE_SCHEMA) for f in issue_frames]).unique().sort(SORT_KEYS["data_issues"])
+    amounts = contract_months(contracts=terms, sums=_monthly_sums(aggregates), params=params, year=year, months=months)
+    provider = statements(amounts=amounts, receipts=case.receipts, params=params, months=months)
+    contrib = _contributions(case, params)
+    issues = pl.concat([aggregates.issues, provider.issues, contrib.issues]).unique().sort(SORT_KEYS["data_issues"])
     return CalcResult(
-        assessment=_frame("assessment", assessment_rows),
-        penalties=_frame("penalties", penalty_rows),
-        contract_months=_frame("contract_months", month_rows),
-        coal=_frame("coal", coal_rows),
-        statements=_frame("statements", statement_rows),
+        assessment=amounts.frame("assessment"),
+        penalties=amounts.frame("penalties"),
+        contract_months=amounts.frame("contract_months"),
+        coal=amounts.frame("coal"),
+        statements=provider.frame,
         data_issues=issues,
-        contribution_areas=contribution_areas,
-        contributions=contributions,
+        contribution_areas=contrib.areas,
+        contributions=contrib.bills,
     )

@@ -72,12 +72,13 @@ def energy_penalties(*, amount_yen: int, unmet_wh: Sequence[int], factor: Fracti
 def market_bid_penalties(
     *, amount_yen: int, contract_kw: int, unmet_wh: Sequence[int], params: RuleParams
 ) -> list[int]:
-    """§2.2 (and §2.3): denominator contract_kw × tight_hours_per_year."""
+    """§2.2 (and §2.3): denominator contract_kw × tight_hours_per_year (an exact decimal: C × unmet / (kW × p/q)
+    = C × q/p × unmet / kW)."""
     return energy_penalties(
         amount_yen=amount_yen,
         unmet_wh=unmet_wh,
-        factor=Fraction(1),
-        denominator_kwh=contract_kw * params.tight_hours_per_year,
+        factor=1 / params.tight_hours_per_year,
+        denominator_kwh=contract_kw,
     )
 
 

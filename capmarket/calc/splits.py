@@ -13,33 +13,37 @@ from collections.abc import Mapping
 from fractions import Fraction
 
 
-class InvalidSplit(ValueError):
+class UnableToSplit(ValueError):
     """The weights cannot split a total: a negative weight, or no positive weight for a non-zero total."""
 
 
-def largest_remainder(total: int, weights: Mapping[str, Fraction | int]) -> dict[str, int]:
+#: the name ``UnableToSplit`` had before calc's errors were named after what failed (kept for its callers)
+InvalidSplit = UnableToSplit
+
+
+def largest_remainder(*, total: int, weights: Mapping[str, Fraction | int]) -> dict[str, int]:
     """Split the integer ``total`` (yen) over ``weights`` by largest remainder.
 
     ``total`` may be negative (a refund); the split is then the negation of splitting ``-total``, so the parts still
     sum to the total and each part stays within one yen of its exact share. Weights must not be negative; a zero
     weight gets 0. With no positive weight, a zero total splits into zeros and any other total raises
-    ``InvalidSplit``.
+    ``UnableToSplit``.
     """
     if isinstance(total, bool) or not isinstance(total, int):
         raise TypeError("total must be an int (yen)")
     if total < 0:
-        return {key: -part for key, part in largest_remainder(-total, weights).items()}
+        return {key: -part for key, part in largest_remainder(total=-total, weights=weights).items()}
     exact: dict[str, Fraction] = {}
     for key, weight in weights.items():
         value = Fraction(weight)
         if value < 0:
-            raise InvalidSplit(f"negative weight for {key!r}")
+            raise UnableToSplit(f"negative weight for {key!r}")
         exact[key] = value
     weight_sum = sum(exact.values(), Fraction(0))
     if weight_sum == 0:
         if total == 0:
             return dict.fromkeys(exact, 0)
-        raise InvalidSplit("no positive weight to split a non-zero total over")
+        raise UnableToSplit("no positive weight to split a non-zero total over")
     # Exact shares with integers: over the common denominator of the weights every share is total × w / Σ w with
     # integer w, so floors and remainders are integer divisions and remainders compare as integers.
     common = math.lcm(*(value.denominator for value in exact.values()))

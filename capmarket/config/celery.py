@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_ready, worker_shutting_down
+from celery.signals import worker_ready, worker_shutdown, worker_shutting_down
 
 from capmarket.domain.jobs.dispatch import register_dispatcher
 
@@ -54,13 +54,25 @@ register_dispatcher(_dispatch)
 
 @worker_ready.connect
 def _start_recovery(sender: Any = None, **kwargs: Any) -> None:
-    from capmarket.interfaces.tasks.recovery import start_recovery_loop  # noqa: PLC0415 (needs Django set up)
+    from capmarket.interfaces.tasks import stopping  # noqa: PLC0415 (needs Django set up)
+    from capmarket.interfaces.tasks.recovery import start_recovery_loop  # noqa: PLC0415
 
+    stopping.clear()
     start_recovery_loop()
 
 
 @worker_shutting_down.connect
 def _stop_recovery(sender: Any = None, **kwargs: Any) -> None:
-    from capmarket.interfaces.tasks.recovery import stop_recovery_loop  # noqa: PLC0415 (needs Django set up)
+    """SIGTERM (warm shutdown): no new job; running ones finish within the grace period or hand themselves back."""
+    from capmarket.interfaces.tasks import stopping  # noqa: PLC0415 (needs Django set up)
+    from capmarket.interfaces.tasks.recovery import stop_recovery_loop  # noqa: PLC0415
 
     stop_recovery_loop()
+    stopping.announce_stop()
+
+
+@worker_shutdown.connect
+def _stopped(sender: Any = None, **kwargs: Any) -> None:
+    from capmarket.interfaces.tasks import stopping  # noqa: PLC0415 (needs Django set up)
+
+    stopping.clear()

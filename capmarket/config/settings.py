@@ -3,8 +3,12 @@
 Variables (all optional; the defaults run the embedded system on a SQLite file under ``var/``):
 
 - ``DATABASE_URL``: e.g. ``postgres://user:pass@127.0.0.1:5432/capmarket``; default ``sqlite:///var/capmarket.sqlite3``.
-- ``CAPMARKET_SECRET_KEY``: required when ``CAPMARKET_DEBUG`` is off.
-- ``CAPMARKET_DEBUG``: ``1`` / ``0`` (default ``1`` for the embedded demo).
+- ``CAPMARKET_SECRET_KEY``: the signing key; unset = a random key made once and kept in ``VAR_DIR/secret_key``
+  (mode 0600) — set it explicitly when several machines serve the same site.
+- ``CAPMARKET_DEBUG``: ``1`` / ``0`` (default ``0``: Japanese error pages, no URL list, no tracebacks).
+- ``CAPMARKET_HTTPS``: ``1`` / ``0`` (default: on unless debug): secure cookies, HSTS, redirect to https. ``0`` only
+  for plain HTTP on this machine (``make demo``, the tests). ``CAPMARKET_TRUST_X_FORWARDED_PROTO=1`` when a TLS
+  proxy in front sets ``X-Forwarded-Proto``.
 - ``CAPMARKET_ALLOWED_HOSTS``: comma-separated host names.
 - ``CAPMARKET_VAR_DIR``: where the embedded database, uploaded files and datasets live (default ``var/``).
 - ``CAPMARKET_EMAIL_HOST`` / ``CAPMARKET_EMAIL_PORT``: SMTP server for outgoing mail (default: console backend).
@@ -13,6 +17,10 @@ Variables (all optional; the defaults run the embedded system on a SQLite file u
   runs the jobs: ``capmarket worker``.
 - ``CAPMARKET_JOBS_EAGER``: ``1`` runs jobs inside the process that queues them (no worker; for tests/debugging).
 - ``CAPMARKET_JOB_LEASE_SECONDS``: a running job whose worker is silent this long is presumed dead and re-run.
+- ``CAPMARKET_JOB_MAX_AUTOMATIC_RETRIES`` / ``CAPMARKET_JOB_RETRY_BASE_SECONDS``: automatic retries (with back-off)
+  of a job that failed for a passing reason; ``CAPMARKET_WORKER_STOP_GRACE_SECONDS``: how long a stopping worker
+  lets a job run on before handing it back.
+- ``CAPMARKET_INTAKE_MAX_BYTES`` / ``_MAX_ROWS`` / ``_MAX_EXPANDED_BYTES`` / ``_INLINE_MAX_BYTES``: upload limits.
 - ``CAPMARKET_SCHEDULER_TICK_SECONDS``: how often the scheduler looks for periodic work (default 30).
 - ``CAPMARKET_EMAIL_*``: the outbox's batch size, claim lease, retry back-off and attempts (see below).
 """
@@ -20,6 +28,7 @@ Variables (all optional; the defaults run the embedded system on a SQLite file u
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -35,12 +44,32 @@ def _env_bool(name: str, default: bool) -> bool:
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("CAPMARKET_VAR_DIR", BASE_DIR / "var"))
 
-DEBUG = _env_bool("CAPMARKET_DEBUG", True)
-SECRET_KEY = os.environ.get("CAPMARKET_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise RuntimeError("CAPMARKET_SECRET_KEY must be set when CAPMARKET_DEBUG is off")
-    SECRET_KEY = "insecure-embedded-demo-key-do-not-use-in-production"  # noqa: S105
+DEBUG = _env_bool("CAPMARKET_DEBUG", False)
+
+
+def _secret_key() -> str:
+    """CAPMARKET_SECRET_KEY, else this installation's own random key, made on first use under VAR_DIR."""
+    if key := os.environ.get("CAPMARKET_SECRET_KEY", ""):
+        return key
+    path = VAR_DIR / "secret_key"
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    try:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+    except FileExistsError:
+        pass
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+
+# Transport security (issue 7 §6): on unless debug; CAPMARKET_HTTPS=0 only for plain HTTP on this machine.
+HTTPS = _env_bool("CAPMARKET_HTTPS", not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = HTTPS
+if _env_bool("CAPMARKET_TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("CAPMARKET_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
@@ -57,6 +86,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI / ReDoc served from our static files: /api/docs/ works offline
     "simple_history",
     # domain apps (one per bounded context)
     "capmarket.domain.accounts",
@@ -68,7 +98,10 @@ INSTALLED_APPS = [
     "capmarket.domain.jobs",
     "capmarket.domain.timeseries",
     "capmarket.domain.outages",
+    "capmarket.domain.settlement",
+    "capmarket.domain.objections",
     "capmarket.domain.notifications",
+    "capmarket.domain.alerts",
     # interfaces
     "capmarket.interfaces.web",
     "capmarket.interfaces.api",
@@ -118,10 +151,16 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the web server read while a background job writes.
+    # WAL lets the web server read while a background job writes; a writer waits up to 20 s for another (busy
+    # timeout), and IMMEDIATE transactions take the write lock at BEGIN, so two writers queue instead of failing
+    # with "database is locked" when a read transaction tries to become a write one.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(
-        {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "timeout": 20}
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -138,7 +177,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "capmarket.domain.accounts.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
     {"NAME": "capmarket.domain.accounts.passwords.NoReuseValidator", "OPTIONS": {"history": 5}},
 ]
+# Login protection (capmarket/interfaces/auth.py): throttle per user ID and client address, per address, and the
+# account lock that only an administrator lifts.
 CAPMARKET_LOGIN_FAILURE_LIMIT = int(os.environ.get("CAPMARKET_LOGIN_FAILURE_LIMIT", "5"))
+CAPMARKET_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("CAPMARKET_LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
+CAPMARKET_LOGIN_THROTTLE_SECONDS = int(os.environ.get("CAPMARKET_LOGIN_THROTTLE_SECONDS", "900"))
+CAPMARKET_LOGIN_LOCK_LIMIT = int(os.environ.get("CAPMARKET_LOGIN_LOCK_LIMIT", "30"))
 
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:portal"
@@ -168,8 +212,8 @@ DATASETS_DIR = Path(os.environ.get("CAPMARKET_DATASETS_DIR", VAR_DIR / "datasets
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "capmarket.interfaces.api.authentication.CheckedTokenAuthentication",
+        "capmarket.interfaces.api.authentication.CheckedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -181,11 +225,19 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "容量市場 administration system: participant portal and back-office API",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # One schema name per choice set (fields named "status"/"area" recur across resources).
     "ENUM_NAME_OVERRIDES": {
         "ParticipantStatusEnum": "capmarket.domain.registry.models.ParticipantStatus",
         "ResourceStatusEnum": "capmarket.domain.registry.models.ResourceStatus",
         "AreaEnum": "capmarket.domain.registry.models.AREA_CHOICES",
+        "PublicationKindEnum": "capmarket.domain.alerts.models.PublicationKind",
+        "ContractChangeKindEnum": "capmarket.domain.contracts.models.ChangeKind",
+        "SettlementRunStateEnum": "capmarket.domain.settlement.models.RunState",
+        "DataIssueStateEnum": "capmarket.domain.settlement.models.IssueState",
+        "ObjectionStatusEnum": "capmarket.domain.objections.models.ObjectionStatus",
     },
 }
 
@@ -227,6 +279,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CAPMARKET_JOB_LEASE_SECONDS = float(os.environ.get("CAPMARKET_JOB_LEASE_SECONDS", "60"))
 CAPMARKET_JOB_REDISPATCH_SECONDS = float(os.environ.get("CAPMARKET_JOB_REDISPATCH_SECONDS", "300"))
+# A job failing for a passing reason (database locked, serialization failure) is retried this often, after
+# base × 2^n seconds; a worker asked to stop hands back a job still running after the grace period.
+CAPMARKET_JOB_MAX_AUTOMATIC_RETRIES = int(os.environ.get("CAPMARKET_JOB_MAX_AUTOMATIC_RETRIES", "5"))
+CAPMARKET_JOB_RETRY_BASE_SECONDS = float(os.environ.get("CAPMARKET_JOB_RETRY_BASE_SECONDS", "10"))
+CAPMARKET_WORKER_STOP_GRACE_SECONDS = float(os.environ.get("CAPMARKET_WORKER_STOP_GRACE_SECONDS", "30"))
 # The scheduler (celery beat; embedded in `capmarket worker` unless --no-beat, or alone: `capmarket scheduler`) sends
 # one "tick" task this often; the tick starts whatever periodic work is due (application.scheduled). Every duty is
 # keyed by its time bucket, so two schedulers never do the same work twice.
@@ -240,7 +297,14 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(QUEUE_DIR / "beat-schedule")
 CAPMARKET_INTAKE_MAX_BYTES = int(os.environ.get("CAPMARKET_INTAKE_MAX_BYTES", str(512 * 1024 * 1024)))
 CAPMARKET_INTAKE_MAX_ROWS = int(os.environ.get("CAPMARKET_INTAKE_MAX_ROWS", "10000000"))
 CAPMARKET_INTAKE_INLINE_MAX_BYTES = int(os.environ.get("CAPMARKET_INTAKE_INLINE_MAX_BYTES", str(2 * 1024 * 1024)))
-CAPMARKET_JOB_HANDLERS = {"intake.upload": "capmarket.application.intake.run_upload_job"}
+CAPMARKET_INTAKE_MAX_EXPANDED_BYTES = int(
+    os.environ.get("CAPMARKET_INTAKE_MAX_EXPANDED_BYTES", str(1024 * 1024 * 1024))
+)
+# Reserve-margin publications (広域予備率): URLs the poller fetches (comma-separated; empty = off), how often, and a
+# watched folder (empty = off). See capmarket.application.reserve_margins.
+CAPMARKET_RESERVE_MARGIN_URLS = os.environ.get("CAPMARKET_RESERVE_MARGIN_URLS", "")
+CAPMARKET_RESERVE_MARGIN_POLL_SECONDS = float(os.environ.get("CAPMARKET_RESERVE_MARGIN_POLL_SECONDS", "1800"))
+CAPMARKET_RESERVE_MARGIN_INBOX = os.environ.get("CAPMARKET_RESERVE_MARGIN_INBOX", "")
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,18 @@
-"""Authentication backend that locks an account after repeated failed logins (seed 002 §3.4).
+"""Authentication backend with the login throttle and the account lock (seed 002 §3.4, §3.5).
 
 It sits in the interfaces layer because it reads the clock and the request; the counting, locking and the audit
-trail are domain operations of ``accounts``.
+trail are domain operations of ``accounts``. The design (see README, "Login protection"):
+
+- **Throttle** — ``CAPMARKET_LOGIN_FAILURE_LIMIT`` (5) failures for one user ID from one client address, or
+  ``CAPMARKET_LOGIN_ADDRESS_FAILURE_LIMIT`` (30) failures from one address for any IDs, within
+  ``CAPMARKET_LOGIN_THROTTLE_SECONDS`` (15 min): further attempts from that address are refused for the rest of the
+  window without checking the password. A stranger failing from its own address does not shut the account's owner
+  out, and unknown IDs are throttled exactly like known ones.
+- **Account lock** — ``CAPMARKET_LOGIN_LOCK_LIMIT`` (30) consecutive failures on one account from any addresses lock
+  it until an administrator unlocks it (ユーザロック解除): the guard against slow guessing from many addresses.
+  With the throttle, one address needs hours to reach it.
+- **One answer** — unknown ID, wrong password, locked account and throttled address all get the same message.
+- A locked or inactive account's web sessions are refused too (``user_can_authenticate``).
 """
 
 from __future__ import annotations
@@ -14,6 +25,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from capmarket.domain.accounts import operations as account_ops
+from capmarket.domain.accounts import queries as account_queries
+
+LOGIN_REFUSED = (
+    "ユーザIDまたはパスワードが正しくないか、ログインが制限されています。"
+    "失敗が続くと、しばらくの間ログインできなくなります。"
+    "解決しない場合は管理者（事業者の管理者IDをお持ちの方、または広域機関のシステム管理者）にお問い合わせください。"
+)
 
 
 class LockingModelBackend(ModelBackend):
@@ -27,23 +45,31 @@ class LockingModelBackend(ModelBackend):
         if username is None or password is None:
             return None
         user_model = get_user_model()
+        now = timezone.now()
+        ip_address = client_ip(request)
+        if account_queries.login_throttled(username=username, ip_address=ip_address, now=now):
+            user_model().set_password(password)  # same work as a real check, so timing reveals nothing
+            account_ops.record_login_throttled(username=username, now=now, ip_address=ip_address)
+            return None
         try:
             user = user_model._default_manager.get_by_natural_key(username)
         except user_model.DoesNotExist:
-            user_model().set_password(password)  # same work as a real check, so timing reveals nothing
-            account_ops.record_login_failure(
-                user=None, username=username, now=timezone.now(), ip_address=client_ip(request)
-            )
+            user_model().set_password(password)
+            account_ops.record_login_failure(user=None, username=username, now=now, ip_address=ip_address)
             return None
-        now = timezone.now()
         if user.is_locked:
-            account_ops.record_login_refused_locked(user=user, now=now, ip_address=client_ip(request))
+            user_model().set_password(password)
+            account_ops.record_login_refused_locked(user=user, now=now, ip_address=ip_address)
             return None
         if user.check_password(password) and self.user_can_authenticate(user):
-            account_ops.record_login_success(user=user, now=now, ip_address=client_ip(request))
+            account_ops.record_login_success(user=user, now=now, ip_address=ip_address)
             return user
-        account_ops.record_login_failure(user=user, username=username, now=now, ip_address=client_ip(request))
+        account_ops.record_login_failure(user=user, username=username, now=now, ip_address=ip_address)
         return None
+
+    def user_can_authenticate(self, user: Any) -> bool:
+        """Active and not locked: checked at login and on every request of a web session."""
+        return bool(super().user_can_authenticate(user)) and not getattr(user, "is_locked", False)
 
 
 def client_ip(request: HttpRequest | None) -> str | None:

@@ -1,4 +1,16 @@
-"""Reading a case directory (case-format.md): ``case.toml`` and the tables, validated, as ``CaseData``."""
+"""Reading a case directory (case-format.md): ``case.toml`` and the tables, validated, as ``CaseData``.
+
+``read_case`` runs three steps and raises ``UnableToReadCase`` with every error found (at most 1,000):
+
+1. ``read_case_toml``: the delivery year, the rule set and its parameters;
+2. ``_read_tables``: every table of the catalogue in reading order (``calc.tables.TABLE_ORDER``), each validated
+   against the delivery year and the keys of the tables read before it;
+3. ``_derived_tight_slots``: the tight slots of the published reserve-margin files in ``reserve_margins/``,
+   added to ``tight_slots``.
+
+When ``case.toml`` does not give a usable delivery year, the tables are still read and their own errors reported,
+but nothing is checked against a year nobody gave.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +18,26 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 import polars as pl
 
 from capmarket.calc.engine import CaseData
-from capmarket.calc.io.validate import (
-    TABLE_ORDER,
-    TABLES,
-    ValidationContext,
-    ValidationError,
-    empty_frame,
-    make_error,
-    parse_table,
-)
-from capmarket.calc.reserve_margins import read_reserve_margin_dir, tight_slots_from_margins
-from capmarket.calc.rules import InvalidParameter, RuleParams, RuleSetSpec, UnknownRuleSet, resolve
+from capmarket.calc.io.context import ValidationContext
+from capmarket.calc.io.messages import ValidationError, make_error
+from capmarket.calc.io.reserve_margins import read_reserve_margin_dir
+from capmarket.calc.io.validate import parse_table
+from capmarket.calc.rules import RuleParams, RuleSetSpec, UnableToLoadRuleSet, UnableToParseParameters, resolve
+from capmarket.calc.schemas import empty_input, input_schema
+from capmarket.calc.tables import TABLE_ORDER, TABLES
+from capmarket.calc.tight_slots import tight_slots_from_margins
 
-CASE_TOML = "case.toml"
-RESERVE_MARGINS = "reserve_margins"
-MAX_ERRORS = 1000
+CASE_TOML: Final[str] = "case.toml"
+RESERVE_MARGINS: Final[str] = "reserve_margins"
+MAX_ERRORS: Final[int] = 1000
+#: delivery years a case may name (far-off years are a typing error, not a plan)
+FIRST_YEAR: Final[int] = 2000
+LAST_YEAR: Final[int] = 2999
 
 
 @dataclass
@@ -38,10 +51,25 @@ class CaseInput:
     input_files: list[Path] = field(default_factory=list)
 
 
-class InvalidCase(Exception):
+class UnableToReadCase(Exception):
+    """A case directory is invalid; ``errors`` lists every problem (``FILE:LINE: message``)."""
+
     def __init__(self, errors: list[ValidationError]) -> None:
         super().__init__(f"{len(errors)} validation errors")
         self.errors = errors
+
+
+#: the name ``read_case``'s error had before the calc modules were put in order (kept for its callers)
+InvalidCase = UnableToReadCase
+
+
+@dataclass(frozen=True)
+class _Head:
+    """What ``case.toml`` says: the delivery year when it is usable, the rule set when everything is."""
+
+    delivery_year: int | None
+    resolved: tuple[RuleSetSpec, dict[str, str], RuleParams] | None
+    errors: list[ValidationError]
 
 
 def _toml_line(text: str, key: str) -> int:
@@ -52,81 +80,112 @@ def _toml_line(text: str, key: str) -> int:
     return 0
 
 
-def read_case_toml(path: Path) -> tuple[int, RuleSetSpec, dict[str, str], RuleParams] | list[ValidationError]:
-    def err(line: int, code: str, **params: object) -> list[ValidationError]:
-        return [make_error(file=CASE_TOML, line=line, column="", code=code, **params)]
+def _err(line: int, code: str, **params: object) -> ValidationError:
+    return make_error(file=CASE_TOML, line=line, column="", code=code, **params)
 
+
+def _load_toml(path: Path) -> tuple[str, dict[str, object]] | ValidationError:
     if not path.is_file():
-        return err(0, "FILE_MISSING", name=CASE_TOML)
-    raw = path.read_bytes()
+        return _err(0, "FILE_MISSING", name=CASE_TOML)
     try:
-        text = raw.decode("utf-8-sig")
-        data = tomllib.loads(text)
+        text = path.read_bytes().decode("utf-8-sig")
+        return text, tomllib.loads(text)
+    except OSError as exc:
+        return _err(0, "CASE_TOML_INVALID", detail=type(exc).__name__)
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         match = re.search(r"line (\d+)", str(exc))
-        return err(int(match.group(1)) if match else 0, "CASE_TOML_INVALID", detail=str(exc))
+        return _err(int(match.group(1)) if match else 0, "CASE_TOML_INVALID", detail=str(exc))
+
+
+def _as_text(value: object) -> str:
+    """A parameter value as the string the rule set reads (``case-format.md``: values are strings; a TOML number
+    or boolean is taken as written)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return value if isinstance(value, str) else str(value)
+
+
+def _read_head(path: Path) -> _Head:
+    loaded = _load_toml(path)
+    if isinstance(loaded, ValidationError):
+        return _Head(None, None, [loaded])
+    text, data = loaded
     errors: list[ValidationError] = []
     year = data.get("delivery_year")
     if year is None:
-        errors += err(0, "CASE_KEY_MISSING", key="delivery_year")
-    elif not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2999:
-        errors += err(_toml_line(text, "delivery_year"), "CASE_KEY_INVALID", key="delivery_year", value=year)
+        errors.append(_err(0, "CASE_KEY_MISSING", key="delivery_year"))
+    elif not isinstance(year, int) or isinstance(year, bool) or not FIRST_YEAR <= year <= LAST_YEAR:
+        errors.append(_err(_toml_line(text, "delivery_year"), "CASE_KEY_INVALID", key="delivery_year", value=year))
+    usable_year = year if not errors and isinstance(year, int) else None
     name = data.get("ruleset")
     if name is None:
-        errors += err(0, "CASE_KEY_MISSING", key="ruleset")
+        errors.append(_err(0, "CASE_KEY_MISSING", key="ruleset"))
+    elif not isinstance(name, str):
+        errors.append(_err(_toml_line(text, "ruleset"), "UNKNOWN_RULESET", value=name))
     overrides_raw = data.get("parameters", {})
     if not isinstance(overrides_raw, dict):
-        errors += err(_toml_line(text, "parameters"), "CASE_KEY_INVALID", key="parameters", value=overrides_raw)
+        errors.append(_err(_toml_line(text, "parameters"), "CASE_KEY_INVALID", key="parameters", value=overrides_raw))
         overrides_raw = {}
-    overrides = {
-        str(k): (v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v))
-        for k, v in overrides_raw.items()
-    }
-    if errors or name is None:
-        return errors
+    if errors or not isinstance(name, str):
+        return _Head(usable_year, None, errors)
+    overrides = {str(k): _as_text(v) for k, v in overrides_raw.items()}
+    return _resolve_ruleset(text, name, overrides, usable_year)
+
+
+def _resolve_ruleset(text: str, name: str, overrides: dict[str, str], year: int | None) -> _Head:
     try:
-        spec, used, _ = resolve(str(name), {})
-    except UnknownRuleSet:
-        return err(_toml_line(text, "ruleset"), "UNKNOWN_RULESET", value=name)
-    for key in sorted(overrides, key=lambda k: _toml_line(text, k)):
-        if key not in spec.parameters:
-            errors += err(_toml_line(text, key), "UNKNOWN_PARAMETER", value=key)
+        spec, _, _ = resolve(name, {})
+    except UnableToLoadRuleSet:
+        return _Head(year, None, [_err(_toml_line(text, "ruleset"), "UNKNOWN_RULESET", value=name)])
+    errors = [
+        _err(_toml_line(text, key), "UNKNOWN_PARAMETER", value=key)
+        for key in sorted(overrides, key=lambda k: _toml_line(text, k))
+        if key not in spec.parameters
+    ]
     if errors:
-        return errors
+        return _Head(year, None, errors)
     try:
-        spec, used, params = resolve(str(name), overrides)
-    except InvalidParameter as exc:
-        return err(_toml_line(text, exc.name), "INVALID_PARAMETER", name=exc.name, detail=exc.problem)
-    assert isinstance(year, int)
-    return year, spec, used, params
+        resolved = resolve(name, overrides)
+    except UnableToParseParameters as exc:
+        return _Head(
+            year, None, [_err(_toml_line(text, exc.name), "INVALID_PARAMETER", name=exc.name, detail=exc.problem)]
+        )
+    return _Head(year, resolved, [])
+
+
+def read_case_toml(path: Path) -> tuple[int, RuleSetSpec, dict[str, str], RuleParams] | list[ValidationError]:
+    """(delivery year, rule set, parameter values used, typed parameters) of ``case.toml``, or its errors."""
+    head = _read_head(path)
+    if head.errors or head.resolved is None or head.delivery_year is None:
+        return head.errors
+    return (head.delivery_year, *head.resolved)
 
 
 def table_path(case_dir: Path, name: str) -> tuple[Path | None, list[ValidationError]]:
+    """The file of table ``name`` in the case (``NAME.csv`` or ``NAME.parquet``, not both), or why there is none."""
     csv, parquet = case_dir / f"{name}.csv", case_dir / f"{name}.parquet"
-    if csv.is_file() and parquet.is_file():
+    if csv.exists() and parquet.exists():
         return None, [make_error(file=f"{name}.csv", line=0, column="", code="FILE_BOTH_FORMATS", name=name)]
-    if csv.is_file():
-        return csv, []
-    if parquet.is_file():
-        return parquet, []
+    for path in (csv, parquet):
+        if path.is_file():
+            return path, []
+        if path.exists():
+            return None, [make_error(file=path.name, line=0, column="", code="NOT_A_FILE", name=path.name)]
     if TABLES[name].required_file:
         return None, [make_error(file=f"{name}.csv", line=0, column="", code="FILE_MISSING", name=f"{name}.csv")]
     return None, []
 
 
-def read_case(case_dir: Path) -> CaseInput:
-    """Read and validate a case directory; raises ``InvalidCase`` with every error (at most 1,000)."""
-    errors: list[ValidationError] = []
-    head = read_case_toml(case_dir / CASE_TOML)
-    if isinstance(head, list):
-        errors += head
-        year = 2000  # validate the tables anyway, against a year, so that their own errors are reported
-    else:
-        year = head[0]
-    ctx = ValidationContext(delivery_year=year, error_budget=MAX_ERRORS)
-    frames: dict[str, pl.DataFrame] = {}
-    input_files: list[Path] = [case_dir / CASE_TOML]
-    present: set[str] = set()
+@dataclass
+class _Tables:
+    frames: dict[str, pl.DataFrame] = field(default_factory=dict)
+    present: set[str] = field(default_factory=set)
+    files: list[Path] = field(default_factory=list)
+
+
+def _read_tables(case_dir: Path, ctx: ValidationContext, errors: list[ValidationError]) -> _Tables:
+    """Step 2: every table, validated in reading order; ``errors`` gets their errors (at most ``MAX_ERRORS``)."""
+    tables = _Tables()
     for name in TABLE_ORDER:
         ctx.error_budget = MAX_ERRORS - len(errors)
         if ctx.error_budget <= 0:
@@ -134,50 +193,63 @@ def read_case(case_dir: Path) -> CaseInput:
         path, errs = table_path(case_dir, name)
         errors += errs
         if path is None:
-            frames[name] = empty_frame(name)
+            tables.frames[name] = empty_input(name)
             continue
-        present.add(name)
-        input_files.append(path)
-        parsed = parse_table(name, path, context=ctx)
+        tables.present.add(name)
+        tables.files.append(path)
+        parsed = parse_table(name=name, source=path, context=ctx)
         errors += parsed.errors
-        frames[name] = parsed.frame
+        tables.frames[name] = parsed.frame
         if name in ("providers", "resources"):
             # references are checked against every id given, even of rows with other errors
             ctx.known[name] = parsed.frame.select(f"{name[:-1]}_id")
         if name == "retailers":
             ctx.known[name] = parsed.frame.select("retailer_id", "area")
-    if "providers" not in present:
+    if "providers" not in tables.present:
         ctx.known.pop("providers", None)
+    return tables
 
-    tight = frames["tight_slots"]
+
+def _derived_tight_slots(case_dir: Path, tables: _Tables, head: _Head, errors: list[ValidationError]) -> pl.DataFrame:
+    """Step 3: ``tight_slots`` with the slots derived from the published reserve-margin files, if any."""
+    tight = tables.frames.get("tight_slots", empty_input("tight_slots"))
     margins_dir = case_dir / RESERVE_MARGINS
-    if margins_dir.is_dir() and len(errors) < MAX_ERRORS and not isinstance(head, list):
-        margins, margin_errors = read_reserve_margin_dir(margins_dir)
-        for e in margin_errors:
-            file = getattr(e, "file", RESERVE_MARGINS)
-            errors.append(
-                make_error(
-                    file=f"{RESERVE_MARGINS}/{Path(str(file)).name}",
-                    line=int(getattr(e, "line", 0)),
-                    column="",
-                    code="RESERVE_MARGIN_INVALID",
-                    detail=str(getattr(e, "message", e)),
-                )
+    if not margins_dir.is_dir() or len(errors) >= MAX_ERRORS or head.resolved is None or head.delivery_year is None:
+        return tight
+    margins, margin_errors = read_reserve_margin_dir(path=margins_dir)
+    for e in margin_errors:
+        errors.append(
+            make_error(
+                file=f"{RESERVE_MARGINS}/{Path(e.file).name}",
+                line=e.line,
+                column="",
+                code="RESERVE_MARGIN_INVALID",
+                detail=str(e),
             )
-        input_files += sorted(p for p in margins_dir.iterdir() if p.is_file())
-        if not margin_errors:
-            derived = tight_slots_from_margins(
-                margins, threshold_pct=head[3].tight_reserve_margin_pct, delivery_year=year
-            )
-            derived = derived.select(
-                pl.col("area").cast(pl.String), pl.col("date").cast(pl.Date), pl.col("slot").cast(pl.Int64)
-            )
-            tight = pl.concat([tight, derived]).unique().sort("area", "date", "slot")
+        )
+    tables.files += sorted(p for p in margins_dir.iterdir() if p.is_file())
+    if margin_errors:
+        return tight
+    derived = tight_slots_from_margins(
+        margins=margins, threshold_pct=head.resolved[2].tight_reserve_margin_pct, delivery_year=head.delivery_year
+    )
+    derived = derived.select(pl.col(c).cast(t) for c, t in input_schema("tight_slots").items())
+    return pl.concat([tight, derived]).unique().sort("area", "date", "slot")
 
+
+def read_case(case_dir: Path) -> CaseInput:
+    """Read and validate a case directory; raises ``UnableToReadCase`` with every error (at most 1,000)."""
+    head = _read_head(case_dir / CASE_TOML)
+    errors = list(head.errors)
+    year = head.delivery_year
+    ctx = ValidationContext(delivery_year=year or FIRST_YEAR, error_budget=MAX_ERRORS, check_year=year is not None)
+    tables = _read_tables(case_dir, ctx, errors)
+    tight = _derived_tight_slots(case_dir, tables, head, errors)
     errors = errors[:MAX_ERRORS]
-    if errors or isinstance(head, list):
-        raise InvalidCase(errors)
-    _, spec, used, params = head
+    if errors or head.resolved is None or year is None:
+        raise UnableToReadCase(errors)
+    spec, used, params = head.resolved
+    frames = tables.frames
     data = CaseData(
         delivery_year=year,
         providers=frames["providers"],
@@ -196,6 +268,7 @@ def read_case(case_dir: Path) -> CaseInput:
         areas=frames["areas"],
         retailers=frames["retailers"],
         wheeling=frames["wheeling"],
-        areas_given="areas" in present,
+        areas_given="areas" in tables.present,
     )
+    input_files = [case_dir / CASE_TOML, *tables.files]
     return CaseInput(data=data, ruleset=spec, parameter_values=used, params=params, input_files=input_files)

@@ -27,7 +27,10 @@ CATALOGUE: Final[dict[str, Message]] = {
     "FILE_ENCODING": Message(
         "文字コードが UTF-8 でも CP932 でもありません", "the file is neither UTF-8 nor CP932 encoded"
     ),
+    "FILE_NO_HEADER": Message("ファイルが空です（見出し行がありません）", "the file is empty (no header row)"),
+    "NOT_A_FILE": Message("{name} はファイルではありません", "{name} is not a file"),
     "COLUMN_MISSING": Message("必須列 {name} がありません", "required column {name} is missing"),
+    "COLUMN_DUPLICATE": Message("列 {name} が2回以上あります", "column {name} is given more than once"),
     "VALUE_REQUIRED": Message("値が必要です", "a value is required"),
     "NOT_INTEGER": Message("整数ではありません: {value}", "not an integer: {value}"),
     "NEGATIVE": Message("負の値は使えません: {value}", "must not be negative: {value}"),
@@ -81,7 +84,44 @@ CATALOGUE: Final[dict[str, Message]] = {
 }
 
 
+#: longest input value quoted in a message (a pasted blob is shortened, not printed whole)
+MAX_VALUE_LENGTH: Final[int] = 80
+
+
+def shown(value: object, *, limit: int | None = None) -> object:
+    """A parameter as a message quotes it: on one line (control characters and line separators escaped, as Python
+    writes them), and at most ``limit`` characters. Numbers are left as they are."""
+    if not isinstance(value, str):
+        return value
+    text = "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in value)
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
+
+
 def render(code: str, params: dict[str, object]) -> tuple[str, str]:
-    """(Japanese, English) text of message ``code`` with ``params``."""
+    """(Japanese, English) text of message ``code`` with ``params`` (values shown on one line)."""
     message = CATALOGUE[code]
-    return message.ja.format(**params), message.en.format(**params)
+    safe = {name: shown(value, limit=MAX_VALUE_LENGTH if name == "value" else None) for name, value in params.items()}
+    return message.ja.format(**safe), message.en.format(**safe)
+
+
+@dataclass(frozen=True)
+class ValidationError:
+    """One invalid input: where (file, 1-based line, 0 for the whole file; column) and what (code, both texts)."""
+
+    file: str
+    line: int
+    column: str
+    code: str
+    message_ja: str
+    message_en: str
+
+    def format(self, lang: str = "ja") -> str:
+        """``FILE:LINE: column: message [CODE]``, as ``capmarket calc`` prints it."""
+        message = self.message_ja if lang == "ja" else self.message_en
+        where = f"{self.column}: " if self.column else ""
+        return f"{self.file}:{self.line}: {where}{message} [{self.code}]"
+
+
+def make_error(*, file: str, line: int, column: str, code: str, **params: object) -> ValidationError:
+    ja, en = render(code, params)
+    return ValidationError(file=file, line=line, column=column, code=code, message_ja=ja, message_en=en)

@@ -14,20 +14,13 @@ import polars as pl
 
 import capmarket
 from capmarket.calc.engine import CalcResult
+from capmarket.calc.tables import OUTPUT_ORDER
 
-OUTPUT_ORDER = (
-    "assessment",
-    "penalties",
-    "contract_months",
-    "coal",
-    "statements",
-    "contribution_areas",
-    "contributions",
-    "data_issues",
-)
+__all__ = ["OUTPUT_ORDER", "csv_bytes", "manifest_bytes", "sha256_file", "write_outputs"]
 
 
 def csv_bytes(frame: pl.DataFrame) -> bytes:
+    """An output frame as ``case-format.md`` writes it: UTF-8 without BOM, ``\\n``, empty for null."""
     return frame.write_csv(line_terminator="\n", null_value="", include_bom=False).encode("utf-8")
 
 
@@ -76,10 +69,10 @@ def write_outputs(
         for name in OUTPUT_ORDER:
             if name not in outputs:
                 continue
-            data = csv_bytes(outputs[name])
+            data = csv_bytes(frame=outputs[name])
             (tmp / f"{name}.csv").write_bytes(data)
             hashes[f"{name}.csv"] = hashlib.sha256(data).hexdigest()
-        inputs = {p.relative_to(case_dir).as_posix(): sha256_file(p) for p in sorted(input_files)}
+        inputs = {p.relative_to(case_dir).as_posix(): sha256_file(path=p) for p in sorted(input_files)}
         (tmp / "manifest.json").write_bytes(
             manifest_bytes(ruleset=ruleset, parameters=parameters, inputs=inputs, outputs=hashes)
         )

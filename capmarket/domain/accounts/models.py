@@ -7,11 +7,14 @@ persons with their own login.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import Q
-
-from capmarket.domain.registry.models import Participant
+from django.utils.crypto import salted_hmac
 
 
 class Role(models.TextChoices):
@@ -30,10 +33,45 @@ STAFF_ROLES: frozenset[str] = frozenset(
 PARTICIPANT_ROLES: frozenset[str] = frozenset({Role.PARTICIPANT_ADMIN, Role.PARTICIPANT_USER})
 
 
+#: How an account is issued (``operations.create_account``), handed to the manager when the app is ready
+#: (``apps.AccountsConfig.ready``): models do not import operations (operations -> queries -> models).
+_account_issuer: list[Callable[..., Any]] = []
+
+
+def register_account_issuer(issuer: Callable[..., Any]) -> None:
+    _account_issuer[:] = [issuer]
+
+
+class CapmarketUserManager(UserManager["User"]):
+    def create_superuser(
+        self, username: str, email: str | None = None, password: str | None = None, **extra_fields: Any
+    ) -> User:
+        """Django's ``createsuperuser`` command makes a system administrator (システム管理者), audited like any
+        other account issue. It is an entry point of that command (an interface), hence the clock read here."""
+        from django.utils import timezone  # noqa: PLC0415
+
+        if not _account_issuer:
+            raise ImproperlyConfigured("the accounts app is not ready: no account issuer registered")
+        issued = _account_issuer[0](
+            username=username,
+            role=Role.SYSTEM_ADMIN,
+            email=email or "",
+            full_name=str(extra_fields.get("full_name") or ""),
+            participant=None,
+            raw_password=password,
+            now=timezone.now(),
+            issued_by="(createsuperuser)",
+        )
+        user: User = issued.user
+        return user
+
+
 class User(AbstractUser):
+    REQUIRED_FIELDS = ["email", "full_name"]  # what createsuperuser asks for besides the user ID and password
+
     role = models.CharField("権限", max_length=24, choices=Role.choices)
     participant = models.ForeignKey(
-        Participant,
+        "registry.Participant",  # by name: accounts sit below the registry (pyproject.toml, import-linter)
         verbose_name="事業者",
         on_delete=models.PROTECT,
         null=True,
@@ -45,6 +83,9 @@ class User(AbstractUser):
     locked_at = models.DateTimeField("ロック日時", null=True, blank=True)
     password_changed_at = models.DateTimeField("パスワード変更日時", null=True, blank=True)
     must_change_password = models.BooleanField("次回ログイン時にパスワード変更", default=False)
+    # Raised on every lock, password reset and password change: every web session signed with an older value is
+    # void (see ``_get_session_auth_hash``), and the API tokens are deleted at the same moment.
+    credentials_version = models.PositiveIntegerField("認証情報の版", default=0)
 
     class Meta:
         verbose_name = "ユーザ"
@@ -64,6 +105,8 @@ class User(AbstractUser):
             ),
         ]
 
+    objects = CapmarketUserManager()  # type: ignore[misc]
+
     def __str__(self) -> str:
         return self.username
 
@@ -78,6 +121,18 @@ class User(AbstractUser):
     @property
     def is_locked(self) -> bool:
         return self.locked_at is not None
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """The HMAC that binds a web session to the account: the password hash and the credentials version.
+
+        Django checks it on every request; raising ``credentials_version`` logs out every session of the account.
+        """
+        return salted_hmac(
+            "capmarket.accounts.User.session_auth_hash",
+            f"{self.password}\n{self.credentials_version}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class PasswordHistory(models.Model):
@@ -94,3 +149,27 @@ class PasswordHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class LoginFailure(models.Model):
+    """One refused login attempt, kept for the login throttle (by user ID and client address) for its window.
+
+    ``username_key`` is the user ID as typed (case-folded), whether or not such an account exists, so the throttle
+    treats unknown and known IDs alike.
+    """
+
+    username_key = models.CharField("ユーザID（入力値）", max_length=150)
+    ip_address = models.GenericIPAddressField("IPアドレス", null=True, blank=True)
+    occurred_at = models.DateTimeField("日時")
+
+    class Meta:
+        verbose_name = "ログイン失敗"
+        verbose_name_plural = "ログイン失敗"
+        indexes = [
+            models.Index(fields=["username_key", "ip_address", "occurred_at"], name="loginfail_user_ip_at"),
+            models.Index(fields=["ip_address", "occurred_at"], name="loginfail_ip_at"),
+            models.Index(fields=["occurred_at"], name="loginfail_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username_key} {self.ip_address} {self.occurred_at:%Y-%m-%d %H:%M:%S}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -15,22 +15,48 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
-from capmarket.domain.accounts.models import STAFF_ROLES, PasswordHistory, Role, User
-from capmarket.domain.accounts.queries import participant_admin_exists, roles_assignable_by, users_manageable_by
+from capmarket.domain.accounts.models import STAFF_ROLES, LoginFailure, PasswordHistory, Role, User
+from capmarket.domain.accounts.queries import (
+    participant_admin_exists,
+    roles_assignable_by,
+    username_key,
+    users_manageable_by,
+)
+from capmarket.domain.accounts.signals import credentials_revoked
 from capmarket.domain.audit import operations as audit
 from capmarket.domain.audit.models import AuditAction
-from capmarket.domain.registry.models import Participant
+
+
+def revoke_credentials(*, user: User, reason: str) -> None:
+    """End every web session and delete every API token of ``user`` (call inside the changing transaction)."""
+    User.objects.filter(pk=user.pk).update(credentials_version=F("credentials_version") + 1)
+    user.refresh_from_db(fields=["credentials_version"])
+    credentials_revoked.send(sender=User, user=user, reason=reason)
 
 
 def record_login_success(*, user: User, now: dt.datetime, ip_address: str | None) -> None:
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(failed_login_count=0, last_login=now)
+        LoginFailure.objects.filter(username_key=username_key(user.username), ip_address=ip_address).delete()
         audit.record(now=now, action=AuditAction.LOGIN, actor=user, ip_address=ip_address)
 
 
+def _count_failure(*, username: str, now: dt.datetime, ip_address: str | None) -> None:
+    """Keep the failure for the login throttle, and forget those older than its window."""
+    LoginFailure.objects.filter(
+        occurred_at__lt=now - dt.timedelta(seconds=settings.CAPMARKET_LOGIN_THROTTLE_SECONDS)
+    ).delete()
+    LoginFailure.objects.create(username_key=username_key(username), ip_address=ip_address, occurred_at=now)
+
+
 def record_login_failure(*, user: User | None, username: str, now: dt.datetime, ip_address: str | None) -> None:
+    """A wrong password (or an unknown user ID): counted for the throttle; an account's consecutive failures from
+    every address are counted too, and at ``CAPMARKET_LOGIN_LOCK_LIMIT`` the account is locked until an
+    administrator unlocks it (ロック解除)."""
     with transaction.atomic():
+        _count_failure(username=username, now=now, ip_address=ip_address)
         if user is None:
             audit.record(
                 now=now,
@@ -50,7 +76,7 @@ def record_login_failure(*, user: User | None, username: str, now: dt.datetime, 
             summary=f"パスワード誤り（連続{locked.failed_login_count}回目）",
             ip_address=ip_address,
         )
-        if locked.failed_login_count >= settings.CAPMARKET_LOGIN_FAILURE_LIMIT and locked.locked_at is None:
+        if locked.failed_login_count >= settings.CAPMARKET_LOGIN_LOCK_LIMIT and locked.locked_at is None:
             locked.locked_at = now
             fields.append("locked_at")
             audit.record(
@@ -64,26 +90,45 @@ def record_login_failure(*, user: User | None, username: str, now: dt.datetime, 
                 ip_address=ip_address,
             )
         locked.save(update_fields=fields)
+        if "locked_at" in fields:
+            revoke_credentials(user=locked, reason="locked")
 
 
 def record_login_refused_locked(*, user: User, now: dt.datetime, ip_address: str | None) -> None:
+    """A login to a locked account: refused without checking the password (no guessing oracle), kept for the
+    throttle, audited."""
+    with transaction.atomic():
+        _count_failure(username=user.username, now=now, ip_address=ip_address)
+        audit.record(
+            now=now,
+            action=AuditAction.LOGIN_FAILED,
+            actor=user,
+            summary="ロック中のアカウントへのログイン試行",
+            ip_address=ip_address,
+        )
+
+
+def record_login_throttled(*, username: str, now: dt.datetime, ip_address: str | None) -> None:
+    """A login refused by the throttle before its password was checked (not counted again, only audited)."""
     audit.record(
         now=now,
         action=AuditAction.LOGIN_FAILED,
-        actor=user,
-        summary="ロック中のアカウントへのログイン試行",
+        actor_username=username[:150],
+        summary="ログイン試行回数の上限により拒否（一定時間後に再試行可能）",
         ip_address=ip_address,
     )
 
 
 def set_password(*, user: User, raw_password: str, now: dt.datetime) -> None:
-    """Set a new password, keeping the old hash so that it cannot be reused."""
+    """Set a new password, keeping the old hash so that it cannot be reused; every session and API token of the
+    account ends (the caller may keep its own web session with ``update_session_auth_hash``)."""
     with transaction.atomic():
         if user.password:
             PasswordHistory.objects.create(user=user, password_hash=user.password, created_at=now)
         user.set_password(raw_password)
         user.password_changed_at = now
         user.save(update_fields=["password", "password_changed_at"])
+        revoke_credentials(user=user, reason="password")
 
 
 def record_logout(*, user: User, now: dt.datetime, ip_address: str | None) -> None:
@@ -196,7 +241,7 @@ def issue_user(
     full_name: str,
     email: str,
     role: str,
-    participant: Participant | None,
+    participant: Any,  # a registry Participant or None (accounts sit below the registry: no import of it)
     now: dt.datetime,
     ip_address: str | None,
     notify_by_email: bool = False,
@@ -320,6 +365,7 @@ def lock_user(*, actor: User, user: User, now: dt.datetime, ip_address: str | No
             raise UnableToChangeUser({"locked_at": "このユーザは既にロックされています。"})
         target.locked_at = now
         target.save(update_fields=["locked_at"])
+        revoke_credentials(user=target, reason="locked")
         audit.record(
             now=now,
             action=AuditAction.ACCOUNT_LOCKED,
@@ -341,6 +387,7 @@ def unlock_user(*, actor: User, user: User, now: dt.datetime, ip_address: str | 
         target.locked_at = None
         target.failed_login_count = 0
         target.save(update_fields=["locked_at", "failed_login_count"])
+        LoginFailure.objects.filter(username_key=username_key(target.username)).delete()
         audit.record(
             now=now,
             action=AuditAction.ACCOUNT_UNLOCKED,
@@ -385,7 +432,7 @@ class UserToLoad:
     role: str
     full_name: str
     email: str
-    participant: Participant | None
+    participant: Any  # a registry Participant or None
 
 
 def bulk_load_users(*, users: list[UserToLoad], raw_password: str, now: dt.datetime) -> int:
@@ -454,3 +501,84 @@ def system_account(*, now: dt.datetime) -> User:
     except IntegrityError:
         return User.objects.get(username=SYSTEM_USERNAME)
     return candidate
+
+
+# ------------------------------------------------------------------ accounts made from the command line
+
+
+COMMAND_LINE = "(コマンドライン)"
+
+
+def create_account(
+    *,
+    username: str,
+    role: str,
+    email: str,
+    full_name: str,
+    participant: Any,  # a registry Participant or None (accounts sit below the registry: no import of it)
+    raw_password: str | None,
+    now: dt.datetime,
+    issued_by: str = COMMAND_LINE,
+) -> IssuedPassword:
+    """Issue an account from the operator's command line (``capmarket create-user``, ``createsuperuser``): the first
+    system administrator of a fresh install, or any other account, with the same checks as the user-management
+    screens. With ``raw_password`` (which must satisfy the password policy) the account is ready to use; without it
+    a temporary password is made that must be changed at first login. Audited as an account issue.
+
+    Raises ``UnableToIssueUser`` naming the field at fault.
+    """
+    username = username.strip()
+    errors: dict[str, str] = {}
+    if role not in Role.values:
+        errors["role"] = f"権限「{role}」はありません（{', '.join(Role.values)}）。"
+    elif role in STAFF_ROLES and participant is not None:
+        errors["participant"] = "広域機関の権限には事業者を指定できません。"
+    elif role not in STAFF_ROLES and participant is None:
+        errors["participant"] = "事業者の権限には事業者コードを指定してください。"
+    elif (
+        role == Role.PARTICIPANT_ADMIN
+        and participant is not None
+        and participant_admin_exists(participant_id=participant.pk)
+    ):
+        errors["participant"] = "この事業者の管理者IDは既に発行されています（新規発行は1回限りです）。"
+    try:
+        UnicodeUsernameValidator()(username)
+        if not username:
+            raise ValidationError("empty")
+    except ValidationError:
+        errors["username"] = "ユーザIDには英数字と @ . + - _ のみ使用できます。"
+    if "username" not in errors and User.objects.filter(username__iexact=username).exists():
+        errors["username"] = "このユーザIDは既に使用されています。"
+    if errors:
+        raise UnableToIssueUser(errors)
+    _check_person(full_name=full_name, email=email, error=UnableToIssueUser)
+    user = User(
+        username=username,
+        full_name=full_name.strip(),
+        email=email.strip(),
+        role=role,
+        participant=participant,
+        date_joined=now,
+        password_changed_at=now,
+        must_change_password=raw_password is None,
+    )
+    if raw_password is not None:
+        try:
+            password_validation.validate_password(raw_password, user)
+        except ValidationError as exc:
+            raise UnableToIssueUser({"password": exc.messages}) from exc
+    temporary = generate_temporary_password() if raw_password is None else ""
+    with transaction.atomic():
+        user.set_password(raw_password if raw_password is not None else temporary)
+        user.save()
+        audit.record(
+            now=now,
+            action=AuditAction.CREATED,
+            actor_username=issued_by,
+            object_type="user",
+            object_id=user.pk,
+            object_repr=user.username,
+            summary=f"ユーザ発行（{user.get_role_display()}）{issued_by}",
+            changes={"role": role, "participant": participant.participant_code if participant else ""},
+        )
+    return IssuedPassword(user=user, temporary_password=temporary, emailed=False)

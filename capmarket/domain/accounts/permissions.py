@@ -15,7 +15,8 @@ from capmarket.domain.accounts.models import Role
 class Action(StrEnum):
     VIEW_ALL_PARTICIPANTS = "view_all_participants"  # see every company's registry data
     EDIT_REGISTRY = "edit_registry"  # create / change participants and resources
-    EDIT_CONTRACTS = "edit_contracts"  # create / change / cancel capacity contracts
+    EDIT_CONTRACTS = "edit_contracts"  # create contracts; ask for a change / cancellation (in force once approved)
+    APPROVE_CONTRACT_CHANGES = "approve_contract_changes"  # approve / reject another person's change request
     PUBLISH_RULESET = "publish_ruleset"  # publish a new rule-set version
     VIEW_RULESETS = "view_rulesets"
     VIEW_AUDIT = "view_audit"  # search the audit log
@@ -27,6 +28,12 @@ class Action(StrEnum):
     VIEW_EMAIL_LOG = "view_email_log"  # the send log of every e-mail, bounces
     MANAGE_ALERTS = "manage_alerts"  # import reserve-margin publications, draft messages to providers
     APPROVE_ALERT_MESSAGES = "approve_alert_messages"  # approve (second person) a message drafted by someone else
+    # delivery-period settlement (issue 9)
+    RUN_SETTLEMENT = "run_settlement"  # start settlement runs, resolve / accept their data issues
+    CONFIRM_SETTLEMENT = "confirm_settlement"  # confirm a run's months (four eyes: not the one who started it)
+    VIEW_OWN_RESULTS = "view_own_results"  # a participant reads its company's confirmed results
+    RAISE_OBJECTION = "raise_objection"  # a participant objects to a line of its results
+    HANDLE_OBJECTIONS = "handle_objections"  # staff investigate and answer objections
 
 
 _STAFF_COMMON: Final = {Action.VIEW_ALL_PARTICIPANTS, Action.VIEW_RULESETS, Action.VIEW_EMAIL_LOG}
@@ -45,6 +52,7 @@ POLICY: Final[dict[str, frozenset[Action]]] = {
             Action.MANAGE_NOTICES,
             Action.PUBLISH_RULESET,
             Action.VIEW_AUDIT,
+            Action.APPROVE_CONTRACT_CHANGES,
         }
     ),
     Role.ACCOUNTANT: frozenset(_STAFF_COMMON),
@@ -55,6 +63,18 @@ POLICY: Final[dict[str, frozenset[Action]]] = {
     Role.PARTICIPANT_ADMIN: frozenset({Action.MANAGE_OWN_USERS, Action.VIEW_RULESETS, Action.MANAGE_CONTACTS}),
     Role.PARTICIPANT_USER: frozenset({Action.VIEW_RULESETS}),
 }
+
+
+# settlement (issue 9): operators run and review; approvers also confirm; participants read and object
+_SETTLEMENT: Final[dict[str, frozenset[Action]]] = {
+    Role.OPERATOR: frozenset({Action.RUN_SETTLEMENT, Action.HANDLE_OBJECTIONS}),
+    Role.APPROVER: frozenset({Action.RUN_SETTLEMENT, Action.CONFIRM_SETTLEMENT, Action.HANDLE_OBJECTIONS}),
+    Role.PARTICIPANT_ADMIN: frozenset({Action.VIEW_OWN_RESULTS, Action.RAISE_OBJECTION}),
+    Role.PARTICIPANT_USER: frozenset({Action.VIEW_OWN_RESULTS, Action.RAISE_OBJECTION}),
+}
+
+for _role, _extra in _SETTLEMENT.items():
+    POLICY[_role] = POLICY[_role] | _extra
 
 
 def can(user: Any, action: Action) -> bool:

@@ -9,11 +9,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from capmarket.domain.accounts.models import STAFF_ROLES, Role, User
+from capmarket.domain.accounts.models import STAFF_ROLES, LoginFailure, Role, User
 from capmarket.domain.accounts.permissions import Action, can
 
 
@@ -65,9 +67,23 @@ def search_users(
     return qs
 
 
-def is_locked_username(username: str) -> bool:
-    """Whether ``username`` names an existing, locked account (used to explain a refused login)."""
-    return User.objects.filter(username=username, locked_at__isnull=False).exists()
+def username_key(username: str) -> str:
+    """The form of a typed user ID that the login throttle counts by (case-folded, at most 150 characters)."""
+    return username.strip().casefold()[:150]
+
+
+def login_throttled(*, username: str, ip_address: str | None, now: dt.datetime) -> bool:
+    """Whether a login attempt must be refused without checking the password (the login throttle).
+
+    Within the last ``CAPMARKET_LOGIN_THROTTLE_SECONDS``: ``CAPMARKET_LOGIN_FAILURE_LIMIT`` failures for this user ID
+    from this client address, or ``CAPMARKET_LOGIN_ADDRESS_FAILURE_LIMIT`` failures from this address for any IDs.
+    Known and unknown user IDs are counted alike, so the throttle reveals nothing about which IDs exist.
+    """
+    since = now - dt.timedelta(seconds=settings.CAPMARKET_LOGIN_THROTTLE_SECONDS)
+    recent = LoginFailure.objects.filter(occurred_at__gt=since, occurred_at__lte=now, ip_address=ip_address)
+    if recent.filter(username_key=username_key(username)).count() >= settings.CAPMARKET_LOGIN_FAILURE_LIMIT:
+        return True
+    return recent.count() >= settings.CAPMARKET_LOGIN_ADDRESS_FAILURE_LIMIT
 
 
 def participant_admin_exists(*, participant_id: int) -> bool:

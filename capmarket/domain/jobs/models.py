@@ -47,6 +47,10 @@ class Job(models.Model):
     result = models.JSONField("結果", null=True, blank=True)
     error = models.TextField("エラー内容", blank=True)
     attempts = models.PositiveIntegerField("実行回数", default=0)
+    automatic_retries = models.PositiveIntegerField(
+        "自動再実行回数", default=0, help_text="一時的なエラー（データベースのロック等）で自動的に再実行した回数"
+    )
+    retry_at = models.DateTimeField("自動再実行予定日時", null=True, blank=True)
     worker = models.CharField("実行ワーカー", max_length=200, blank=True)
     created_at = models.DateTimeField("登録日時")
     dispatched_at = models.DateTimeField("キュー投入日時", null=True, blank=True)
@@ -74,6 +78,10 @@ class Job(models.Model):
             models.CheckConstraint(
                 condition=~Q(state=JobState.RUNNING) | Q(heartbeat_at__isnull=False, attempts__gte=1),
                 name="job_running_has_heartbeat",
+            ),
+            models.CheckConstraint(
+                condition=Q(retry_at__isnull=True) | Q(state=JobState.QUEUED),
+                name="job_retry_only_when_queued",
             ),
         ]
         indexes = [

@@ -89,7 +89,8 @@ def mark_running(*, job_id: int, worker: str, now: dt.datetime, stale_before: dt
     A job is claimed when it is queued, or when it is running but its worker has not been heard of since
     ``stale_before`` (the worker died). A finished job, or one running on a live worker, is not claimed.
     """
-    claimable = Q(state=JobState.QUEUED) | Q(state=JobState.RUNNING, heartbeat_at__lt=stale_before)
+    due = Q(retry_at__isnull=True) | Q(retry_at__lte=now)
+    claimable = Q(state=JobState.QUEUED) & due | Q(state=JobState.RUNNING, heartbeat_at__lt=stale_before)
     with transaction.atomic():
         updated = (
             Job.objects.filter(claimable, pk=job_id)
@@ -100,6 +101,7 @@ def mark_running(*, job_id: int, worker: str, now: dt.datetime, stale_before: dt
                 worker=worker[:200],
                 heartbeat_at=now,
                 error="",
+                retry_at=None,
             )
         )
         if updated != 1:
@@ -144,10 +146,42 @@ def mark_failed(*, job: Job, error: str, now: dt.datetime) -> None:
     _update_attempt(job, state=JobState.FAILED, error=error, heartbeat_at=now, finished_at=now)
 
 
+def hand_back(*, job: Job, now: dt.datetime) -> None:
+    """The attempt stops because its worker is shutting down: the job goes back to the queue (not counted as a
+    failure), due at once — the next recovery pass of any other worker, or of the next worker started, sends it."""
+    _update_attempt(
+        job, state=JobState.QUEUED, dispatched_at=None, retry_at=now, worker="", progress_message="再開待ち"
+    )
+
+
+def schedule_retry(*, job: Job, error: str, now: dt.datetime, retry_at: dt.datetime) -> None:
+    """The attempt failed for a passing reason (the database was locked, a serialization failure …): the job goes
+    back to the queue, to be sent again at ``retry_at`` (by a worker's recovery pass). Its error is shown until
+    the next attempt starts."""
+    if retry_at < now:
+        raise ValueError("a retry cannot be scheduled in the past")
+    _update_attempt(
+        job,
+        state=JobState.QUEUED,
+        error=error,
+        retry_at=retry_at,
+        automatic_retries=job.automatic_retries + 1,
+        dispatched_at=None,
+        worker="",
+    )
+
+
 def retry(*, job: Job, now: dt.datetime) -> Job:
     """Queue a failed job again (a new attempt; earlier attempts stay counted)."""
     updated = Job.objects.filter(pk=job.pk, state=JobState.FAILED).update(
-        state=JobState.QUEUED, finished_at=None, dispatched_at=None, error="", progress_done=0, progress_message=""
+        state=JobState.QUEUED,
+        finished_at=None,
+        dispatched_at=None,
+        error="",
+        progress_done=0,
+        progress_message="",
+        automatic_retries=0,
+        retry_at=None,
     )
     if updated != 1:
         raise JobNotFailed(f"job {job.pk} is not failed")
@@ -164,7 +198,8 @@ def reclaim_for_dispatch(*, now: dt.datetime, stale_before: dt.datetime, undispa
       lost). The job goes back to ``queued``; its next attempt starts from the beginning, and the handler's
       idempotency makes the repeated part change nothing.
     - queued, but not sent since ``undispatched_before``: the message was lost (a killed worker had taken it
-      from the queue) or never sent.
+      from the queue) or never sent;
+    - queued for an automatic retry (``schedule_retry``) that is due: sent now, not before.
 
     Each job is reclaimed by one conditional UPDATE, so several workers may run this at once; a message sent
     twice is harmless, as only one attempt can claim a job.
@@ -177,11 +212,18 @@ def reclaim_for_dispatch(*, now: dt.datetime, stale_before: dt.datetime, undispa
         )
         if n == 1:
             reclaimed.append(job_id)
+    waiting = Q(retry_at__isnull=False, retry_at__gt=now)
     lost = Job.objects.filter(
         Q(state=JobState.QUEUED)
+        & ~waiting
         & (Q(dispatched_at__isnull=True, created_at__lt=undispatched_before) | Q(dispatched_at__lt=undispatched_before))
     ).order_by("created_at", "pk")
-    for job_id, sent_at in lost.values_list("pk", "dispatched_at"):
+    due = Job.objects.filter(state=JobState.QUEUED, retry_at__lte=now, dispatched_at__isnull=True).order_by(
+        "retry_at", "pk"
+    )
+    for job_id, sent_at in [*lost.values_list("pk", "dispatched_at"), *due.values_list("pk", "dispatched_at")]:
+        if job_id in reclaimed:
+            continue
         n = Job.objects.filter(pk=job_id, state=JobState.QUEUED, dispatched_at=sent_at).update(dispatched_at=now)
         if n == 1:
             reclaimed.append(job_id)

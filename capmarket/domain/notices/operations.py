@@ -68,3 +68,38 @@ def post_notice(
             ip_address=ip_address,
         )
     return notice
+
+
+def post_system_notice(
+    *,
+    title: str,
+    body: str,
+    audience: str,
+    participant: Participant | None,
+    now: dt.datetime,
+    important: bool = True,
+) -> Notice:
+    """A notice the system itself posts (no author): e.g. telling a company that its background upload failed for
+    good. Published at ``now``; audited as the system's act."""
+    if (audience == Audience.PARTICIPANT) != (participant is not None) or audience not in Audience.values:
+        raise ValueError(f"a system notice for {audience!r} cannot target {participant!r}")
+    with transaction.atomic():
+        notice = Notice.objects.create(
+            title=title.strip()[:200],
+            body=body.strip(),
+            audience=audience,
+            participant=participant,
+            important=important,
+            published_at=now,
+            created_by=None,
+        )
+        audit.record(
+            now=now,
+            action=AuditAction.CREATED,
+            actor_username="（システム）",
+            object_type="notice",
+            object_id=notice.pk,
+            object_repr=notice.title,
+            summary=f"お知らせ自動掲載（対象: {notice.get_audience_display()}）",
+        )
+    return notice

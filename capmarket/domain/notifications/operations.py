@@ -211,17 +211,25 @@ def claim_due(*, limit: int, now: dt.datetime, lease: dt.timedelta) -> tuple[str
 
 
 def mark_sent(*, email: OutboundEmail, token: str, refused: dict[str, str], now: dt.datetime) -> bool:
-    """The SMTP server accepted the e-mail (for every recipient but ``refused``). False when the claim was lost."""
+    """The SMTP server accepted the e-mail (for every recipient but ``refused``). False when the claim was lost.
+    One UPDATE (its own commit) when nothing was refused, so the window between the server's acceptance and its
+    record stays as short as it can be."""
+    values: dict[str, Any] = {
+        "state": EmailState.SENT,
+        "sent_at": now,
+        "claimed_by": "",
+        "claimed_until": None,
+        "next_attempt_at": None,
+        "last_error": "",
+        "refused": sorted(refused),
+    }
+    if not refused:
+        updated = OutboundEmail.objects.filter(pk=email.pk, state=EmailState.SENDING, claimed_by=token).update(**values)
+        if updated != 1:
+            logger.warning("e-mail %s was accepted by the server after its claim was lost", email.pk)
+        return updated == 1
     with transaction.atomic():
-        updated = OutboundEmail.objects.filter(pk=email.pk, state=EmailState.SENDING, claimed_by=token).update(
-            state=EmailState.SENT,
-            sent_at=now,
-            claimed_by="",
-            claimed_until=None,
-            next_attempt_at=None,
-            last_error="",
-            refused=sorted(refused),
-        )
+        updated = OutboundEmail.objects.filter(pk=email.pk, state=EmailState.SENDING, claimed_by=token).update(**values)
         if updated != 1:
             logger.warning("e-mail %s was accepted by the server after its claim was lost", email.pk)
             return False
@@ -526,3 +534,23 @@ def load_contact_addresses(*, rows: Iterable[tuple[Participant, str, str]], now:
     ]
     ContactAddress.objects.bulk_create(new, batch_size=500)
     return len(new)
+
+
+class UnableToImportDsn(ValueError):
+    pass
+
+
+def import_dsn(*, data: bytes, actor: Any, now: dt.datetime) -> tuple[int, int, int]:
+    """Record the bounces one delivery status notification (an .eml file) reports. Returns (recorded, already
+    recorded, not matched to one of our e-mails); raises ``UnableToImportDsn`` for anything else."""
+    from capmarket.domain.notifications.dsn import NotADeliveryReport, parse_dsn  # noqa: PLC0415
+
+    if actor is not None and not (can(actor, Action.VIEW_EMAIL_LOG) and getattr(actor, "is_operator_staff", False)):
+        raise UnableToImportDsn("不達通知を取り込む権限がありません。")
+    try:
+        reports = parse_dsn(data)
+    except NotADeliveryReport as exc:
+        raise UnableToImportDsn(f"不達通知（DSN）として読めません: {exc}") from exc
+    if not reports:
+        raise UnableToImportDsn("不達となった宛先が記載されていません。")
+    return record_dsn_bounces(dsn_sha256=hashlib.sha256(data).hexdigest(), reports=reports, actor=actor, now=now)

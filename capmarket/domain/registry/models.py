@@ -7,6 +7,8 @@ participant can reach to its own company.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
@@ -55,6 +57,13 @@ class Participant(models.Model):
     updated_at = models.DateTimeField("更新日時")
 
     history = HistoricalRecords(verbose_name="事業者（履歴）")
+
+    #: Constraints whose violation concerns one input field: the error is shown next to that field.
+    CONSTRAINT_FIELDS: ClassVar[dict[str, str]] = {
+        "participant_has_a_role": "is_provider",
+        "participant_tso_area_iff_tso": "tso_area",
+        "participant_one_tso_per_area": "tso_area",
+    }
 
     class Meta:
         verbose_name = "事業者"
@@ -121,6 +130,12 @@ class Resource(models.Model):
     updated_at = models.DateTimeField("更新日時")
 
     history = HistoricalRecords(verbose_name="電源等（履歴）")
+
+    CONSTRAINT_FIELDS: ClassVar[dict[str, str]] = {
+        "resource_installed_kw_not_negative": "installed_capacity_kw",
+        "resource_expected_kw_not_negative": "expected_capacity_kw",
+        "resource_coal_only_stable": "inefficient_coal",
+    }
 
     class Meta:
         verbose_name = "電源等"

@@ -9,18 +9,37 @@ Japanese; nothing is saved then.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
-from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
-from django.db import models, transaction
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
 from capmarket.domain.accounts.permissions import Action, require
 from capmarket.domain.audit import operations as audit
 from capmarket.domain.audit.models import AuditAction
-from capmarket.domain.registry import validators
+from capmarket.domain.registry import queries
 from capmarket.domain.registry.models import Participant, Resource
+from capmarket.domain.registry.validators import validate_participant, validate_resource
+from capmarket.domain.shared import history
+from capmarket.domain.shared.history import (
+    RowProblem,
+    UnableToUpsertRows,
+    UpsertCounts,
+    bulk_create_rows,
+    bulk_update_rows,
+    check_fields,
+    diff,
+    problems_of,
+    save_with_history,
+    snapshot,
+)
+
+#: Re-exported for the screens and the API, which name them through this module.
+UnknownField = history.UnknownField
+route_constraint_errors = history.route_constraint_errors
 
 PARTICIPANT_CREATE_FIELDS: Final[tuple[str, ...]] = (
     "participant_code",
@@ -61,171 +80,6 @@ RESOURCE_CREATE_FIELDS: Final[tuple[str, ...]] = (
 RESOURCE_UPDATE_FIELDS: Final[tuple[str, ...]] = tuple(
     f for f in RESOURCE_CREATE_FIELDS if f not in ("resource_code", "participant")
 )
-
-_BANK_FIELDS: Final[tuple[str, ...]] = (
-    "bank_code",
-    "branch_code",
-    "account_type",
-    "account_number",
-    "account_holder_kana",
-)
-
-
-class UnknownField(ValueError):
-    """A write named a field that may not be set through this operation."""
-
-
-# ---------------------------------------------------------------- helpers shared with contracts
-
-
-def field_label(model: type[models.Model], name: str) -> str:
-    try:
-        return str(getattr(model._meta.get_field(name), "verbose_name", name))
-    except FieldDoesNotExist:
-        return name
-
-
-#: Database constraints whose violation concerns one input field: the error is shown next to that field.
-CONSTRAINT_FIELDS: Final[dict[str, str]] = {
-    "participant_has_a_role": "is_provider",
-    "participant_tso_area_iff_tso": "tso_area",
-    "participant_one_tso_per_area": "tso_area",
-    "resource_installed_kw_not_negative": "installed_capacity_kw",
-    "resource_expected_kw_not_negative": "expected_capacity_kw",
-    "resource_coal_only_stable": "inefficient_coal",
-    "contract_one_active_per_resource_year": "resource",
-    "contract_price_not_negative": "price_yen_per_kw",
-    "contract_kw_not_negative": "contract_kw",
-    "contract_assessment_kw_not_negative": "assessment_kw",
-}
-
-
-def route_constraint_errors(messages: dict[str, list[str]], model: type[models.Model]) -> dict[str, list[str]]:
-    by_message = {
-        str(c.violation_error_message): CONSTRAINT_FIELDS[c.name]
-        for c in model._meta.constraints
-        if c.name in CONSTRAINT_FIELDS and c.violation_error_message
-    }
-    routed: dict[str, list[str]] = {}
-    for field, errors in messages.items():
-        for m in errors:
-            target = by_message.get(m, field) if field == NON_FIELD_ERRORS else field
-            if m not in routed.get(target, []):
-                routed.setdefault(target, []).append(m)
-    return routed
-
-
-def name_fields(error: ValidationError, model: type[models.Model]) -> ValidationError:
-    """The same errors next to their field, each message prefixed with the field's Japanese name unless it has it."""
-    if not hasattr(error, "error_dict"):
-        return error
-    named: dict[str, list[str]] = {}
-    for field, errors in route_constraint_errors(error.message_dict, model).items():
-        label = field_label(model, field) if field != NON_FIELD_ERRORS else ""
-        named[field] = [m if not label or label in m else f"{label}: {m}" for m in errors]
-    return ValidationError(named)
-
-
-def value_for_audit(value: Any) -> Any:
-    if isinstance(value, models.Model):
-        return str(value)
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    return str(value)
-
-
-def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
-    return {
-        name: [value_for_audit(before.get(name)), value_for_audit(after[name])]
-        for name in after
-        if before.get(name) != after[name]
-    }
-
-
-def snapshot(obj: models.Model, names: Iterable[str]) -> dict[str, Any]:
-    return {name: getattr(obj, name) for name in names}
-
-
-def check_fields(values: Mapping[str, Any], allowed: Iterable[str]) -> None:
-    unknown = sorted(set(values) - set(allowed))
-    if unknown:
-        raise UnknownField(f"these fields cannot be set here: {', '.join(unknown)}")
-
-
-def save_with_history(obj: models.Model, *, actor: Any, now: dt.datetime) -> None:
-    obj._history_user = actor if actor is not None and getattr(actor, "pk", None) else None  # type: ignore[attr-defined]
-    obj._history_date = now  # type: ignore[attr-defined]
-    obj.save()
-
-
-# ---------------------------------------------------------------- validation
-
-
-def _add(errors: dict[str, list[str]], field: str, error: ValidationError) -> None:
-    errors.setdefault(field, []).extend(error.messages)
-
-
-def validate_participant(participant: Participant) -> None:
-    """All checks of a participant record; raises ``ValidationError`` naming every bad field."""
-    errors: dict[str, list[str]] = {}
-    try:
-        participant.full_clean()
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
-
-    def check(field: str, fn: Any, *args: Any, **kwargs: Any) -> None:
-        value = getattr(participant, field)
-        if value and field not in errors:
-            try:
-                fn(value, *args, **kwargs)
-            except ValidationError as exc:
-                _add(errors, field, exc)
-
-    check("invoice_registration_no", validators.validate_invoice_registration_no)
-    check("bank_code", validators.validate_bank_code)
-    if "bank_code" not in errors:
-        check("branch_code", validators.validate_branch_code, bank_code=participant.bank_code)
-    check("account_number", validators.validate_account_number)
-    check("account_holder_kana", validators.validate_account_holder_kana)
-
-    given = [f for f in _BANK_FIELDS if getattr(participant, f)]
-    if given and len(given) != len(_BANK_FIELDS):
-        for f in _BANK_FIELDS:
-            if not getattr(participant, f) and f not in errors:
-                errors[f] = [
-                    f"{field_label(Participant, f)}を入力してください（振込口座は金融機関コード・支店コード・"
-                    "預金種目・口座番号・口座名義をすべて入力します）。"
-                ]
-    if errors:
-        raise name_fields(ValidationError(errors), Participant)
-
-
-def validate_resource(resource: Resource) -> None:
-    errors: dict[str, list[str]] = {}
-    try:
-        resource.full_clean()
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
-    if resource.participant_id is not None and "participant" not in errors:
-        owner = resource.participant
-        if not owner.is_provider:
-            errors["participant"] = ["容量提供事業者: 容量提供事業者として登録された事業者を選択してください。"]
-    if resource.inefficient_coal and resource.resource_type != "stable":
-        errors.setdefault("inefficient_coal", []).append("非効率石炭火力は安定電源にのみ設定できます。")
-    if (
-        resource.installed_capacity_kw is not None
-        and resource.expected_capacity_kw is not None
-        and "expected_capacity_kw" not in errors
-        and resource.expected_capacity_kw > resource.installed_capacity_kw
-    ):
-        errors["expected_capacity_kw"] = ["期待容量（kW）は設備容量（kW）以下で入力してください。"]
-    if resource.completion_fiscal_year is not None and not 1900 <= resource.completion_fiscal_year <= 2100:
-        errors.setdefault("completion_fiscal_year", []).append("竣工年度は1900〜2100の西暦で入力してください。")
-    if errors:
-        raise name_fields(ValidationError(errors), Resource)
-
 
 # ---------------------------------------------------------------- participants
 
@@ -357,3 +211,291 @@ def bulk_load(
             summary=f"一括登録: 事業者{len(saved)}件、電源等{len(saved_resources)}件",
         )
     return list(saved_resources)
+
+
+# ---------------------------------------------------------------- bulk create-or-update (一括登録)
+
+
+@dataclass(frozen=True)
+class ProviderRow:
+    participant_code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ParticipantRoles:
+    """A participant a case names, with the roles it needs there (merged per code by ``ensure_participants``)."""
+
+    participant_code: str
+    name: str = ""  # "" → the code
+    is_provider: bool = False
+    is_retailer: bool = False
+    tso_area: str = ""  # a TSO (一般送配電事業者) of this area
+
+
+@dataclass(frozen=True)
+class ResourceRow:
+    resource_code: str
+    provider_code: str
+    resource_type: str
+    area: str
+    inefficient_coal: bool
+    #: the capacity the resource must offer at least (a case's contract kW); 0 when not known
+    capacity_kw: int = 0
+
+
+def _write_participants(
+    *, actor: Any, now: dt.datetime, new: list[Participant], changed: list[tuple[Participant, dict[str, Any]]]
+) -> None:
+    """Validate and save new and changed participants in bulk: a history record and an audit event each."""
+    problems: list[RowProblem] = []
+    entries: list[audit.Entry] = []
+    fields: set[str] = set()
+    for participant in new:
+        try:
+            validate_participant(participant, check_database=False)
+        except ValidationError as exc:
+            problems += problems_of(participant.participant_code, exc)
+    for participant, values in changed:
+        before = snapshot(participant, values)
+        for name, value in values.items():
+            setattr(participant, name, value)
+        participant.updated_at = now
+        fields |= set(values)
+        try:
+            validate_participant(participant, check_database=False)
+        except ValidationError as exc:
+            problems += problems_of(participant.participant_code, exc)
+            continue
+        entries.append(
+            audit.Entry(
+                action=AuditAction.UPDATED,
+                object_type="participant",
+                object_id=participant.pk,
+                object_repr=str(participant),
+                summary="事業者情報を変更しました（一括登録）。",
+                changes=diff(before, snapshot(participant, values)),
+            )
+        )
+    if problems:
+        raise UnableToUpsertRows(problems)
+    saved = bulk_create_rows(new, Participant, actor=actor, now=now)
+    bulk_update_rows([p for p, _ in changed], Participant, fields=[*sorted(fields), "updated_at"], actor=actor, now=now)
+    entries += [
+        audit.Entry(
+            action=AuditAction.CREATED,
+            object_type="participant",
+            object_id=p.pk,
+            object_repr=str(p),
+            summary="事業者を登録しました（一括登録）。",
+            changes=diff({}, snapshot(p, PARTICIPANT_CREATE_FIELDS)),
+        )
+        for p in saved
+    ]
+    audit.record_many(now=now, actor=actor, entries=entries)
+
+
+def upsert_providers(*, actor: Any, now: dt.datetime, rows: Sequence[ProviderRow]) -> UpsertCounts:
+    """Register the providers that are new; change the name (or add the provider role) of those that differ.
+
+    In bulk (a few queries for thousands of rows) and in one transaction; one history record and one audit event
+    per row written. Raises ``UnableToUpsertRows`` listing every refused row; nothing is saved then."""
+    require(actor, Action.EDIT_REGISTRY)
+    with transaction.atomic():
+        existing = queries.participants_by_code((r.participant_code for r in rows), for_update=True)
+        new: list[Participant] = []
+        changed: list[tuple[Participant, dict[str, Any]]] = []
+        for row in rows:
+            current = existing.get(row.participant_code)
+            if current is None:
+                new.append(
+                    Participant(
+                        participant_code=row.participant_code,
+                        name=row.name,
+                        name_kana=row.name,
+                        is_provider=True,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                continue
+            values: dict[str, Any] = {}
+            if current.name != row.name:
+                values["name"] = row.name
+            if not current.is_provider:
+                values["is_provider"] = True
+            if values:
+                changed.append((current, values))
+        _write_participants(actor=actor, now=now, new=new, changed=changed)
+    return UpsertCounts(registered=len(new), changed=len(changed), unchanged=len(rows) - len(new) - len(changed))
+
+
+def _merge_roles(rows: Sequence[ParticipantRoles]) -> dict[str, ParticipantRoles]:
+    merged: dict[str, ParticipantRoles] = {}
+    for row in rows:
+        seen = merged.get(row.participant_code)
+        if seen is None:
+            merged[row.participant_code] = row
+            continue
+        merged[row.participant_code] = ParticipantRoles(
+            participant_code=row.participant_code,
+            name=seen.name or row.name,
+            is_provider=seen.is_provider or row.is_provider,
+            is_retailer=seen.is_retailer or row.is_retailer,
+            tso_area=seen.tso_area or row.tso_area,
+        )
+    return merged
+
+
+def ensure_participants(*, actor: Any, now: dt.datetime, rows: Sequence[ParticipantRoles]) -> list[str]:
+    """The participants a case names: create those that do not exist (name: the given one or the code) and give
+    existing ones the roles they lack. A TSO role for an area that already has another TSO is not given (one TSO
+    per area). Returns the codes created, sorted."""
+    require(actor, Action.EDIT_REGISTRY)
+    wanted = _merge_roles(rows)
+    with transaction.atomic():
+        existing = queries.participants_by_code(wanted, for_update=True)
+        tso_of_area = queries.tso_codes_by_area()
+        new: list[Participant] = []
+        changed: list[tuple[Participant, dict[str, Any]]] = []
+        for code in sorted(wanted):
+            row = wanted[code]
+            tso_area = row.tso_area if tso_of_area.get(row.tso_area, code) == code else ""
+            current = existing.get(code)
+            if current is None:
+                if not (row.is_provider or row.is_retailer or tso_area):
+                    continue
+                if tso_area:
+                    tso_of_area[tso_area] = code
+                new.append(
+                    Participant(
+                        participant_code=code,
+                        name=row.name or code,
+                        name_kana=row.name or code,
+                        is_provider=row.is_provider,
+                        is_retailer=row.is_retailer,
+                        is_tso=bool(tso_area),
+                        tso_area=tso_area,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                continue
+            values: dict[str, Any] = {}
+            if row.is_provider and not current.is_provider:
+                values["is_provider"] = True
+            if row.is_retailer and not current.is_retailer:
+                values["is_retailer"] = True
+            if tso_area and not current.is_tso:
+                values |= {"is_tso": True, "tso_area": tso_area}
+            if values:
+                changed.append((current, values))
+        _write_participants(actor=actor, now=now, new=new, changed=changed)
+    return sorted(p.participant_code for p in new)
+
+
+def _new_resource(row: ResourceRow, provider: Participant, *, now: dt.datetime) -> Resource:
+    return Resource(
+        resource_code=row.resource_code,
+        participant=provider,
+        name=row.resource_code,
+        resource_type=row.resource_type,
+        area=row.area,
+        inefficient_coal=row.inefficient_coal,
+        installed_capacity_kw=row.capacity_kw,
+        expected_capacity_kw=row.capacity_kw,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _resource_values(row: ResourceRow, current: Resource) -> dict[str, Any]:
+    """The fields of ``current`` a row sets (capacity only upwards)."""
+    values: dict[str, Any] = {
+        "resource_type": row.resource_type,
+        "area": row.area,
+        "inefficient_coal": row.inefficient_coal,
+    }
+    if row.capacity_kw > current.expected_capacity_kw:
+        values["installed_capacity_kw"] = max(row.capacity_kw, current.installed_capacity_kw)
+        values["expected_capacity_kw"] = row.capacity_kw
+    return values
+
+
+def _save_resources(
+    *, actor: Any, now: dt.datetime, new: list[Resource], changed: list[tuple[Resource, dict[str, Any], dict[str, Any]]]
+) -> None:
+    saved = bulk_create_rows(new, Resource, actor=actor, now=now)
+    fields = sorted({name for _, values, _ in changed for name in values})
+    bulk_update_rows([r for r, _, _ in changed], Resource, fields=[*fields, "updated_at"], actor=actor, now=now)
+    entries = [
+        audit.Entry(
+            action=AuditAction.CREATED,
+            object_type="resource",
+            object_id=r.pk,
+            object_repr=str(r),
+            summary="電源等を登録しました（一括登録）。",
+            changes=diff({}, snapshot(r, RESOURCE_CREATE_FIELDS)),
+        )
+        for r in saved
+    ]
+    entries += [
+        audit.Entry(
+            action=AuditAction.UPDATED,
+            object_type="resource",
+            object_id=r.pk,
+            object_repr=str(r),
+            summary="電源等情報を変更しました（一括登録）。",
+            changes=diff(before, snapshot(r, values)),
+        )
+        for r, values, before in changed
+    ]
+    audit.record_many(now=now, actor=actor, entries=entries)
+
+
+def upsert_resources(*, actor: Any, now: dt.datetime, rows: Sequence[ResourceRow]) -> UpsertCounts:
+    """Register the resources that are new (named by their code, with ``capacity_kw`` as installed and expected
+    capacity); change type, area and the inefficient-coal flag of those that differ, and raise their capacity to
+    ``capacity_kw`` when it is larger. A resource's provider is never changed here.
+
+    In bulk and in one transaction, with a history record and an audit event per row written; raises
+    ``UnableToUpsertRows`` listing every refused row (nothing is saved then)."""
+    require(actor, Action.EDIT_REGISTRY)
+    problems: list[RowProblem] = []
+    new: list[Resource] = []
+    changed: list[tuple[Resource, dict[str, Any], dict[str, Any]]] = []
+    with transaction.atomic():
+        providers = queries.participants_by_code(r.provider_code for r in rows)
+        existing = queries.resources_by_code((r.resource_code for r in rows), for_update=True)
+        for row in rows:
+            provider = providers.get(row.provider_code)
+            current = existing.get(row.resource_code)
+            if provider is None:
+                message = f"容量提供事業者 {row.provider_code} は未登録です。"
+                problems.append(RowProblem(row.resource_code, "participant", message))
+                continue
+            if current is not None and current.participant_id != provider.pk:
+                message = f"電源等 {row.resource_code} の容量提供事業者は変更できません。"
+                problems.append(RowProblem(row.resource_code, "participant", message))
+                continue
+            if current is None:
+                resource = _new_resource(row, provider, now=now)
+                new.append(resource)
+            else:
+                values = _resource_values(row, current)
+                before = snapshot(current, values)
+                if before == values:
+                    continue
+                for name, value in values.items():
+                    setattr(current, name, value)
+                current.updated_at = now
+                changed.append((current, values, before))
+                resource = current
+            try:
+                validate_resource(resource, check_database=False)
+            except ValidationError as exc:
+                problems += problems_of(row.resource_code, exc)
+        if problems:
+            raise UnableToUpsertRows(problems)
+        _save_resources(actor=actor, now=now, new=new, changed=changed)
+    return UpsertCounts(registered=len(new), changed=len(changed), unchanged=len(rows) - len(new) - len(changed))

@@ -7,6 +7,8 @@ not see, exactly as for rows that do not exist, so an interface answers 404 and 
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,3 +182,64 @@ def _display(model: Any, field_name: str, value: Any) -> str:
     if isinstance(value, int) and not field.is_relation:
         return f"{value:,}"
     return str(value)
+
+
+# ---------------------------------------------------------------- unscoped reads for the bulk upload and case export
+# (the caller has already decided what the user may do; these read by natural key, in bulk)
+
+
+def participants_by_code(codes: Iterable[str], *, for_update: bool = False) -> dict[str, Participant]:
+    """The participants with these codes, by code (missing codes are absent); ``for_update`` locks the rows
+    until the end of the caller's transaction."""
+    qs = Participant.objects.select_for_update() if for_update else Participant.objects.all()
+    return qs.in_bulk(sorted(set(codes)), field_name="participant_code")
+
+
+def resources_by_code(codes: Iterable[str], *, for_update: bool = False) -> dict[str, Resource]:
+    """The resources with these codes (with their provider), by code (missing codes are absent); ``for_update``
+    locks the resource rows until the end of the caller's transaction."""
+    wanted = sorted(set(codes))
+    qs = Resource.objects.select_related("participant").filter(resource_code__in=wanted).order_by("resource_code")
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    return {r.resource_code: r for r in qs}
+
+
+def resource_codes(*, participant_id: int | None = None, area: str | None = None) -> list[str]:
+    """Codes of every registered resource, or of one provider's, or of one area's, sorted."""
+    qs = Resource.objects.all()
+    if participant_id is not None:
+        qs = qs.filter(participant_id=participant_id)
+    if area is not None:
+        qs = qs.filter(area=area)
+    return list(qs.order_by("resource_code").values_list("resource_code", flat=True))
+
+
+def provider_codes() -> list[str]:
+    """Codes of every registered provider (容量提供事業者), sorted."""
+    return list(
+        Participant.objects.filter(is_provider=True)
+        .order_by("participant_code")
+        .values_list("participant_code", flat=True)
+    )
+
+
+def tso_codes_by_area() -> dict[str, str]:
+    """The registered TSO (一般送配電事業者) of each area: area → participant code."""
+    rows = Participant.objects.filter(is_tso=True).order_by("tso_area", "participant_code")
+    return dict(rows.values_list("tso_area", "participant_code"))
+
+
+def participants_as_of(as_of: dt.datetime) -> list[Any]:
+    """Every participant as its history stood at ``as_of`` (historical records), by participant code."""
+    return sorted(Participant.history.as_of(as_of), key=lambda p: p.participant_code)
+
+
+def resources_as_of(as_of: dt.datetime) -> list[Any]:
+    """Every resource as its history stood at ``as_of`` (historical records), by resource code."""
+    return sorted(Resource.history.as_of(as_of), key=lambda r: r.resource_code)
+
+
+def resource_codes_by_id(ids: Iterable[int]) -> dict[int, str]:
+    """Resource codes of these resource ids: id → code."""
+    return dict(Resource.objects.filter(pk__in=sorted(set(ids))).order_by("pk").values_list("pk", "resource_code"))

@@ -7,10 +7,13 @@ a form or an API can show it next to that field as it is.
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Any, Final
 
 from django.core.exceptions import ValidationError
 from zengin_code import Bank
+
+from capmarket.domain.registry.models import Participant, Resource
+from capmarket.domain.shared.history import field_label, name_fields
 
 _DIGITS_13: Final = re.compile(r"[0-9]{13}")
 #: Characters a Zengin transfer accepts in an account holder's name: half-width katakana without the small
@@ -99,3 +102,89 @@ def branch_name(bank_code: str, branch_code: str) -> str:
         return ""
     branch = bank.branches.get(branch_code)
     return str(branch.name) if branch is not None else ""
+
+
+# ---------------------------------------------------------------- whole records
+
+_BANK_FIELDS: Final[tuple[str, ...]] = (
+    "bank_code",
+    "branch_code",
+    "account_type",
+    "account_number",
+    "account_holder_kana",
+)
+
+
+def _add(errors: dict[str, list[str]], field: str, error: ValidationError) -> None:
+    errors.setdefault(field, []).extend(error.messages)
+
+
+def validate_participant(participant: Participant, *, check_database: bool = True) -> None:
+    """All checks of a participant record; raises ``ValidationError`` naming every bad field.
+
+    ``check_database`` False leaves uniqueness, constraints and references to the database itself (bulk writes
+    that looked their keys and references up in bulk: no query per record)."""
+    errors: dict[str, list[str]] = {}
+    try:
+        participant.full_clean(validate_unique=check_database, validate_constraints=check_database)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+
+    def check(field: str, fn: Any, *args: Any, **kwargs: Any) -> None:
+        value = getattr(participant, field)
+        if value and field not in errors:
+            try:
+                fn(value, *args, **kwargs)
+            except ValidationError as exc:
+                _add(errors, field, exc)
+
+    check("invoice_registration_no", validate_invoice_registration_no)
+    check("bank_code", validate_bank_code)
+    if "bank_code" not in errors:
+        check("branch_code", validate_branch_code, bank_code=participant.bank_code)
+    check("account_number", validate_account_number)
+    check("account_holder_kana", validate_account_holder_kana)
+
+    given = [f for f in _BANK_FIELDS if getattr(participant, f)]
+    if given and len(given) != len(_BANK_FIELDS):
+        for f in _BANK_FIELDS:
+            if not getattr(participant, f) and f not in errors:
+                errors[f] = [
+                    f"{field_label(Participant, f)}を入力してください（振込口座は金融機関コード・支店コード・"
+                    "預金種目・口座番号・口座名義をすべて入力します）。"
+                ]
+    if errors:
+        raise name_fields(ValidationError(errors), Participant)
+
+
+def validate_resource(resource: Resource, *, check_database: bool = True) -> None:
+    """All checks of a resource record; raises ``ValidationError`` naming every bad field (``check_database``: as
+    for ``validate_participant``; the provider is then expected to be a saved participant)."""
+    errors: dict[str, list[str]] = {}
+    try:
+        resource.full_clean(
+            exclude=None if check_database else ["participant"],
+            validate_unique=check_database,
+            validate_constraints=check_database,
+        )
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if resource.participant_id is not None and "participant" not in errors:
+        owner = resource.participant
+        if not owner.is_provider:
+            errors["participant"] = ["容量提供事業者: 容量提供事業者として登録された事業者を選択してください。"]
+    if resource.inefficient_coal and resource.resource_type != "stable":
+        errors.setdefault("inefficient_coal", []).append("非効率石炭火力は安定電源にのみ設定できます。")
+    if (
+        resource.installed_capacity_kw is not None
+        and resource.expected_capacity_kw is not None
+        and "expected_capacity_kw" not in errors
+        and resource.expected_capacity_kw > resource.installed_capacity_kw
+    ):
+        errors["expected_capacity_kw"] = ["期待容量（kW）は設備容量（kW）以下で入力してください。"]
+    if resource.completion_fiscal_year is not None and not 1900 <= resource.completion_fiscal_year <= 2100:
+        errors.setdefault("completion_fiscal_year", []).append("竣工年度は1900〜2100の西暦で入力してください。")
+    if errors:
+        raise name_fields(ValidationError(errors), Resource)

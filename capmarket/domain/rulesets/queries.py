@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.db.models import Max, QuerySet
 
 from capmarket.calc.rules import PARAMETER_NAMES
+from capmarket.domain.rulesets import labels
 from capmarket.domain.rulesets.models import Confidence, RuleParameter, RuleSet
 
 #: Confidences shown with a warning: no public source confirms the value.
@@ -40,3 +44,42 @@ def parameters_of(ruleset: RuleSet) -> list[RuleParameter]:
 
 def values_of(ruleset: RuleSet) -> dict[str, str]:
     return {p.name: p.value for p in RuleParameter.objects.filter(ruleset=ruleset).order_by("name", "id")}
+
+
+def version_published_by(*, name: str, as_of: dt.datetime) -> RuleSet | None:
+    """The newest version of rule set ``name`` published at or before ``as_of`` (None: none was)."""
+    return RuleSet.objects.filter(name=name, published_at__lte=as_of).order_by("-version", "-id").first()
+
+
+@dataclass(frozen=True)
+class ParameterRow:
+    """One parameter as a page shows it: Japanese name and readable value for everyone; the code, stored value,
+    confidence and source for operator staff only."""
+
+    name: str
+    label: str
+    shown_value: str
+    value: str
+    confidence: str
+    confidence_label: str
+    source: str
+
+    @property
+    def doubtful(self) -> bool:
+        return self.confidence in DOUBTFUL_CONFIDENCES
+
+
+def parameter_rows(ruleset: RuleSet) -> list[ParameterRow]:
+    """The parameters of one version, in the order of rules.md §6, with their Japanese names and readable values."""
+    return [
+        ParameterRow(
+            name=p.name,
+            label=labels.label_of(p.name),
+            shown_value=labels.shown_value(p.name, p.value),
+            value=p.value,
+            confidence=p.confidence,
+            confidence_label=p.get_confidence_display(),
+            source=p.source,
+        )
+        for p in parameters_of(ruleset)
+    ]

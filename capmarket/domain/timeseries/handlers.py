@@ -14,6 +14,9 @@ from capmarket.domain.timeseries import operations, queries, storage
 
 STAGING = ".staging"
 
+#: The job kind of ``store_staged``.
+STORE_STAGED = "timeseries.store_staged"
+
 
 def staging_dir() -> Path:
     """Where an upload waits, as validated Parquet, for its ``timeseries.store_staged`` job."""

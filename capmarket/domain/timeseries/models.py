@@ -12,28 +12,14 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from capmarket.calc.tables import DATASETS as CATALOGUE
 from capmarket.domain.registry.models import Participant
 
-# Tables of case-format.md that may be stored as datasets, with their key columns (the "key first" columns) and
-# the column that decides a row's month partition (None: one partition, ``month=all``).
+#: Tables that may be stored as datasets — every table of the one catalogue (``capmarket.calc.tables``) — with their
+#: key columns (a version supersedes earlier ones by them) and the column whose month partitions the stored files
+#: (None: one partition, ``month=all``).
 DATASETS: dict[str, tuple[tuple[str, ...], str | None]] = {
-    "providers": (("provider_id",), None),
-    "resources": (("resource_id",), None),
-    "contracts": (("contract_id",), None),
-    "generation": (("resource_id", "date", "slot"), "date"),
-    "outages": (("outage_id",), "start"),
-    "multipliers": (("area", "date", "slot_from"), "date"),
-    "tight_slots": (("area", "date", "slot"), "date"),
-    "reserve_margins": (("area", "date", "slot"), "date"),
-    "bids": (("resource_id", "date", "slot"), "date"),
-    "instructions": (("resource_id", "date", "slot"), "date"),
-    "dispatch_orders": (("order_id",), "start"),
-    "metering": (("resource_id", "date", "slot"), "date"),
-    "baselines": (("resource_id", "date", "slot"), "date"),
-    "receipts": (("provider_id", "delivery_month"), "delivery_month"),
-    "areas": (("area",), None),
-    "retailers": (("retailer_id", "area"), None),
-    "wheeling": (("retailer_id", "area", "month"), "month"),
+    name: (spec.key, spec.month_column) for name, spec in CATALOGUE.items()
 }
 DATASET_CHOICES = [(name, name) for name in DATASETS]
 ALL_MONTHS = "all"

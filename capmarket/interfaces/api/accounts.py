@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, update_session_auth_hash
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -30,11 +30,9 @@ from capmarket.domain.notices.models import Notice
 from capmarket.domain.registry.models import Participant
 from capmarket.domain.rulesets import queries as ruleset_queries
 from capmarket.domain.rulesets.models import RuleParameter, RuleSet
-from capmarket.interfaces.auth import client_ip
+from capmarket.interfaces.auth import LOGIN_REFUSED, client_ip
 
-INVALID_LOGIN = "ユーザIDまたはパスワードが正しくありません。"
-LOCKED_LOGIN = "このアカウントはロックされています。管理者にロックの解除を依頼してください。"
-MUST_CHANGE = "仮パスワードのままではAPIを利用できません。Web画面でパスワードを変更してください。"
+INVALID_LOGIN = LOGIN_REFUSED  # the same answer for an unknown ID, a wrong password, a locked account, the throttle
 
 
 def _domain_errors(exc: DjangoValidationError) -> ValidationError:
@@ -53,6 +51,15 @@ class TokenRequestSerializer(serializers.Serializer[Any]):
 
 class TokenResponseSerializer(serializers.Serializer[Any]):
     token = serializers.CharField(label="APIトークン")
+    must_change_password = serializers.BooleanField(
+        label="パスワード変更が必要",
+        help_text="true の間は POST /api/me/password/ 以外のAPIは 403（code: password_change_required）",
+    )
+
+
+class PasswordChangeSerializer(serializers.Serializer[Any]):
+    old_password = serializers.CharField(label="現在のパスワード", trim_whitespace=False)
+    new_password = serializers.CharField(label="新しいパスワード", trim_whitespace=False)
 
 
 class ObtainTokenView(APIView):
@@ -73,12 +80,41 @@ class ObtainTokenView(APIView):
         username = data.validated_data["username"]
         user = authenticate(request._request, username=username, password=data.validated_data["password"])
         if user is None:
-            message = LOCKED_LOGIN if account_queries.is_locked_username(username) else INVALID_LOGIN
-            raise ValidationError({"non_field_errors": [message]})
-        if getattr(user, "must_change_password", False):
-            raise ValidationError({"non_field_errors": [MUST_CHANGE]})
+            raise ValidationError({"non_field_errors": [INVALID_LOGIN]})
         token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        return Response(
+            {"token": token.key, "must_change_password": bool(getattr(user, "must_change_password", False))}
+        )
+
+
+class PasswordChangeView(APIView):
+    """Change one's own password (also with a temporary password). Every session and token of the account ends;
+    the answer carries the caller's new token."""
+
+    @extend_schema(
+        request=PasswordChangeSerializer,
+        responses={200: TokenResponseSerializer},
+        summary="パスワード変更（本人）",
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        data = PasswordChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = cast(User, request.user)
+        try:
+            account_ops.change_own_password(
+                user=user,
+                old_password=data.validated_data["old_password"],
+                new_password=data.validated_data["new_password"],
+                now=timezone.now(),
+                ip_address=client_ip(request._request),
+            )
+        except DjangoValidationError as exc:
+            raise _domain_errors(exc) from exc
+        if request.auth is None:  # a web session: keep this one alive, the others have ended
+            update_session_auth_hash(request._request, user)
+        token = Token.objects.create(user=user)
+        return Response({"token": token.key, "must_change_password": False})
 
 
 class ParticipantRefSerializer(serializers.ModelSerializer[Participant]):

@@ -30,6 +30,7 @@ from capmarket.domain.contracts.models import CapacityContract, ContractState
 from capmarket.domain.registry import operations as registry_ops
 from capmarket.domain.registry import queries as registry_queries
 from capmarket.domain.registry.models import Participant, Resource
+from capmarket.interfaces.api.contract_changes import ContractChangeRequestSerializer
 from capmarket.interfaces.api.serializers_registry import (
     CapacityContractSerializer,
     ContractCancelSerializer,
@@ -257,9 +258,9 @@ class CapacityContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         return Response(CapacityContractSerializer(contract).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        summary="容量確保契約の変更（新しい契約が旧契約に代わる）",
+        summary="容量確保契約の変更申請（責任者の承認後に新しい契約が旧契約に代わる）",
         request=ContractChangeSerializer,
-        responses={201: CapacityContractSerializer},
+        responses={202: ContractChangeRequestSerializer},
     )
     @action(detail=True, methods=["post"])
     def change(self, request: Request, pk: str) -> Response:
@@ -268,14 +269,20 @@ class CapacityContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         serializer = ContractChangeSerializer(data=request.data)
         data = _validated(serializer)
         try:
-            new = contract_ops.change_contract(actor=request.user, now=timezone.now(), contract=contract, **data)
+            change = contract_ops.request_contract_change(
+                actor=request.user, now=timezone.now(), contract=contract, **data
+            )
         except DjangoValidationError as exc:
             raise _domain_errors(exc, serializer) from None
         except contract_ops.ContractError as exc:
             raise _contract_error(exc) from None
-        return Response(CapacityContractSerializer(new).data, status=status.HTTP_201_CREATED)
+        return Response(ContractChangeRequestSerializer(change).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(summary="容量確保契約の解約", request=ContractCancelSerializer, responses=CapacityContractSerializer)
+    @extend_schema(
+        summary="容量確保契約の解約申請（責任者の承認後に解約）",
+        request=ContractCancelSerializer,
+        responses={202: ContractChangeRequestSerializer},
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
         contract = self.get_object()
@@ -283,11 +290,11 @@ class CapacityContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         serializer = ContractCancelSerializer(data=request.data)
         data = _validated(serializer)
         try:
-            cancelled = contract_ops.cancel_contract(
+            change = contract_ops.request_contract_cancellation(
                 actor=request.user, now=timezone.now(), contract=contract, reason=data["reason"]
             )
         except DjangoValidationError as exc:
             raise _domain_errors(exc, serializer) from None
         except contract_ops.ContractError as exc:
             raise _contract_error(exc) from None
-        return Response(CapacityContractSerializer(cancelled).data)
+        return Response(ContractChangeRequestSerializer(change).data, status=status.HTTP_202_ACCEPTED)

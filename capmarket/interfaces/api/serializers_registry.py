@@ -108,7 +108,7 @@ class ContractCreateSerializer(ContractTermsSerializer):
 
 
 class ContractChangeSerializer(ContractTermsSerializer):
-    reason = serializers.CharField(label="変更理由", max_length=200, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(label="変更理由", max_length=200)
 
 
 class ContractCancelSerializer(serializers.Serializer):  # type: ignore[type-arg]

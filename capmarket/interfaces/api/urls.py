@@ -3,7 +3,14 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from capmarket.interfaces.api import urls_accounts, urls_intake, urls_jobs, urls_registry
+from capmarket.interfaces.api import (
+    urls_accounts,
+    urls_alerts,
+    urls_intake,
+    urls_jobs,
+    urls_registry,
+    urls_settlement,
+)
 
 app_name = "api"
 
@@ -14,4 +21,6 @@ urlpatterns = [
     *urls_registry.urlpatterns,
     *urls_jobs.urlpatterns,
     *urls_intake.urlpatterns,
+    *urls_alerts.urlpatterns,
+    *urls_settlement.urlpatterns,
 ]

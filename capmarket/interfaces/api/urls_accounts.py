@@ -13,5 +13,6 @@ router.register("notices", accounts.NoticeViewSet, basename="notice")
 urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/token/", accounts.ObtainTokenView.as_view(), name="token"),
     path("me/", accounts.MeView.as_view(), name="me"),
+    path("me/password/", accounts.PasswordChangeView.as_view(), name="password_change"),
     *router.urls,
 ]

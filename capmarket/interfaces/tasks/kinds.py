@@ -1,35 +1,64 @@
-"""Which function runs a job of each kind (``capmarket.domain.jobs.progress.Handler``).
+"""Which function runs a job of each kind (``capmarket.domain.jobs.progress.Handler``): the one place where job
+handlers are wired, by import.
 
-Built-in kinds are listed here; a deployment or a context adds its own through the setting
-``CAPMARKET_JOB_HANDLERS`` (kind → dotted path), which wins over this table.
+A context that adds background work — settlement runs, documents, alerts … — adds ONE line to ``KINDS``: the kind
+(a constant next to its handler, which its ``enqueue`` call uses too), the handler, and the Japanese name job pages
+show. A deployment or a test may add handlers by dotted path through the setting ``CAPMARKET_JOB_HANDLERS``
+(kind → dotted path); those are looked up only for kinds not listed here.
 """
 
 from __future__ import annotations
 
-from typing import cast
+from dataclasses import dataclass
+from typing import Final, cast
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from capmarket.application import reserve_margins
+from capmarket.application.intake import uploading as intake_uploading
+from capmarket.application.settlement import runs as settlement_runs
+from capmarket.domain.jobs import diagnostics
 from capmarket.domain.jobs.progress import Handler
+from capmarket.domain.notifications import operations as notification_ops
+from capmarket.domain.timeseries import handlers as timeseries_handlers
+from capmarket.interfaces.tasks import email_delivery
 
-BUILT_IN: dict[str, str] = {
-    "diagnostics.count": "capmarket.domain.jobs.diagnostics.count",
-    "timeseries.store_staged": "capmarket.domain.timeseries.handlers.store_staged",
-    "notifications.deliver": "capmarket.interfaces.tasks.email_delivery.deliver",
-}
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    handler: Handler
+    label_ja: str
+
+
+KINDS: Final[tuple[JobKind, ...]] = (
+    JobKind(diagnostics.KIND, diagnostics.count, "動作確認"),
+    JobKind(timeseries_handlers.STORE_STAGED, timeseries_handlers.store_staged, "データセット登録"),
+    JobKind(intake_uploading.UPLOAD_JOB, intake_uploading.run_upload_job, "一括登録（ファイルの取込み）"),
+    JobKind(notification_ops.DELIVERY_JOB_KIND, email_delivery.deliver, "メール送信"),
+    JobKind(reserve_margins.POLL_JOB_KIND, reserve_margins.run_poll_job, "広域予備率の取得"),
+    JobKind(settlement_runs.JOB_KIND, settlement_runs.run_job, "精算処理"),
+)
+BY_NAME: Final[dict[str, JobKind]] = {k.name: k for k in KINDS}
 
 
 class UnknownJobKind(Exception):
     """No handler is registered for the job's kind."""
 
 
-def handlers() -> dict[str, str]:
-    return {**BUILT_IN, **getattr(settings, "CAPMARKET_JOB_HANDLERS", {})}
-
-
 def resolve(kind: str) -> Handler:
-    path = handlers().get(kind)
+    """The handler of jobs of ``kind``; raises ``UnknownJobKind``."""
+    known = BY_NAME.get(kind)
+    if known is not None:
+        return known.handler
+    path = getattr(settings, "CAPMARKET_JOB_HANDLERS", {}).get(kind)
     if path is None:
         raise UnknownJobKind(f"no handler for job kind {kind!r}")
     return cast(Handler, import_string(path))
+
+
+def label(kind: str) -> str:
+    """The Japanese name of a kind of job (the kind itself when it has none)."""
+    known = BY_NAME.get(kind)
+    return known.label_ja if known is not None else kind

@@ -1,7 +1,21 @@
 """Web UI routes. Each bounded context adds its pages in its own module; all names live in namespace ``web``."""
 
-from capmarket.interfaces.web import urls_accounts, urls_intake, urls_jobs, urls_registry
+from capmarket.interfaces.web import (
+    urls_accounts,
+    urls_alerts,
+    urls_intake,
+    urls_jobs,
+    urls_registry,
+    urls_settlement,
+)
 
 app_name = "web"
 
-urlpatterns = [*urls_accounts.urlpatterns, *urls_registry.urlpatterns, *urls_jobs.urlpatterns, *urls_intake.urlpatterns]
+urlpatterns = [
+    *urls_accounts.urlpatterns,
+    *urls_registry.urlpatterns,
+    *urls_jobs.urlpatterns,
+    *urls_intake.urlpatterns,
+    *urls_alerts.urlpatterns,
+    *urls_settlement.urlpatterns,
+]

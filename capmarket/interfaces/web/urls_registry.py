@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from capmarket.interfaces.web.views import registry
+from capmarket.interfaces.web.views import contract_changes, registry
 
 urlpatterns: list[URLPattern] = [
     path("participants/", registry.participant_list, name="participant_list"),
@@ -21,4 +21,15 @@ urlpatterns: list[URLPattern] = [
     path("contracts/<int:pk>/", registry.contract_detail, name="contract_detail"),
     path("contracts/<int:pk>/change/", registry.contract_change, name="contract_change"),
     path("contracts/<int:pk>/cancel/", registry.contract_cancel, name="contract_cancel"),
+    path("contracts/approvals/", contract_changes.change_request_list, name="change_request_list"),
+    path("contracts/approvals/<int:pk>/", contract_changes.change_request_detail, name="change_request_detail"),
+    path(
+        "contracts/approvals/<int:pk>/approve/", contract_changes.change_request_approve, name="change_request_approve"
+    ),
+    path("contracts/approvals/<int:pk>/reject/", contract_changes.change_request_reject, name="change_request_reject"),
+    path(
+        "contracts/approvals/<int:pk>/withdraw/",
+        contract_changes.change_request_withdraw,
+        name="change_request_withdraw",
+    ),
 ]

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from capmarket.domain.accounts.models import User
 from capmarket.domain.audit.models import AuditAction, AuditEvent
+from capmarket.interfaces.auth import LOGIN_REFUSED
 from tests.factories import PASSWORD
 
 
@@ -42,12 +43,12 @@ def test_wrong_password_is_refused_in_japanese_and_counts_towards_the_lock(compa
     response = APIClient().post("/api/auth/token/", {"username": "east-user", "password": "nope"}, format="json")
 
     assert response.status_code == 400
-    assert "正しくありません" in response.json()["non_field_errors"][0]
+    assert response.json()["non_field_errors"] == [LOGIN_REFUSED]
     company_user.refresh_from_db()
     assert company_user.failed_login_count == 1
 
 
-@override_settings(CAPMARKET_LOGIN_FAILURE_LIMIT=2)
+@override_settings(CAPMARKET_LOGIN_LOCK_LIMIT=2)
 def test_locked_account_gets_no_token(company_user: User) -> None:
     client = APIClient()
     for _ in range(2):
@@ -56,7 +57,7 @@ def test_locked_account_gets_no_token(company_user: User) -> None:
     response = client.post("/api/auth/token/", {"username": "east-user", "password": PASSWORD}, format="json")
 
     assert response.status_code == 400
-    assert "ロック" in response.json()["non_field_errors"][0]
+    assert response.json()["non_field_errors"] == [LOGIN_REFUSED]  # the same answer as for an unknown user ID
 
 
 def test_missing_field_is_named(db: Any) -> None:
@@ -66,13 +67,19 @@ def test_missing_field_is_named(db: Any) -> None:
     assert "password" in response.json()
 
 
-def test_temporary_password_gets_no_token(company_user: User) -> None:
+def test_temporary_password_gets_a_token_that_only_changes_the_password(company_user: User) -> None:
     User.objects.filter(pk=company_user.pk).update(must_change_password=True)
+    client = APIClient()
 
-    response = APIClient().post("/api/auth/token/", {"username": "east-user", "password": PASSWORD}, format="json")
+    response = client.post("/api/auth/token/", {"username": "east-user", "password": PASSWORD}, format="json")
 
-    assert response.status_code == 400
-    assert "パスワードを変更" in response.json()["non_field_errors"][0]
+    assert response.status_code == 200
+    assert response.json()["must_change_password"] is True
+    client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    refused = client.get("/api/me/")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "password_change_required"
+    assert "パスワードを変更" in refused.json()["detail"]
 
 
 def test_participant_admin_manages_only_its_company_users_over_the_api(

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from capmarket.domain.accounts.models import User
 from capmarket.domain.audit.models import AuditAction, AuditEvent
+from capmarket.interfaces.auth import LOGIN_REFUSED
 from tests.factories import PASSWORD
 
 
@@ -51,7 +52,7 @@ def test_wrong_password_gets_a_generic_message_and_is_audited(client: Client, co
     response = _login(client, "east-user", "wrong-password")
 
     assert response.status_code == 200
-    assert "ユーザIDまたはパスワードが正しくありません。" in response.content.decode()
+    assert LOGIN_REFUSED in response.content.decode()
     company_user.refresh_from_db()
     assert company_user.failed_login_count == 1
     assert AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED, actor=company_user).count() == 1
@@ -62,35 +63,35 @@ def test_unknown_user_gets_the_same_message_as_a_wrong_password(client: Client, 
         response = _login(client, "nobody-here", "whatever-password")
 
     body = response.content.decode()
-    assert "ユーザIDまたはパスワードが正しくありません。" in body
+    assert LOGIN_REFUSED in body
     assert "ロック" not in body.split("login-box")[1].split("</form>")[0]
     assert AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED, actor_username="nobody-here").count() == 6
 
 
-@override_settings(CAPMARKET_LOGIN_FAILURE_LIMIT=5)
+@override_settings(CAPMARKET_LOGIN_LOCK_LIMIT=3)
 def test_account_locks_after_the_limit_and_even_the_right_password_is_refused(
     client: Client, company_user: User
 ) -> None:
-    for _ in range(4):
+    for _ in range(2):
         _login(client, "east-user", "wrong-password")
     company_user.refresh_from_db()
     assert company_user.locked_at is None
 
     response = _login(client, "east-user", "wrong-password")
 
-    assert "ロックされています" in response.content.decode()
+    assert LOGIN_REFUSED in response.content.decode()
     company_user.refresh_from_db()
     assert company_user.locked_at is not None
     assert AuditEvent.objects.filter(action=AuditAction.ACCOUNT_LOCKED, object_id=str(company_user.pk)).count() == 1
     refused = _login(client, "east-user", PASSWORD)
     assert refused.status_code == 200
-    assert "ロックされています" in refused.content.decode()
+    assert LOGIN_REFUSED in refused.content.decode()
     assert client.get(reverse("web:portal")).status_code == 302
 
 
-@override_settings(CAPMARKET_LOGIN_FAILURE_LIMIT=3)
+@override_settings(CAPMARKET_LOGIN_LOCK_LIMIT=2)
 def test_limit_comes_from_settings(client: Client, company_user: User) -> None:
-    for _ in range(3):
+    for _ in range(2):
         _login(client, "east-user", "wrong-password")
 
     company_user.refresh_from_db()
@@ -107,6 +108,7 @@ def test_success_resets_the_failure_count(client: Client, company_user: User) ->
     assert company_user.failed_login_count == 0
 
 
+@override_settings(CAPMARKET_LOGIN_LOCK_LIMIT=5)
 def test_admin_unlocks_and_the_user_logs_in_again(client: Client, company_user: User, company_admin: User) -> None:
     for _ in range(5):
         _login(client, "east-user", "wrong-password")
@@ -140,7 +142,7 @@ def test_inactive_user_cannot_log_in(client: Client, company_user: User) -> None
     response = _login(client, "east-user", PASSWORD)
 
     assert response.status_code == 200
-    assert "ユーザIDまたはパスワードが正しくありません。" in response.content.decode()
+    assert LOGIN_REFUSED in response.content.decode()
 
 
 def test_next_parameter_is_followed_only_within_the_site(client: Client, company_user: User) -> None:

@@ -64,8 +64,8 @@ def test_install_operation_is_idempotent(db: Any) -> None:
     assert RuleSet.objects.count() == 2
 
 
-def test_detail_shows_every_parameter_and_flags_doubtful_ones(client: Client, company_user: User) -> None:
-    client.force_login(company_user)
+def test_staff_see_every_parameter_with_its_source_and_doubtful_flag(client: Client, approver: User) -> None:
+    client.force_login(approver)
 
     body = client.get(reverse("web:ruleset_detail", args=[_v1("jp-2025").pk])).content.decode()
 
@@ -76,6 +76,33 @@ def test_detail_shows_every_parameter_and_flags_doubtful_ones(client: Client, co
     assert body.count('class="badge warn"') == len(doubtful)
     assert '<span class="badge warn">仮置き</span>' in body
     assert "seed 003 p.6 (from FY2025)" in body
+
+
+def test_participants_read_japanese_names_and_values_without_developers_notes(
+    client: Client, company_user: User
+) -> None:
+    client.force_login(company_user)
+
+    body = client.get(reverse("web:ruleset_detail", args=[_v1("jp-2025").pk])).content.decode()
+    listing = client.get(reverse("web:ruleset_list")).content.decode()
+
+    assert "経過措置による控除率" in body
+    assert "35%" in body
+    assert "計画停止の許容コマ数（年間）" in body
+    assert "8,640コマ" in body
+    assert "あり" in body
+    for note in (
+        "transitional_deduction_rate",
+        "unverified",
+        "未確認",
+        "仮置き",
+        "[decision]",
+        "§",
+        "seed",
+        "rules.md",
+    ):
+        assert note not in body, note
+        assert note not in listing, note
 
 
 def test_publish_creates_version_2_and_leaves_version_1_intact(client: Client, approver: User) -> None:

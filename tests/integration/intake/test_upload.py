@@ -89,11 +89,6 @@ GOOD = (HEADER + "R1,2025-04-01,1,100,90\nR1,2025-04-01,2,100,80\nR2,2025-04-01,
             [(3, "resource_id", "DUPLICATE_KEY")],
             id="duplicate-key",
         ),
-        pytest.param(
-            (HEADER + "R1,2025-04-01,1,1,1\nRX,2025-04-01,1,1,1\n").encode(),
-            [(3, "resource_id", "RESOURCE_NOT_OWN")],
-            id="another-company",
-        ),
         pytest.param(HEADER.encode(), [(0, "", "FILE_EMPTY")], id="empty-file"),
         pytest.param(b"", [(0, "", "FILE_EMPTY")], id="zero-bytes"),
         pytest.param(
@@ -114,6 +109,16 @@ def test_bad_file_is_rejected_with_its_message_and_nothing_stored(
     assert not outcome.accepted
     assert [(line, column, code) for line, column, code in codes(outcome) if code != "UNKNOWN_RESOURCE"] == expected
     assert all(e.message_ja for e in outcome.errors)
+    assert DatasetVersion.objects.count() == 0
+
+
+def test_another_companys_resource_gets_the_same_answer_as_a_missing_one(market: dict[str, Any]) -> None:
+    """Issue 7 §5: the answer must not tell a participant that another company's resource exists."""
+    theirs = up(market["provider"], (HEADER + "R1,2025-04-01,1,1,1\nRX,2025-04-01,1,1,1\n").encode())
+    missing = up(market["provider"], (HEADER + "R1,2025-04-01,1,1,1\nRZ,2025-04-01,1,1,1\n").encode())
+
+    assert codes(theirs) == codes(missing) == [(3, "resource_id", "UNKNOWN_RESOURCE")]
+    assert theirs.errors[0].message_ja.replace("RX", "RZ") == missing.errors[0].message_ja
     assert DatasetVersion.objects.count() == 0
 
 
@@ -215,7 +220,7 @@ def test_tso_uploads_instructions_only_in_its_area(market: dict[str, Any]) -> No
     ok = up(market["tso"], (header + "R1,2025-04-01,1,10\nRX,2025-04-01,1,10\n").encode(), dataset="instructions")
     assert ok.accepted
     refused = up(market["tso"], (header + "R2,2025-04-01,1,10\n").encode(), dataset="instructions")
-    assert codes(refused) == [(2, "resource_id", "RESOURCE_OUTSIDE_AREA")]
+    assert codes(refused) == [(2, "resource_id", "UNKNOWN_RESOURCE")]  # outside its area: as if it did not exist
     assert codes(up(market["tso"], GOOD)) == [(0, "", "DATASET_NOT_ALLOWED")]
 
 
@@ -285,3 +290,16 @@ def test_rejected_registry_file_changes_nothing(market: dict[str, Any]) -> None:
     from capmarket.domain.registry.models import Participant
 
     assert not Participant.objects.filter(participant_code="PN").exists()
+
+
+def test_registry_refusals_name_the_line_and_column(market: dict[str, Any]) -> None:
+    header = "contract_id,provider_id,resource_id,price_yen_per_kw,contract_kw,assessment_kw,transitional,amount_yen\n"
+    content = header + "K1,PA,R1,3495,1000,,false,\nK2,PA,R2,3495,999999999,,false,\n"
+
+    outcome = up(market["staff"], content.encode(), dataset="contracts", name="contracts.csv")
+
+    assert codes(outcome) == [(3, "contract_kw", "REGISTRY_REFUSED")]
+    assert "期待容量" in outcome.errors[0].message_ja
+    from capmarket.domain.contracts.models import CapacityContract
+
+    assert not CapacityContract.objects.exists()

@@ -15,12 +15,9 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from celery import Celery
-from django.core.management import call_command
-from django.db import connections
 from django.utils import timezone
 
 from capmarket.domain.accounts.models import Role
@@ -32,39 +29,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 START_TIMEOUT = 90.0
 JOB_TIMEOUT = 120.0
-
-
-def _database_url(settings_dict: dict[str, Any]) -> str:
-    if settings_dict["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{settings_dict['NAME']}"
-    user = quote(settings_dict.get("USER") or "", safe="")
-    password = quote(settings_dict.get("PASSWORD") or "", safe="")
-    auth = f"{user}:{password}@" if user else ""
-    host = settings_dict.get("HOST") or "localhost"
-    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
-    return f"postgres://{auth}{host}{port}/{settings_dict['NAME']}"
-
-
-@pytest.fixture
-def shared_database(transactional_db: None, tmp_path: Path) -> Iterator[str]:
-    """A database URL the worker subprocess can open and this test reads through the ORM.
-
-    PostgreSQL's test database is shared as it is. SQLite's in-memory test database cannot be: for the length of
-    the test, this process's default connection is pointed at a migrated SQLite file instead.
-    """
-    original = connections["default"]
-    if original.vendor != "sqlite" or not getattr(original, "is_in_memory_db", lambda: False)():
-        yield _database_url(original.settings_dict)
-        return
-    path = tmp_path / "worker.sqlite3"
-    replacement = original.__class__({**original.settings_dict, "NAME": str(path)}, alias="default")
-    connections["default"] = replacement
-    try:
-        call_command("migrate", verbosity=0, interactive=False)
-        yield _database_url(replacement.settings_dict)
-    finally:
-        replacement.close()
-        connections["default"] = original
 
 
 @pytest.fixture
@@ -237,3 +201,32 @@ def test_a_killed_workers_job_is_completed_once_by_a_restarted_worker(
     time.sleep(3)
     after = _state(job.pk)
     assert (after.attempts, after.finished_at, after.result) == (2, done.finished_at, done.result)
+
+
+def test_a_worker_asked_to_stop_hands_its_job_back_and_exits(
+    workers: Workers, send: Callable[[int], Any], queue_env: dict[str, str]
+) -> None:
+    """Issue 7 §6: SIGTERM stops a worker cleanly. A job still running after the grace period goes back to the queue
+    at its next progress report (not failed, not left to a lease timeout), and the next worker takes it at once."""
+    queue_env["CAPMARKET_WORKER_STOP_GRACE_SECONDS"] = "1"
+    participant = make_participant()
+    user = make_user(Role.PARTICIPANT_USER, participant)
+    stopping = workers.start("stopping")
+    job = _job(user, participant, "stopped-worker", steps=120, step_seconds=0.5)
+    send(job.pk)
+    _wait(lambda: _state(job.pk).state == JobState.RUNNING and _state(job.pk).progress_done >= 2, JOB_TIMEOUT)
+
+    started = time.monotonic()
+    os.kill(stopping.pid, signal.SIGTERM)  # as `kill PID`, `docker stop`, systemd: to the worker's main process
+    stopping.wait(timeout=40)  # well before the ~60 s the job still needs (it would finish first, without hand-back)
+    stopped_after = time.monotonic() - started
+
+    handed_back = _state(job.pk)
+    assert stopping.returncode == 0, workers.log_tail()
+    assert handed_back.state == JobState.QUEUED, workers.log_tail()
+    assert (handed_back.attempts, handed_back.finished_at, handed_back.error) == (1, None, "")
+    assert handed_back.progress_done < 120
+    assert stopped_after < 40
+    workers.start("successor")
+    _wait(lambda: _state(job.pk).attempts == 2 and _state(job.pk).worker.startswith("successor@"), JOB_TIMEOUT)
+    assert _state(job.pk).state in (JobState.RUNNING, JobState.SUCCEEDED)

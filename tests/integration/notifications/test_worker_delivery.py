@@ -19,7 +19,6 @@ from tests.integration.jobs.test_worker import (  # noqa: F401 - fixtures
     _wait,
     queue_env,
     send,
-    shared_database,
     workers,
 )
 from tests.mailserver import MailServer, running_mail_server

@@ -67,5 +67,10 @@ def operator(db: Any) -> User:
 
 
 @pytest.fixture
+def approver(db: Any) -> User:
+    return make_user(Role.APPROVER, None, username="occto-approver")
+
+
+@pytest.fixture
 def accountant(db: Any) -> User:
     return make_user(Role.ACCOUNTANT, None, username="occto-accountant")

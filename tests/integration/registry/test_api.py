@@ -107,7 +107,7 @@ def test_resource_create_and_patch(operator: Any, company_a: Any) -> None:
     assert Resource.objects.get(pk=pk).expected_capacity_kw == 6_000
 
 
-def test_contract_create_change_cancel(operator: Any, resource_a: Any) -> None:
+def test_contract_create_change_cancel(operator: Any, approver: Any, resource_a: Any) -> None:
     api = _client(operator)
     body = {"resource": resource_a.pk, "delivery_year": 2025, "price_yen_per_kw": 3_495, "contract_kw": 50_000}
     for field, value, label in [
@@ -129,15 +129,20 @@ def test_contract_create_change_cancel(operator: Any, resource_a: Any) -> None:
     response = api.post("/api/contracts/", body, format="json")
     assert response.status_code == 400
     assert "既に有効な容量確保契約" in response.json()["resource"][0]
-    response = api.post(f"/api/contracts/{created['id']}/change/", {"price_yen_per_kw": 3_495, "contract_kw": 40_000})
-    assert response.status_code == 201
-    new = response.json()
+    response = api.post(
+        f"/api/contracts/{created['id']}/change/",
+        {"price_yen_per_kw": 3_495, "contract_kw": 40_000, "reason": "容量変更"},
+    )
+    assert response.status_code == 202
+    new = _client(approver).post(f"/api/contract-change-requests/{response.json()['id']}/approve/").json()
     assert new["supersedes"] == created["id"]
     response = api.post(f"/api/contracts/{new['id']}/cancel/", {"reason": ""}, format="json")
     assert response.status_code == 400
     assert any("解約理由" in m for m in response.json()["reason"])
     response = api.post(f"/api/contracts/{new['id']}/cancel/", {"reason": "市場退出"}, format="json")
-    assert response.json()["state"] == "cancelled"
+    assert response.json()["state"] == "pending"
+    approved = _client(approver).post(f"/api/contract-change-requests/{response.json()['id']}/approve/")
+    assert approved.json()["state"] == "cancelled"
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,9 @@ from django.core.management import call_command
 
 from capmarket.application import demo_market
 from capmarket.domain.accounts.models import Role, User
-from capmarket.domain.contracts.models import CapacityContract
+from capmarket.domain.contracts.models import CapacityContract, ContractChangeRequest
 from capmarket.domain.registry.models import Participant, Resource
-from capmarket.domain.registry.operations import validate_participant, validate_resource
+from capmarket.domain.registry.validators import validate_participant, validate_resource
 
 NOW = dt.datetime(2025, 4, 1, 0, 0, tzinfo=dt.UTC)
 
@@ -38,9 +38,37 @@ def _snapshot() -> dict[str, Any]:
 
 
 def _wipe() -> None:
+    from capmarket.domain.jobs.models import Job
     from capmarket.domain.notices.models import Notice
+    from capmarket.domain.notifications.models import OutboundEmail
+    from capmarket.domain.objections.models import Objection
+    from capmarket.domain.outages.models import OutagePlan
+    from capmarket.domain.settlement import models as settlement
+    from capmarket.domain.timeseries.models import DatasetVersion
 
+    # the demo's settlement (issue 9): objections, confirmations and runs reference users and companies
+    Objection.objects.all().delete()
+    settlement.ConfirmedMonth.objects.all().delete()
+    settlement.ContractAdjustment.objects.all().delete()
+    settlement.ContributionAdjustment.objects.all().delete()
+    settlement.RunDifference.objects.all().delete()
+    settlement.SettlementRun.objects.update(previous_run=None, recognised_run=None)
+    settlement.SettlementRun.objects.all().delete()
+    Job.objects.all().delete()
+    DatasetVersion.objects.all().delete()
+    OutagePlan.history.all().delete()
+    OutagePlan.objects.all().delete()
+    OutboundEmail.objects.all().delete()
     Notice.objects.all().delete()
+    from capmarket.domain.alerts.models import Judgement, OperatorMessage, ProviderAlert, Publication
+    from capmarket.domain.jobs.models import Job
+    from capmarket.domain.notifications.models import ContactAddress, EmailBounce, OutboundEmail
+    from capmarket.domain.timeseries.models import DatasetVersion
+
+    for model in (OperatorMessage, ProviderAlert, Judgement, Publication, DatasetVersion, EmailBounce, OutboundEmail,
+                  ContactAddress, Job):  # fmt: skip
+        model.objects.all().delete()
+    ContractChangeRequest.objects.all().delete()
     User.objects.all().delete()
     CapacityContract.objects.all().delete()
     Resource.objects.all().delete()
@@ -105,4 +133,19 @@ def test_if_empty_leaves_an_existing_market_alone(capsys: Any) -> None:
     call_command("demo_data", seed=2, scale="small", if_empty=True)
     assert Participant.objects.count() == before
     call_command("demo_logins")
-    assert "demo-operator" in capsys.readouterr().out
+    table = capsys.readouterr().out
+    assert "demo-operator" in table
+    assert "事業者区分" in table
+    for kind in ("広域機関", "容量提供事業者", "小売電気事業者", "一般送配電事業者"):
+        assert kind in table, kind
+
+
+@pytest.mark.django_db
+def test_demo_market_has_a_change_request_waiting_for_the_approver() -> None:
+    demo_market.build_demo_market(seed=1, scale="small", now=NOW)
+
+    pending = ContractChangeRequest.objects.get(state="pending")
+
+    assert pending.requested_by.username == "demo-operator"
+    assert pending.contract_kw is not None
+    assert pending.contract_kw < pending.contract.contract_kw

@@ -204,10 +204,21 @@ def test_unknown_rule_set_year(operator: Any, resource_a: Any) -> None:
         )
 
 
-def test_change_contract_supersedes_the_old_row(operator: Any, contract_a: Any) -> None:
-    new = contract_ops.change_contract(
-        actor=operator, now=NOW, contract=contract_a, price_yen_per_kw=3_495, contract_kw=90_000, transitional=False
+def _approved(operator: Any, approver: Any, request: Any) -> Any:
+    return contract_ops.approve_contract_change(actor=approver, now=NOW, change_request=request)
+
+
+def test_change_contract_supersedes_the_old_row(operator: Any, approver: Any, contract_a: Any) -> None:
+    request = contract_ops.request_contract_change(
+        actor=operator,
+        now=NOW,
+        contract=contract_a,
+        price_yen_per_kw=3_495,
+        contract_kw=90_000,
+        transitional=False,
+        reason="容量変更",
     )
+    new = _approved(operator, approver, request)
     contract_a.refresh_from_db()
     assert contract_a.state == ContractState.CHANGED
     assert new.state == ContractState.ACTIVE
@@ -216,15 +227,24 @@ def test_change_contract_supersedes_the_old_row(operator: Any, contract_a: Any) 
     event = AuditEvent.objects.get(object_type="capacity_contract", object_id=str(new.pk))
     assert event.changes["contract_kw"] == [100_000, 90_000]
     with pytest.raises(contract_ops.ContractNotActive):
-        contract_ops.change_contract(
-            actor=operator, now=NOW, contract=contract_a, price_yen_per_kw=1, contract_kw=1, transitional=False
+        contract_ops.request_contract_change(
+            actor=operator,
+            now=NOW,
+            contract=contract_a,
+            price_yen_per_kw=1,
+            contract_kw=1,
+            transitional=False,
+            reason="x",
         )
 
 
-def test_cancel_contract(operator: Any, contract_a: Any) -> None:
+def test_cancel_contract(operator: Any, approver: Any, contract_a: Any) -> None:
     with pytest.raises(ValidationError):
-        contract_ops.cancel_contract(actor=operator, now=NOW, contract=contract_a, reason=" ")
-    contract_ops.cancel_contract(actor=operator, now=NOW, contract=contract_a, reason="市場退出")
+        contract_ops.request_contract_cancellation(actor=operator, now=NOW, contract=contract_a, reason=" ")
+    request = contract_ops.request_contract_cancellation(
+        actor=operator, now=NOW, contract=contract_a, reason="市場退出"
+    )
+    _approved(operator, approver, request)
     contract_a.refresh_from_db()
     assert contract_a.state == ContractState.CANCELLED
     assert contract_a.history.count() == 2

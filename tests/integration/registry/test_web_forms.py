@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from capmarket.domain.audit.models import AuditEvent
-from capmarket.domain.contracts.models import CapacityContract
+from capmarket.domain.contracts.models import CapacityContract, ContractChangeRequest
 from capmarket.domain.registry.models import Participant, Resource
 
 PARTICIPANT = {
@@ -163,18 +163,24 @@ def test_contract_create_and_bad_input(staff_client: Client, resource_a: Any) ->
     assert CapacityContract.objects.count() == 1
 
 
-def test_contract_change_and_cancel(staff_client: Client, contract_a: Any) -> None:
+def test_contract_change_and_cancel(staff_client: Client, contract_a: Any, approver: Any) -> None:
+    approving = Client()
+    approving.force_login(approver)
     url = reverse("web:contract_change", args=[contract_a.pk])
     response = staff_client.post(url, {"price_yen_per_kw": "3495", "contract_kw": "-1"})
     assert any("契約容量" in e for e in _field_errors(response, "contract_kw"))
     response = staff_client.post(url, {"price_yen_per_kw": "3495", "contract_kw": "80000", "reason": "容量変更"})
     assert response.status_code == 302
+    assert CapacityContract.objects.get(state="active").pk == contract_a.pk  # not in force before approval
+    pending = ContractChangeRequest.objects.get()
+    approving.post(reverse("web:change_request_approve", args=[pending.pk]))
     new = CapacityContract.objects.get(state="active")
     assert new.supersedes_id == contract_a.pk
     cancel = reverse("web:contract_cancel", args=[new.pk])
     response = staff_client.post(cancel, {"reason": ""})
     assert any("解約理由" in e for e in _field_errors(response, "reason"))
     assert staff_client.post(cancel, {"reason": "市場退出"}).status_code == 302
+    approving.post(reverse("web:change_request_approve", args=[ContractChangeRequest.objects.get(state="pending").pk]))
     assert not CapacityContract.objects.filter(state="active").exists()
 
 

@@ -50,8 +50,8 @@ def _read(case: Path, name: str, schema: dict[str, type[pl.DataType]]) -> pl.Dat
     return frame.select(list(schema))
 
 
-def _scenario_inputs(shared_dir: Path, scenario: str) -> dict[str, pl.DataFrame]:
-    case = shared_dir / "spec" / "scenarios" / scenario / "case"
+def _scenario_inputs(scenarios_dir: Path, scenario: str) -> dict[str, pl.DataFrame]:
+    case = scenarios_dir / scenario / "case"
     return {
         "contracts": _read(case, "contracts", CONTRACTS_SCHEMA),
         "areas": _read(case, "areas", AREAS_SCHEMA),
@@ -89,11 +89,11 @@ def _csv(frame: pl.DataFrame) -> str:
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
-def test_scenario_outputs_match_the_expected_files_byte_for_byte(shared_dir: Path, scenario: str) -> None:
+def test_scenario_outputs_match_the_expected_files_byte_for_byte(scenarios_dir: Path, scenario: str) -> None:
     year, rate = SCENARIOS[scenario]
-    expected = shared_dir / "spec" / "scenarios" / scenario / "expected"
+    expected = scenarios_dir / scenario / "expected"
 
-    result = _run(_scenario_inputs(shared_dir, scenario), delivery_year=year, transitional_deduction_rate=rate)
+    result = _run(_scenario_inputs(scenarios_dir, scenario), delivery_year=year, transitional_deduction_rate=rate)
 
     assert _csv(result.areas) == (expected / "contribution_areas.csv").read_text(encoding="utf-8")
     assert _csv(result.bills) == (expected / "contributions.csv").read_text(encoding="utf-8")
@@ -102,9 +102,9 @@ def test_scenario_outputs_match_the_expected_files_byte_for_byte(shared_dir: Pat
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
-def test_scenario_bills_add_up_to_the_area_totals(shared_dir: Path, scenario: str) -> None:
+def test_scenario_bills_add_up_to_the_area_totals(scenarios_dir: Path, scenario: str) -> None:
     year, rate = SCENARIOS[scenario]
-    result = _run(_scenario_inputs(shared_dir, scenario), delivery_year=year, transitional_deduction_rate=rate)
+    result = _run(_scenario_inputs(scenarios_dir, scenario), delivery_year=year, transitional_deduction_rate=rate)
 
     for area, total, deduction, tso_share, retailer_total in result.areas.iter_rows():
         assert total - deduction - tso_share == retailer_total
@@ -117,15 +117,15 @@ def test_scenario_bills_add_up_to_the_area_totals(shared_dir: Path, scenario: st
             y, m = (int(x) for x in month.split("-"))
             assert amount == pots[(y - year) * 12 + m - 4]
     # N and T are split over the areas without losing a yen.
-    contracts = _scenario_inputs(shared_dir, scenario)["contracts"]
+    contracts = _scenario_inputs(scenarios_dir, scenario)["contracts"]
     gross = (contracts["price_yen_per_kw"] * contracts["contract_kw"]).sum()
     assert result.areas["area_total_yen"].sum() == gross
 
 
 @settings(max_examples=10, deadline=None)
 @given(seed=st.integers(min_value=0, max_value=2**31))
-def test_result_does_not_depend_on_row_order(shared_dir: Path, seed: int) -> None:
-    frames = _scenario_inputs(shared_dir, "random-fy2025-a")
+def test_result_does_not_depend_on_row_order(scenarios_dir: Path, seed: int) -> None:
+    frames = _scenario_inputs(scenarios_dir, "random-fy2025-a")
     shuffled = {name: frame.sample(fraction=1.0, shuffle=True, seed=seed) for name, frame in frames.items()}
 
     a = _run(frames, delivery_year=2025, transitional_deduction_rate=Fraction("0.35"))

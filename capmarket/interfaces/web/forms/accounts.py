@@ -14,6 +14,7 @@ from capmarket.domain.accounts import queries as account_queries
 from capmarket.domain.accounts.models import Role, User
 from capmarket.domain.audit.models import AuditAction
 from capmarket.domain.registry.models import Participant
+from capmarket.interfaces.auth import LOGIN_REFUSED
 
 
 class NamedErrorsMixin:
@@ -35,11 +36,7 @@ class NamedErrorsMixin:
                 field.error_messages["invalid_choice"] = f"{label}は選択肢から選んでください。"
 
 
-INVALID_LOGIN = "ユーザIDまたはパスワードが正しくありません。"
-LOCKED_LOGIN = (
-    "このアカウントはログインの失敗が続いたためロックされています。"
-    "ロックの解除は管理者（事業者の管理者IDをお持ちの方、または広域機関のシステム管理者）にご連絡ください。"
-)
+INVALID_LOGIN = LOGIN_REFUSED  # one answer for an unknown ID, a wrong password, a locked account and the throttle
 
 
 class LoginForm(forms.Form):
@@ -59,10 +56,6 @@ class LoginForm(forms.Form):
         if username and password:
             user = authenticate(self.request, username=username, password=password)
             if user is None:
-                # Only an existing, locked account gets the locked message; an unknown ID gets the same message
-                # as a wrong password, so the form does not reveal which user IDs exist.
-                if account_queries.is_locked_username(username):
-                    raise ValidationError(LOCKED_LOGIN, code="locked")
                 raise ValidationError(INVALID_LOGIN, code="invalid_login")
             self.user = user
         return data

@@ -136,7 +136,16 @@ class ContractCreateForm(ContractTermsForm):
 
 
 class ContractChangeForm(ContractTermsForm):
-    reason = forms.CharField(label="変更理由", max_length=200, required=False)
+    reason = forms.CharField(
+        label="変更理由",
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="変更は責任者の承認後に反映されます。理由は契約の履歴に残ります。",
+    )
+
+
+class ChangeRejectForm(NamedErrorsMixin, forms.Form):
+    comment = forms.CharField(label="差戻し理由", max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class ContractCancelForm(NamedErrorsMixin, forms.Form):

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
-
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -14,16 +10,13 @@ from capmarket.domain.accounts.permissions import Action
 from capmarket.domain.audit import operations as audit
 from capmarket.domain.audit import queries as audit_queries
 from capmarket.domain.audit.models import AuditAction, AuditEvent
+from capmarket.domain.shared import csv as shared_csv
 from capmarket.interfaces.auth import client_ip
 from capmarket.interfaces.web.forms.accounts import AuditSearchForm
 from capmarket.interfaces.web.views.accounts import paginate, query_without_page, requires
+from capmarket.interfaces.web.views.registry import csv_encoding
 
 CSV_HEADER = ["日時", "ユーザID", "事業者コード", "操作", "対象種別", "対象ID", "対象", "内容", "IPアドレス", "パス"]
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
 
 
 def _row(e: AuditEvent) -> list[str]:
@@ -39,14 +32,6 @@ def _row(e: AuditEvent) -> list[str]:
         e.ip_address or "",
         e.request_path,
     ]
-
-
-def _csv_lines(qs: QuerySet[AuditEvent]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff"  # BOM, so that Excel reads the file as UTF-8
-    yield writer.writerow(CSV_HEADER)
-    for event in qs.iterator():
-        yield writer.writerow(_row(event))
 
 
 @requires(Action.VIEW_AUDIT)
@@ -76,7 +61,9 @@ def audit_list(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
             ip_address=client_ip(request),
             request_path=request.get_full_path(),
         )
-        response = StreamingHttpResponse(_csv_lines(qs), content_type="text/csv; charset=utf-8")
+        encoding = csv_encoding(request)
+        lines = shared_csv.iter_csv(header=CSV_HEADER, rows=(_row(e) for e in qs.iterator()), encoding=encoding)
+        response = StreamingHttpResponse(lines, content_type=shared_csv.content_type(encoding))
         response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
         return response
     return render(

@@ -3,11 +3,13 @@ result; templates, field lists (ファイル項目一覧), upload history and CS
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from capmarket.application import intake
 from capmarket.domain.jobs import queries as job_queries
@@ -55,18 +57,45 @@ def intake_upload(request: HttpRequest, dataset: str) -> HttpResponse:
     return render(request, "web/intake/upload.html", context)
 
 
-@login_required
-def intake_job(request: HttpRequest, pk: int) -> HttpResponse:
+def _upload_job(request: HttpRequest, pk: int) -> Job:
     try:
         job = job_queries.get_job_for(request.user, pk)
     except Job.DoesNotExist as exc:
         raise Http404("処理が見つかりません。") from exc
-    if job.kind != "intake.upload":
+    if job.kind != intake.UPLOAD_JOB:
         raise Http404("一括登録の処理ではありません。")
+    return job
+
+
+@login_required
+def intake_job(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _upload_job(request, pk)
     spec = intake.DATASETS[str(job.inputs.get("dataset"))]
-    return render(
-        request, "web/intake/job.html", {"job": job, "dataset": spec, "outcome": intake.outcome_of_job(job=job)}
-    )
+    context = {
+        "job": job,
+        "dataset": spec,
+        "outcome": intake.outcome_of_job(job=job),
+        "can_retry": intake.can_retry(job=job) and (job.owner_id == request.user.pk or intake.is_staff(request.user)),
+    }
+    return render(request, "web/intake/job.html", context)
+
+
+@login_required
+@require_POST
+def intake_job_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """再実行: a failed upload runs again with the file it kept (its owner or operator staff)."""
+    job = _upload_job(request, pk)
+    if job.owner_id != request.user.pk and not intake.is_staff(request.user):
+        raise PermissionDenied("この処理を再実行する権限がありません。")
+    try:
+        intake.retry(job=job, now=timezone.now())
+    except intake.UnableToRetryUpload:
+        messages.error(
+            request, "この処理は再実行できません（失敗した処理で、ファイルが保管されているときだけ再実行できます）。"
+        )
+    else:
+        messages.success(request, "処理を再実行します。")
+    return redirect("web:intake_job", pk=job.pk)
 
 
 @login_required
@@ -87,17 +116,18 @@ def intake_fields(request: HttpRequest, dataset: str) -> HttpResponse:
 def intake_history(request: HttpRequest, dataset: str) -> HttpResponse:
     spec = _dataset(request, dataset)
     rows = intake.upload_history(user=request.user, dataset=dataset)
-    return render(request, "web/intake/history.html", {"dataset": spec, "rows": rows})
+    downloadable = intake.has_downloadable_rows(user=request.user, dataset=dataset, as_of=timezone.now())
+    return render(request, "web/intake/history.html", {"dataset": spec, "rows": rows, "downloadable": downloadable})
 
 
 @login_required
 def intake_download(request: HttpRequest, dataset: str) -> HttpResponse:
     _dataset(request, dataset)
     encoding = "cp932" if request.GET.get("encoding") == "cp932" else "utf-8-sig"
-    try:
-        body = intake.download(user=request.user, dataset=dataset, as_of=timezone.now(), encoding=encoding)
-    except intake.NoVersionInForce as exc:
-        raise Http404("登録済みのデータがありません。") from exc
+    now = timezone.now()
+    if not intake.has_downloadable_rows(user=request.user, dataset=dataset, as_of=now):
+        raise Http404("登録済みのデータがありません。")
+    body = intake.download(user=request.user, dataset=dataset, as_of=now, encoding=encoding)
     charset = "shift_jis" if encoding == "cp932" else "utf-8"
     response = HttpResponse(body, content_type=f"text/csv; charset={charset}")
     response["Content-Disposition"] = f'attachment; filename="{dataset}.csv"'

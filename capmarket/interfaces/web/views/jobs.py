@@ -7,8 +7,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.jobs import queries
 from capmarket.domain.jobs.models import Job
+from capmarket.interfaces.web import job_summary
 
 
 @login_required
@@ -18,9 +20,21 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except Job.DoesNotExist as exc:
         raise Http404("処理が見つかりません。") from exc
     status_url = reverse("api:job_detail", kwargs={"pk": job.pk})
-    return render(request, "web/jobs/job_detail.html", {"job": job, "status_url": status_url})
+    return render(
+        request,
+        "web/jobs/job_detail.html",
+        {
+            "job": job,
+            "status_url": status_url,
+            "kind_label": job_summary.kind_label(job.kind),
+            "result_rows": job_summary.result_rows(job.result),
+            "error_summary": job.error.splitlines()[0] if job.error else "",
+            "error_detail": job.error if can(request.user, Action.VIEW_ALL_PARTICIPANTS) else "",
+        },
+    )
 
 
 @login_required
 def job_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/jobs/job_list.html", {"jobs": queries.recent_jobs_for(request.user, limit=100)})
+    jobs = [(job, job_summary.kind_label(job.kind)) for job in queries.recent_jobs_for(request.user, limit=100)]
+    return render(request, "web/jobs/job_list.html", {"jobs": jobs})

@@ -6,8 +6,6 @@ by the ``queries`` functions; a row of another company is answered with 404 as i
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -33,6 +31,7 @@ from capmarket.domain.registry import operations as registry_ops
 from capmarket.domain.registry import queries as registry_queries
 from capmarket.domain.registry.models import Participant, ParticipantStatus, Resource, ResourceStatus
 from capmarket.domain.registry.validators import bank_name, branch_name
+from capmarket.domain.shared import csv as shared_csv
 from capmarket.interfaces.web.forms.registry import (
     ContractCancelForm,
     ContractChangeForm,
@@ -82,31 +81,25 @@ def _get_or_404(getter: Callable[[Any, Any], Any], request: HttpRequest, pk: Any
         raise Http404("見つかりません") from None
 
 
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: Any) -> Any:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return value
+def csv_encoding(request: HttpRequest) -> shared_csv.Encoding:
+    """``?encoding=cp932`` for Shift_JIS (CP932); UTF-8 with BOM otherwise."""
+    return "cp932" if request.GET.get("encoding") == "cp932" else "utf-8-sig"
 
 
 def _csv_response(
     request: HttpRequest, *, filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]], what: str
 ) -> HttpResponse:
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
+    """A download through the project's one CSV writer (formula-neutralised cells), audited with its row count."""
     count = 0
-    for row in rows:
-        writer.writerow([csv_cell(v) for v in row])
-        count += 1
+
+    def counted() -> Iterable[Sequence[Any]]:
+        nonlocal count
+        for row in rows:
+            count += 1
+            yield row
+
+    encoding = csv_encoding(request)
+    body = shared_csv.csv_bytes(header=header, rows=counted(), encoding=encoding)
     audit.record(
         now=timezone.now(),
         action=AuditAction.DOWNLOADED,
@@ -116,7 +109,7 @@ def _csv_response(
         ip_address=_client_ip(request),
         request_path=request.get_full_path(),
     )
-    response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(body, content_type=shared_csv.content_type(encoding))
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -485,6 +478,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "superseded_by": getattr(contract, "superseded_by", None),
             "history": registry_queries.history_of(contract),
             "can_edit": can(request.user, Action.EDIT_CONTRACTS) and contract.state == ContractState.ACTIVE,
+            "change_requests": contract_queries.change_requests_of(request.user, contract),
         },
     )
 
@@ -549,7 +543,7 @@ def contract_change(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            new = contract_ops.change_contract(
+            change_request = contract_ops.request_contract_change(
                 actor=request.user,
                 now=timezone.now(),
                 contract=contract,
@@ -565,14 +559,18 @@ def contract_change(request: HttpRequest, pk: int) -> HttpResponse:
         except contract_ops.ContractError as exc:
             form.add_error(_form_field(form, exc.field, ""), str(exc))
         else:
-            messages.success(request, f"契約を変更しました（新しい契約番号: {new.contract_code}）。")
-            return redirect("web:contract_detail", pk=new.pk)
+            messages.success(
+                request,
+                f"契約変更を申請しました（申請#{change_request.pk}）。責任者が承認すると契約に反映されます。",
+            )
+            return redirect("web:contract_detail", pk=contract.pk)
     return render(
         request,
         "web/registry/form.html",
         {
             "form": form,
-            "title": f"容量確保契約の変更（{contract.contract_code}）",
+            "title": f"容量確保契約の変更申請（{contract.contract_code}）",
+            "submit_label": "変更を申請する",
             "back_url": reverse("web:contract_detail", args=[contract.pk]),
         },
     )
@@ -587,7 +585,7 @@ def contract_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     form = ContractCancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            contract_ops.cancel_contract(
+            change_request = contract_ops.request_contract_cancellation(
                 actor=request.user, now=timezone.now(), contract=contract, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
@@ -595,16 +593,19 @@ def contract_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         except contract_ops.ContractError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"容量確保契約「{contract.contract_code}」を解約しました。")
+            messages.success(
+                request,
+                f"解約を申請しました（申請#{change_request.pk}）。責任者が承認すると解約されます。",
+            )
             return redirect("web:contract_detail", pk=contract.pk)
     return render(
         request,
         "web/registry/form.html",
         {
             "form": form,
-            "title": f"容量確保契約の解約（{contract.contract_code}）",
+            "title": f"容量確保契約の解約申請（{contract.contract_code}）",
             "back_url": reverse("web:contract_detail", args=[contract.pk]),
             "danger": True,
-            "submit_label": "解約する",
+            "submit_label": "解約を申請する",
         },
     )

@@ -30,7 +30,11 @@ def ruleset_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/accounts/ruleset_list.html",
-        {"rulesets": ruleset_queries.all_versions(), "latest": latest},
+        {
+            "rulesets": ruleset_queries.all_versions(),
+            "latest": latest,
+            "staff": can(request.user, Action.VIEW_ALL_PARTICIPANTS),
+        },
     )
 
 
@@ -43,8 +47,8 @@ def ruleset_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "web/accounts/ruleset_detail.html",
         {
             "ruleset": ruleset,
-            "parameters": ruleset_queries.parameters_of(ruleset),
-            "doubtful": ruleset_queries.DOUBTFUL_CONFIDENCES,
+            "rows": ruleset_queries.parameter_rows(ruleset),
+            "staff": can(request.user, Action.VIEW_ALL_PARTICIPANTS),
             "versions": ruleset_queries.versions_of(ruleset.name),
             "is_latest": is_latest,
             "can_publish": is_latest and can(request.user, Action.PUBLISH_RULESET),

@@ -21,19 +21,9 @@
     text("count", job.progress.total === null ? String(job.progress.done) : job.progress.done + " / " + job.progress.total);
     text("message", job.progress.message);
     text("attempts", String(job.attempts));
-    if (job.state === "succeeded") {
-      var dl = part("result");
-      dl.textContent = "";
-      Object.keys(job.result || {}).forEach(function (key) {
-        var dt = document.createElement("dt"); dt.textContent = key;
-        var dd = document.createElement("dd"); dd.textContent = String(job.result[key]);
-        dl.appendChild(dt); dl.appendChild(dd);
-      });
-      part("result-card").hidden = false;
-    }
-    if (job.state === "failed") {
-      text("error", job.error_detail || job.error);
-      part("error-card").hidden = false;
+    if (job.finished) {
+      // the server writes the finished job's result and errors as readable Japanese: show that page
+      window.location.reload();
     }
   }
 

@@ -1,0 +1,158 @@
+"""The year's slot pipelines, run together: the dense tables keyed once, every rule's aggregates collected once.
+
+Two steps of the engine (``engine.run``): ``keyed_slot_data`` keys the dense slot tables by one integer and keeps
+only the rows a rule reads (``SlotData``, declared schemas); ``assess`` builds the lazy pipeline of each rule
+(``assessment.py``) and collects them all in one streaming pass (``Aggregates``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import polars as pl
+
+from capmarket.calc.assessment import (
+    COAL_SCHEMA,
+    KEY_SHIFT,
+    KEYED_GENERATION_SCHEMA,
+    KEYED_METERING_SCHEMA,
+    Aggregates,
+    coal_aggregates,
+    code_of,
+    dispatch_aggregates,
+    dispatch_keys,
+    keyed_slots,
+    market_bid_aggregates,
+    outage_aggregates,
+    resource_codes,
+    supply_instruction_aggregates,
+    supply_instruction_keys,
+)
+from capmarket.calc.schemas import ISSUE_SCHEMA
+
+
+@dataclass(frozen=True)
+class SlotData:
+    """The dense slot tables keyed once (``k``, ``KEY_SHIFT``) and kept only where a rule reads them."""
+
+    codes: pl.Enum  # resource codes (``resource_codes``)
+    generation: pl.LazyFrame  # KEYED_GENERATION_SCHEMA: every slot of the resources the outage count covers
+    metering: pl.LazyFrame  # KEYED_METERING_SCHEMA: instructed and dispatched slots, and every slot of coal resources
+
+
+def _codes_of(contracts: pl.LazyFrame, codes: pl.Enum) -> pl.Series:
+    return contracts.select(code_of(codes)).collect().to_series()
+
+
+def keyed_slot_data(
+    *,
+    year: int,
+    resources: pl.DataFrame,
+    generation: pl.DataFrame,
+    metering: pl.DataFrame,
+    outage_contracts: pl.LazyFrame,
+    dispatch_contracts: pl.LazyFrame,
+    coal_contracts: pl.LazyFrame,
+    instructions: pl.LazyFrame,
+    orders: pl.LazyFrame,
+) -> SlotData:
+    """Key the dense tables once (k = resource code << 32 | slot index) and keep only the rows a rule reads:
+    generation of the contracts the outage count covers (every slot: §2.1 needs them all), metering at instructed
+    and dispatched slots and of coal resources (``coal_contracts`` is empty when the coal rule is off)."""
+    codes = resource_codes(resources["resource_id"])
+    rc = pl.col("k") // (1 << KEY_SHIFT)
+    gen = (
+        keyed_slots(frame=generation.lazy(), codes=codes, year=year, values=["upper_kw", "plan_kw"])
+        .filter(rc.is_in(_codes_of(outage_contracts, codes).implode()))
+        .collect(engine="streaming")
+    )
+    met_keys = (
+        pl.concat(
+            [
+                supply_instruction_keys(year=year, codes=codes, instructions=instructions),
+                dispatch_keys(year=year, codes=codes, contracts=dispatch_contracts, orders=orders),
+            ]
+        )
+        .unique()
+        .collect()
+        .to_series()
+    )
+    met = (
+        keyed_slots(frame=metering.lazy(), codes=codes, year=year, values=["metered_wh"])
+        .filter(pl.col("k").is_in(met_keys.implode()) | rc.is_in(_codes_of(coal_contracts, codes).implode()))
+        .collect(engine="streaming")
+    )
+    return SlotData(
+        codes=codes,
+        generation=gen.lazy().select(KEYED_GENERATION_SCHEMA.names()).cast(KEYED_GENERATION_SCHEMA),
+        metering=met.lazy().select(KEYED_METERING_SCHEMA.names()).cast(KEYED_METERING_SCHEMA),
+    )
+
+
+def assess(
+    *,
+    year: int,
+    slots: SlotData,
+    outage_contracts: pl.LazyFrame,
+    stable_contracts: pl.LazyFrame,
+    dispatch_contracts: pl.LazyFrame,
+    coal_contracts: pl.LazyFrame | None,
+    outages: pl.LazyFrame,
+    multipliers: pl.LazyFrame,
+    tight_slots: pl.LazyFrame,
+    bids: pl.LazyFrame,
+    instructions: pl.LazyFrame,
+    orders: pl.LazyFrame,
+    baselines: pl.LazyFrame,
+    netting: Literal["order", "slot"],
+) -> Aggregates:
+    """§2.1–2.5 over the slot data: every pipeline built lazily and collected once, together (streaming).
+    ``coal_contracts`` None: the coal rule is off."""
+    codes = slots.codes
+    outage = outage_aggregates(
+        year=year,
+        codes=codes,
+        contracts=outage_contracts,
+        generation=slots.generation,
+        outages=outages,
+        multipliers=multipliers,
+    )
+    bid, bid_issues = market_bid_aggregates(
+        year=year,
+        codes=codes,
+        contracts=stable_contracts,
+        generation=slots.generation,
+        tight_slots=tight_slots,
+        bids=bids,
+    )
+    sup, sup_issues = supply_instruction_aggregates(
+        year=year, codes=codes, contracts=stable_contracts, instructions=instructions, metering=slots.metering
+    )
+    dis, dis_issues = dispatch_aggregates(
+        year=year,
+        codes=codes,
+        contracts=dispatch_contracts,
+        orders=orders,
+        baselines=baselines,
+        metering=slots.metering,
+        netting=netting,
+    )
+    lazies = [outage, bid, sup, dis, bid_issues, sup_issues, dis_issues]
+    if coal_contracts is not None:
+        lazies += list(
+            coal_aggregates(
+                year=year, codes=codes, contracts=coal_contracts, metering=slots.metering, tight_slots=tight_slots
+            )
+        )
+    collected = pl.collect_all(lazies, engine="streaming")
+    coal = collected[7] if coal_contracts is not None else pl.DataFrame(schema=COAL_SCHEMA)
+    issue_frames = [*collected[4:7], *collected[8:9]]
+    return Aggregates(
+        outage=collected[0],
+        market_bid=collected[1],
+        supply_instruction=collected[2],
+        dispatch=collected[3],
+        coal=coal,
+        issues=pl.concat([f.cast(ISSUE_SCHEMA) for f in issue_frames]),
+    )

@@ -1,0 +1,488 @@
+"""Reads of the alerts context: thresholds, the providers concerned, the board's margins, publications and their
+judgements, a provider's notified slots (B80, scoped to its company) and the operations report's daily rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from django.db.models import Count, Max, Q, QuerySet
+
+from capmarket.calc.rules import BUILTIN_RULESETS, parse_params, resolve
+from capmarket.domain.accounts.permissions import Action, can
+from capmarket.domain.alerts.models import (
+    AlertKind,
+    Audience,
+    Judgement,
+    JudgementState,
+    MessagePattern,
+    MessageState,
+    OperatorMessage,
+    PatternKind,
+    ProviderAlert,
+    Publication,
+)
+from capmarket.domain.contracts.models import CapacityContract, ContractState
+from capmarket.domain.notifications.models import EmailState, OutboundEmail
+from capmarket.domain.registry.models import Participant
+from capmarket.domain.rulesets.models import RuleSet
+from capmarket.domain.rulesets.queries import values_of
+from capmarket.domain.timeseries import queries as ts_queries
+
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def delivery_year_of(day: dt.date) -> int:
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def threshold_pct(*, delivery_year: int, as_of: dt.datetime) -> Fraction:
+    """``tight_reserve_margin_pct`` of the delivery year's rule set as published by ``as_of`` (the built-in value
+    when none was published; the nearest built-in year for a year without a rule set)."""
+    name = f"jp-{delivery_year}"
+    if name not in BUILTIN_RULESETS:
+        years = sorted(int(n.split("-")[1]) for n in BUILTIN_RULESETS)
+        earlier = [y for y in years if y <= delivery_year]
+        name = f"jp-{earlier[-1] if earlier else years[0]}"
+    version = RuleSet.objects.filter(name=name, published_at__lte=as_of).order_by("-version", "-id").first()
+    if version is not None:
+        values = values_of(version)
+        try:
+            return parse_params(values).tight_reserve_margin_pct
+        except ValueError:
+            pass
+    _, _, params = resolve(name)
+    return params.tight_reserve_margin_pct
+
+
+def providers_in_areas(*, area_years: Iterable[tuple[str, int]]) -> dict[int, set[tuple[str, int]]]:
+    """Providers with an active contract for a resource in one of these (area, delivery year) pairs → the pairs."""
+    wanted = set(area_years)
+    if not wanted:
+        return {}
+    rows = (
+        CapacityContract.objects.filter(
+            state=ContractState.ACTIVE,
+            delivery_year__in={y for _, y in wanted},
+            resource__area__in={a for a, _ in wanted},
+        )
+        .order_by()
+        .values_list("participant_id", "resource__area", "delivery_year")
+        .distinct()
+    )
+    out: dict[int, set[tuple[str, int]]] = {}
+    for participant_id, area, year in rows:
+        if (area, year) in wanted:
+            out.setdefault(participant_id, set()).add((area, year))
+    return out
+
+
+def message_recipients(*, message: OperatorMessage) -> list[Participant]:
+    """The providers an operator message goes to: every active provider, or those with contracted resources in the
+    areas / of the resource types chosen."""
+    qs = Participant.objects.filter(is_provider=True, status="active")
+    if message.audience == Audience.AREAS:
+        qs = qs.filter(contracts__state=ContractState.ACTIVE, contracts__resource__area__in=message.areas)
+    elif message.audience == Audience.RESOURCE_TYPES:
+        qs = qs.filter(
+            contracts__state=ContractState.ACTIVE, contracts__resource__resource_type__in=message.resource_types
+        )
+    return list(qs.distinct().order_by("participant_code", "id"))
+
+
+# ----------------------------------------------------------------------------------------------- margins
+
+
+def stored_margins(*, dates: Sequence[dt.date], as_of: dt.datetime) -> pl.DataFrame:
+    """The margins in force for these dates: per area and slot, the latest publication received by ``as_of``."""
+    if not dates:
+        return pl.DataFrame()
+    try:
+        return ts_queries.read_as_of(dataset="reserve_margins", as_of=as_of, where={"date": list(dates)}).collect()
+    except ts_queries.NoVersionInForce:
+        return pl.DataFrame()
+
+
+def margins_of_slots(
+    *, slots: Sequence[tuple[str, dt.date, int]], as_of: dt.datetime
+) -> dict[tuple[str, dt.date, int], tuple[int | None, bool]]:
+    frame = stored_margins(dates=sorted({d for _, d, _ in slots}), as_of=as_of)
+    if frame.is_empty():
+        return {}
+    wanted = set(slots)
+    out: dict[tuple[str, dt.date, int], tuple[int | None, bool]] = {}
+    for area, day, slot, margin, blackout in frame.select(
+        "area", "date", "slot", "margin_milli_pct", "blackout"
+    ).iter_rows():
+        key = (area, day, int(slot))
+        if key in wanted:
+            out[key] = (margin, bool(blackout))
+    return out
+
+
+@dataclass(frozen=True)
+class BoardDay:
+    day: dt.date
+    areas: list[str]
+    #: per area, 48 values in thousandths of a percent (None: not published; blackout also None, see ``blackout``)
+    margins: dict[str, list[int | None]]
+    blackout: dict[str, list[bool]]
+    published_at: dict[str, list[dt.datetime | None]]
+    below: dict[str, list[bool]]
+    threshold: Fraction
+
+    @property
+    def has_data(self) -> bool:
+        return any(v is not None for values in self.margins.values() for v in values) or any(
+            any(b) for b in self.blackout.values()
+        )
+
+    @property
+    def tight_count(self) -> int:
+        return sum(sum(1 for b in values if b) for values in self.below.values())
+
+
+def board(*, days: Sequence[dt.date], as_of: dt.datetime) -> list[BoardDay]:
+    """The margins in force for each day, by area and slot, for the board."""
+    from capmarket.calc.market import AREAS  # noqa: PLC0415
+
+    frame = stored_margins(dates=days, as_of=as_of)
+    out: list[BoardDay] = []
+    for day in days:
+        threshold = threshold_pct(delivery_year=delivery_year_of(day), as_of=as_of)
+        margins: dict[str, list[int | None]] = {a: [None] * 48 for a in AREAS}
+        blackout = {a: [False] * 48 for a in AREAS}
+        published: dict[str, list[dt.datetime | None]] = {a: [None] * 48 for a in AREAS}
+        below = {a: [False] * 48 for a in AREAS}
+        if not frame.is_empty():
+            for area, slot, margin, black, pub in (
+                frame.filter(pl.col("date") == day)
+                .select("area", "slot", "margin_milli_pct", "blackout", "published_at")
+                .iter_rows()
+            ):
+                if area not in margins:
+                    continue
+                i = int(slot) - 1
+                margins[area][i] = None if black else margin
+                blackout[area][i] = bool(black)
+                published[area][i] = pub
+                below[area][i] = bool(black) or (
+                    margin is not None and margin * threshold.denominator < threshold.numerator * 1000
+                )
+        out.append(BoardDay(day, list(AREAS), margins, blackout, published, below, threshold))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- history
+
+
+def sees_alerts_back_office(user: Any) -> bool:
+    return bool(getattr(user, "is_operator_staff", False)) and can(user, Action.VIEW_ALL_PARTICIPANTS)
+
+
+def publications(
+    *, kind: str = "", date_from: dt.date | None = None, date_to: dt.date | None = None
+) -> QuerySet[Publication]:
+    """Publications, newest first, with their judgement counts."""
+    qs = Publication.objects.annotate(
+        newly_below=Count("judgements", filter=Q(judgements__state=JudgementState.NEWLY_BELOW)),
+        still_below=Count("judgements", filter=Q(judgements__state=JudgementState.STILL_BELOW)),
+        recovered=Count("judgements", filter=Q(judgements__state=JudgementState.RECOVERED)),
+    )
+    if kind:
+        qs = qs.filter(kind=kind)
+    if date_from is not None:
+        qs = qs.filter(last_date__gte=date_from)
+    if date_to is not None:
+        qs = qs.filter(first_date__lt=date_to)
+    return qs.order_by("-published_at", "-id")
+
+
+def get_publication(pk: Any) -> Publication:
+    try:
+        key = int(pk)
+    except (TypeError, ValueError):
+        raise Publication.DoesNotExist from None
+    return publications().get(pk=key)
+
+
+def judgements_of(publication: Publication) -> list[Judgement]:
+    return list(publication.judgements.order_by("area", "date", "slot", "id"))
+
+
+def alerts_of(publication: Publication) -> list[ProviderAlert]:
+    return list(
+        publication.alerts.select_related("participant").order_by("kind", "participant__participant_code", "id")
+    )
+
+
+def publication_emails(publication: Publication) -> QuerySet[OutboundEmail]:
+    return OutboundEmail.objects.filter(key__startswith=f"alert:{publication.pk}:")
+
+
+# ----------------------------------------------------------------------------------------------- B80
+
+
+@dataclass(frozen=True)
+class NotifiedSlot:
+    participant_code: str
+    participant_name: str
+    area: str
+    date: dt.date
+    slot: int
+    margin_milli_pct: int | None
+    published_at: dt.datetime
+    notified_at: dt.datetime
+    publication_id: int
+    email_state: str
+    current_state: str  # still below / recovered, by the latest judgement of the slot
+
+
+def notified_slots(
+    user: Any,
+    *,
+    participant_id: int | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    area: str = "",
+    limit: int = 5000,
+) -> list[NotifiedSlot]:
+    """The slots providers were asked to offer capacity for (low-margin alerts), newest first. A company's member
+    sees its own company's only; staff every company's (or one's)."""
+    qs = ProviderAlert.objects.filter(kind=AlertKind.BELOW).select_related("participant", "publication")
+    if sees_alerts_back_office(user):
+        if participant_id is not None:
+            qs = qs.filter(participant_id=participant_id)
+    else:
+        own = getattr(user, "participant_id", None) if getattr(user, "is_participant_member", False) else None
+        if own is None or not getattr(user, "is_active", False):
+            return []
+        qs = qs.filter(participant_id=own)
+    if date_from is not None:
+        qs = qs.filter(publication__last_date__gte=date_from)
+    if date_to is not None:
+        qs = qs.filter(publication__first_date__lt=date_to)
+    alerts = list(qs.order_by("-created_at", "-id")[:2000])
+    keys = [a.email_key for a in alerts if a.email_key]
+    email_states = dict(OutboundEmail.objects.filter(key__in=keys).values_list("key", "state"))
+    rows: list[NotifiedSlot] = []
+    for alert in alerts:
+        for slot_area, day_text, slot, margin in alert.slots:
+            day = dt.date.fromisoformat(day_text)
+            if area and slot_area != area:
+                continue
+            if (date_from is not None and day < date_from) or (date_to is not None and day >= date_to):
+                continue
+            rows.append(
+                NotifiedSlot(
+                    participant_code=alert.participant.participant_code,
+                    participant_name=alert.participant.name,
+                    area=slot_area,
+                    date=day,
+                    slot=int(slot),
+                    margin_milli_pct=margin,
+                    published_at=alert.publication.published_at,
+                    notified_at=alert.created_at,
+                    publication_id=alert.publication_id,
+                    email_state=email_states.get(alert.email_key, "") if alert.email_key else "no_address",
+                    current_state="",
+                )
+            )
+    current = _current_states({(r.area, r.date, r.slot) for r in rows})
+    rows = [NotifiedSlot(**{**r.__dict__, "current_state": current.get((r.area, r.date, r.slot), "")}) for r in rows]
+    rows.sort(key=lambda r: (-r.date.toordinal(), r.slot, r.area, r.participant_code, -r.notified_at.timestamp()))
+    return rows[:limit]
+
+
+def _current_states(slots: set[tuple[str, dt.date, int]]) -> dict[tuple[str, dt.date, int], str]:
+    """The latest judgement of each slot (by publication time): below or recovered."""
+    if not slots:
+        return {}
+    out: dict[tuple[str, dt.date, int], tuple[dt.datetime, int, str]] = {}
+    dates = {d for _, d, _ in slots}
+    for area, day, slot, state, published_at, pk in (
+        Judgement.objects.filter(date__in=dates, area__in={a for a, _, _ in slots})
+        .order_by()
+        .values_list("area", "date", "slot", "state", "publication__published_at", "publication_id")
+    ):
+        key = (area, day, slot)
+        if key not in slots:
+            continue
+        if key not in out or (published_at, pk) > out[key][:2]:
+            out[key] = (published_at, pk, state)
+    return {k: ("recovered" if v[2] == JudgementState.RECOVERED else "below") for k, v in out.items()}
+
+
+# ----------------------------------------------------------------------------------------------- patterns, messages
+
+
+def current_patterns() -> list[MessagePattern]:
+    latest = {}
+    for pattern in MessagePattern.objects.order_by("kind", "version", "id"):
+        latest[pattern.kind] = pattern
+    order = {k: i for i, k in enumerate(PatternKind.values)}
+    return sorted(latest.values(), key=lambda p: order[p.kind])
+
+
+def pattern_history(kind: str) -> list[MessagePattern]:
+    return list(MessagePattern.objects.filter(kind=kind).select_related("created_by").order_by("-version", "-id"))
+
+
+def messages(*, state: str = "") -> QuerySet[OperatorMessage]:
+    qs = OperatorMessage.objects.select_related("pattern", "drafted_by", "approved_by", "publication")
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("-created_at", "-id")
+
+
+def get_message(pk: Any) -> OperatorMessage:
+    try:
+        key = int(pk)
+    except (TypeError, ValueError):
+        raise OperatorMessage.DoesNotExist from None
+    return messages().get(pk=key)
+
+
+def open_messages_count() -> int:
+    return OperatorMessage.objects.filter(state__in=[MessageState.PROPOSED, MessageState.SUBMITTED]).count()
+
+
+# ----------------------------------------------------------------------------------------------- operations report
+
+
+@dataclass(frozen=True)
+class DailyAlertReport:
+    """One day of 広域予備率低下時の事業者対応 (seed 000 ③ イ 報告業務): publications received, judgements,
+    e-mails, and how fast the e-mails left."""
+
+    day: dt.date
+    publications: int
+    newly_below: int
+    still_below: int
+    recovered: int
+    providers_alerted: int
+    emails_total: int
+    emails_sent: int
+    emails_failed: int
+    emails_waiting: int
+    max_minutes_publication_to_last_email: Fraction | None
+    max_minutes_receipt_to_last_email: Fraction | None
+    operator_messages_sent: int
+
+    def as_dict(self) -> dict[str, Any]:
+        def minutes(value: Fraction | None) -> str | None:
+            if value is None:
+                return None
+            tenths = (value * 10).__floor__()
+            return f"{tenths // 10}.{tenths % 10}"
+
+        return {
+            "date": self.day.isoformat(),
+            "publications": self.publications,
+            "newly_below": self.newly_below,
+            "still_below": self.still_below,
+            "recovered": self.recovered,
+            "providers_alerted": self.providers_alerted,
+            "emails_total": self.emails_total,
+            "emails_sent": self.emails_sent,
+            "emails_failed": self.emails_failed,
+            "emails_waiting": self.emails_waiting,
+            "max_minutes_publication_to_last_email": minutes(self.max_minutes_publication_to_last_email),
+            "max_minutes_receipt_to_last_email": minutes(self.max_minutes_receipt_to_last_email),
+            "operator_messages_sent": self.operator_messages_sent,
+        }
+
+
+def _minutes(delta: dt.timedelta) -> Fraction:
+    return Fraction(delta.days * 86_400_000_000 + delta.seconds * 1_000_000 + delta.microseconds, 60_000_000)
+
+
+def daily_report(*, date_from: dt.date, date_to: dt.date) -> list[DailyAlertReport]:
+    """One row per day in ``[date_from, date_to)`` (days in JST, by the time a publication was received)."""
+    start = dt.datetime.combine(date_from, dt.time(), tzinfo=JST)
+    end = dt.datetime.combine(date_to, dt.time(), tzinfo=JST)
+    pubs = list(
+        Publication.objects.filter(received_at__gte=start, received_at__lt=end)
+        .annotate(
+            newly=Count("judgements", filter=Q(judgements__state=JudgementState.NEWLY_BELOW), distinct=True),
+            still=Count("judgements", filter=Q(judgements__state=JudgementState.STILL_BELOW), distinct=True),
+            back=Count("judgements", filter=Q(judgements__state=JudgementState.RECOVERED), distinct=True),
+        )
+        .order_by("received_at", "id")
+    )
+    pub_ids = [p.pk for p in pubs]
+    alerted = dict(
+        ProviderAlert.objects.filter(publication_id__in=pub_ids)
+        .values("publication_id")
+        .annotate(n=Count("participant", distinct=True))
+        .values_list("publication_id", "n")
+    )
+    email_rows: dict[int, dict[str, Any]] = {}
+    alert_emails = OutboundEmail.objects.filter(kind__startswith="alerts.", key__startswith="alert:").filter(
+        created_at__gte=start - dt.timedelta(days=1), created_at__lt=end + dt.timedelta(days=1)
+    )
+    row: dict[str, Any] | None
+    for email in alert_emails.values("key", "state", "sent_at"):
+        pub_id = int(email["key"].split(":")[1])
+        row = email_rows.setdefault(pub_id, {"total": 0, "sent": 0, "failed": 0, "last": None})
+        row["total"] += 1
+        if email["state"] == EmailState.SENT:
+            row["sent"] += 1
+            if row["last"] is None or email["sent_at"] > row["last"]:
+                row["last"] = email["sent_at"]
+        elif email["state"] == EmailState.FAILED:
+            row["failed"] += 1
+    messages_sent = [
+        at
+        for at in OperatorMessage.objects.filter(
+            state=MessageState.SENT, approved_at__gte=start, approved_at__lt=end
+        ).values_list("approved_at", flat=True)
+        if at is not None
+    ]
+    out: list[DailyAlertReport] = []
+    day = date_from
+    while day < date_to:
+        mine = [p for p in pubs if p.received_at.astimezone(JST).date() == day]
+        totals = {"total": 0, "sent": 0, "failed": 0}
+        worst_pub: Fraction | None = None
+        worst_rec: Fraction | None = None
+        for p in mine:
+            row = email_rows.get(p.pk)
+            if row is None:
+                continue
+            for k in totals:
+                totals[k] += row[k]
+            if row["last"] is not None and row["sent"] == row["total"]:
+                from_pub = _minutes(row["last"] - p.published_at)
+                from_rec = _minutes(row["last"] - p.received_at)
+                worst_pub = from_pub if worst_pub is None else max(worst_pub, from_pub)
+                worst_rec = from_rec if worst_rec is None else max(worst_rec, from_rec)
+        out.append(
+            DailyAlertReport(
+                day=day,
+                publications=len(mine),
+                newly_below=sum(int(p.newly) for p in mine),
+                still_below=sum(int(p.still) for p in mine),
+                recovered=sum(int(p.back) for p in mine),
+                providers_alerted=sum(alerted.get(p.pk, 0) for p in mine),
+                emails_total=totals["total"],
+                emails_sent=totals["sent"],
+                emails_failed=totals["failed"],
+                emails_waiting=totals["total"] - totals["sent"] - totals["failed"],
+                max_minutes_publication_to_last_email=worst_pub,
+                max_minutes_receipt_to_last_email=worst_rec,
+                operator_messages_sent=sum(1 for at in messages_sent if at.astimezone(JST).date() == day),
+            )
+        )
+        day += dt.timedelta(days=1)
+    return out
+
+
+def latest_publication_at() -> dt.datetime | None:
+    value: dt.datetime | None = Publication.objects.aggregate(m=Max("published_at"))["m"]
+    return value

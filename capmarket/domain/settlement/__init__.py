@@ -1,0 +1,1 @@
+"""Delivery-period settlement runs (精算処理): inputs, engine outputs, review, confirmation, adjustments."""

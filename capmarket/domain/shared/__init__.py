@@ -1,0 +1,1 @@
+"""Helpers shared by the domain apps (no models): history records, the CSV writer."""
