@@ -102,6 +102,9 @@ INSTALLED_APPS = [
     "capmarket.domain.objections",
     "capmarket.domain.notifications",
     "capmarket.domain.alerts",
+    "capmarket.domain.calendar",
+    "capmarket.domain.ledger",
+    "capmarket.domain.documents",
     # interfaces
     "capmarket.interfaces.web",
     "capmarket.interfaces.api",
@@ -207,6 +210,11 @@ STORAGES = {
         "OPTIONS": {"location": str(VAR_DIR / "media")},
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # issued documents' PDFs: written once, read-only files (object storage in production: a write-once bucket)
+    "documents": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "documents"), "file_permissions_mode": 0o444},
+    },
 }
 DATASETS_DIR = Path(os.environ.get("CAPMARKET_DATASETS_DIR", VAR_DIR / "datasets"))
 

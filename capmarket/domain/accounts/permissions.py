@@ -34,6 +34,14 @@ class Action(StrEnum):
     VIEW_OWN_RESULTS = "view_own_results"  # a participant reads its company's confirmed results
     RAISE_OBJECTION = "raise_objection"  # a participant objects to a line of its results
     HANDLE_OBJECTIONS = "handle_objections"  # staff investigate and answer objections
+    # documents, ledger, closes and the business calendar (issue 10)
+    EDIT_CALENDAR = "edit_calendar"  # add / withdraw business days and holidays of the operator's calendar
+    EDIT_OPERATOR_PROFILE = "edit_operator_profile"  # the operator's name, T-number, bank account on documents
+    ISSUE_DOCUMENTS = "issue_documents"  # issue a confirmed month's documents, resend their e-mails
+    CORRECT_DOCUMENTS = "correct_documents"  # cancel an issued document with a 赤伝/黒伝 pair
+    VIEW_LEDGER = "view_ledger"  # journal, account statements, trial balance, closes
+    REQUEST_CLOSE = "request_close"  # 経理: ask for a monthly or annual close
+    APPROVE_CLOSE = "approve_close"  # 経理承認者: approve (or reject) a close asked for by someone else
 
 
 _STAFF_COMMON: Final = {Action.VIEW_ALL_PARTICIPANTS, Action.VIEW_RULESETS, Action.VIEW_EMAIL_LOG}
@@ -75,6 +83,32 @@ _SETTLEMENT: Final[dict[str, frozenset[Action]]] = {
 
 for _role, _extra in _SETTLEMENT.items():
     POLICY[_role] = POLICY[_role] | _extra
+#: documents, ledger, closes and the calendar (issue 10): 経理 closes, 経理承認者 approves (a different person).
+_DOCUMENTS_AND_LEDGER: Final[dict[str, frozenset[Action]]] = {
+    Role.OPERATOR: frozenset({Action.EDIT_CALENDAR, Action.ISSUE_DOCUMENTS}),
+    Role.APPROVER: frozenset({Action.EDIT_CALENDAR, Action.ISSUE_DOCUMENTS, Action.VIEW_LEDGER}),
+    Role.ACCOUNTANT: frozenset(
+        {
+            Action.EDIT_CALENDAR,
+            Action.EDIT_OPERATOR_PROFILE,
+            Action.ISSUE_DOCUMENTS,
+            Action.CORRECT_DOCUMENTS,
+            Action.VIEW_LEDGER,
+            Action.REQUEST_CLOSE,
+        }
+    ),
+    Role.ACCOUNTING_APPROVER: frozenset(
+        {
+            Action.EDIT_OPERATOR_PROFILE,
+            Action.ISSUE_DOCUMENTS,
+            Action.VIEW_LEDGER,
+            Action.REQUEST_CLOSE,
+            Action.APPROVE_CLOSE,
+        }
+    ),
+}
+for _role, _actions in _DOCUMENTS_AND_LEDGER.items():
+    POLICY[_role] = POLICY[_role] | _actions
 
 
 def can(user: Any, action: Action) -> bool:

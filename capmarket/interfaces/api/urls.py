@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from capmarket.interfaces.api import (
     urls_accounts,
     urls_alerts,
+    urls_documents,
     urls_intake,
     urls_jobs,
     urls_registry,
@@ -23,4 +24,5 @@ urlpatterns = [
     *urls_intake.urlpatterns,
     *urls_alerts.urlpatterns,
     *urls_settlement.urlpatterns,
+    *urls_documents.urlpatterns,
 ]

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from capmarket.application import reserve_margins
+from capmarket.application.documents import jobs as document_jobs
 from capmarket.application.intake import uploading as intake_uploading
 from capmarket.application.settlement import runs as settlement_runs
 from capmarket.domain.jobs import diagnostics
@@ -39,6 +40,8 @@ KINDS: Final[tuple[JobKind, ...]] = (
     JobKind(notification_ops.DELIVERY_JOB_KIND, email_delivery.deliver, "メール送信"),
     JobKind(reserve_margins.POLL_JOB_KIND, reserve_margins.run_poll_job, "広域予備率の取得"),
     JobKind(settlement_runs.JOB_KIND, settlement_runs.run_job, "精算処理"),
+    JobKind(document_jobs.ISSUE_KIND, document_jobs.run_issue_job, "帳票の発行"),
+    JobKind(document_jobs.RENDER_KIND, document_jobs.run_render_job, "帳票PDFの作成"),
 )
 BY_NAME: Final[dict[str, JobKind]] = {k.name: k for k in KINDS}
 

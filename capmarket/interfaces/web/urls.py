@@ -3,6 +3,7 @@
 from capmarket.interfaces.web import (
     urls_accounts,
     urls_alerts,
+    urls_documents,
     urls_intake,
     urls_jobs,
     urls_registry,
@@ -18,4 +19,5 @@ urlpatterns = [
     *urls_intake.urlpatterns,
     *urls_alerts.urlpatterns,
     *urls_settlement.urlpatterns,
+    *urls_documents.urlpatterns,
 ]

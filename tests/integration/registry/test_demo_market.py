@@ -15,6 +15,7 @@ from capmarket.domain.accounts.models import Role, User
 from capmarket.domain.contracts.models import CapacityContract, ContractChangeRequest
 from capmarket.domain.registry.models import Participant, Resource
 from capmarket.domain.registry.validators import validate_participant, validate_resource
+from tests.books import empty_books
 
 NOW = dt.datetime(2025, 4, 1, 0, 0, tzinfo=dt.UTC)
 
@@ -38,6 +39,7 @@ def _snapshot() -> dict[str, Any]:
 
 
 def _wipe() -> None:
+    empty_books()  # documents and the ledger (issue 10): their rows are guarded against DELETE
     from capmarket.domain.jobs.models import Job
     from capmarket.domain.notices.models import Notice
     from capmarket.domain.notifications.models import OutboundEmail

@@ -1,0 +1,171 @@
+"""HTML → PDF with WeasyPrint and the Noto CJK fonts (Debian's ``fonts-noto-cjk``), A4.
+
+No Django here, so that the rendering processes (``python -m capmarket.domain.documents.pdf``) import only
+WeasyPrint. The font configuration and the style sheet are built once per process and reused for every document
+(WeasyPrint's slowest set-up).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import struct
+import subprocess
+import sys
+from collections import deque
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from capmarket.domain.documents.fonts import FAMILY, TITLE_FAMILY, font_face_css
+
+#: The user-agent style sheet for documents: only what the template's elements need. WeasyPrint matches every
+#: element against its full HTML5 style sheet (hundreds of rules) otherwise, a good part of a document's time.
+UA_CSS = """
+head, title, meta, style, script { display: none }
+html, body, div, p, h1, h2 { display: block }
+table { display: table; box-sizing: border-box; border-spacing: 0 }
+thead { display: table-header-group } tbody { display: table-row-group } tfoot { display: table-footer-group }
+tr { display: table-row } td, th { display: table-cell } colgroup { display: table-column-group }
+col { display: table-column } span, strong { display: inline }
+body { margin: 0 } p { margin: 1em 0 }
+"""
+
+CSS_PATH = Path(__file__).with_name("pdf.css")
+
+
+@lru_cache(maxsize=4)
+def _weasy(font_dir: str) -> tuple[Any, Any, Any]:
+    from weasyprint import CSS, HTML  # noqa: PLC0415 (heavy import, only where PDFs are made)
+    from weasyprint.text.fonts import FontConfiguration  # noqa: PLC0415
+
+    fonts = FontConfiguration()
+    faces = font_face_css(font_dir)
+    if faces:
+        families = (
+            f"{faces}\nhtml {{ font-family: '{FAMILY}', 'Noto Sans CJK JP', sans-serif; }}\n"
+            f".title, .amount td {{ font-family: '{TITLE_FAMILY}', '{FAMILY}', 'Noto Sans CJK JP', sans-serif; }}\n"
+        )
+    else:
+        families = "html { font-family: 'Noto Sans CJK JP', sans-serif; }\n"
+    css = CSS(string=families + CSS_PATH.read_text(encoding="utf-8"), font_config=fonts)
+    ua = CSS(string=UA_CSS, font_config=fonts)
+
+    class DocumentHTML(HTML):  # type: ignore[misc]
+        """HTML with the small user-agent style sheet above."""
+
+        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+            return [ua]
+
+    return (DocumentHTML if hasattr(HTML, "_ua_stylesheets") else HTML), css, fonts
+
+
+atexit.register(_weasy.cache_clear)  # release WeasyPrint's font configuration before the interpreter tears down
+
+
+def html_to_pdf(html: str, *, font_dir: str = "") -> bytes:
+    """The PDF of ``html``; ``font_dir`` is where the compact fonts are cached ('' = the system fonts only)."""
+    HTML, css, fonts = _weasy(font_dir)
+    pdf = HTML(string=html).write_pdf(stylesheets=[css], font_config=fonts)
+    assert isinstance(pdf, bytes)
+    return pdf
+
+
+def default_processes() -> int:
+    configured = os.environ.get("CAPMARKET_PDF_PROCESSES", "")
+    if configured.strip():
+        return max(1, int(configured))
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+class _Renderer:
+    """A child process (``python -m capmarket.domain.documents.pdf FONT_DIR``) that turns HTML into PDF: requests
+    and answers are length-prefixed (4 bytes, big-endian) on its standard input and output. A plain subprocess,
+    not ``multiprocessing``: it works the same under a Celery prefork worker, a web server or a test."""
+
+    def __init__(self, font_dir: str) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+            [sys.executable, "-m", "capmarket.domain.documents.pdf", font_dir],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+
+    def send(self, html: str) -> None:
+        data = html.encode("utf-8")
+        assert self.process.stdin is not None
+        self.process.stdin.write(struct.pack(">I", len(data)) + data)
+        self.process.stdin.flush()
+
+    def receive(self) -> bytes:
+        assert self.process.stdout is not None
+        head = self.process.stdout.read(4)
+        if len(head) != 4:
+            raise RuntimeError(f"PDF renderer process ended unexpectedly (exit {self.process.poll()})")
+        (size,) = struct.unpack(">I", head)
+        data = self.process.stdout.read(size)
+        if len(data) != size:
+            raise RuntimeError("PDF renderer process ended in the middle of a document")
+        return data
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def render_many(htmls: Iterable[str], *, processes: int | None = None, font_dir: str = "") -> Iterator[bytes]:
+    """PDFs of ``htmls`` in the same order.
+
+    With more than one process, child processes render while this process prepares the next documents
+    (``htmls`` is consumed lazily) and the caller stores what is done: document *i* goes to renderer *i mod n*,
+    each renderer has one document at a time (no pipe can fill up both ways), answers are read in order. With one
+    process, they are rendered here.
+    """
+    count = default_processes() if processes is None else processes
+    items = iter(htmls)
+    if count <= 1:
+        for html in items:
+            yield html_to_pdf(html, font_dir=font_dir)
+        return
+    renderers = [_Renderer(font_dir) for _ in range(count)]
+    try:
+        busy: deque[_Renderer] = deque()
+        for renderer in renderers:
+            first = next(items, None)
+            if first is None:
+                break
+            renderer.send(first)
+            busy.append(renderer)
+        while busy:
+            renderer = busy.popleft()
+            data = renderer.receive()
+            following = next(items, None)
+            if following is not None:
+                renderer.send(following)
+                busy.append(renderer)
+            yield data
+    finally:
+        for renderer in renderers:
+            renderer.close()
+
+
+def _serve(font_dir: str) -> None:
+    """The renderer process's loop: read a request, answer with its PDF, until standard input closes."""
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    while True:
+        head = stdin.read(4)
+        if len(head) != 4:
+            return
+        (size,) = struct.unpack(">I", head)
+        pdf = html_to_pdf(stdin.read(size).decode("utf-8"), font_dir=font_dir)
+        stdout.write(struct.pack(">I", len(pdf)) + pdf)
+        stdout.flush()
+
+
+if __name__ == "__main__":
+    _serve(sys.argv[1] if len(sys.argv) > 1 else "")

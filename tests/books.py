@@ -1,0 +1,45 @@
+"""Emptying the books in tests that must wipe data: the ledger's and the documents' tables keep their rows (their
+database triggers refuse DELETE), so a test that starts over lifts the guards for that moment only — SQLite: drop
+the triggers, delete, install them again; PostgreSQL: TRUNCATE, which row triggers do not see."""
+
+from __future__ import annotations
+
+import importlib
+
+from django.db import connection
+
+#: migration modules that install the guards → the tables they guard (children first)
+GUARDED = {
+    "capmarket.domain.documents.migrations.0002_database_guards": [
+        "documents_documentmailing",
+        "documents_documentfile",
+        "documents_documenttaxline",
+        "documents_documentline",
+        "documents_document",
+        "documents_documentnumbercounter",
+        "documents_operatorprofile",
+    ],
+    "capmarket.domain.ledger.migrations.0002_database_guards": [
+        "ledger_entry",
+        "ledger_transaction",
+        "ledger_period",
+        "ledger_annualclose",
+    ],
+}
+
+
+def empty_books() -> None:
+    tables = [t for ts in GUARDED.values() for t in ts]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
+            return
+        modules = [importlib.import_module(name) for name in GUARDED]
+        for module in modules:
+            for trigger in module.SQLITE_TRIGGER_NAMES:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        for table in tables:
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608 (constant table names)
+        for module in modules:
+            for statement in module.SQLITE_FORWARD:
+                cursor.execute(statement)
