@@ -553,18 +553,19 @@ def create_batch(
         missing = [n.number for n in notices if not (n.bank_code and n.branch_code and n.account_number)]
         if missing:
             raise UnableToChangeTransferBatch(f"振込先口座のない支払通知書があります: {'、'.join(missing[:10])}")
+        parts = {n.pk: split_amount(n.total_yen) for n in notices}
         batch = TransferBatch.objects.create(
             pay_date=pay_date,
             requester_code=str(getattr(settings, "CAPMARKET_TRANSFER_REQUESTER_CODE", "0000000001")),
-            line_count=0,
-            total_yen=0,
+            line_count=sum(len(p) for p in parts.values()),
+            total_yen=sum(n.total_yen for n in notices),
             drafted_at=now,
             drafted_by=actor,
             state=BatchState.DRAFTED,
         )
         rows: list[TransferLine] = []
         for notice in notices:
-            for part, amount in enumerate(split_amount(notice.total_yen), start=1):
+            for part, amount in enumerate(parts[notice.pk], start=1):
                 rows.append(
                     TransferLine(
                         batch=batch,
@@ -595,9 +596,8 @@ def create_batch(
         for x in lines:
             amounts[x.participant_id] += x.amount_yen
         _check_against_ledger(amounts, {x.participant_id: x.document.recipient_name for x in lines}, as_of=pay_date)
-        batch.line_count = len(lines)
-        batch.total_yen = checked.total_yen
-        batch.save(update_fields=["line_count", "total_yen"])
+        if (batch.line_count, batch.total_yen) != (len(lines), checked.total_yen):
+            raise UnableToChangeTransferBatch("振込データの件数・合計が支払通知書と一致しません。")
         audit.record(
             now=now,
             action=AuditAction.CREATED,
