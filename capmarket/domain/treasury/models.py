@@ -157,7 +157,12 @@ class ReceiptMatch(models.Model):
     )
     undone_at = models.DateTimeField("取消日時", null=True, blank=True)
     undone_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="取消者", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="取消者",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     undo_reason = models.CharField("取消理由", max_length=300, blank=True)
     reversal_transaction = models.OneToOneField(
@@ -236,11 +241,21 @@ class TransferBatch(models.Model):
     )
     checked_at = models.DateTimeField("確認日時", null=True, blank=True)
     checked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="確認者", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="確認者",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     approved_at = models.DateTimeField("承認日時", null=True, blank=True)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="承認者", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="承認者",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     released_at = models.DateTimeField("経理承認日時", null=True, blank=True)
     released_by = models.ForeignKey(
@@ -277,10 +292,7 @@ class TransferBatch(models.Model):
             ),
             models.CheckConstraint(
                 condition=(Q(checked_by__isnull=True) | ~Q(checked_by=F("drafted_by")))
-                & (
-                    Q(approved_by__isnull=True)
-                    | (~Q(approved_by=F("drafted_by")) & ~Q(approved_by=F("checked_by")))
-                )
+                & (Q(approved_by__isnull=True) | (~Q(approved_by=F("drafted_by")) & ~Q(approved_by=F("checked_by"))))
                 & (
                     Q(released_by__isnull=True)
                     | (
@@ -365,7 +377,9 @@ class TransferLine(models.Model):
                 condition=Q(state__in=["pending", "paid", "failed", "cancelled"]), name="treasury_line_state_known"
             ),
             models.CheckConstraint(
-                condition=~Q(state="failed") | Q(ledger_transaction__isnull=True) | Q(reversal_transaction__isnull=False),
+                condition=~Q(state="failed")
+                | Q(ledger_transaction__isnull=True)
+                | Q(reversal_transaction__isnull=False),
                 name="treasury_failed_line_reversed",
             ),
         ]

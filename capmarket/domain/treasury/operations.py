@@ -173,7 +173,7 @@ def _post_match(
     for document, amount in allocations:
         lines.append(
             ledger.credit(
-                RECEIVABLE_ACCOUNT[document.document_type],
+                RECEIVABLE_ACCOUNT[DocumentType(document.document_type)],
                 amount,
                 participant_id=participant_id,
                 description=f"{document.number} 入金消込",
@@ -218,9 +218,7 @@ def _post_match(
     return match
 
 
-def _apply(
-    booking: BankBooking, result: CreditMatch, documents: Mapping[str, Document], *, now: dt.datetime
-) -> bool:
+def _apply(booking: BankBooking, result: CreditMatch, documents: Mapping[str, Document], *, now: dt.datetime) -> bool:
     if result.outcome is Outcome.QUEUED or result.payer_id is None:
         booking.queue_reason = result.reason[:200]
         booking.candidates = [documents[k].number for k in result.candidates if k in documents]
@@ -279,7 +277,12 @@ def import_statement(
     bank reference) are skipped. Matched credits are posted to the ledger (one transaction per credit); the rest
     wait in the manual queue.
     """
-    _require(actor, Action.MANAGE_RECEIPTS, "入出金明細を取り込む権限がありません（経理の権限です）。", UnableToImportStatement)
+    _require(
+        actor,
+        Action.MANAGE_RECEIPTS,
+        "入出金明細を取り込む権限がありません（経理の権限です）。",
+        UnableToImportStatement,
+    )
     sha = hashlib.sha256(data).hexdigest()
     existing = queries.statement_by_sha256(sha)
     if existing is not None:
@@ -428,7 +431,9 @@ def undo_match(
     if not reason.strip():
         raise UnableToMatch("取消の理由を入力してください。")
     with transaction.atomic():
-        match = ReceiptMatch.objects.select_for_update().select_related("booking", "ledger_transaction").get(pk=match.pk)
+        match = (
+            ReceiptMatch.objects.select_for_update().select_related("booking", "ledger_transaction").get(pk=match.pk)
+        )
         if match.undone_at is not None:
             raise UnableToMatch("この消込は既に取り消されています。")
         reversal = ledger.reverse(
@@ -456,7 +461,9 @@ def undo_match(
             object_type="receipt_match",
             object_id=match.pk,
             object_repr=str(match),
-            summary=f"消込 #{match.pk}（{booking.amount_yen:,}円）を取り消しました（仕訳{reversal.pk}）: {reason.strip()}",
+            summary=(
+                f"消込 #{match.pk}（{booking.amount_yen:,}円）を取り消しました（仕訳{reversal.pk}）: {reason.strip()}"
+            ),
             ip_address=ip_address,
         )
     return match
@@ -482,7 +489,9 @@ def register_payer_alias(
             object_type="payer_alias",
             object_id=alias.pk,
             object_repr=str(alias),
-            summary=f"{participant.name} の振込依頼人名「{alias.payer_name}」コード「{alias.payer_code}」を登録しました。",
+            summary=(
+                f"{participant.name} の振込依頼人名「{alias.payer_name}」コード「{alias.payer_code}」を登録しました。"
+            ),
         )
     return alias
 
@@ -542,7 +551,12 @@ def create_batch(
     ip_address: str | None = None,
 ) -> TransferBatch:
     """起票: a batch of the payment notices due on ``pay_date`` (or earlier) that no batch pays yet."""
-    _require(actor, Action.DRAFT_TRANSFERS, "総合振込を起票する権限がありません（経理の権限です）。", UnableToChangeTransferBatch)
+    _require(
+        actor,
+        Action.DRAFT_TRANSFERS,
+        "総合振込を起票する権限がありません（経理の権限です）。",
+        UnableToChangeTransferBatch,
+    )
     profile = OperatorProfile.objects.order_by("-version").first()
     if profile is None:
         raise UnableToChangeTransferBatch("発行者情報（振込元の口座）が登録されていません。")
@@ -605,7 +619,10 @@ def create_batch(
             object_type="transfer_batch",
             object_id=batch.pk,
             object_repr=str(batch),
-            summary=f"総合振込 #{batch.pk} を起票しました（振込指定日 {pay_date:%Y-%m-%d}、{len(lines)}件、{checked.total_yen:,}円）。",
+            summary=(
+                f"総合振込 #{batch.pk} を起票しました"
+                f"（振込指定日 {pay_date:%Y-%m-%d}、{len(lines)}件、{checked.total_yen:,}円）。"
+            ),
             ip_address=ip_address,
         )
     return batch
@@ -682,7 +699,10 @@ def approve_batch(
             object_type="transfer_batch",
             object_id=batch.pk,
             object_repr=str(batch),
-            summary=f"総合振込 #{batch.pk} を{ApprovalStep(step).label}しました（{batch.line_count}件、{batch.total_yen:,}円）。",
+            summary=(
+                f"総合振込 #{batch.pk} を{ApprovalStep(step).label}しました"
+                f"（{batch.line_count}件、{batch.total_yen:,}円）。"
+            ),
             ip_address=ip_address,
         )
     return batch
@@ -773,7 +793,8 @@ def export_batch_file(
     )
     if not (checked.total_yen == batch.total_yen == posted == sum(x.amount_yen for x in lines)):
         raise UnableToChangeTransferBatch(
-            f"振込データの合計 {checked.total_yen:,}円が起票額 {batch.total_yen:,}円・出金仕訳 {posted:,}円と一致しません。"
+            f"振込データの合計 {checked.total_yen:,}円が起票額 {batch.total_yen:,}円・"
+            f"出金仕訳 {posted:,}円と一致しません。"
         )
     if file_format == "zengin":
         written = encode_transfer_file(checked)
@@ -789,7 +810,10 @@ def export_batch_file(
         object_type="transfer_batch",
         object_id=batch.pk,
         object_repr=str(batch),
-        summary=f"総合振込 #{batch.pk} の振込データ（{file_format}、{len(checked.transfers)}件、{checked.total_yen:,}円）を作成しました。",
+        summary=(
+            f"総合振込 #{batch.pk} の振込データ"
+            f"（{file_format}、{len(checked.transfers)}件、{checked.total_yen:,}円）を作成しました。"
+        ),
         changes={"sha256": hashlib.sha256(data).hexdigest()},
         ip_address=ip_address,
     )
@@ -814,7 +838,12 @@ def record_results(
     """The bank's results: each pending line paid or failed. A failed line's disbursement is reversed, so the
     payment notice's payable is open again (and can go into a new batch). Returns (paid, failed) recorded now;
     a line already given the same result is left as it is; a different result is refused."""
-    _require(actor, Action.RELEASE_TRANSFERS, "振込結果を登録する権限がありません（経理責任者の権限です）。", UnableToChangeTransferBatch)
+    _require(
+        actor,
+        Action.RELEASE_TRANSFERS,
+        "振込結果を登録する権限がありません（経理責任者の権限です）。",
+        UnableToChangeTransferBatch,
+    )
     with transaction.atomic():
         batch = TransferBatch.objects.select_for_update().get(pk=batch.pk)
         if batch.state != BatchState.RELEASED:

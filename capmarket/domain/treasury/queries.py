@@ -147,10 +147,9 @@ def allocations_of(match: ReceiptMatch) -> QuerySet[MatchAllocation]:
 
 
 def recent_matches(*, limit: int = 100) -> QuerySet[ReceiptMatch]:
-    return (
-        ReceiptMatch.objects.select_related("booking", "participant", "matched_by")
-        .order_by("-matched_at", "-pk")[:limit]
-    )
+    return ReceiptMatch.objects.select_related("booking", "participant", "matched_by").order_by("-matched_at", "-pk")[
+        :limit
+    ]
 
 
 def receipts_visible_to(user: Any) -> QuerySet[MatchAllocation]:
@@ -281,15 +280,15 @@ def balances(*, user: Any, as_of: dt.date, participant_code: str = "") -> list[C
         elif row["document_type"] == DocumentType.PAYMENT_NOTICE:
             notified[row["participant_id"]] += int(row["total"])
     received: dict[int, int] = defaultdict(int)
-    for row in (
+    for got in (
         MatchAllocation.objects.filter(match__undone_at__isnull=True, match__participant_id__in=ids)
         .values("match__participant_id")
         .annotate(total=Sum("amount_yen"))
         .order_by("match__participant_id")
     ):
-        received[row["match__participant_id"]] = int(row["total"])
+        received[got["match__participant_id"]] = int(got["total"])
     paid_out: dict[int, int] = defaultdict(int)
-    for row in (
+    for paid in (
         TransferLine.objects.filter(
             participant_id__in=ids, batch__state=BatchState.RELEASED, state__in=[LineState.PENDING, LineState.PAID]
         )
@@ -297,7 +296,7 @@ def balances(*, user: Any, as_of: dt.date, participant_code: str = "") -> list[C
         .annotate(total=Sum("amount_yen"))
         .order_by("participant_id")
     ):
-        paid_out[row["participant_id"]] = int(row["total"])
+        paid_out[paid["participant_id"]] = int(paid["total"])
     outstanding: dict[int, int] = defaultdict(int)
     overdue: dict[int, int] = defaultdict(int)
     overdue_count: dict[int, int] = defaultdict(int)
@@ -329,8 +328,24 @@ def balances(*, user: Any, as_of: dt.date, participant_code: str = "") -> list[C
                 deposits_yen=books.get(chart.DEPOSITS_RECEIVED, 0),
                 receivable_ledger_yen=sum(
                     books.get(code, 0)
-                    for code in (chart.RECEIVABLE_PROVIDERS, chart.RECEIVABLE_CONTRIBUTIONS, chart.RECEIVABLE_ADDITIONAL)
+                    for code in (
+                        chart.RECEIVABLE_PROVIDERS,
+                        chart.RECEIVABLE_CONTRIBUTIONS,
+                        chart.RECEIVABLE_ADDITIONAL,
+                    )
                 ),
             )
         )
     return result
+
+
+def participant_by_code(code: str) -> Participant | None:
+    return Participant.objects.filter(participant_code__iexact=code.strip()).first() if code.strip() else None
+
+
+def documents_by_ids(ids: Iterable[int]) -> dict[int, Document]:
+    return {d.pk: d for d in Document.objects.filter(pk__in=list(ids))}
+
+
+def aliases_of(participant: Participant) -> QuerySet[Any]:
+    return participant.payer_aliases.order_by("payer_name", "payer_code", "pk")

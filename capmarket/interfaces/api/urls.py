@@ -11,6 +11,7 @@ from capmarket.interfaces.api import (
     urls_jobs,
     urls_registry,
     urls_settlement,
+    urls_treasury,
 )
 
 app_name = "api"
@@ -25,4 +26,5 @@ urlpatterns = [
     *urls_alerts.urlpatterns,
     *urls_settlement.urlpatterns,
     *urls_documents.urlpatterns,
+    *urls_treasury.urlpatterns,
 ]

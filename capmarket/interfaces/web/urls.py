@@ -8,6 +8,7 @@ from capmarket.interfaces.web import (
     urls_jobs,
     urls_registry,
     urls_settlement,
+    urls_treasury,
 )
 
 app_name = "web"
@@ -20,4 +21,5 @@ urlpatterns = [
     *urls_alerts.urlpatterns,
     *urls_settlement.urlpatterns,
     *urls_documents.urlpatterns,
+    *urls_treasury.urlpatterns,
 ]

@@ -40,6 +40,10 @@ RETAILER_KANA = (
 
 @pytest.fixture
 def staff(db: Any) -> dict[str, User]:
+    return make_staff()
+
+
+def make_staff() -> dict[str, User]:
     return {
         "accountant": make_user(Role.ACCOUNTANT, username="keiri"),
         "operator": make_user(Role.OPERATOR, username="tantou"),
@@ -51,6 +55,10 @@ def staff(db: Any) -> dict[str, User]:
 
 @pytest.fixture
 def issued(staff: dict[str, User]) -> dict[str, Any]:
+    return make_issued(staff)
+
+
+def make_issued(staff: dict[str, User]) -> dict[str, Any]:
     """The documents of delivery month 2025-04: PA001 paid, PB001 owes 220,000 yen, twelve retailers billed."""
     companies = make_companies()
     retailers = [
@@ -66,7 +74,9 @@ def issued(staff: dict[str, User]) -> dict[str, Any]:
     ]
     base = month_2025_04()
     bills = tuple(
-        ContributionBill(r.participant_code, "retailer", "tokyo", "2025-04", "2025-11", amount, amount // 10, amount + amount // 10)
+        ContributionBill(
+            r.participant_code, "retailer", "tokyo", "2025-04", "2025-11", amount, amount // 10, amount + amount // 10
+        )
         for r, amount in zip(retailers, [1_000_000 + 37_000 * i for i in range(len(retailers))], strict=True)
     )
     figures: MonthFigures = replace(base, contribution_bills=base.contribution_bills + bills, tax_rate=Fraction(1, 10))
@@ -78,7 +88,11 @@ def issued(staff: dict[str, User]) -> dict[str, Any]:
 def zengin_statement(lines: list[StatementLine], *, line_breaks: bool = True) -> bytes:
     return write_zengin_statement(
         created=dt.date(2025, 12, 1),
-        parts=[StatementAccountPart(OPERATOR_ACCOUNT, dt.date(2025, 11, 1), dt.date(2025, 11, 30), 50_000_000, tuple(lines))],
+        parts=[
+            StatementAccountPart(
+                OPERATOR_ACCOUNT, dt.date(2025, 11, 1), dt.date(2025, 11, 30), 50_000_000, tuple(lines)
+            )
+        ],
         line_breaks=line_breaks,
     )
 

@@ -40,10 +40,7 @@ SPELLINGS = (
 
 
 def _lines(documents: dict[str, Any]) -> list[StatementLine]:
-    lines = [
-        credit(f"{101 + i:08d}", documents[f"EC1{i + 1:02d}"].total_yen, name)
-        for i, name in enumerate(SPELLINGS)
-    ]
+    lines = [credit(f"{101 + i:08d}", documents[f"EC1{i + 1:02d}"].total_yen, name) for i, name in enumerate(SPELLINGS)]
     lines += [
         credit("00000201", documents["PB001"].total_yen, "ﾋﾞﾜﾃﾞﾝﾘﾖｸ(ｶ"),  # the provider's invoice
         credit("00000202", documents["EC111"].total_yen + 5_000, "ｺﾀﾞﾏﾃﾞﾝｷ(ｶ"),  # overpaid: the excess is 預り金
@@ -124,7 +121,11 @@ def test_staff_match_by_hand_remember_the_name_and_undo_with_a_reversing_entry(
     booking = queries.queue().get()
     with pytest.raises(treasury.UnableToMatch, match="権限"):
         treasury.match_by_hand(
-            booking=booking, participant=retailer, allocations=[(bill, bill.total_yen)], actor=staff["operator"], now=LATER
+            booking=booking,
+            participant=retailer,
+            allocations=[(bill, bill.total_yen)],
+            actor=staff["operator"],
+            now=LATER,
         )
     with pytest.raises(treasury.UnableToMatch, match="未入金額"):
         treasury.match_by_hand(
@@ -148,8 +149,12 @@ def test_staff_match_by_hand_remember_the_name_and_undo_with_a_reversing_entry(
     assert not queries.queue().exists()
     treasury.undo_match(match=match, reason="依頼人の誤り", actor=staff["accountant"], now=LATER)
     match.refresh_from_db()
-    assert match.reversal_transaction is not None and match.reversal_transaction.reverses_id == match.ledger_transaction_id
-    assert ledger_queries.balance_of(participant_id=retailer.pk, account_code=chart.RECEIVABLE_CONTRIBUTIONS) == bill.total_yen
+    assert match.reversal_transaction is not None
+    assert match.reversal_transaction.reverses_id == match.ledger_transaction_id
+    assert (
+        ledger_queries.balance_of(participant_id=retailer.pk, account_code=chart.RECEIVABLE_CONTRIBUTIONS)
+        == bill.total_yen
+    )
     assert queries.queue().get().pk == booking.pk
     with pytest.raises(treasury.UnableToMatch, match="既に取り消"):
         treasury.undo_match(match=match, reason="二度目", actor=staff["accountant"], now=LATER)
@@ -205,4 +210,5 @@ def test_cli_prints_the_json_of_the_contract_and_refuses_a_bad_file(
     assert json.loads(first) == {"credits": 14, "matched": 13, "queued": 1, "already_imported": False}
     assert json.loads(second)["already_imported"] is True
     assert refused.value.code == 2
-    assert len(reason.strip().splitlines()) == 1 and "bad.txt" in reason
+    assert len(reason.strip().splitlines()) == 1
+    assert "bad.txt" in reason

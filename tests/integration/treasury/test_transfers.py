@@ -56,7 +56,8 @@ def test_four_people_approve_before_the_file_and_results_reopen_a_failed_payable
     parsed = read_transfer_file(zengin.data)
     assert {len(r) for r in zengin.data.split(b"\r\n") if r} == {120}
     assert (parsed.total_count, parsed.total_yen) == (1, notice.total_yen)
-    assert parsed.records[0].payee_name == "ｱｻﾋﾊﾂﾃﾞﾝ(ｶ" and parsed.records[0].amount_yen == notice.total_yen
+    assert parsed.records[0].payee_name == "ｱｻﾋﾊﾂﾃﾞﾝ(ｶ"
+    assert parsed.records[0].amount_yen == notice.total_yen
     pain = transfer_file(batch=released, file_format="pain001", actor=staff["accounting_approver"], now=LATER)
     assert f"<CtrlSum>{notice.total_yen}</CtrlSum>".encode() in pain.data
 
@@ -70,8 +71,11 @@ def test_four_people_approve_before_the_file_and_results_reopen_a_failed_payable
 
     assert (paid, failed) == (0, 1)
     line = queries.lines_of(released).get()
-    assert line.state == LineState.FAILED and line.reversal_transaction is not None
-    assert ledger_queries.balance_of(participant_id=provider.pk, account_code=chart.PAYABLE_PROVIDERS) == notice.total_yen
+    assert line.state == LineState.FAILED
+    assert line.reversal_transaction is not None
+    assert (
+        ledger_queries.balance_of(participant_id=provider.pk, account_code=chart.PAYABLE_PROVIDERS) == notice.total_yen
+    )
     assert [d.number for d in queries.payable_notices(pay_date=_pay_date(issued))] == [notice.number]
     again = create_transfer_batch(pay_date=_pay_date(issued), actor=staff["second_accountant"], now=LATER)
     assert again.total_yen == notice.total_yen
@@ -102,11 +106,17 @@ def test_result_file_errors_are_named_by_line(issued: dict[str, Any], staff: dic
             now=LATER,
         )
     assert record_transfer_results(
-        batch=batch, data="行,結果\n1,振込済\n".encode(), filename="r.csv", actor=staff["accounting_approver"], now=LATER
+        batch=batch,
+        data="行,結果\n1,振込済\n".encode(),
+        filename="r.csv",
+        actor=staff["accounting_approver"],
+        now=LATER,
     ) == (1, 0)
 
 
-def test_the_commands_of_operations_cli(issued: dict[str, Any], staff: dict[str, Any], tmp_path: Path, capsys: Any) -> None:
+def test_the_commands_of_operations_cli(
+    issued: dict[str, Any], staff: dict[str, Any], tmp_path: Path, capsys: Any
+) -> None:
     out = tmp_path / "furikomi.txt"
     call_command("create_transfer_batch", "--pay-date", _pay_date(issued).isoformat(), "--user", "keiri")
     batch_id = capsys.readouterr().out.strip().splitlines()[-1]

@@ -6,249 +6,593 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('documents', '0002_database_guards'),
-        ('ledger', '0003_chart_of_accounts'),
-        ('registry', '0001_initial'),
+        ("documents", "0002_database_guards"),
+        ("ledger", "0003_chart_of_accounts"),
+        ("registry", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BankBooking',
+            name="BankBooking",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('account_key', models.CharField(max_length=40, verbose_name='口座')),
-                ('reference', models.CharField(max_length=64, verbose_name='照会番号')),
-                ('direction', models.CharField(choices=[('credit', '入金'), ('debit', '出金')], max_length=8, verbose_name='入払区分')),
-                ('booking_date', models.DateField(verbose_name='取引日')),
-                ('amount_yen', models.BigIntegerField(verbose_name='金額（円）')),
-                ('payer_name', models.CharField(blank=True, max_length=120, verbose_name='振込依頼人名')),
-                ('payer_code', models.CharField(blank=True, max_length=20, verbose_name='振込依頼人コード')),
-                ('description', models.CharField(blank=True, max_length=200, verbose_name='摘要')),
-                ('transaction_kind', models.CharField(blank=True, max_length=4, verbose_name='取引区分')),
-                ('record_no', models.PositiveIntegerField(verbose_name='レコード・行番号')),
-                ('state', models.CharField(choices=[('queued', '要確認（手動消込待ち）'), ('matched', '消込済'), ('ignored', '消込対象外')], max_length=16, verbose_name='状態')),
-                ('queue_reason', models.CharField(blank=True, max_length=200, verbose_name='要確認の理由')),
-                ('candidates', models.JSONField(blank=True, default=list, verbose_name='候補の帳票番号')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("account_key", models.CharField(max_length=40, verbose_name="口座")),
+                ("reference", models.CharField(max_length=64, verbose_name="照会番号")),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[("credit", "入金"), ("debit", "出金")], max_length=8, verbose_name="入払区分"
+                    ),
+                ),
+                ("booking_date", models.DateField(verbose_name="取引日")),
+                ("amount_yen", models.BigIntegerField(verbose_name="金額（円）")),
+                ("payer_name", models.CharField(blank=True, max_length=120, verbose_name="振込依頼人名")),
+                ("payer_code", models.CharField(blank=True, max_length=20, verbose_name="振込依頼人コード")),
+                ("description", models.CharField(blank=True, max_length=200, verbose_name="摘要")),
+                ("transaction_kind", models.CharField(blank=True, max_length=4, verbose_name="取引区分")),
+                ("record_no", models.PositiveIntegerField(verbose_name="レコード・行番号")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "要確認（手動消込待ち）"),
+                            ("matched", "消込済"),
+                            ("ignored", "消込対象外"),
+                        ],
+                        max_length=16,
+                        verbose_name="状態",
+                    ),
+                ),
+                ("queue_reason", models.CharField(blank=True, max_length=200, verbose_name="要確認の理由")),
+                ("candidates", models.JSONField(blank=True, default=list, verbose_name="候補の帳票番号")),
             ],
             options={
-                'verbose_name': '入出金明細',
-                'verbose_name_plural': '入出金明細',
+                "verbose_name": "入出金明細",
+                "verbose_name_plural": "入出金明細",
             },
         ),
         migrations.CreateModel(
-            name='ReceiptMatch',
+            name="ReceiptMatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule', models.CharField(max_length=32, verbose_name='消込の根拠')),
-                ('confidence', models.PositiveSmallIntegerField(verbose_name='確度（%）')),
-                ('reason', models.CharField(max_length=300, verbose_name='理由')),
-                ('applied_yen', models.BigIntegerField(verbose_name='充当額（円）')),
-                ('unapplied_yen', models.BigIntegerField(verbose_name='過入金（円）')),
-                ('matched_at', models.DateTimeField(verbose_name='消込日時')),
-                ('undone_at', models.DateTimeField(blank=True, null=True, verbose_name='取消日時')),
-                ('undo_reason', models.CharField(blank=True, max_length=300, verbose_name='取消理由')),
-                ('booking', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='matches', to='treasury.bankbooking', verbose_name='入金')),
-                ('ledger_transaction', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='receipt_match', to='ledger.transaction', verbose_name='仕訳')),
-                ('matched_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='消込者（空欄は自動）')),
-                ('participant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='receipt_matches', to='registry.participant', verbose_name='事業者')),
-                ('reversal_transaction', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='receipt_match_reversed', to='ledger.transaction', verbose_name='取消仕訳')),
-                ('undone_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='取消者')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("rule", models.CharField(max_length=32, verbose_name="消込の根拠")),
+                ("confidence", models.PositiveSmallIntegerField(verbose_name="確度（%）")),
+                ("reason", models.CharField(max_length=300, verbose_name="理由")),
+                ("applied_yen", models.BigIntegerField(verbose_name="充当額（円）")),
+                ("unapplied_yen", models.BigIntegerField(verbose_name="過入金（円）")),
+                ("matched_at", models.DateTimeField(verbose_name="消込日時")),
+                ("undone_at", models.DateTimeField(blank=True, null=True, verbose_name="取消日時")),
+                ("undo_reason", models.CharField(blank=True, max_length=300, verbose_name="取消理由")),
+                (
+                    "booking",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="matches",
+                        to="treasury.bankbooking",
+                        verbose_name="入金",
+                    ),
+                ),
+                (
+                    "ledger_transaction",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="receipt_match",
+                        to="ledger.transaction",
+                        verbose_name="仕訳",
+                    ),
+                ),
+                (
+                    "matched_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="消込者（空欄は自動）",
+                    ),
+                ),
+                (
+                    "participant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="receipt_matches",
+                        to="registry.participant",
+                        verbose_name="事業者",
+                    ),
+                ),
+                (
+                    "reversal_transaction",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="receipt_match_reversed",
+                        to="ledger.transaction",
+                        verbose_name="取消仕訳",
+                    ),
+                ),
+                (
+                    "undone_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="取消者",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '入金消込',
-                'verbose_name_plural': '入金消込',
+                "verbose_name": "入金消込",
+                "verbose_name_plural": "入金消込",
             },
         ),
         migrations.CreateModel(
-            name='MatchAllocation',
+            name="MatchAllocation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount_yen', models.BigIntegerField(verbose_name='充当額（円）')),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='receipt_allocations', to='documents.document', verbose_name='帳票')),
-                ('match', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='allocations', to='treasury.receiptmatch', verbose_name='消込')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("amount_yen", models.BigIntegerField(verbose_name="充当額（円）")),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="receipt_allocations",
+                        to="documents.document",
+                        verbose_name="帳票",
+                    ),
+                ),
+                (
+                    "match",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="allocations",
+                        to="treasury.receiptmatch",
+                        verbose_name="消込",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '入金の充当',
-                'verbose_name_plural': '入金の充当',
+                "verbose_name": "入金の充当",
+                "verbose_name_plural": "入金の充当",
             },
         ),
         migrations.CreateModel(
-            name='StatementImport',
+            name="StatementImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('content_sha256', models.CharField(max_length=64, unique=True, verbose_name='ファイルのSHA-256')),
-                ('filename', models.CharField(blank=True, max_length=200, verbose_name='ファイル名')),
-                ('file_format', models.CharField(choices=[('zengin', '全銀協 入出金取引明細'), ('csv', 'CSV')], max_length=16, verbose_name='形式')),
-                ('created_date', models.DateField(blank=True, null=True, verbose_name='作成日')),
-                ('booking_count', models.PositiveIntegerField(verbose_name='明細件数')),
-                ('new_booking_count', models.PositiveIntegerField(verbose_name='新規明細件数')),
-                ('credit_count', models.PositiveIntegerField(verbose_name='入金件数')),
-                ('matched_count', models.PositiveIntegerField(verbose_name='自動消込件数')),
-                ('queued_count', models.PositiveIntegerField(verbose_name='要確認件数')),
-                ('imported_at', models.DateTimeField(verbose_name='取込日時')),
-                ('imported_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='取込者')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("content_sha256", models.CharField(max_length=64, unique=True, verbose_name="ファイルのSHA-256")),
+                ("filename", models.CharField(blank=True, max_length=200, verbose_name="ファイル名")),
+                (
+                    "file_format",
+                    models.CharField(
+                        choices=[("zengin", "全銀協 入出金取引明細"), ("csv", "CSV")],
+                        max_length=16,
+                        verbose_name="形式",
+                    ),
+                ),
+                ("created_date", models.DateField(blank=True, null=True, verbose_name="作成日")),
+                ("booking_count", models.PositiveIntegerField(verbose_name="明細件数")),
+                ("new_booking_count", models.PositiveIntegerField(verbose_name="新規明細件数")),
+                ("credit_count", models.PositiveIntegerField(verbose_name="入金件数")),
+                ("matched_count", models.PositiveIntegerField(verbose_name="自動消込件数")),
+                ("queued_count", models.PositiveIntegerField(verbose_name="要確認件数")),
+                ("imported_at", models.DateTimeField(verbose_name="取込日時")),
+                (
+                    "imported_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="取込者",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '入出金明細の取込',
-                'verbose_name_plural': '入出金明細の取込',
+                "verbose_name": "入出金明細の取込",
+                "verbose_name_plural": "入出金明細の取込",
             },
         ),
         migrations.AddField(
-            model_name='bankbooking',
-            name='statement',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to='treasury.statementimport', verbose_name='取込'),
+            model_name="bankbooking",
+            name="statement",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="bookings",
+                to="treasury.statementimport",
+                verbose_name="取込",
+            ),
         ),
         migrations.CreateModel(
-            name='TransferBatch',
+            name="TransferBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('pay_date', models.DateField(verbose_name='振込指定日')),
-                ('state', models.CharField(choices=[('drafted', '起票済（確認待ち）'), ('checked', '確認済（承認待ち）'), ('approved', '承認済（経理承認待ち）'), ('released', '経理承認済（振込データ作成可）'), ('cancelled', '取消')], default='drafted', max_length=16, verbose_name='状態')),
-                ('requester_code', models.CharField(max_length=10, verbose_name='振込依頼人コード')),
-                ('line_count', models.PositiveIntegerField(verbose_name='件数')),
-                ('total_yen', models.BigIntegerField(verbose_name='合計金額（円）')),
-                ('drafted_at', models.DateTimeField(verbose_name='起票日時')),
-                ('checked_at', models.DateTimeField(blank=True, null=True, verbose_name='確認日時')),
-                ('approved_at', models.DateTimeField(blank=True, null=True, verbose_name='承認日時')),
-                ('released_at', models.DateTimeField(blank=True, null=True, verbose_name='経理承認日時')),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True, verbose_name='取消日時')),
-                ('cancel_reason', models.CharField(blank=True, max_length=300, verbose_name='取消理由')),
-                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='承認者')),
-                ('checked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='確認者')),
-                ('drafted_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='起票者')),
-                ('released_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='経理承認者')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("pay_date", models.DateField(verbose_name="振込指定日")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("drafted", "起票済（確認待ち）"),
+                            ("checked", "確認済（承認待ち）"),
+                            ("approved", "承認済（経理承認待ち）"),
+                            ("released", "経理承認済（振込データ作成可）"),
+                            ("cancelled", "取消"),
+                        ],
+                        default="drafted",
+                        max_length=16,
+                        verbose_name="状態",
+                    ),
+                ),
+                ("requester_code", models.CharField(max_length=10, verbose_name="振込依頼人コード")),
+                ("line_count", models.PositiveIntegerField(verbose_name="件数")),
+                ("total_yen", models.BigIntegerField(verbose_name="合計金額（円）")),
+                ("drafted_at", models.DateTimeField(verbose_name="起票日時")),
+                ("checked_at", models.DateTimeField(blank=True, null=True, verbose_name="確認日時")),
+                ("approved_at", models.DateTimeField(blank=True, null=True, verbose_name="承認日時")),
+                ("released_at", models.DateTimeField(blank=True, null=True, verbose_name="経理承認日時")),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True, verbose_name="取消日時")),
+                ("cancel_reason", models.CharField(blank=True, max_length=300, verbose_name="取消理由")),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="承認者",
+                    ),
+                ),
+                (
+                    "checked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="確認者",
+                    ),
+                ),
+                (
+                    "drafted_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="起票者",
+                    ),
+                ),
+                (
+                    "released_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="経理承認者",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '総合振込',
-                'verbose_name_plural': '総合振込',
+                "verbose_name": "総合振込",
+                "verbose_name_plural": "総合振込",
             },
         ),
         migrations.CreateModel(
-            name='TransferLine',
+            name="TransferLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('line_no', models.PositiveIntegerField(verbose_name='行')),
-                ('part', models.PositiveSmallIntegerField(default=1, verbose_name='分割番号')),
-                ('amount_yen', models.BigIntegerField(verbose_name='振込金額（円）')),
-                ('bank_code', models.CharField(max_length=4, verbose_name='金融機関コード')),
-                ('branch_code', models.CharField(max_length=3, verbose_name='支店コード')),
-                ('account_type', models.CharField(max_length=16, verbose_name='預金種目')),
-                ('account_number', models.CharField(max_length=7, verbose_name='口座番号')),
-                ('account_holder_kana', models.CharField(max_length=80, verbose_name='受取人名（カナ）')),
-                ('state', models.CharField(choices=[('pending', '未実行'), ('paid', '振込済'), ('failed', '振込不能'), ('cancelled', '取消')], default='pending', max_length=16, verbose_name='結果')),
-                ('result_at', models.DateTimeField(blank=True, null=True, verbose_name='結果登録日時')),
-                ('failure_reason', models.CharField(blank=True, max_length=200, verbose_name='不能理由')),
-                ('batch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='treasury.transferbatch', verbose_name='総合振込')),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transfer_lines', to='documents.document', verbose_name='支払通知書')),
-                ('ledger_transaction', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='transfer_line', to='ledger.transaction', verbose_name='出金仕訳')),
-                ('participant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transfer_lines', to='registry.participant', verbose_name='受取人（事業者）')),
-                ('result_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='結果登録者')),
-                ('reversal_transaction', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='transfer_line_reversed', to='ledger.transaction', verbose_name='振込不能の取消仕訳')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("line_no", models.PositiveIntegerField(verbose_name="行")),
+                ("part", models.PositiveSmallIntegerField(default=1, verbose_name="分割番号")),
+                ("amount_yen", models.BigIntegerField(verbose_name="振込金額（円）")),
+                ("bank_code", models.CharField(max_length=4, verbose_name="金融機関コード")),
+                ("branch_code", models.CharField(max_length=3, verbose_name="支店コード")),
+                ("account_type", models.CharField(max_length=16, verbose_name="預金種目")),
+                ("account_number", models.CharField(max_length=7, verbose_name="口座番号")),
+                ("account_holder_kana", models.CharField(max_length=80, verbose_name="受取人名（カナ）")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "未実行"),
+                            ("paid", "振込済"),
+                            ("failed", "振込不能"),
+                            ("cancelled", "取消"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="結果",
+                    ),
+                ),
+                ("result_at", models.DateTimeField(blank=True, null=True, verbose_name="結果登録日時")),
+                ("failure_reason", models.CharField(blank=True, max_length=200, verbose_name="不能理由")),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lines",
+                        to="treasury.transferbatch",
+                        verbose_name="総合振込",
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="transfer_lines",
+                        to="documents.document",
+                        verbose_name="支払通知書",
+                    ),
+                ),
+                (
+                    "ledger_transaction",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="transfer_line",
+                        to="ledger.transaction",
+                        verbose_name="出金仕訳",
+                    ),
+                ),
+                (
+                    "participant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="transfer_lines",
+                        to="registry.participant",
+                        verbose_name="受取人（事業者）",
+                    ),
+                ),
+                (
+                    "result_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="結果登録者",
+                    ),
+                ),
+                (
+                    "reversal_transaction",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="transfer_line_reversed",
+                        to="ledger.transaction",
+                        verbose_name="振込不能の取消仕訳",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '振込明細',
-                'verbose_name_plural': '振込明細',
+                "verbose_name": "振込明細",
+                "verbose_name_plural": "振込明細",
             },
         ),
         migrations.CreateModel(
-            name='PayerAlias',
+            name="PayerAlias",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('payer_name', models.CharField(blank=True, max_length=120, verbose_name='振込依頼人名')),
-                ('payer_code', models.CharField(blank=True, max_length=20, verbose_name='振込依頼人コード')),
-                ('created_at', models.DateTimeField(verbose_name='登録日時')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='登録者')),
-                ('participant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payer_aliases', to='registry.participant', verbose_name='事業者')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("payer_name", models.CharField(blank=True, max_length=120, verbose_name="振込依頼人名")),
+                ("payer_code", models.CharField(blank=True, max_length=20, verbose_name="振込依頼人コード")),
+                ("created_at", models.DateTimeField(verbose_name="登録日時")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="登録者",
+                    ),
+                ),
+                (
+                    "participant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payer_aliases",
+                        to="registry.participant",
+                        verbose_name="事業者",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '振込依頼人名の登録',
-                'verbose_name_plural': '振込依頼人名の登録',
-                'constraints': [models.UniqueConstraint(fields=('participant', 'payer_name', 'payer_code'), name='treasury_payer_alias_unique'), models.CheckConstraint(condition=models.Q(('payer_code', ''), ('payer_name', ''), _negated=True), name='treasury_payer_alias_not_empty')],
+                "verbose_name": "振込依頼人名の登録",
+                "verbose_name_plural": "振込依頼人名の登録",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("participant", "payer_name", "payer_code"), name="treasury_payer_alias_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("payer_code", ""), ("payer_name", ""), _negated=True),
+                        name="treasury_payer_alias_not_empty",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='receiptmatch',
-            constraint=models.UniqueConstraint(condition=models.Q(('undone_at__isnull', True)), fields=('booking',), name='treasury_one_match_in_force'),
+            model_name="receiptmatch",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("undone_at__isnull", True)), fields=("booking",), name="treasury_one_match_in_force"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='receiptmatch',
-            constraint=models.CheckConstraint(condition=models.Q(('applied_yen__gte', 0), ('unapplied_yen__gte', 0), ('confidence__lte', 100)), name='treasury_match_amounts'),
+            model_name="receiptmatch",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("applied_yen__gte", 0), ("unapplied_yen__gte", 0), ("confidence__lte", 100)),
+                name="treasury_match_amounts",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='receiptmatch',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('reversal_transaction__isnull', True), ('undone_at__isnull', True)), models.Q(('reversal_transaction__isnull', False), ('undone_at__isnull', False)), _connector='OR'), name='treasury_match_undo_reversed'),
+            model_name="receiptmatch",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("reversal_transaction__isnull", True), ("undone_at__isnull", True)),
+                    models.Q(("reversal_transaction__isnull", False), ("undone_at__isnull", False)),
+                    _connector="OR",
+                ),
+                name="treasury_match_undo_reversed",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='matchallocation',
-            constraint=models.UniqueConstraint(fields=('match', 'document'), name='treasury_allocation_unique'),
+            model_name="matchallocation",
+            constraint=models.UniqueConstraint(fields=("match", "document"), name="treasury_allocation_unique"),
         ),
         migrations.AddConstraint(
-            model_name='matchallocation',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_yen__gt', 0)), name='treasury_allocation_positive'),
+            model_name="matchallocation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_yen__gt", 0)), name="treasury_allocation_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statementimport',
-            constraint=models.CheckConstraint(condition=models.Q(('new_booking_count__lte', models.F('booking_count'))), name='treasury_import_new'),
+            model_name="statementimport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("new_booking_count__lte", models.F("booking_count"))), name="treasury_import_new"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statementimport',
-            constraint=models.CheckConstraint(condition=models.Q(('matched_count__lte', models.F('credit_count')), ('queued_count__lte', models.F('credit_count'))), name='treasury_import_counts'),
+            model_name="statementimport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("matched_count__lte", models.F("credit_count")), ("queued_count__lte", models.F("credit_count"))
+                ),
+                name="treasury_import_counts",
+            ),
         ),
         migrations.AddIndex(
-            model_name='bankbooking',
-            index=models.Index(fields=['state', 'booking_date'], name='treasury_booking_state'),
+            model_name="bankbooking",
+            index=models.Index(fields=["state", "booking_date"], name="treasury_booking_state"),
         ),
         migrations.AddConstraint(
-            model_name='bankbooking',
-            constraint=models.UniqueConstraint(fields=('account_key', 'reference'), name='treasury_booking_reference_unique'),
+            model_name="bankbooking",
+            constraint=models.UniqueConstraint(
+                fields=("account_key", "reference"), name="treasury_booking_reference_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bankbooking',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_yen__gt', 0)), name='treasury_booking_amount_positive'),
+            model_name="bankbooking",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_yen__gt", 0)), name="treasury_booking_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bankbooking',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['queued', 'matched', 'ignored'])), name='treasury_booking_state_known'),
+            model_name="bankbooking",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("state__in", ["queued", "matched", "ignored"])), name="treasury_booking_state_known"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transferbatch',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['drafted', 'checked', 'approved', 'released', 'cancelled'])), name='treasury_batch_state_known'),
+            model_name="transferbatch",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("state__in", ["drafted", "checked", "approved", "released", "cancelled"])),
+                name="treasury_batch_state_known",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transferbatch',
-            constraint=models.CheckConstraint(condition=models.Q(('total_yen__gt', 0), ('line_count__gt', 0)), name='treasury_batch_total'),
+            model_name="transferbatch",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("total_yen__gt", 0), ("line_count__gt", 0)), name="treasury_batch_total"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transferbatch',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['drafted', 'cancelled']), models.Q(('approved_by__isnull', True), ('checked_by__isnull', False), ('state', 'checked')), models.Q(('approved_by__isnull', False), ('checked_by__isnull', False), ('released_by__isnull', True), ('state', 'approved')), models.Q(('approved_by__isnull', False), ('checked_by__isnull', False), ('released_by__isnull', False), ('state', 'released')), _connector='OR'), name='treasury_batch_steps_in_order'),
+            model_name="transferbatch",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("state__in", ["drafted", "cancelled"]),
+                    models.Q(("approved_by__isnull", True), ("checked_by__isnull", False), ("state", "checked")),
+                    models.Q(
+                        ("approved_by__isnull", False),
+                        ("checked_by__isnull", False),
+                        ("released_by__isnull", True),
+                        ("state", "approved"),
+                    ),
+                    models.Q(
+                        ("approved_by__isnull", False),
+                        ("checked_by__isnull", False),
+                        ("released_by__isnull", False),
+                        ("state", "released"),
+                    ),
+                    _connector="OR",
+                ),
+                name="treasury_batch_steps_in_order",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transferbatch',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('checked_by__isnull', True), models.Q(('checked_by', models.F('drafted_by')), _negated=True), _connector='OR'), models.Q(('approved_by__isnull', True), models.Q(models.Q(('approved_by', models.F('drafted_by')), _negated=True), models.Q(('approved_by', models.F('checked_by')), _negated=True)), _connector='OR'), models.Q(('released_by__isnull', True), models.Q(models.Q(('released_by', models.F('drafted_by')), _negated=True), models.Q(('released_by', models.F('checked_by')), _negated=True), models.Q(('released_by', models.F('approved_by')), _negated=True)), _connector='OR')), name='treasury_batch_four_different_people', violation_error_message='起票・確認・承認・経理承認は4人の別々の人が行います。'),
+            model_name="transferbatch",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("checked_by__isnull", True),
+                        models.Q(("checked_by", models.F("drafted_by")), _negated=True),
+                        _connector="OR",
+                    ),
+                    models.Q(
+                        ("approved_by__isnull", True),
+                        models.Q(
+                            models.Q(("approved_by", models.F("drafted_by")), _negated=True),
+                            models.Q(("approved_by", models.F("checked_by")), _negated=True),
+                        ),
+                        _connector="OR",
+                    ),
+                    models.Q(
+                        ("released_by__isnull", True),
+                        models.Q(
+                            models.Q(("released_by", models.F("drafted_by")), _negated=True),
+                            models.Q(("released_by", models.F("checked_by")), _negated=True),
+                            models.Q(("released_by", models.F("approved_by")), _negated=True),
+                        ),
+                        _connector="OR",
+                    ),
+                ),
+                name="treasury_batch_four_different_people",
+                violation_error_message="起票・確認・承認・経理承認は4人の別々の人が行います。",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transferline',
-            constraint=models.UniqueConstraint(fields=('batch', 'line_no'), name='treasury_line_no_unique'),
+            model_name="transferline",
+            constraint=models.UniqueConstraint(fields=("batch", "line_no"), name="treasury_line_no_unique"),
         ),
         migrations.AddConstraint(
-            model_name='transferline',
-            constraint=models.UniqueConstraint(condition=models.Q(('state__in', ['pending', 'paid'])), fields=('document', 'part'), name='treasury_document_paid_once', violation_error_message='この支払通知書は既に他の総合振込に含まれています。'),
+            model_name="transferline",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state__in", ["pending", "paid"])),
+                fields=("document", "part"),
+                name="treasury_document_paid_once",
+                violation_error_message="この支払通知書は既に他の総合振込に含まれています。",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transferline',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_yen__gt', 0)), name='treasury_line_amount_positive'),
+            model_name="transferline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_yen__gt", 0)), name="treasury_line_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transferline',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['pending', 'paid', 'failed', 'cancelled'])), name='treasury_line_state_known'),
+            model_name="transferline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("state__in", ["pending", "paid", "failed", "cancelled"])),
+                name="treasury_line_state_known",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transferline',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('state', 'failed'), _negated=True), ('ledger_transaction__isnull', True), ('reversal_transaction__isnull', False), _connector='OR'), name='treasury_failed_line_reversed'),
+            model_name="transferline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("state", "failed"), _negated=True),
+                    ("ledger_transaction__isnull", True),
+                    ("reversal_transaction__isnull", False),
+                    _connector="OR",
+                ),
+                name="treasury_failed_line_reversed",
+            ),
         ),
     ]

@@ -35,6 +35,6 @@ class Command(BaseCommand):
             batch = treasury.approve_batch(batch=batch, step=options["step"], actor=user, now=timezone.now())
         except treasury.UnableToChangeTransferBatch as exc:
             refuse(self, one_line(exc))
-        except Exception as exc:  # noqa: BLE001 - the contract: one line, exit 1, never a traceback
+        except Exception as exc:
             fail(self, f"承認に失敗しました: {exc}")
         self.stderr.write(f"総合振込 #{batch.pk}: {batch.get_state_display()}")

@@ -37,7 +37,7 @@ class Command(BaseCommand):
             batch = create_transfer_batch(pay_date=pay_date, actor=user, now=timezone.now())
         except UnableToChangeTransferBatch as exc:
             refuse(self, one_line(exc))
-        except Exception as exc:  # noqa: BLE001 - the contract: one line, exit 1, never a traceback
+        except Exception as exc:
             fail(self, f"起票に失敗しました: {exc}")
         self.stderr.write(f"総合振込 #{batch.pk}: {batch.line_count}件 {batch.total_yen:,}円")
         self.stdout.write(str(batch.pk))

@@ -42,7 +42,7 @@ class Command(BaseCommand):
             outcome = import_bank_statement(data=data, filename=path.name, actor=user, now=timezone.now())
         except UnableToImportStatement as exc:
             refuse(self, one_line(exc))
-        except Exception as exc:  # noqa: BLE001 - the contract: one line, exit 1, never a traceback
+        except Exception as exc:
             fail(self, f"取込に失敗しました: {exc}")
         self.stdout.write(
             json.dumps(
