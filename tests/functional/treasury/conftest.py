@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 
 from tests.books import empty_books
+from tests.integration.treasury.conftest import issued, staff  # noqa: F401
 
 #: the treasury's tables refer to documents and ledger transactions: emptied first (children first)
 TREASURY_TABLES = (
@@ -27,3 +28,4 @@ def purge_books() -> Iterator[None]:
             for table in TREASURY_TABLES:
                 cursor.execute(f"DELETE FROM {table}")  # noqa: S608 (constant table names)
         empty_books()
+
