@@ -28,4 +28,3 @@ def purge_books() -> Iterator[None]:
             for table in TREASURY_TABLES:
                 cursor.execute(f"DELETE FROM {table}")  # noqa: S608 (constant table names)
         empty_books()
-
