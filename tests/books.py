@@ -30,6 +30,9 @@ GUARDED = {
 
 #: unguarded tables whose rows refer to the books (the treasury's, issue 11): emptied with them, children first
 REFERRING = [
+    "treasury_dunningnotice",
+    "treasury_phonecall",
+    "treasury_nonpayerlisting",
     "treasury_matchallocation",
     "treasury_receiptmatch",
     "treasury_bankbooking",

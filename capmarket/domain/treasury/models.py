@@ -386,3 +386,151 @@ class TransferLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id}-{self.line_no} {self.amount_yen:,}円"
+
+
+# ------------------------------------------------------------------ dunning (督促)
+
+
+class DunningNotice(models.Model):
+    """One reminder step of one overdue document: the e-mail queued (key), and from the second step on the
+    督促状 PDF (stored once, with its SHA-256). One row per document and step."""
+
+    document = models.ForeignKey(
+        Document, verbose_name="帳票", on_delete=models.PROTECT, related_name="dunning_notices"
+    )
+    participant = models.ForeignKey(
+        Participant, verbose_name="事業者", on_delete=models.PROTECT, related_name="dunning_notices"
+    )
+    as_of = models.DateField("基準日")
+    step_days = models.PositiveSmallIntegerField("段階（期日経過営業日数）")
+    business_days_late = models.PositiveSmallIntegerField("期日経過営業日数")
+    outstanding_yen = models.BigIntegerField("未入金額（円）")
+    email_key = models.CharField("督促メールのキー", max_length=200, blank=True)
+    letter_name = models.CharField("督促状PDF", max_length=200, blank=True)
+    letter_sha256 = models.CharField("督促状PDFのSHA-256", max_length=64, blank=True)
+    created_at = models.DateTimeField("作成日時")
+
+    class Meta:
+        verbose_name = "督促"
+        verbose_name_plural = "督促"
+        constraints = [
+            models.UniqueConstraint(fields=["document", "step_days"], name="treasury_dunning_once_per_step"),
+            models.CheckConstraint(condition=Q(outstanding_yen__gt=0), name="treasury_dunning_outstanding"),
+        ]
+
+    def __str__(self) -> str:
+        return f"督促 {self.document_id} {self.step_days}営業日"
+
+
+class CallOutcome(models.TextChoices):
+    PROMISED = "promised", "支払予定日の確約"
+    PAID = "paid", "支払済との回答（入金確認待ち）"
+    NO_ANSWER = "no_answer", "不在・折り返し待ち"
+    DISPUTED = "disputed", "請求内容に異議"
+    OTHER = "other", "その他"
+
+
+class PhoneCall(models.Model):
+    """架電記録 (seed 000 ①): who called whom about which overdue document, when, and what was said."""
+
+    participant = models.ForeignKey(Participant, verbose_name="事業者", on_delete=models.PROTECT, related_name="+")
+    document = models.ForeignKey(
+        Document, verbose_name="帳票", on_delete=models.PROTECT, null=True, blank=True, related_name="phone_calls"
+    )
+    called_at = models.DateTimeField("架電日時")
+    called_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="架電者", on_delete=models.PROTECT, related_name="+"
+    )
+    contact_name = models.CharField("先方担当者", max_length=100)
+    outcome = models.CharField("結果", max_length=16, choices=CallOutcome.choices)
+    promised_date = models.DateField("支払予定日", null=True, blank=True)
+    note = models.TextField("内容", blank=True)
+    recorded_at = models.DateTimeField("記録日時")
+
+    class Meta:
+        verbose_name = "架電記録"
+        verbose_name_plural = "架電記録"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=["promised", "paid", "no_answer", "disputed", "other"]),
+                name="treasury_call_outcome_known",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome="promised") | Q(promised_date__isnull=False),
+                name="treasury_call_promise_has_date",
+                violation_error_message="支払予定日の確約には支払予定日が必要です。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"架電 {self.called_at:%Y-%m-%d %H:%M} {self.contact_name}"
+
+
+class ListingState(models.TextChoices):
+    PROPOSED = "proposed", "候補（確認待ち）"
+    REVIEWED = "reviewed", "確認済（承認待ち）"
+    PUBLISHED = "published", "公表済"
+    WITHDRAWN = "withdrawn", "取下げ"
+
+
+class NonPayerListing(models.Model):
+    """A company proposed for the list of non-payers (seed 001: 容量拠出金の未払い事業者名の公表, 経済的ペナルティ
+    未払い): proposed by the dunning job at the last step, reviewed by one person, approved and published in the
+    portal's お知らせ by another (four eyes, enforced by the database)."""
+
+    participant = models.ForeignKey(Participant, verbose_name="事業者", on_delete=models.PROTECT, related_name="+")
+    as_of = models.DateField("基準日")
+    overdue_yen = models.BigIntegerField("期日超過の未入金額（円）")
+    document_numbers = models.JSONField("対象の帳票", default=list)
+    state = models.CharField("状態", max_length=16, choices=ListingState.choices, default=ListingState.PROPOSED)
+    proposed_at = models.DateTimeField("候補登録日時")
+    reviewed_at = models.DateTimeField("確認日時", null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="確認者",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    published_at = models.DateTimeField("公表日時", null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="承認・公表者",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    notice = models.ForeignKey(
+        "notices.Notice", verbose_name="お知らせ", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdraw_reason = models.CharField("取下げ理由", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "未払事業者の公表"
+        verbose_name_plural = "未払事業者の公表"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["proposed", "reviewed", "published", "withdrawn"]),
+                name="treasury_listing_state_known",
+            ),
+            models.CheckConstraint(condition=Q(overdue_yen__gt=0), name="treasury_listing_amount"),
+            models.CheckConstraint(
+                condition=Q(published_by__isnull=True) | ~Q(published_by=F("reviewed_by")),
+                name="treasury_listing_four_eyes",
+                violation_error_message="確認者と承認・公表者は別の人でなければなりません。",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="published") | Q(reviewed_by__isnull=False, published_by__isnull=False),
+                name="treasury_listing_published_by_two",
+            ),
+            models.UniqueConstraint(
+                fields=["participant"],
+                condition=Q(state__in=["proposed", "reviewed"]),
+                name="treasury_listing_one_open_per_company",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"未払事業者 {self.participant_id} {self.overdue_yen:,}円（{self.get_state_display()}）"

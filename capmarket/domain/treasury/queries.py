@@ -24,8 +24,11 @@ from capmarket.domain.treasury.models import (
     BankBooking,
     BatchState,
     BookingState,
+    DunningNotice,
     LineState,
     MatchAllocation,
+    NonPayerListing,
+    PhoneCall,
     ReceiptMatch,
     StatementImport,
     TransferBatch,
@@ -349,3 +352,39 @@ def documents_by_ids(ids: Iterable[int]) -> dict[int, Document]:
 
 def aliases_of(participant: Participant) -> QuerySet[Any]:
     return participant.payer_aliases.order_by("payer_name", "payer_code", "pk")
+
+
+# ------------------------------------------------------------------ dunning
+
+
+def dunning_steps_sent(*, document_ids: Iterable[int]) -> dict[int, list[int]]:
+    sent: dict[int, list[int]] = defaultdict(list)
+    for document_id, step in (
+        DunningNotice.objects.filter(document_id__in=list(document_ids))
+        .order_by("document_id", "step_days")
+        .values_list("document_id", "step_days")
+    ):
+        sent[document_id].append(step)
+    return dict(sent)
+
+
+def dunning_notices() -> QuerySet[DunningNotice]:
+    return DunningNotice.objects.select_related("document", "participant").order_by("-created_at", "-pk")
+
+
+def get_dunning_notice(*, notice_id: int) -> DunningNotice | None:
+    return DunningNotice.objects.filter(pk=notice_id).select_related("document").first()
+
+
+def phone_calls() -> QuerySet[PhoneCall]:
+    return PhoneCall.objects.select_related("participant", "document", "called_by").order_by("-called_at", "-pk")
+
+
+def non_payer_listings() -> QuerySet[NonPayerListing]:
+    return NonPayerListing.objects.select_related("participant", "reviewed_by", "published_by", "notice").order_by(
+        "-proposed_at", "-pk"
+    )
+
+
+def get_listing(*, listing_id: int) -> NonPayerListing | None:
+    return non_payer_listings().filter(pk=listing_id).first()

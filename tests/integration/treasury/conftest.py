@@ -17,7 +17,12 @@ from capmarket.domain.documents.models import Document
 from capmarket.domain.treasury.bookings import Direction, StatementAccount
 from capmarket.domain.treasury.zengin_statement import StatementAccountPart, StatementLine, write_zengin_statement
 from tests.factories import make_participant, make_user
-from tests.integration.documents.conftest import NOW, make_companies, month_2025_04
+from tests.integration.documents.conftest import (  # noqa: F401 (document_storage is a fixture)
+    NOW,
+    document_storage,
+    make_companies,
+    month_2025_04,
+)
 
 #: the operator's account (the demo operator profile's: みずほ 東京営業部 普通 1234567)
 OPERATOR_ACCOUNT = StatementAccount("0001", "ﾐｽﾞﾎ", "001", "ﾄｳｷﾖｳｴｲｷﾞﾖｳﾌﾞ", "1", "1234567", "ﾃﾞﾝﾘﾖｸｺｳｲｷ")
