@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-# The demo serves plain HTTP on this machine: no https redirect, no secure-only cookies (production keeps them).
-DEMO_ENV := CAPMARKET_HTTPS=0
+# The demo serves plain HTTP on this machine: no https redirect, no secure-only cookies, no client certificates (no
+# TLS front) and no service hours (open at any time); production keeps them all (README, "Access").
+DEMO_ENV := CAPMARKET_HTTPS=0 CAPMARKET_CLIENT_CERTIFICATES=0 CAPMARKET_SERVICE_HOURS=0
 VAR_DIR  := $(or $(CAPMARKET_VAR_DIR),var)
 
 ## demo: install, migrate, load the demo market (once) and serve the web UI on http://$(HOST):$(PORT)
@@ -60,10 +61,12 @@ imports: install
 migrations-check: install
 	$(BIN)/capmarket makemigrations --check --dry-run
 
-## deploy-check: Django's deployment checklist on production settings (debug off, https on, a real key and host)
+## deploy-check: Django's deployment checklist on production settings (debug off, https on, a real key and host,
+## client certificates on with the TLS front's shared secret)
 deploy-check: install
 	env -u CAPMARKET_DEBUG -u CAPMARKET_HTTPS DJANGO_SETTINGS_MODULE=capmarket.config.settings \
 	  CAPMARKET_SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	  CAPMARKET_CLIENT_CERT_PROXY_SECRET="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))')" \
 	  CAPMARKET_ALLOWED_HOSTS=capmarket.example.jp $(BIN)/capmarket check --deploy --fail-level WARNING
 
 ## check: everything CI checks

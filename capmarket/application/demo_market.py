@@ -22,7 +22,14 @@ from typing import Any, Final
 from django.db import transaction
 from zengin_code import Bank
 
-from capmarket.application import demo_alerts, demo_contract_changes, demo_documents, demo_treasury
+from capmarket.application import (
+    demo_access,
+    demo_alerts,
+    demo_contract_changes,
+    demo_documents,
+    demo_helpdesk,
+    demo_treasury,
+)
 from capmarket.application.settlement.demo import build_demo_settlement
 from capmarket.calc.market import AREA_NAMES_JA, AREAS
 from capmarket.domain.accounts import operations as account_ops
@@ -367,9 +374,11 @@ def build_demo_market(*, seed: int, scale: str, now: dt.datetime) -> DemoSummary
         notices = _notices(now=now)
         demo_alerts.load_demo_alerts(now=now)
         demo_contract_changes.load_pending_change_request(user_prefix=DEMO_USER_PREFIX, now=now)
+        demo_access.load_demo_access(user_prefix=DEMO_USER_PREFIX, now=now)
     build_demo_settlement(seed=seed, scale=scale, now=now)  # issue 9: datasets, runs and confirmed months
     demo_documents.load_demo_documents(user_prefix=DEMO_USER_PREFIX, now=now)  # issue 10: documents and books
     demo_treasury.load_demo_treasury(user_prefix=DEMO_USER_PREFIX, now=now)  # issue 11: receipts and transfers
+    demo_helpdesk.load_demo_helpdesk(now=now, generate_reports=scale == "full")  # issue 13: desk and reports
 
     return DemoSummary(
         participants=len(participants),

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI / ReDoc served from our static files: /api/docs/ works offline
     "simple_history",
+    "django_htmx",
     # domain apps (one per bounded context)
     "capmarket.domain.accounts",
     "capmarket.domain.audit",
@@ -106,6 +107,9 @@ INSTALLED_APPS = [
     "capmarket.domain.ledger",
     "capmarket.domain.documents",
     "capmarket.domain.treasury",
+    "capmarket.domain.helpdesk",
+    "capmarket.domain.reporting",
+    "capmarket.domain.access",
     # interfaces
     "capmarket.interfaces.web",
     "capmarket.interfaces.api",
@@ -121,6 +125,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "capmarket.interfaces.web.middleware.AccessPolicyMiddleware",
     "capmarket.interfaces.web.middleware.AccessDeniedAuditMiddleware",
     "capmarket.interfaces.web.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -188,6 +193,22 @@ CAPMARKET_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("CAPMARKET_LOGIN_ADDR
 CAPMARKET_LOGIN_THROTTLE_SECONDS = int(os.environ.get("CAPMARKET_LOGIN_THROTTLE_SECONDS", "900"))
 CAPMARKET_LOGIN_LOCK_LIMIT = int(os.environ.get("CAPMARKET_LOGIN_LOCK_LIMIT", "30"))
 
+# Access as the terms of use say (seed 002 §2–§3; capmarket/interfaces/access.py; README "Access"):
+# client certificates verified by the TLS front (deploy/nginx/) and believed only with the shared secret (and, if
+# listed, from the proxies' addresses); service hours; request limits per client and company per window.
+CAPMARKET_CLIENT_CERTIFICATES = _env_bool("CAPMARKET_CLIENT_CERTIFICATES", True)
+CAPMARKET_CLIENT_CERT_PROXY_SECRET = os.environ.get("CAPMARKET_CLIENT_CERT_PROXY_SECRET", "")
+CAPMARKET_CLIENT_CERT_PROXIES = [
+    a.strip() for a in os.environ.get("CAPMARKET_CLIENT_CERT_PROXIES", "").split(",") if a.strip()
+]
+CAPMARKET_CLIENT_CA_FILE = os.environ.get("CAPMARKET_CLIENT_CA_FILE", "")
+CAPMARKET_CERTIFICATE_AUDIT_SECONDS = float(os.environ.get("CAPMARKET_CERTIFICATE_AUDIT_SECONDS", "3600"))
+CAPMARKET_SERVICE_HOURS = _env_bool("CAPMARKET_SERVICE_HOURS", True)
+CAPMARKET_REQUEST_LIMIT_PER_CLIENT = int(os.environ.get("CAPMARKET_REQUEST_LIMIT_PER_CLIENT", "600"))
+CAPMARKET_REQUEST_LIMIT_PER_COMPANY = int(os.environ.get("CAPMARKET_REQUEST_LIMIT_PER_COMPANY", "3000"))
+CAPMARKET_REQUEST_LIMIT_WINDOW_SECONDS = int(os.environ.get("CAPMARKET_REQUEST_LIMIT_WINDOW_SECONDS", "60"))
+CAPMARKET_APPLICATION_LIMIT_PER_HOUR = int(os.environ.get("CAPMARKET_APPLICATION_LIMIT_PER_HOUR", "10"))
+
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:portal"
 LOGOUT_REDIRECT_URL = "web:login"
@@ -247,6 +268,11 @@ SPECTACULAR_SETTINGS = {
         "SettlementRunStateEnum": "capmarket.domain.settlement.models.RunState",
         "DataIssueStateEnum": "capmarket.domain.settlement.models.IssueState",
         "ObjectionStatusEnum": "capmarket.domain.objections.models.ObjectionStatus",
+        "InquiryStatusEnum": "capmarket.domain.helpdesk.models.Status",
+        "InquiryCategoryEnum": "capmarket.domain.helpdesk.models.Category",
+        "InquiryChannelEnum": "capmarket.domain.helpdesk.models.Channel",
+        "InquiryPriorityEnum": "capmarket.domain.helpdesk.models.Priority",
+        "OperationReportKindEnum": "capmarket.domain.reporting.models.ReportKind",
     },
 }
 
@@ -314,6 +340,22 @@ CAPMARKET_INTAKE_MAX_EXPANDED_BYTES = int(
 CAPMARKET_RESERVE_MARGIN_URLS = os.environ.get("CAPMARKET_RESERVE_MARGIN_URLS", "")
 CAPMARKET_RESERVE_MARGIN_POLL_SECONDS = float(os.environ.get("CAPMARKET_RESERVE_MARGIN_POLL_SECONDS", "1800"))
 CAPMARKET_RESERVE_MARGIN_INBOX = os.environ.get("CAPMARKET_RESERVE_MARGIN_INBOX", "")
+
+# Inquiry desk (capmarket.domain.helpdesk): the SLA clock's business hours (Japan time, business days of the operator's
+# calendar) and working hours allowed for a first answer by priority; the mailboxes fetched (IMAP over TLS and/or a
+# local maildir; empty = off) and how often; what attachments are accepted.
+CAPMARKET_HELPDESK_BUSINESS_HOURS = os.environ.get("CAPMARKET_HELPDESK_BUSINESS_HOURS", "09:00-18:00")
+CAPMARKET_HELPDESK_SLA_HOURS = {"high": 9, "normal": 27, "low": 45}
+CAPMARKET_HELPDESK_TUESDAY_HOLIDAYS_WORKED = _env_bool("CAPMARKET_HELPDESK_TUESDAY_HOLIDAYS_WORKED", True)
+CAPMARKET_HELPDESK_IMAP_HOST = os.environ.get("CAPMARKET_HELPDESK_IMAP_HOST", "")
+CAPMARKET_HELPDESK_IMAP_PORT = int(os.environ.get("CAPMARKET_HELPDESK_IMAP_PORT", "993"))
+CAPMARKET_HELPDESK_IMAP_USER = os.environ.get("CAPMARKET_HELPDESK_IMAP_USER", "")
+CAPMARKET_HELPDESK_IMAP_PASSWORD = os.environ.get("CAPMARKET_HELPDESK_IMAP_PASSWORD", "")
+CAPMARKET_HELPDESK_IMAP_MAILBOX = os.environ.get("CAPMARKET_HELPDESK_IMAP_MAILBOX", "INBOX")
+CAPMARKET_HELPDESK_IMAP_CAFILE = os.environ.get("CAPMARKET_HELPDESK_IMAP_CAFILE", "")  # extra CA (private server)
+CAPMARKET_HELPDESK_MAILDIR = os.environ.get("CAPMARKET_HELPDESK_MAILDIR", "")
+CAPMARKET_HELPDESK_FETCH_SECONDS = float(os.environ.get("CAPMARKET_HELPDESK_FETCH_SECONDS", "300"))
+CAPMARKET_HELPDESK_ATTACHMENT_MAX_BYTES = int(os.environ.get("CAPMARKET_HELPDESK_ATTACHMENT_MAX_BYTES", str(10 << 20)))
 
 LOGGING = {
     "version": 1,

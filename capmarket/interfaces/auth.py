@@ -12,7 +12,11 @@ trail are domain operations of ``accounts``. The design (see README, "Login prot
   it until an administrator unlocks it (ユーザロック解除): the guard against slow guessing from many addresses.
   With the throttle, one address needs hours to reach it.
 - **One answer** — unknown ID, wrong password, locked account and throttled address all get the same message.
-- A locked or inactive account's web sessions are refused too (``user_can_authenticate``).
+- A locked or inactive account's web sessions are refused too (``user_can_authenticate``), and so are those of a
+  suspended or terminated company's members (its registry status, ``capmarket.domain.access``).
+- A right password of a participant's member is still refused, with its own message, when its company is suspended
+  or terminated, during maintenance, outside service hours or without its registered client certificate
+  (``capmarket.interfaces.access.login_refusal``); such a refusal is audited, not counted as a failed guess.
 """
 
 from __future__ import annotations
@@ -24,8 +28,12 @@ from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 from django.utils import timezone
 
+from capmarket.domain.access import queries as access_queries
 from capmarket.domain.accounts import operations as account_ops
 from capmarket.domain.accounts import queries as account_queries
+from capmarket.domain.audit import operations as audit
+from capmarket.domain.audit.models import AuditAction
+from capmarket.interfaces import access
 
 LOGIN_REFUSED = (
     "ユーザIDまたはパスワードが正しくないか、ログインが制限されています。"
@@ -61,19 +69,35 @@ class LockingModelBackend(ModelBackend):
             user_model().set_password(password)
             account_ops.record_login_refused_locked(user=user, now=now, ip_address=ip_address)
             return None
-        if user.check_password(password) and self.user_can_authenticate(user):
+        if user.check_password(password) and super().user_can_authenticate(user):
+            refusal = access.login_refusal(request, user, now=now)
+            if refusal is not None:
+                audit.record(
+                    now=now,
+                    action=AuditAction.LOGIN_FAILED,
+                    actor=user,
+                    summary=f"ログイン拒否: {refusal.title}（{refusal.code}）",
+                    ip_address=ip_address,
+                )
+                if request is not None:
+                    request.capmarket_login_refusal = refusal  # type: ignore[attr-defined]
+                return None
             account_ops.record_login_success(user=user, now=now, ip_address=ip_address)
             return user
         account_ops.record_login_failure(user=user, username=username, now=now, ip_address=ip_address)
         return None
 
     def user_can_authenticate(self, user: Any) -> bool:
-        """Active and not locked: checked at login and on every request of a web session."""
-        return bool(super().user_can_authenticate(user)) and not getattr(user, "is_locked", False)
+        """Active, not locked, and (a participant's member) its company neither suspended nor terminated: checked
+        at login and on every request of a web session."""
+        if not super().user_can_authenticate(user) or getattr(user, "is_locked", False):
+            return False
+        if getattr(user, "is_participant_member", False):
+            return access_queries.company_refusal(user.participant) is None
+        return True
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The client's address as the server saw it (a proxy in front must set REMOTE_ADDR)."""
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address: the TLS front's ``X-Real-IP`` when the request came through it (proven by the shared
+    secret, ``capmarket.interfaces.access.proxy_trusted``), else REMOTE_ADDR as the server saw it."""
+    return access.client_address(request)

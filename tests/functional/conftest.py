@@ -36,19 +36,31 @@ def _chromium_path() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def chromium_browser() -> Iterator[Any]:
+def chromium_path() -> str:
     path = _chromium_path()
     if path is None:
         if os.environ.get("CAPMARKET_REQUIRE_BROWSER") == "1":
             pytest.fail("Chromium is required (CAPMARKET_REQUIRE_BROWSER=1) but /usr/bin/chromium is missing")
         pytest.skip("Chromium is not installed (apt-get install chromium)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def playwright(chromium_path: str) -> Iterator[Any]:
+    """One Playwright (sync API) per test process: the browsers of every browser test are launched from it."""
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test body are safe here.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw, tempfile.TemporaryDirectory(prefix="capmarket-chromium-") as profile:
-        context = pw.chromium.launch_persistent_context(
-            profile, executable_path=path, headless=True, args=CHROMIUM_ARGS, locale="ja-JP"
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def chromium_browser(playwright: Any, chromium_path: str) -> Iterator[Any]:
+    with tempfile.TemporaryDirectory(prefix="capmarket-chromium-") as profile:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS, locale="ja-JP"
         )
         try:
             yield context

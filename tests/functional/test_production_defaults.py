@@ -38,9 +38,17 @@ def test_without_any_setting_debug_is_off_https_is_enforced_and_the_deploy_check
     )
 
     shown = subprocess.run([CAPMARKET, "shell", "-c", probe], env=env, capture_output=True, text=True, check=True)
-    deploy = subprocess.run(
+    # client certificates are on by default (issue 15): the only setting the check asks for is the TLS front's secret
+    without_secret = subprocess.run(
         [CAPMARKET, "check", "--deploy", "--fail-level", "WARNING"],
         env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    deploy = subprocess.run(
+        [CAPMARKET, "check", "--deploy", "--fail-level", "WARNING"],
+        env={**env, "CAPMARKET_CLIENT_CERT_PROXY_SECRET": "s" * 48},
         capture_output=True,
         text=True,
         check=False,
@@ -52,6 +60,8 @@ def test_without_any_setting_debug_is_off_https_is_enforced_and_the_deploy_check
     assert key_length >= 50  # made once for this installation, kept private under the var directory
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
     assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+    assert without_secret.returncode != 0
+    assert "capmarket.W001" in without_secret.stderr
 
 
 def test_404_is_japanese_and_lists_no_urls(client: Client, db: Any) -> None:

@@ -51,6 +51,19 @@ class Action(StrEnum):
     RELEASE_TRANSFERS = "release_transfers"  # 経理承認 (fourth person); the bank file, transfer results
     MANAGE_DUNNING = "manage_dunning"  # 督促: run the dunning, record phone calls, review the non-payer list
     PUBLISH_NON_PAYERS = "publish_non_payers"  # approve (another person) and publish the non-payer list
+    # inquiry desk and operation reports (issue 13)
+    HANDLE_INQUIRIES = "handle_inquiries"  # read every inquiry, assign, note, draft answers, log phone calls
+    REVIEW_ANSWERS = "review_answers"  # review and send (or return) an answer drafted by someone else
+    MANAGE_KNOWLEDGE = "manage_knowledge"  # write FAQ entries and talk scripts
+    ASK_INQUIRIES = "ask_inquiries"  # a participant asks the desk and reads its company's inquiries
+    VIEW_OPERATION_REPORTS = "view_operation_reports"  # daily / weekly / monthly reports, 業務総括報告書
+    TICK_CHECKLIST = "tick_checklist"  # tick the day's checklist
+    MANAGE_CHECKLIST = "manage_checklist"  # add / retire checklist items, generate reports on demand
+    # access as the terms of use say (issue 15): certificates, suspension, maintenance, contractors, applications
+    MANAGE_ACCESS = "manage_access"  # revoke any certificate, maintenance, request limits, service calendar
+    SUSPEND_PARTICIPANTS = "suspend_participants"  # suspend a company's use and lift it (利用の中断・停止)
+    REVIEW_USE_APPLICATIONS = "review_use_applications"  # approve (issue 管理者ID) or reject 利用申込, end contracts
+    MANAGE_OWN_ACCESS = "manage_own_access"  # a company's certificates, contractors and termination application
 
 
 _STAFF_COMMON: Final = {Action.VIEW_ALL_PARTICIPANTS, Action.VIEW_RULESETS, Action.VIEW_EMAIL_LOG}
@@ -148,6 +161,37 @@ _TREASURY: Final[dict[str, frozenset[Action]]] = {
     Role.PARTICIPANT_USER: frozenset({Action.VIEW_BALANCES}),
 }
 for _role, _actions in _TREASURY.items():
+    POLICY[_role] = POLICY[_role] | _actions
+
+#: inquiry desk and operation reports (issue 13): staff of the desk handle and review (a different person), all
+#: staff read the reports, 責任者 keep the checklist and reports; participants ask.
+_DESK: Final = frozenset(
+    {Action.HANDLE_INQUIRIES, Action.REVIEW_ANSWERS, Action.MANAGE_KNOWLEDGE, Action.TICK_CHECKLIST}
+)
+_HELPDESK: Final[dict[str, frozenset[Action]]] = {
+    Role.OPERATOR: _DESK | {Action.VIEW_OPERATION_REPORTS},
+    Role.APPROVER: _DESK | {Action.VIEW_OPERATION_REPORTS, Action.MANAGE_CHECKLIST},
+    Role.ACCOUNTANT: frozenset({Action.HANDLE_INQUIRIES, Action.REVIEW_ANSWERS, Action.VIEW_OPERATION_REPORTS}),
+    Role.ACCOUNTING_APPROVER: frozenset(
+        {Action.HANDLE_INQUIRIES, Action.REVIEW_ANSWERS, Action.VIEW_OPERATION_REPORTS}
+    ),
+    Role.SYSTEM_ADMIN: frozenset({Action.VIEW_OPERATION_REPORTS}),
+    Role.PARTICIPANT_ADMIN: frozenset({Action.ASK_INQUIRIES}),
+    Role.PARTICIPANT_USER: frozenset({Action.ASK_INQUIRIES}),
+}
+for _role, _actions in _HELPDESK.items():
+    POLICY[_role] = POLICY[_role] | _actions
+
+
+#: access (issue 15): staff desks read every company's certificates and delegations (VIEW_ALL_PARTICIPANTS); the
+#: system administrator runs access (certificates, maintenance, limits) and reviews use applications; 責任者
+#: suspend and lift; a company's 管理者ID manages its own certificates, contractors and termination application.
+_ACCESS: Final[dict[str, frozenset[Action]]] = {
+    Role.APPROVER: frozenset({Action.SUSPEND_PARTICIPANTS}),
+    Role.SYSTEM_ADMIN: frozenset({Action.MANAGE_ACCESS, Action.SUSPEND_PARTICIPANTS, Action.REVIEW_USE_APPLICATIONS}),
+    Role.PARTICIPANT_ADMIN: frozenset({Action.MANAGE_OWN_ACCESS}),
+}
+for _role, _actions in _ACCESS.items():
     POLICY[_role] = POLICY[_role] | _actions
 
 

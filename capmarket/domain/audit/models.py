@@ -21,6 +21,12 @@ class AuditAction(models.TextChoices):
     CONFIRMED = "confirmed", "確定"
     ACCESS_DENIED = "access_denied", "アクセス拒否"
     DOWNLOADED = "downloaded", "ダウンロード"
+    # access (issue 15)
+    CERTIFICATE_USED = "certificate_used", "クライアント証明書の使用"
+    SUSPENDED = "suspended", "利用停止"
+    SUSPENSION_LIFTED = "suspension_lifted", "利用停止の解除"
+    ACTING_STARTED = "acting_started", "受託者としての操作開始"
+    TERMINATED = "terminated", "利用契約の終了"
 
 
 class AuditEvent(models.Model):

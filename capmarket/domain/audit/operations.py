@@ -25,6 +25,11 @@ def record(
     request_path: str = "",
 ) -> AuditEvent:
     participant = getattr(actor, "participant", None) if actor is not None else None
+    # A contractor's user acting for a company (access.Delegation): recorded as done for that company (the
+    # participant code) by that person (the actor), naming the contractor.
+    contractor = getattr(actor, "home_participant", None) if actor is not None else None
+    if contractor is not None:
+        summary = f"{summary}（受託者 {contractor.participant_code} {contractor.name} による代行）"
     return AuditEvent.objects.create(
         occurred_at=now,
         actor=actor if actor is not None and getattr(actor, "pk", None) else None,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from capmarket.domain.accounts.permissions import Action, can
-from capmarket.domain.jobs.models import Job
+from capmarket.domain.jobs.models import Job, JobState
 
 
 def jobs_visible_to(user: Any) -> QuerySet[Job]:
@@ -34,3 +35,37 @@ def recent_jobs_for(user: Any, *, limit: int = 50) -> list[Job]:
 def get_job(*, job_id: int) -> Job | None:
     """Unscoped read for the task runner."""
     return Job.objects.filter(pk=job_id).first()
+
+
+def job_counts_by_kind(*, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
+    """Background jobs started in ``[start, end)`` by kind: how many, how many succeeded and failed, and their
+    total running time in seconds (operation reports: 処理件数・処理時間)."""
+    out: list[dict[str, Any]] = []
+    qs = Job.objects.filter(created_at__gte=start, created_at__lt=end)
+    counts = (
+        qs.order_by()
+        .values("kind")
+        .annotate(
+            total=Count("id"),
+            succeeded=Count("id", filter=Q(state=JobState.SUCCEEDED)),
+            failed=Count("id", filter=Q(state=JobState.FAILED)),
+        )
+        .order_by("kind")
+    )
+    seconds: dict[str, float] = {}
+    for kind, started, finished in qs.filter(started_at__isnull=False, finished_at__isnull=False).values_list(
+        "kind", "started_at", "finished_at"
+    ):
+        if started is not None and finished is not None:
+            seconds[kind] = seconds.get(kind, 0.0) + (finished - started).total_seconds()
+    for row in counts:
+        out.append(
+            {
+                "kind": row["kind"],
+                "total": int(row["total"]),
+                "succeeded": int(row["succeeded"]),
+                "failed": int(row["failed"]),
+                "seconds": round(seconds.get(row["kind"], 0.0), 1),
+            }
+        )
+    return out

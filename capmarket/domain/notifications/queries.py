@@ -170,3 +170,38 @@ def bounced_addresses(*, emails: Iterable[str], since: dt.datetime | None = None
     for bounce in qs.order_by("occurred_at", "id"):
         latest[bounce.recipient] = bounce
     return latest
+
+
+@dataclass(frozen=True)
+class KindCounts:
+    kind: str
+    queued: int
+    sent: int
+    failed: int
+    bounced: int
+
+
+def email_counts_by_kind(*, start: dt.datetime, end: dt.datetime) -> list[KindCounts]:
+    """E-mails recorded in ``[start, end)`` by kind, with what became of them (operation reports)."""
+    rows = (
+        OutboundEmail.objects.filter(created_at__gte=start, created_at__lt=end)
+        .order_by()
+        .values("kind")
+        .annotate(
+            total=Count("id"),
+            sent=Count("id", filter=Q(state=EmailState.SENT)),
+            failed=Count("id", filter=Q(state=EmailState.FAILED)),
+            bounced=Count("bounces__email_id", distinct=True),
+        )
+        .order_by("kind")
+    )
+    return [
+        KindCounts(
+            kind=row["kind"],
+            queued=int(row["total"]),
+            sent=int(row["sent"]),
+            failed=int(row["failed"]),
+            bounced=int(row["bounced"]),
+        )
+        for row in rows
+    ]

@@ -345,3 +345,30 @@ def contribution_adjustments_of_run(*, run: SettlementRun) -> QuerySet[Contribut
         .select_related("participant")
         .order_by("participant__participant_code", "area", "source_month", "pk")
     )
+
+
+# ---------------------------------------------------------------- operation reports (issue 13)
+
+
+def run_figures(*, start: Any, end: Any) -> dict[str, Any]:
+    """What settlement did in ``[start, end)``: runs started (by state now), runs computed with their computing
+    time in seconds (started → computed), months confirmed (with who and when), and data issues raised."""
+    started = SettlementRun.objects.filter(started_at__gte=start, started_at__lt=end)
+    by_state = {
+        state: int(n)
+        for state, n in started.order_by().values_list("state").annotate(n=Count("id")).values_list("state", "n")
+    }
+    computed = [
+        {"run": pk, "through_month": month, "seconds": round((done - began).total_seconds(), 1) if done else None}
+        for pk, month, began, done in SettlementRun.objects.filter(computed_at__gte=start, computed_at__lt=end)
+        .order_by("computed_at", "pk")
+        .values_list("pk", "through_month", "started_at", "computed_at")
+    ]
+    confirmed = [
+        {"month": month, "run": run_id, "confirmed_at": at, "confirmed_by": by}
+        for month, run_id, at, by in ConfirmedMonth.objects.filter(confirmed_at__gte=start, confirmed_at__lt=end)
+        .order_by("confirmed_at", "month", "pk")
+        .values_list("month", "run_id", "confirmed_at", "confirmed_by__username")
+    ]
+    issues = DataIssue.objects.filter(run__started_at__gte=start, run__started_at__lt=end).count()
+    return {"started_by_state": by_state, "computed": computed, "confirmed": confirmed, "data_issues": issues}

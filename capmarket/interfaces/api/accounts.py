@@ -30,6 +30,7 @@ from capmarket.domain.notices.models import Notice
 from capmarket.domain.registry.models import Participant
 from capmarket.domain.rulesets import queries as ruleset_queries
 from capmarket.domain.rulesets.models import RuleParameter, RuleSet
+from capmarket.interfaces.api.authentication import AccessRefused
 from capmarket.interfaces.auth import LOGIN_REFUSED, client_ip
 
 INVALID_LOGIN = LOGIN_REFUSED  # the same answer for an unknown ID, a wrong password, a locked account, the throttle
@@ -80,6 +81,9 @@ class ObtainTokenView(APIView):
         username = data.validated_data["username"]
         user = authenticate(request._request, username=username, password=data.validated_data["password"])
         if user is None:
+            refusal = getattr(request._request, "capmarket_login_refusal", None)
+            if refusal is not None:  # a right password refused by the access rules says why
+                raise AccessRefused(refusal)
             raise ValidationError({"non_field_errors": [INVALID_LOGIN]})
         token, _ = Token.objects.get_or_create(user=user)
         return Response(

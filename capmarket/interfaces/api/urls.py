@@ -4,9 +4,11 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from capmarket.interfaces.api import (
+    urls_access,
     urls_accounts,
     urls_alerts,
     urls_documents,
+    urls_helpdesk,
     urls_intake,
     urls_jobs,
     urls_registry,
@@ -27,4 +29,6 @@ urlpatterns = [
     *urls_settlement.urlpatterns,
     *urls_documents.urlpatterns,
     *urls_treasury.urlpatterns,
+    *urls_helpdesk.urlpatterns,
+    *urls_access.urlpatterns,
 ]

@@ -15,7 +15,7 @@ from typing import Final, cast
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from capmarket.application import reserve_margins
+from capmarket.application import helpdesk, operation_reports, reserve_margins
 from capmarket.application.documents import jobs as document_jobs
 from capmarket.application.intake import uploading as intake_uploading
 from capmarket.application.settlement import runs as settlement_runs
@@ -24,7 +24,7 @@ from capmarket.domain.jobs import diagnostics
 from capmarket.domain.jobs.progress import Handler
 from capmarket.domain.notifications import operations as notification_ops
 from capmarket.domain.timeseries import handlers as timeseries_handlers
-from capmarket.interfaces.tasks import email_delivery
+from capmarket.interfaces.tasks import email_delivery, helpdesk_jobs
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,8 @@ KINDS: Final[tuple[JobKind, ...]] = (
     JobKind(document_jobs.ISSUE_KIND, document_jobs.run_issue_job, "帳票の発行"),
     JobKind(document_jobs.RENDER_KIND, document_jobs.run_render_job, "帳票PDFの作成"),
     JobKind(treasury_dunning.JOB_KIND, treasury_dunning.run_job, "督促（日次）"),
+    JobKind(helpdesk.FETCH_JOB_KIND, helpdesk_jobs.fetch_mail, "問合せメールの取込"),
+    JobKind(operation_reports.GENERATE_JOB_KIND, operation_reports.run_generate_job, "業務報告の作成"),
 )
 BY_NAME: Final[dict[str, JobKind]] = {k.name: k for k in KINDS}
 

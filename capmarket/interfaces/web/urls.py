@@ -1,9 +1,11 @@
 """Web UI routes. Each bounded context adds its pages in its own module; all names live in namespace ``web``."""
 
 from capmarket.interfaces.web import (
+    urls_access,
     urls_accounts,
     urls_alerts,
     urls_documents,
+    urls_helpdesk,
     urls_intake,
     urls_jobs,
     urls_registry,
@@ -22,4 +24,6 @@ urlpatterns = [
     *urls_settlement.urlpatterns,
     *urls_documents.urlpatterns,
     *urls_treasury.urlpatterns,
+    *urls_helpdesk.urlpatterns,
+    *urls_access.urlpatterns,
 ]

@@ -39,6 +39,22 @@ def _snapshot() -> dict[str, Any]:
 
 
 def _wipe() -> None:
+    from capmarket.domain.helpdesk import models as desk
+    from capmarket.domain.reporting import models as reporting
+
+    for desk_model in (reporting.ChecklistTick, reporting.OperationReport, desk.KnowledgeVersion, desk.KnowledgeArticle,
+                  desk.AnswerDraft, desk.PhoneCall, desk.InquiryEvent, desk.InquiryLink, desk.InternalNote,
+                  desk.Attachment, desk.InquiryMessage, desk.Inquiry):  # fmt: skip
+        desk_model.objects.all().delete()
+    from capmarket.domain.access import models as access
+
+    access.ClientCertificate.objects.filter(replaces__isnull=False).delete()  # renewals before what they renew
+    access_models = (
+        access.CertificateUse, access.ClientCertificate, access.MaintenanceWindow, access.Suspension,
+        access.RequestLimit, access.Delegation, access.UseApplication, access.TerminationRequest,
+    )  # fmt: skip
+    for access_model in access_models:
+        access_model.objects.all().delete()
     empty_books()  # documents and the ledger (issue 10): their rows are guarded against DELETE
     from capmarket.domain.jobs.models import Job
     from capmarket.domain.notices.models import Notice

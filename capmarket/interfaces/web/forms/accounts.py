@@ -56,6 +56,11 @@ class LoginForm(forms.Form):
         if username and password:
             user = authenticate(self.request, username=username, password=password)
             if user is None:
+                # A right password refused by the access rules (company suspended, maintenance, service hours,
+                # client certificate) says why; anything else gets the one answer.
+                refusal = getattr(self.request, "capmarket_login_refusal", None)
+                if refusal is not None:
+                    raise ValidationError(refusal.message, code=refusal.code)
                 raise ValidationError(INVALID_LOGIN, code="invalid_login")
             self.user = user
         return data
