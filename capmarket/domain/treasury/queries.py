@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.documents.models import Direction, Document, DocumentLine, DocumentType, LineCategory
@@ -388,3 +388,62 @@ def non_payer_listings() -> QuerySet[NonPayerListing]:
 
 def get_listing(*, listing_id: int) -> NonPayerListing | None:
     return non_payer_listings().filter(pk=listing_id).first()
+
+
+# ------------------------------------------------------------------ figures for the operation reports
+
+
+@dataclass(frozen=True)
+class TreasuryFigures:
+    statements: int
+    credits: int
+    matched_automatically: int
+    matched_by_hand: int
+    undone: int
+    queued_now: int
+    reminders_by_step: dict[int, int]
+    letters: int
+    phone_calls: int
+    non_payers_published: int
+    batches_drafted: int
+    batches_released: int
+    released_yen: int
+    lines_paid: int
+    lines_failed: int
+
+
+def report_figures(*, start_at: dt.datetime, end_at: dt.datetime) -> TreasuryFigures:
+    """What the treasury did in ``[start_at, end_at)``: statements, matches, reminders, transfers."""
+    imports = StatementImport.objects.filter(imported_at__gte=start_at, imported_at__lt=end_at)
+    matches = ReceiptMatch.objects.filter(matched_at__gte=start_at, matched_at__lt=end_at)
+    steps: dict[int, int] = {}
+    for step, count in (
+        DunningNotice.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
+        .values_list("step_days")
+        .annotate(n=Count("pk"))
+        .order_by("step_days")
+    ):
+        steps[int(step)] = int(count)
+    released = TransferBatch.objects.filter(released_at__gte=start_at, released_at__lt=end_at)
+    results = TransferLine.objects.filter(result_at__gte=start_at, result_at__lt=end_at)
+    return TreasuryFigures(
+        statements=imports.count(),
+        credits=int(imports.aggregate(n=Sum("credit_count"))["n"] or 0),
+        matched_automatically=matches.filter(matched_by__isnull=True).count(),
+        matched_by_hand=matches.filter(matched_by__isnull=False).count(),
+        undone=ReceiptMatch.objects.filter(undone_at__gte=start_at, undone_at__lt=end_at).count(),
+        queued_now=queue().count(),
+        reminders_by_step=steps,
+        letters=DunningNotice.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
+        .exclude(letter_name="")
+        .count(),
+        phone_calls=PhoneCall.objects.filter(called_at__gte=start_at, called_at__lt=end_at).count(),
+        non_payers_published=NonPayerListing.objects.filter(
+            published_at__gte=start_at, published_at__lt=end_at
+        ).count(),
+        batches_drafted=TransferBatch.objects.filter(drafted_at__gte=start_at, drafted_at__lt=end_at).count(),
+        batches_released=released.count(),
+        released_yen=int(released.aggregate(n=Sum("total_yen"))["n"] or 0),
+        lines_paid=results.filter(state=LineState.PAID).count(),
+        lines_failed=results.filter(state=LineState.FAILED).count(),
+    )
