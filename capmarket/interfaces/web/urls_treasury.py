@@ -18,5 +18,10 @@ urlpatterns: list[URLPattern] = [
     path("treasury/transfers/<int:pk>/cancel/", treasury.transfer_cancel, name="treasury_transfer_cancel"),
     path("treasury/transfers/<int:pk>/results/", treasury.transfer_results, name="treasury_transfer_results"),
     path("treasury/transfers/<int:pk>/file/<str:file_format>/", treasury.transfer_file, name="treasury_transfer_file"),
+    path("treasury/dunning/", treasury.dunning, name="treasury_dunning"),
+    path("treasury/dunning/run/", treasury.dunning_run, name="treasury_dunning_run"),
+    path("treasury/dunning/letters/<int:pk>/", treasury.dunning_letter, name="treasury_dunning_letter"),
+    path("treasury/dunning/calls/", treasury.phone_call, name="treasury_phone_call"),
+    path("treasury/dunning/non-payers/<int:pk>/<str:step>/", treasury.listing_action, name="treasury_listing"),
     path("treasury/transfers/<int:pk>/<str:step>/", treasury.transfer_step, name="treasury_transfer_step"),
 ]

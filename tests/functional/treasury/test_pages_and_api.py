@@ -104,3 +104,26 @@ def test_transfer_batches_through_the_api(issued: dict[str, Any], staff: dict[st
     assert released.status_code == 200
     assert released["Content-Type"] == "application/xml"
     assert b"pain.001.001.03" in released.content
+
+
+def test_dunning_page_phone_calls_and_refusals(issued: dict[str, Any], staff: dict[str, Any]) -> None:
+    keiri = _client(staff["accountant"])
+    page = keiri.get("/treasury/dunning/")
+    recorded = keiri.post(
+        "/treasury/dunning/calls/",
+        {
+            "company": "EC001",
+            "document": issued["documents"]["EC001"].number,
+            "called_at": "2025-12-10T10:30",
+            "contact_name": "経理部 佐藤様",
+            "outcome": "promised",
+            "promised_date": "",
+        },
+        follow=True,
+    )
+    member = _client(make_user(Role.PARTICIPANT_USER, issued["companies"]["retailer"]))
+
+    assert page.status_code == 200
+    assert "支払期日を過ぎた未入金" in page.content.decode()
+    assert "支払予定日を入力してください" in recorded.content.decode()
+    assert member.get("/treasury/dunning/").status_code == 403
