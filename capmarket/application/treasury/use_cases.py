@@ -9,9 +9,13 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+import polars as pl
+
 from capmarket.domain.calendar import queries as calendar_queries
 from capmarket.domain.documents import queries as document_queries
+from capmarket.domain.timeseries import operations as timeseries_ops
 from capmarket.domain.treasury import operations as treasury
+from capmarket.domain.treasury import queries as treasury_queries
 from capmarket.domain.treasury.models import TransferBatch
 from capmarket.domain.treasury.statement_csv import decode_text
 
@@ -21,10 +25,42 @@ def _is_business_day() -> Any:
     return calendar.is_business_day
 
 
+def publish_invoice_receipts(*, actor: Any, now: dt.datetime) -> int:
+    """Store what was received on providers' invoices as the ``receipts`` dataset (provider, delivery month,
+    yen) — the engine's input for the carry-over of rules.md §3 — so the next settlement run nets only what is still
+    unpaid. The same receipts again store nothing new (the dataset is idempotent by content). Returns the number of
+    delivery years whose receipts changed."""
+    changed = 0
+    for year in treasury_queries.delivery_years_with_invoice_receipts():
+        rows = treasury_queries.invoice_receipts(delivery_year=year)
+        if not rows:
+            continue
+        frame = pl.DataFrame(
+            {
+                "provider_id": [code for code, _ in rows],
+                "delivery_month": [month for _, month in rows],
+                "amount_yen": list(rows.values()),
+            },
+            schema={"provider_id": pl.String, "delivery_month": pl.String, "amount_yen": pl.Int64},
+        )
+        _, created = timeseries_ops.store_version(
+            dataset="receipts",
+            frame=frame,
+            key_columns=("provider_id", "delivery_month"),
+            uploaded_by=actor,
+            participant=None,
+            source_name=f"treasury-receipts-{year}",
+            now=now,
+        )
+        changed += int(created)
+    return changed
+
+
 def import_bank_statement(
     *, data: bytes, filename: str, actor: Any, now: dt.datetime, ip_address: str | None = None
 ) -> treasury.ImportOutcome:
-    return treasury.import_statement(
+    """Import and match a statement; receipts on providers' invoices go on to the settlement as its input."""
+    outcome = treasury.import_statement(
         data=data,
         filename=filename,
         actor=actor,
@@ -32,6 +68,21 @@ def import_bank_statement(
         default_account_key=treasury.account_key_of(document_queries.current_operator_profile()),
         ip_address=ip_address,
     )
+    if not outcome.already_imported and outcome.matched:
+        publish_invoice_receipts(actor=actor, now=now)
+    return outcome
+
+
+def match_by_hand(*, actor: Any, now: dt.datetime, **kwargs: Any) -> Any:
+    match = treasury.match_by_hand(actor=actor, now=now, **kwargs)
+    publish_invoice_receipts(actor=actor, now=now)
+    return match
+
+
+def undo_match(*, actor: Any, now: dt.datetime, **kwargs: Any) -> Any:
+    match = treasury.undo_match(actor=actor, now=now, **kwargs)
+    publish_invoice_receipts(actor=actor, now=now)
+    return match
 
 
 def create_transfer_batch(

@@ -182,6 +182,16 @@ def invoice_receipts(*, delivery_year: int) -> dict[tuple[str, str], int]:
     return {(r["document__recipient_code"], r["document__delivery_month"]): int(r["total"]) for r in rows}
 
 
+def delivery_years_with_invoice_receipts() -> list[int]:
+    return sorted(
+        set(
+            MatchAllocation.objects.filter(
+                match__undone_at__isnull=True, document__document_type=DocumentType.INVOICE
+            ).values_list("document__delivery_year", flat=True)
+        )
+    )
+
+
 # ------------------------------------------------------------------ transfers
 
 

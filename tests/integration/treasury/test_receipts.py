@@ -15,6 +15,7 @@ from capmarket.application.treasury.use_cases import import_bank_statement
 from capmarket.domain.ledger import chart
 from capmarket.domain.ledger import queries as ledger_queries
 from capmarket.domain.ledger.models import Entry, Transaction
+from capmarket.domain.timeseries.models import DatasetVersion
 from capmarket.domain.treasury import operations as treasury
 from capmarket.domain.treasury import queries
 from capmarket.domain.treasury.bookings import Direction
@@ -77,6 +78,8 @@ def test_statement_credits_are_matched_posted_and_the_same_file_twice_changes_no
     pb001 = issued["companies"]["owes"]
     assert ledger_queries.balance_of(participant_id=pb001.pk, account_code=chart.RECEIVABLE_PROVIDERS) == 0
     assert queries.invoice_receipts(delivery_year=2025) == {("PB001", "2025-04"): documents["PB001"].total_yen}
+    receipts = DatasetVersion.objects.get(dataset="receipts")  # the next settlement run's receipts input
+    assert (receipts.row_count, receipts.uploaded_by) == (1, staff["accountant"])
     counts = (StatementImport.objects.count(), BankBooking.objects.count(), Transaction.objects.count())
 
     again = import_bank_statement(data=data, filename="nyushukkin.txt", actor=staff["accountant"], now=LATER)

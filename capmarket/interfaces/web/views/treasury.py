@@ -148,7 +148,7 @@ def booking_match(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(f"{request.path.removesuffix('match/')}?company={company.participant_code}")
     documents = queries.documents_by_ids(wanted)
     try:
-        treasury.match_by_hand(
+        use_cases.match_by_hand(
             booking=booking,
             participant=company,
             allocations=[(documents[i], a) for i, a in wanted.items() if i in documents and a],
@@ -173,7 +173,7 @@ def booking_undo(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "取り消す消込はありません。")
         return redirect("web:treasury_booking", pk)
     try:
-        treasury.undo_match(
+        use_cases.undo_match(
             match=match,
             reason=request.POST.get("reason", ""),
             actor=request.user,
