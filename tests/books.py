@@ -30,6 +30,8 @@ GUARDED = {
 
 #: unguarded tables whose rows refer to the books (the treasury's, issue 11): emptied with them, children first
 REFERRING = [
+    "treasury_annualsettlementline",
+    "treasury_annualsettlement",
     "treasury_dunningnotice",
     "treasury_phonecall",
     "treasury_nonpayerlisting",

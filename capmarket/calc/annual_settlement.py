@@ -50,8 +50,8 @@ def settle_year(*, payers: Sequence[ContributionPayer], penalty_income_yen: int)
     uncollected = sum(payer.unpaid_yen for payer in payers)
     if not weights and (penalty_income_yen or uncollected):
         raise UnableToSettleYear("no payer without arrears to refund or re-bill")
-    refunds = largest_remainder(penalty_income_yen, weights) if weights else {}
-    rebilled = largest_remainder(uncollected, weights) if weights else {}
+    refunds = largest_remainder(total=penalty_income_yen, weights=weights) if weights else {}
+    rebilled = largest_remainder(total=uncollected, weights=weights) if weights else {}
     return AnnualSettlement(
         penalty_income_yen=penalty_income_yen,
         uncollected_yen=uncollected,

@@ -534,3 +534,91 @@ class NonPayerListing(models.Model):
 
     def __str__(self) -> str:
         return f"未払事業者 {self.participant_id} {self.overdue_yen:,}円（{self.get_state_display()}）"
+
+
+# ------------------------------------------------------------------ annual settlement (年次精算, rules.md §5)
+
+
+class AnnualState(models.TextChoices):
+    DRAFTED = "drafted", "計算済（承認待ち）"
+    APPROVED = "approved", "承認・計上済"
+
+
+class AnnualSettlement(models.Model):
+    """The annual settlement of one delivery year: computed by one person (経理), approved by another (経理責任者),
+    which posts the refunds (還元金 / 未払金（還元金）) and the re-billing (未収金（追加徴収） / 追加徴収収益)."""
+
+    delivery_year = models.PositiveSmallIntegerField("実需給年度", unique=True)
+    state = models.CharField("状態", max_length=16, choices=AnnualState.choices, default=AnnualState.DRAFTED)
+    penalty_income_yen = models.BigIntegerField("経済的ペナルティ収益（円）")
+    contributions_yen = models.BigIntegerField("容量拠出金の請求額（円）")
+    uncollected_yen = models.BigIntegerField("未回収の容量拠出金（円）")
+    contract_payments_yen = models.BigIntegerField("容量確保契約金（交付額、円）")
+    drafted_at = models.DateTimeField("計算日時")
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="計算者", on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField("承認日時", null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="承認者",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "年次精算"
+        verbose_name_plural = "年次精算"
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=["drafted", "approved"]), name="treasury_annual_state_known"),
+            models.CheckConstraint(
+                condition=Q(state="drafted", approved_by__isnull=True) | Q(state="approved", approved_by__isnull=False),
+                name="treasury_annual_state_people",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("drafted_by")),
+                name="treasury_annual_four_eyes",
+                violation_error_message="計算者と承認者は別の人でなければなりません。",
+            ),
+            models.CheckConstraint(
+                condition=Q(penalty_income_yen__gte=0) & Q(uncollected_yen__gte=0), name="treasury_annual_amounts"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_year}年度 年次精算（{self.get_state_display()}）"
+
+
+class AnnualSettlementLine(models.Model):
+    settlement = models.ForeignKey(
+        AnnualSettlement, verbose_name="年次精算", on_delete=models.PROTECT, related_name="lines"
+    )
+    participant = models.ForeignKey(Participant, verbose_name="拠出者", on_delete=models.PROTECT, related_name="+")
+    contributions_yen = models.BigIntegerField("年度の容量拠出金（円）")
+    unpaid_yen = models.BigIntegerField("未払額（円）")
+    in_arrears = models.BooleanField("滞納あり")
+    refund_yen = models.BigIntegerField("還元額（円）")
+    rebilled_yen = models.BigIntegerField("追加徴収額（円）")
+    ledger_transaction = models.OneToOneField(
+        Transaction, verbose_name="仕訳", on_delete=models.PROTECT, null=True, blank=True, related_name="annual_line"
+    )
+
+    class Meta:
+        verbose_name = "年次精算の明細"
+        verbose_name_plural = "年次精算の明細"
+        constraints = [
+            models.UniqueConstraint(fields=["settlement", "participant"], name="treasury_annual_line_unique"),
+            models.CheckConstraint(
+                condition=Q(refund_yen__gte=0) & Q(rebilled_yen__gte=0) & Q(unpaid_yen__gte=0),
+                name="treasury_annual_line_amounts",
+            ),
+            models.CheckConstraint(
+                condition=Q(in_arrears=False) | (Q(refund_yen=0) & Q(rebilled_yen=0)),
+                name="treasury_annual_arrears_get_nothing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id}: 還元 {self.refund_yen:,} / 追加徴収 {self.rebilled_yen:,}"

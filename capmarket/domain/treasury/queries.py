@@ -19,8 +19,11 @@ from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.documents.models import Direction, Document, DocumentLine, DocumentType, LineCategory
 from capmarket.domain.ledger import chart
 from capmarket.domain.ledger import queries as ledger_queries
+from capmarket.domain.ledger.models import Entry as LedgerEntry
 from capmarket.domain.registry.models import Participant
 from capmarket.domain.treasury.models import (
+    AnnualSettlement,
+    AnnualSettlementLine,
     BankBooking,
     BatchState,
     BookingState,
@@ -457,3 +460,35 @@ def report_figures(*, start_at: dt.datetime, end_at: dt.datetime) -> TreasuryFig
         lines_paid=results.filter(state=LineState.PAID).count(),
         lines_failed=results.filter(state=LineState.FAILED).count(),
     )
+
+
+# ------------------------------------------------------------------ annual settlement
+
+
+def ledger_net_of_year(*, delivery_year: int, account_code: str) -> int:
+    """Σ credit − Σ debit of an account over the transactions tagged with the delivery year."""
+    sums = LedgerEntry.objects.filter(account__code=account_code, transaction__delivery_year=delivery_year).aggregate(
+        d=Sum("debit_yen"), c=Sum("credit_yen")
+    )
+    return int(sums["c"] or 0) - int(sums["d"] or 0)
+
+
+def contribution_bills_of_year(*, delivery_year: int) -> list[Document]:
+    return list(
+        Document.objects.filter(document_type=DocumentType.CONTRIBUTION_INVOICE, delivery_year=delivery_year)
+        .exclude(_cancelled())
+        .select_related("participant")
+        .order_by("participant_id", "number")
+    )
+
+
+def annual_settlements() -> QuerySet[AnnualSettlement]:
+    return AnnualSettlement.objects.select_related("drafted_by", "approved_by").order_by("-delivery_year")
+
+
+def get_annual_settlement(*, delivery_year: int) -> AnnualSettlement | None:
+    return annual_settlements().filter(delivery_year=delivery_year).first()
+
+
+def annual_lines(settlement: AnnualSettlement) -> QuerySet[AnnualSettlementLine]:
+    return settlement.lines.select_related("participant").order_by("participant__participant_code", "pk")

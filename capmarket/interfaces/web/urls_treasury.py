@@ -23,5 +23,7 @@ urlpatterns: list[URLPattern] = [
     path("treasury/dunning/letters/<int:pk>/", treasury.dunning_letter, name="treasury_dunning_letter"),
     path("treasury/dunning/calls/", treasury.phone_call, name="treasury_phone_call"),
     path("treasury/dunning/non-payers/<int:pk>/<str:step>/", treasury.listing_action, name="treasury_listing"),
+    path("treasury/annual/", treasury.annual_list, name="treasury_annual_list"),
+    path("treasury/annual/<int:year>/", treasury.annual_detail, name="treasury_annual"),
     path("treasury/transfers/<int:pk>/<str:step>/", treasury.transfer_step, name="treasury_transfer_step"),
 ]

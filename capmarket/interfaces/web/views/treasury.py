@@ -556,3 +556,59 @@ def listing_action(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     else:
         messages.success(request, "未払事業者の公表候補を更新しました。")
     return redirect("web:treasury_dunning")
+
+
+# ------------------------------------------------------------------ annual settlement (年次精算)
+
+
+@requires(Action.MANAGE_RECEIPTS, Action.APPROVE_CLOSE)
+def annual_list(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            year = int(request.POST.get("delivery_year", ""))
+            settlement = treasury.draft_annual_settlement(
+                delivery_year=year, actor=request.user, now=timezone.now(), ip_address=client_ip(request)
+            )
+        except ValueError:
+            messages.error(request, "実需給年度を数字で入力してください。")
+        except treasury.UnableToSettleYear as exc:
+            messages.error(request, _message(exc))
+        else:
+            messages.success(
+                request, f"{settlement.delivery_year}年度の年次精算を計算しました。別の人が承認すると計上されます。"
+            )
+            return redirect("web:treasury_annual", settlement.delivery_year)
+        return redirect("web:treasury_annual_list")
+    return render(request, "web/treasury/annual_list.html", {"settlements": queries.annual_settlements()})
+
+
+@requires(Action.MANAGE_RECEIPTS, Action.APPROVE_CLOSE)
+def annual_detail(request: HttpRequest, year: int) -> HttpResponse:
+    settlement = queries.get_annual_settlement(delivery_year=year)
+    if settlement is None:
+        raise Http404("年次精算がありません。")
+    if request.method == "POST":
+        try:
+            treasury.approve_annual_settlement(
+                settlement=settlement, actor=request.user, now=timezone.now(), ip_address=client_ip(request)
+            )
+        except treasury.UnableToSettleYear as exc:
+            messages.error(request, _message(exc))
+        else:
+            messages.success(request, "年次精算を承認し、還元金・追加徴収を計上しました。")
+        return redirect("web:treasury_annual", year)
+    lines = list(queries.annual_lines(settlement))
+    return render(
+        request,
+        "web/treasury/annual_detail.html",
+        {
+            "s": settlement,
+            "lines": lines,
+            "refunds": sum(x.refund_yen for x in lines),
+            "rebilled": sum(x.rebilled_yen for x in lines),
+            "collected": settlement.contributions_yen - settlement.uncollected_yen,
+            "may_approve": settlement.state == "drafted"
+            and can(request.user, Action.APPROVE_CLOSE)
+            and settlement.drafted_by_id != request.user.pk,
+        },
+    )
