@@ -226,10 +226,15 @@ class _State:
     items: dict[str, OpenItem]
     outstanding: dict[str, int]
     matches: dict[str, CreditMatch] = field(default_factory=dict)
+    by_payer: dict[str, list[OpenItem]] = field(default_factory=dict)  # filled on first use, by (due date, key)
 
     def open_items_of(self, payer_id: str) -> list[OpenItem]:
-        found = [i for i in self.items.values() if i.payer_id == payer_id and self.outstanding[i.key] > 0]
-        return sorted(found, key=lambda item: (item.due_date, item.key))
+        if not self.by_payer and self.items:
+            grouped: dict[str, list[OpenItem]] = defaultdict(list)
+            for item in sorted(self.items.values(), key=lambda i: (i.due_date, i.key)):
+                grouped[item.payer_id].append(item)
+            self.by_payer.update(grouped)
+        return [i for i in self.by_payer.get(payer_id, ()) if self.outstanding[i.key] > 0]
 
     def settle(
         self,
@@ -358,6 +363,11 @@ class _Matcher:
         self.payer_names: dict[str, list[PayerName]] = {
             payer.payer_id: [normalise_payer_name(name) for name in payer.names if name.strip()] for payer in payers
         }
+        # exact keys → payers, so that a credit compares its name only with payers of the same key first
+        self.payers_by_key: dict[str, set[str]] = defaultdict(set)
+        for payer_id, registered in self.payer_names.items():
+            for registered_name in registered:
+                self.payers_by_key[registered_name.key].add(payer_id)
         self.payers_by_code: dict[str, set[str]] = defaultdict(set)
         for payer in payers:
             for code in payer.payer_codes:
@@ -382,7 +392,14 @@ class _Matcher:
         return sorted(found, key=lambda item: (item.due_date, item.key))
 
     def payers_named(self, name: PayerName) -> tuple[set[str], Evidence]:
-        exact: set[str] = set()
+        exact = {
+            payer_id
+            for payer_id in self.payers_by_key.get(name.key, ())
+            if name.key
+            if any(compare_names(name, other) is NameAgreement.EXACT for other in self.payer_names[payer_id])
+        }
+        if exact:
+            return exact, Evidence.NAME
         truncated: set[str] = set()
         for payer_id, registered in self.payer_names.items():
             agreements = {compare_names(name, other) for other in registered}
