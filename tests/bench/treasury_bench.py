@@ -80,9 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  matched {len(credits) - len(result.queued):,}, queued {len(result.queued):,}")
     requester = TransferRequester("0000000001", "ﾃﾞﾝﾘﾖｸｺｳｲｷﾃｷｳﾝｴｲｽｲｼﾝｷｶﾝ", "0001", "001", "1", "1234567")
     instructions = [
-        TransferInstruction(
-            "0001", "001", "1", f"{i:07d}", "ｶ)" + names[f"P{i:04d}"][:10], rng.randint(1, 300_000_000)
-        )
+        TransferInstruction("0001", "001", "1", f"{i:07d}", "ｶ)" + names[f"P{i:04d}"][:10], rng.randint(1, 300_000_000))
         for i in range(min(args.providers, args.payers))
     ]
     written = _step(
