@@ -103,13 +103,13 @@ INSTALLED_APPS = [
     "capmarket.domain.objections",
     "capmarket.domain.notifications",
     "capmarket.domain.alerts",
+    "capmarket.domain.helpdesk",
+    "capmarket.domain.reporting",
+    "capmarket.domain.access",
     "capmarket.domain.calendar",
     "capmarket.domain.ledger",
     "capmarket.domain.documents",
     "capmarket.domain.treasury",
-    "capmarket.domain.helpdesk",
-    "capmarket.domain.reporting",
-    "capmarket.domain.access",
     # interfaces
     "capmarket.interfaces.web",
     "capmarket.interfaces.api",
@@ -273,6 +273,9 @@ SPECTACULAR_SETTINGS = {
         "InquiryChannelEnum": "capmarket.domain.helpdesk.models.Channel",
         "InquiryPriorityEnum": "capmarket.domain.helpdesk.models.Priority",
         "OperationReportKindEnum": "capmarket.domain.reporting.models.ReportKind",
+        "DocumentDirectionEnum": "capmarket.domain.documents.models.Direction",
+        "InquiryMessageDirectionEnum": "capmarket.domain.helpdesk.models.Direction",
+        "PhoneCallDirectionEnum": "capmarket.domain.helpdesk.models.CallDirection",
     },
 }
 

@@ -57,7 +57,10 @@ def playwright(chromium_path: str) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def chromium_browser(playwright: Any, chromium_path: str) -> Iterator[Any]:
+def chromium_browser(playwright: Any, chromium_path: str, live_server: Any) -> Iterator[Any]:
+    """The shared browser. It depends on the live server so that it closes FIRST at the session's end: Chromium's
+    kept-alive connections (its PDF viewer's above all) then end while the server's threads may still share the
+    in-memory SQLite connection, instead of after the server stopped sharing it (thread-sharing errors)."""
     with tempfile.TemporaryDirectory(prefix="capmarket-chromium-") as profile:
         context = playwright.chromium.launch_persistent_context(
             profile, executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS, locale="ja-JP"

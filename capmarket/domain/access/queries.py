@@ -31,6 +31,7 @@ from capmarket.domain.access.models import (
 from capmarket.domain.access.service_hours import ServiceState, service_state
 from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.accounts.queries import participant_admin_exists
+from capmarket.domain.calendar import queries as calendar_queries
 from capmarket.domain.registry.models import Participant, ParticipantStatus
 
 
@@ -223,19 +224,7 @@ def maintenance_history(*, limit: int = 100) -> list[MaintenanceWindow]:
 def _business_day_rule() -> Any:
     """The operator's business calendar: ``capmarket.domain.calendar`` (national holidays, weekends, 12/29–1/3
     and the days staff add or remove)."""
-    import importlib  # noqa: PLC0415  (TEMPORARY until the calendar lands on main)
-
-    try:
-        calendar = importlib.import_module("capmarket.domain.calendar.queries")
-    except ImportError:
-        import jpholiday  # noqa: PLC0415
-
-        def fallback(day: dt.date) -> bool:
-            year_end = (day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3)
-            return day.weekday() < 5 and not jpholiday.is_holiday(day) and not year_end
-
-        return fallback
-    return calendar.load_calendar().is_business_day
+    return calendar_queries.load_calendar().is_business_day
 
 
 def service_state_at(*, now: dt.datetime) -> ServiceState:

@@ -34,6 +34,19 @@ class Action(StrEnum):
     VIEW_OWN_RESULTS = "view_own_results"  # a participant reads its company's confirmed results
     RAISE_OBJECTION = "raise_objection"  # a participant objects to a line of its results
     HANDLE_OBJECTIONS = "handle_objections"  # staff investigate and answer objections
+    # inquiry desk and operation reports (issue 13)
+    HANDLE_INQUIRIES = "handle_inquiries"  # read every inquiry, assign, note, draft answers, log phone calls
+    REVIEW_ANSWERS = "review_answers"  # review and send (or return) an answer drafted by someone else
+    MANAGE_KNOWLEDGE = "manage_knowledge"  # write FAQ entries and talk scripts
+    ASK_INQUIRIES = "ask_inquiries"  # a participant asks the desk and reads its company's inquiries
+    VIEW_OPERATION_REPORTS = "view_operation_reports"  # daily / weekly / monthly reports, 業務総括報告書
+    TICK_CHECKLIST = "tick_checklist"  # tick the day's checklist
+    MANAGE_CHECKLIST = "manage_checklist"  # add / retire checklist items, generate reports on demand
+    # access as the terms of use say (issue 15): certificates, suspension, maintenance, contractors, applications
+    MANAGE_ACCESS = "manage_access"  # revoke any certificate, maintenance, request limits, service calendar
+    SUSPEND_PARTICIPANTS = "suspend_participants"  # suspend a company's use and lift it (利用の中断・停止)
+    REVIEW_USE_APPLICATIONS = "review_use_applications"  # approve (issue 管理者ID) or reject 利用申込, end contracts
+    MANAGE_OWN_ACCESS = "manage_own_access"  # a company's certificates, contractors and termination application
     # documents, ledger, closes and the business calendar (issue 10)
     EDIT_CALENDAR = "edit_calendar"  # add / withdraw business days and holidays of the operator's calendar
     EDIT_OPERATOR_PROFILE = "edit_operator_profile"  # the operator's name, T-number, bank account on documents
@@ -51,19 +64,6 @@ class Action(StrEnum):
     RELEASE_TRANSFERS = "release_transfers"  # 経理承認 (fourth person); the bank file, transfer results
     MANAGE_DUNNING = "manage_dunning"  # 督促: run the dunning, record phone calls, review the non-payer list
     PUBLISH_NON_PAYERS = "publish_non_payers"  # approve (another person) and publish the non-payer list
-    # inquiry desk and operation reports (issue 13)
-    HANDLE_INQUIRIES = "handle_inquiries"  # read every inquiry, assign, note, draft answers, log phone calls
-    REVIEW_ANSWERS = "review_answers"  # review and send (or return) an answer drafted by someone else
-    MANAGE_KNOWLEDGE = "manage_knowledge"  # write FAQ entries and talk scripts
-    ASK_INQUIRIES = "ask_inquiries"  # a participant asks the desk and reads its company's inquiries
-    VIEW_OPERATION_REPORTS = "view_operation_reports"  # daily / weekly / monthly reports, 業務総括報告書
-    TICK_CHECKLIST = "tick_checklist"  # tick the day's checklist
-    MANAGE_CHECKLIST = "manage_checklist"  # add / retire checklist items, generate reports on demand
-    # access as the terms of use say (issue 15): certificates, suspension, maintenance, contractors, applications
-    MANAGE_ACCESS = "manage_access"  # revoke any certificate, maintenance, request limits, service calendar
-    SUSPEND_PARTICIPANTS = "suspend_participants"  # suspend a company's use and lift it (利用の中断・停止)
-    REVIEW_USE_APPLICATIONS = "review_use_applications"  # approve (issue 管理者ID) or reject 利用申込, end contracts
-    MANAGE_OWN_ACCESS = "manage_own_access"  # a company's certificates, contractors and termination application
 
 
 _STAFF_COMMON: Final = {Action.VIEW_ALL_PARTICIPANTS, Action.VIEW_RULESETS, Action.VIEW_EMAIL_LOG}

@@ -41,11 +41,11 @@ KINDS: Final[tuple[JobKind, ...]] = (
     JobKind(notification_ops.DELIVERY_JOB_KIND, email_delivery.deliver, "メール送信"),
     JobKind(reserve_margins.POLL_JOB_KIND, reserve_margins.run_poll_job, "広域予備率の取得"),
     JobKind(settlement_runs.JOB_KIND, settlement_runs.run_job, "精算処理"),
+    JobKind(helpdesk.FETCH_JOB_KIND, helpdesk_jobs.fetch_mail, "問合せメールの取込"),
+    JobKind(operation_reports.GENERATE_JOB_KIND, operation_reports.run_generate_job, "業務報告の作成"),
     JobKind(document_jobs.ISSUE_KIND, document_jobs.run_issue_job, "帳票の発行"),
     JobKind(document_jobs.RENDER_KIND, document_jobs.run_render_job, "帳票PDFの作成"),
     JobKind(treasury_dunning.JOB_KIND, treasury_dunning.run_job, "督促（日次）"),
-    JobKind(helpdesk.FETCH_JOB_KIND, helpdesk_jobs.fetch_mail, "問合せメールの取込"),
-    JobKind(operation_reports.GENERATE_JOB_KIND, operation_reports.run_generate_job, "業務報告の作成"),
 )
 BY_NAME: Final[dict[str, JobKind]] = {k.name: k for k in KINDS}
 

@@ -22,8 +22,8 @@ urlpatterns = [
     *urls_intake.urlpatterns,
     *urls_alerts.urlpatterns,
     *urls_settlement.urlpatterns,
-    *urls_documents.urlpatterns,
-    *urls_treasury.urlpatterns,
     *urls_helpdesk.urlpatterns,
     *urls_access.urlpatterns,
+    *urls_documents.urlpatterns,
+    *urls_treasury.urlpatterns,
 ]
