@@ -85,6 +85,7 @@ def test_reminders_letters_and_the_non_payer_list(
         treasury.publish_non_payer(listing=listing, actor=staff["accountant"], now=T)
     published = treasury.publish_non_payer(listing=listing, actor=staff["approver"], now=T)
     assert published.state == ListingState.PUBLISHED
+    assert published.notice_id is not None
     notice = Notice.objects.get(pk=published.notice_id)
     assert "青葉でんき株式会社" in notice.title
     assert documents["EC001"].number in notice.body

@@ -25,7 +25,7 @@ LATER = dt.datetime(2025, 12, 1, 1, 0, tzinfo=dt.UTC)
 
 
 def _pay_date(issued: dict[str, Any]) -> dt.date:
-    due = issued["documents"]["PA001"].due_date
+    due: dt.date | None = issued["documents"]["PA001"].due_date
     assert due is not None
     return due
 
