@@ -32,6 +32,7 @@ from capmarket.application import (
     demo_documents,
     demo_helpdesk,
     demo_predelivery,
+    demo_treasury,
 )
 from capmarket.application.settlement.demo import build_demo_settlement
 from capmarket.calc.market import AREA_NAMES_JA, AREAS
@@ -383,6 +384,7 @@ def build_demo_market(*, seed: int, scale: str, now: dt.datetime) -> DemoSummary
         demo_access.load_demo_access(user_prefix=DEMO_USER_PREFIX, now=now)
     build_demo_settlement(seed=seed, scale=scale, now=now)  # issue 9: datasets, runs and confirmed months
     demo_documents.load_demo_documents(user_prefix=DEMO_USER_PREFIX, now=now)  # issue 10: documents and books
+    demo_treasury.load_demo_treasury(user_prefix=DEMO_USER_PREFIX, now=now)  # issue 11: receipts and transfers
     demo_helpdesk.load_demo_helpdesk(now=now, generate_reports=scale == "full")  # issue 13: desk and reports
 
     return DemoSummary(

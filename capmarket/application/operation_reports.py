@@ -36,18 +36,13 @@ from capmarket.domain.reporting import queries as report_queries
 from capmarket.domain.reporting import rendering
 from capmarket.domain.reporting.models import OperationReport, ReportKind
 from capmarket.domain.settlement import queries as settlement_queries
+from capmarket.domain.treasury import queries as treasury_queries
 
 logger = logging.getLogger(__name__)
 
 JST: Final = ZoneInfo("Asia/Tokyo")
 GENERATE_JOB_KIND: Final = "reporting.generate"
 WEEKDAYS: Final = "月火水木金土日"
-#: contexts whose figures belong in the reports but that this system does not hold yet
-NOT_YET: Final = (
-    ("receipts", "入金消込", "入金明細の取込件数と消込件数"),
-    ("dunning", "督促", "督促の段階ごとの件数"),
-    ("transfers", "振込", "振込データの作成・承認件数と金額"),
-)
 
 
 class UnableToGenerateReport(ValueError):
@@ -385,17 +380,53 @@ def _jobs_section(period: Period) -> dict[str, Any]:
     }
 
 
-def _not_yet_sections() -> list[dict[str, Any]]:
-    return [
-        {
+def _treasury_sections(period: Period) -> list[dict[str, Any]]:
+    """入金消込, 督促 and 振込 (issue 11), from the treasury's figures of the period."""
+    f = treasury_queries.report_figures(start_at=period.start_at, end_at=period.end_at)
+
+    def section(key: str, title: str, note: str, rows: list[list[Any]]) -> dict[str, Any]:
+        return {
             "key": key,
             "title": title,
-            "available": False,
-            "note": f"{what}は、この機能が本システムに組み込まれた後に集計します（現在は対象データがありません）。",
-            "tables": [],
+            "available": True,
+            "note": note,
+            "tables": [{"title": title, "columns": ["項目", "件数・金額"], "rows": rows}],
             "charts": [],
         }
-        for key, title, what in NOT_YET
+
+    return [
+        section(
+            "receipts",
+            "入金消込",
+            "自動消込は振込依頼人名・金額・振込依頼人コードによる。要確認は現時点の件数。",
+            [
+                ["入出金明細の取込", f.statements],
+                ["入金", f.credits],
+                ["自動消込", f.matched_automatically],
+                ["手動消込", f.matched_by_hand],
+                ["消込の取消", f.undone],
+                ["要確認（現在）", f.queued_now],
+            ],
+        ),
+        section(
+            "dunning",
+            "督促",
+            "段階は支払期日からの経過営業日数。督促状は第2段階から。",
+            [[f"督促 {step}営業日", n] for step, n in sorted(f.reminders_by_step.items())]
+            + [["督促状", f.letters], ["架電", f.phone_calls], ["未払事業者の公表", f.non_payers_published]],
+        ),
+        section(
+            "transfers",
+            "振込",
+            "経理承認（4人目）の済んだ総合振込の件数と金額。",
+            [
+                ["総合振込の起票", f.batches_drafted],
+                ["経理承認", f.batches_released],
+                ["経理承認額（円）", f"{f.released_yen:,}"],
+                ["振込済", f.lines_paid],
+                ["振込不能", f.lines_failed],
+            ],
+        ),
     ]
 
 
@@ -441,7 +472,7 @@ def build_report_data(*, period: Period, now: dt.datetime, remarks: str = "") ->
         margins,
         _email_section(period),
         _jobs_section(period),
-        *_not_yet_sections(),
+        *_treasury_sections(period),
     ]
     if period.kind == ReportKind.SUMMARY:
         checklist_rows = _monthly_checklist_rates(checklist)

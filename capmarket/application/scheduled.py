@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 DUTIES: dict[str, str] = {
     "notifications.deliver_due": "capmarket.application.scheduled.deliver_due_emails",
     "alerts.poll": "capmarket.application.reserve_margins.request_poll",
+    "treasury.dunning": "capmarket.application.treasury.dunning.request_daily_run",
     "helpdesk.fetch_mail": "capmarket.application.helpdesk.request_mail_fetch",
     "reporting.due_reports": "capmarket.application.operation_reports.request_due_reports",
 }

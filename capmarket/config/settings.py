@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "capmarket.domain.calendar",
     "capmarket.domain.ledger",
     "capmarket.domain.documents",
+    "capmarket.domain.treasury",
     # interfaces
     "capmarket.interfaces.web",
     "capmarket.interfaces.api",

@@ -59,6 +59,15 @@ class Action(StrEnum):
     VIEW_LEDGER = "view_ledger"  # journal, account statements, trial balance, closes
     REQUEST_CLOSE = "request_close"  # 経理: ask for a monthly or annual close
     APPROVE_CLOSE = "approve_close"  # 経理承認者: approve (or reject) a close asked for by someone else
+    # money movement (issue 11)
+    MANAGE_RECEIPTS = "manage_receipts"  # import bank statements, match credits by hand, undo matches
+    VIEW_BALANCES = "view_balances"  # 入出金結果: staff every company, a participant its own
+    DRAFT_TRANSFERS = "draft_transfers"  # 起票 a transfer batch
+    CHECK_TRANSFERS = "check_transfers"  # 確認 (second person)
+    APPROVE_TRANSFERS = "approve_transfers"  # 承認 (third person)
+    RELEASE_TRANSFERS = "release_transfers"  # 経理承認 (fourth person); the bank file, transfer results
+    MANAGE_DUNNING = "manage_dunning"  # 督促: run the dunning, record phone calls, review the non-payer list
+    PUBLISH_NON_PAYERS = "publish_non_payers"  # approve (another person) and publish the non-payer list
 
 
 _STAFF_COMMON: Final = {Action.VIEW_ALL_PARTICIPANTS, Action.VIEW_RULESETS, Action.VIEW_EMAIL_LOG}
@@ -125,6 +134,37 @@ _DOCUMENTS_AND_LEDGER: Final[dict[str, frozenset[Action]]] = {
     ),
 }
 for _role, _actions in _DOCUMENTS_AND_LEDGER.items():
+    POLICY[_role] = POLICY[_role] | _actions
+#: money movement (issue 11): the four steps of a transfer batch need four people (seed 001 p.15) — 経理 drafts,
+#: 担当者 checks, 責任者 approves, 経理責任者 releases; the database refuses the same person twice.
+_TREASURY: Final[dict[str, frozenset[Action]]] = {
+    Role.OPERATOR: frozenset({Action.VIEW_BALANCES, Action.CHECK_TRANSFERS, Action.MANAGE_DUNNING}),
+    Role.APPROVER: frozenset(
+        {Action.VIEW_BALANCES, Action.CHECK_TRANSFERS, Action.APPROVE_TRANSFERS, Action.PUBLISH_NON_PAYERS}
+    ),
+    Role.ACCOUNTANT: frozenset(
+        {
+            Action.VIEW_BALANCES,
+            Action.MANAGE_RECEIPTS,
+            Action.DRAFT_TRANSFERS,
+            Action.CHECK_TRANSFERS,
+            Action.MANAGE_DUNNING,
+        }
+    ),
+    Role.ACCOUNTING_APPROVER: frozenset(
+        {
+            Action.VIEW_BALANCES,
+            Action.MANAGE_RECEIPTS,
+            Action.DRAFT_TRANSFERS,
+            Action.RELEASE_TRANSFERS,
+            Action.MANAGE_DUNNING,
+        }
+    ),
+    Role.SYSTEM_ADMIN: frozenset({Action.VIEW_BALANCES}),
+    Role.PARTICIPANT_ADMIN: frozenset({Action.VIEW_BALANCES}),
+    Role.PARTICIPANT_USER: frozenset({Action.VIEW_BALANCES}),
+}
+for _role, _actions in _TREASURY.items():
     POLICY[_role] = POLICY[_role] | _actions
 
 # pre-delivery (issue 14): operators review and run auctions; approvers also decide (four eyes); companies apply

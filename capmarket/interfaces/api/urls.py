@@ -14,6 +14,7 @@ from capmarket.interfaces.api import (
     urls_predelivery,
     urls_registry,
     urls_settlement,
+    urls_treasury,
 )
 
 app_name = "api"
@@ -31,4 +32,5 @@ urlpatterns = [
     *urls_helpdesk.urlpatterns,
     *urls_access.urlpatterns,
     *urls_documents.urlpatterns,
+    *urls_treasury.urlpatterns,
 ]

@@ -11,6 +11,7 @@ from capmarket.interfaces.web import (
     urls_predelivery,
     urls_registry,
     urls_settlement,
+    urls_treasury,
 )
 
 app_name = "web"
@@ -26,4 +27,5 @@ urlpatterns = [
     *urls_helpdesk.urlpatterns,
     *urls_access.urlpatterns,
     *urls_documents.urlpatterns,
+    *urls_treasury.urlpatterns,
 ]

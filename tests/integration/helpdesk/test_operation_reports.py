@@ -100,7 +100,7 @@ def test_weekly_report_counts_and_business_hour_times(week: dict[str, Inquiry], 
     assert times["目標時間内の回答（%）"] == [100.0]
     assert times["期末に回答期限を過ぎている未回答"] == [1]  # F (高: due Tuesday 18:00)
     available = {s["title"]: s["available"] for s in data["sections"]}
-    assert available["振込"] is False  # not in this system yet: a named section says so
+    assert available["振込"] is True  # the treasury's figures (issue 11)
     assert available["精算（算定・確定）"] is True
     assert _table(data, "settlement", "精算の実行")["起票した精算"] == [0]
     monday = data["checklist"][0]

@@ -1,0 +1,2 @@
+from tests.functional.documents.conftest import purge_books  # noqa: F401
+from tests.integration.treasury.conftest import issued, staff  # noqa: F401

@@ -1,0 +1,57 @@
+"""Payer names: every way a bank or a person writes one company reduces to one key."""
+
+from __future__ import annotations
+
+import pytest
+
+from capmarket.domain.treasury.names import NameAgreement, compare_names, normalise_payer_name
+
+SPELLINGS_OF_ONE_COMPANY = [
+    "ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ",
+    "ｶ)ﾔﾏﾀﾞｼｮｳｼﾞ",  # small kana
+    "ﾔﾏﾀﾞｼｮｳｼﾞ(ｶ",  # suffix form
+    "(ｶ)ﾔﾏﾀﾞ ｼﾖｳｼﾞ",  # spaces
+    "カ）ヤマダショウジ",  # full width
+    "カブシキガイシャヤマダショウジ",  # spelled out
+    "ｶﾌﾞｼｷｶﾞｲｼﾔ ﾔﾏﾀﾞｼﾖｳｼﾞ",
+    "ヤマダショウジ（株）",
+    "㈱ヤマダショウジ",
+    "やまだしょうじ株式会社",
+    "ヤマダショ－ジ株式会社".replace("ショ－ジ", "ショウジ"),
+]
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS_OF_ONE_COMPANY)
+def test_spellings_of_one_company_share_a_key(spelling: str) -> None:
+    name = normalise_payer_name(spelling)
+    assert name.key == "ヤマダシヨウジ"
+    assert name.legal_form == "kabushiki"
+
+
+def test_long_vowels_and_hyphens_do_not_matter() -> None:
+    assert normalise_payer_name("ﾊﾟﾜｰｴﾅｼﾞｰ").key == normalise_payer_name("パワ-エナジ").key
+
+
+def test_customer_number_in_front_is_kept_apart() -> None:
+    name = normalise_payer_name("0012345 ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ")
+    assert (name.reference, name.key) == ("0012345", "ヤマダシヨウジ")
+
+
+def test_different_legal_forms_are_different_companies() -> None:
+    kabushiki = normalise_payer_name("ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ")
+    yugen = normalise_payer_name("ﾕ)ﾔﾏﾀﾞｼﾖｳｼﾞ")
+    assert compare_names(kabushiki, yugen) is NameAgreement.NONE
+
+
+def test_a_name_without_legal_form_agrees_with_one_that_has_it() -> None:
+    assert compare_names(normalise_payer_name("ﾔﾏﾀﾞｼﾖｳｼﾞ"), normalise_payer_name("ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ")) is NameAgreement.EXACT
+
+
+def test_a_long_name_cut_by_the_bank_agrees_as_truncated() -> None:
+    registered = normalise_payer_name("ホッカイドウサイセイカノウエネルギーハツデンショ株式会社")
+    shown = normalise_payer_name("ｶ)ﾎﾂｶｲﾄﾞｳｻｲｾｲｶﾉｳｴﾈﾙｷﾞ")
+    assert compare_names(shown, registered) is NameAgreement.TRUNCATED
+
+
+def test_a_short_common_prefix_is_no_agreement() -> None:
+    assert compare_names(normalise_payer_name("ﾔﾏﾀﾞ"), normalise_payer_name("ﾔﾏﾀﾞｼﾖｳｼﾞ")) is NameAgreement.NONE
