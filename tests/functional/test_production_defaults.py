@@ -20,7 +20,9 @@ def _production_env(var_dir: Path) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("CAPMARKET_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"  # (set by the browser fixtures)
+        # not the test run's database either (CI's second run sets DATABASE_URL): "without any setting" is the
+        # embedded default; a shared database has checks of its own (interfaces/ops/checks.py)
+        if not k.startswith(("CAPMARKET_", "CELERY_")) and k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL")
     }
     env.update(
         DJANGO_SETTINGS_MODULE="capmarket.config.settings",

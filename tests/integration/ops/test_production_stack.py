@@ -177,6 +177,10 @@ def stack(database_url: str, tmp_path: Path) -> Iterator[tuple[Stack, str, Path,
             "CELERY_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
             "CAPMARKET_SECRET_KEY": "stack-test-" + uuid.uuid4().hex,
             "CAPMARKET_HTTPS": "0",
+            # the stack's processes are tested here, not the terms of use (tests/functional/test_access_tls.py):
+            # participants are served at any hour and without a client certificate
+            "CAPMARKET_SERVICE_HOURS": "0",
+            "CAPMARKET_CLIENT_CERTIFICATES": "0",
             "CAPMARKET_VAR_DIR": str(tmp_path / "var"),
             "CAPMARKET_MEDIA_DIR": str(shared / "media"),
             "CAPMARKET_DATASETS_DIR": str(shared / "datasets"),
