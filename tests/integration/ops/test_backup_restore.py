@@ -5,6 +5,7 @@ for byte — with a damaged backup and a non-empty target refused. On SQLite and
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import filecmp
 import json
 import os
@@ -21,9 +22,11 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from capmarket.application.documents.issuing import issue_run
 from capmarket.domain.rulesets import operations as ruleset_ops
 from capmarket.domain.settlement.models import RunOutput
 from capmarket.domain.timeseries.models import DatasetVersion
+from tests.books import empty_books
 from tests.integration.settlement.helpers import confirmed_year
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -37,6 +40,10 @@ def stores(settings: Any, tmp_path: Path) -> Path:
         "default": {
             "BACKEND": "django.core.files.storage.FileSystemStorage",
             "OPTIONS": {"location": str(tmp_path / "source" / "media")},
+        },
+        "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "source" / "documents")},
         },
     }
     return tmp_path
@@ -99,12 +106,20 @@ def _same_tree(left: Path, right: Path) -> list[str]:
 
 
 def test_a_backup_restored_elsewhere_gives_back_every_run_byte_for_byte(
-    stores: Path, empty_database: Any, capsys: pytest.CaptureFixture[str]
+    stores: Path, empty_database: Any, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest
 ) -> None:
     ruleset_ops.install_builtin_rulesets(now=timezone.now())  # a flushed transactional database lost them
     year = confirmed_year(stores / "case")
     run = year["runs"][-1]
     backup_dir = stores / "backup"
+    for confirmed in year["runs"]:  # the documents of each confirmed month, posted to the ledger
+        issue_run(run=confirmed, actor=year["operator"], now=timezone.now(), render=False, send_mail=False)
+    request.addfinalizer(empty_books)  # the flush after this transactional test may not delete posted entries
+    capsys.readouterr()
+    as_of = (timezone.localdate() + dt.timedelta(days=366)).isoformat()  # every posting the issue made
+    call_command("trial_balance", as_of=as_of)
+    trial_balance = capsys.readouterr().out
+    assert any(int(line.split(",")[-1]) != 0 for line in trial_balance.splitlines()[1:])  # books with balances
 
     call_command("backup", str(backup_dir))
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -138,6 +153,9 @@ def test_a_backup_restored_elsewhere_gives_back_every_run_byte_for_byte(
     )
     assert exported.returncode == 0, exported.stderr
     assert _same_tree(stores / "export-source", stores / "export-restored") == []
+    restored_balance = _capmarket(["trial-balance", "--as-of", as_of], database_url=target_url, var=target_var)
+    assert restored_balance.returncode == 0, restored_balance.stderr
+    assert restored_balance.stdout == trial_balance  # the books back to the yen, line for line
 
     # Restoring again into the now full installation is refused, and so is a backup with one altered byte.
     again = _capmarket(["restore", str(backup_dir)], database_url=target_url, var=target_var)
