@@ -13,10 +13,11 @@ issued once per run and company, and once per contract).
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from capmarket.calc.io.auction import case_tables
 from capmarket.calc.market import AREA_NAMES_JA
@@ -169,6 +170,17 @@ def _award_content(
     )
 
 
+#: On the embedded SQLite one connection writes at a time, and each notice is numbered, rendered (≈ 0.7 s) and
+#: stored inside its own transaction. Between two of them the job waits this long, so that a web request waiting
+#: for the lock (a login writes its session) gets it instead of timing out while a long job runs.
+SQLITE_WRITER_GAP_SECONDS = 0.2
+
+
+def _let_waiting_writers_in() -> None:
+    if connection.vendor == "sqlite":
+        time.sleep(SQLITE_WRITER_GAP_SECONDS)
+
+
 def issue_award_documents(*, run: ClearingRun, actor: Any, now: dt.datetime, progress: Progress) -> dict[str, int]:
     """The documents of a published run: a result notice per bidder, contract documents per new contract.
     Idempotent: what was issued already is not issued again."""
@@ -201,10 +213,12 @@ def issue_award_documents(*, run: ClearingRun, actor: Any, now: dt.datetime, pro
                 notices += 1
         done += 1
         progress(done, total, f"結果通知書 {participant.participant_code}")
+        _let_waiting_writers_in()
     for contract in contracts:
         if not ContractConfirmation.objects.filter(contract=contract, kind=NoticeKind.CONTRACT).exists():
             predelivery_ops.issue_contract_documents(actor=actor, now=now, contract=contract)
             confirmations += 1
+            _let_waiting_writers_in()
         done += 1
         progress(done, total, f"容量確保契約書 {contract.contract_code}")
     return {"result_notices": notices, "contract_documents": confirmations}
