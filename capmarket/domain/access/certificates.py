@@ -39,23 +39,24 @@ class CertificateDetails:
 
 
 def _load(data: str | bytes) -> x509.Certificate:
+    # Binary DER may begin or end with bytes that look like whitespace (0x20, 0x0a, …): strip only text forms.
     raw = data.encode("ascii", errors="replace") if isinstance(data, str) else data
-    raw = raw.strip()
-    if not raw:
+    text = raw.strip()
+    if not text:
         raise UnableToReadCertificate("証明書が空です。")
     if len(raw) > MAX_CERTIFICATE_BYTES:
         raise UnableToReadCertificate("証明書が大きすぎます（クライアント証明書1枚を指定してください）。")
     try:
-        if b"-----BEGIN" in raw:
-            if raw.count(b"-----BEGIN CERTIFICATE-----") != 1:
+        if b"-----BEGIN" in text:
+            if text.count(b"-----BEGIN CERTIFICATE-----") != 1:
                 raise UnableToReadCertificate(
                     "証明書（BEGIN CERTIFICATE）を1枚だけ指定してください（秘密鍵は指定しないでください）。"
                 )
-            return x509.load_pem_x509_certificate(raw)
+            return x509.load_pem_x509_certificate(text)
         try:
             return x509.load_der_x509_certificate(raw)
         except ValueError:
-            return x509.load_der_x509_certificate(base64.b64decode(b"".join(raw.split()), validate=True))
+            return x509.load_der_x509_certificate(base64.b64decode(b"".join(text.split()), validate=True))
     except UnableToReadCertificate:
         raise
     except (ValueError, TypeError, binascii.Error) as exc:

@@ -76,3 +76,30 @@ def test_two_certificates_in_one_are_refused(ca: LocalCA) -> None:
 
 def test_fingerprints_as_openssl_prints_them_are_normalised() -> None:
     assert normalize_fingerprint("ab:cd:0f") == "ABCD0F"
+
+
+def test_der_that_ends_in_a_whitespace_byte_is_read_as_is() -> None:
+    """DER is binary: a signature may end in 0x20 or 0x0a, which must not be stripped as if it were text."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.ORGANIZATION_NAME, "A001")])
+    now = dt.datetime.now(dt.UTC)
+    for serial in range(1, 2000):
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(serial)
+            .not_valid_before(now)
+            .not_valid_after(now + dt.timedelta(days=1))
+            .sign(key, hashes.SHA256())
+        )
+        der = cert.public_bytes(serialization.Encoding.DER)
+        if der[-1:].isspace():
+            break
+    else:  # pragma: no cover - 2,000 signatures without one ending in whitespace is ~1e-40 unlikely
+        pytest.fail("no certificate ending in a whitespace byte")
+
+    assert read_certificate(der).fingerprint_sha256 == cert.fingerprint(hashes.SHA256()).hex().upper()
