@@ -16,6 +16,7 @@ so the result does not depend on the order of input rows.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Final
 
@@ -98,6 +99,9 @@ class CaseData:
     retailers: pl.DataFrame = field(default_factory=lambda: _empty("retailers"))
     wheeling: pl.DataFrame = field(default_factory=lambda: _empty("wheeling"))
     areas_given: bool = False
+    #: the slot keys of dense tables made while reading them (``calc.io``), by table name; optional: a table
+    #: without (or whose frame was replaced since) is keyed by the engine (``pipelines.keyed_slot_data``)
+    row_keys: Mapping[str, pipelines.RowKeys] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -281,6 +285,8 @@ def run(*, case: CaseData, params: RuleParams) -> CalcResult:
         coal_contracts=groups.coal,
         instructions=case.instructions.lazy(),
         orders=case.dispatch_orders.lazy(),
+        generation_keys=case.row_keys.get("generation"),
+        metering_keys=case.row_keys.get("metering"),
     )
     aggregates = pipelines.assess(
         year=year,

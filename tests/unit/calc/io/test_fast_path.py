@@ -31,7 +31,7 @@ def _slow(
 ) -> v.ParsedTable:
     """The eager path's result (the fast path switched off)."""
     with monkeypatch.context() as m:
-        m.setattr(v, "fast_parse", lambda **_: None)
+        m.setattr(v, "fast_parse_keyed", lambda **_: None)
         return v.parse_table(name=name, source=source, context=ctx)
 
 
