@@ -45,15 +45,16 @@ class RowKeys:
     """
 
     rows: pl.DataFrame
-    k: pl.Series  # Int64, ``slot_key``; flagged sorted when the rows are in key order
+    k: pl.Series  # Int64, ``slot_key``
     codes: pl.Enum
+    ordered: bool = False  # the keys strictly increase (proven when they were made): in order, none twice
 
 
-def keys_of(*, frame: pl.DataFrame, keys: RowKeys | None, codes: pl.Enum) -> pl.Series | None:
-    """The keys made for ``frame`` with ``codes``, or None when there are none for it."""
+def keys_of(*, frame: pl.DataFrame, keys: RowKeys | None, codes: pl.Enum) -> RowKeys | None:
+    """``keys`` when they were made for ``frame`` with ``codes``, else None."""
     if keys is None or keys.rows is not frame or keys.k.len() != frame.height or keys.codes != codes:
         return None
-    return keys.k
+    return keys
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class SlotData:
     #: the keys were made while reading
     generation: pl.LazyFrame
     metering: pl.LazyFrame  # KEYED_METERING_SCHEMA: instructed and dispatched slots, and every slot of coal resources
+    #: the generation keys strictly increase: rows can be looked up by binary search (``market_bid_aggregates``)
+    generation_ordered: bool = False
 
 
 def _codes_of(contracts: pl.LazyFrame, codes: pl.Enum) -> pl.Series:
@@ -94,9 +97,9 @@ def keyed_slot_data(
     contracts, so they count for nothing) rather than filtered out into a copy of 27 million rows."""
     codes = resource_codes(resources["resource_id"])
     rc = pl.col("k") // (1 << KEY_SHIFT)
-    gen_k = keys_of(frame=generation, keys=generation_keys, codes=codes)
-    if gen_k is not None:
-        gen = pl.DataFrame([gen_k.alias("k"), generation["upper_kw"], generation["plan_kw"]])
+    gen_keys = keys_of(frame=generation, keys=generation_keys, codes=codes)
+    if gen_keys is not None:
+        gen = pl.DataFrame([gen_keys.k.alias("k"), generation["upper_kw"], generation["plan_kw"]])
     else:
         gen = (
             keyed_slots(frame=generation.lazy(), codes=codes, year=year, values=["upper_kw", "plan_kw"])
@@ -114,11 +117,11 @@ def keyed_slot_data(
         .collect()
         .to_series()
     )
-    met_k = keys_of(frame=metering, keys=metering_keys, codes=codes)
+    met_keys_made = keys_of(frame=metering, keys=metering_keys, codes=codes)
     met_rows = (
         keyed_slots(frame=metering.lazy(), codes=codes, year=year, values=["metered_wh"])
-        if met_k is None
-        else pl.DataFrame([met_k.alias("k"), metering["metered_wh"]]).lazy()
+        if met_keys_made is None
+        else pl.DataFrame([met_keys_made.k.alias("k"), metering["metered_wh"]]).lazy()
     )
     met = (
         met_rows.filter(pl.col("k").is_in(met_keys.implode()) | rc.is_in(_codes_of(coal_contracts, codes).implode()))
@@ -128,6 +131,7 @@ def keyed_slot_data(
         codes=codes,
         generation=gen.lazy().select(KEYED_GENERATION_SCHEMA.names()).cast(KEYED_GENERATION_SCHEMA),
         metering=met.lazy().select(KEYED_METERING_SCHEMA.names()).cast(KEYED_METERING_SCHEMA),
+        generation_ordered=gen_keys is not None and gen_keys.ordered,
     )
 
 
@@ -166,6 +170,7 @@ def assess(
         generation=slots.generation,
         tight_slots=tight_slots,
         bids=bids,
+        ordered=slots.generation_ordered,
     )
     sup, sup_issues = supply_instruction_aggregates(
         year=year, codes=codes, contracts=stable_contracts, instructions=instructions, metering=slots.metering

@@ -41,6 +41,7 @@ from capmarket.calc.io.context import ValidationContext
 from capmarket.calc.io.read import READ_FAILURES, duplicated_columns, scan
 from capmarket.calc.io.rows import row_check_fails
 from capmarket.calc.market import AREAS, RESOURCE_TYPES
+from capmarket.calc.pipelines import RowKeys
 from capmarket.calc.schemas import input_schema
 from capmarket.calc.slots import slot_index
 from capmarket.calc.tables import Column, TableSpec
@@ -285,25 +286,27 @@ def _strictly_increasing_keys(k: pl.Series) -> bool:
 
 def fast_parse_keyed(
     *, spec: TableSpec, source: Path | pl.DataFrame, context: ValidationContext
-) -> tuple[pl.DataFrame, pl.Series | None, pl.Enum | None] | None:
-    """``fast_parse``, with the slot keys of a dense table: (typed frame, ``k`` row for row or None, the resource
-    codes of ``k`` or None)."""
+) -> tuple[pl.DataFrame, RowKeys | None] | None:
+    """``fast_parse``, with the slot keys of a dense table (None for other tables)."""
     keying = _slot_keys(spec, context)
     frame = _collect_valid(spec, source, context, None if keying is None else keying[0])
     if frame is None:
         return None
-    keys: pl.Series | None = None
+    k: pl.Series | None = None
     proven: set[tuple[str, ...]] = set()
     if keying is not None:
-        keys = frame["k"]
+        k = frame["k"]
         frame = frame.drop("k")
-        if _strictly_increasing_keys(keys):
-            keys = keys.set_sorted()
+        if _strictly_increasing_keys(k):
+            k = k.set_sorted()
             # every id is a known (non-empty) resource, and no (resource, date, slot) occurs twice
             proven = {("resource_id",), SLOT_KEY}
     if not _checked_after_the_pass(spec, frame, context, proven):
         return None
-    return frame.cast(input_schema(spec.name)), keys, None if keying is None else keying[1]
+    frame = frame.cast(input_schema(spec.name))
+    if k is None or keying is None:
+        return frame, None
+    return frame, RowKeys(rows=frame, k=k, codes=keying[1], ordered=bool(proven))
 
 
 def fast_parse(*, spec: TableSpec, source: Path | pl.DataFrame, context: ValidationContext) -> pl.DataFrame | None:

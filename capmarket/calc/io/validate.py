@@ -263,9 +263,7 @@ def parse_table(
     spec = TABLES[name]
     fast = fast_parse_keyed(spec=spec, source=source, context=context)
     if fast is not None:
-        frame, k, codes = fast
-        keys = RowKeys(rows=frame, k=k, codes=codes) if k is not None and codes is not None else None
-        return ParsedTable(frame, [], keys)
+        return ParsedTable(fast[0], [], fast[1])
     errors = Errors(file=label or file_label(name, source), budget=context.error_budget)
     raw = _read_raw(spec, source, errors)
     if raw is None:
