@@ -344,7 +344,7 @@ def market_bid_aggregates(
     tight = _with_k(tight_slots.unique(["area", "date", "slot"]).join(ctr, on="area", how="inner"), codes, year=year)
     gen = generation.select("k", "upper_kw", "plan_kw")
     if ordered:
-        gen = _rows_at(gen.collect(), tight.select("k").unique().collect()["k"]).lazy()
+        gen = rows_with_keys(frame=gen.collect(), keys=tight.select("k").unique().collect()["k"]).lazy()
     else:
         gen = gen.join(tight.select("k"), on="k", how="semi")
     joined = tight.join(gen, on="k", how="left")
@@ -370,7 +370,7 @@ def market_bid_aggregates(
     return agg, issues
 
 
-def _rows_at(frame: pl.DataFrame, keys: pl.Series) -> pl.DataFrame:
+def rows_with_keys(*, frame: pl.DataFrame, keys: pl.Series) -> pl.DataFrame:
     """The rows of ``frame`` (its ``k`` strictly increasing) whose ``k`` is one of ``keys`` (distinct), by binary
     search: what a semi join gives, without a pass over every row."""
     keys = keys.drop_nulls()
@@ -379,6 +379,17 @@ def _rows_at(frame: pl.DataFrame, keys: pl.Series) -> pl.DataFrame:
     at = frame["k"].search_sorted(keys, side="left").clip(upper_bound=frame.height - 1)
     found = frame[at]
     return found.filter(found["k"] == keys)
+
+
+def rows_of_resources(*, frame: pl.DataFrame, rcs: pl.Series) -> pl.DataFrame:
+    """The rows of ``frame`` (its ``k`` in increasing order) of the resources with codes ``rcs``: each resource's
+    rows are one slice, found by binary search."""
+    rcs = rcs.drop_nulls().unique().sort()
+    keys = frame["k"]
+    first = keys.search_sorted(rcs * (1 << KEY_SHIFT), side="left")
+    after = keys.search_sorted((rcs + 1) * (1 << KEY_SHIFT), side="left")
+    parts = [frame.slice(a, b - a) for a, b in zip(first.to_list(), after.to_list(), strict=True) if b > a]
+    return pl.concat(parts) if parts else frame.clear()
 
 
 def supply_instruction_keys(*, year: int, codes: pl.Enum, instructions: pl.LazyFrame) -> pl.LazyFrame:

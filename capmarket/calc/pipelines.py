@@ -30,6 +30,8 @@ from capmarket.calc.assessment import (
     market_bid_aggregates,
     outage_aggregates,
     resource_codes,
+    rows_of_resources,
+    rows_with_keys,
     supply_instruction_aggregates,
     supply_instruction_keys,
 )
@@ -118,15 +120,23 @@ def keyed_slot_data(
         .to_series()
     )
     met_keys_made = keys_of(frame=metering, keys=metering_keys, codes=codes)
-    met_rows = (
-        keyed_slots(frame=metering.lazy(), codes=codes, year=year, values=["metered_wh"])
-        if met_keys_made is None
-        else pl.DataFrame([met_keys_made.k.alias("k"), metering["metered_wh"]]).lazy()
-    )
-    met = (
-        met_rows.filter(pl.col("k").is_in(met_keys.implode()) | rc.is_in(_codes_of(coal_contracts, codes).implode()))
-        .collect(engine="streaming")
-    )
+    coal_codes = _codes_of(coal_contracts, codes)
+    if met_keys_made is not None and met_keys_made.ordered:
+        # rows in key order: the coal resources' rows are slices, the other rows are found by binary search
+        met_all = pl.DataFrame([met_keys_made.k.alias("k"), metering["metered_wh"]])
+        others = met_keys.filter(~(met_keys // (1 << KEY_SHIFT)).is_in(coal_codes.implode()))
+        met = pl.concat(
+            [rows_of_resources(frame=met_all, rcs=coal_codes), rows_with_keys(frame=met_all, keys=others)]
+        )
+    else:
+        met_rows = (
+            keyed_slots(frame=metering.lazy(), codes=codes, year=year, values=["metered_wh"])
+            if met_keys_made is None
+            else pl.DataFrame([met_keys_made.k.alias("k"), metering["metered_wh"]]).lazy()
+        )
+        met = met_rows.filter(pl.col("k").is_in(met_keys.implode()) | rc.is_in(coal_codes.implode())).collect(
+            engine="streaming"
+        )
     return SlotData(
         codes=codes,
         generation=gen.lazy().select(KEYED_GENERATION_SCHEMA.names()).cast(KEYED_GENERATION_SCHEMA),

@@ -14,6 +14,7 @@ from capmarket.calc import pipelines
 from capmarket.calc.assessment import resource_codes
 from capmarket.calc.engine import CalcResult, run
 from capmarket.calc.io.case import CaseInput, read_case
+from capmarket.calc.io.validate import ValidationContext, parse_table
 from tests.examples import scenario_names
 
 
@@ -55,3 +56,28 @@ def test_keys_made_with_other_resource_codes_are_not_used(case_input: CaseInput)
     other = resource_codes(pl.concat([case.resources["resource_id"], pl.Series(["ZZZ-extra"])]))
     for name, keys in case.row_keys.items():
         assert pipelines.keys_of(frame=getattr(case, name), keys=keys, codes=other) is None
+
+
+def test_dense_tables_in_key_order_are_read_by_binary_search(case_input: CaseInput) -> None:
+    # the golden cases give metering in file order; sorted by key, its keys are ordered and the engine takes its
+    # rows (coal resources whole, instructed and dispatched slots) by binary search instead of a filter
+    case = case_input.data
+    ctx = ValidationContext(delivery_year=case.delivery_year, known={"resources": case.resources.select("resource_id")})
+    tables = {}
+    for name in ("generation", "metering"):
+        frame = getattr(case, name).sort("resource_id", "date", "slot")
+        if name == "metering":  # back to kWh, as a float (read exactly to 3 decimals)
+            frame = frame.select("resource_id", "date", "slot", metered_kwh=pl.col("metered_wh") / 1000)
+        parsed = parse_table(name=name, source=frame, context=ctx)
+        assert not parsed.errors
+        assert parsed.keys is not None
+        assert parsed.keys.ordered or parsed.frame.height == 0
+        tables[name] = parsed
+    ordered = replace(
+        case,
+        generation=tables["generation"].frame,
+        metering=tables["metering"].frame,
+        row_keys={name: parsed.keys for name, parsed in tables.items() if parsed.keys is not None},
+    )
+
+    _outputs_equal(run(case=ordered, params=case_input.params), run(case=case, params=case_input.params))
