@@ -288,18 +288,12 @@ def _deficits_one_contract_per_resource(
     runs = segments.select(
         ks=slot_key(pl.col("rc"), pl.col("s")), ke=slot_key(pl.col("rc"), pl.col("e")), outage_kw="outage_kw"
     )
-    plain = (
-        gen.lazy()
-        .select("k", rc.alias("rc"), deficit=_deficit(assessed, "upper_kw"))
-        .filter(pl.col("deficit") > 0)
-    )
+    plain = gen.lazy().select("k", rc.alias("rc"), deficit=_deficit(assessed, "upper_kw")).filter(pl.col("deficit") > 0)
     keys = gen["k"]
     first = keys.search_sorted(runs["ks"], side="left")
     after = keys.search_sorted(runs["ke"], side="left")
     rows_under = (
-        runs.select("outage_kw", i=pl.int_ranges(first, after, dtype=pl.get_index_type()))
-        .explode("i")
-        .drop_nulls("i")
+        runs.select("outage_kw", i=pl.int_ranges(first, after, dtype=pl.get_index_type())).explode("i").drop_nulls("i")
     )
     under = gen.select("k", "upper_kw")[rows_under["i"]].with_columns(rows_under["outage_kw"])
     more = (

@@ -92,7 +92,7 @@ def _calculate(case_dir: Path, out_dir: Path, lang: str) -> int:
     # hashlib releases the interpreter lock while it hashes
     with ThreadPoolExecutor(max_workers=1) as pool:
         hashes = pool.submit(input_hashes, case_dir=case_dir, input_files=case.input_files)
-        result = run(case=case.data, params=case.params)
+        result = run(case=case.data, params=case.params, row_keys=case.row_keys)
         inputs = hashes.result()
     write_outputs(
         result=result,

@@ -99,9 +99,6 @@ class CaseData:
     retailers: pl.DataFrame = field(default_factory=lambda: _empty("retailers"))
     wheeling: pl.DataFrame = field(default_factory=lambda: _empty("wheeling"))
     areas_given: bool = False
-    #: the slot keys of dense tables made while reading them (``calc.io``), by table name; optional: a table
-    #: without (or whose frame was replaced since) is keyed by the engine (``pipelines.keyed_slot_data``)
-    row_keys: Mapping[str, pipelines.RowKeys] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -268,8 +265,12 @@ def _contributions(case: CaseData, params: RuleParams) -> _Contributions:
     )
 
 
-def run(*, case: CaseData, params: RuleParams) -> CalcResult:
-    """Calculate one delivery year (rules.md §1–§4); raises ``UnableToCalculate`` for frames of another shape."""
+def run(*, case: CaseData, params: RuleParams, row_keys: Mapping[str, pipelines.RowKeys] | None = None) -> CalcResult:
+    """Calculate one delivery year (rules.md §1–§4); raises ``UnableToCalculate`` for frames of another shape.
+
+    ``row_keys``: the slot keys of dense tables made while reading them (``calc.io``), by table name; optional —
+    a table without keys (or whose frame is not the one keyed) is keyed here (``pipelines.keyed_slot_data``)."""
+    row_keys = row_keys or {}
     case = conform_case(case=case)
     year = case.delivery_year
     months = month_labels(delivery_year=year)
@@ -285,8 +286,8 @@ def run(*, case: CaseData, params: RuleParams) -> CalcResult:
         coal_contracts=groups.coal,
         instructions=case.instructions.lazy(),
         orders=case.dispatch_orders.lazy(),
-        generation_keys=case.row_keys.get("generation"),
-        metering_keys=case.row_keys.get("metering"),
+        generation_keys=row_keys.get("generation"),
+        metering_keys=row_keys.get("metering"),
     )
     aggregates = pipelines.assess(
         year=year,

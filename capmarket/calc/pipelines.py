@@ -125,9 +125,7 @@ def keyed_slot_data(
         # rows in key order: the coal resources' rows are slices, the other rows are found by binary search
         met_all = pl.DataFrame([met_keys_made.k.alias("k"), metering["metered_wh"]])
         others = met_keys.filter(~(met_keys // (1 << KEY_SHIFT)).is_in(coal_codes.implode()))
-        met = pl.concat(
-            [rows_of_resources(frame=met_all, rcs=coal_codes), rows_with_keys(frame=met_all, keys=others)]
-        )
+        met = pl.concat([rows_of_resources(frame=met_all, rcs=coal_codes), rows_with_keys(frame=met_all, keys=others)])
     else:
         met_rows = (
             keyed_slots(frame=metering.lazy(), codes=codes, year=year, values=["metered_wh"])

@@ -50,6 +50,8 @@ class CaseInput:
     parameter_values: dict[str, str]
     params: RuleParams
     input_files: list[Path] = field(default_factory=list)
+    #: the slot keys the validator made for dense tables (``engine.run(row_keys=…)``), by table name
+    row_keys: dict[str, RowKeys] = field(default_factory=dict)
 
 
 class UnableToReadCase(Exception):
@@ -273,7 +275,8 @@ def read_case(*, case_dir: Path) -> CaseInput:
         retailers=frames["retailers"],
         wheeling=frames["wheeling"],
         areas_given="areas" in tables.present,
-        row_keys=tables.keys,
     )
     input_files = [case_dir / CASE_TOML, *tables.files]
-    return CaseInput(data=data, ruleset=spec, parameter_values=used, params=params, input_files=input_files)
+    return CaseInput(
+        data=data, ruleset=spec, parameter_values=used, params=params, input_files=input_files, row_keys=tables.keys
+    )

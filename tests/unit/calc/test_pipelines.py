@@ -30,31 +30,33 @@ def case_input(request: pytest.FixtureRequest, scenarios_dir: Path) -> CaseInput
 
 
 def test_results_are_the_same_with_and_without_the_keys_made_while_reading(case_input: CaseInput) -> None:
-    case = case_input.data
-    assert "metering" in case.row_keys
+    case, keys = case_input.data, case_input.row_keys
+    assert "metering" in keys
 
-    with_keys = run(case=case, params=case_input.params)
-    without = run(case=replace(case, row_keys={}), params=case_input.params)
+    with_keys = run(case=case, params=case_input.params, row_keys=keys)
+    without = run(case=case, params=case_input.params)
 
     _outputs_equal(with_keys, without)
 
 
 def test_keys_of_a_replaced_frame_are_not_used(case_input: CaseInput) -> None:
-    case = case_input.data
+    case, keys = case_input.data, case_input.row_keys
     reversed_rows = replace(case, generation=case.generation.reverse(), metering=case.metering.reverse())
     codes = resource_codes(case.resources["resource_id"])
-    for name in case.row_keys:
+    for name in keys:
         frame = getattr(reversed_rows, name)
-        assert pipelines.keys_of(frame=frame, keys=case.row_keys[name], codes=codes) is None
-        assert pipelines.keys_of(frame=getattr(case, name), keys=case.row_keys[name], codes=codes) is not None
+        assert pipelines.keys_of(frame=frame, keys=keys[name], codes=codes) is None
+        assert pipelines.keys_of(frame=getattr(case, name), keys=keys[name], codes=codes) is not None
 
-    _outputs_equal(run(case=reversed_rows, params=case_input.params), run(case=case, params=case_input.params))
+    _outputs_equal(
+        run(case=reversed_rows, params=case_input.params, row_keys=keys), run(case=case, params=case_input.params)
+    )
 
 
 def test_keys_made_with_other_resource_codes_are_not_used(case_input: CaseInput) -> None:
     case = case_input.data
     other = resource_codes(pl.concat([case.resources["resource_id"], pl.Series(["ZZZ-extra"])]))
-    for name, keys in case.row_keys.items():
+    for name, keys in case_input.row_keys.items():
         assert pipelines.keys_of(frame=getattr(case, name), keys=keys, codes=other) is None
 
 
@@ -73,11 +75,7 @@ def test_dense_tables_in_key_order_are_read_by_binary_search(case_input: CaseInp
         assert parsed.keys is not None
         assert parsed.keys.ordered or parsed.frame.height == 0
         tables[name] = parsed
-    ordered = replace(
-        case,
-        generation=tables["generation"].frame,
-        metering=tables["metering"].frame,
-        row_keys={name: parsed.keys for name, parsed in tables.items() if parsed.keys is not None},
-    )
+    ordered = replace(case, generation=tables["generation"].frame, metering=tables["metering"].frame)
+    keys = {name: parsed.keys for name, parsed in tables.items() if parsed.keys is not None}
 
-    _outputs_equal(run(case=ordered, params=case_input.params), run(case=case, params=case_input.params))
+    _outputs_equal(run(case=ordered, params=case_input.params, row_keys=keys), run(case=case, params=case_input.params))
