@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from capmarket.calc.io.auction import case_tables
+from capmarket.calc.io.auction_outputs import case_tables
 from capmarket.calc.market import AREA_NAMES_JA
 from capmarket.domain.accounts.models import User
 from capmarket.domain.auctions import operations as auction_ops

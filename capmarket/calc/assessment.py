@@ -268,13 +268,17 @@ def _deficit(assessment_kw: pl.Expr, *available: str) -> pl.Expr:
 def _deficits_one_contract_per_resource(
     *, ctr: pl.DataFrame, codes: pl.Enum, generation: pl.DataFrame, segments: pl.DataFrame
 ) -> pl.LazyFrame:
-    """``(k, rc, deficit > 0)`` of every slot with an upper limit or an outage, in one ordered pass.
+    """``(k, rc, deficit)`` rows whose deficits sum, per resource and slot, to the deficit of every slot with an
+    upper limit or an outage — without a join over the dense rows.
 
-    With one contract per resource the assessment kW is gathered by resource code. Each generation row takes the
-    outage run it falls in by an as-of join on the key (the rows in key order: dense tables usually are, else they
-    are sorted once); the outage slots without a generation row (counted per run by binary search) are spelled out
-    only for the runs that have some. Together exactly the rows of the full join of the generic plan.
-    """
+    With one contract per resource the assessment kW is gathered by resource code. Every generation row gives its
+    deficit against its upper limit alone (kept where > 0); the rows under an outage run, found by binary search
+    on the keys in order (dense tables usually are, else they are sorted once), each give one more row: what the
+    run's smaller available kW adds to that deficit (never negative, kept where > 0); the outage slots without a
+    generation row (counted per run by binary search) are spelled out only for the runs that have some. Every
+    use of the rows is a sum per contract and month (``_sums_per_resource``), so the totals are exactly those of
+    the full join of the generic plan, and a contract-month has a row exactly when one of its slots has a
+    deficit."""
     assessment = pl.repeat(None, len(codes.categories), dtype=pl.Int64, eager=True).scatter(
         ctr["rc"], ctr["assessment_kw"]
     )
@@ -284,20 +288,26 @@ def _deficits_one_contract_per_resource(
     runs = segments.select(
         ks=slot_key(pl.col("rc"), pl.col("s")), ke=slot_key(pl.col("rc"), pl.col("e")), outage_kw="outage_kw"
     )
-    with_runs = (
-        gen.lazy()
-        .set_sorted("k")
-        .join_asof(runs.lazy().set_sorted("ks"), left_on="k", right_on="ks", strategy="backward")
-        .select("k", "upper_kw", outage_kw=pl.when(pl.col("k") < pl.col("ke")).then(pl.col("outage_kw")))
-    )
-    rows = with_runs.select("k", rc.alias("rc"), deficit=_deficit(assessed, "upper_kw", "outage_kw")).filter(
-        pl.col("deficit") > 0
-    )
+    plain = gen.lazy().select("k", rc.alias("rc"), deficit=_deficit(assessed, "upper_kw")).filter(pl.col("deficit") > 0)
     keys = gen["k"]
-    covered = keys.search_sorted(runs["ke"], side="left") - keys.search_sorted(runs["ks"], side="left")
-    partial = runs.filter((pl.col("ke") - pl.col("ks")) > covered)
+    first = keys.search_sorted(runs["ks"], side="left")
+    after = keys.search_sorted(runs["ke"], side="left")
+    rows_under = (
+        runs.select("outage_kw", i=pl.int_ranges(first, after, dtype=pl.get_index_type())).explode("i").drop_nulls("i")
+    )
+    under = gen.select("k", "upper_kw")[rows_under["i"]].with_columns(rows_under["outage_kw"])
+    more = (
+        under.lazy()
+        .select(
+            "k",
+            rc.alias("rc"),
+            deficit=_deficit(assessed, "upper_kw", "outage_kw") - _deficit(assessed, "upper_kw"),
+        )
+        .filter(pl.col("deficit") > 0)
+    )
+    partial = runs.filter((pl.col("ke") - pl.col("ks")) > (after - first))
     if partial.is_empty():
-        return rows
+        return pl.concat([plain, more])
     bare = (
         partial.lazy()
         .select("outage_kw", k=pl.int_ranges("ks", "ke", dtype=pl.Int64))
@@ -306,7 +316,7 @@ def _deficits_one_contract_per_resource(
         .select("k", rc.alias("rc"), deficit=_deficit(assessed, "outage_kw"))
         .filter(pl.col("deficit") > 0)
     )
-    return pl.concat([rows, bare])
+    return pl.concat([plain, more, bare])
 
 
 def market_bid_aggregates(
@@ -317,14 +327,20 @@ def market_bid_aggregates(
     generation: pl.LazyFrame,
     tight_slots: pl.LazyFrame,
     bids: pl.LazyFrame,
+    ordered: bool = False,
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """§2.2: unmet Wh per contract and month in the tight slots of each stable contract's area.
 
-    ``generation`` is keyed: ``(k, upper_kw, plan_kw)``; only its rows at the contracts' tight slots are read.
+    ``generation`` is keyed: ``(k, upper_kw, plan_kw)``; only its rows at the contracts' tight slots are read —
+    with ``ordered`` (its keys strictly increase) found by binary search instead of a join over every row.
     """
     ctr = contracts.select("contract_id", "resource_id", "area", "assessment_kw")
     tight = _with_k(tight_slots.unique(["area", "date", "slot"]).join(ctr, on="area", how="inner"), codes, year=year)
-    gen = generation.select("k", "upper_kw", "plan_kw").join(tight.select("k"), on="k", how="semi")
+    gen = generation.select("k", "upper_kw", "plan_kw")
+    if ordered:
+        gen = rows_with_keys(frame=gen.collect(), keys=tight.select("k").unique().collect()["k"]).lazy()
+    else:
+        gen = gen.join(tight.select("k"), on="k", how="semi")
     joined = tight.join(gen, on="k", how="left")
     issues = _issues(
         joined.filter(pl.col("upper_kw").is_null()),
@@ -346,6 +362,28 @@ def market_bid_aggregates(
         .cast(ENERGY_SCHEMA)
     )
     return agg, issues
+
+
+def rows_with_keys(*, frame: pl.DataFrame, keys: pl.Series) -> pl.DataFrame:
+    """The rows of ``frame`` (its ``k`` strictly increasing) whose ``k`` is one of ``keys`` (distinct), by binary
+    search: what a semi join gives, without a pass over every row."""
+    keys = keys.drop_nulls()
+    if frame.is_empty() or keys.is_empty():
+        return frame.clear()
+    at = frame["k"].search_sorted(keys, side="left").clip(upper_bound=frame.height - 1)
+    found = frame[at]
+    return found.filter(found["k"] == keys)
+
+
+def rows_of_resources(*, frame: pl.DataFrame, rcs: pl.Series) -> pl.DataFrame:
+    """The rows of ``frame`` (its ``k`` in increasing order) of the resources with codes ``rcs``: each resource's
+    rows are one slice, found by binary search."""
+    rcs = rcs.drop_nulls().unique().sort()
+    keys = frame["k"]
+    first = keys.search_sorted(rcs * (1 << KEY_SHIFT), side="left")
+    after = keys.search_sorted((rcs + 1) * (1 << KEY_SHIFT), side="left")
+    parts = [frame.slice(a, b - a) for a, b in zip(first.to_list(), after.to_list(), strict=True) if b > a]
+    return pl.concat(parts) if parts else frame.clear()
 
 
 def supply_instruction_keys(*, year: int, codes: pl.Enum, instructions: pl.LazyFrame) -> pl.LazyFrame:

@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from capmarket.calc.auction.clearing import UnableToClear, clear
-from capmarket.calc.io.auction import UnableToReadAuction, read_auction, write_auction_outputs
+from capmarket.calc.io.auction import UnableToReadAuction, read_auction
+from capmarket.calc.io.auction_outputs import write_auction_outputs
 
 EXIT_OK = 0
 EXIT_FAILURE = 1

@@ -18,11 +18,12 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from capmarket.calc.engine import run
 from capmarket.calc.io.case import CaseInput, UnableToReadCase, read_case
-from capmarket.calc.io.write import write_outputs
+from capmarket.calc.io.write import input_hashes, write_outputs
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -87,7 +88,12 @@ def _calculate(case_dir: Path, out_dir: Path, lang: str) -> int:
     case = _read(case_dir, lang)
     if case is None:
         return EXIT_INVALID
-    result = run(case=case.data, params=case.params)
+    # the manifest's hashes of the inputs (≈ 0.3 s for a full year's files) are taken beside the calculation:
+    # hashlib releases the interpreter lock while it hashes
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hashes = pool.submit(input_hashes, case_dir=case_dir, input_files=case.input_files)
+        result = run(case=case.data, params=case.params, row_keys=case.row_keys)
+        inputs = hashes.result()
     write_outputs(
         result=result,
         out_dir=out_dir,
@@ -95,6 +101,7 @@ def _calculate(case_dir: Path, out_dir: Path, lang: str) -> int:
         input_files=case.input_files,
         ruleset=case.ruleset.name,
         parameters=case.parameter_values,
+        inputs=inputs,
     )
     return EXIT_OK
 

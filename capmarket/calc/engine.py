@@ -16,6 +16,7 @@ so the result does not depend on the order of input rows.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Final
 
@@ -264,8 +265,12 @@ def _contributions(case: CaseData, params: RuleParams) -> _Contributions:
     )
 
 
-def run(*, case: CaseData, params: RuleParams) -> CalcResult:
-    """Calculate one delivery year (rules.md §1–§4); raises ``UnableToCalculate`` for frames of another shape."""
+def run(*, case: CaseData, params: RuleParams, row_keys: Mapping[str, pipelines.RowKeys] | None = None) -> CalcResult:
+    """Calculate one delivery year (rules.md §1–§4); raises ``UnableToCalculate`` for frames of another shape.
+
+    ``row_keys``: the slot keys of dense tables made while reading them (``calc.io``), by table name; optional —
+    a table without keys (or whose frame is not the one keyed) is keyed here (``pipelines.keyed_slot_data``)."""
+    row_keys = row_keys or {}
     case = conform_case(case=case)
     year = case.delivery_year
     months = month_labels(delivery_year=year)
@@ -281,6 +286,8 @@ def run(*, case: CaseData, params: RuleParams) -> CalcResult:
         coal_contracts=groups.coal,
         instructions=case.instructions.lazy(),
         orders=case.dispatch_orders.lazy(),
+        generation_keys=row_keys.get("generation"),
+        metering_keys=row_keys.get("metering"),
     )
     aggregates = pipelines.assess(
         year=year,

@@ -42,9 +42,13 @@ def add_months(*, month: str, offset: int) -> str:
 
 
 def slot_index(*, date: pl.Expr, slot: pl.Expr, delivery_year: int) -> pl.Expr:
-    """Index ``t`` of (date, slot) in the delivery year (Int64)."""
-    days = (date - pl.lit(year_start(delivery_year=delivery_year))).dt.total_days()
-    return (days * SLOTS_PER_DAY + slot - 1).cast(pl.Int64)
+    """Index ``t`` of (date, slot) in the delivery year (Int64); ``date`` a Date expression.
+
+    By integer arithmetic on the date's day number (days since 1970), not by a duration: the same values at a
+    fraction of the cost on tens of millions of rows."""
+    first_day = (year_start(delivery_year=delivery_year) - dt.date(1970, 1, 1)).days
+    days = date.cast(pl.Int32).cast(pl.Int64) - first_day
+    return (days * SLOTS_PER_DAY + slot.cast(pl.Int64) - 1).cast(pl.Int64)
 
 
 def datetime_index(*, value: pl.Expr, delivery_year: int) -> pl.Expr:

@@ -193,6 +193,86 @@ def _check(
         raise UnableToClear("the dispatch cap must not be negative")
 
 
+@dataclass
+class _Rounds:
+    """Where the walks over the supply order ended: the last walk, the areas split off, how many rounds."""
+
+    walk: _Walk
+    split: set[str]
+    rounds: int
+    accepted_in: dict[str, int]
+
+
+def _walk_split_areas(
+    walk: _Walk, order: Sequence[Bid], split: set[str], ooa_by_area: dict[str, int], minimums: Mapping[str, int]
+) -> int:
+    """Each split area's own market: its bids in supply order until its minimum is met; its supply."""
+    split_supply = 0
+    for area in (a for a in AREAS if a in split):
+        in_area = ooa_by_area[area]
+        for bid in (b for b in order if b.area == area):
+            if in_area >= minimums[area]:
+                walk.reject(bid, area, BidResult.REJECTED_PRICE)
+            elif not walk.fits(bid):
+                walk.reject(bid, area, BidResult.REJECTED_DISPATCH_CAP)
+            else:
+                walk.accept(bid, area)
+                in_area += bid.bid_kw
+        split_supply += in_area
+    return split_supply
+
+
+def _walk_national(walk: _Walk, order: Sequence[Bid], split: set[str], demand: DemandCurve, quantity: int) -> None:
+    """The national market: bids of the areas not split off, in supply order, while the demand curve pays."""
+    rejected_for_price = False
+    for bid in (b for b in order if b.area not in split):
+        if rejected_for_price:
+            walk.reject(bid, NATIONAL, BidResult.REJECTED_PRICE)
+            continue
+        pays = demand.price_at(kw=quantity)
+        if pays is None or bid.price_yen_per_kw > pays:
+            rejected_for_price = True
+            walk.reject(bid, NATIONAL, BidResult.REJECTED_PRICE)
+        elif not walk.fits(bid):
+            walk.reject(bid, NATIONAL, BidResult.REJECTED_DISPATCH_CAP)
+        else:
+            walk.accept(bid, NATIONAL)
+            quantity += bid.bid_kw
+
+
+def _walk_rounds(
+    *,
+    order: Sequence[Bid],
+    demand: DemandCurve,
+    ooa_by_area: dict[str, int],
+    ooa_unplaced: int,
+    minimums: Mapping[str, int],
+    dispatch_cap_kw: int | None,
+) -> _Rounds:
+    """Walk the supply order again, each round splitting off the areas whose minimum the last walk left short,
+    until none is."""
+    split: set[str] = set()
+    rounds = 0
+    while True:
+        rounds += 1
+        walk = _Walk(cap_left=dispatch_cap_kw)
+        split_supply = _walk_split_areas(walk, order, split, ooa_by_area, minimums)
+        quantity = ooa_unplaced + split_supply + sum(kw for a, kw in ooa_by_area.items() if a not in split)
+        _walk_national(walk, order, split, demand, quantity)
+        accepted_in = dict.fromkeys(AREAS, 0)
+        for bid in order:
+            if walk.results[bid.bid_id][0] is BidResult.ACCEPTED:
+                accepted_in[bid.area] += bid.bid_kw
+        short = {
+            area
+            for area, minimum in minimums.items()
+            if area not in split and accepted_in[area] + ooa_by_area[area] < minimum
+        }
+        if not short:
+            return _Rounds(walk=walk, split=split, rounds=rounds, accepted_in=accepted_in)
+        split |= short
+
+
 def clear(
     *,
     bids: Sequence[Bid],
@@ -212,52 +292,37 @@ def clear(
             ooa_by_area[supply.area] += supply.kw
         else:
             ooa_unplaced += supply.kw
+    done = _walk_rounds(
+        order=order,
+        demand=demand,
+        ooa_by_area=ooa_by_area,
+        ooa_unplaced=ooa_unplaced,
+        minimums=minimums,
+        dispatch_cap_kw=dispatch_cap_kw,
+    )
+    return _result(
+        order=order,
+        demand=demand,
+        done=done,
+        ooa_by_area=ooa_by_area,
+        ooa_unplaced=ooa_unplaced,
+        minimums=minimums,
+        dispatch_cap_kw=dispatch_cap_kw,
+    )
 
-    split: set[str] = set()
-    rounds = 0
-    while True:
-        rounds += 1
-        walk = _Walk(cap_left=dispatch_cap_kw)
-        split_supply = 0
-        for area in (a for a in AREAS if a in split):
-            in_area = ooa_by_area[area]
-            for bid in (b for b in order if b.area == area):
-                if in_area >= minimums[area]:
-                    walk.reject(bid, area, BidResult.REJECTED_PRICE)
-                elif not walk.fits(bid):
-                    walk.reject(bid, area, BidResult.REJECTED_DISPATCH_CAP)
-                else:
-                    walk.accept(bid, area)
-                    in_area += bid.bid_kw
-            split_supply += in_area
-        quantity = ooa_unplaced + split_supply + sum(kw for a, kw in ooa_by_area.items() if a not in split)
-        rejected_for_price = False
-        for bid in (b for b in order if b.area not in split):
-            if rejected_for_price:
-                walk.reject(bid, NATIONAL, BidResult.REJECTED_PRICE)
-                continue
-            pays = demand.price_at(kw=quantity)
-            if pays is None or bid.price_yen_per_kw > pays:
-                rejected_for_price = True
-                walk.reject(bid, NATIONAL, BidResult.REJECTED_PRICE)
-            elif not walk.fits(bid):
-                walk.reject(bid, NATIONAL, BidResult.REJECTED_DISPATCH_CAP)
-            else:
-                walk.accept(bid, NATIONAL)
-                quantity += bid.bid_kw
-        accepted_in = dict.fromkeys(AREAS, 0)
-        for bid in order:
-            if walk.results[bid.bid_id][0] is BidResult.ACCEPTED:
-                accepted_in[bid.area] += bid.bid_kw
-        short = {
-            area
-            for area, minimum in minimums.items()
-            if area not in split and accepted_in[area] + ooa_by_area[area] < minimum
-        }
-        if not short:
-            break
-        split |= short
 
+def _result(
+    *,
+    order: Sequence[Bid],
+    demand: DemandCurve,
+    done: _Rounds,
+    ooa_by_area: dict[str, int],
+    ooa_unplaced: int,
+    minimums: Mapping[str, int],
+    dispatch_cap_kw: int | None,
+) -> ClearingResult:
+    """The awards, area results and totals of the last walk."""
+    walk, split, accepted_in = done.walk, done.split, done.accepted_in
     by_id = {b.bid_id: b for b in order}
     prices: dict[str, int | None] = {market: by_id[bid_id].price_yen_per_kw for market, bid_id in walk.marginal.items()}
     national_price = prices.get(NATIONAL)
@@ -309,5 +374,5 @@ def clear(
         dispatch_cap_kw=dispatch_cap_kw,
         undersupplied=undersupplied,
         split_areas=tuple(a for a in AREAS if a in split),
-        rounds=rounds,
+        rounds=done.rounds,
     )

@@ -1,31 +1,24 @@
-"""Reading and writing an auction case (``docs/auction-format.md``): ``auction.toml`` and four tables in, the
-clearing's results out.
+"""Reading an auction case (``docs/auction-format.md``): ``auction.toml`` and four tables in, validated, as an
+``AuctionCase``; the results are written by ``calc.io.auction_outputs``.
 
 Every invalid value is reported as ``FILE:LINE: column: message [CODE]`` (line 1 is a CSV's header, so a row's
 line is its index + 2; a Parquet row gets the same number; 0 means the whole file), in Japanese or English, all
-of a file's errors and not only the first, stopping at 1,000. Outputs are written to a temporary directory beside
-the target and moved into place, so an invalid case or a failure leaves nothing behind.
+of a file's errors and not only the first, stopping at 1,000.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import os
 import re
-import shutil
-import tempfile
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 import polars as pl
 
-import capmarket
-from capmarket.calc.auction.clearing import Bid, ClearingResult, OutOfAuctionSupply
+from capmarket.calc.auction.clearing import Bid, OutOfAuctionSupply
 from capmarket.calc.auction.demand import DemandCurve, DemandPoint
 from capmarket.calc.market import AREAS, RESOURCE_TYPES
 
@@ -212,6 +205,8 @@ _SPECS: Final[dict[str, tuple[_Column, ...]]] = {
         _Column("minimum_kw", "int"),
     ),
 }
+#: the columns of ``bids.csv``, in order (``auction_outputs.case_tables`` writes them)
+BID_COLUMNS: Final[tuple[str, ...]] = tuple(c.name for c in _SPECS["bids"])
 
 _KEYS: Final[dict[str, tuple[tuple[tuple[str, ...], str], ...]]] = {
     "bids": ((("bid_id",), "DUPLICATE_KEY"), (("resource_id",), "DUPLICATE_RESOURCE_BID")),
@@ -375,6 +370,47 @@ def _read_toml(path: Path, errors: _Errors) -> dict[str, object] | None:
     return out
 
 
+def _check_bid_prices(rows: list[tuple[int, dict[str, object]]], *, limit: int, file: str, errors: _Errors) -> None:
+    """Bids above the case's price limit."""
+    for line, values in rows:
+        price = values["price_yen_per_kw"]
+        assert isinstance(price, int)
+        if price > limit:
+            errors.add(
+                file=file, line=line, column="price_yen_per_kw", code="PRICE_ABOVE_LIMIT", limit=limit, value=price
+            )
+
+
+def _demand_points(rows: list[tuple[int, dict[str, object]]], *, file: str, errors: _Errors) -> list[DemandPoint]:
+    """The demand curve's points in order: kW strictly increasing, the price never rising, at least one point."""
+    points: list[DemandPoint] = []
+    ordered = sorted(rows, key=lambda item: int(str(item[1]["point"])))
+    previous: tuple[int, int] | None = None
+    for line, values in ordered:
+        kw, price = values["kw"], values["price_yen_per_kw"]
+        assert isinstance(kw, int)
+        assert isinstance(price, int)
+        if previous is not None and kw <= previous[0]:
+            errors.add(
+                file=file, line=line, column="kw", code="DEMAND_KW_NOT_INCREASING", previous=previous[0], value=kw
+            )
+        elif previous is not None and price > previous[1]:
+            errors.add(
+                file=file,
+                line=line,
+                column="price_yen_per_kw",
+                code="DEMAND_PRICE_RISING",
+                previous=previous[1],
+                value=price,
+            )
+        else:
+            points.append(DemandPoint(kw=kw, price_yen_per_kw=price))
+        previous = (kw, price)
+    if not ordered and not any(e.file == file for e in errors.items):
+        errors.add(file=file, line=0, column="", code="DEMAND_CURVE_EMPTY")
+    return points
+
+
 def read_auction(case_dir: Path) -> AuctionCase:
     """Read and validate an auction case; raises ``UnableToReadAuction`` with every error (at most 1,000)."""
     errors = _Errors()
@@ -393,46 +429,10 @@ def read_auction(case_dir: Path) -> AuctionCase:
 
     limit = head.get("max_bid_price_yen_per_kw") if head else None
     if isinstance(limit, int) and "bids" in paths:
-        for line, values in tables["bids"]:
-            price = values["price_yen_per_kw"]
-            assert isinstance(price, int)
-            if price > limit:
-                errors.add(
-                    file=paths["bids"].name,
-                    line=line,
-                    column="price_yen_per_kw",
-                    code="PRICE_ABOVE_LIMIT",
-                    limit=limit,
-                    value=price,
-                )
-
+        _check_bid_prices(tables["bids"], limit=limit, file=paths["bids"].name, errors=errors)
     points: list[DemandPoint] = []
     if "demand_curve" in paths:
-        file = paths["demand_curve"].name
-        ordered = sorted(tables["demand_curve"], key=lambda item: int(str(item[1]["point"])))
-        previous: tuple[int, int] | None = None
-        for line, values in ordered:
-            kw, price = values["kw"], values["price_yen_per_kw"]
-            assert isinstance(kw, int)
-            assert isinstance(price, int)
-            if previous is not None and kw <= previous[0]:
-                errors.add(
-                    file=file, line=line, column="kw", code="DEMAND_KW_NOT_INCREASING", previous=previous[0], value=kw
-                )
-            elif previous is not None and price > previous[1]:
-                errors.add(
-                    file=file,
-                    line=line,
-                    column="price_yen_per_kw",
-                    code="DEMAND_PRICE_RISING",
-                    previous=previous[1],
-                    value=price,
-                )
-            else:
-                points.append(DemandPoint(kw=kw, price_yen_per_kw=price))
-            previous = (kw, price)
-        if not ordered and not any(e.file == file for e in errors.items):
-            errors.add(file=file, line=0, column="", code="DEMAND_CURVE_EMPTY")
+        points = _demand_points(tables["demand_curve"], file=paths["demand_curve"].name, errors=errors)
 
     if errors.items or head is None:
         raise UnableToReadAuction(errors.items[:MAX_ERRORS])
@@ -476,209 +476,3 @@ def _int(value: object) -> int:
 def _datetime(value: object) -> dt.datetime:
     assert isinstance(value, dt.datetime)
     return value
-
-
-# ---------------------------------------------------------------------------------------------- writing
-
-
-def _bool(value: bool) -> str:
-    return "true" if value else "false"
-
-
-def _cell(value: object) -> str:
-    return "" if value is None else str(value)
-
-
-def output_tables(*, case: AuctionCase, result: ClearingResult) -> dict[str, tuple[list[str], list[list[str]]]]:
-    """The output files as (header, rows of strings), in the order and layout of ``docs/auction-format.md``."""
-    awards_header = [
-        "rank",
-        "bid_id",
-        "provider_id",
-        "resource_id",
-        "area",
-        "resource_type",
-        "bid_kw",
-        "price_yen_per_kw",
-        "submitted_at",
-        "result",
-        "market",
-        "accepted_kw",
-        "clearing_price_yen_per_kw",
-        "amount_yen",
-        "marginal",
-    ]
-    awards = [
-        [
-            str(a.rank),
-            a.bid.bid_id,
-            a.bid.provider_id,
-            a.bid.resource_id,
-            a.bid.area,
-            a.bid.resource_type,
-            str(a.bid.bid_kw),
-            str(a.bid.price_yen_per_kw),
-            a.bid.submitted_at.strftime("%Y-%m-%d %H:%M:%S"),
-            a.result.value,
-            a.market,
-            str(a.accepted_kw),
-            _cell(a.price_yen_per_kw),
-            str(a.amount_yen),
-            _bool(a.marginal),
-        ]
-        for a in result.awards
-    ]
-    areas_header = [
-        "area",
-        "market",
-        "split",
-        "price_yen_per_kw",
-        "accepted_kw",
-        "out_of_auction_kw",
-        "supply_kw",
-        "minimum_kw",
-        "shortfall_kw",
-    ]
-    areas = [
-        [
-            r.area,
-            r.market,
-            _bool(r.split),
-            _cell(r.price_yen_per_kw),
-            str(r.accepted_kw),
-            str(r.out_of_auction_kw),
-            str(r.supply_kw),
-            _cell(r.minimum_kw),
-            str(r.shortfall_kw),
-        ]
-        for r in result.areas
-    ]
-    summary_header = [
-        "auction_id",
-        "delivery_year",
-        "national_price_yen_per_kw",
-        "demand_at_price_kw",
-        "out_of_auction_kw",
-        "accepted_kw",
-        "supply_kw",
-        "bids",
-        "accepted_bids",
-        "dispatch_accepted_kw",
-        "dispatch_cap_kw",
-        "undersupplied",
-        "split_areas",
-        "amount_yen",
-        "rounds",
-    ]
-    summary = [
-        [
-            case.auction_id,
-            str(case.delivery_year),
-            _cell(result.national_price_yen_per_kw),
-            _cell(result.demand_at_price_kw),
-            str(result.out_of_auction_kw),
-            str(result.accepted_kw),
-            str(result.supply_kw),
-            str(len(result.awards)),
-            str(sum(1 for a in result.awards if a.accepted)),
-            str(result.dispatch_accepted_kw),
-            _cell(result.dispatch_cap_kw),
-            _bool(result.undersupplied),
-            " ".join(result.split_areas),
-            str(result.amount_yen),
-            str(result.rounds),
-        ]
-    ]
-    return {
-        "awards": (awards_header, awards),
-        "area_prices": (areas_header, areas),
-        "summary": (summary_header, summary),
-    }
-
-
-def _csv_bytes(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
-    def line(cells: Sequence[str]) -> str:
-        return ",".join(_quoted(c) for c in cells)
-
-    return ("".join(f"{line(r)}\n" for r in [header, *rows])).encode("utf-8")
-
-
-def _quoted(cell: str) -> str:
-    if any(ch in cell for ch in ',"\n\r'):
-        return '"' + cell.replace('"', '""') + '"'
-    return cell
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def write_auction_outputs(*, case: AuctionCase, result: ClearingResult, case_dir: Path, out_dir: Path) -> None:
-    """Write every output beside ``out_dir``, then move the directory into place (nothing half-written)."""
-    out_dir = out_dir.resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        hashes: dict[str, str] = {}
-        for name, (header, rows) in output_tables(case=case, result=result).items():
-            data = _csv_bytes(header, rows)
-            (tmp / f"{name}.csv").write_bytes(data)
-            hashes[f"{name}.csv"] = hashlib.sha256(data).hexdigest()
-        manifest = {
-            "engine": "capmarket.calc.auction",
-            "engine_version": capmarket.__version__,
-            "auction_id": case.auction_id,
-            "inputs": {p.relative_to(case_dir).as_posix(): _sha256(p) for p in sorted(case.input_files)},
-            "outputs": hashes,
-        }
-        (tmp / "manifest.json").write_bytes(
-            (json.dumps(manifest, sort_keys=True, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-        )
-        if out_dir.exists():
-            out_dir.rmdir()  # exists and is empty (checked by the caller)
-        os.replace(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    out_dir.chmod(0o755)
-
-
-def case_tables(case: AuctionCase) -> dict[str, bytes]:
-    """An auction case as the files of ``docs/auction-format.md`` (file name → bytes), e.g. to export what the
-    application cleared so that anyone can run ``capmarket clear-auction`` on it and get the same results."""
-    toml = [f"auction_id = {json.dumps(case.auction_id, ensure_ascii=False)}", f"delivery_year = {case.delivery_year}"]
-    if case.dispatch_cap_kw is not None:
-        toml.append(f"dispatch_cap_kw = {case.dispatch_cap_kw}")
-    if case.max_bid_price_yen_per_kw is not None:
-        toml.append(f"max_bid_price_yen_per_kw = {case.max_bid_price_yen_per_kw}")
-    files = {AUCTION_TOML: ("\n".join(toml) + "\n").encode("utf-8")}
-    files["bids.csv"] = _csv_bytes(
-        [c.name for c in _SPECS["bids"]],
-        [
-            [
-                b.bid_id,
-                b.provider_id,
-                b.resource_id,
-                b.area,
-                b.resource_type,
-                str(b.bid_kw),
-                str(b.price_yen_per_kw),
-                b.submitted_at.strftime("%Y-%m-%d %H:%M:%S"),
-            ]
-            for b in sorted(case.bids, key=lambda b: b.bid_id)
-        ],
-    )
-    files["demand_curve.csv"] = _csv_bytes(
-        ["point", "kw", "price_yen_per_kw"],
-        [[str(i), str(p.kw), str(p.price_yen_per_kw)] for i, p in enumerate(case.demand.points, start=1)],
-    )
-    if case.out_of_auction:
-        files["out_of_auction.csv"] = _csv_bytes(
-            ["source", "area", "kw"],
-            [[s.source, s.area, str(s.kw)] for s in sorted(case.out_of_auction, key=lambda s: (s.source, s.area))],
-        )
-    if case.area_minimums:
-        files["area_limits.csv"] = _csv_bytes(
-            ["area", "minimum_kw"], [[a, str(case.area_minimums[a])] for a in AREAS if a in case.area_minimums]
-        )
-    return files

@@ -27,6 +27,7 @@ from capmarket.calc.io.context import ValidationContext
 from capmarket.calc.io.messages import ValidationError, make_error
 from capmarket.calc.io.reserve_margins import read_reserve_margin_dir
 from capmarket.calc.io.validate import parse_table
+from capmarket.calc.pipelines import RowKeys
 from capmarket.calc.rules import RuleParams, RuleSetSpec, UnableToLoadRuleSet, UnableToParseParameters, resolve
 from capmarket.calc.schemas import empty_input, input_schema
 from capmarket.calc.tables import TABLE_ORDER, TABLES
@@ -49,6 +50,8 @@ class CaseInput:
     parameter_values: dict[str, str]
     params: RuleParams
     input_files: list[Path] = field(default_factory=list)
+    #: the slot keys the validator made for dense tables (``engine.run(row_keys=…)``), by table name
+    row_keys: dict[str, RowKeys] = field(default_factory=dict)
 
 
 class UnableToReadCase(Exception):
@@ -179,6 +182,7 @@ def table_path(*, case_dir: Path, name: str) -> tuple[Path | None, list[Validati
 @dataclass
 class _Tables:
     frames: dict[str, pl.DataFrame] = field(default_factory=dict)
+    keys: dict[str, RowKeys] = field(default_factory=dict)  # the slot keys the validator made (dense tables)
     present: set[str] = field(default_factory=set)
     files: list[Path] = field(default_factory=list)
 
@@ -200,6 +204,8 @@ def _read_tables(case_dir: Path, ctx: ValidationContext, errors: list[Validation
         parsed = parse_table(name=name, source=path, context=ctx)
         errors += parsed.errors
         tables.frames[name] = parsed.frame
+        if parsed.keys is not None:
+            tables.keys[name] = parsed.keys
         if name in ("providers", "resources"):
             # references are checked against every id given, even of rows with other errors
             ctx.known[name] = parsed.frame.select(f"{name[:-1]}_id")
@@ -271,4 +277,6 @@ def read_case(*, case_dir: Path) -> CaseInput:
         areas_given="areas" in tables.present,
     )
     input_files = [case_dir / CASE_TOML, *tables.files]
-    return CaseInput(data=data, ruleset=spec, parameter_values=used, params=params, input_files=input_files)
+    return CaseInput(
+        data=data, ruleset=spec, parameter_values=used, params=params, input_files=input_files, row_keys=tables.keys
+    )

@@ -64,6 +64,11 @@ def float_kwh_to_wh(value: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Exp
 def decimal_kwh_to_wh(value: pl.Expr, dtype: pl.Decimal) -> tuple[pl.Expr, pl.Expr]:
     """(Wh, is exact) of a Decimal kWh column: its exact value × 1000, exact when it has no 4th decimal."""
     scale = dtype.scale or 0
+    if scale <= 3 and (dtype.precision or 38) - scale + 3 <= 18:
+        # at most 15 integer digits (Parquet's usual Decimal(15, 3)): every value × 1000 is an Int64 below MAX_WH,
+        # so the exact scaled integer needs no range check (one cast per row instead of four operations)
+        scaled = value if scale == 3 else value.cast(pl.Decimal(38, 3))
+        return scaled.to_physical().cast(pl.Int64), pl.lit(True)
     if scale <= 3:
         scaled = value.cast(pl.Decimal(38, 3)).to_physical()  # the exact value × 1000
         exact = pl.lit(True)

@@ -7,6 +7,13 @@ path, and every check of the eager path is folded into one boolean per row. Raw 
 next to their parsed copies. References and duplicate keys are checked after the pass on the run-length encoding
 of the first key column (2,000 runs instead of 35 million strings on sorted data).
 
+A dense slot table (generation, metering: ``(resource_id, date, slot)``, 35 million rows at full scale) is also
+**keyed** in the same pass when the resources are known: each row gets the engine's slot key ``k`` (resource code
+<< 32 | slot index, ``assessment.slot_key``). An id that is not a known resource has no code, which fails the row
+(the reference check, folded into the pass), and keys that strictly increase (the usual order of such a file) prove
+that no key is given twice with one comparison per row; the engine then uses the keys instead of keying the rows
+again (``fast_parse_keyed``, ``pipelines.RowKeys``).
+
 ``fast_parse`` returns None when any row fails any check, or the input has a shape this path does not handle; the
 table is then parsed again by the eager path (``validate.py``), which lists every error with its line. The fast
 path therefore never decides what an error is; it only proves that there is none.
@@ -19,6 +26,7 @@ from pathlib import Path
 
 import polars as pl
 
+from capmarket.calc.assessment import code_of, resource_codes, slot_key
 from capmarket.calc.io.columns import (
     DATETIME_RE,
     INT_RE,
@@ -33,8 +41,13 @@ from capmarket.calc.io.context import ValidationContext
 from capmarket.calc.io.read import READ_FAILURES, duplicated_columns, scan
 from capmarket.calc.io.rows import row_check_fails
 from capmarket.calc.market import AREAS, RESOURCE_TYPES
+from capmarket.calc.pipelines import RowKeys
 from capmarket.calc.schemas import input_schema
+from capmarket.calc.slots import slot_index
 from capmarket.calc.tables import Column, TableSpec
+
+#: the key of the slot tables the engine keys (``_slot_keys``)
+SLOT_KEY = ("resource_id", "date", "slot")
 
 
 def _text_column(column: Column, c: pl.Expr, *, is_str: bool) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
@@ -209,8 +222,27 @@ def has_duplicates(
     return bool(physical.select(pl.struct(*key_cols).n_unique()).item() != physical.height)
 
 
-def _collect_valid(spec: TableSpec, source: Path | pl.DataFrame, ctx: ValidationContext) -> pl.DataFrame | None:
-    """Step 1: the typed columns of every row in one lazy pass, or None if any row fails a check of its own."""
+def _slot_keys(spec: TableSpec, ctx: ValidationContext) -> tuple[pl.Expr, pl.Enum] | None:
+    """The slot key ``k`` of each row of a dense ``(resource_id, date, slot)`` table, and the resource codes it is
+    made with (the sorted ids of the known resources, as the engine makes them); None when the table is not such a
+    table, the year or the resources are not known, or the known ids hold an empty one (an empty id must be told
+    apart from an unknown one, and so is left to the checks on the runs)."""
+    known = ctx.known.get("resources")
+    if not spec.dense or spec.key != SLOT_KEY or known is None or not ctx.check_year:
+        return None
+    ids = known["resource_id"]
+    if ids.dtype != pl.String or (ids == "").any():
+        return None
+    codes = resource_codes(ids)
+    t = slot_index(date=pl.col("date"), slot=pl.col("slot"), delivery_year=ctx.delivery_year)
+    return slot_key(code_of(codes), t), codes
+
+
+def _collect_valid(
+    spec: TableSpec, source: Path | pl.DataFrame, ctx: ValidationContext, keys: pl.Expr | None
+) -> pl.DataFrame | None:
+    """Step 1: the typed columns of every row in one lazy pass (with ``k`` when ``keys`` is given), or None if any
+    row fails a check of its own."""
     try:
         lf = scan(source=source)
         if lf is None:
@@ -232,6 +264,10 @@ def _collect_valid(spec: TableSpec, source: Path | pl.DataFrame, ctx: Validation
             return None
         lf = lf.select(*values, __ok=pl.all_horizontal(oks) if oks else pl.lit(True))
         row_checks = [~row_check_fails(check=check, context=ctx) for check in spec.checks]
+        if keys is not None:
+            # a row whose id is not a known resource has no key: the reference check, in the same pass
+            lf = lf.with_columns(k=keys)
+            row_checks.append(pl.col("k").is_not_null())
         if row_checks:
             lf = lf.with_columns(__ok=pl.all_horizontal(pl.col("__ok"), *row_checks))
         frame = lf.collect(engine="streaming")
@@ -242,11 +278,48 @@ def _collect_valid(spec: TableSpec, source: Path | pl.DataFrame, ctx: Validation
     return frame.drop("__ok")
 
 
-def fast_parse(*, spec: TableSpec, source: Path | pl.DataFrame, context: ValidationContext) -> pl.DataFrame | None:
-    """The typed frame of a table without a single error, or None (errors, or a shape left to the eager path)."""
-    frame = _collect_valid(spec, source, context)
+def _strictly_increasing_keys(k: pl.Series) -> bool:
+    """Whether every key is greater than the one before (then none occurs twice): one comparison per row."""
+    n = k.len()
+    return n < 2 or bool((k.slice(1) > k.slice(0, n - 1)).all())
+
+
+def fast_parse_keyed(
+    *, spec: TableSpec, source: Path | pl.DataFrame, context: ValidationContext
+) -> tuple[pl.DataFrame, RowKeys | None] | None:
+    """``fast_parse``, with the slot keys of a dense table (None for other tables)."""
+    keying = _slot_keys(spec, context)
+    frame = _collect_valid(spec, source, context, None if keying is None else keying[0])
     if frame is None:
         return None
+    k: pl.Series | None = None
+    proven: set[tuple[str, ...]] = set()
+    if keying is not None:
+        k = frame["k"]
+        frame = frame.drop("k")
+        if _strictly_increasing_keys(k):
+            k = k.set_sorted()
+            # every id is a known (non-empty) resource, and no (resource, date, slot) occurs twice
+            proven = {("resource_id",), SLOT_KEY}
+    if not _checked_after_the_pass(spec, frame, context, proven):
+        return None
+    frame = frame.cast(input_schema(spec.name))
+    if k is None or keying is None:
+        return frame, None
+    return frame, RowKeys(rows=frame, k=k, codes=keying[1], ordered=bool(proven))
+
+
+def fast_parse(*, spec: TableSpec, source: Path | pl.DataFrame, context: ValidationContext) -> pl.DataFrame | None:
+    """The typed frame of a table without a single error, or None (errors, or a shape left to the eager path)."""
+    parsed = fast_parse_keyed(spec=spec, source=source, context=context)
+    return None if parsed is None else parsed[0]
+
+
+def _checked_after_the_pass(
+    spec: TableSpec, frame: pl.DataFrame, context: ValidationContext, proven: set[tuple[str, ...]]
+) -> bool:
+    """Step 2: no required id is empty, every reference is known and no key is given twice — on the runs of the
+    first key column; ``proven``: the id columns and keys the pass already proved."""
     column_runs: dict[str, tuple[pl.Series, pl.Series]] = {}
 
     def runs_of(col: str) -> tuple[pl.Series, pl.Series]:
@@ -255,18 +328,22 @@ def fast_parse(*, spec: TableSpec, source: Path | pl.DataFrame, context: Validat
         return column_runs[col]
 
     for column in spec.columns:
+        if (column.name,) in proven:
+            continue
         if column.kind in ("id", "text") and column.required and (runs_of(column.name)[0] == "").any():
-            return None
+            return False
     for ref in spec.references:
         known = context.known.get(ref.target)
-        if known is not None:
+        if known is not None and ref.columns not in proven:
             # the distinct values of the runs (few on sorted data) are the distinct values of the column
             distinct = runs_of(ref.columns[0])[0].drop_nulls().unique()
             if not distinct.is_in(known[ref.columns[0]].unique().implode()).all():
-                return None
+                return False
     for unique in spec.unique:
         key_cols = unique.columns
+        if key_cols in proven:
+            continue
         key_runs = runs_of(key_cols[0]) if frame.schema[key_cols[0]] == pl.String else None
         if has_duplicates(frame=frame, key_cols=key_cols, key_runs=key_runs):
-            return None
-    return frame.cast(input_schema(spec.name))
+            return False
+    return True

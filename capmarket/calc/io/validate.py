@@ -31,10 +31,11 @@ import polars as pl
 
 from capmarket.calc.io.columns import parse_column
 from capmarket.calc.io.context import LINE, Errors, ValidationContext
-from capmarket.calc.io.fast_path import fast_parse
+from capmarket.calc.io.fast_path import fast_parse_keyed
 from capmarket.calc.io.messages import ValidationError, make_error
 from capmarket.calc.io.read import UnableToReadTable, decode_csv_bytes, duplicated_columns, read_raw
 from capmarket.calc.io.rows import row_check_fails
+from capmarket.calc.pipelines import RowKeys
 from capmarket.calc.schemas import empty_input, input_schema
 from capmarket.calc.tables import TABLE_ORDER, TABLES, Column, Kind, Reference, TableSpec
 
@@ -74,6 +75,8 @@ def empty_frame(name: str) -> pl.DataFrame:
 class ParsedTable:
     frame: pl.DataFrame  # typed, with the columns of input_schema(name); invalid rows removed
     errors: list[ValidationError]
+    #: the engine's slot key of every row of a dense table, made in the fast path's one pass (None: not made)
+    keys: RowKeys | None = None
 
 
 def file_label(name: str, source: Path | pl.DataFrame | None) -> str:
@@ -258,9 +261,9 @@ def parse_table(
 ) -> ParsedTable:
     """Typed frame and errors of table ``name`` read from ``source`` (a CSV or Parquet path, or a frame)."""
     spec = TABLES[name]
-    fast = fast_parse(spec=spec, source=source, context=context)
+    fast = fast_parse_keyed(spec=spec, source=source, context=context)
     if fast is not None:
-        return ParsedTable(fast, [])
+        return ParsedTable(fast[0], [], fast[1])
     errors = Errors(file=label or file_label(name, source), budget=context.error_budget)
     raw = _read_raw(spec, source, errors)
     if raw is None:

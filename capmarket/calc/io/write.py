@@ -16,7 +16,7 @@ import capmarket
 from capmarket.calc.engine import CalcResult
 from capmarket.calc.tables import OUTPUT_ORDER
 
-__all__ = ["OUTPUT_ORDER", "csv_bytes", "manifest_bytes", "sha256_file", "write_outputs"]
+__all__ = ["OUTPUT_ORDER", "csv_bytes", "input_hashes", "manifest_bytes", "sha256_file", "write_outputs"]
 
 
 def csv_bytes(*, frame: pl.DataFrame) -> bytes:
@@ -30,6 +30,11 @@ def sha256_file(*, path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def input_hashes(*, case_dir: Path, input_files: list[Path]) -> dict[str, str]:
+    """SHA-256 of every input file, by its path in the case (the manifest's ``inputs``)."""
+    return {p.relative_to(case_dir).as_posix(): sha256_file(path=p) for p in sorted(input_files)}
 
 
 def manifest_bytes(
@@ -58,8 +63,10 @@ def write_outputs(
     input_files: list[Path],
     ruleset: str,
     parameters: Mapping[str, str],
+    inputs: Mapping[str, str] | None = None,
 ) -> None:
-    """Write every output to a temporary directory beside ``out_dir``, then move it into place."""
+    """Write every output to a temporary directory beside ``out_dir``, then move it into place. ``inputs``: the
+    hashes of the input files when already taken (``input_hashes``), else they are taken here."""
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
@@ -72,7 +79,8 @@ def write_outputs(
             data = csv_bytes(frame=outputs[name])
             (tmp / f"{name}.csv").write_bytes(data)
             hashes[f"{name}.csv"] = hashlib.sha256(data).hexdigest()
-        inputs = {p.relative_to(case_dir).as_posix(): sha256_file(path=p) for p in sorted(input_files)}
+        if inputs is None:
+            inputs = input_hashes(case_dir=case_dir, input_files=input_files)
         (tmp / "manifest.json").write_bytes(
             manifest_bytes(ruleset=ruleset, parameters=parameters, inputs=inputs, outputs=hashes)
         )

@@ -19,7 +19,7 @@ from django.db import transaction
 from capmarket.calc.auction.clearing import UnableToClear, clear
 from capmarket.calc.auction.demand import DemandCurve, UnableToBuildDemandCurve
 from capmarket.calc.auction.demand import DemandPoint as CalcPoint
-from capmarket.calc.io.auction import case_tables
+from capmarket.calc.io.auction_outputs import case_tables
 from capmarket.calc.market import AREA_NAMES_JA, AREAS
 from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.auctions.models import (

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from capmarket.application import auction_results, bidding, predelivery_files
-from capmarket.calc.io.auction import case_tables
+from capmarket.calc.io.auction_outputs import case_tables
 from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.auctions import operations as auction_ops
 from capmarket.domain.auctions import queries as auction_queries

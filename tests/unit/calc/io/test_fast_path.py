@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from capmarket.calc.assessment import keyed_slots, resource_codes
 from capmarket.calc.io import validate as v
 from capmarket.calc.io.case import read_case_toml, table_path
 from capmarket.calc.io.fast_path import fast_parse
@@ -31,7 +32,7 @@ def _slow(
 ) -> v.ParsedTable:
     """The eager path's result (the fast path switched off)."""
     with monkeypatch.context() as m:
-        m.setattr(v, "fast_parse", lambda **_: None)
+        m.setattr(v, "fast_parse_keyed", lambda **_: None)
         return v.parse_table(name=name, source=source, context=ctx)
 
 
@@ -268,3 +269,70 @@ def test_a_decimal_with_a_4th_decimal_is_refused() -> None:
     parsed = v.parse_table(name="metering", source=frame, context=ctx)
     assert [(e.line, e.code) for e in parsed.errors] == [(3, "NOT_DECIMAL")]
     assert parsed.frame["metered_wh"].to_list() == [1200]
+
+
+# ----------------------------------------------------------------------------------------------- keys of dense tables
+
+
+def _keyed_context() -> v.ValidationContext:
+    return v.ValidationContext(delivery_year=2025, known={"resources": pl.DataFrame({"resource_id": ["R1", "R2"]})})
+
+
+def _generation(ids: list[str], dates: list[str], slots: list[int]) -> pl.DataFrame:
+    n = len(ids)
+    return pl.DataFrame({"resource_id": ids, "date": dates, "slot": slots, "upper_kw": [5] * n, "plan_kw": [1] * n})
+
+
+def test_dense_rows_are_keyed_as_the_engine_keys_them() -> None:
+    frame = _generation(["R1", "R1", "R2"], ["2025-04-01", "2025-04-02", "2026-03-31"], [1, 48, 48])
+    ctx = _keyed_context()
+
+    parsed = v.parse_table(name="generation", source=frame, context=ctx)
+
+    codes = resource_codes(ctx.known["resources"]["resource_id"])
+    engine = keyed_slots(frame=parsed.frame.lazy(), codes=codes, year=2025, values=[]).collect()["k"]
+    assert parsed.keys is not None
+    assert parsed.keys.rows is parsed.frame
+    assert parsed.keys.ordered
+    assert parsed.keys.codes == codes
+    assert parsed.keys.k.to_list() == engine.to_list() == [0, 95, (1 << 32) + 364 * 48 + 47]
+
+
+def test_rows_out_of_key_order_are_keyed_but_not_ordered() -> None:
+    frame = _generation(["R2", "R1", "R1"], ["2025-04-01", "2025-04-02", "2025-04-01"], [1, 1, 1])
+
+    parsed = v.parse_table(name="generation", source=frame, context=_keyed_context())
+
+    assert not parsed.errors
+    assert parsed.keys is not None
+    assert not parsed.keys.ordered
+    assert parsed.keys.k.to_list() == [(1 << 32) + 0, 48, 0]
+
+
+@pytest.mark.parametrize(
+    ("ids", "dates", "codes"),
+    [
+        (["R1", "R9"], ["2025-04-01", "2025-04-01"], [(3, "UNKNOWN_RESOURCE")]),
+        (["R1", ""], ["2025-04-01", "2025-04-01"], [(3, "VALUE_REQUIRED")]),
+        (["R1", "R1"], ["2025-04-01", "2025-04-01"], [(3, "DUPLICATE_KEY")]),
+        (["R2", "R1", "R2"], ["2025-04-01", "2025-04-01", "2025-04-01"], [(4, "DUPLICATE_KEY")]),
+    ],
+)
+def test_keyed_pass_leaves_every_bad_row_to_the_eager_path(
+    ids: list[str], dates: list[str], codes: list[tuple[int, str]]
+) -> None:
+    frame = _generation(ids, dates, [1] * len(ids))
+    ctx = _keyed_context()
+
+    parsed = v.parse_table(name="generation", source=frame, context=ctx)
+
+    assert fast_parse(spec=TABLES["generation"], source=frame, context=ctx) is None
+    assert [(e.line, e.code) for e in parsed.errors] == codes
+    assert parsed.keys is None
+
+
+def test_no_keys_without_the_resources_or_for_other_tables() -> None:
+    frame = _generation(["R1"], ["2025-04-01"], [1])
+    assert v.parse_table(name="generation", source=frame, context=v.ValidationContext(delivery_year=2025)).keys is None
+    bids = pl.DataFrame({"resource_id": ["R1"], "date": ["2025-04-01"], "slot": [1], "bid_kw": [3]})
+    assert v.parse_table(name="bids", source=bids, context=_keyed_context()).keys is None
