@@ -68,7 +68,8 @@ def _letter(
         {
             "d": document,
             "profile": profile,
-            "title": TITLES[document.document_type],
+            "title": "督促状",
+            "document_title": TITLES[document.document_type],
             "issue_date": ja_date(as_of),
             "due_date": ja_date(document.due_date),
             "days_late": late,

@@ -45,7 +45,7 @@ def _weasy(font_dir: str) -> tuple[Any, Any, Any]:
     if faces:
         families = (
             f"{faces}\nhtml {{ font-family: '{FAMILY}', 'Noto Sans CJK JP', sans-serif; }}\n"
-            f".title, .amount td {{ font-family: '{TITLE_FAMILY}', '{FAMILY}', 'Noto Sans CJK JP', sans-serif; }}\n"
+            f".title, .amount .value {{ font-family: '{TITLE_FAMILY}', '{FAMILY}', 'Noto Sans CJK JP', sans-serif; }}\n"
         )
     else:
         families = "html { font-family: 'Noto Sans CJK JP', sans-serif; }\n"
