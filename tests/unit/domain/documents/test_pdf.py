@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,3 +22,29 @@ def test_two_renderer_processes_keep_the_order(tmp_path: Path) -> None:
         path.write_bytes(data)
         text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True).stdout.decode()
         assert f"帳票 {i:02d} 容量拠出金" in text
+
+
+def test_a_failing_source_of_documents_stops_the_renderers_and_is_raised() -> None:
+    def htmls() -> Iterator[str]:
+        yield "<p>一</p>"
+        yield "<p>二</p>"
+        raise RuntimeError("the next chunk could not be issued")
+
+    pdfs: list[bytes] = []
+    with pytest.raises(RuntimeError, match="next chunk"):
+        pdfs.extend(pdf.render_many(htmls(), processes=2))
+    assert len(pdfs) <= 2
+
+
+def test_nothing_to_render_starts_no_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pdf, "_Renderer", None)  # would fail if called
+    assert list(pdf.render_many(iter([]), processes=2)) == []
+
+
+def test_pdf_streams_are_compressed_at_the_chosen_level() -> None:
+    import pydyf  # type: ignore[import-untyped]
+
+    data = pdf.html_to_pdf("<p>容量拠出金</p>")
+    assert getattr(pydyf.zlib, "level", None) == pdf.PDF_COMPRESSION_LEVEL
+    assert b"/FlateDecode" in data
+    assert data.startswith(b"%PDF-")
