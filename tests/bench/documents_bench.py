@@ -75,7 +75,7 @@ def _figures(providers: list[str], retailers: list[str], tsos: dict[str, str]) -
         inst = sum(c.instalment_yen for c in contracts)
         pen = sum(c.capped_penalty_yen for c in contracts)
         net = inst - pen
-        tax = truncated_tax(net, rate)
+        tax = truncated_tax(amount_yen=net, rate=rate)
         total = net + tax
         statements.append(
             Statement(
@@ -96,11 +96,11 @@ def _figures(providers: list[str], retailers: list[str], tsos: dict[str, str]) -
     for i, code in enumerate(retailers):
         for area in rng.sample(AREAS, 2 if i % 7 == 0 else 1):
             amount = rng.randrange(100_000, 3_000_000_000)
-            tax = truncated_tax(amount, rate)
+            tax = truncated_tax(amount_yen=amount, rate=rate)
             bills.append(ContributionBill(code, "retailer", area, "2025-06", "2025-08", amount, tax, amount + tax))
     for area, code in tsos.items():
         amount = rng.randrange(50_000_000, 900_000_000)
-        tax = truncated_tax(amount, rate)
+        tax = truncated_tax(amount_yen=amount, rate=rate)
         bills.append(ContributionBill(code, "tso", area, "2025-06", "2025-08", amount, tax, amount + tax))
     return MonthFigures("bench", 2025, "2025-06", rate, True, tuple(statements), tuple(bills), tuple(penalties))
 

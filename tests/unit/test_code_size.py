@@ -56,7 +56,6 @@ NOT_YET_REVIEWED: frozenset[str] = frozenset(
         "capmarket/application/demo_predelivery.py load_demo_predelivery()",
         "capmarket/application/demo_predelivery.py _after_the_contract()",
         "capmarket/application/documents/figures.py month_figures()",
-        "capmarket/application/documents/issuing.py issue_month()",
         "capmarket/application/documents/sources.py month_figures()",
         "capmarket/application/settlement/figures.py",
         "capmarket/calc/auction/clearing.py clear()",

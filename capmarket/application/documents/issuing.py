@@ -29,6 +29,7 @@ from capmarket.domain.documents import operations as document_ops
 from capmarket.domain.documents import pdf, queries, rendering
 from capmarket.domain.documents.composition import (
     CarriedDocument,
+    MonthDrafts,
     Terms,
     UnableToComposeDocument,
     month_drafts,
@@ -88,45 +89,7 @@ def issue_month(
     if not can(actor, Action.ISSUE_DOCUMENTS):
         raise UnableToIssueDocuments("帳票を発行する権限がありません。")
     profile = document_ops.ensure_operator_profile(now=now)
-    codes = (
-        {s.provider_code for s in figures.statements}
-        | {b.payer_code for b in figures.contribution_bills}
-        | {p.provider_code for p in figures.penalty_lines}
-    )
-    participants = {p.participant_code: p for p in Participant.objects.filter(participant_code__in=codes)}
-    recipients = {code: document_ops.recipient_of(p) for code, p in participants.items()}
-    carried: dict[str, CarriedDocument] = {}
-    for s in figures.statements:
-        if s.carried_in_yen and s.provider_code in participants:
-            earlier = queries.latest_open_invoice(
-                participant_id=participants[s.provider_code].pk,
-                delivery_year=figures.delivery_year,
-                before_month=s.delivery_month,
-            )
-            if earlier is not None:
-                carried[s.provider_code] = CarriedDocument(earlier.pk, earlier.number)
-    issue_date = issue_date_of(now)
-    try:
-        drafts = month_drafts(
-            figures=figures,
-            recipients=recipients,
-            issue_date=issue_date,
-            calendar=load_calendar(),
-            terms=Terms(
-                payment_day=profile.payment_day,
-                invoice_due_day=profile.invoice_due_day,
-                contribution_due_day=profile.contribution_due_day,
-                minimum_terms_business_days=profile.minimum_terms_business_days,
-            ),
-            carried_from=carried,
-            area_names=AREA_NAMES_JA,
-        )
-    except UnableToComposeDocument as exc:
-        raise UnableToIssueDocuments(str(exc)) from exc
-    if drafts.missing_companies:
-        shown = "、".join(drafts.missing_companies[:10])
-        more = f" ほか{len(drafts.missing_companies) - 10}社" if len(drafts.missing_companies) > 10 else ""
-        raise UnableToIssueDocuments(f"事業者コード {shown}{more} が参加登録されていません。")
+    drafts = _month_drafts(figures=figures, profile=profile, now=now)
     outcome = IssueOutcome()
     total = len(drafts.drafts)
     steps = 2 * total
@@ -172,6 +135,50 @@ def issue_month(
                 )
             )
     return outcome
+
+
+def _month_drafts(*, figures: MonthFigures, profile: Any, now: dt.datetime) -> MonthDrafts:
+    """The month's documents composed from its figures and the recipients as registered now (checked to add up)."""
+    codes = (
+        {s.provider_code for s in figures.statements}
+        | {b.payer_code for b in figures.contribution_bills}
+        | {p.provider_code for p in figures.penalty_lines}
+    )
+    participants = {p.participant_code: p for p in Participant.objects.filter(participant_code__in=codes)}
+    recipients = {code: document_ops.recipient_of(participant=p) for code, p in participants.items()}
+    carried: dict[str, CarriedDocument] = {}
+    for s in figures.statements:
+        if s.carried_in_yen and s.provider_code in participants:
+            earlier = queries.latest_open_invoice(
+                participant_id=participants[s.provider_code].pk,
+                delivery_year=figures.delivery_year,
+                before_month=s.delivery_month,
+            )
+            if earlier is not None:
+                carried[s.provider_code] = CarriedDocument(earlier.pk, earlier.number)
+    issue_date = issue_date_of(now)
+    try:
+        drafts = month_drafts(
+            figures=figures,
+            recipients=recipients,
+            issue_date=issue_date,
+            calendar=load_calendar(),
+            terms=Terms(
+                payment_day=profile.payment_day,
+                invoice_due_day=profile.invoice_due_day,
+                contribution_due_day=profile.contribution_due_day,
+                minimum_terms_business_days=profile.minimum_terms_business_days,
+            ),
+            carried_from=carried,
+            area_names=AREA_NAMES_JA,
+        )
+    except UnableToComposeDocument as exc:
+        raise UnableToIssueDocuments(str(exc)) from exc
+    if drafts.missing_companies:
+        shown = "、".join(drafts.missing_companies[:10])
+        more = f" ほか{len(drafts.missing_companies) - 10}社" if len(drafts.missing_companies) > 10 else ""
+        raise UnableToIssueDocuments(f"事業者コード {shown}{more} が参加登録されていません。")
+    return drafts
 
 
 def font_dir() -> str:
@@ -220,10 +227,10 @@ def render_and_store(
             already += len(ids) - len(missing)
             for document in missing:
                 order.append(document)
-                yield rendering.render_html(document)
+                yield rendering.render_html(document=document)
 
     done = 0
-    for data in pdf.render_many(htmls(), processes=processes, font_dir=font_dir()):
+    for data in pdf.render_many(htmls=htmls(), processes=processes, font_dir=font_dir()):
         document_ops.store_pdf(document=order.popleft(), pdf=data, now=now)
         done += 1
         progress(already + done, seen, f"PDF作成 {already + done:,} / {seen:,}")

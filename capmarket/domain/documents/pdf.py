@@ -72,7 +72,7 @@ def _weasy(font_dir: str) -> tuple[Any, Any, Any]:
     _set_pdf_compression()
 
     fonts = FontConfiguration()
-    faces = font_face_css(font_dir)
+    faces = font_face_css(font_dir=font_dir)
     if faces:
         families = (
             f"{faces}\nhtml {{ font-family: '{FAMILY}', 'Noto Sans CJK JP', sans-serif; }}\n"
@@ -95,7 +95,7 @@ def _weasy(font_dir: str) -> tuple[Any, Any, Any]:
 atexit.register(_weasy.cache_clear)  # release WeasyPrint's font configuration before the interpreter tears down
 
 
-def html_to_pdf(html: str, *, font_dir: str = "") -> bytes:
+def html_to_pdf(*, html: str, font_dir: str = "") -> bytes:
     """The PDF of ``html``; ``font_dir`` is where the compact fonts are cached ('' = the system fonts only)."""
     HTML, css, fonts = _weasy(font_dir)
     pdf = HTML(string=html).write_pdf(stylesheets=[css], font_config=fonts)
@@ -149,7 +149,7 @@ class _Renderer:
             self.process.wait()
 
 
-def render_many(htmls: Iterable[str], *, processes: int | None = None, font_dir: str = "") -> Iterator[bytes]:
+def render_many(*, htmls: Iterable[str], processes: int | None = None, font_dir: str = "") -> Iterator[bytes]:
     """PDFs of ``htmls`` in the same order.
 
     With more than one process, child processes render while this process prepares the next documents and
@@ -167,7 +167,7 @@ def render_many(htmls: Iterable[str], *, processes: int | None = None, font_dir:
     items = itertools.chain([first], items)
     if count <= 1:
         for html in items:
-            yield html_to_pdf(html, font_dir=font_dir)
+            yield html_to_pdf(html=html, font_dir=font_dir)
         return
     work: queue.Queue[tuple[int, str] | None] = queue.Queue()
     done: queue.Queue[tuple[int, bytes | BaseException]] = queue.Queue()
@@ -235,7 +235,7 @@ def _serve(font_dir: str) -> None:
         if len(head) != 4:
             return
         (size,) = struct.unpack(">I", head)
-        pdf = html_to_pdf(stdin.read(size).decode("utf-8"), font_dir=font_dir)
+        pdf = html_to_pdf(html=stdin.read(size).decode("utf-8"), font_dir=font_dir)
         stdout.write(struct.pack(">I", len(pdf)) + pdf)
         stdout.flush()
 

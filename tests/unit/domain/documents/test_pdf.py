@@ -15,7 +15,7 @@ from capmarket.domain.documents import pdf
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) is missing")
 def test_two_renderer_processes_keep_the_order(tmp_path: Path) -> None:
     htmls = [f"<p>帳票 {i:02d} 容量拠出金</p>" for i in range(5)]
-    pdfs = list(pdf.render_many(htmls, processes=2, font_dir=str(tmp_path / "fonts")))
+    pdfs = list(pdf.render_many(htmls=htmls, processes=2, font_dir=str(tmp_path / "fonts")))
     assert len(pdfs) == 5
     for i, data in enumerate(pdfs):
         path = tmp_path / f"{i}.pdf"
@@ -32,19 +32,19 @@ def test_a_failing_source_of_documents_stops_the_renderers_and_is_raised() -> No
 
     pdfs: list[bytes] = []
     with pytest.raises(RuntimeError, match="next chunk"):
-        pdfs.extend(pdf.render_many(htmls(), processes=2))
+        pdfs.extend(pdf.render_many(htmls=htmls(), processes=2))
     assert len(pdfs) <= 2
 
 
 def test_nothing_to_render_starts_no_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pdf, "_Renderer", None)  # would fail if called
-    assert list(pdf.render_many(iter([]), processes=2)) == []
+    assert list(pdf.render_many(htmls=iter([]), processes=2)) == []
 
 
 def test_pdf_streams_are_compressed_at_the_chosen_level() -> None:
     import pydyf  # type: ignore[import-untyped]
 
-    data = pdf.html_to_pdf("<p>容量拠出金</p>")
+    data = pdf.html_to_pdf(html="<p>容量拠出金</p>")
     assert getattr(pydyf.zlib, "level", None) == pdf.PDF_COMPRESSION_LEVEL
     assert b"/FlateDecode" in data
     assert data.startswith(b"%PDF-")
