@@ -2,11 +2,13 @@
 invoices, penalty notices), ~700 retailers and 9 TSOs (contribution bills, some retailers in two areas) — about
 1,100 PDFs — through the same use case as the staff button and ``capmarket issue-documents``.
 
-    .venv/bin/python -m tests.bench.documents_bench [--providers 300] [--retailers 700] [--processes 2]
+    .venv/bin/python -m tests.bench.documents_bench [--providers 300] [--retailers 700] [--processes 2] [--sequential]
 
 Runs on a throw-away SQLite database (or ``--database-url``) and storage folder; prints wall time of each phase
 (compose, number and post; render and store the PDFs), documents per second, the PDFs' size, and peak resident
-memory of this process and of the largest rendering process. It reports figures; it asserts no times.
+memory of this process and of the largest rendering process. By default the month is issued as the job issues it
+(each chunk's PDFs rendered while the next chunk is issued); ``--sequential`` issues it all first, then renders, and
+times the two phases apart. It reports figures; it asserts no times.
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ def _cpu_seconds() -> float:
     else the machine is doing (wall time depends on how busy the cores are)."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _own_and_children_cpu() -> tuple[float, float]:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def _figures(providers: list[str], retailers: list[str], tsos: dict[str, str]) -> Any:
@@ -68,7 +75,7 @@ def _figures(providers: list[str], retailers: list[str], tsos: dict[str, str]) -
         inst = sum(c.instalment_yen for c in contracts)
         pen = sum(c.capped_penalty_yen for c in contracts)
         net = inst - pen
-        tax = truncated_tax(net, rate)
+        tax = truncated_tax(amount_yen=net, rate=rate)
         total = net + tax
         statements.append(
             Statement(
@@ -89,11 +96,11 @@ def _figures(providers: list[str], retailers: list[str], tsos: dict[str, str]) -
     for i, code in enumerate(retailers):
         for area in rng.sample(AREAS, 2 if i % 7 == 0 else 1):
             amount = rng.randrange(100_000, 3_000_000_000)
-            tax = truncated_tax(amount, rate)
+            tax = truncated_tax(amount_yen=amount, rate=rate)
             bills.append(ContributionBill(code, "retailer", area, "2025-06", "2025-08", amount, tax, amount + tax))
     for area, code in tsos.items():
         amount = rng.randrange(50_000_000, 900_000_000)
-        tax = truncated_tax(amount, rate)
+        tax = truncated_tax(amount_yen=amount, rate=rate)
         bills.append(ContributionBill(code, "tso", area, "2025-06", "2025-08", amount, tax, amount + tax))
     return MonthFigures("bench", 2025, "2025-06", rate, True, tuple(statements), tuple(bills), tuple(penalties))
 
@@ -104,6 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retailers", type=int, default=700)
     parser.add_argument("--processes", type=int, default=None, help="rendering processes (default: 2 or the CPUs)")
     parser.add_argument("--database-url", default="")
+    parser.add_argument(
+        "--sequential",
+        action="store_true",
+        help="issue the whole month first, then render (the two phases timed apart); default: render while issuing",
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="capmarket-documents-bench-") as tmp:
@@ -186,28 +198,38 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
 
-        start, cpu = time.perf_counter(), _cpu_seconds()
-        outcome = issue_month(figures=figures, actor=actor, now=t0, render=False, send_mail=False)
-        issued, issued_cpu = time.perf_counter() - start, _cpu_seconds() - cpu
-        label = f"compose, number, post ({outcome.issued} documents)"
-        print(f"{label:<48} {issued:8.2f} s   CPU {issued_cpu:7.1f} s   peak RSS {_peak_mib():6.0f} MiB", flush=True)
-
-        documents = list(Document.objects.all())
-        start, cpu = time.perf_counter(), _cpu_seconds()
-        rendered = render_missing(documents=documents, now=t0, processes=processes)
-        elapsed, render_cpu = time.perf_counter() - start, _cpu_seconds() - cpu
+        own0, children0 = _own_and_children_cpu()
+        if args.sequential:
+            start, cpu = time.perf_counter(), _cpu_seconds()
+            outcome = issue_month(figures=figures, actor=actor, now=t0, render=False, send_mail=False)
+            issued, issued_cpu = time.perf_counter() - start, _cpu_seconds() - cpu
+            label = f"compose, number, post ({outcome.issued} documents)"
+            print(
+                f"{label:<48} {issued:8.2f} s   CPU {issued_cpu:7.1f} s   peak RSS {_peak_mib():6.0f} MiB", flush=True
+            )
+            documents = list(Document.objects.all())
+            start, cpu = time.perf_counter(), _cpu_seconds()
+            rendered = render_missing(documents=documents, now=t0, processes=processes)
+            elapsed, render_cpu = time.perf_counter() - start, _cpu_seconds() - cpu
+            label = f"render and store {rendered} PDFs"
+        else:  # as the job does it: each chunk's PDFs rendered while the next chunk is issued
+            issued = issued_cpu = 0.0
+            start, cpu = time.perf_counter(), _cpu_seconds()
+            outcome = issue_month(
+                figures=figures, actor=actor, now=t0, render=True, processes=processes, send_mail=False
+            )
+            elapsed, render_cpu = time.perf_counter() - start, _cpu_seconds() - cpu
+            rendered = outcome.rendered
+            label = f"issue {outcome.issued} documents, render and store {rendered} PDFs"
         sizes = list(DocumentFile.objects.values_list("size_bytes", flat=True))
-        label = f"render and store {rendered} PDFs"
         print(
             f"{label:<48} {elapsed:8.2f} s   CPU {render_cpu:7.1f} s   peak RSS {_peak_mib():6.0f} MiB "
             f"(largest renderer {_peak_mib(resource.RUSAGE_CHILDREN):.0f} MiB)",
             flush=True,
         )
-        own = resource.getrusage(resource.RUSAGE_SELF)
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        own, children = _own_and_children_cpu()
         print(
-            f"{'  of which this process / the renderers':<48} CPU {own.ru_utime + own.ru_stime:7.1f} s / "
-            f"{children.ru_utime + children.ru_stime:.1f} s (both phases)",
+            f"{'  of which this process / the renderers':<48} CPU {own - own0:7.1f} s / {children - children0:.1f} s",
             flush=True,
         )
         total, total_cpu = issued + elapsed, issued_cpu + render_cpu
@@ -217,7 +239,10 @@ def main(argv: list[str] | None = None) -> int:
             f"mean {sum(sizes) / max(1, len(sizes)) / 1024:.0f} KiB",
             flush=True,
         )
-        print(f"{'(with both cores free, about)':<48} {total_cpu / processes:8.0f} s", flush=True)
+        print(
+            f"{'(with both cores free, about)':<48} {total_cpu / processes:8.0f} s (CPU / {processes} processes)",
+            flush=True,
+        )
 
         start = time.perf_counter()
         again = issue_month(figures=figures, actor=actor, now=t0, render=True, send_mail=False, processes=processes)

@@ -66,7 +66,7 @@ def export_run(*, run_ref: str, directory: Path, now: dt.datetime, processes: in
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(INDEX_HEADER)
         for document in documents:
-            data = queries.pdf_bytes(document)
+            data = queries.pdf_bytes(document=document)
             if data is None:
                 raise UnableToExportDocuments(f"{document.number} のPDFがありません。")
             (directory / file_name(document)).write_bytes(data)
@@ -108,7 +108,7 @@ def zip_stream(*, documents: Iterable[Document]) -> Iterator[bytes]:
     writer.writerow(INDEX_HEADER)
     with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:
         for document in documents:
-            data = queries.pdf_bytes(document)
+            data = queries.pdf_bytes(document=document)
             if data is None:
                 continue
             info = zipfile.ZipInfo(file_name(document), date_time=document.issued_at.timetuple()[:6])

@@ -34,23 +34,9 @@ def month_figures(
     names = resource_names or {}
     prefix = f"{source} " if source else ""
     owner = {r["contract_id"]: (r["provider_id"], r["resource_id"]) for r in contracts.iter_rows(named=True)}
-    coal: dict[str, int] = {}
-    if delivery_month.endswith(MARCH) and "coal" in outputs:
-        coal = {r["contract_id"]: int(r["penalty_yen"]) for r in outputs["coal"].iter_rows(named=True)}
-    by_provider: dict[str, list[ContractMonth]] = {}
-    for r in outputs["contract_months"].filter(pl.col("month") == delivery_month).iter_rows(named=True):
-        provider, resource = owner[r["contract_id"]]
-        by_provider.setdefault(provider, []).append(
-            ContractMonth(
-                contract_code=r["contract_id"],
-                instalment_yen=int(r["instalment_yen"]),
-                capped_penalty_yen=int(r["capped_penalty_yen"]),
-                coal_penalty_yen=coal.get(r["contract_id"], 0),
-                resource_code=resource,
-                resource_name=names.get(resource, ""),
-                source_ref=f"{prefix}contract_months {r['contract_id']} {delivery_month}",
-            )
-        )
+    by_provider = _contract_months(
+        outputs=outputs, delivery_month=delivery_month, owner=owner, names=names, prefix=prefix
+    )
     statements = tuple(
         Statement(
             provider_code=r["provider_id"],
@@ -82,6 +68,50 @@ def month_figures(
         for r in outputs["penalties"].filter(pl.col("month") == delivery_month).iter_rows(named=True)
         if int(r["penalty_yen"]) != 0
     )
+    return MonthFigures(
+        run_ref=run_ref,
+        delivery_year=delivery_year,
+        delivery_month=delivery_month,
+        tax_rate=tax_rate,
+        contributions_taxable=contributions_taxable,
+        statements=statements,
+        contribution_bills=_contribution_bills(outputs=outputs, delivery_month=delivery_month, prefix=prefix),
+        penalty_lines=penalty_lines,
+    )
+
+
+def _contract_months(
+    *,
+    outputs: Mapping[str, pl.DataFrame],
+    delivery_month: str,
+    owner: Mapping[str, tuple[str, str]],
+    names: Mapping[str, str],
+    prefix: str,
+) -> dict[str, list[ContractMonth]]:
+    """Each provider's contract-months of ``delivery_month`` (with the coal penalty in March)."""
+    coal: dict[str, int] = {}
+    if delivery_month.endswith(MARCH) and "coal" in outputs:
+        coal = {r["contract_id"]: int(r["penalty_yen"]) for r in outputs["coal"].iter_rows(named=True)}
+    by_provider: dict[str, list[ContractMonth]] = {}
+    for r in outputs["contract_months"].filter(pl.col("month") == delivery_month).iter_rows(named=True):
+        provider, resource = owner[r["contract_id"]]
+        by_provider.setdefault(provider, []).append(
+            ContractMonth(
+                contract_code=r["contract_id"],
+                instalment_yen=int(r["instalment_yen"]),
+                capped_penalty_yen=int(r["capped_penalty_yen"]),
+                coal_penalty_yen=coal.get(r["contract_id"], 0),
+                resource_code=resource,
+                resource_name=names.get(resource, ""),
+                source_ref=f"{prefix}contract_months {r['contract_id']} {delivery_month}",
+            )
+        )
+    return by_provider
+
+
+def _contribution_bills(
+    *, outputs: Mapping[str, pl.DataFrame], delivery_month: str, prefix: str
+) -> tuple[ContributionBill, ...]:
     bills: tuple[ContributionBill, ...] = ()
     contributions = outputs.get("contributions")
     if contributions is not None:
@@ -99,13 +129,4 @@ def month_figures(
             )
             for r in contributions.filter(pl.col("delivery_month") == delivery_month).iter_rows(named=True)
         )
-    return MonthFigures(
-        run_ref=run_ref,
-        delivery_year=delivery_year,
-        delivery_month=delivery_month,
-        tax_rate=tax_rate,
-        contributions_taxable=contributions_taxable,
-        statements=statements,
-        contribution_bills=bills,
-        penalty_lines=penalty_lines,
-    )
+    return bills

@@ -13,7 +13,8 @@ Progress is reported after every chunk and every rendered batch.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ from capmarket.domain.documents import operations as document_ops
 from capmarket.domain.documents import pdf, queries, rendering
 from capmarket.domain.documents.composition import (
     CarriedDocument,
+    MonthDrafts,
     Terms,
     UnableToComposeDocument,
     month_drafts,
@@ -87,13 +89,63 @@ def issue_month(
     if not can(actor, Action.ISSUE_DOCUMENTS):
         raise UnableToIssueDocuments("帳票を発行する権限がありません。")
     profile = document_ops.ensure_operator_profile(now=now)
+    drafts = _month_drafts(figures=figures, profile=profile, now=now)
+    outcome = IssueOutcome()
+    total = len(drafts.drafts)
+    steps = 2 * total
+    progress(0, steps, f"{figures.delivery_month}: 帳票 {total:,}件を発行します")
+    documents: list[Document] = []
+    rendered = 0
+
+    def issued_chunks() -> Iterator[list[Document]]:
+        for start in range(0, total, chunk_size):
+            chunk: list[Document] = []
+            try:
+                with transaction.atomic():
+                    for draft in drafts.drafts[start : start + chunk_size]:
+                        document, created = document_ops.issue(draft=draft, profile=profile, actor=actor, now=now)
+                        chunk.append(document)
+                        outcome.issued += int(created)
+                        outcome.already_issued += int(not created)
+            except document_ops.UnableToIssueDocument as exc:
+                raise UnableToIssueDocuments(" ".join(exc.messages)) from exc
+            documents.extend(chunk)
+            progress(len(documents) + rendered, steps, f"発行 {len(documents):,} / {total:,}")
+            yield chunk  # committed: its PDFs are rendered while the next chunk is issued
+
+    def rendered_one(done: int, total: int | None, message: str = "") -> None:
+        nonlocal rendered
+        rendered = done
+        progress(len(documents) + rendered, steps, f"PDF作成 {rendered:,} / {total:,}（発行 {len(documents):,}）")
+
+    if render:
+        batches = issued_chunks()
+        outcome.rendered = render_and_store(batches=batches, now=now, processes=processes, progress=rendered_one)
+    else:
+        for _chunk in issued_chunks():
+            pass
+    outcome.document_ids = [d.pk for d in documents]
+    progress(steps, steps, f"PDF作成 {total:,} / {total:,}")
+    if send_mail:
+        addresses = mail.billing_recipients(documents)
+        for document in documents:
+            outcome.mailed += int(
+                mail.queue_document_available(
+                    document=document, actor=actor, now=now, recipients=addresses.get(document.participant_id, [])
+                )
+            )
+    return outcome
+
+
+def _month_drafts(*, figures: MonthFigures, profile: Any, now: dt.datetime) -> MonthDrafts:
+    """The month's documents composed from its figures and the recipients as registered now (checked to add up)."""
     codes = (
         {s.provider_code for s in figures.statements}
         | {b.payer_code for b in figures.contribution_bills}
         | {p.provider_code for p in figures.penalty_lines}
     )
     participants = {p.participant_code: p for p in Participant.objects.filter(participant_code__in=codes)}
-    recipients = {code: document_ops.recipient_of(p) for code, p in participants.items()}
+    recipients = {code: document_ops.recipient_of(participant=p) for code, p in participants.items()}
     carried: dict[str, CarriedDocument] = {}
     for s in figures.statements:
         if s.carried_in_yen and s.provider_code in participants:
@@ -126,41 +178,7 @@ def issue_month(
         shown = "、".join(drafts.missing_companies[:10])
         more = f" ほか{len(drafts.missing_companies) - 10}社" if len(drafts.missing_companies) > 10 else ""
         raise UnableToIssueDocuments(f"事業者コード {shown}{more} が参加登録されていません。")
-    outcome = IssueOutcome()
-    total = len(drafts.drafts)
-    steps = 2 * total
-    progress(0, steps, f"{figures.delivery_month}: 帳票 {total:,}件を発行します")
-    documents: list[Document] = []
-    for start in range(0, total, chunk_size):
-        chunk = drafts.drafts[start : start + chunk_size]
-        try:
-            with transaction.atomic():
-                for draft in chunk:
-                    document, created = document_ops.issue(draft=draft, profile=profile, actor=actor, now=now)
-                    documents.append(document)
-                    outcome.issued += int(created)
-                    outcome.already_issued += int(not created)
-        except document_ops.UnableToIssueDocument as exc:
-            raise UnableToIssueDocuments(" ".join(exc.messages)) from exc
-        progress(len(documents), steps, f"発行 {len(documents):,} / {total:,}")
-    outcome.document_ids = [d.pk for d in documents]
-    if render:
-        outcome.rendered = render_missing(
-            documents=documents,
-            now=now,
-            processes=processes,
-            progress=lambda done, _t, msg="": progress(total + done, steps, msg),
-        )
-    progress(steps, steps, f"PDF作成 {total:,} / {total:,}")
-    if send_mail:
-        addresses = mail.billing_recipients(documents)
-        for document in documents:
-            outcome.mailed += int(
-                mail.queue_document_available(
-                    document=document, actor=actor, now=now, recipients=addresses.get(document.participant_id, [])
-                )
-            )
-    return outcome
+    return drafts
 
 
 def font_dir() -> str:
@@ -176,23 +194,46 @@ def render_missing(
     progress: Progress = ignore_progress,
 ) -> int:
     """Render and store the PDF of every document of ``documents`` that has none yet; returns how many."""
-    ids = [d.pk for d in documents]
-    missing = list(
-        Document.objects.filter(pk__in=ids, file__isnull=True)
-        .select_related("operator_profile", "corrects", "credit_note", "participant")
-        .prefetch_related("lines", "tax_lines")
-        .order_by("number")
-    )
-    if not missing:
-        return 0
-    already = len(ids) - len(missing)
-    htmls = (rendering.render_html(d) for d in missing)
+    return render_and_store(batches=[list(documents)], now=now, processes=processes, progress=progress)
+
+
+def render_and_store(
+    *,
+    batches: Iterable[Sequence[Document]],
+    now: dt.datetime,
+    processes: int | None = None,
+    progress: Progress = ignore_progress,
+) -> int:
+    """Render and store the PDFs missing among the documents of ``batches``; returns how many.
+
+    ``batches`` is read lazily, between PDFs: a batch may be issued (a database transaction) while the rendering
+    processes work on the PDFs of the batches before it — a transaction never waits for a PDF. Each PDF is stored
+    by this thread as soon as it is done; progress counts the PDFs of the documents given so far.
+    """
+    order: deque[Document] = deque()
+    seen = already = 0
+
+    def htmls() -> Iterator[str]:
+        nonlocal seen, already
+        for batch in batches:
+            ids = [d.pk for d in batch]
+            missing = list(
+                Document.objects.filter(pk__in=ids, file__isnull=True)
+                .select_related("operator_profile", "corrects", "credit_note", "participant")
+                .prefetch_related("lines", "tax_lines")
+                .order_by("number")
+            )
+            seen += len(ids)
+            already += len(ids) - len(missing)
+            for document in missing:
+                order.append(document)
+                yield rendering.render_html(document=document)
+
     done = 0
-    rendered = pdf.render_many(htmls, processes=processes, font_dir=font_dir())
-    for document, data in zip(missing, rendered, strict=True):
-        document_ops.store_pdf(document=document, pdf=data, now=now)
+    for data in pdf.render_many(htmls=htmls(), processes=processes, font_dir=font_dir()):
+        document_ops.store_pdf(document=order.popleft(), pdf=data, now=now)
         done += 1
-        progress(already + done, len(ids), f"PDF作成 {already + done:,} / {len(ids):,}")
+        progress(already + done, seen, f"PDF作成 {already + done:,} / {seen:,}")
     return done
 
 
@@ -234,8 +275,8 @@ def issue_run(
     processes: int | None = None,
     send_mail: bool = True,
 ) -> RunOutcome:
-    """Issue the documents of every month ``run`` confirmed, oldest first (idempotent), then render the PDFs that
-    are missing and announce the new documents. Refused when the run confirmed no month."""
+    """Issue the documents of every month ``run`` confirmed, oldest first (idempotent), rendering each month's
+    missing PDFs while it is issued, then announce the new documents. Refused when the run confirmed no month."""
     months = sources.confirmed_months_of(run=run)
     if not months:
         raise UnableToIssueDocuments(f"精算 #{run.pk} には確定した月がありません。確定してから帳票を発行してください。")
@@ -247,20 +288,17 @@ def issue_run(
             figures=figures,
             actor=actor,
             now=now,
-            progress=lambda done, total, msg="", i=i, month=month: progress(i, len(months) + 1, f"{month}: {msg}"),
-            render=False,
+            progress=lambda done, total, msg="", i=i, month=month: progress(
+                i * 1000 + (1000 * done // total if total else 0), len(months) * 1000, f"{month}: {msg}"
+            ),
+            render=render,
+            processes=processes,
             send_mail=False,
         )
         outcome.issued += part.issued
         outcome.already_issued += part.already_issued
+        outcome.rendered += part.rendered
         documents += list(Document.objects.filter(pk__in=part.document_ids))
-    if render:
-        outcome.rendered = render_missing(
-            documents=documents,
-            now=now,
-            processes=processes,
-            progress=lambda done, total, msg="": progress(len(months), len(months) + 1, msg),
-        )
     if send_mail:
         addresses = mail.billing_recipients(documents)
         for document in documents:
@@ -269,5 +307,5 @@ def issue_run(
                     document=document, actor=actor, now=now, recipients=addresses.get(document.participant_id, [])
                 )
             )
-    progress(len(months) + 1, len(months) + 1, f"帳票 {outcome.documents:,}件（新規 {outcome.issued:,}件）")
+    progress(len(months) * 1000, len(months) * 1000, f"帳票 {outcome.documents:,}件（新規 {outcome.issued:,}件）")
     return outcome

@@ -25,7 +25,7 @@ def subject_and_body(document: Document) -> tuple[str, str]:
     title = TITLES[document.document_type]
     year, month = document.delivery_month.split("-")
     subject = f"【容量市場システム】{title}（{int(year)}年{int(month)}月分）を発行しました {document.number}"
-    due = f"\n期日: {ja_date(document.due_date)}" if document.due_date else ""
+    due = f"\n期日: {ja_date(day=document.due_date)}" if document.due_date else ""
     body = (
         f"{document.recipient_name} ご担当者様\n\n"
         f"容量市場システムで{title}を発行しました。\n\n"

@@ -45,6 +45,43 @@ def confirmed_months_of(*, run: SettlementRun) -> list[str]:
 def month_figures(*, run: SettlementRun, month: str) -> MonthFigures:
     params = parse_params(values=run.parameters)
     ref = f"精算#{run.pk}"
+    contracts, penalties = _contract_lines(run=run, month=month, ref=ref)
+    adjustments = _adjustments(run=run, month=month, ref=ref)
+    statements = tuple(
+        Statement(
+            provider_code=s.participant.participant_code,
+            delivery_month=month,
+            payment_month=s.payment_month,
+            instalments_yen=s.instalments_yen,
+            penalties_yen=s.penalties_yen,
+            net_excl_tax_yen=s.net_excl_tax_yen,
+            tax_yen=s.tax_yen,
+            carried_in_yen=s.carried_in_yen,
+            total_yen=s.total_yen,
+            document=s.document,
+            amount_yen=s.amount_yen,
+            contracts=tuple(contracts.get(s.participant.participant_code, [])),
+            source_ref=f"{ref} 精算明細 {s.participant.participant_code} {month}",
+            adjustments=tuple(adjustments.get(s.participant.participant_code, [])),
+        )
+        for s in settlement_queries.confirmed_statements_of_run(run=run, month=month)
+    )
+    return MonthFigures(
+        run_ref=run_ref(run),
+        delivery_year=run.delivery_year,
+        delivery_month=month,
+        tax_rate=params.tax_rate,
+        contributions_taxable=params.contributions_taxable,
+        statements=statements,
+        contribution_bills=_contribution_bills(run=run, month=month, ref=ref),
+        penalty_lines=tuple(penalties),
+    )
+
+
+def _contract_lines(
+    *, run: SettlementRun, month: str, ref: str
+) -> tuple[dict[str, list[ContractMonth]], list[PenaltyLine]]:
+    """Each provider's contract-months and its raw penalty lines (one per contract and requirement)."""
     contracts: dict[str, list[ContractMonth]] = defaultdict(list)
     penalties: list[PenaltyLine] = []
     for cm in settlement_queries.contract_months_of(run=run, month=month):
@@ -68,6 +105,11 @@ def month_figures(*, run: SettlementRun, month: str) -> MonthFigures:
                 penalties.append(
                     PenaltyLine(code, c.contract_code, requirement, int(value), c.resource_code, c.resource_name, where)
                 )
+    return contracts, penalties
+
+
+def _adjustments(*, run: SettlementRun, month: str, ref: str) -> dict[str, list[Adjustment]]:
+    """The adjustments of earlier months the run carried into ``month``, per provider."""
     adjustments: dict[str, list[Adjustment]] = defaultdict(list)
     for a in settlement_queries.contract_adjustments_of_run(run=run).filter(month=month):
         instalment = a.kind == LineKind.INSTALMENT
@@ -80,26 +122,11 @@ def month_figures(*, run: SettlementRun, month: str) -> MonthFigures:
                 source_ref=f"{ref} 調整 {a.contract_code} {a.source_month} {a.get_kind_display()}",
             )
         )
-    statements = tuple(
-        Statement(
-            provider_code=s.participant.participant_code,
-            delivery_month=month,
-            payment_month=s.payment_month,
-            instalments_yen=s.instalments_yen,
-            penalties_yen=s.penalties_yen,
-            net_excl_tax_yen=s.net_excl_tax_yen,
-            tax_yen=s.tax_yen,
-            carried_in_yen=s.carried_in_yen,
-            total_yen=s.total_yen,
-            document=s.document,
-            amount_yen=s.amount_yen,
-            contracts=tuple(contracts.get(s.participant.participant_code, [])),
-            source_ref=f"{ref} 精算明細 {s.participant.participant_code} {month}",
-            adjustments=tuple(adjustments.get(s.participant.participant_code, [])),
-        )
-        for s in settlement_queries.confirmed_statements_of_run(run=run, month=month)
-    )
-    bills = tuple(
+    return adjustments
+
+
+def _contribution_bills(*, run: SettlementRun, month: str, ref: str) -> tuple[ContributionBill, ...]:
+    return tuple(
         ContributionBill(
             payer_code=b.participant.participant_code,
             payer_kind=b.payer_kind,
@@ -116,16 +143,6 @@ def month_figures(*, run: SettlementRun, month: str) -> MonthFigures:
             else "",
         )
         for b in settlement_queries.confirmed_contribution_bills_of_run(run=run, month=month)
-    )
-    return MonthFigures(
-        run_ref=run_ref(run),
-        delivery_year=run.delivery_year,
-        delivery_month=month,
-        tax_rate=params.tax_rate,
-        contributions_taxable=params.contributions_taxable,
-        statements=statements,
-        contribution_bills=bills,
-        penalty_lines=tuple(penalties),
     )
 
 

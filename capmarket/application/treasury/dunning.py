@@ -49,7 +49,7 @@ def _email(
     subject = f"【容量市場システム】お支払いのお願い（{title} {document.number}）"
     body = (
         f"{document.recipient_name} ご担当者様\n\n"
-        f"{title}（文書番号 {document.number}）のお支払いを、支払期日 {ja_date(document.due_date)} から"
+        f"{title}（文書番号 {document.number}）のお支払いを、支払期日 {ja_date(day=document.due_date)} から"
         f"{late}営業日を経過した現在、確認できておりません。\n\n"
         f"未入金額: {outstanding:,}円\n\n"
         "至急お支払いくださいますようお願いいたします。本メールと行き違いでお支払い済みの場合はご容赦ください。\n"
@@ -68,14 +68,15 @@ def _letter(
         {
             "d": document,
             "profile": profile,
-            "title": TITLES[document.document_type],
-            "issue_date": ja_date(as_of),
-            "due_date": ja_date(document.due_date),
+            "title": "督促状",
+            "document_title": TITLES[document.document_type],
+            "issue_date": ja_date(day=as_of),
+            "due_date": ja_date(day=document.due_date),
             "days_late": late,
             "step_days": step,
-            "outstanding": yen(outstanding),
-            "total": yen(document.total_yen),
-            "received": yen(document.total_yen - outstanding),
+            "outstanding": yen(amount=outstanding),
+            "total": yen(amount=document.total_yen),
+            "received": yen(amount=document.total_yen - outstanding),
             "delivery_month": f"{int(year)}年{int(month)}月",
             "profile_bank": (
                 f"金融機関 {profile.bank_code} 支店 {profile.branch_code} "
@@ -84,7 +85,7 @@ def _letter(
             "last_step": last,
         },
     )
-    return f"dunning/{document.fiscal_year}/{document.number}-{step}.pdf", html_to_pdf(html, font_dir=font_dir())
+    return f"dunning/{document.fiscal_year}/{document.number}-{step}.pdf", html_to_pdf(html=html, font_dir=font_dir())
 
 
 def run_dunning(*, as_of: dt.date, now: dt.datetime, progress: Progress = ignore_progress) -> dict[str, Any]:

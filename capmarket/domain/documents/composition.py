@@ -127,12 +127,12 @@ class DocumentDraft:
     postings: tuple[Line, ...] = field(default_factory=tuple)
 
 
-def rate_label(rate: Fraction) -> str:
+def rate_label(*, rate: Fraction) -> str:
     percent = rate * 100
     return f"{percent.numerator}%" if percent.denominator == 1 else f"{float(percent):g}%"
 
 
-def truncated_tax(amount_yen: int, rate: Fraction) -> int:
+def truncated_tax(*, amount_yen: int, rate: Fraction) -> int:
     """Tax of an amount, truncated toward zero (rules.md §0, seed 003 p.5 ※1)."""
     return int(amount_yen * rate)
 
@@ -179,7 +179,7 @@ def statement_draft(
     s = statement
     where = f"{s.provider_code} {s.delivery_month}"
     rate = figures.tax_rate
-    label = rate_label(rate)
+    label = rate_label(rate=rate)
     if s.document not in ("payment_notice", "invoice"):
         raise UnableToComposeDocument(f"{where}: 帳票種別「{s.document}」が不明です。")
     if sum(c.instalment_yen for c in s.contracts) != s.instalments_yen:
@@ -191,8 +191,8 @@ def statement_draft(
         raise UnableToComposeDocument(f"{where}: 税抜金額が交付額−ペナルティ＋調整額と一致しません。")
     if any(a.kind not in ("instalment", "penalty") for a in s.adjustments):
         raise UnableToComposeDocument(f"{where}: 調整額の区分が不明です。")
-    if s.tax_yen != truncated_tax(s.net_excl_tax_yen, rate):
-        expected = truncated_tax(s.net_excl_tax_yen, rate)
+    if s.tax_yen != truncated_tax(amount_yen=s.net_excl_tax_yen, rate=rate):
+        expected = truncated_tax(amount_yen=s.net_excl_tax_yen, rate=rate)
         raise UnableToComposeDocument(
             f"{where}: 消費税額 {s.tax_yen:,}円 が税抜金額×{label}（切捨て）{expected:,}円 と一致しません。"
         )
@@ -315,11 +315,11 @@ def contribution_draft(
     b = bill
     where = f"{b.payer_code} {b.area} {b.delivery_month}"
     rate = figures.tax_rate if figures.contributions_taxable else Fraction(0)
-    label = rate_label(figures.tax_rate) if figures.contributions_taxable else ""
+    label = rate_label(rate=figures.tax_rate) if figures.contributions_taxable else ""
     if b.payer_kind not in PAYER_KIND_NAMES:
         raise UnableToComposeDocument(f"{where}: 拠出者区分「{b.payer_kind}」が不明です。")
     taxable = b.amount_yen + b.adjustment_yen
-    if b.tax_yen != truncated_tax(taxable, rate):
+    if b.tax_yen != truncated_tax(amount_yen=taxable, rate=rate):
         raise UnableToComposeDocument(f"{where}: 消費税額 {b.tax_yen:,}円 が容量拠出金×税率（切捨て）と一致しません。")
     if b.total_yen != taxable + b.tax_yen or b.amount_yen < 0 or b.total_yen < 0:
         raise UnableToComposeDocument(f"{where}: 合計が容量拠出金＋調整額＋消費税と一致しません。")

@@ -114,7 +114,7 @@ def _subset(source: Path, target: Path, points: list[int]) -> None:
 
 
 @lru_cache(maxsize=4)
-def font_face_css(font_dir: str) -> str:
+def font_face_css(*, font_dir: str) -> str:
     """``@font-face`` rules for the compact fonts under ``font_dir`` (made on first use), or '' without them."""
     if not font_dir:
         return ""

@@ -162,7 +162,7 @@ def change_operator_profile(
 # ------------------------------------------------------------------ recipients
 
 
-def recipient_of(participant: Participant) -> Recipient:
+def recipient_of(*, participant: Participant) -> Recipient:
     """The recipient as the registry holds it now (copied onto a document when it is issued)."""
     return Recipient(
         participant_id=participant.pk,
@@ -360,7 +360,7 @@ def store_pdf(*, document: Document, pdf: bytes, now: dt.datetime) -> DocumentFi
     existing = DocumentFile.objects.filter(document=document).first()
     if existing is not None:
         return existing
-    digest = storage.sha256_of(pdf)
+    digest = storage.sha256_of(data=pdf)
     name = f"documents/{document.fiscal_year}/{document.document_type}/{document.number}-{digest[:12]}.pdf"
     if not storage.document_storage().exists(name):
         storage.write_once(name=name, data=pdf)
@@ -433,7 +433,7 @@ def cancel_and_replace(
     if Document.objects.filter(corrects=document, document_type=DocumentType.CREDIT_NOTE).exists():
         raise UnableToCorrectDocument(f"{document.number}は既に取り消されています。")
     profile = ensure_operator_profile(now=now)
-    recipient = recipient_of(document.participant)
+    recipient = recipient_of(participant=document.participant)
     lines = list(document.lines.order_by("line_no"))
     taxes = list(document.tax_lines.order_by("rate"))
     credit_draft = DocumentDraft(

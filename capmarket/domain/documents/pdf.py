@@ -8,11 +8,15 @@ WeasyPrint. The font configuration and the style sheet are built once per proces
 from __future__ import annotations
 
 import atexit
+import contextlib
+import itertools
 import os
+import queue
 import struct
 import subprocess
 import sys
-from collections import deque
+import threading
+import zlib
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -35,17 +39,44 @@ body { margin: 0 } p { margin: 1em 0 }
 CSS_PATH = Path(__file__).with_name("pdf.css")
 
 
+#: zlib level of the PDF streams. pydyf (WeasyPrint's PDF writer) asks for level 9; on our documents level 6 makes
+#: the same size (±1 %) in a sixth less writing time (docs/benchmarks.md, "Where a document's CPU goes").
+PDF_COMPRESSION_LEVEL = 6
+
+
+class _ZlibAtLevel:
+    """``zlib`` for pydyf, with ``compressobj`` at :data:`PDF_COMPRESSION_LEVEL` whatever level it asks for."""
+
+    def __init__(self, level: int) -> None:
+        self.level = level
+
+    def compressobj(self, *args: Any, **kwargs: Any) -> Any:
+        return zlib.compressobj(self.level)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(zlib, name)
+
+
+def _set_pdf_compression() -> None:
+    import pydyf  # type: ignore[import-untyped]  # noqa: PLC0415 (WeasyPrint's dependency)
+
+    if getattr(pydyf, "zlib", None) is zlib:  # as pydyf 0.x is written; leave any other version as it is
+        pydyf.zlib = _ZlibAtLevel(PDF_COMPRESSION_LEVEL)
+
+
 @lru_cache(maxsize=4)
 def _weasy(font_dir: str) -> tuple[Any, Any, Any]:
     from weasyprint import CSS, HTML  # noqa: PLC0415 (heavy import, only where PDFs are made)
     from weasyprint.text.fonts import FontConfiguration  # noqa: PLC0415
 
+    _set_pdf_compression()
+
     fonts = FontConfiguration()
-    faces = font_face_css(font_dir)
+    faces = font_face_css(font_dir=font_dir)
     if faces:
         families = (
             f"{faces}\nhtml {{ font-family: '{FAMILY}', 'Noto Sans CJK JP', sans-serif; }}\n"
-            f".title, .amount td {{ font-family: '{TITLE_FAMILY}', '{FAMILY}', 'Noto Sans CJK JP', sans-serif; }}\n"
+            f".title, .amount .value {{ font-family: '{TITLE_FAMILY}', '{FAMILY}', 'Noto Sans CJK JP', sans-serif; }}\n"
         )
     else:
         families = "html { font-family: 'Noto Sans CJK JP', sans-serif; }\n"
@@ -64,7 +95,7 @@ def _weasy(font_dir: str) -> tuple[Any, Any, Any]:
 atexit.register(_weasy.cache_clear)  # release WeasyPrint's font configuration before the interpreter tears down
 
 
-def html_to_pdf(html: str, *, font_dir: str = "") -> bytes:
+def html_to_pdf(*, html: str, font_dir: str = "") -> bytes:
     """The PDF of ``html``; ``font_dir`` is where the compact fonts are cached ('' = the system fonts only)."""
     HTML, css, fonts = _weasy(font_dir)
     pdf = HTML(string=html).write_pdf(stylesheets=[css], font_config=fonts)
@@ -118,40 +149,82 @@ class _Renderer:
             self.process.wait()
 
 
-def render_many(htmls: Iterable[str], *, processes: int | None = None, font_dir: str = "") -> Iterator[bytes]:
+def render_many(*, htmls: Iterable[str], processes: int | None = None, font_dir: str = "") -> Iterator[bytes]:
     """PDFs of ``htmls`` in the same order.
 
-    With more than one process, child processes render while this process prepares the next documents
-    (``htmls`` is consumed lazily) and the caller stores what is done: document *i* goes to renderer *i mod n*,
-    each renderer has one document at a time (no pipe can fill up both ways), answers are read in order. With one
-    process, they are rendered here.
+    With more than one process, child processes render while this process prepares the next documents and
+    stores the finished ones: ``htmls`` is consumed lazily, in this thread (it may read and write the database,
+    e.g. issue the next chunk of documents), up to :data:`AHEAD_PER_PROCESS` documents per process ahead of the
+    oldest unfinished one, so that the renderers stay busy while the next item takes its time; one thread per
+    renderer passes a document at a time through its pipes (no pipe can fill up both ways) — only pipe I/O,
+    which releases the GIL. With one process, they are rendered here, one after the other.
     """
     count = default_processes() if processes is None else processes
     items = iter(htmls)
+    first = next(items, None)
+    if first is None:
+        return  # nothing to render: no processes started
+    items = itertools.chain([first], items)
     if count <= 1:
         for html in items:
-            yield html_to_pdf(html, font_dir=font_dir)
+            yield html_to_pdf(html=html, font_dir=font_dir)
         return
+    work: queue.Queue[tuple[int, str] | None] = queue.Queue()
+    done: queue.Queue[tuple[int, bytes | BaseException]] = queue.Queue()
     renderers = [_Renderer(font_dir) for _ in range(count)]
+    threads = [threading.Thread(target=_feed, args=(r, work, done), daemon=True) for r in renderers]
+    for thread in threads:
+        thread.start()
     try:
-        busy: deque[_Renderer] = deque()
-        for renderer in renderers:
-            first = next(items, None)
-            if first is None:
-                break
-            renderer.send(first)
-            busy.append(renderer)
-        while busy:
-            renderer = busy.popleft()
-            data = renderer.receive()
-            following = next(items, None)
-            if following is not None:
-                renderer.send(following)
-                busy.append(renderer)
-            yield data
+        finished: dict[int, bytes] = {}
+        sent = following = 0
+        exhausted = False
+        while True:
+            while not exhausted and sent - following < AHEAD_PER_PROCESS * count:
+                following_html = next(items, None)
+                if following_html is None:
+                    exhausted = True
+                else:
+                    work.put((sent, following_html))
+                    sent += 1
+            if exhausted and following == sent:
+                return
+            index, result = done.get()
+            if isinstance(result, BaseException):
+                raise result
+            finished[index] = result
+            while following in finished:
+                yield finished.pop(following)
+                following += 1
     finally:
+        with contextlib.suppress(queue.Empty):  # stopped early: drop what was not sent
+            while True:
+                work.get_nowait()
+        for _ in threads:
+            work.put(None)
+        for thread in threads:
+            thread.join(timeout=30)
         for renderer in renderers:
             renderer.close()
+
+
+#: how many documents per rendering process may wait ahead of the oldest unfinished one (memory: one HTML and
+#: one PDF each, ~100 KiB)
+AHEAD_PER_PROCESS = 8
+
+
+def _feed(
+    renderer: _Renderer, work: queue.Queue[tuple[int, str] | None], done: queue.Queue[tuple[int, bytes | BaseException]]
+) -> None:
+    """A renderer's thread: send it the next document, pass on its PDF (or what went wrong), until told to stop."""
+    while (item := work.get()) is not None:
+        index, html = item
+        try:
+            renderer.send(html)
+            done.put((index, renderer.receive()))
+        except BaseException as exc:  # handed to the consuming thread, which raises it
+            done.put((index, exc))
+            return
 
 
 def _serve(font_dir: str) -> None:
@@ -162,7 +235,7 @@ def _serve(font_dir: str) -> None:
         if len(head) != 4:
             return
         (size,) = struct.unpack(">I", head)
-        pdf = html_to_pdf(stdin.read(size).decode("utf-8"), font_dir=font_dir)
+        pdf = html_to_pdf(html=stdin.read(size).decode("utf-8"), font_dir=font_dir)
         stdout.write(struct.pack(">I", len(pdf)) + pdf)
         stdout.flush()
 

@@ -35,7 +35,7 @@ def _rendered() -> Exists:
     return Exists(DocumentFile.objects.filter(document=OuterRef("pk")))
 
 
-def with_status(qs: QuerySet[Document]) -> QuerySet[Document]:
+def with_status(*, qs: QuerySet[Document]) -> QuerySet[Document]:
     """Annotate ``is_cancelled`` (a 赤伝 cancels it), ``has_pdf`` and ``was_mailed``."""
     return qs.annotate(
         is_cancelled=_cancelled(),
@@ -45,8 +45,8 @@ def with_status(qs: QuerySet[Document]) -> QuerySet[Document]:
 
 
 def documents_visible_to(
-    user: Any,
     *,
+    user: Any,
     document_type: str = "",
     delivery_month: str = "",
     participant_code: str = "",
@@ -55,7 +55,7 @@ def documents_visible_to(
     status: str = "",
 ) -> QuerySet[Document]:
     """Documents the user may see, filtered, newest first (number breaks ties)."""
-    qs = with_status(_scoped(user)).select_related("participant")
+    qs = with_status(qs=_scoped(user)).select_related("participant")
     if document_type:
         qs = qs.filter(document_type=document_type)
     if delivery_month:
@@ -76,19 +76,19 @@ def documents_visible_to(
     return qs.order_by("-issue_date", "-number")
 
 
-def get_document_for(user: Any, pk: Any) -> Document:
+def get_document_for(*, user: Any, pk: Any) -> Document:
     try:
         key = int(pk)
     except (TypeError, ValueError):
         raise Document.DoesNotExist from None
     return (
-        with_status(_scoped(user))
+        with_status(qs=_scoped(user))
         .select_related("participant", "operator_profile", "corrects", "credit_note")
         .get(pk=key)
     )
 
 
-def pdf_bytes(document: Document) -> bytes | None:
+def pdf_bytes(*, document: Document) -> bytes | None:
     """The stored PDF (SHA-256 verified), or None while it is being rendered."""
     stored = DocumentFile.objects.filter(document=document).first()
     if stored is None:
@@ -96,7 +96,7 @@ def pdf_bytes(document: Document) -> bytes | None:
     return storage.read_verified(name=stored.storage_name, sha256=stored.sha256)
 
 
-def download_name(document: Document) -> str:
+def download_name(*, document: Document) -> str:
     return f"{document.number}_{document.recipient_code}.pdf"
 
 
@@ -122,7 +122,7 @@ def document_counts_by_run() -> dict[str, int]:
     return {r["run_ref"]: int(r["n"]) for r in rows}
 
 
-def delivery_months_visible_to(user: Any) -> list[str]:
+def delivery_months_visible_to(*, user: Any) -> list[str]:
     return list(_scoped(user).values_list("delivery_month", flat=True).distinct().order_by("-delivery_month"))
 
 
@@ -143,7 +143,7 @@ def latest_open_invoice(*, participant_id: int, delivery_year: int, before_month
     document whose unsettled amount a later statement carries in."""
     return (
         with_status(
-            Document.objects.filter(
+            qs=Document.objects.filter(
                 participant_id=participant_id,
                 document_type=DocumentType.INVOICE,
                 delivery_year=delivery_year,
@@ -156,14 +156,16 @@ def latest_open_invoice(*, participant_id: int, delivery_year: int, before_month
     )
 
 
-def mailings_of(document: Document) -> QuerySet[DocumentMailing]:
+def mailings_of(*, document: Document) -> QuerySet[DocumentMailing]:
     return document.mailings.select_related("queued_by").order_by("-queued_at", "-id")
 
 
 def documents_of_participant(*, participant_id: int, limit: int = 200) -> list[Document]:
     """One company's documents, newest first (number breaks ties) — what staff may link to its inquiry."""
     return list(
-        with_status(Document.objects.filter(participant_id=participant_id)).order_by("-issue_date", "-number")[:limit]
+        with_status(qs=Document.objects.filter(participant_id=participant_id)).order_by("-issue_date", "-number")[
+            :limit
+        ]
     )
 
 

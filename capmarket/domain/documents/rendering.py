@@ -41,15 +41,15 @@ AMOUNT_LABELS: Final[dict[str, str]] = {
 }
 
 
-def yen(amount: int) -> str:
+def yen(*, amount: int) -> str:
     return f"{amount:,}"
 
 
-def ja_date(day: dt.date | None) -> str:
+def ja_date(*, day: dt.date | None) -> str:
     return f"{day.year}年{day.month}月{day.day}日" if day else ""
 
 
-def context(document: Document) -> dict[str, Any]:
+def context(*, document: Document) -> dict[str, Any]:
     d = document
     profile = d.operator_profile
     lines = [
@@ -60,13 +60,13 @@ def context(document: Document) -> dict[str, Any]:
             "resource_code": x.resource_code,
             "resource_name": x.resource_name,
             "tax_rate": x.tax_rate,
-            "amount": yen(x.amount_yen),
+            "amount": yen(amount=x.amount_yen),
             "source_ref": x.source_ref,
         }
         for x in sorted(d.lines.all(), key=lambda x: x.line_no)
     ]
     tax_lines = [
-        {"rate": t.rate, "amount": yen(t.amount_excl_tax_yen), "tax": yen(t.tax_yen)}
+        {"rate": t.rate, "amount": yen(amount=t.amount_excl_tax_yen), "tax": yen(amount=t.tax_yen)}
         for t in sorted(d.tax_lines.all(), key=lambda t: t.rate)
     ]
     year, month = d.delivery_month.split("-")
@@ -81,19 +81,19 @@ def context(document: Document) -> dict[str, Any]:
         "total_label": "合計" if d.document_type != DocumentType.PENALTY_NOTICE else "算定額合計",
         "show_tax_included": bool(tax_lines),
         "is_credit_note": d.document_type == DocumentType.CREDIT_NOTE,
-        "issue_date": ja_date(d.issue_date),
-        "due_date": ja_date(d.due_date),
+        "issue_date": ja_date(day=d.issue_date),
+        "due_date": ja_date(day=d.due_date),
         "due_label": due_label,
         "delivery_month": f"{int(year)}年{int(month)}月",
-        "period": f"{ja_date(d.period_start)}～{ja_date(last_day)}",
+        "period": f"{ja_date(day=d.period_start)}～{ja_date(day=last_day)}",
         "area_name": AREA_NAMES_JA.get(d.area, d.area),
         "payer_kind_name": PAYER_KIND_NAMES.get(d.payer_kind, d.payer_kind),
         "lines": lines,
         "show_contract": any(x["contract_code"] for x in lines),
         "tax_lines": tax_lines,
         "has_carried": d.carried_in_yen != 0,
-        "carried": yen(d.carried_in_yen),
-        "total": yen(d.total_yen),
+        "carried": yen(amount=d.carried_in_yen),
+        "total": yen(amount=d.total_yen),
         "bank_label": "振込先口座（貴社ご登録口座）" if d.bank_role == "payee" else "お振込先",
         "account_type": dict(AccountType.choices).get(d.account_type, d.account_type),
         "corrects": d.corrects,
@@ -101,5 +101,5 @@ def context(document: Document) -> dict[str, Any]:
     }
 
 
-def render_html(document: Document) -> str:
-    return render_to_string("documents/document.html", context(document))
+def render_html(*, document: Document) -> str:
+    return render_to_string("documents/document.html", context(document=document))

@@ -29,7 +29,7 @@ def document_storage() -> Storage:
         return default_storage
 
 
-def sha256_of(data: bytes) -> str:
+def sha256_of(*, data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
@@ -47,6 +47,6 @@ def write_once(*, name: str, data: bytes) -> str:
 def read_verified(*, name: str, sha256: str) -> bytes:
     with document_storage().open(name, "rb") as handle:
         data = handle.read()
-    if sha256_of(data) != sha256:
+    if sha256_of(data=data) != sha256:
         raise PdfTampered(f"{name}: SHA-256 differs from the one recorded")
     return bytes(data)

@@ -954,7 +954,7 @@ def record_dunning_step(
                 if storage.document_storage().exists(letter[0])
                 else storage.write_once(name=letter[0], data=letter[1])
             )
-            sha = storage.sha256_of(letter[1])
+            sha = storage.sha256_of(data=letter[1])
         notice = DunningNotice.objects.create(
             document=document,
             participant_id=document.participant_id,

@@ -117,7 +117,7 @@ class DocumentListView(generics.ListAPIView):  # type: ignore[type-arg]
         params = self.request.query_params
         kind = str(params.get("type", ""))
         return queries.documents_visible_to(
-            self.request.user,
+            user=self.request.user,
             document_type=kind if kind in DocumentType.values else "",
             delivery_month=str(params.get("month", ""))[:7],
             text=str(params.get("q", ""))[:100],
@@ -131,7 +131,7 @@ class DocumentDetailView(generics.RetrieveAPIView):  # type: ignore[type-arg]
 
     def get_object(self) -> Document:
         try:
-            return queries.get_document_for(self.request.user, self.kwargs["pk"])
+            return queries.get_document_for(user=self.request.user, pk=self.kwargs["pk"])
         except Document.DoesNotExist:
             raise Http404 from None
 
@@ -142,10 +142,10 @@ class DocumentPdfView(APIView):
     @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY), 404: None})
     def get(self, request: Request, pk: int) -> HttpResponse:
         try:
-            document = queries.get_document_for(request.user, pk)
+            document = queries.get_document_for(user=request.user, pk=pk)
         except Document.DoesNotExist:
             raise Http404 from None
-        data = queries.pdf_bytes(document)
+        data = queries.pdf_bytes(document=document)
         if data is None:
             raise Http404
         audit.record(
@@ -160,7 +160,7 @@ class DocumentPdfView(APIView):
             request_path=request.get_full_path(),
         )
         response = HttpResponse(data, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{queries.download_name(document)}"'
+        response["Content-Disposition"] = f'attachment; filename="{queries.download_name(document=document)}"'
         return response
 
     def get_serializer(self, *args: Any, **kwargs: Any) -> None:  # pragma: no cover - schema generation only

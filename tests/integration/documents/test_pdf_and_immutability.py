@@ -49,7 +49,7 @@ def test_the_pdfs_carry_the_qualified_invoice_fields(issued: dict[str, Document]
     }
     for document_type, needles in expectations.items():
         document = issued[document_type]
-        text = _text(queries.pdf_bytes(document) or b"", tmp_path)
+        text = _text(queries.pdf_bytes(document=document) or b"", tmp_path)
         for needle in [
             *needles,
             "電力広域的運営推進機関",
@@ -57,12 +57,14 @@ def test_the_pdfs_carry_the_qualified_invoice_fields(issued: dict[str, Document]
             "10%対象（税抜）",
             "消費税（10%）",
             document.number,
-            ja_date(document.due_date),
+            ja_date(day=document.due_date),
             "2025年4月1日～2025年4月30日",  # transaction period
         ]:
             assert needle in text, f"{document_type}: {needle!r} not in the PDF"
-    assert "みずほ" in _text(queries.pdf_bytes(issued["payment_notice"]) or b"", tmp_path)  # the payee's account
-    notice = _text(queries.pdf_bytes(issued["penalty_notice"]) or b"", tmp_path)
+    assert "みずほ" in _text(
+        queries.pdf_bytes(document=issued["payment_notice"]) or b"", tmp_path
+    )  # the payee's account
+    notice = _text(queries.pdf_bytes(document=issued["penalty_notice"]) or b"", tmp_path)
     assert "容量停止計画" in notice
     assert "上限額による調整" in notice  # 250,000 + 80,000 raw, capped at 300,000
 
@@ -97,7 +99,7 @@ def test_a_stored_pdf_is_never_replaced_and_a_changed_one_is_detected(
     path.chmod(0o644)
     path.write_bytes(b"%PDF-1.7 forged")
     with pytest.raises(storage.PdfTampered):
-        queries.pdf_bytes(issued["payment_notice"])
+        queries.pdf_bytes(document=issued["payment_notice"])
 
 
 def test_document_numbers_are_gap_free_per_type_and_year(issued: dict[str, Document]) -> None:

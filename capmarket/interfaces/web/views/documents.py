@@ -31,7 +31,7 @@ from capmarket.interfaces.web.views.accounts import attach_errors, paginate, req
 
 def _document(request: HttpRequest, pk: int) -> Document:
     try:
-        return queries.get_document_for(request.user, pk)
+        return queries.get_document_for(user=request.user, pk=pk)
     except Document.DoesNotExist:
         raise Http404("帳票が見つかりません。") from None
 
@@ -51,7 +51,7 @@ def _filters(request: HttpRequest) -> dict[str, str]:
 @login_required
 def document_list(request: HttpRequest) -> HttpResponse:
     filters = _filters(request)
-    qs = queries.documents_visible_to(request.user, **filters)
+    qs = queries.documents_visible_to(user=request.user, **filters)
     return render(
         request,
         "web/documents/document_list.html",
@@ -59,7 +59,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
             "page_obj": paginate(request, qs),
             "filters": filters,
             "type_choices": DocumentType.choices,
-            "months": queries.delivery_months_visible_to(request.user),
+            "months": queries.delivery_months_visible_to(user=request.user),
             "sees_all": can(request.user, Action.VIEW_ALL_PARTICIPANTS),
         },
     )
@@ -78,7 +78,9 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "corrections": document.corrections.order_by("number")
             if can(request.user, Action.VIEW_ALL_PARTICIPANTS)
             else [],
-            "mailings": queries.mailings_of(document) if can(request.user, Action.VIEW_ALL_PARTICIPANTS) else [],
+            "mailings": queries.mailings_of(document=document)
+            if can(request.user, Action.VIEW_ALL_PARTICIPANTS)
+            else [],
             "posting": document.ledger_transaction if can(request.user, Action.VIEW_LEDGER) else None,
             "can_resend": can(request.user, Action.ISSUE_DOCUMENTS),
             "can_correct": can(request.user, Action.CORRECT_DOCUMENTS)
@@ -92,7 +94,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def document_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     document = _document(request, pk)
     try:
-        data = queries.pdf_bytes(document)
+        data = queries.pdf_bytes(document=document)
     except PdfTampered:
         messages.error(request, "PDFの内容が発行時と一致しません（改ざんの疑い）。システム管理者に連絡してください。")
         return redirect("web:document_detail", pk=document.pk)
@@ -112,7 +114,7 @@ def document_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     )
     response = HttpResponse(data, content_type="application/pdf")
     disposition = "attachment" if request.GET.get("download") else "inline"
-    response["Content-Disposition"] = f'{disposition}; filename="{queries.download_name(document)}"'
+    response["Content-Disposition"] = f'{disposition}; filename="{queries.download_name(document=document)}"'
     return response
 
 
@@ -123,7 +125,7 @@ def document_zip(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     if not filters["delivery_month"]:
         messages.error(request, "ZIPダウンロードでは対象月を選んでください。")
         return redirect("web:document_list")
-    documents = list(queries.documents_visible_to(request.user, **filters).order_by("number")[:5000])
+    documents = list(queries.documents_visible_to(user=request.user, **filters).order_by("number")[:5000])
     if not documents:
         messages.warning(request, "該当する帳票はありません。")
         return redirect("web:document_list")

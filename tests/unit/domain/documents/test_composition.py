@@ -32,7 +32,7 @@ def statement(
     instalments: int, penalties: int, carried_in: int = 0, adjustments: tuple[Adjustment, ...] = ()
 ) -> Statement:
     net = instalments - penalties + sum(a.amount_yen for a in adjustments)
-    tax = truncated_tax(net, Fraction(1, 10))
+    tax = truncated_tax(amount_yen=net, rate=Fraction(1, 10))
     total = net + tax - carried_in
     return Statement(
         provider_code="P1",
