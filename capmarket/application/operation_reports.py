@@ -155,7 +155,8 @@ def _inquiry_section(period: Period) -> tuple[dict[str, Any], list[dict[str, Any
         "note": (
             f"回答までの時間は受付から初回回答までの営業時間（営業日の{hours.label()}）。"
             "90パーセンタイルは最近順位法。目標: 優先度 高 "
-            f"{clock.sla_hours('high')}時間・中 {clock.sla_hours('normal')}時間・低 {clock.sla_hours('low')}時間。"
+            f"{clock.sla_hours(priority='high')}時間・中 {clock.sla_hours(priority='normal')}時間・"
+            f"低 {clock.sla_hours(priority='low')}時間。"
         ),
         "tables": [by_category, by_channel, times],
         "charts": [
@@ -512,11 +513,13 @@ def _monthly_checklist_rates(days: list[dict[str, Any]]) -> list[list[Any]]:
 
 def render_pdf(data: dict[str, Any]) -> bytes:
     charts = {
-        id(chart): rendering.svg_bar_chart(chart) for section in data["sections"] for chart in section.get("charts", [])
+        id(chart): rendering.svg_bar_chart(chart=chart)
+        for section in data["sections"]
+        for chart in section.get("charts", [])
     }
     sections = [{**section, "svgs": [charts[id(c)] for c in section.get("charts", [])]} for section in data["sections"]]
     html = render_to_string("reporting/report_pdf.html", {"data": data, "sections": sections})
-    return rendering.html_to_pdf(html)
+    return rendering.html_to_pdf(html=html)
 
 
 def generate_report(
@@ -531,7 +534,7 @@ def generate_report(
     progress(1, 3, "PDF作成中")
     pdf = render_pdf(data)
     progress(2, 3, "Excel作成中")
-    xlsx = rendering.to_xlsx(data)
+    xlsx = rendering.to_xlsx(data=data)
     report = report_ops.store_report(
         kind=kind,
         period_start=period.start,

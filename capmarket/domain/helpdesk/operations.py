@@ -154,10 +154,10 @@ def _next_ticket(now: dt.datetime) -> str:
     return f"Q{year}-{counter.last:05d}"
 
 
-def guess_category(subject: str, body: str) -> str:
-    haystack = text.normalise(subject + " " + body[:2000])
+def guess_category(*, subject: str, body: str) -> str:
+    haystack = text.normalise(text=subject + " " + body[:2000])
     for category, words in CATEGORY_HINTS:
-        if any(text.normalise(w) in haystack for w in words):
+        if any(text.normalise(text=w) in haystack for w in words):
             return category
     return Category.OTHER
 
@@ -280,12 +280,12 @@ class Received:
 
 
 def _thread_target(parsed: ParsedMail, companies: list[Participant]) -> Inquiry | None:
-    inquiry = queries.inquiry_of_message_ids(parsed.thread_ids)
+    inquiry = queries.inquiry_of_message_ids(message_ids=parsed.thread_ids)
     if inquiry is not None:
         return inquiry
     company_ids = {c.pk for c in companies}
     for ticket in parsed.tickets:
-        candidate = queries.inquiry_by_ticket(ticket)
+        candidate = queries.inquiry_by_ticket(ticket_no=ticket)
         if candidate is None:
             continue
         same_sender = candidate.requester_email and candidate.requester_email.lower() == parsed.from_address
@@ -297,13 +297,13 @@ def _thread_target(parsed: ParsedMail, companies: list[Participant]) -> Inquiry 
 
 def receive_email(*, raw: bytes, mailbox: str, arrived_at: dt.datetime | None, now: dt.datetime) -> Received:
     """Store one fetched mail (idempotent: the same mail again changes nothing)."""
-    parsed = parse_mail(raw)
-    existing = queries.message_by_source_key(parsed.source_key)
+    parsed = parse_mail(raw=raw)
+    existing = queries.message_by_source_key(source_key=parsed.source_key)
     if existing is not None:
         return Received(existing.inquiry, existing, created=False, threaded=False)
     if parsed.is_delivery_report:
         try:
-            reports = dsn.parse_dsn(raw)
+            reports = dsn.parse_dsn(data=raw)
         except dsn.NotADeliveryReport:
             reports = []
         if reports:
@@ -313,7 +313,7 @@ def receive_email(*, raw: bytes, mailbox: str, arrived_at: dt.datetime | None, n
             return Received(None, None, created=recorded > 0, threaded=False, bounces=recorded)
     received_at = min(arrived_at or now, now)
     raw_name, raw_sha = _store_file("helpdesk/mail", raw, ".eml")
-    companies = queries.participants_of_address(parsed.from_address)
+    companies = queries.participants_of_address(address=parsed.from_address)
     company = companies[0] if len(companies) == 1 else None
     try:
         with transaction.atomic():
@@ -324,7 +324,7 @@ def receive_email(*, raw: bytes, mailbox: str, arrived_at: dt.datetime | None, n
                     channel=Channel.EMAIL,
                     participant=company,
                     subject=parsed.subject,
-                    category=guess_category(parsed.subject, parsed.body),
+                    category=guess_category(subject=parsed.subject, body=parsed.body),
                     priority=Priority.NORMAL,
                     requester_name=parsed.from_name,
                     requester_email=parsed.from_address,
@@ -379,7 +379,7 @@ def receive_email(*, raw: bytes, mailbox: str, arrived_at: dt.datetime | None, n
                 action=AuditAction.CREATED,
             )
     except IntegrityError:
-        existing = queries.message_by_source_key(parsed.source_key)
+        existing = queries.message_by_source_key(source_key=parsed.source_key)
         if existing is None:
             raise
         return Received(existing.inquiry, existing, created=False, threaded=False)
@@ -427,7 +427,7 @@ def submit_portal_inquiry(
     ip_address: str | None = None,
 ) -> Inquiry:
     """A participant's user asks through the portal's form, for its own company."""
-    if not can(actor, Action.ASK_INQUIRIES) or getattr(actor, "participant_id", None) is None:
+    if not can(user=actor, action=Action.ASK_INQUIRIES) or getattr(actor, "participant_id", None) is None:
         raise UnableToReceiveInquiry("問合せを登録する権限がありません。")
     if category not in Category.values:
         raise UnableToReceiveInquiry({"category": "分類を選択してください。"})
@@ -477,7 +477,10 @@ def add_participant_reply(
     ip_address: str | None = None,
 ) -> InquiryMessage:
     """A participant's user adds to its company's inquiry (a follow-up question reopens an answered one)."""
-    if not can(actor, Action.ASK_INQUIRIES) or getattr(actor, "participant_id", None) != inquiry.participant_id:
+    if (
+        not can(user=actor, action=Action.ASK_INQUIRIES)
+        or getattr(actor, "participant_id", None) != inquiry.participant_id
+    ):
         raise UnableToReceiveInquiry("この問合せに追記する権限がありません。")
     body = _clean_text(body, field="body", label="追記内容", limit=MAX_BODY, error=UnableToReceiveInquiry)
     with transaction.atomic():
@@ -524,7 +527,7 @@ def log_phone_call(
 ) -> PhoneCall:
     """An operator records a call: onto an existing inquiry, or as a new phone inquiry. Answered on the phone
     (``outcome`` 電話で回答済, with what was answered) counts as the answer; 社内確認へ waits for the company."""
-    if not queries.is_desk_staff(actor):
+    if not queries.is_desk_staff(user=actor):
         raise UnableToChangeInquiry("電話対応を記録する権限がありません。")
     errors: dict[str, str] = {}
     if direction not in CallDirection.values:
@@ -632,7 +635,7 @@ TRANSITIONS: Final[dict[str, frozenset[str]]] = {
 
 
 def _require_staff(actor: Any) -> None:
-    if not queries.is_desk_staff(actor):
+    if not queries.is_desk_staff(user=actor):
         raise UnableToChangeInquiry("問合せを変更する権限がありません。")
 
 
@@ -682,7 +685,7 @@ def change_status(
             )
         if status == Status.CLOSED and inquiry.status in OPEN_STATUSES and not comment.strip():
             raise UnableToChangeInquiry({"comment": "回答せずに完了にする理由を入力してください。"})
-        if status == Status.CLOSED and queries.active_draft(inquiry) is not None:
+        if status == Status.CLOSED and queries.active_draft(inquiry=inquiry) is not None:
             raise UnableToChangeInquiry({"status": "作成中の回答案があります。送信するか取り下げてください。"})
         previous = inquiry.status
         _set_status(inquiry, status, actor=actor, now=now, comment=comment.strip())
@@ -695,7 +698,7 @@ def change_status(
 
 def assign(*, actor: Any, inquiry: Inquiry, assignee: Any, now: dt.datetime, ip_address: str | None = None) -> Inquiry:
     _require_staff(actor)
-    if assignee is not None and not queries.is_desk_staff(assignee):
+    if assignee is not None and not queries.is_desk_staff(user=assignee):
         raise UnableToChangeInquiry({"assignee": "問合せ対応の権限がある広域機関の担当者を選択してください。"})
     with transaction.atomic():
         inquiry = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
@@ -812,7 +815,7 @@ def link_record(
             target_id, label = str(found.pk), f"{contract_code.strip()} {month} の算定結果"
     elif kind == LinkKind.OBJECTION:
         objection = (
-            objection_queries.objections_visible_to(actor)
+            objection_queries.objections_visible_to(user=actor)
             .filter(number=code, participant_id=inquiry.participant_id)
             .first()
         )
@@ -843,7 +846,7 @@ def link_record(
 # ----------------------------------------------------------------------------------------------- answers
 
 
-def default_answer_subject(inquiry: Inquiry) -> str:
+def default_answer_subject(*, inquiry: Inquiry) -> str:
     subject = re.sub(r"^(re:\s*)+", "", inquiry.subject, flags=re.IGNORECASE)
     return f"[{inquiry.ticket_no}] Re: {subject}"[:300]
 
@@ -859,7 +862,7 @@ def save_draft(
         subject = f"[{inquiry.ticket_no}] {subject}"[:300]
     with transaction.atomic():
         inquiry = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
-        draft = queries.active_draft(inquiry)
+        draft = queries.active_draft(inquiry=inquiry)
         if draft is None:
             draft = AnswerDraft.objects.create(
                 inquiry=inquiry, author=actor, subject=subject, body=body, state=DraftState.DRAFT,
@@ -900,7 +903,7 @@ def submit_draft(*, actor: Any, draft: AnswerDraft, now: dt.datetime, ip_address
 
 
 def _require_reviewer(actor: Any, draft: AnswerDraft) -> None:
-    if not (queries.is_desk_staff(actor) and can(actor, Action.REVIEW_ANSWERS)):
+    if not (queries.is_desk_staff(user=actor) and can(user=actor, action=Action.REVIEW_ANSWERS)):
         raise UnableToReviewAnswer("回答案を確認する権限がありません。")
     if draft.author_id == actor.pk:
         raise UnableToReviewAnswer("自分が作成した回答案は確認できません。別の担当者が確認してください。")
@@ -927,7 +930,7 @@ def return_draft(
     return draft
 
 
-def answer_recipients(inquiry: Inquiry) -> list[str]:
+def answer_recipients(*, inquiry: Inquiry) -> list[str]:
     """Who the answer is mailed to: the person who asked, else the company's general contacts."""
     if inquiry.requester_email:
         return [inquiry.requester_email]
@@ -958,7 +961,7 @@ def approve_and_send(
         draft = AnswerDraft.objects.select_for_update().get(pk=draft.pk)
         _require_reviewer(actor, draft)
         inquiry = Inquiry.objects.select_for_update(of=("self",)).select_related("participant").get(pk=draft.inquiry_id)
-        recipients = answer_recipients(inquiry)
+        recipients = answer_recipients(inquiry=inquiry)
         outbound = None
         if recipients:
             outbound, _ = notification_ops.queue_email(
@@ -1016,7 +1019,7 @@ def withdraw_draft(*, actor: Any, draft: AnswerDraft, now: dt.datetime, ip_addre
 
 
 def _search_text(title: str, body: str, keywords: str) -> str:
-    return text.normalise(f"{title}\n{keywords}\n{body}")
+    return text.normalise(text=f"{title}\n{keywords}\n{body}")
 
 
 def save_article(
@@ -1035,7 +1038,7 @@ def save_article(
 ) -> tuple[KnowledgeArticle, bool]:
     """Create an FAQ entry / talk script, or save a new version of one. Returns (article, new version made); an
     unchanged form makes no version."""
-    if not (getattr(actor, "is_operator_staff", False) and can(actor, Action.MANAGE_KNOWLEDGE)):
+    if not (getattr(actor, "is_operator_staff", False) and can(user=actor, action=Action.MANAGE_KNOWLEDGE)):
         raise UnableToSaveArticle("FAQ・トークスクリプトを編集する権限がありません。")
     if kind not in ArticleKind.values:
         raise UnableToSaveArticle({"kind": "種類を選択してください。"})

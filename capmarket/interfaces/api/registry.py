@@ -71,7 +71,7 @@ def _domain_errors(exc: DjangoValidationError, serializer: serializers.Serialize
 
 def _require(request: Request, action_: Action) -> None:
     """403 unless the role allows ``action_`` (the access-denied middleware writes refusals to the audit log)."""
-    if not can(request.user, action_):
+    if not can(user=request.user, action=action_):
         raise PermissionDenied("この操作を行う権限がありません。")
 
 
@@ -104,7 +104,7 @@ class ParticipantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def get_queryset(self) -> QuerySet[Participant]:
         return registry_queries.participants_visible_to(
-            self.request.user,
+            user=self.request.user,
             search=_param(self.request, "search"),
             role=_param(self.request, "role", {"provider", "retailer", "tso"}),
             area=_param(self.request, "area", AREAS),
@@ -112,7 +112,7 @@ class ParticipantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def get_object(self) -> Participant:
         try:
-            return registry_queries.get_participant_for(self.request.user, self.kwargs["pk"])
+            return registry_queries.get_participant_for(user=self.request.user, pk=self.kwargs["pk"])
         except Participant.DoesNotExist:
             raise Http404 from None
 
@@ -164,7 +164,7 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def get_queryset(self) -> QuerySet[Resource]:
         return registry_queries.resources_visible_to(
-            self.request.user,
+            user=self.request.user,
             search=_param(self.request, "search"),
             area=_param(self.request, "area", AREAS),
             resource_type=_param(self.request, "resource_type", RESOURCE_TYPES),
@@ -173,7 +173,7 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def get_object(self) -> Resource:
         try:
-            return registry_queries.get_resource_for(self.request.user, self.kwargs["pk"])
+            return registry_queries.get_resource_for(user=self.request.user, pk=self.kwargs["pk"])
         except Resource.DoesNotExist:
             raise Http404 from None
 
@@ -227,7 +227,7 @@ class CapacityContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
 
     def get_queryset(self) -> QuerySet[CapacityContract]:
         return contract_queries.contracts_visible_to(
-            self.request.user,
+            user=self.request.user,
             delivery_year=_int_param(self.request, "delivery_year"),
             state=_param(self.request, "state", ContractState.values),
             area=_param(self.request, "area", AREAS),
@@ -236,7 +236,7 @@ class CapacityContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
 
     def get_object(self) -> CapacityContract:
         try:
-            return contract_queries.get_contract_for(self.request.user, self.kwargs["pk"])
+            return contract_queries.get_contract_for(user=self.request.user, pk=self.kwargs["pk"])
         except CapacityContract.DoesNotExist:
             raise Http404 from None
 

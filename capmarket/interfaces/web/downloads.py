@@ -32,7 +32,7 @@ def csv_encoding(request: HttpRequest) -> shared_csv.Encoding:
 
 def csv_response(*, body: bytes, filename: str, encoding: shared_csv.Encoding = "utf-8-sig") -> HttpResponse:
     """An attachment of CSV bytes already written by the one CSV writer in ``encoding``."""
-    response = HttpResponse(body, content_type=shared_csv.content_type(encoding))
+    response = HttpResponse(body, content_type=shared_csv.content_type(encoding=encoding))
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -81,6 +81,6 @@ def csv_stream(
     encoding = csv_encoding(request)
     _record(request, what=what, summary=summary)
     lines = shared_csv.iter_csv(header=header, rows=rows, encoding=encoding)
-    response = StreamingHttpResponse(lines, content_type=shared_csv.content_type(encoding))
+    response = StreamingHttpResponse(lines, content_type=shared_csv.content_type(encoding=encoding))
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -28,7 +28,7 @@ def _v1(name: str) -> RuleSet:
 
 def _form_data(ruleset: RuleSet, **values: str) -> dict[str, str]:
     data = {"note": "テスト改定"}
-    for p in ruleset_queries.parameters_of(ruleset):
+    for p in ruleset_queries.parameters_of(ruleset=ruleset):
         data[f"value__{p.name}"] = values.get(p.name, p.value)
         data[f"source__{p.name}"] = p.source
         data[f"confidence__{p.name}"] = p.confidence
@@ -50,8 +50,8 @@ def test_migration_copy_equals_the_built_in_files() -> None:
 def test_migration_installed_version_1_of_each_built_in(db: Any) -> None:
     for name in BUILTIN_RULESETS:
         ruleset = _v1(name)
-        assert ruleset_queries.values_of(ruleset) == load_builtin(name=name).values()
-        assert [p.name for p in ruleset_queries.parameters_of(ruleset)] == list(PARAMETER_NAMES)
+        assert ruleset_queries.values_of(ruleset=ruleset) == load_builtin(name=name).values()
+        assert [p.name for p in ruleset_queries.parameters_of(ruleset=ruleset)] == list(PARAMETER_NAMES)
 
 
 def test_install_operation_is_idempotent(db: Any) -> None:
@@ -110,7 +110,7 @@ def test_participants_read_japanese_names_and_values_without_developers_notes(
 
 def test_publish_creates_version_2_and_leaves_version_1_intact(client: Client, approver: User) -> None:
     v1 = _v1("jp-2025")
-    before = ruleset_queries.values_of(v1)
+    before = ruleset_queries.values_of(ruleset=v1)
     client.force_login(approver)
 
     response = client.post(
@@ -121,8 +121,8 @@ def test_publish_creates_version_2_and_leaves_version_1_intact(client: Client, a
     v2 = RuleSet.objects.get(name="jp-2025", version=2)
     assert v2.based_on == v1
     assert v2.published_by == approver
-    assert ruleset_queries.values_of(v2)["transitional_deduction_rate"] == "0.40"
-    assert ruleset_queries.values_of(v1) == before
+    assert ruleset_queries.values_of(ruleset=v2)["transitional_deduction_rate"] == "0.40"
+    assert ruleset_queries.values_of(ruleset=v1) == before
     event = AuditEvent.objects.get(action=AuditAction.PUBLISHED)
     assert event.changes == {"transitional_deduction_rate": ["0.35", "0.40"]}
     old_page = client.get(reverse("web:ruleset_detail", args=[v1.pk])).content.decode()
@@ -158,7 +158,7 @@ def test_publishing_without_a_change_or_from_an_old_version_is_refused(approver:
     v1 = _v1("jp-2024")
     unchanged = {
         p.name: ruleset_ops.ParameterInput(value=p.value, source=p.source, confidence=p.confidence)
-        for p in ruleset_queries.parameters_of(v1)
+        for p in ruleset_queries.parameters_of(ruleset=v1)
     }
     with pytest.raises(ruleset_ops.UnableToPublishRuleSet) as exc:
         ruleset_ops.publish_version(actor=approver, base=v1, parameters=unchanged, note="x", now=T0)

@@ -186,14 +186,14 @@ def test_jobs_are_scoped_to_the_company(company: Any) -> None:
     mine, _ = enqueue(user, participant, key="mine")
     staff_job, _ = enqueue(staff, None, key="staff")
 
-    assert list(queries.jobs_visible_to(user)) == [mine]
-    assert list(queries.jobs_visible_to(colleague)) == [mine]
-    assert list(queries.jobs_visible_to(stranger)) == []
-    assert {j.pk for j in queries.jobs_visible_to(staff)} == {mine.pk, staff_job.pk}
+    assert list(queries.jobs_visible_to(user=user)) == [mine]
+    assert list(queries.jobs_visible_to(user=colleague)) == [mine]
+    assert list(queries.jobs_visible_to(user=stranger)) == []
+    assert {j.pk for j in queries.jobs_visible_to(user=staff)} == {mine.pk, staff_job.pk}
     with pytest.raises(Job.DoesNotExist):
-        queries.get_job_for(stranger, mine.pk)
+        queries.get_job_for(user=stranger, pk=mine.pk)
     with pytest.raises(Job.DoesNotExist):
-        queries.get_job_for(user, staff_job.pk)
+        queries.get_job_for(user=user, pk=staff_job.pk)
 
 
 @pytest.mark.urls("tests.integration.jobs.urls")

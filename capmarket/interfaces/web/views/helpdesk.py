@@ -88,9 +88,9 @@ def _hours(seconds: float | None) -> str:
 
 @requires(Action.ASK_INQUIRIES, Action.HANDLE_INQUIRIES)
 def inquiry_list(request: HttpRequest) -> HttpResponse:
-    if desk_queries.is_desk_staff(request.user):
+    if desk_queries.is_desk_staff(user=request.user):
         return redirect("web:desk_list")
-    qs = desk_queries.inquiries_visible_to(request.user)
+    qs = desk_queries.inquiries_visible_to(user=request.user)
     return render(request, "web/helpdesk/inquiry_list.html", {"page": paginate(request, qs), "query": ""})
 
 
@@ -114,7 +114,7 @@ def inquiry_create(request: HttpRequest) -> HttpResponse:
         else:
             refused = [
                 a
-                for m in desk_queries.messages_for(request.user, inquiry)
+                for m in desk_queries.messages_for(user=request.user, inquiry=inquiry)
                 for a in m.attachments.all()
                 if not a.accepted
             ]
@@ -133,16 +133,16 @@ def inquiry_create(request: HttpRequest) -> HttpResponse:
 def faq_suggest(request: HttpRequest) -> HttpResponse:
     """htmx: FAQ entries close to what the participant is typing (subject and body)."""
     typed = f"{request.GET.get('subject', '')} {request.GET.get('body', '')}"[:4000]
-    hits = desk_queries.suggest_articles(request.user, kind=ArticleKind.FAQ, typed=typed, limit=5)
+    hits = desk_queries.suggest_articles(user=request.user, kind=ArticleKind.FAQ, typed=typed, limit=5)
     return render(request, "web/helpdesk/_faq_suggestions.html", {"hits": hits, "typed": typed.strip()})
 
 
 @requires(Action.ASK_INQUIRIES, Action.HANDLE_INQUIRIES)
 def inquiry_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    if desk_queries.is_desk_staff(request.user):
+    if desk_queries.is_desk_staff(user=request.user):
         return redirect("web:desk_detail", pk=pk)
     try:
-        inquiry = desk_queries.get_inquiry_for(request.user, pk)
+        inquiry = desk_queries.get_inquiry_for(user=request.user, pk=pk)
     except Inquiry.DoesNotExist as exc:
         raise Http404("問合せが見つかりません。") from exc
     form = ReplyForm(request.POST or None, request.FILES or None)
@@ -166,8 +166,8 @@ def inquiry_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "web/helpdesk/inquiry_detail.html",
         {
             "inquiry": inquiry,
-            "thread": desk_queries.messages_for(request.user, inquiry),
-            "links": _with_urls(desk_queries.links_of(request.user, inquiry)),
+            "thread": desk_queries.messages_for(user=request.user, inquiry=inquiry),
+            "links": _with_urls(desk_queries.links_of(user=request.user, inquiry=inquiry)),
             "form": form,
         },
     )
@@ -176,7 +176,7 @@ def inquiry_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     try:
-        attachment = desk_queries.get_attachment_for(request.user, pk)
+        attachment = desk_queries.get_attachment_for(user=request.user, pk=pk)
     except Attachment.DoesNotExist as exc:
         raise Http404("添付ファイルが見つかりません。") from exc
     response = FileResponse(
@@ -196,7 +196,7 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
 def faq_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     category = request.GET.get("category", "")
-    articles = desk_queries.search_articles(request.user, kind=ArticleKind.FAQ, query=query, category=category)
+    articles = desk_queries.search_articles(user=request.user, kind=ArticleKind.FAQ, query=query, category=category)
     return render(
         request,
         "web/helpdesk/faq_list.html",
@@ -205,7 +205,7 @@ def faq_list(request: HttpRequest) -> HttpResponse:
             "q": query,
             "category": category,
             "categories": Category.choices,
-            "can_edit": can(request.user, Action.MANAGE_KNOWLEDGE),
+            "can_edit": can(user=request.user, action=Action.MANAGE_KNOWLEDGE),
             "kind": ArticleKind.FAQ,
         },
     )
@@ -220,7 +220,9 @@ def faq_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def talk_script_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     category = request.GET.get("category", "")
-    articles = desk_queries.search_articles(request.user, kind=ArticleKind.TALK_SCRIPT, query=query, category=category)
+    articles = desk_queries.search_articles(
+        user=request.user, kind=ArticleKind.TALK_SCRIPT, query=query, category=category
+    )
     return render(
         request,
         "web/helpdesk/talk_script_list.html",
@@ -229,7 +231,7 @@ def talk_script_list(request: HttpRequest) -> HttpResponse:
             "q": query,
             "category": category,
             "categories": Category.choices,
-            "can_edit": can(request.user, Action.MANAGE_KNOWLEDGE),
+            "can_edit": can(user=request.user, action=Action.MANAGE_KNOWLEDGE),
             "kind": ArticleKind.TALK_SCRIPT,
         },
     )
@@ -242,11 +244,11 @@ def talk_script_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _article_detail(request: HttpRequest, pk: int, *, kind: str) -> HttpResponse:
     try:
-        article = desk_queries.get_article_for(request.user, pk, kind=kind)
+        article = desk_queries.get_article_for(user=request.user, pk=pk, kind=kind)
     except KnowledgeArticle.DoesNotExist as exc:
         raise Http404("記事が見つかりません。") from exc
-    staff = can(request.user, Action.MANAGE_KNOWLEDGE) or desk_queries.is_desk_staff(request.user)
-    versions = desk_queries.versions_of(article) if staff else []
+    staff = can(user=request.user, action=Action.MANAGE_KNOWLEDGE) or desk_queries.is_desk_staff(user=request.user)
+    versions = desk_queries.versions_of(article=article) if staff else []
     diffs = []
     for newer, older in itertools.pairwise(versions):
         lines = list(
@@ -267,7 +269,7 @@ def _article_detail(request: HttpRequest, pk: int, *, kind: str) -> HttpResponse
             "versions": versions,
             "diffs": diffs,
             "kind": kind,
-            "can_edit": can(request.user, Action.MANAGE_KNOWLEDGE),
+            "can_edit": can(user=request.user, action=Action.MANAGE_KNOWLEDGE),
         },
     )
 
@@ -279,7 +281,7 @@ def article_edit(request: HttpRequest, kind: str, pk: int | None = None) -> Http
     article = None
     if pk is not None:
         try:
-            article = desk_queries.get_article_for(request.user, pk, kind=kind)
+            article = desk_queries.get_article_for(user=request.user, pk=pk, kind=kind)
         except KnowledgeArticle.DoesNotExist as exc:
             raise Http404("記事が見つかりません。") from exc
     initial = (
@@ -347,8 +349,8 @@ def desk_list(request: HttpRequest) -> HttpResponse:
     overdue = request.resolver_match is not None and request.resolver_match.url_name == "desk_overdue"
     form, filters = _filters(request, overdue=overdue)
     now = timezone.now()
-    page = paginate(request, desk_queries.inquiries_visible_to(request.user, filters=filters))
-    rows = [(i, desk_queries.working_seconds_left(i, now=now) if i.is_open else None) for i in page]
+    page = paginate(request, desk_queries.inquiries_visible_to(user=request.user, filters=filters))
+    rows = [(i, desk_queries.working_seconds_left(inquiry=i, now=now) if i.is_open else None) for i in page]
     return render(
         request,
         "web/helpdesk/desk_list.html",
@@ -357,7 +359,7 @@ def desk_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": [(i, None if s is None else s / 3600) for i, s in rows],
             "query": query_without_page(request),
-            "counts": desk_queries.desk_counts(request.user, now=now),
+            "counts": desk_queries.desk_counts(user=request.user, now=now),
             "overdue": overdue,
             "mailboxes": desk_queries.mailbox_states(),
         },
@@ -374,14 +376,14 @@ HISTORY_HEADER = (
 def desk_csv(request: HttpRequest) -> HttpResponse:
     """問合せ対応履歴 (seed 000 §13 納入物) as CSV, with the list's filters; through the one CSV writer, audited."""
     _, filters = _filters(request, overdue=False)
-    inquiries = list(desk_queries.inquiries_visible_to(request.user, filters=filters))
+    inquiries = list(desk_queries.inquiries_visible_to(user=request.user, filters=filters))
 
     def local(value: Any) -> Any:
         return timezone.localtime(value).replace(tzinfo=None) if value is not None else None
 
     rows = []
     for i in inquiries:
-        seconds = desk_queries.answer_seconds(i)
+        seconds = desk_queries.answer_seconds(inquiry=i)
         assignee = (i.assigned_to.full_name or i.assigned_to.username) if i.assigned_to else ""
         rows.append(
             [
@@ -406,7 +408,7 @@ def desk_csv(request: HttpRequest) -> HttpResponse:
     )
     response = HttpResponse(
         shared_csv.csv_bytes(header=HISTORY_HEADER, rows=rows, encoding=encoding),
-        content_type=shared_csv.content_type(encoding),
+        content_type=shared_csv.content_type(encoding=encoding),
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -414,7 +416,7 @@ def desk_csv(request: HttpRequest) -> HttpResponse:
 
 def _desk_inquiry(request: HttpRequest, pk: int) -> Inquiry:
     try:
-        return desk_queries.get_inquiry_for(request.user, pk)
+        return desk_queries.get_inquiry_for(user=request.user, pk=pk)
     except Inquiry.DoesNotExist as exc:
         raise Http404("問合せが見つかりません。") from exc
 
@@ -424,21 +426,23 @@ def desk_detail(request: HttpRequest, pk: int) -> HttpResponse:
     inquiry = _desk_inquiry(request, pk)
     user = request.user
     staff = desk_queries.desk_staff()
-    draft = desk_queries.active_draft(inquiry)
+    draft = desk_queries.active_draft(inquiry=inquiry)
     now = timezone.now()
     return render(
         request,
         "web/helpdesk/desk_detail.html",
         {
             "inquiry": inquiry,
-            "thread": desk_queries.messages_for(user, inquiry),
-            "notes": desk_queries.notes_of(user, inquiry),
-            "drafts": desk_queries.drafts_of(user, inquiry),
+            "thread": desk_queries.messages_for(user=user, inquiry=inquiry),
+            "notes": desk_queries.notes_of(user=user, inquiry=inquiry),
+            "drafts": desk_queries.drafts_of(user=user, inquiry=inquiry),
             "draft": draft,
-            "events": desk_queries.events_of(user, inquiry),
-            "calls": desk_queries.calls_of(user, inquiry),
-            "links": _with_urls(desk_queries.links_of(user, inquiry)),
-            "left_hours": desk_queries.working_seconds_left(inquiry, now=now) / 3600 if inquiry.is_open else None,
+            "events": desk_queries.events_of(user=user, inquiry=inquiry),
+            "calls": desk_queries.calls_of(user=user, inquiry=inquiry),
+            "links": _with_urls(desk_queries.links_of(user=user, inquiry=inquiry)),
+            "left_hours": desk_queries.working_seconds_left(inquiry=inquiry, now=now) / 3600
+            if inquiry.is_open
+            else None,
             "attributes_form": AttributesForm(
                 initial={
                     "category": inquiry.category,
@@ -450,18 +454,22 @@ def desk_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "status_form": StatusForm(initial={"status": inquiry.status}),
             "note_form": NoteForm(),
             "link_form": LinkForm(),
-            "document_link_form": DocumentLinkForm(documents=desk_queries.linkable_documents(user, inquiry)),
+            "document_link_form": DocumentLinkForm(
+                documents=desk_queries.linkable_documents(user=user, inquiry=inquiry)
+            ),
             "draft_form": DraftForm(
                 initial={
-                    "subject": draft.subject if draft else desk_ops.default_answer_subject(inquiry),
+                    "subject": draft.subject if draft else desk_ops.default_answer_subject(inquiry=inquiry),
                     "body": draft.body if draft else "",
                 }
             ),
             "return_form": ReturnForm(),
-            "recipients": desk_ops.answer_recipients(inquiry),
-            "can_review": draft is not None and draft.author_id != user.pk and can(user, Action.REVIEW_ANSWERS),
+            "recipients": desk_ops.answer_recipients(inquiry=inquiry),
+            "can_review": draft is not None
+            and draft.author_id != user.pk
+            and can(user=user, action=Action.REVIEW_ANSWERS),
             "suggested": desk_queries.suggest_articles(
-                user, kind=ArticleKind.FAQ, typed=f"{inquiry.subject} {inquiry.subject}", limit=3
+                user=user, kind=ArticleKind.FAQ, typed=f"{inquiry.subject} {inquiry.subject}", limit=3
             ),
         },
     )
@@ -528,7 +536,7 @@ def desk_update(request: HttpRequest, pk: int, what: str) -> HttpResponse:
             actor=user, inquiry=inquiry, kind=form.cleaned_data["kind"], code=form.cleaned_data["code"], now=now,
             ip_address=ip), "関連情報を追加しました。")  # fmt: skip
     if what == "document":
-        form = DocumentLinkForm(request.POST, documents=desk_queries.linkable_documents(user, inquiry))
+        form = DocumentLinkForm(request.POST, documents=desk_queries.linkable_documents(user=user, inquiry=inquiry))
         if not form.is_valid():
             return _form_errors(request, pk, form)
         return _act(request, pk, lambda: desk_ops.link_record(
@@ -556,7 +564,7 @@ def _form_errors(request: HttpRequest, pk: int, form: Any) -> HttpResponse:
 @require_POST
 def draft_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     try:
-        draft = desk_queries.get_draft_for_staff(request.user, pk)
+        draft = desk_queries.get_draft_for_staff(user=request.user, pk=pk)
     except AnswerDraft.DoesNotExist as exc:
         raise Http404("回答案が見つかりません。") from exc
     user, now, ip = _user(request), timezone.now(), client_ip(request)
@@ -588,7 +596,7 @@ def draft_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
 @requires(Action.HANDLE_INQUIRIES)
 def review_list(request: HttpRequest) -> HttpResponse:
     return render(
-        request, "web/helpdesk/review_list.html", {"drafts": desk_queries.drafts_awaiting_review(request.user)}
+        request, "web/helpdesk/review_list.html", {"drafts": desk_queries.drafts_awaiting_review(user=request.user)}
     )
 
 
@@ -642,7 +650,7 @@ def phone_call(request: HttpRequest) -> HttpResponse:
 def message_eml(request: HttpRequest, pk: int) -> FileResponse:
     """The original of a received mail (.eml), as the desk's mailer would save it."""
     try:
-        message = desk_queries.get_message_for_staff(request.user, pk)
+        message = desk_queries.get_message_for_staff(user=request.user, pk=pk)
     except InquiryMessage.DoesNotExist as exc:
         raise Http404 from exc
     if not message.raw_name:
