@@ -148,6 +148,51 @@ def _check_terms(
         raise ValidationError(errors)
 
 
+def _within_capacity(*, contract_kw: int, resource: Resource) -> None:
+    if contract_kw > resource.expected_capacity_kw:
+        raise ValidationError(
+            {
+                "contract_kw": [
+                    f"契約容量（kW）は電源等の期待容量（{resource.expected_capacity_kw:,} kW）以下で入力してください。"
+                ]
+            }
+        )
+
+
+def _checked_change(
+    *,
+    contract: CapacityContract,
+    price_yen_per_kw: int,
+    contract_kw: int,
+    assessment_kw: int | None,
+    transitional: bool,
+    amount_override_yen: int | None,
+    related: tuple[str, ...],
+) -> tuple[CapacityContract, str, ContractAmount]:
+    """The checks of new terms for an active contract, shared by the request and its approval: the input checks,
+    then (the contract locked, with ``related``) still active, within the resource's expected capacity, and a rule
+    set for its year. Inside a transaction; returns the locked contract, the rule-set name and the new amounts."""
+    _check_terms(
+        price_yen_per_kw=price_yen_per_kw,
+        contract_kw=contract_kw,
+        assessment_kw=assessment_kw,
+        amount_override_yen=amount_override_yen,
+        delivery_year=contract.delivery_year,
+    )
+    current = CapacityContract.objects.select_for_update().select_related(*related).get(pk=contract.pk)
+    if current.state != ContractState.ACTIVE:
+        raise ContractNotActive(current)
+    _within_capacity(contract_kw=contract_kw, resource=current.resource)
+    ruleset, amount = compute_amount(
+        delivery_year=current.delivery_year,
+        price_yen_per_kw=price_yen_per_kw,
+        contract_kw=contract_kw,
+        transitional=transitional,
+        amount_override_yen=amount_override_yen,
+    )
+    return current, ruleset, amount
+
+
 def _next_contract_code(resource: Resource, delivery_year: int) -> str:
     n = CapacityContract.objects.filter(resource=resource, delivery_year=delivery_year).count() + 1
     while True:
@@ -193,14 +238,7 @@ def create_contract(
     )
     if resource.status != ResourceStatus.ACTIVE:
         raise ValidationError({"resource": ["電源等: 市場退出済みの電源等には契約を登録できません。"]})
-    if contract_kw > resource.expected_capacity_kw:
-        raise ValidationError(
-            {
-                "contract_kw": [
-                    f"契約容量（kW）は電源等の期待容量（{resource.expected_capacity_kw:,} kW）以下で入力してください。"
-                ]
-            }
-        )
+    _within_capacity(contract_kw=contract_kw, resource=resource)
     ruleset, amount = compute_amount(
         delivery_year=delivery_year,
         price_yen_per_kw=price_yen_per_kw,
@@ -269,32 +307,15 @@ def change_contract(
     change — from a screen, the API or a bulk upload — call ``request_contract_change``.
     """
     _require_approval(actor=actor, approval=approval, contract=contract)
-    _check_terms(
-        price_yen_per_kw=price_yen_per_kw,
-        contract_kw=contract_kw,
-        assessment_kw=assessment_kw,
-        amount_override_yen=amount_override_yen,
-        delivery_year=contract.delivery_year,
-    )
     with transaction.atomic():
-        old = CapacityContract.objects.select_for_update().select_related("resource", "participant").get(pk=contract.pk)
-        if old.state != ContractState.ACTIVE:
-            raise ContractNotActive(old)
-        if contract_kw > old.resource.expected_capacity_kw:
-            raise ValidationError(
-                {
-                    "contract_kw": [
-                        f"契約容量（kW）は電源等の期待容量（{old.resource.expected_capacity_kw:,} kW）以下で"
-                        "入力してください。"
-                    ]
-                }
-            )
-        ruleset, amount = compute_amount(
-            delivery_year=old.delivery_year,
+        old, ruleset, amount = _checked_change(
+            contract=contract,
             price_yen_per_kw=price_yen_per_kw,
             contract_kw=contract_kw,
+            assessment_kw=assessment_kw,
             transitional=transitional,
             amount_override_yen=amount_override_yen,
+            related=("resource", "participant"),
         )
         before = snapshot(obj=old, names=AUDITED_FIELDS)
         old.state = ContractState.CHANGED
@@ -444,32 +465,15 @@ def request_contract_change(
     require(user=actor, action=Action.EDIT_CONTRACTS)
     if not reason.strip():
         raise ValidationError({"reason": ["変更理由を入力してください。"]})
-    _check_terms(
-        price_yen_per_kw=price_yen_per_kw,
-        contract_kw=contract_kw,
-        assessment_kw=assessment_kw,
-        amount_override_yen=amount_override_yen,
-        delivery_year=contract.delivery_year,
-    )
     with transaction.atomic():
-        current = CapacityContract.objects.select_for_update().select_related("resource").get(pk=contract.pk)
-        if current.state != ContractState.ACTIVE:
-            raise ContractNotActive(current)
-        if contract_kw > current.resource.expected_capacity_kw:
-            raise ValidationError(
-                {
-                    "contract_kw": [
-                        f"契約容量（kW）は電源等の期待容量（{current.resource.expected_capacity_kw:,} kW）以下で"
-                        "入力してください。"
-                    ]
-                }
-            )
-        _, amount = compute_amount(
-            delivery_year=current.delivery_year,
+        current, _, amount = _checked_change(
+            contract=contract,
             price_yen_per_kw=price_yen_per_kw,
             contract_kw=contract_kw,
+            assessment_kw=assessment_kw,
             transitional=transitional,
             amount_override_yen=amount_override_yen,
+            related=("resource",),
         )
         proposed = {
             "price_yen_per_kw": price_yen_per_kw,

@@ -7,6 +7,7 @@ validation errors name the field in Japanese and nothing is saved.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -75,6 +76,33 @@ def _require(request: Request, action_: Action) -> None:
         raise PermissionDenied("この操作を行う権限がありません。")
 
 
+def _contract_error(exc: contract_ops.ContractError) -> ApiValidationError:
+    return ApiValidationError({exc.field or "non_field_errors": [str(exc)]})
+
+
+def _write(
+    request: Request,
+    *,
+    needs: Action,
+    serializer: serializers.Serializer,  # type: ignore[type-arg]
+    write: Callable[[dict[str, Any]], Any],
+    answer: type[serializers.Serializer],  # type: ignore[type-arg]
+    status_code: int = status.HTTP_200_OK,
+) -> Response:
+    """One write of the API: 403 without ``needs``; the request validated by ``serializer`` (400 naming the field);
+    ``write(values)`` (the domain operation; its refusals 400 naming the field, nothing saved); the written object
+    shown by ``answer``."""
+    _require(request, needs)
+    values = _validated(serializer)
+    try:
+        written = write(values)
+    except DjangoValidationError as exc:
+        raise _domain_errors(exc, serializer) from None
+    except contract_ops.ContractError as exc:
+        raise _contract_error(exc) from None
+    return Response(answer(written).data, status=status_code)
+
+
 def _param(request: Request, name: str, allowed: Any = None) -> str:
     value = str(request.query_params.get(name, "")).strip()[:100]
     if allowed is not None and value not in allowed:
@@ -120,30 +148,29 @@ class ParticipantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         summary="事業者の登録（広域機関）", request=ParticipantSerializer, responses={201: ParticipantSerializer}
     )
     def create(self, request: Request) -> Response:
-        _require(request, Action.EDIT_REGISTRY)
-        serializer = ParticipantSerializer(data=request.data)
-        values = _validated(serializer)
-        try:
-            participant = registry_ops.create_participant(actor=request.user, now=timezone.now(), values=values)
-        except DjangoValidationError as exc:
-            raise _domain_errors(exc, serializer) from None
-        return Response(ParticipantSerializer(participant).data, status=status.HTTP_201_CREATED)
+        return _write(
+            request,
+            needs=Action.EDIT_REGISTRY,
+            serializer=ParticipantSerializer(data=request.data),
+            write=lambda values: registry_ops.create_participant(actor=request.user, now=timezone.now(), values=values),
+            answer=ParticipantSerializer,
+            status_code=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         summary="事業者情報の変更（広域機関）", request=ParticipantUpdateSerializer, responses=ParticipantSerializer
     )
     def partial_update(self, request: Request, pk: str) -> Response:
         participant = self.get_object()
-        _require(request, Action.EDIT_REGISTRY)
-        serializer = ParticipantUpdateSerializer(participant, data=request.data, partial=True)
-        values = _validated(serializer)
-        try:
-            updated = registry_ops.update_participant(
+        return _write(
+            request,
+            needs=Action.EDIT_REGISTRY,
+            serializer=ParticipantUpdateSerializer(participant, data=request.data, partial=True),
+            write=lambda values: registry_ops.update_participant(
                 actor=request.user, now=timezone.now(), participant=participant, values=values
-            )
-        except DjangoValidationError as exc:
-            raise _domain_errors(exc, serializer) from None
-        return Response(ParticipantSerializer(updated).data)
+            ),
+            answer=ParticipantSerializer,
+        )
 
 
 @extend_schema_view(
@@ -179,34 +206,29 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(summary="電源等の登録（広域機関）", request=ResourceSerializer, responses={201: ResourceSerializer})
     def create(self, request: Request) -> Response:
-        _require(request, Action.EDIT_REGISTRY)
-        serializer = ResourceSerializer(data=request.data)
-        values = _validated(serializer)
-        try:
-            resource = registry_ops.create_resource(actor=request.user, now=timezone.now(), values=values)
-        except DjangoValidationError as exc:
-            raise _domain_errors(exc, serializer) from None
-        return Response(ResourceSerializer(resource).data, status=status.HTTP_201_CREATED)
+        return _write(
+            request,
+            needs=Action.EDIT_REGISTRY,
+            serializer=ResourceSerializer(data=request.data),
+            write=lambda values: registry_ops.create_resource(actor=request.user, now=timezone.now(), values=values),
+            answer=ResourceSerializer,
+            status_code=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         summary="電源等情報の変更（広域機関）", request=ResourceUpdateSerializer, responses=ResourceSerializer
     )
     def partial_update(self, request: Request, pk: str) -> Response:
         resource = self.get_object()
-        _require(request, Action.EDIT_REGISTRY)
-        serializer = ResourceUpdateSerializer(resource, data=request.data, partial=True)
-        values = _validated(serializer)
-        try:
-            updated = registry_ops.update_resource(
+        return _write(
+            request,
+            needs=Action.EDIT_REGISTRY,
+            serializer=ResourceUpdateSerializer(resource, data=request.data, partial=True),
+            write=lambda values: registry_ops.update_resource(
                 actor=request.user, now=timezone.now(), resource=resource, values=values
-            )
-        except DjangoValidationError as exc:
-            raise _domain_errors(exc, serializer) from None
-        return Response(ResourceSerializer(updated).data)
-
-
-def _contract_error(exc: contract_ops.ContractError) -> ApiValidationError:
-    return ApiValidationError({exc.field or "non_field_errors": [str(exc)]})
+            ),
+            answer=ResourceSerializer,
+        )
 
 
 @extend_schema_view(
@@ -246,16 +268,14 @@ class CapacityContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         responses={201: CapacityContractSerializer},
     )
     def create(self, request: Request) -> Response:
-        _require(request, Action.EDIT_CONTRACTS)
-        serializer = ContractCreateSerializer(data=request.data)
-        data = _validated(serializer)
-        try:
-            contract = contract_ops.create_contract(actor=request.user, now=timezone.now(), **data)
-        except DjangoValidationError as exc:
-            raise _domain_errors(exc, serializer) from None
-        except contract_ops.ContractError as exc:
-            raise _contract_error(exc) from None
-        return Response(CapacityContractSerializer(contract).data, status=status.HTTP_201_CREATED)
+        return _write(
+            request,
+            needs=Action.EDIT_CONTRACTS,
+            serializer=ContractCreateSerializer(data=request.data),
+            write=lambda data: contract_ops.create_contract(actor=request.user, now=timezone.now(), **data),
+            answer=CapacityContractSerializer,
+            status_code=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         summary="容量確保契約の変更申請（責任者の承認後に新しい契約が旧契約に代わる）",
@@ -265,18 +285,16 @@ class CapacityContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     @action(detail=True, methods=["post"])
     def change(self, request: Request, pk: str) -> Response:
         contract = self.get_object()
-        _require(request, Action.EDIT_CONTRACTS)
-        serializer = ContractChangeSerializer(data=request.data)
-        data = _validated(serializer)
-        try:
-            change = contract_ops.request_contract_change(
+        return _write(
+            request,
+            needs=Action.EDIT_CONTRACTS,
+            serializer=ContractChangeSerializer(data=request.data),
+            write=lambda data: contract_ops.request_contract_change(
                 actor=request.user, now=timezone.now(), contract=contract, **data
-            )
-        except DjangoValidationError as exc:
-            raise _domain_errors(exc, serializer) from None
-        except contract_ops.ContractError as exc:
-            raise _contract_error(exc) from None
-        return Response(ContractChangeRequestSerializer(change).data, status=status.HTTP_202_ACCEPTED)
+            ),
+            answer=ContractChangeRequestSerializer,
+            status_code=status.HTTP_202_ACCEPTED,
+        )
 
     @extend_schema(
         summary="容量確保契約の解約申請（責任者の承認後に解約）",
@@ -286,15 +304,13 @@ class CapacityContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
         contract = self.get_object()
-        _require(request, Action.EDIT_CONTRACTS)
-        serializer = ContractCancelSerializer(data=request.data)
-        data = _validated(serializer)
-        try:
-            change = contract_ops.request_contract_cancellation(
+        return _write(
+            request,
+            needs=Action.EDIT_CONTRACTS,
+            serializer=ContractCancelSerializer(data=request.data),
+            write=lambda data: contract_ops.request_contract_cancellation(
                 actor=request.user, now=timezone.now(), contract=contract, reason=data["reason"]
-            )
-        except DjangoValidationError as exc:
-            raise _domain_errors(exc, serializer) from None
-        except contract_ops.ContractError as exc:
-            raise _contract_error(exc) from None
-        return Response(ContractChangeRequestSerializer(change).data, status=status.HTTP_202_ACCEPTED)
+            ),
+            answer=ContractChangeRequestSerializer,
+            status_code=status.HTTP_202_ACCEPTED,
+        )

@@ -50,9 +50,16 @@ def _record(request: HttpRequest, *, what: str, summary: str) -> None:
 
 
 def csv_download(
-    request: HttpRequest, *, filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]], what: str
+    request: HttpRequest,
+    *,
+    filename: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    what: str,
+    title: str = "",
 ) -> HttpResponse:
-    """The rows as a CSV attachment in the encoding the request asks for; the audit log says how many rows."""
+    """The rows as a CSV attachment in the encoding the request asks for; the audit log says how many rows (and
+    which list, ``title``, where the file name does not say it)."""
     encoding = csv_encoding(request)
     count = 0
 
@@ -63,7 +70,8 @@ def csv_download(
             yield row
 
     body = shared_csv.csv_bytes(header=header, rows=counted(), encoding=encoding)
-    _record(request, what=what, summary=f"{filename}（{count}件）をダウンロードしました。")
+    named = f"{title} {filename}" if title else filename
+    _record(request, what=what, summary=f"{named}（{count}件）をダウンロードしました。")
     return csv_response(body=body, filename=filename, encoding=encoding)
 
 

@@ -22,8 +22,6 @@ from django.views.decorators.http import require_GET, require_POST
 from capmarket.application import helpdesk as helpdesk_app
 from capmarket.domain.accounts.models import User
 from capmarket.domain.accounts.permissions import Action, can
-from capmarket.domain.audit import operations as audit
-from capmarket.domain.audit.models import AuditAction
 from capmarket.domain.helpdesk import operations as desk_ops
 from capmarket.domain.helpdesk import queries as desk_queries
 from capmarket.domain.helpdesk.models import (
@@ -36,8 +34,8 @@ from capmarket.domain.helpdesk.models import (
     KnowledgeArticle,
     LinkKind,
 )
-from capmarket.domain.shared import csv as shared_csv
 from capmarket.interfaces.auth import client_ip
+from capmarket.interfaces.web.downloads import csv_download
 from capmarket.interfaces.web.forms.helpdesk import (
     ArticleForm,
     AssignForm,
@@ -395,23 +393,14 @@ def desk_csv(request: HttpRequest) -> HttpResponse:
                 local(i.closed_at),
             ]
         )  # fmt: skip
-    encoding: shared_csv.Encoding = "cp932" if request.GET.get("encoding") == "cp932" else "utf-8-sig"
-    filename = f"inquiries-{timezone.localdate():%Y%m%d}.csv"
-    audit.record(
-        now=timezone.now(),
-        action=AuditAction.DOWNLOADED,
-        actor=request.user,
-        object_type="inquiry",
-        summary=f"問合せ対応履歴 {filename}（{len(rows)}件）をダウンロードしました。",
-        ip_address=client_ip(request),
-        request_path=request.get_full_path(),
+    return csv_download(
+        request,
+        filename=f"inquiries-{timezone.localdate():%Y%m%d}.csv",
+        header=HISTORY_HEADER,
+        rows=rows,
+        what="inquiry",
+        title="問合せ対応履歴",
     )
-    response = HttpResponse(
-        shared_csv.csv_bytes(header=HISTORY_HEADER, rows=rows, encoding=encoding),
-        content_type=shared_csv.content_type(encoding=encoding),
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def _desk_inquiry(request: HttpRequest, pk: int) -> Inquiry:
