@@ -148,14 +148,9 @@ def store_version(
             sorted(with_month.partition_by(storage.MONTH, as_dict=True, include_key=False).items())
         ):
             month = str(key[0])
-            write_partition(frame=part, path=tmp / storage.month_dirname(month=month) / "part.parquet")
-            saved.append(
-                _save(
-                    store,
-                    storage.part_name(storage_path=storage_path, month=month),
-                    tmp / storage.month_dirname(month=month),
-                )
-            )
+            folder = tmp / storage.month_dirname(month=month)
+            write_partition(frame=part, path=folder / "part.parquet")
+            saved.append(_save(store, storage.part_name(storage_path=storage_path, month=month), folder))
             report(2, 4, f"書込み中 {i + 1}/{len(months)}か月")
         report(3, 4, "登録中")
         version = _record(
