@@ -3,26 +3,17 @@ the user management page (the command itself: ``tests/integration/cli/test_creat
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
 from tests.factories import PASSWORD
+from tests.integration.cli.test_create_user import create_first_administrator
 
 
 def test_the_first_administrator_logs_in_and_reaches_the_user_list(db: Any, monkeypatch: Any) -> None:
-    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
-    call_command(
-        "createsuperuser",
-        interactive=False,
-        username="first-admin",
-        email="admin@occto.example",
-        full_name="広域 一郎",
-        stdout=io.StringIO(),
-    )
+    create_first_administrator(monkeypatch)
     client = Client()
 
     logged_in = client.post(reverse("web:login"), {"username": "first-admin", "password": PASSWORD})

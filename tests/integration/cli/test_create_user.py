@@ -21,9 +21,9 @@ def _create_user(*args: str) -> tuple[str, str]:
     return out.getvalue(), err.getvalue()
 
 
-def test_createsuperuser_makes_an_audited_system_administrator(db: Any, monkeypatch: Any) -> None:
+def create_first_administrator(monkeypatch: Any) -> None:
+    """``createsuperuser`` as on a fresh install: the first administrator, ``first-admin`` with ``PASSWORD``."""
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
-
     call_command(
         "createsuperuser",
         interactive=False,
@@ -32,6 +32,10 @@ def test_createsuperuser_makes_an_audited_system_administrator(db: Any, monkeypa
         full_name="広域 一郎",
         stdout=io.StringIO(),
     )
+
+
+def test_createsuperuser_makes_an_audited_system_administrator(db: Any, monkeypatch: Any) -> None:
+    create_first_administrator(monkeypatch)
 
     user = User.objects.get(username="first-admin")
     assert (user.role, user.participant, user.full_name) == (Role.SYSTEM_ADMIN, None, "広域 一郎")
