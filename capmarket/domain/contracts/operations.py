@@ -286,8 +286,6 @@ def create_contract(
     return contract
 
 
-# long: mostly its keyword parameters (one per contract term) and the validation of
-# them in the order of the form
 def change_contract(
     *,
     actor: Any,
@@ -443,8 +441,6 @@ def _audit_request(*, actor: Any, now: dt.datetime, request: ContractChangeReque
     )
 
 
-# long: mostly its keyword parameters (one per contract term), the same as
-# change_contract's, which it hands to the approver
 def request_contract_change(
     *,
     actor: Any,

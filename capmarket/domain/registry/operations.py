@@ -11,7 +11,7 @@ Japanese; nothing is saved then.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -115,26 +115,49 @@ def update_participant(
     check_fields(values=values, allowed=PARTICIPANT_UPDATE_FIELDS)
     with transaction.atomic():
         current = Participant.objects.select_for_update().get(pk=participant.pk)
-        before = snapshot(obj=current, names=values)
-        for name, value in values.items():
-            setattr(current, name, value)
-        changes = diff(before=before, after=snapshot(obj=current, names=values))
-        if not changes:
-            return current
-        current.updated_at = now
-        validate_participant(participant=current)
-        save_with_history(obj=current, actor=actor, now=now)
-        audit.record(
-            now=now,
-            action=AuditAction.UPDATED,
-            actor=actor,
+        _apply_update(
+            current,
+            values,
+            validate=lambda changed: validate_participant(participant=changed),
             object_type="participant",
-            object_id=current.pk,
-            object_repr=str(current),
             summary="事業者情報を変更しました。",
-            changes=changes,
+            actor=actor,
+            now=now,
         )
     return current
+
+
+def _apply_update(
+    current: Any,
+    values: Mapping[str, Any],
+    *,
+    validate: Callable[[Any], None],
+    object_type: str,
+    summary: str,
+    actor: Any,
+    now: dt.datetime,
+) -> None:
+    """Set ``values`` on the locked row; when anything changed: validate, save with history and audit the
+    difference (nothing changed: nothing written)."""
+    before = snapshot(obj=current, names=values)
+    for name, value in values.items():
+        setattr(current, name, value)
+    changes = diff(before=before, after=snapshot(obj=current, names=values))
+    if not changes:
+        return
+    current.updated_at = now
+    validate(current)
+    save_with_history(obj=current, actor=actor, now=now)
+    audit.record(
+        now=now,
+        action=AuditAction.UPDATED,
+        actor=actor,
+        object_type=object_type,
+        object_id=current.pk,
+        object_repr=str(current),
+        summary=summary,
+        changes=changes,
+    )
 
 
 # ---------------------------------------------------------------- resources
@@ -166,24 +189,14 @@ def update_resource(*, actor: Any, now: dt.datetime, resource: Resource, values:
     check_fields(values=values, allowed=RESOURCE_UPDATE_FIELDS)
     with transaction.atomic():
         current = Resource.objects.select_for_update().select_related("participant").get(pk=resource.pk)
-        before = snapshot(obj=current, names=values)
-        for name, value in values.items():
-            setattr(current, name, value)
-        changes = diff(before=before, after=snapshot(obj=current, names=values))
-        if not changes:
-            return current
-        current.updated_at = now
-        validate_resource(resource=current)
-        save_with_history(obj=current, actor=actor, now=now)
-        audit.record(
-            now=now,
-            action=AuditAction.UPDATED,
-            actor=actor,
+        _apply_update(
+            current,
+            values,
+            validate=lambda changed: validate_resource(resource=changed),
             object_type="resource",
-            object_id=current.pk,
-            object_repr=str(current),
             summary="電源等情報を変更しました。",
-            changes=changes,
+            actor=actor,
+            now=now,
         )
     return current
 
