@@ -205,7 +205,7 @@ def _link_a_document(*, inquiries: list[Any], operator: User, now: dt.datetime) 
     """One inquiry about money names one of its company's documents (帳票), preferring one with its PDF."""
     about_money = {Category.CONTRACT_AMOUNT, Category.CONTRIBUTION, Category.PAYMENT, Category.PENALTY}
     for inquiry in sorted(inquiries, key=lambda i: (i.category not in about_money, i.pk)):
-        documents = desk_queries.linkable_documents(operator, inquiry)
+        documents = desk_queries.linkable_documents(user=operator, inquiry=inquiry)
         if documents:
             chosen = next((d for d in documents if getattr(d, "has_pdf", False)), documents[0])
             desk_ops.link_record(actor=operator, inquiry=inquiry, kind=LinkKind.DOCUMENT, code=chosen.number, now=now)
@@ -239,7 +239,7 @@ def _demo_inquiry(
 
 
 def _answer(inquiry: Any, author: User, reviewer: User, at: dt.datetime, body: str) -> Any:
-    draft = desk_ops.save_draft(actor=author, inquiry=inquiry, subject=desk_ops.default_answer_subject(inquiry),
+    draft = desk_ops.save_draft(actor=author, inquiry=inquiry, subject=desk_ops.default_answer_subject(inquiry=inquiry),
                                 body=body, now=at)  # fmt: skip
     desk_ops.submit_draft(actor=author, draft=draft, now=at + dt.timedelta(minutes=5))
     return draft

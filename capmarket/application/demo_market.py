@@ -216,7 +216,7 @@ def zengin_kana(katakana: str) -> str:
 
 def _corporate_number(rng: random.Random) -> str:
     base = f"{rng.randrange(10**12):012d}"
-    return f"{corporate_number_check_digit(base)}{base}"
+    return f"{corporate_number_check_digit(base12=base)}{base}"
 
 
 def _round_kw(value: float, step: int) -> int:

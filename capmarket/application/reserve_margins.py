@@ -53,7 +53,7 @@ def import_file(
     *, data: bytes, filename: str, source: str, user: Any, now: dt.datetime, correction: bool = False
 ) -> ImportOutcome:
     """Store, judge and alert. ``user`` None: the system (poller, watched folder, scheduled command)."""
-    if user is not None and not can(user, Action.MANAGE_ALERTS):
+    if user is not None and not can(user=user, action=Action.MANAGE_ALERTS):
         raise NotAllowed("広域予備率の公表ファイルを取り込む権限がありません。")
     if len(data) > MAX_FILE_BYTES:
         from capmarket.calc.io.reserve_margins import MarginFileError  # noqa: PLC0415

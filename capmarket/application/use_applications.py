@@ -64,12 +64,12 @@ def _participant_for(*, actor: Any, application: UseApplication, now: dt.datetim
         updated_at=now,
     )
     try:
-        validate_participant(participant)
+        validate_participant(participant=participant)
     except ValidationError as exc:
         raise access_ops.UnableToReview(
             {"participant": [f"申込内容で事業者を登録できません: {m}" for m in exc.messages]}
         ) from None
-    save_with_history(participant, actor=actor, now=now)
+    save_with_history(obj=participant, actor=actor, now=now)
     audit.record(
         now=now,
         action=AuditAction.CREATED,
@@ -92,7 +92,10 @@ def approve_application(
     ip_address: str | None = None,
 ) -> Approved:
     """Approve a submitted application and issue the company's 管理者ID (shown once to the reviewer)."""
-    if not (can(actor, Action.REVIEW_USE_APPLICATIONS) and can(actor, Action.ISSUE_PARTICIPANT_ADMIN)):
+    if not (
+        can(user=actor, action=Action.REVIEW_USE_APPLICATIONS)
+        and can(user=actor, action=Action.ISSUE_PARTICIPANT_ADMIN)
+    ):
         raise access_ops.NotAllowed(Action.REVIEW_USE_APPLICATIONS)
     with transaction.atomic():
         current = UseApplication.objects.select_for_update().get(pk=application.pk)

@@ -49,7 +49,7 @@ def _on_configured(sender: Any, **kwargs: Any) -> None:
 
 
 # New jobs reach this queue through the domain's dispatch port (a plain module: safe before Django is set up).
-register_dispatcher(_dispatch)
+register_dispatcher(dispatcher=_dispatch)
 
 
 @worker_ready.connect

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         from tests.mailserver import running_mail_server
 
         call_command("migrate", verbosity=0)
-        dispatch.register_dispatcher(lambda job_id: None)  # the benchmark runs the delivery loop itself
+        dispatch.register_dispatcher(dispatcher=lambda job_id: None)  # the benchmark runs the delivery loop itself
         body = (
             "株式会社ベンチ電力 御中\n\n広域予備率Web公表システムで公表された広域予備率が8%を下回りました。\n\n"
             + "■東京エリア\n  2025年8月1日（金） 17:00〜19:30（コマ35〜39） 最低 6.20%\n" * 3

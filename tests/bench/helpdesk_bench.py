@@ -183,12 +183,14 @@ def _run(args: argparse.Namespace) -> None:
     _step(f"save {args.faqs} FAQ entries (versions, normalised text)", faqs)
     _step(
         "FAQ search 'せいきゅうしょ' (participant view) ×100",
-        lambda: [queries.search_articles(provider, kind=ArticleKind.FAQ, query="せいきゅうしょ") for _ in range(100)],
+        lambda: [
+            queries.search_articles(user=provider, kind=ArticleKind.FAQ, query="せいきゅうしょ") for _ in range(100)
+        ],
     )
     _step(
         "FAQ suggestions while typing ×100",
         lambda: [
-            queries.suggest_articles(provider, kind=ArticleKind.FAQ, typed="容量拠出金の請求書が届きません")
+            queries.suggest_articles(user=provider, kind=ArticleKind.FAQ, typed="容量拠出金の請求書が届きません")
             for _ in range(100)
         ],
     )
@@ -197,7 +199,8 @@ def _run(args: argparse.Namespace) -> None:
     _step(
         "overdue view: first page of 50 with working hours left",
         lambda: [
-            queries.working_seconds_left(i, now=now) for i in queries.inquiries_visible_to(staff, filters=overdue)[:50]
+            queries.working_seconds_left(inquiry=i, now=now)
+            for i in queries.inquiries_visible_to(user=staff, filters=overdue)[:50]
         ],
     )
     _step(

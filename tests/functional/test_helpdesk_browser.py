@@ -34,11 +34,11 @@ def shots(tmp_path: Path) -> Path:
 @pytest.fixture
 def quiet_queue() -> Iterator[None]:
     previous = dispatch._dispatcher
-    dispatch.register_dispatcher(lambda job_id: None)  # the answer e-mail stays queued in the outbox
+    dispatch.register_dispatcher(dispatcher=lambda job_id: None)  # the answer e-mail stays queued in the outbox
     try:
         yield
     finally:
-        dispatch.register_dispatcher(previous)
+        dispatch.register_dispatcher(dispatcher=previous)
 
 
 def _logout(page: Any, browser: Any) -> None:

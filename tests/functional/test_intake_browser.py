@@ -62,11 +62,11 @@ def worker(settings: Any, tmp_path: Path) -> Iterator[None]:
         thread.start()
 
     previous = dispatch._dispatcher
-    dispatch.register_dispatcher(run_later)
+    dispatch.register_dispatcher(dispatcher=run_later)
     try:
         yield
     finally:
-        dispatch.register_dispatcher(previous)
+        dispatch.register_dispatcher(dispatcher=previous)
         for thread in threads:
             thread.join(timeout=30)
 
@@ -126,14 +126,14 @@ def test_a_failed_upload_is_run_again_with_the_retry_button(page: Any, worker: N
     user = make_user(Role.PARTICIPANT_USER, participant=provider, username="uploader")
     data = b"resource_id,date,slot,upper_kw,plan_kw\nR1,2025-04-01,1,100,90\n"
     previous = dispatch._dispatcher
-    dispatch.register_dispatcher(lambda job_id: None)  # queued, not run: it fails below
+    dispatch.register_dispatcher(dispatcher=lambda job_id: None)  # queued, not run: it fails below
     try:
         outcome = intake.upload(
             dataset="generation", file=io.BytesIO(data), size=len(data), filename="g.csv", user=user,
             delivery_year=2025, now=timezone.now(), background=True,
         )  # fmt: skip
     finally:
-        dispatch.register_dispatcher(previous)
+        dispatch.register_dispatcher(dispatcher=previous)
     assert outcome.job is not None
     job = job_ops.mark_running(job_id=outcome.job.pk, worker="w", now=timezone.now(), stale_before=timezone.now())
     assert job is not None

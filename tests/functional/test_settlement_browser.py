@@ -51,11 +51,11 @@ def worker(settings: Any, tmp_path: Path) -> Iterator[None]:
         thread.start()
 
     previous = dispatch._dispatcher
-    dispatch.register_dispatcher(run_later)
+    dispatch.register_dispatcher(dispatcher=run_later)
     try:
         yield
     finally:
-        dispatch.register_dispatcher(previous)
+        dispatch.register_dispatcher(dispatcher=previous)
         for thread in threads:
             thread.join(timeout=60)
 

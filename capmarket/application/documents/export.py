@@ -70,7 +70,7 @@ def export_run(*, run_ref: str, directory: Path, now: dt.datetime, processes: in
             if data is None:
                 raise UnableToExportDocuments(f"{document.number} のPDFがありません。")
             (directory / file_name(document)).write_bytes(data)
-            writer.writerow([safe_cell(v) for v in index_row(document)])
+            writer.writerow([safe_cell(value=v) for v in index_row(document)])
     return len(documents)
 
 
@@ -113,7 +113,7 @@ def zip_stream(*, documents: Iterable[Document]) -> Iterator[bytes]:
                 continue
             info = zipfile.ZipInfo(file_name(document), date_time=document.issued_at.timetuple()[:6])
             archive.writestr(info, data)
-            writer.writerow([safe_cell(v) for v in index_row(document)])
+            writer.writerow([safe_cell(value=v) for v in index_row(document)])
             yield sink.take()
         archive.writestr("index.csv", ("\ufeff" + index.getvalue()).encode("utf-8"))
     yield sink.take()

@@ -86,7 +86,7 @@ def issue_month(
     chunk_size: int = CHUNK,
 ) -> IssueOutcome:
     """Issue every document of one confirmed month (idempotent); see the module's steps."""
-    if not can(actor, Action.ISSUE_DOCUMENTS):
+    if not can(user=actor, action=Action.ISSUE_DOCUMENTS):
         raise UnableToIssueDocuments("帳票を発行する権限がありません。")
     profile = document_ops.ensure_operator_profile(now=now)
     drafts = _month_drafts(figures=figures, profile=profile, now=now)

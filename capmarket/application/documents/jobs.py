@@ -57,7 +57,7 @@ def run_issue_job(*, job: Job, progress: Progress, now: dt.datetime) -> dict[str
 def start_issue_job(*, run: Any, actor: Any, now: dt.datetime) -> tuple[Job, bool]:
     """Queue the issuing of a run's documents (one job per run: asking again returns the same job unless it
     failed, which is then retried)."""
-    if not can(actor, Action.ISSUE_DOCUMENTS):
+    if not can(user=actor, action=Action.ISSUE_DOCUMENTS):
         raise UnableToIssueDocuments("帳票を発行する権限がありません。")
     if not sources.confirmed_months_of(run=run):
         raise UnableToIssueDocuments(f"精算 #{run.pk} には確定した月がありません。確定してから帳票を発行してください。")

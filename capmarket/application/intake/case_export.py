@@ -65,7 +65,7 @@ def _ruleset_as_of(*, year: int, as_of: dt.datetime) -> tuple[str, dict[str, str
     version = ruleset_queries.version_published_by(name=name, as_of=as_of)
     if version is None:
         return name, {}
-    values = ruleset_queries.values_of(version)
+    values = ruleset_queries.values_of(ruleset=version)
     return name, {k: v for k, v in sorted(values.items()) if builtin.get(k) != v}
 
 
@@ -82,9 +82,9 @@ def _write_csv(frame: pl.DataFrame, path: Path) -> None:
 
 
 def _registry(*, year: int, as_of: dt.datetime) -> dict[str, pl.DataFrame]:
-    participants = {p.pk: p for p in registry_queries.participants_as_of(as_of)}
+    participants = {p.pk: p for p in registry_queries.participants_as_of(as_of=as_of)}
     providers = [p for p in participants.values() if p.is_provider]
-    resources = registry_queries.resources_as_of(as_of)
+    resources = registry_queries.resources_as_of(as_of=as_of)
     codes = {r.pk: r.resource_code for r in resources}
     contracts = contract_queries.active_contracts_as_of(as_of=as_of, delivery_year=year)
     return {
@@ -169,7 +169,7 @@ def _outages(*, as_of: dt.datetime) -> pl.DataFrame | None:
     from zoneinfo import ZoneInfo  # noqa: PLC0415
 
     jst = ZoneInfo("Asia/Tokyo")
-    resources = registry_queries.resource_codes_by_id(p.resource_id for p in plans)
+    resources = registry_queries.resource_codes_by_id(ids=(p.resource_id for p in plans))
     return pl.DataFrame(
         {
             "outage_id": [p.outage_code for p in plans],

@@ -41,10 +41,10 @@ def _publish_parameters(
     *, case_dir: Path, user: Any, now: dt.datetime, ruleset_name: str, used: dict[str, str]
 ) -> int | None:
     """A case's ``[parameters]`` become a new version of its rule set (when they differ from the newest)."""
-    base = ruleset_queries.versions_of(ruleset_name).first()
+    base = ruleset_queries.versions_of(name=ruleset_name).first()
     if base is None:
         return None
-    current = ruleset_queries.values_of(base)
+    current = ruleset_queries.values_of(ruleset=base)
     changed = {k: v for k, v in used.items() if current.get(k) != v}
     if not changed:
         return base.version

@@ -28,7 +28,7 @@ class HistoryRow:
 def upload_history(*, user: Any, dataset: str, limit: int = 50) -> list[HistoryRow]:
     """Versions of ``dataset`` the user may see, newest first, with what each changed."""
     rows = []
-    for version in ts_queries.versions_visible_to(user, dataset=dataset).order_by("-sequence")[:limit]:
+    for version in ts_queries.versions_visible_to(user=user, dataset=dataset).order_by("-sequence")[:limit]:
         summary, _ = ts_queries.diff(version=version)
         rows.append(HistoryRow(version, summary.added, summary.changed, summary.unchanged))
     return rows

@@ -24,7 +24,7 @@ REGISTRY_ACTIONS: dict[str, Action] = {
 
 def is_staff(user: Any) -> bool:
     """Operator staff: sees (and may upload data of) every company."""
-    return can(user, Action.VIEW_ALL_PARTICIPANTS)
+    return can(user=user, action=Action.VIEW_ALL_PARTICIPANTS)
 
 
 def participant_of(user: Any) -> Any:
@@ -39,7 +39,7 @@ def allowed_datasets(*, user: Any) -> list[str]:
     if user is None or not getattr(user, "is_active", False):
         return []
     if is_staff(user):
-        return [n for n in DATASETS if n not in REGISTRY_ACTIONS or can(user, REGISTRY_ACTIONS[n])]
+        return [n for n in DATASETS if n not in REGISTRY_ACTIONS or can(user=user, action=REGISTRY_ACTIONS[n])]
     participant = participant_of(user)
     if participant is None:
         return []

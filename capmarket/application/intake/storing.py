@@ -50,7 +50,7 @@ class Stored:
 
 
 def _sync_outages(*, frame: pl.DataFrame, user: Any, now: dt.datetime) -> outage_ops.OutageChanges:
-    resources = registry_queries.resources_by_code(frame["resource_id"].unique().to_list())
+    resources = registry_queries.resources_by_code(codes=frame["resource_id"].unique().to_list())
     plans = [
         outage_ops.OutageInput(
             outage_code=row["outage_id"],

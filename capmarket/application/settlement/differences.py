@@ -56,7 +56,7 @@ def _version_touches(version: Any) -> dict[str, list[str]]:
     dataset = version.dataset
     columns = {c for c, _ in version.columns}
     found: dict[str, list[str]] = {}
-    lf = scan_version(version)
+    lf = scan_version(version=version)
     if dataset in _BY_RESOURCE and "resource_id" in columns:
         found["resources"] = sorted(lf.select(pl.col("resource_id").unique()).collect().to_series().to_list())
     if "area" in columns and (dataset in _BY_AREA or dataset in _BY_RETAILER):

@@ -323,8 +323,8 @@ def _slot_context(user: Any, f: ResultFilters) -> tuple[str, Any, pl.DataFrame, 
         return None
     run = confirmed.run
     contracts = RunContract.objects.filter(run=run).select_related("participant")
-    if not sees_all(user):
-        own = own_participant_id(user)
+    if not sees_all(user=user):
+        own = own_participant_id(user=user)
         contracts = contracts.filter(participant_id=own) if own is not None else contracts.none()
     if f.area:
         contracts = contracts.filter(area=f.area)
@@ -727,7 +727,7 @@ SCREENS: Final[dict[str, Screen]] = {
 
 def screens_for(user: Any) -> list[Screen]:
     """The screens the user's company has: providers the B–E screens, retailers and TSOs contributions."""
-    if sees_all(user):
+    if sees_all(user=user):
         return list(SCREENS.values())
     participant = getattr(user, "participant", None)
     if participant is None:

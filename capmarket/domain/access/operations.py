@@ -60,7 +60,7 @@ class NotAllowed(Exception):
 
 
 def _require(actor: Any, action: Action) -> None:
-    if not can(actor, action):
+    if not can(user=actor, action=action):
         raise NotAllowed(action)
 
 
@@ -74,9 +74,9 @@ def _real_participant_id(actor: Any) -> int | None:
 
 def _may_manage_company(actor: Any, participant_id: int) -> bool:
     """Staff running access manage every company; a company's 管理者ID manages its own (not while acting)."""
-    if can(actor, Action.MANAGE_ACCESS):
+    if can(user=actor, action=Action.MANAGE_ACCESS):
         return True
-    return can(actor, Action.MANAGE_OWN_ACCESS) and _real_participant_id(actor) == participant_id
+    return can(user=actor, action=Action.MANAGE_OWN_ACCESS) and _real_participant_id(actor) == participant_id
 
 
 def _set_company_status(*, participant: Participant, status: str, actor: Any, now: dt.datetime) -> None:
@@ -84,7 +84,7 @@ def _set_company_status(*, participant: Participant, status: str, actor: Any, no
     current = Participant.objects.select_for_update().get(pk=participant.pk)
     current.status = status
     current.updated_at = now
-    save_with_history(current, actor=actor, now=now)
+    save_with_history(obj=current, actor=actor, now=now)
     participant.status = status
 
 
@@ -862,8 +862,11 @@ def withdraw_delegation(
 ) -> Delegation:
     """Withdraw a delegation: the contractor's users are refused for the company from their next request."""
     if not (
-        can(actor, Action.MANAGE_ACCESS)
-        or (can(actor, Action.MANAGE_OWN_ACCESS) and _real_participant_id(actor) == delegation.participant_id)
+        can(user=actor, action=Action.MANAGE_ACCESS)
+        or (
+            can(user=actor, action=Action.MANAGE_OWN_ACCESS)
+            and _real_participant_id(actor) == delegation.participant_id
+        )
     ):
         raise NotAllowed(Action.MANAGE_OWN_ACCESS)
     with transaction.atomic():

@@ -36,7 +36,7 @@ from capmarket.domain.registry.models import Participant, ParticipantStatus
 
 
 def _sees_all(user: Any) -> bool:
-    return can(user, Action.VIEW_ALL_PARTICIPANTS)
+    return can(user=user, action=Action.VIEW_ALL_PARTICIPANTS)
 
 
 def _own(user: Any) -> int | None:

@@ -42,7 +42,7 @@ def revoke_credentials(*, user: User, reason: str) -> None:
 def record_login_success(*, user: User, now: dt.datetime, ip_address: str | None) -> None:
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(failed_login_count=0, last_login=now)
-        LoginFailure.objects.filter(username_key=username_key(user.username), ip_address=ip_address).delete()
+        LoginFailure.objects.filter(username_key=username_key(username=user.username), ip_address=ip_address).delete()
         audit.record(now=now, action=AuditAction.LOGIN, actor=user, ip_address=ip_address)
 
 
@@ -51,7 +51,7 @@ def _count_failure(*, username: str, now: dt.datetime, ip_address: str | None) -
     LoginFailure.objects.filter(
         occurred_at__lt=now - dt.timedelta(seconds=settings.CAPMARKET_LOGIN_THROTTLE_SECONDS)
     ).delete()
-    LoginFailure.objects.create(username_key=username_key(username), ip_address=ip_address, occurred_at=now)
+    LoginFailure.objects.create(username_key=username_key(username=username), ip_address=ip_address, occurred_at=now)
 
 
 def record_login_failure(*, user: User | None, username: str, now: dt.datetime, ip_address: str | None) -> None:
@@ -177,7 +177,7 @@ _PASSWORD_ALPHABETS = (
 )
 
 
-def generate_temporary_password(length: int = 16) -> str:
+def generate_temporary_password(*, length: int = 16) -> str:
     """A random password with every character class, unambiguous characters only (no 0/O, 1/l/I)."""
     chars = [secrets.choice(alphabet) for alphabet in _PASSWORD_ALPHABETS]
     everything = "".join(_PASSWORD_ALPHABETS)
@@ -206,7 +206,7 @@ class IssuedPassword:
 
 
 def _require_manageable(*, actor: User, user: User) -> User:
-    if actor.pk == user.pk or not users_manageable_by(actor).filter(pk=user.pk).exists():
+    if actor.pk == user.pk or not users_manageable_by(actor=actor).filter(pk=user.pk).exists():
         raise UserNotManageable(user.pk)
     return User.objects.select_for_update().get(pk=user.pk)
 
@@ -255,7 +255,7 @@ def issue_user(
     own company used); a system administrator issues staff accounts and a company's 管理者ID — once per company.
     """
     username = username.strip()
-    if role not in roles_assignable_by(actor):
+    if role not in roles_assignable_by(actor=actor):
         raise UnableToIssueUser({"role": "この権限のユーザを発行する権限がありません。"})
     if role == Role.PARTICIPANT_USER:
         participant = actor.participant
@@ -324,7 +324,7 @@ def update_user(
         target = _require_manageable(actor=actor, user=user)
         new_role = role or target.role
         if new_role != target.role and not (
-            target.role in STAFF_ROLES and new_role in STAFF_ROLES and new_role in roles_assignable_by(actor)
+            target.role in STAFF_ROLES and new_role in STAFF_ROLES and new_role in roles_assignable_by(actor=actor)
         ):
             raise UnableToChangeUser({"role": "この権限には変更できません。"})
         before = {
@@ -390,7 +390,7 @@ def unlock_user(*, actor: User, user: User, now: dt.datetime, ip_address: str | 
         target.locked_at = None
         target.failed_login_count = 0
         target.save(update_fields=["locked_at", "failed_login_count"])
-        LoginFailure.objects.filter(username_key=username_key(target.username)).delete()
+        LoginFailure.objects.filter(username_key=username_key(username=target.username)).delete()
         audit.record(
             now=now,
             action=AuditAction.ACCOUNT_UNLOCKED,

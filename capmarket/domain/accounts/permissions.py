@@ -209,7 +209,7 @@ for _role, _actions in _ACCESS.items():
     POLICY[_role] = POLICY[_role] | _actions
 
 
-def can(user: Any, action: Action) -> bool:
+def can(*, user: Any, action: Action) -> bool:
     """Whether an authenticated, active user's role allows ``action``."""
     if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return False
@@ -224,6 +224,6 @@ class PermissionRefused(Exception):
         self.action = action
 
 
-def require(user: Any, action: Action) -> None:
-    if not can(user, action):
+def require(*, user: Any, action: Action) -> None:
+    if not can(user=user, action=action):
         raise PermissionRefused(action)

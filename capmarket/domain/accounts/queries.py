@@ -19,33 +19,33 @@ from capmarket.domain.accounts.models import STAFF_ROLES, LoginFailure, Role, Us
 from capmarket.domain.accounts.permissions import Action, can
 
 
-def users_manageable_by(actor: Any) -> QuerySet[User]:
+def users_manageable_by(*, actor: Any) -> QuerySet[User]:
     """Every account ``actor`` may see and manage, ordered by username (unique)."""
     condition = Q(pk__in=[])
-    if can(actor, Action.MANAGE_STAFF_USERS):
+    if can(user=actor, action=Action.MANAGE_STAFF_USERS):
         condition |= Q(role__in=sorted(STAFF_ROLES))
-    if can(actor, Action.ISSUE_PARTICIPANT_ADMIN):
+    if can(user=actor, action=Action.ISSUE_PARTICIPANT_ADMIN):
         condition |= Q(role=Role.PARTICIPANT_ADMIN)
-    if can(actor, Action.MANAGE_OWN_USERS) and getattr(actor, "participant_id", None) is not None:
+    if can(user=actor, action=Action.MANAGE_OWN_USERS) and getattr(actor, "participant_id", None) is not None:
         condition |= Q(role=Role.PARTICIPANT_USER, participant_id=actor.participant_id)
     return User.objects.filter(condition).select_related("participant").order_by("username", "id")
 
 
-def can_manage_any_users(actor: Any) -> bool:
+def can_manage_any_users(*, actor: Any) -> bool:
     return any(
-        can(actor, action)
+        can(user=actor, action=action)
         for action in (Action.MANAGE_STAFF_USERS, Action.ISSUE_PARTICIPANT_ADMIN, Action.MANAGE_OWN_USERS)
     )
 
 
-def roles_assignable_by(actor: Any) -> list[str]:
+def roles_assignable_by(*, actor: Any) -> list[str]:
     """The roles ``actor`` may give to an account it issues or changes, in the order of ``Role``."""
     allowed: set[str] = set()
-    if can(actor, Action.MANAGE_STAFF_USERS):
+    if can(user=actor, action=Action.MANAGE_STAFF_USERS):
         allowed |= set(STAFF_ROLES)
-    if can(actor, Action.ISSUE_PARTICIPANT_ADMIN):
+    if can(user=actor, action=Action.ISSUE_PARTICIPANT_ADMIN):
         allowed.add(Role.PARTICIPANT_ADMIN)
-    if can(actor, Action.MANAGE_OWN_USERS) and getattr(actor, "participant_id", None) is not None:
+    if can(user=actor, action=Action.MANAGE_OWN_USERS) and getattr(actor, "participant_id", None) is not None:
         allowed.add(Role.PARTICIPANT_USER)
     return [r.value for r in Role if r.value in allowed]
 
@@ -53,7 +53,7 @@ def roles_assignable_by(actor: Any) -> list[str]:
 def search_users(
     *, actor: Any, text: str = "", role: str = "", participant_code: str = "", locked: bool | None = None
 ) -> QuerySet[User]:
-    qs = users_manageable_by(actor)
+    qs = users_manageable_by(actor=actor)
     if text:
         qs = qs.filter(Q(username__icontains=text) | Q(full_name__icontains=text) | Q(email__icontains=text))
     if role:
@@ -67,7 +67,7 @@ def search_users(
     return qs
 
 
-def username_key(username: str) -> str:
+def username_key(*, username: str) -> str:
     """The form of a typed user ID that the login throttle counts by (case-folded, at most 150 characters)."""
     return username.strip().casefold()[:150]
 
@@ -81,7 +81,7 @@ def login_throttled(*, username: str, ip_address: str | None, now: dt.datetime) 
     """
     since = now - dt.timedelta(seconds=settings.CAPMARKET_LOGIN_THROTTLE_SECONDS)
     recent = LoginFailure.objects.filter(occurred_at__gt=since, occurred_at__lte=now, ip_address=ip_address)
-    if recent.filter(username_key=username_key(username)).count() >= settings.CAPMARKET_LOGIN_FAILURE_LIMIT:
+    if recent.filter(username_key=username_key(username=username)).count() >= settings.CAPMARKET_LOGIN_FAILURE_LIMIT:
         return True
     return recent.count() >= settings.CAPMARKET_LOGIN_ADDRESS_FAILURE_LIMIT
 

@@ -250,7 +250,9 @@ def import_publication(
                     dataset_version=version_sequence,
                     latest_slots=latest.height,
                     slots_below=int(new["_below"].sum()),
-                    threshold_pct=threshold_text(threshold_now.numerator, threshold_now.denominator),
+                    threshold_pct=threshold_text(
+                        numerator=threshold_now.numerator, denominator=threshold_now.denominator
+                    ),
                 )
         except IntegrityError:
             raced = Publication.objects.get(content_sha256=sha)  # the same file imported at the same moment
@@ -333,7 +335,7 @@ def _alert_providers(*, publication: Publication, judgements: Sequence[Judgement
     chosen = [j for j in judgements if j.state == wanted and j.alertable]
     if not chosen:
         return 0
-    providers = queries.providers_in_areas(area_years={(j.area, queries.delivery_year_of(j.date)) for j in chosen})
+    providers = queries.providers_in_areas(area_years={(j.area, queries.delivery_year_of(day=j.date)) for j in chosen})
     if not providers:
         return 0
     participants = Participant.objects.in_bulk(list(providers))
@@ -343,7 +345,7 @@ def _alert_providers(*, publication: Publication, judgements: Sequence[Judgement
     for participant_id in sorted(providers, key=lambda pk: participants[pk].participant_code):
         participant = participants[participant_id]
         areas = providers[participant_id]
-        mine = [j for j in chosen if (j.area, queries.delivery_year_of(j.date)) in areas]
+        mine = [j for j in chosen if (j.area, queries.delivery_year_of(day=j.date)) in areas]
         if not mine:
             continue
         key = f"alert:{publication.pk}:{kind}:{participant.participant_code}"
@@ -354,8 +356,8 @@ def _alert_providers(*, publication: Publication, judgements: Sequence[Judgement
                 key=key,
                 kind=f"alerts.{kind}",
                 to=to,
-                subject=render(pattern.subject_template, values),
-                body=render(pattern.body_template, values),
+                subject=render(template=pattern.subject_template, values=values),
+                body=render(template=pattern.body_template, values=values),
                 participant=participant,
                 now=now,
             )
@@ -379,9 +381,9 @@ def placeholder_values(
 ) -> dict[str, str]:
     values = {
         "事業者名": participant.name if participant is not None else "{事業者名}",
-        "エリア": areas_text(r[0] for r in rows) if rows else "（対象エリア）",
+        "エリア": areas_text(areas=(r[0] for r in rows)) if rows else "（対象エリア）",
         "対象日": "、".join(sorted({f"{r[1]:%Y/%m/%d}" for r in rows})) if rows else "（対象日）",
-        "対象コマ": slot_listing(rows) if rows else "（対象コマなし）",
+        "対象コマ": slot_listing(rows=rows) if rows else "（対象コマなし）",
     }
     if publication is not None:
         values["公表日時"] = f"{publication.published_at.astimezone(JST):%Y/%m/%d %H:%M}"
@@ -416,14 +418,14 @@ def change_pattern(
     *, actor: Any, kind: str, subject_template: str, body_template: str, enabled: bool, now: dt.datetime
 ) -> MessagePattern:
     """A new version of a pattern (the old one stays with the messages that used it)."""
-    if not can(actor, Action.MANAGE_ALERTS):
+    if not can(user=actor, action=Action.MANAGE_ALERTS):
         raise UnableToChangePattern({"kind": "パターンを変更する権限がありません。"})
     errors: dict[str, str] = {}
     if not subject_template.strip():
         errors["subject_template"] = "件名を入力してください。"
     if not body_template.strip():
         errors["body_template"] = "本文を入力してください。"
-    unknown = unknown_placeholders(subject_template + body_template)
+    unknown = unknown_placeholders(template=subject_template + body_template)
     if unknown:
         errors["body_template"] = "使えない差し込み項目があります: " + "、".join("{" + u + "}" for u in unknown)
     if errors:
@@ -476,13 +478,13 @@ def _propose_correction(
     ):
         part = [r for j, r in zip(changed, rows, strict=True) if j.state == state]
         if part:
-            lines.append(f"【{label}】\n{slot_listing(part)}")
+            lines.append(f"【{label}】\n{slot_listing(rows=part)}")
     values = placeholder_values(publication=publication, rows=rows, participant=None)
     values["対象コマ"] = "\n\n".join(lines)
     return OperatorMessage.objects.create(
         pattern=pattern,
-        subject=render(pattern.subject_template, values),
-        body=render(pattern.body_template, values),
+        subject=render(template=pattern.subject_template, values=values),
+        body=render(template=pattern.body_template, values=values),
         audience=Audience.AREAS,
         areas=sorted({j.area for j in changed}),
         resource_types=[],
@@ -505,7 +507,7 @@ def draft_message(
     now: dt.datetime,
 ) -> OperatorMessage:
     """Fill a pattern for an audience and slots; the draft can be edited before it is submitted."""
-    if not can(actor, Action.MANAGE_ALERTS):
+    if not can(user=actor, action=Action.MANAGE_ALERTS):
         raise UnableToSendMessage({"pattern": "事業者への連絡を起案する権限がありません。"})
     pattern = current_pattern(kind=pattern_kind, now=now)
     margins = queries.margins_of_slots(slots=slots, as_of=now) if slots else {}
@@ -515,11 +517,11 @@ def draft_message(
     ]
     values = placeholder_values(publication=publication, rows=rows, participant=None)
     if not slots and areas:
-        values["エリア"] = areas_text(areas)
+        values["エリア"] = areas_text(areas=areas)
     message = OperatorMessage.objects.create(
         pattern=pattern,
-        subject=render(pattern.subject_template, values),
-        body=render(pattern.body_template, values),
+        subject=render(template=pattern.subject_template, values=values),
+        body=render(template=pattern.body_template, values=values),
         audience=audience,
         areas=sorted(set(areas)),
         resource_types=sorted(set(resource_types)),
@@ -536,7 +538,7 @@ def submit_message(
     *, actor: Any, message: OperatorMessage, subject: str, body: str, now: dt.datetime, ip_address: str | None = None
 ) -> OperatorMessage:
     """The drafter (or an operator adopting a system proposal) submits the message for approval."""
-    if not can(actor, Action.MANAGE_ALERTS):
+    if not can(user=actor, action=Action.MANAGE_ALERTS):
         raise UnableToSendMessage({"body": "事業者への連絡を起案する権限がありません。"})
     if message.state not in (MessageState.PROPOSED, MessageState.SUBMITTED):
         raise UnableToSendMessage({"body": "この連絡は既に送信または取消されています。"})
@@ -574,7 +576,7 @@ def submit_message(
 
 
 def cancel_message(*, actor: Any, message: OperatorMessage, now: dt.datetime, ip_address: str | None = None) -> None:
-    if not can(actor, Action.MANAGE_ALERTS):
+    if not can(user=actor, action=Action.MANAGE_ALERTS):
         raise UnableToSendMessage({"body": "取消する権限がありません。"})
     with transaction.atomic():
         updated = OperatorMessage.objects.filter(
@@ -599,7 +601,7 @@ def approve_message(
 ) -> OperatorMessage:
     """A second person approves: the message is e-mailed to every provider of the audience (one e-mail each, never
     twice) and posted as a portal notice (お知らせ) for providers."""
-    if not can(actor, Action.APPROVE_ALERT_MESSAGES):
+    if not can(user=actor, action=Action.APPROVE_ALERT_MESSAGES):
         raise UnableToSendMessage({"body": "承認する権限がありません。"})
     if message.state != MessageState.SUBMITTED:
         raise UnableToSendMessage({"body": "承認待ちの連絡ではありません。"})
@@ -623,15 +625,15 @@ def approve_message(
                 key=f"message:{message.pk}:{participant.participant_code}",
                 kind=f"alerts.message.{message.pattern.kind}",
                 to=to,
-                subject=render(message.subject, values),
-                body=render(message.body, values),
+                subject=render(template=message.subject, values=values),
+                body=render(template=message.body, values=values),
                 participant=participant,
                 now=now,
             )
         notice = notice_ops.post_notice(
             actor=actor,
             title=message.subject,
-            body=render(message.body, {"事業者名": "容量提供事業者各位"}),
+            body=render(template=message.body, values={"事業者名": "容量提供事業者各位"}),
             audience=NoticeAudience.PROVIDERS,
             participant=None,
             important=message.pattern.kind in (PatternKind.CORRECTION, PatternKind.SYSTEM_TROUBLE),

@@ -37,7 +37,7 @@ from capmarket.domain.timeseries import queries as ts_queries
 JST = ZoneInfo("Asia/Tokyo")
 
 
-def delivery_year_of(day: dt.date) -> int:
+def delivery_year_of(*, day: dt.date) -> int:
     return day.year if day.month >= 4 else day.year - 1
 
 
@@ -51,7 +51,7 @@ def threshold_pct(*, delivery_year: int, as_of: dt.datetime) -> Fraction:
         name = f"jp-{earlier[-1] if earlier else years[0]}"
     version = RuleSet.objects.filter(name=name, published_at__lte=as_of).order_by("-version", "-id").first()
     if version is not None:
-        values = values_of(version)
+        values = values_of(ruleset=version)
         try:
             return parse_params(values=values).tight_reserve_margin_pct
         except ValueError:
@@ -154,7 +154,7 @@ def board(*, days: Sequence[dt.date], as_of: dt.datetime) -> list[BoardDay]:
     frame = stored_margins(dates=days, as_of=as_of)
     out: list[BoardDay] = []
     for day in days:
-        threshold = threshold_pct(delivery_year=delivery_year_of(day), as_of=as_of)
+        threshold = threshold_pct(delivery_year=delivery_year_of(day=day), as_of=as_of)
         margins: dict[str, list[int | None]] = {a: [None] * 48 for a in AREAS}
         blackout = {a: [False] * 48 for a in AREAS}
         published: dict[str, list[dt.datetime | None]] = {a: [None] * 48 for a in AREAS}
@@ -181,8 +181,8 @@ def board(*, days: Sequence[dt.date], as_of: dt.datetime) -> list[BoardDay]:
 # ----------------------------------------------------------------------------------------------- history
 
 
-def sees_alerts_back_office(user: Any) -> bool:
-    return bool(getattr(user, "is_operator_staff", False)) and can(user, Action.VIEW_ALL_PARTICIPANTS)
+def sees_alerts_back_office(*, user: Any) -> bool:
+    return bool(getattr(user, "is_operator_staff", False)) and can(user=user, action=Action.VIEW_ALL_PARTICIPANTS)
 
 
 def publications(
@@ -203,7 +203,7 @@ def publications(
     return qs.order_by("-published_at", "-id")
 
 
-def get_publication(pk: Any) -> Publication:
+def get_publication(*, pk: Any) -> Publication:
     try:
         key = int(pk)
     except (TypeError, ValueError):
@@ -211,17 +211,17 @@ def get_publication(pk: Any) -> Publication:
     return publications().get(pk=key)
 
 
-def judgements_of(publication: Publication) -> list[Judgement]:
+def judgements_of(*, publication: Publication) -> list[Judgement]:
     return list(publication.judgements.order_by("area", "date", "slot", "id"))
 
 
-def alerts_of(publication: Publication) -> list[ProviderAlert]:
+def alerts_of(*, publication: Publication) -> list[ProviderAlert]:
     return list(
         publication.alerts.select_related("participant").order_by("kind", "participant__participant_code", "id")
     )
 
 
-def publication_emails(publication: Publication) -> QuerySet[OutboundEmail]:
+def publication_emails(*, publication: Publication) -> QuerySet[OutboundEmail]:
     return OutboundEmail.objects.filter(key__startswith=f"alert:{publication.pk}:")
 
 
@@ -244,8 +244,8 @@ class NotifiedSlot:
 
 
 def notified_slots(
-    user: Any,
     *,
+    user: Any,
     participant_id: int | None = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
@@ -255,7 +255,7 @@ def notified_slots(
     """The slots providers were asked to offer capacity for (low-margin alerts), newest first. A company's member
     sees its own company's only; staff every company's (or one's)."""
     qs = ProviderAlert.objects.filter(kind=AlertKind.BELOW).select_related("participant", "publication")
-    if sees_alerts_back_office(user):
+    if sees_alerts_back_office(user=user):
         if participant_id is not None:
             qs = qs.filter(participant_id=participant_id)
     else:
@@ -329,7 +329,7 @@ def current_patterns() -> list[MessagePattern]:
     return sorted(latest.values(), key=lambda p: order[p.kind])
 
 
-def pattern_history(kind: str) -> list[MessagePattern]:
+def pattern_history(*, kind: str) -> list[MessagePattern]:
     return list(MessagePattern.objects.filter(kind=kind).select_related("created_by").order_by("-version", "-id"))
 
 
@@ -340,7 +340,7 @@ def messages(*, state: str = "") -> QuerySet[OperatorMessage]:
     return qs.order_by("-created_at", "-id")
 
 
-def get_message(pk: Any) -> OperatorMessage:
+def get_message(*, pk: Any) -> OperatorMessage:
     try:
         key = int(pk)
     except (TypeError, ValueError):

@@ -25,17 +25,17 @@ PLACEHOLDERS: Final[dict[str, str]] = {
 _PLACEHOLDER: Final = re.compile(r"\{([^{}\s]{1,20})\}")
 
 
-def render(template: str, values: Mapping[str, str]) -> str:
+def render(*, template: str, values: Mapping[str, str]) -> str:
     """Replace ``{名前}`` placeholders with their values; unknown names are left as written (no format-string
     evaluation: a template can only insert the values it is given)."""
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
-def unknown_placeholders(template: str) -> list[str]:
+def unknown_placeholders(*, template: str) -> list[str]:
     return sorted({m.group(1) for m in _PLACEHOLDER.finditer(template)} - set(PLACEHOLDERS))
 
 
-def margin_text(milli_pct: int | None, *, blackout: bool = False) -> str:
+def margin_text(*, milli_pct: int | None, blackout: bool = False) -> str:
     """Thousandths of a percent as the published figure: 6500 → ``6.50%``, 6125 → ``6.125%``; blackout ``***``."""
     if blackout or milli_pct is None:
         return "***"
@@ -47,46 +47,46 @@ def margin_text(milli_pct: int | None, *, blackout: bool = False) -> str:
     return f"{sign}{whole}.{decimals}%"
 
 
-def threshold_text(numerator: int, denominator: int) -> str:
+def threshold_text(*, numerator: int, denominator: int) -> str:
     if numerator % denominator == 0:
         return f"{numerator // denominator}%"
     whole, rest = divmod(numerator * 1000 // denominator, 1000)
     return f"{whole}.{rest:03d}".rstrip("0") + "%"
 
 
-def slot_start(slot: int) -> str:
+def slot_start(*, slot: int) -> str:
     minutes = (slot - 1) * 30
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def slot_end(slot: int) -> str:
+def slot_end(*, slot: int) -> str:
     minutes = slot * 30
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def slot_span(slot_from: int, slot_to: int) -> str:
+def slot_span(*, slot_from: int, slot_to: int) -> str:
     """``17:00〜18:30（コマ35〜37）``."""
     slots = f"コマ{slot_from}" if slot_from == slot_to else f"コマ{slot_from}〜{slot_to}"
-    return f"{slot_start(slot_from)}〜{slot_end(slot_to)}（{slots}）"
+    return f"{slot_start(slot=slot_from)}〜{slot_end(slot=slot_to)}（{slots}）"
 
 
-def date_text(day: dt.date) -> str:
+def date_text(*, day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日（{WEEKDAYS_JA[day.weekday()]}）"
 
 
-def area_name(area: str) -> str:
+def area_name(*, area: str) -> str:
     return AREA_NAMES_JA.get(area, area)
 
 
-def areas_text(areas: Iterable[str]) -> str:
+def areas_text(*, areas: Iterable[str]) -> str:
     order = {a: i for i, a in enumerate(AREAS)}
-    return "、".join(area_name(a) for a in sorted(set(areas), key=lambda a: order.get(a, 99)))
+    return "、".join(area_name(area=a) for a in sorted(set(areas), key=lambda a: order.get(a, 99)))
 
 
 SlotRow = tuple[str, dt.date, int, int | None, bool]  # area, date, slot, margin (milli %), blackout
 
 
-def slot_listing(rows: Sequence[SlotRow], *, with_margin: bool = True) -> str:
+def slot_listing(*, rows: Sequence[SlotRow], with_margin: bool = True) -> str:
     """The slots grouped by area and date, consecutive slots as one span with their lowest margin."""
     order = {a: i for i, a in enumerate(AREAS)}
     lines: list[str] = []
@@ -94,7 +94,7 @@ def slot_listing(rows: Sequence[SlotRow], *, with_margin: bool = True) -> str:
     for row in rows:
         by_area.setdefault(row[0], []).append(row)
     for area in sorted(by_area, key=lambda a: order.get(a, 99)):
-        lines.append(f"■{area_name(area)}エリア")
+        lines.append(f"■{area_name(area=area)}エリア")
         area_rows = sorted(by_area[area], key=lambda r: (r[1], r[2]))
         spans: list[list[SlotRow]] = []
         for row in area_rows:
@@ -103,12 +103,12 @@ def slot_listing(rows: Sequence[SlotRow], *, with_margin: bool = True) -> str:
             else:
                 spans.append([row])
         for span in spans:
-            text = f"  {date_text(span[0][1])} {slot_span(span[0][2], span[-1][2])}"
+            text = f"  {date_text(day=span[0][1])} {slot_span(slot_from=span[0][2], slot_to=span[-1][2])}"
             if with_margin:
                 if any(r[4] for r in span):
                     lowest = "***（ブラックアウト）"
                 else:
-                    lowest = margin_text(min(r[3] for r in span if r[3] is not None))
+                    lowest = margin_text(milli_pct=min(r[3] for r in span if r[3] is not None))
                 text += f" 広域予備率 {lowest}" if len(span) == 1 else f" 最低 {lowest}"
             lines.append(text)
     return "\n".join(lines)

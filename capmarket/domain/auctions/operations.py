@@ -92,7 +92,7 @@ def announce_auction(
     """Announce an auction with its published data: the demand curve (points of kW and 円/kW, kW increasing and
     the price never rising), supply outside the auction ``(source, area or '', kW)``, area minimums, the dispatch
     cap and the bid price limit."""
-    if not can(actor, Action.MANAGE_AUCTIONS):
+    if not can(user=actor, action=Action.MANAGE_AUCTIONS):
         raise UnableToAnnounceAuction("オークションを登録する権限がありません。")
     errors: list[str] = []
     if not code.strip() or len(code.strip()) > 32:
@@ -163,7 +163,10 @@ def announce_auction(
 
 
 def _bid_checks(*, actor: Any, now: dt.datetime, auction: Auction, resource: Resource) -> None:
-    if not can(actor, Action.SUBMIT_PREDELIVERY) or getattr(actor, "participant_id", None) != resource.participant_id:
+    if (
+        not can(user=actor, action=Action.SUBMIT_PREDELIVERY)
+        or getattr(actor, "participant_id", None) != resource.participant_id
+    ):
         raise UnableToBid("この電源等で応札する権限がありません。")
     stage = phase(auction, now=now)
     if stage == "before":
@@ -232,7 +235,7 @@ def place_bid(
         bid.price_yen_per_kw = price_yen_per_kw
         bid.state = BidState.ACTIVE
         bid.submitted_at = now
-        save_with_history(bid, actor=actor, now=now)
+        save_with_history(obj=bid, actor=actor, now=now)
         audit.record(
             now=now,
             action=action,
@@ -255,7 +258,7 @@ def withdraw_bid(*, actor: Any, now: dt.datetime, bid: Bid) -> Bid:
             raise UnableToBid("この応札は取消済みです。")
         current.state = BidState.WITHDRAWN
         current.submitted_at = now
-        save_with_history(current, actor=actor, now=now)
+        save_with_history(obj=current, actor=actor, now=now)
         _audit(actor, now, AuditAction.UPDATED, current, "bid", "応札を取り消しました。")
     return current
 
@@ -266,7 +269,7 @@ def withdraw_bid(*, actor: Any, now: dt.datetime, bid: Bid) -> Bid:
 def run_clearing(*, actor: Any, now: dt.datetime, auction: Auction) -> ClearingRun:
     """Clear the auction after its window closed (``capmarket.calc.auction``): a proposed run, for a 責任者 other
     than the one who ran it to publish. Running again discards the earlier proposal."""
-    if not can(actor, Action.REVIEW_PREDELIVERY):
+    if not can(user=actor, action=Action.REVIEW_PREDELIVERY):
         raise UnableToClearAuction("約定処理を実施する権限がありません。")
     with transaction.atomic():
         current = Auction.objects.select_for_update().get(pk=auction.pk)
@@ -359,7 +362,7 @@ def run_clearing(*, actor: Any, now: dt.datetime, auction: Auction) -> ClearingR
 def publish_clearing(*, actor: Any, now: dt.datetime, run: ClearingRun) -> ClearingRun:
     """A 責任者 other than the one who ran it publishes the clearing: results become visible to the bidders and the
     public summary to everyone. (Contracts and notices follow in the same transaction, from the application.)"""
-    if not can(actor, Action.APPROVE_PREDELIVERY):
+    if not can(user=actor, action=Action.APPROVE_PREDELIVERY):
         raise UnableToClearAuction("約定結果を公表する権限がありません。")
     with transaction.atomic():
         current = ClearingRun.objects.select_for_update().select_related("auction").get(pk=run.pk)
@@ -381,7 +384,7 @@ def publish_clearing(*, actor: Any, now: dt.datetime, run: ClearingRun) -> Clear
 
 def discard_clearing(*, actor: Any, now: dt.datetime, run: ClearingRun, reason: str) -> ClearingRun:
     """Discard a proposed run (the auction goes back to waiting for a clearing)."""
-    if not can(actor, Action.REVIEW_PREDELIVERY):
+    if not can(user=actor, action=Action.REVIEW_PREDELIVERY):
         raise UnableToClearAuction("約定処理を破棄する権限がありません。")
     if not reason.strip():
         raise UnableToClearAuction("破棄の理由を入力してください。")

@@ -82,8 +82,8 @@ def demand_points(auction: Auction) -> list[tuple[int, int]]:
 
 def bids_visible_to(user: Any, *, auction: Auction | None = None, state: str = BidState.ACTIVE) -> QuerySet[Bid]:
     qs = Bid.objects.select_related("auction", "resource", "participant")
-    if not sees_all(user):
-        own = own_participant_id(user)
+    if not sees_all(user=user):
+        own = own_participant_id(user=user)
         if own is None:
             return qs.none()
         qs = qs.filter(participant_id=own)
@@ -110,7 +110,7 @@ class Eligibility:
 def eligible_units(user: Any, auction: Auction) -> list[Eligibility]:
     """The user's company's resources that may bid in the auction, with their current bid: active resources of an
     active provider with an expected capacity registered for the delivery year and no contract for it yet."""
-    own = own_participant_id(user)
+    own = own_participant_id(user=user)
     if own is None:
         return []
     contracted = CapacityContract.objects.filter(
@@ -154,7 +154,7 @@ def published_run(auction: Auction) -> ClearingRun | None:
 def get_run_for(user: Any, pk: Any) -> ClearingRun:
     """A clearing run: staff see every run, participants only published ones."""
     qs = ClearingRun.objects.select_related("auction", "run_by", "published_by")
-    if not sees_all(user):
+    if not sees_all(user=user):
         qs = qs.filter(state=RunState.PUBLISHED)
     return qs.get(pk=_pk(pk))
 
@@ -162,8 +162,8 @@ def get_run_for(user: Any, pk: Any) -> ClearingRun:
 def awards_visible_to(user: Any, run: ClearingRun) -> QuerySet[Award]:
     """A run's awards in supply order: all for staff; a participant its own, and only once published."""
     qs = Award.objects.select_related("bid", "bid__resource", "participant", "contract").filter(run=run)
-    if not sees_all(user):
-        own = own_participant_id(user)
+    if not sees_all(user=user):
+        own = own_participant_id(user=user)
         if own is None or run.state != RunState.PUBLISHED:
             return qs.none()
         qs = qs.filter(participant_id=own)

@@ -41,12 +41,12 @@ class BusinessCalendar:
     def is_business_day(self, day: dt.date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
-        return base_holiday_name(day) == ""
+        return base_holiday_name(day=day) == ""
 
     def describe(self, day: dt.date) -> DayInfo:
         if day in self.overrides:
             return DayInfo(day, self.overrides[day], self.notes.get(day, ""), overridden=True)
-        reason = base_holiday_name(day)
+        reason = base_holiday_name(day=day)
         return DayInfo(day, reason == "", reason, overridden=False)
 
     def next_business_day(self, on_or_after: dt.date) -> dt.date:

@@ -26,7 +26,7 @@ def add_override(
     *, actor: Any, day: dt.date, kind: str, note: str, now: dt.datetime, ip_address: str | None = None
 ) -> CalendarOverride:
     """Make ``day`` a holiday (``kind='holiday'``) or a business day (``'business_day'``) against the rules."""
-    if not can(actor, Action.EDIT_CALENDAR):
+    if not can(user=actor, action=Action.EDIT_CALENDAR):
         raise UnableToChangeCalendar({"day": "営業日カレンダーを変更する権限がありません。"})
     note = note.strip()
     errors: dict[str, str] = {}
@@ -34,7 +34,7 @@ def add_override(
         errors["kind"] = "変更内容を選択してください。"
     if not note:
         errors["note"] = "理由を入力してください。"
-    rule_holiday = base_holiday_name(day)
+    rule_holiday = base_holiday_name(day=day)
     if kind == OverrideKind.HOLIDAY and rule_holiday:
         errors["kind"] = f"{day:%Y-%m-%d}は既に休業日です（{rule_holiday}）。"
     if kind == OverrideKind.BUSINESS_DAY and not rule_holiday:
@@ -67,7 +67,7 @@ def withdraw_override(
     *, actor: Any, override_id: int, now: dt.datetime, ip_address: str | None = None
 ) -> CalendarOverride:
     """Withdraw an active change: the day follows the rules again."""
-    if not can(actor, Action.EDIT_CALENDAR):
+    if not can(user=actor, action=Action.EDIT_CALENDAR):
         raise UnableToChangeCalendar({"day": "営業日カレンダーを変更する権限がありません。"})
     with transaction.atomic():
         override = CalendarOverride.objects.select_for_update().filter(pk=override_id).first()

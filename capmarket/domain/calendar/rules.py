@@ -17,7 +17,7 @@ YEAR_END_HOLIDAYS: Final[frozenset[tuple[int, int]]] = frozenset({(12, 29), (12,
 SATURDAY: Final = 5
 
 
-def base_holiday_name(day: dt.date) -> str:
+def base_holiday_name(*, day: dt.date) -> str:
     """Why ``day`` is not a business day by rule ('' when it is one): 土曜日, 日曜日, 年末年始 or the holiday's name."""
     name = jpholiday.is_holiday_name(day)
     if name:
@@ -31,5 +31,5 @@ def base_holiday_name(day: dt.date) -> str:
     return ""
 
 
-def is_base_business_day(day: dt.date) -> bool:
-    return base_holiday_name(day) == ""
+def is_base_business_day(*, day: dt.date) -> bool:
+    return base_holiday_name(day=day) == ""

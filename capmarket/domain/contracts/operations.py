@@ -99,7 +99,7 @@ class NoRuleSetForYear(ContractError):
         super().__init__(f"実需給年度: {delivery_year}年度の算定ルールセット（jp-{delivery_year}）がありません。")
 
 
-def ruleset_name_for(delivery_year: int) -> str:
+def ruleset_name_for(*, delivery_year: int) -> str:
     return f"jp-{delivery_year}"
 
 
@@ -107,7 +107,7 @@ def compute_amount(
     *, delivery_year: int, price_yen_per_kw: int, contract_kw: int, transitional: bool, amount_override_yen: int | None
 ) -> tuple[str, ContractAmount]:
     """The rule-set name and the amounts of a contract (rules.md §1)."""
-    name = ruleset_name_for(delivery_year)
+    name = ruleset_name_for(delivery_year=delivery_year)
     try:
         _, _, params = resolve(name=name)
     except UnknownRuleSet:
@@ -148,6 +148,51 @@ def _check_terms(
         raise ValidationError(errors)
 
 
+def _within_capacity(*, contract_kw: int, resource: Resource) -> None:
+    if contract_kw > resource.expected_capacity_kw:
+        raise ValidationError(
+            {
+                "contract_kw": [
+                    f"契約容量（kW）は電源等の期待容量（{resource.expected_capacity_kw:,} kW）以下で入力してください。"
+                ]
+            }
+        )
+
+
+def _checked_change(
+    *,
+    contract: CapacityContract,
+    price_yen_per_kw: int,
+    contract_kw: int,
+    assessment_kw: int | None,
+    transitional: bool,
+    amount_override_yen: int | None,
+    related: tuple[str, ...],
+) -> tuple[CapacityContract, str, ContractAmount]:
+    """The checks of new terms for an active contract, shared by the request and its approval: the input checks,
+    then (the contract locked, with ``related``) still active, within the resource's expected capacity, and a rule
+    set for its year. Inside a transaction; returns the locked contract, the rule-set name and the new amounts."""
+    _check_terms(
+        price_yen_per_kw=price_yen_per_kw,
+        contract_kw=contract_kw,
+        assessment_kw=assessment_kw,
+        amount_override_yen=amount_override_yen,
+        delivery_year=contract.delivery_year,
+    )
+    current = CapacityContract.objects.select_for_update().select_related(*related).get(pk=contract.pk)
+    if current.state != ContractState.ACTIVE:
+        raise ContractNotActive(current)
+    _within_capacity(contract_kw=contract_kw, resource=current.resource)
+    ruleset, amount = compute_amount(
+        delivery_year=current.delivery_year,
+        price_yen_per_kw=price_yen_per_kw,
+        contract_kw=contract_kw,
+        transitional=transitional,
+        amount_override_yen=amount_override_yen,
+    )
+    return current, ruleset, amount
+
+
 def _next_contract_code(resource: Resource, delivery_year: int) -> str:
     n = CapacityContract.objects.filter(resource=resource, delivery_year=delivery_year).count() + 1
     while True:
@@ -161,11 +206,11 @@ def _validate(contract: CapacityContract) -> None:
     try:
         contract.full_clean(validate_constraints=False)
     except ValidationError as exc:
-        raise name_fields(exc, CapacityContract) from None
+        raise name_fields(error=exc, model=CapacityContract) from None
     try:
         contract.validate_constraints()
     except ValidationError as exc:
-        raise name_fields(exc, CapacityContract) from None
+        raise name_fields(error=exc, model=CapacityContract) from None
 
 
 def create_contract(
@@ -183,7 +228,7 @@ def create_contract(
     contract_code: str = "",
 ) -> CapacityContract:
     """A new active contract for ``resource`` and ``delivery_year`` with the resource's provider."""
-    require(actor, Action.EDIT_CONTRACTS)
+    require(user=actor, action=Action.EDIT_CONTRACTS)
     _check_terms(
         price_yen_per_kw=price_yen_per_kw,
         contract_kw=contract_kw,
@@ -193,14 +238,7 @@ def create_contract(
     )
     if resource.status != ResourceStatus.ACTIVE:
         raise ValidationError({"resource": ["電源等: 市場退出済みの電源等には契約を登録できません。"]})
-    if contract_kw > resource.expected_capacity_kw:
-        raise ValidationError(
-            {
-                "contract_kw": [
-                    f"契約容量（kW）は電源等の期待容量（{resource.expected_capacity_kw:,} kW）以下で入力してください。"
-                ]
-            }
-        )
+    _within_capacity(contract_kw=contract_kw, resource=resource)
     ruleset, amount = compute_amount(
         delivery_year=delivery_year,
         price_yen_per_kw=price_yen_per_kw,
@@ -234,7 +272,7 @@ def create_contract(
             updated_at=now,
         )
         _validate(contract)
-        save_with_history(contract, actor=actor, now=now)
+        save_with_history(obj=contract, actor=actor, now=now)
         audit.record(
             now=now,
             action=AuditAction.CREATED,
@@ -243,13 +281,11 @@ def create_contract(
             object_id=contract.pk,
             object_repr=str(contract),
             summary="容量確保契約を登録しました。",
-            changes=diff({}, snapshot(contract, AUDITED_FIELDS)),
+            changes=diff(before={}, after=snapshot(obj=contract, names=AUDITED_FIELDS)),
         )
     return contract
 
 
-# long: mostly its keyword parameters (one per contract term) and the validation of
-# them in the order of the form
 def change_contract(
     *,
     actor: Any,
@@ -269,38 +305,21 @@ def change_contract(
     change — from a screen, the API or a bulk upload — call ``request_contract_change``.
     """
     _require_approval(actor=actor, approval=approval, contract=contract)
-    _check_terms(
-        price_yen_per_kw=price_yen_per_kw,
-        contract_kw=contract_kw,
-        assessment_kw=assessment_kw,
-        amount_override_yen=amount_override_yen,
-        delivery_year=contract.delivery_year,
-    )
     with transaction.atomic():
-        old = CapacityContract.objects.select_for_update().select_related("resource", "participant").get(pk=contract.pk)
-        if old.state != ContractState.ACTIVE:
-            raise ContractNotActive(old)
-        if contract_kw > old.resource.expected_capacity_kw:
-            raise ValidationError(
-                {
-                    "contract_kw": [
-                        f"契約容量（kW）は電源等の期待容量（{old.resource.expected_capacity_kw:,} kW）以下で"
-                        "入力してください。"
-                    ]
-                }
-            )
-        ruleset, amount = compute_amount(
-            delivery_year=old.delivery_year,
+        old, ruleset, amount = _checked_change(
+            contract=contract,
             price_yen_per_kw=price_yen_per_kw,
             contract_kw=contract_kw,
+            assessment_kw=assessment_kw,
             transitional=transitional,
             amount_override_yen=amount_override_yen,
+            related=("resource", "participant"),
         )
-        before = snapshot(old, AUDITED_FIELDS)
+        before = snapshot(obj=old, names=AUDITED_FIELDS)
         old.state = ContractState.CHANGED
         old.updated_at = now
         old._change_reason = reason[:100]  # type: ignore[attr-defined]
-        save_with_history(old, actor=actor, now=now)
+        save_with_history(obj=old, actor=actor, now=now)
         new = CapacityContract(
             contract_code=_next_contract_code(old.resource, old.delivery_year),
             participant=old.participant,
@@ -323,8 +342,8 @@ def change_contract(
         )
         _validate(new)
         new._change_reason = reason[:100]  # type: ignore[attr-defined]
-        save_with_history(new, actor=actor, now=now)
-        changes = diff(before, snapshot(new, AUDITED_FIELDS))
+        save_with_history(obj=new, actor=actor, now=now)
+        changes = diff(before=before, after=snapshot(obj=new, names=AUDITED_FIELDS))
         audit.record(
             now=now,
             action=AuditAction.UPDATED,
@@ -358,7 +377,7 @@ def cancel_contract(
         current.state = ContractState.CANCELLED
         current.updated_at = now
         current._change_reason = reason.strip()[:100]  # type: ignore[attr-defined]
-        save_with_history(current, actor=actor, now=now)
+        save_with_history(obj=current, actor=actor, now=now)
         audit.record(
             now=now,
             action=AuditAction.UPDATED,
@@ -403,7 +422,7 @@ def _require_approval(*, actor: Any, approval: ContractChangeRequest | None, con
     decided by an approver who is not the requester. Without one the change is refused (``ChangeNeedsApproval``)."""
     if approval is None:
         raise ChangeNeedsApproval(contract)
-    require(actor, Action.APPROVE_CONTRACT_CHANGES)
+    require(user=actor, action=Action.APPROVE_CONTRACT_CHANGES)
     if approval.contract_id != contract.pk or approval.state != ChangeRequestState.PENDING:
         raise UnableToDecideChange("承認待ちの申請ではありません。")
     if approval.requested_by_id == getattr(actor, "pk", None):
@@ -422,8 +441,6 @@ def _audit_request(*, actor: Any, now: dt.datetime, request: ContractChangeReque
     )
 
 
-# long: mostly its keyword parameters (one per contract term), the same as
-# change_contract's, which it hands to the approver
 def request_contract_change(
     *,
     actor: Any,
@@ -441,35 +458,18 @@ def request_contract_change(
     Refused when nothing would change (no request, no new contract version), when a request for the contract is
     already pending, and on the same checks as the change itself. Bulk uploads of changes call this too.
     """
-    require(actor, Action.EDIT_CONTRACTS)
+    require(user=actor, action=Action.EDIT_CONTRACTS)
     if not reason.strip():
         raise ValidationError({"reason": ["変更理由を入力してください。"]})
-    _check_terms(
-        price_yen_per_kw=price_yen_per_kw,
-        contract_kw=contract_kw,
-        assessment_kw=assessment_kw,
-        amount_override_yen=amount_override_yen,
-        delivery_year=contract.delivery_year,
-    )
     with transaction.atomic():
-        current = CapacityContract.objects.select_for_update().select_related("resource").get(pk=contract.pk)
-        if current.state != ContractState.ACTIVE:
-            raise ContractNotActive(current)
-        if contract_kw > current.resource.expected_capacity_kw:
-            raise ValidationError(
-                {
-                    "contract_kw": [
-                        f"契約容量（kW）は電源等の期待容量（{current.resource.expected_capacity_kw:,} kW）以下で"
-                        "入力してください。"
-                    ]
-                }
-            )
-        _, amount = compute_amount(
-            delivery_year=current.delivery_year,
+        current, _, amount = _checked_change(
+            contract=contract,
             price_yen_per_kw=price_yen_per_kw,
             contract_kw=contract_kw,
+            assessment_kw=assessment_kw,
             transitional=transitional,
             amount_override_yen=amount_override_yen,
+            related=("resource",),
         )
         proposed = {
             "price_yen_per_kw": price_yen_per_kw,
@@ -513,7 +513,7 @@ def request_contract_cancellation(
     *, actor: Any, now: dt.datetime, contract: CapacityContract, reason: str
 ) -> ContractChangeRequest:
     """Ask for the cancellation (解約) of an active contract; it takes effect when another person approves it."""
-    require(actor, Action.EDIT_CONTRACTS)
+    require(user=actor, action=Action.EDIT_CONTRACTS)
     if not reason.strip():
         raise ValidationError({"reason": ["解約理由を入力してください。"]})
     with transaction.atomic():
@@ -553,7 +553,7 @@ def _pending_for_decision(*, actor: Any, change_request: ContractChangeRequest) 
 def approve_contract_change(*, actor: Any, now: dt.datetime, change_request: ContractChangeRequest) -> CapacityContract:
     """Approve another person's request: the change or cancellation takes effect now, under the approver's name,
     with the request's reason in the contract's history. Returns the contract row that carries it."""
-    require(actor, Action.APPROVE_CONTRACT_CHANGES)
+    require(user=actor, action=Action.APPROVE_CONTRACT_CHANGES)
     with transaction.atomic():
         request = _pending_for_decision(actor=actor, change_request=change_request)
         requester = request.requested_by.full_name or request.requested_by.username
@@ -597,7 +597,7 @@ def reject_contract_change(
     *, actor: Any, now: dt.datetime, change_request: ContractChangeRequest, comment: str
 ) -> ContractChangeRequest:
     """Send a request back (差戻し) with a reason; the contract stays as it is."""
-    require(actor, Action.APPROVE_CONTRACT_CHANGES)
+    require(user=actor, action=Action.APPROVE_CONTRACT_CHANGES)
     if not comment.strip():
         raise ValidationError({"comment": ["差戻し理由を入力してください。"]})
     with transaction.atomic():
@@ -624,7 +624,7 @@ def withdraw_contract_change(
     """The requester takes its own pending request back (取下げ)."""
     with transaction.atomic():
         request = ContractChangeRequest.objects.select_for_update().get(pk=change_request.pk)
-        if request.requested_by_id != getattr(actor, "pk", None) or not can(actor, Action.EDIT_CONTRACTS):
+        if request.requested_by_id != getattr(actor, "pk", None) or not can(user=actor, action=Action.EDIT_CONTRACTS):
             raise UnableToDecideChange("取下げできるのは申請者本人だけです。")
         if request.state != ChangeRequestState.PENDING:
             raise UnableToDecideChange(f"この申請は「{request.get_state_display()}」のため取り下げできません。")
@@ -688,7 +688,7 @@ class _ContractBatch:
         self.delivery_year = delivery_year
         self.now = now
         self.reason = reason
-        self.ruleset = ruleset_name_for(delivery_year)
+        self.ruleset = ruleset_name_for(delivery_year=delivery_year)
         try:
             _, _, self.params = resolve(name=self.ruleset)
         except UnknownRuleSet:
@@ -737,7 +737,7 @@ class _ContractBatch:
                 exclude=["participant", "resource", "supersedes"], validate_unique=False, validate_constraints=False
             )
         except ValidationError as exc:
-            self.problems += problems_of(row.contract_code, name_fields(exc, CapacityContract))
+            self.problems += problems_of(key=row.contract_code, error=name_fields(error=exc, model=CapacityContract))
             return
         self.new.append(contract)
 
@@ -790,7 +790,7 @@ class _ContractBatch:
                 delivery_year=self.delivery_year,
             )
         except ValidationError as exc:
-            self.problems += problems_of(row.contract_code, exc)
+            self.problems += problems_of(key=row.contract_code, error=exc)
             return "refused"
         if current is not None and _same_terms(current, row):
             return "unchanged"
@@ -818,7 +818,7 @@ class _ContractBatch:
         return self.ask_change(row, current=current, actor=actor)
 
     def save(self, *, actor: Any) -> None:
-        saved = bulk_create_rows(self.new, CapacityContract, actor=actor, now=self.now)
+        saved = bulk_create_rows(rows=self.new, model=CapacityContract, actor=actor, now=self.now)
         requests = ContractChangeRequest.objects.bulk_create([r for r, _ in self.requests])
         entries = [
             audit.Entry(
@@ -827,7 +827,7 @@ class _ContractBatch:
                 object_id=contract.pk,
                 object_repr=str(contract),
                 summary="容量確保契約を登録しました（一括登録）。",
-                changes=diff({}, snapshot(contract, AUDITED_FIELDS)),
+                changes=diff(before={}, after=snapshot(obj=contract, names=AUDITED_FIELDS)),
             )
             for contract in saved
         ]
@@ -864,17 +864,17 @@ def upsert_contracts(
     in one transaction, with history and an audit event per contract or request written; raises
     ``UnableToUpsertRows`` listing every refused row (nothing is saved then), ``NoRuleSetForYear`` for a year
     without a rule set."""
-    require(actor, Action.EDIT_CONTRACTS)
+    require(user=actor, action=Action.EDIT_CONTRACTS)
     batch = _ContractBatch(delivery_year=delivery_year, now=now, reason=reason)
     counts = {"registered": 0, "requested": 0, "unchanged": 0, "refused": 0}
     with transaction.atomic():
-        resources = registry_queries.resources_by_code((r.resource_code for r in rows), for_update=True)
-        by_code = queries.contracts_by_code(r.contract_code for r in rows)
+        resources = registry_queries.resources_by_code(codes=(r.resource_code for r in rows), for_update=True)
+        by_code = queries.contracts_by_code(codes=(r.contract_code for r in rows))
         active = queries.active_contracts_by_resource(
             resource_ids=[r.pk for r in resources.values()], delivery_year=delivery_year
         )
         batch.pending = queries.contracts_with_pending_requests(
-            [c.pk for c in by_code.values()] + [c.pk for c in active.values()]
+            contract_ids=[c.pk for c in by_code.values()] + [c.pk for c in active.values()]
         )
         for row in rows:
             resource = resources.get(row.resource_code)

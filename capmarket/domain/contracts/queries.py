@@ -22,8 +22,8 @@ from capmarket.domain.registry.queries import own_participant_id, sees_all
 
 
 def contracts_visible_to(
-    user: Any,
     *,
+    user: Any,
     delivery_year: int | None = None,
     state: str = "",
     search: str = "",
@@ -34,8 +34,8 @@ def contracts_visible_to(
 ) -> QuerySet[CapacityContract]:
     """Contracts the user may see, filtered, ordered by delivery year (newest first) and contract code."""
     qs = CapacityContract.objects.select_related("participant", "resource")
-    if not sees_all(user):
-        own = own_participant_id(user)
+    if not sees_all(user=user):
+        own = own_participant_id(user=user)
         if own is None:
             return qs.none()
         qs = qs.filter(participant_id=own)
@@ -63,31 +63,31 @@ def contracts_visible_to(
     return qs.order_by("-delivery_year", "contract_code", "pk")
 
 
-def get_contract_for(user: Any, pk: Any) -> CapacityContract:
+def get_contract_for(*, user: Any, pk: Any) -> CapacityContract:
     """One contract the user may see; ``CapacityContract.DoesNotExist`` otherwise."""
     try:
         key = int(pk)
     except (TypeError, ValueError):
         raise CapacityContract.DoesNotExist from None
-    return contracts_visible_to(user).get(pk=key)
+    return contracts_visible_to(user=user).get(pk=key)
 
 
-def totals(contracts: QuerySet[CapacityContract]) -> dict[str, int]:
+def totals(*, contracts: QuerySet[CapacityContract]) -> dict[str, int]:
     """Sums of contract kW and amounts over a (filtered) list."""
     agg = contracts.order_by().aggregate(kw=Sum("contract_kw"), amount=Sum("amount_yen"))
     return {"contract_kw": int(agg["kw"] or 0), "amount_yen": int(agg["amount"] or 0)}
 
 
-def delivery_years(user: Any) -> list[int]:
+def delivery_years(*, user: Any) -> list[int]:
     """Delivery years that occur in the contracts the user may see (newest first)."""
-    years = contracts_visible_to(user).order_by().values_list("delivery_year", flat=True).distinct()
+    years = contracts_visible_to(user=user).order_by().values_list("delivery_year", flat=True).distinct()
     return sorted({int(y) for y in years}, reverse=True)
 
 
 # ---------------------------------------------------------------- unscoped reads for the bulk upload and case export
 
 
-def contracts_by_code(codes: Iterable[str]) -> dict[str, CapacityContract]:
+def contracts_by_code(*, codes: Iterable[str]) -> dict[str, CapacityContract]:
     """The contracts with these codes, by code (missing codes are absent)."""
     return CapacityContract.objects.select_related("resource", "participant").in_bulk(
         sorted(set(codes)), field_name="contract_code"
@@ -115,7 +115,7 @@ def contract_codes_of(*, resource_ids: Iterable[int], delivery_year: int) -> dic
     return codes
 
 
-def existing_contract_codes(codes: Iterable[str]) -> set[str]:
+def existing_contract_codes(*, codes: Iterable[str]) -> set[str]:
     """Which of these contract codes are taken."""
     wanted = sorted(set(codes))
     return set(CapacityContract.objects.filter(contract_code__in=wanted).values_list("contract_code", flat=True))
@@ -136,34 +136,34 @@ def active_contracts_as_of(*, as_of: dt.datetime, delivery_year: int) -> list[An
 # ---------------------------------------------------------------- change requests (four eyes)
 
 
-def change_requests_visible_to(user: Any, *, state: str = "") -> QuerySet[ContractChangeRequest]:
+def change_requests_visible_to(*, user: Any, state: str = "") -> QuerySet[ContractChangeRequest]:
     """Change requests for operator staff (participants see none: the terms change when approved), oldest first."""
     qs = ContractChangeRequest.objects.select_related(
         "contract", "contract__participant", "contract__resource", "requested_by", "decided_by", "result_contract"
     )
-    if not sees_all(user):
+    if not sees_all(user=user):
         return qs.none()
     if state:
         qs = qs.filter(state=state)
     return qs.order_by("requested_at", "pk")
 
 
-def pending_change_requests(user: Any) -> QuerySet[ContractChangeRequest]:
-    return change_requests_visible_to(user, state=ChangeRequestState.PENDING)
+def pending_change_requests(*, user: Any) -> QuerySet[ContractChangeRequest]:
+    return change_requests_visible_to(user=user, state=ChangeRequestState.PENDING)
 
 
-def get_change_request_for(user: Any, pk: Any) -> ContractChangeRequest:
+def get_change_request_for(*, user: Any, pk: Any) -> ContractChangeRequest:
     """One change request the user may see; ``ContractChangeRequest.DoesNotExist`` otherwise."""
     try:
         key = int(pk)
     except (TypeError, ValueError):
         raise ContractChangeRequest.DoesNotExist from None
-    return change_requests_visible_to(user).get(pk=key)
+    return change_requests_visible_to(user=user).get(pk=key)
 
 
-def change_requests_of(user: Any, contract: CapacityContract) -> QuerySet[ContractChangeRequest]:
+def change_requests_of(*, user: Any, contract: CapacityContract) -> QuerySet[ContractChangeRequest]:
     """The change requests of one contract, newest first."""
-    return change_requests_visible_to(user).filter(contract=contract).order_by("-requested_at", "-pk")
+    return change_requests_visible_to(user=user).filter(contract=contract).order_by("-requested_at", "-pk")
 
 
 @dataclass(frozen=True)
@@ -191,7 +191,7 @@ def _shown(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
-def differences(change_request: ContractChangeRequest) -> list[TermDifference]:
+def differences(*, change_request: ContractChangeRequest) -> list[TermDifference]:
     """Each term of the contract before and as the request would make it (amounts by rules.md §1)."""
     contract = change_request.contract
     if change_request.kind != ChangeKind.CHANGE:
@@ -226,7 +226,7 @@ def differences(change_request: ContractChangeRequest) -> list[TermDifference]:
     ]
 
 
-def contracts_with_pending_requests(contract_ids: Iterable[int]) -> set[int]:
+def contracts_with_pending_requests(*, contract_ids: Iterable[int]) -> set[int]:
     """Which of these contracts have a change or cancellation request waiting for approval."""
     wanted = sorted(set(contract_ids))
     rows = ContractChangeRequest.objects.filter(contract_id__in=wanted, state=ChangeRequestState.PENDING)

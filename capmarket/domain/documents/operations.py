@@ -97,11 +97,11 @@ def _validate_profile(values: Mapping[str, Any]) -> dict[str, Any]:
         cleaned[field] = str(cleaned[field]).strip()
         if not cleaned[field]:
             errors.setdefault(field, []).append("入力してください。")
-    check("invoice_registration_no", validate_invoice_registration_no, str(cleaned["invoice_registration_no"]))
-    check("bank_code", validate_bank_code, str(cleaned["bank_code"]))
-    check("branch_code", validate_branch_code, str(cleaned["branch_code"]), bank_code=str(cleaned["bank_code"]))
-    check("account_number", validate_account_number, str(cleaned["account_number"]))
-    check("account_holder_kana", validate_account_holder_kana, str(cleaned["account_holder_kana"]))
+    check("invoice_registration_no", validate_invoice_registration_no, value=str(cleaned["invoice_registration_no"]))
+    check("bank_code", validate_bank_code, value=str(cleaned["bank_code"]))
+    check("branch_code", validate_branch_code, value=str(cleaned["branch_code"]), bank_code=str(cleaned["bank_code"]))
+    check("account_number", validate_account_number, value=str(cleaned["account_number"]))
+    check("account_holder_kana", validate_account_holder_kana, value=str(cleaned["account_holder_kana"]))
     if cleaned["account_type"] not in AccountType.values:
         errors.setdefault("account_type", []).append("預金種目を選択してください。")
     for field in ("payment_day", "invoice_due_day", "contribution_due_day"):
@@ -132,7 +132,7 @@ def change_operator_profile(
     *, actor: Any, values: Mapping[str, Any], note: str, now: dt.datetime, ip_address: str | None = None
 ) -> OperatorProfile:
     """A new version of the operator profile; documents issued before keep the version they were issued with."""
-    if not can(actor, Action.EDIT_OPERATOR_PROFILE):
+    if not can(user=actor, action=Action.EDIT_OPERATOR_PROFILE):
         raise UnableToChangeOperatorProfile({"name": "発行者情報を変更する権限がありません。"})
     cleaned = _validate_profile(values)
     if not note.strip():
@@ -171,9 +171,11 @@ def recipient_of(*, participant: Participant) -> Recipient:
         address=participant.address,
         registration_no=participant.invoice_registration_no,
         bank_code=participant.bank_code,
-        bank_name=bank_name(participant.bank_code) if participant.bank_code else "",
+        bank_name=bank_name(bank_code=participant.bank_code) if participant.bank_code else "",
         branch_code=participant.branch_code,
-        branch_name=branch_name(participant.bank_code, participant.branch_code) if participant.branch_code else "",
+        branch_name=branch_name(bank_code=participant.bank_code, branch_code=participant.branch_code)
+        if participant.branch_code
+        else "",
         account_type=participant.account_type,
         account_number=participant.account_number,
         account_holder_kana=participant.account_holder_kana,
@@ -220,9 +222,9 @@ def _bank_fields(draft: DocumentDraft, profile: OperatorProfile) -> dict[str, st
         return {
             "bank_role": "operator",
             "bank_code": profile.bank_code,
-            "bank_name": bank_name(profile.bank_code),
+            "bank_name": bank_name(bank_code=profile.bank_code),
             "branch_code": profile.branch_code,
-            "branch_name": branch_name(profile.bank_code, profile.branch_code),
+            "branch_name": branch_name(bank_code=profile.bank_code, branch_code=profile.branch_code),
             "account_type": profile.account_type,
             "account_number": profile.account_number,
             "account_holder_kana": profile.account_holder_kana,
@@ -424,7 +426,7 @@ def cancel_and_replace(
 
     The credit note and the replacement name the cancelled document; the replacement names its credit note.
     """
-    if not can(actor, Action.CORRECT_DOCUMENTS):
+    if not can(user=actor, action=Action.CORRECT_DOCUMENTS):
         raise UnableToCorrectDocument("帳票を訂正（赤伝・黒伝）する権限がありません。")
     if document.document_type == DocumentType.CREDIT_NOTE:
         raise UnableToCorrectDocument("赤伝は訂正できません。")

@@ -20,7 +20,7 @@ def _scoped(user: Any) -> QuerySet[Document]:
     qs = Document.objects.all()
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return qs.none()
-    if can(user, Action.VIEW_ALL_PARTICIPANTS):
+    if can(user=user, action=Action.VIEW_ALL_PARTICIPANTS):
         return qs
     if getattr(user, "is_participant_member", False) and getattr(user, "participant_id", None) is not None:
         return qs.filter(participant_id=user.participant_id)

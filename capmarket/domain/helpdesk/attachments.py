@@ -53,7 +53,7 @@ class Verdict:
     reason: str = ""
 
 
-def safe_filename(name: str) -> str:
+def safe_filename(*, name: str) -> str:
     """The last path component of ``name``, NFC, without control or path characters; never empty."""
     base = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
     base = _UNSAFE_NAME.sub("_", base).strip(" .")
@@ -117,7 +117,7 @@ def _content_problem(data: bytes, ext: str) -> str:
 
 def check_attachment(*, filename: str, data: bytes, policy: AttachmentPolicy, index: int = 0) -> Verdict:
     """Whether one attachment is accepted (``index`` = its position among the message's attachments, 0-based)."""
-    name = safe_filename(filename)
+    name = safe_filename(name=filename)
     ext = _extension(name)
     size = len(data)
     content_type = _CONTENT_TYPES.get(ext, "application/octet-stream")

@@ -18,10 +18,10 @@ _YEAR_END: Final = frozenset({(12, 29), (12, 30), (12, 31), (1, 1), (1, 2), (1, 
 
 
 def desk_hours() -> BusinessHours:
-    return parse_business_hours(str(getattr(settings, "CAPMARKET_HELPDESK_BUSINESS_HOURS", "09:00-18:00")))
+    return parse_business_hours(text=str(getattr(settings, "CAPMARKET_HELPDESK_BUSINESS_HOURS", "09:00-18:00")))
 
 
-def sla_hours(priority: str) -> int:
+def sla_hours(*, priority: str) -> int:
     table = {**DEFAULT_SLA_HOURS, **getattr(settings, "CAPMARKET_HELPDESK_SLA_HOURS", {})}
     return int(table.get(priority, DEFAULT_SLA_HOURS["normal"]))
 
@@ -56,7 +56,7 @@ def due_at(*, start: dt.datetime, priority: str, is_business_day: IsBusinessDay 
     """When the first answer to an inquiry received (or re-asked) at ``start`` is due."""
     return add_business_seconds(
         start=start,
-        seconds=sla_hours(priority) * 3600,
+        seconds=sla_hours(priority=priority) * 3600,
         hours=desk_hours(),
         is_business_day=is_business_day or business_day_predicate(),
     )

@@ -86,7 +86,7 @@ class _TextOfHtml(HTMLParser):
             self.parts.append(data)
 
 
-def html_to_text(html: str) -> str:
+def html_to_text(*, html: str) -> str:
     parser = _TextOfHtml()
     parser.feed(html)
     parser.close()
@@ -118,7 +118,7 @@ def _body(message: EmailMessage) -> str:
         return ""
     text = _text_of(part)
     if part.get_content_type() == "text/html":
-        text = html_to_text(text)
+        text = html_to_text(html=text)
     return text.replace("\r\n", "\n").strip()[:MAX_BODY_CHARS]
 
 
@@ -149,7 +149,7 @@ def _auto_submitted(message: Message) -> bool:
     )
 
 
-def parse_mail(raw: bytes) -> ParsedMail:
+def parse_mail(*, raw: bytes) -> ParsedMail:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
     name, address = parseaddr(str(message.get("From", "")))

@@ -8,6 +8,9 @@ company registered, until staff set it). A participant's users read their compan
 visible and their attachments — never notes, drafts, phone-call records or history (``queries`` scopes it).
 """
 
+# long module: the desk's thirteen tables with the choices and database constraints that go with them read as one
+# schema, in the order an inquiry is worked (inquiry, messages, notes, drafts, calls, history, links, knowledge)
+
 from __future__ import annotations
 
 from django.conf import settings

@@ -40,14 +40,14 @@ from capmarket.domain.notifications.models import ContactAddress
 from capmarket.domain.registry.models import Participant
 
 
-def is_desk_staff(user: Any) -> bool:
-    return bool(getattr(user, "is_operator_staff", False)) and can(user, Action.HANDLE_INQUIRIES)
+def is_desk_staff(*, user: Any) -> bool:
+    return bool(getattr(user, "is_operator_staff", False)) and can(user=user, action=Action.HANDLE_INQUIRIES)
 
 
 def _own_participant_id(user: Any) -> int | None:
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return None
-    if not getattr(user, "is_participant_member", False) or not can(user, Action.ASK_INQUIRIES):
+    if not getattr(user, "is_participant_member", False) or not can(user=user, action=Action.ASK_INQUIRIES):
         return None
     pid = getattr(user, "participant_id", None)
     return int(pid) if pid is not None else None
@@ -69,10 +69,10 @@ class InquiryFilter:
     search: str = ""
 
 
-def inquiries_visible_to(user: Any, *, filters: InquiryFilter | None = None) -> QuerySet[Inquiry]:
+def inquiries_visible_to(*, user: Any, filters: InquiryFilter | None = None) -> QuerySet[Inquiry]:
     """Inquiries the user may read, newest first: desk staff every one; a participant's users their company's."""
     qs = Inquiry.objects.select_related("participant", "assigned_to")
-    if not is_desk_staff(user):
+    if not is_desk_staff(user=user):
         own = _own_participant_id(user)
         if own is None:
             return qs.none()
@@ -92,7 +92,7 @@ def inquiries_visible_to(user: Any, *, filters: InquiryFilter | None = None) -> 
         qs = qs.filter(assigned_to__isnull=True)
     elif f.assigned_to_id is not None:
         qs = qs.filter(assigned_to_id=f.assigned_to_id)
-    if f.participant_id is not None and is_desk_staff(user):
+    if f.participant_id is not None and is_desk_staff(user=user):
         qs = qs.filter(participant_id=f.participant_id)
     if f.overdue_at is not None:
         qs = qs.filter(status__in=OPEN_STATUSES, due_at__lt=f.overdue_at)
@@ -111,33 +111,33 @@ def inquiries_visible_to(user: Any, *, filters: InquiryFilter | None = None) -> 
     return qs.order_by("-received_at", "-id")
 
 
-def get_inquiry_for(user: Any, pk: Any) -> Inquiry:
+def get_inquiry_for(*, user: Any, pk: Any) -> Inquiry:
     """One inquiry the user may read; ``Inquiry.DoesNotExist`` for another company's, as for a missing one."""
     try:
         key = int(pk)
     except (TypeError, ValueError):
         raise Inquiry.DoesNotExist from None
-    return inquiries_visible_to(user).get(pk=key)
+    return inquiries_visible_to(user=user).get(pk=key)
 
 
-def messages_for(user: Any, inquiry: Inquiry) -> list[InquiryMessage]:
+def messages_for(*, user: Any, inquiry: Inquiry) -> list[InquiryMessage]:
     """The messages of an inquiry the user may read (oldest first), with their attachments."""
     qs = inquiry.messages.select_related("author").prefetch_related("attachments")
-    if not is_desk_staff(user):
+    if not is_desk_staff(user=user):
         if _own_participant_id(user) != inquiry.participant_id:
             return []
         qs = qs.filter(visible_to_participant=True)
     return list(qs.order_by("created_at", "id"))
 
 
-def get_attachment_for(user: Any, pk: Any) -> Attachment:
+def get_attachment_for(*, user: Any, pk: Any) -> Attachment:
     """An accepted attachment the user may download; ``Attachment.DoesNotExist`` otherwise."""
     try:
         key = int(pk)
     except (TypeError, ValueError):
         raise Attachment.DoesNotExist from None
     qs = Attachment.objects.select_related("message__inquiry").filter(accepted=True)
-    if not is_desk_staff(user):
+    if not is_desk_staff(user=user):
         own = _own_participant_id(user)
         if own is None:
             raise Attachment.DoesNotExist
@@ -145,26 +145,26 @@ def get_attachment_for(user: Any, pk: Any) -> Attachment:
     return qs.get(pk=key)
 
 
-def get_message_for_staff(user: Any, pk: Any) -> InquiryMessage:
-    if not is_desk_staff(user):
+def get_message_for_staff(*, user: Any, pk: Any) -> InquiryMessage:
+    if not is_desk_staff(user=user):
         raise InquiryMessage.DoesNotExist
     return InquiryMessage.objects.select_related("inquiry").get(pk=int(pk))
 
 
-def notes_of(user: Any, inquiry: Inquiry) -> list[InternalNote]:
+def notes_of(*, user: Any, inquiry: Inquiry) -> list[InternalNote]:
     """Internal notes: staff only (a participant gets none, whatever it asks)."""
-    if not is_desk_staff(user):
+    if not is_desk_staff(user=user):
         return []
     return list(inquiry.notes.select_related("author").order_by("created_at", "id"))
 
 
-def drafts_of(user: Any, inquiry: Inquiry) -> list[AnswerDraft]:
-    if not is_desk_staff(user):
+def drafts_of(*, user: Any, inquiry: Inquiry) -> list[AnswerDraft]:
+    if not is_desk_staff(user=user):
         return []
     return list(inquiry.drafts.select_related("author", "reviewer").order_by("created_at", "id"))
 
 
-def active_draft(inquiry: Inquiry) -> AnswerDraft | None:
+def active_draft(*, inquiry: Inquiry) -> AnswerDraft | None:
     return (
         inquiry.drafts.filter(state__in=[DraftState.DRAFT, DraftState.IN_REVIEW, DraftState.RETURNED])
         .select_related("author")
@@ -173,15 +173,15 @@ def active_draft(inquiry: Inquiry) -> AnswerDraft | None:
     )
 
 
-def get_draft_for_staff(user: Any, pk: Any) -> AnswerDraft:
-    if not is_desk_staff(user):
+def get_draft_for_staff(*, user: Any, pk: Any) -> AnswerDraft:
+    if not is_desk_staff(user=user):
         raise AnswerDraft.DoesNotExist
     return AnswerDraft.objects.select_related("inquiry", "author", "reviewer").get(pk=int(pk))
 
 
-def drafts_awaiting_review(user: Any) -> QuerySet[AnswerDraft]:
+def drafts_awaiting_review(*, user: Any) -> QuerySet[AnswerDraft]:
     """Drafts waiting for a second person: those the user did not write."""
-    if not (is_desk_staff(user) and can(user, Action.REVIEW_ANSWERS)):
+    if not (is_desk_staff(user=user) and can(user=user, action=Action.REVIEW_ANSWERS)):
         return AnswerDraft.objects.none()
     return (
         AnswerDraft.objects.filter(state=DraftState.IN_REVIEW)
@@ -191,29 +191,29 @@ def drafts_awaiting_review(user: Any) -> QuerySet[AnswerDraft]:
     )
 
 
-def events_of(user: Any, inquiry: Inquiry) -> list[InquiryEvent]:
-    if not is_desk_staff(user):
+def events_of(*, user: Any, inquiry: Inquiry) -> list[InquiryEvent]:
+    if not is_desk_staff(user=user):
         return []
     return list(inquiry.events.select_related("actor").order_by("occurred_at", "id"))
 
 
-def calls_of(user: Any, inquiry: Inquiry) -> list[PhoneCall]:
-    if not is_desk_staff(user):
+def calls_of(*, user: Any, inquiry: Inquiry) -> list[PhoneCall]:
+    if not is_desk_staff(user=user):
         return []
     return list(inquiry.calls.select_related("operator", "participant").order_by("started_at", "id"))
 
 
-def links_of(user: Any, inquiry: Inquiry) -> list[InquiryLink]:
+def links_of(*, user: Any, inquiry: Inquiry) -> list[InquiryLink]:
     """Linked records: staff see all; the company sees them too (they are its own records)."""
-    if not is_desk_staff(user) and _own_participant_id(user) != inquiry.participant_id:
+    if not is_desk_staff(user=user) and _own_participant_id(user) != inquiry.participant_id:
         return []
     return list(inquiry.links.order_by("kind", "id"))
 
 
-def linkable_documents(user: Any, inquiry: Inquiry, *, limit: int = 200) -> list[Document]:
+def linkable_documents(*, user: Any, inquiry: Inquiry, limit: int = 200) -> list[Document]:
     """Documents (帳票) desk staff may link to the inquiry: its company's only, newest first; none before the company
     is known, none for a participant user."""
-    if not is_desk_staff(user) or inquiry.participant_id is None:
+    if not is_desk_staff(user=user) or inquiry.participant_id is None:
         return []
     return document_queries.documents_of_participant(participant_id=inquiry.participant_id, limit=limit)
 
@@ -221,7 +221,7 @@ def linkable_documents(user: Any, inquiry: Inquiry, *, limit: int = 200) -> list
 def desk_staff() -> list[User]:
     """People who can be assigned an inquiry."""
     users = User.objects.filter(is_active=True, participant__isnull=True).order_by("username", "id")
-    return [u for u in users if can(u, Action.HANDLE_INQUIRIES)]
+    return [u for u in users if can(user=u, action=Action.HANDLE_INQUIRIES)]
 
 
 @dataclass(frozen=True)
@@ -233,8 +233,8 @@ class DeskCounts:
     awaiting_review: int
 
 
-def desk_counts(user: Any, *, now: dt.datetime) -> DeskCounts:
-    if not is_desk_staff(user):
+def desk_counts(*, user: Any, now: dt.datetime) -> DeskCounts:
+    if not is_desk_staff(user=user):
         return DeskCounts(0, 0, 0, 0, 0)
     agg = Inquiry.objects.aggregate(
         new=Count("id", filter=Q(status=Status.NEW)),
@@ -247,11 +247,11 @@ def desk_counts(user: Any, *, now: dt.datetime) -> DeskCounts:
         open=int(agg["open"] or 0),
         overdue=int(agg["overdue"] or 0),
         mine=int(agg["mine"] or 0),
-        awaiting_review=drafts_awaiting_review(user).count(),
+        awaiting_review=drafts_awaiting_review(user=user).count(),
     )
 
 
-def working_seconds_left(inquiry: Inquiry, *, now: dt.datetime) -> int:
+def working_seconds_left(*, inquiry: Inquiry, now: dt.datetime) -> int:
     """Working seconds until the inquiry's answer is due (negative when overdue), for the SLA column."""
     hours = clock.desk_hours()
     is_business_day = clock.business_day_predicate()
@@ -260,7 +260,7 @@ def working_seconds_left(inquiry: Inquiry, *, now: dt.datetime) -> int:
     return -sla.business_seconds(start=inquiry.due_at, end=now, hours=hours, is_business_day=is_business_day)
 
 
-def answer_seconds(inquiry: Inquiry) -> int | None:
+def answer_seconds(*, inquiry: Inquiry) -> int | None:
     """Working seconds from receipt to the first answer (None while unanswered)."""
     if inquiry.first_answered_at is None:
         return None
@@ -275,7 +275,7 @@ def answer_seconds(inquiry: Inquiry) -> int | None:
 # ----------------------------------------------------------------------------------------------- mail threading
 
 
-def inquiry_of_message_ids(message_ids: Sequence[str]) -> Inquiry | None:
+def inquiry_of_message_ids(*, message_ids: Sequence[str]) -> Inquiry | None:
     """The inquiry one of these Message-IDs (nearest first) belongs to — a mail we received or an answer we sent."""
     if not message_ids:
         return None
@@ -290,11 +290,11 @@ def inquiry_of_message_ids(message_ids: Sequence[str]) -> Inquiry | None:
     return None
 
 
-def inquiry_by_ticket(ticket_no: str) -> Inquiry | None:
+def inquiry_by_ticket(*, ticket_no: str) -> Inquiry | None:
     return Inquiry.objects.filter(ticket_no=ticket_no).first()
 
 
-def participants_of_address(address: str) -> list[Participant]:
+def participants_of_address(*, address: str) -> list[Participant]:
     """Companies that registered this e-mail address (contact addresses, company address, their users)."""
     address = address.strip().lower()
     if not address:
@@ -315,7 +315,7 @@ def participants_of_address(address: str) -> list[Participant]:
     return list(Participant.objects.filter(id__in=ids).order_by("participant_code", "id"))
 
 
-def message_by_source_key(source_key: str) -> InquiryMessage | None:
+def message_by_source_key(*, source_key: str) -> InquiryMessage | None:
     return InquiryMessage.objects.select_related("inquiry").filter(source_key=source_key).first()
 
 
@@ -334,7 +334,9 @@ class ArticleHit:
 
 def _articles_for(user: Any, kind: str) -> QuerySet[KnowledgeArticle]:
     qs = KnowledgeArticle.objects.filter(kind=kind)
-    staff = is_desk_staff(user) or (getattr(user, "is_operator_staff", False) and can(user, Action.MANAGE_KNOWLEDGE))
+    staff = is_desk_staff(user=user) or (
+        getattr(user, "is_operator_staff", False) and can(user=user, action=Action.MANAGE_KNOWLEDGE)
+    )
     if kind == ArticleKind.TALK_SCRIPT:
         return qs if staff else qs.none()
     if staff:
@@ -344,21 +346,21 @@ def _articles_for(user: Any, kind: str) -> QuerySet[KnowledgeArticle]:
     return qs.filter(published=True)
 
 
-def search_articles(user: Any, *, kind: str, query: str = "", category: str = "") -> list[KnowledgeArticle]:
+def search_articles(*, user: Any, kind: str, query: str = "", category: str = "") -> list[KnowledgeArticle]:
     """FAQ entries (published ones for participants) or talk scripts (staff) matching every word of the query in
     the normalised text — katakana/hiragana and full/half width alike; titles that match first. On PostgreSQL
     a trigram index serves the comparison; elsewhere it is a plain scan."""
     qs = _articles_for(user, kind)
     if category:
         qs = qs.filter(category=category)
-    words = text.terms(query)
+    words = text.terms(query=query)
     for word in words:
         qs = qs.filter(search_text__contains=word)
     articles = list(qs.select_related("updated_by").order_by("category", "title", "id"))
     if words:
-        articles.sort(key=lambda a: -sum(1 for w in words if w in text.normalise(a.title)))
+        articles.sort(key=lambda a: -sum(1 for w in words if w in text.normalise(text=a.title)))
         if not articles and len(words) == 1:
-            return [hit.article for hit in suggest_articles(user, kind=kind, typed=query, limit=20)]
+            return [hit.article for hit in suggest_articles(user=user, kind=kind, typed=query, limit=20)]
     return articles
 
 
@@ -367,26 +369,29 @@ def _article_grams(
     article_id: int, version: int, title: str, keywords: str, body: str
 ) -> tuple[frozenset[str], frozenset[str]]:
     """Bigrams of an article's title + keywords and of its body, kept per (article, version) in the process."""
-    return text.bigrams(f"{title} {keywords}"), text.bigrams(body)
+    return text.bigrams(text=f"{title} {keywords}"), text.bigrams(text=body)
 
 
-def suggest_articles(user: Any, *, kind: str, typed: str, limit: int = 5, min_score: float = 0.25) -> list[ArticleHit]:
+def suggest_articles(*, user: Any, kind: str, typed: str, limit: int = 5, min_score: float = 0.25) -> list[ArticleHit]:
     """Articles sharing the most of what the user is typing (bigrams of the normalised text), best first."""
-    wanted = text.bigrams(typed)
+    wanted = text.bigrams(text=typed)
     if len(wanted) < 2:
         return []
     hits: list[ArticleHit] = []
     for article in _articles_for(user, kind).order_by("id"):
         title_grams, body_grams = _article_grams(article.pk, article.version, article.title, article.keywords,
                                                  article.body)  # fmt: skip
-        score = text.similarity(wanted, title_grams) * 0.7 + text.similarity(wanted, body_grams) * 0.3
+        score = (
+            text.similarity(query=wanted, document=title_grams) * 0.7
+            + text.similarity(query=wanted, document=body_grams) * 0.3
+        )
         if score >= min_score * 0.7:
             hits.append(ArticleHit(article, round(score, 4)))
     hits.sort(key=lambda h: (-h.score, h.article.pk))
     return hits[:limit]
 
 
-def get_article_for(user: Any, pk: Any, *, kind: str) -> KnowledgeArticle:
+def get_article_for(*, user: Any, pk: Any, kind: str) -> KnowledgeArticle:
     try:
         key = int(pk)
     except (TypeError, ValueError):
@@ -394,7 +399,7 @@ def get_article_for(user: Any, pk: Any, *, kind: str) -> KnowledgeArticle:
     return _articles_for(user, kind).get(pk=key)
 
 
-def versions_of(article: KnowledgeArticle) -> list[KnowledgeVersion]:
+def versions_of(*, article: KnowledgeArticle) -> list[KnowledgeVersion]:
     return list(article.versions.select_related("changed_by").order_by("-version", "-id"))
 
 
@@ -464,7 +469,7 @@ def inquiry_figures(*, start: dt.datetime, end: dt.datetime) -> InquiryFigures:
         assert answered_at is not None
         took = sla.business_seconds(start=received_at, end=answered_at, hours=hours, is_business_day=is_business_day)
         seconds.append(took)
-        if took <= clock.sla_hours(priority) * 3600:
+        if took <= clock.sla_hours(priority=priority) * 3600:
             within += 1
     calls = PhoneCall.objects.filter(started_at__gte=start, started_at__lt=end)
     call_agg = calls.aggregate(n=Count("id"))
@@ -478,8 +483,8 @@ def inquiry_figures(*, start: dt.datetime, end: dt.datetime) -> InquiryFigures:
         closed=Inquiry.objects.filter(closed_at__gte=start, closed_at__lt=end).count(),
         overdue_open=open_at_end.filter(due_at__lt=end).count(),
         answer_seconds=seconds,
-        median_answer_seconds=sla.median(seconds),
-        p90_answer_seconds=sla.percentile(seconds, 90),
+        median_answer_seconds=sla.median(values=seconds),
+        p90_answer_seconds=sla.percentile(values=seconds, pct=90),
         answered_within_target=within,
         calls=int(call_agg["n"] or 0),
         call_seconds=sum(calls.values_list("duration_seconds", flat=True)),

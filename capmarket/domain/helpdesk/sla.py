@@ -46,7 +46,7 @@ def _seconds(t: dt.time) -> int:
     return t.hour * 3600 + t.minute * 60 + t.second
 
 
-def parse_business_hours(text: str) -> BusinessHours:
+def parse_business_hours(*, text: str) -> BusinessHours:
     """``"09:00-18:00"`` → BusinessHours (Japan time)."""
     try:
         first, second = (part.strip() for part in text.replace("〜", "-").split("-"))
@@ -107,7 +107,7 @@ def add_business_seconds(
     raise ValueError(f"no working time within {MAX_DAYS} days of {start.isoformat()}")
 
 
-def median(values: Sequence[int]) -> float | None:
+def median(*, values: Sequence[int]) -> float | None:
     """The median (mean of the two middle values for an even count); None when empty."""
     if not values:
         return None
@@ -118,7 +118,7 @@ def median(values: Sequence[int]) -> float | None:
     return (ordered[mid - 1] + ordered[mid]) / 2
 
 
-def percentile(values: Sequence[int], pct: int) -> int | None:
+def percentile(*, values: Sequence[int], pct: int) -> int | None:
     """The ``pct``-th percentile by the nearest-rank method (the smallest value with at least pct % of the values at
     or below it); None when empty."""
     if not values:

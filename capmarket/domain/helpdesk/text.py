@@ -24,21 +24,21 @@ _SPACES: Final = re.compile(r"\s+")
 _SEPARATORS: Final = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
-def fold_kana(text: str) -> str:
+def fold_kana(*, text: str) -> str:
     """Katakana → hiragana (ァ..ヶ; ー and ・ unchanged)."""
     return "".join(chr(ord(ch) - _TO_HIRAGANA) if _KATAKANA_START <= ord(ch) <= _KATAKANA_END else ch for ch in text)
 
 
-def normalise(text: str) -> str:
+def normalise(*, text: str) -> str:
     """The search form of ``text`` (see the module docstring)."""
-    folded = fold_kana(unicodedata.normalize("NFKC", text or "").lower())
+    folded = fold_kana(text=unicodedata.normalize("NFKC", text or "").lower())
     return _SPACES.sub(" ", folded).strip()
 
 
-def terms(query: str) -> list[str]:
+def terms(*, query: str) -> list[str]:
     """The search terms of a query: its normalised words (split on spaces, 全角 spaces included), unique, in order."""
     seen: dict[str, None] = {}
-    for word in normalise(query).split(" "):
+    for word in normalise(text=query).split(" "):
         if word:
             seen.setdefault(word, None)
     return list(seen)
@@ -48,7 +48,7 @@ def _is_hiragana(ch: str) -> bool:
     return "\u3041" <= ch <= "\u309f"
 
 
-def bigrams(text: str) -> frozenset[str]:
+def bigrams(*, text: str) -> frozenset[str]:
     """Overlapping character pairs within the words of the text, for suggestions. Pairs with a hiragana character
     are left out (particles and inflections: の, について, ください …); katakana, kanji, letters and digits carry the
     meaning. A one-character kanji word counts as itself. Pairs are in the normal form (katakana folded)."""
@@ -56,20 +56,20 @@ def bigrams(text: str) -> frozenset[str]:
     plain = unicodedata.normalize("NFKC", text or "").lower()
     for word in _SEPARATORS.split(plain):
         if len(word) == 1 and not _is_hiragana(word):
-            out.add(fold_kana(word))
+            out.add(fold_kana(text=word))
         for i in range(len(word) - 1):
             pair = word[i : i + 2]
             if not (_is_hiragana(pair[0]) or _is_hiragana(pair[1])):
-                out.add(fold_kana(pair))
+                out.add(fold_kana(text=pair))
     return frozenset(out)
 
 
-def similarity(query: frozenset[str], document: frozenset[str]) -> float:
+def similarity(*, query: frozenset[str], document: frozenset[str]) -> float:
     """Share of the query's bigrams found in the document (0..1); 0 for an empty query."""
     if not query:
         return 0.0
     return len(query & document) / len(query)
 
 
-def contains_all(haystack: str, needles: Iterable[str]) -> bool:
+def contains_all(*, haystack: str, needles: Iterable[str]) -> bool:
     return all(n in haystack for n in needles)

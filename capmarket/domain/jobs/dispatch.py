@@ -16,13 +16,13 @@ Dispatcher = Callable[[int], None]
 _dispatcher: Dispatcher | None = None
 
 
-def register_dispatcher(dispatcher: Dispatcher | None) -> None:
+def register_dispatcher(*, dispatcher: Dispatcher | None) -> None:
     """Set (or, with None, remove) the function that sends ``run job N`` to the queue."""
     global _dispatcher  # noqa: PLW0603
     _dispatcher = dispatcher
 
 
-def dispatch(job_id: int) -> None:
+def dispatch(*, job_id: int) -> None:
     if _dispatcher is None:
         logger.warning("job %s stays queued: no task-queue dispatcher is registered", job_id)
         return

@@ -71,7 +71,7 @@ def enqueue(
                 raise
         else:
             job_id = job.pk
-            transaction.on_commit(lambda: dispatch.dispatch(job_id))
+            transaction.on_commit(lambda: dispatch.dispatch(job_id=job_id))
             return job, True
     if existing.kind != kind or existing.inputs != inputs:
         raise IdempotencyKeyReused(existing)
@@ -186,7 +186,7 @@ def retry(*, job: Job, now: dt.datetime) -> Job:
     if updated != 1:
         raise JobNotFailed(f"job {job.pk} is not failed")
     job_id = job.pk
-    transaction.on_commit(lambda: dispatch.dispatch(job_id))
+    transaction.on_commit(lambda: dispatch.dispatch(job_id=job_id))
     job.refresh_from_db()
     return job
 

@@ -240,7 +240,7 @@ def reverse(
 
 
 def _require(actor: Any, action: Action, message: str) -> None:
-    if not can(actor, action):
+    if not can(user=actor, action=action):
         raise UnableToClose(message)
 
 

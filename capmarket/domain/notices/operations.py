@@ -32,7 +32,7 @@ def post_notice(
     ip_address: str | None = None,
 ) -> Notice:
     """Post a notice for an audience; ``published_at`` may lie in the future (shown to participants from then)."""
-    if not can(actor, Action.MANAGE_NOTICES):
+    if not can(user=actor, action=Action.MANAGE_NOTICES):
         raise UnableToPostNotice({"audience": "お知らせを掲載する権限がありません。"})
     errors: dict[str, str] = {}
     if not title.strip():

@@ -72,7 +72,7 @@ def _original_message_id(message: Message) -> str:
     return ""
 
 
-def parse_dsn(data: bytes) -> list[DeliveryReport]:
+def parse_dsn(*, data: bytes) -> list[DeliveryReport]:
     """The failed (and delayed) recipients a notification reports. Raises ``NotADeliveryReport``."""
     message = email.message_from_bytes(data, policy=email.policy.default)
     if not isinstance(message, EmailMessage) or message.get_content_type() != "multipart/report":

@@ -297,7 +297,7 @@ class UnableToResend(ValueError):
 
 def resend_failed(*, actor: Any, email: OutboundEmail, now: dt.datetime, ip_address: str | None = None) -> None:
     """Staff queue a failed e-mail again (after the address was corrected at the recipient's side, say)."""
-    if not can(actor, Action.VIEW_EMAIL_LOG) or not getattr(actor, "is_operator_staff", False):
+    if not can(user=actor, action=Action.VIEW_EMAIL_LOG) or not getattr(actor, "is_operator_staff", False):
         raise UnableToResend("送信をやり直す権限がありません。")
     with transaction.atomic():
         updated = OutboundEmail.objects.filter(pk=email.pk, state=EmailState.FAILED).update(
@@ -367,7 +367,7 @@ def record_bounce(
     ip_address: str | None = None,
 ) -> EmailBounce:
     """Staff record that a recipient did not receive an e-mail (e.g. the company said so on the phone)."""
-    if not can(actor, Action.VIEW_EMAIL_LOG) or not getattr(actor, "is_operator_staff", False):
+    if not can(user=actor, action=Action.VIEW_EMAIL_LOG) or not getattr(actor, "is_operator_staff", False):
         raise UnableToRecordBounce("不達を登録する権限がありません。")
     recipient = recipient.strip()
     if recipient not in email.to:
@@ -449,8 +449,8 @@ class UnableToSetContacts(ValidationError):
     """The contact addresses cannot be changed; the message names the field."""
 
 
-def may_manage_contacts(actor: Any, participant: Participant) -> bool:
-    if not can(actor, Action.MANAGE_CONTACTS):
+def may_manage_contacts(*, actor: Any, participant: Participant) -> bool:
+    if not can(user=actor, action=Action.MANAGE_CONTACTS):
         return False
     if getattr(actor, "is_operator_staff", False):
         return True
@@ -468,7 +468,7 @@ def set_contact_addresses(
 ) -> tuple[list[str], list[str]]:
     """Make ``emails`` the company's addresses for ``purpose``: ends the ones no longer listed, starts the new ones
     (history kept). Returns (added, removed)."""
-    if not may_manage_contacts(actor, participant):
+    if not may_manage_contacts(actor=actor, participant=participant):
         raise UnableToSetContacts({"emails": "この事業者の連絡先を変更する権限がありません。"})
     if purpose not in ContactPurpose.values:
         raise UnableToSetContacts({"purpose": "用途を選択してください。"})
@@ -547,10 +547,12 @@ def import_dsn(*, data: bytes, actor: Any, now: dt.datetime) -> tuple[int, int, 
     recorded, not matched to one of our e-mails); raises ``UnableToImportDsn`` for anything else."""
     from capmarket.domain.notifications.dsn import NotADeliveryReport, parse_dsn  # noqa: PLC0415
 
-    if actor is not None and not (can(actor, Action.VIEW_EMAIL_LOG) and getattr(actor, "is_operator_staff", False)):
+    if actor is not None and not (
+        can(user=actor, action=Action.VIEW_EMAIL_LOG) and getattr(actor, "is_operator_staff", False)
+    ):
         raise UnableToImportDsn("不達通知を取り込む権限がありません。")
     try:
-        reports = parse_dsn(data)
+        reports = parse_dsn(data=data)
     except NotADeliveryReport as exc:
         raise UnableToImportDsn(f"不達通知（DSN）として読めません: {exc}") from exc
     if not reports:

@@ -22,13 +22,13 @@ from capmarket.domain.registry.models import Participant
 
 
 def emails_visible_to(
-    user: Any, *, state: str = "", kind: str = "", participant_id: int | None = None, search: str = ""
+    *, user: Any, state: str = "", kind: str = "", participant_id: int | None = None, search: str = ""
 ) -> QuerySet[OutboundEmail]:
     """E-mails the user may see, newest first: staff every one; a company's member those sent to the company."""
     qs = OutboundEmail.objects.select_related("participant")
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return qs.none()
-    if not (getattr(user, "is_operator_staff", False) and can(user, Action.VIEW_EMAIL_LOG)):
+    if not (getattr(user, "is_operator_staff", False) and can(user=user, action=Action.VIEW_EMAIL_LOG)):
         own = getattr(user, "participant_id", None) if getattr(user, "is_participant_member", False) else None
         if own is None:
             return qs.none()
@@ -45,16 +45,16 @@ def emails_visible_to(
     return qs.order_by("-created_at", "-id")
 
 
-def get_email_for(user: Any, pk: Any) -> OutboundEmail:
+def get_email_for(*, user: Any, pk: Any) -> OutboundEmail:
     """One e-mail the user may see; ``OutboundEmail.DoesNotExist`` for another company's, as for a missing one."""
     try:
         key = int(pk)
     except (TypeError, ValueError):
         raise OutboundEmail.DoesNotExist from None
-    return emails_visible_to(user).get(pk=key)
+    return emails_visible_to(user=user).get(pk=key)
 
 
-def bounces_of(email: OutboundEmail) -> list[EmailBounce]:
+def bounces_of(*, email: OutboundEmail) -> list[EmailBounce]:
     return list(email.bounces.order_by("occurred_at", "id"))
 
 
@@ -62,7 +62,7 @@ def kinds_in_log() -> list[str]:
     return sorted(OutboundEmail.objects.order_by().values_list("kind", flat=True).distinct())
 
 
-def emails_by_keys(keys: Iterable[str]) -> dict[str, OutboundEmail]:
+def emails_by_keys(*, keys: Iterable[str]) -> dict[str, OutboundEmail]:
     return {e.key: e for e in OutboundEmail.objects.filter(key__in=list(keys)).order_by("id")}
 
 
@@ -79,7 +79,7 @@ class DeliveryFigures:
     last_sent_at: dt.datetime | None
 
 
-def delivery_figures(emails: QuerySet[OutboundEmail]) -> DeliveryFigures:
+def delivery_figures(*, emails: QuerySet[OutboundEmail]) -> DeliveryFigures:
     agg = emails.order_by().aggregate(
         total=Count("id"),
         sent=Count("id", filter=Q(state=EmailState.SENT)),
@@ -99,7 +99,7 @@ def delivery_figures(emails: QuerySet[OutboundEmail]) -> DeliveryFigures:
     )
 
 
-def emails_with_key_prefix(prefix: str) -> QuerySet[OutboundEmail]:
+def emails_with_key_prefix(*, prefix: str) -> QuerySet[OutboundEmail]:
     return OutboundEmail.objects.filter(key__startswith=prefix)
 
 

@@ -63,7 +63,7 @@ def raise_objection(
     text: str,
     now: dt.datetime,
 ) -> Objection:
-    if not can(actor, Action.RAISE_OBJECTION) or getattr(actor, "participant_id", None) is None:
+    if not can(user=actor, action=Action.RAISE_OBJECTION) or getattr(actor, "participant_id", None) is None:
         raise UnableToRaiseObjection("異議申し立てを行う権限がありません。")
     if subject not in ObjectionSubject.values:
         raise UnableToRaiseObjection("対象を選択してください。")
@@ -136,7 +136,7 @@ def change_status(
 ) -> Objection:
     """Move the objection (staff). 回答済 and 是正 need a reply; 是正 needs the correcting run (confirmed), and
     the adjustment it produced when there is one."""
-    if not can(actor, Action.HANDLE_OBJECTIONS):
+    if not can(user=actor, action=Action.HANDLE_OBJECTIONS):
         raise UnableToHandleObjection("異議申し立てに対応する権限がありません。")
     if status not in TRANSITIONS.get(objection.status, frozenset()):
         raise UnableToHandleObjection(

@@ -11,10 +11,10 @@ from capmarket.domain.objections.models import Objection, ObjectionAttachment, O
 from capmarket.domain.registry.queries import own_participant_id, sees_all
 
 
-def objections_visible_to(user: Any, *, status: str = "", search: str = "") -> QuerySet[Objection]:
+def objections_visible_to(*, user: Any, status: str = "", search: str = "") -> QuerySet[Objection]:
     qs = Objection.objects.select_related("participant", "run", "raised_by", "replied_by", "correcting_run")
-    if not sees_all(user):
-        own = own_participant_id(user)
+    if not sees_all(user=user):
+        own = own_participant_id(user=user)
         if own is None:
             return qs.none()
         qs = qs.filter(participant_id=own)
@@ -26,22 +26,22 @@ def objections_visible_to(user: Any, *, status: str = "", search: str = "") -> Q
     return qs.order_by("-raised_at", "-pk")
 
 
-def get_objection_for(user: Any, pk: Any) -> Objection:
+def get_objection_for(*, user: Any, pk: Any) -> Objection:
     try:
         key = int(pk)
     except (TypeError, ValueError):
         raise Objection.DoesNotExist from None
-    return objections_visible_to(user).get(pk=key)
+    return objections_visible_to(user=user).get(pk=key)
 
 
-def attachments_of(objection: Objection) -> QuerySet[ObjectionAttachment]:
+def attachments_of(*, objection: Objection) -> QuerySet[ObjectionAttachment]:
     return objection.attachments.order_by("uploaded_at", "pk")
 
 
-def events_of(objection: Objection) -> QuerySet[ObjectionEvent]:
+def events_of(*, objection: Objection) -> QuerySet[ObjectionEvent]:
     return objection.events.select_related("actor").order_by("at", "pk")
 
 
-def get_attachment_for(user: Any, objection_pk: Any, pk: Any) -> ObjectionAttachment:
-    objection = get_objection_for(user, objection_pk)
+def get_attachment_for(*, user: Any, objection_pk: Any, pk: Any) -> ObjectionAttachment:
+    objection = get_objection_for(user=user, pk=objection_pk)
     return objection.attachments.get(pk=int(pk))

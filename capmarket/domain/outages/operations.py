@@ -70,8 +70,8 @@ def register_or_change(*, actor: Any, now: dt.datetime, plans: Iterable[OutageIn
                 setattr(current, k, v)
             current.updated_at = now
             changed.append(current)
-        bulk_create_rows(new, OutagePlan, actor=actor, now=now)
-        bulk_update_rows(changed, OutagePlan, fields=[*fields, "updated_at"], actor=actor, now=now)
+        bulk_create_rows(rows=new, model=OutagePlan, actor=actor, now=now)
+        bulk_update_rows(rows=changed, model=OutagePlan, fields=[*fields, "updated_at"], actor=actor, now=now)
         if new or changed:
             audit.record(
                 now=now,
@@ -91,7 +91,7 @@ def cancel(*, actor: Any, now: dt.datetime, plan: OutagePlan) -> OutagePlan:
             raise OutageAlreadyCancelled(current.outage_code)
         current.state = OutageState.CANCELLED
         current.updated_at = now
-        save_with_history(current, actor=actor, now=now)
+        save_with_history(obj=current, actor=actor, now=now)
         audit.record(
             now=now,
             action=AuditAction.UPDATED,

@@ -13,9 +13,9 @@ from capmarket.domain.registry.queries import own_participant_id, sees_all
 
 def plans_visible_to(user: Any) -> QuerySet[OutagePlan]:
     qs = OutagePlan.objects.select_related("resource", "resource__participant")
-    if sees_all(user):
+    if sees_all(user=user):
         return qs
-    pid = own_participant_id(user)
+    pid = own_participant_id(user=user)
     return qs.filter(resource__participant_id=pid) if pid is not None else qs.none()
 
 

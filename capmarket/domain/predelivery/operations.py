@@ -97,7 +97,7 @@ def publish_predelivery_rules(
     *, actor: Any, now: dt.datetime, delivery_year: int, values: Mapping[str, str], note: str
 ) -> PreDeliveryRuleSet:
     """A new version of the delivery year's rules with ``values`` changed; earlier versions stay as they were."""
-    if not can(actor, Action.PUBLISH_RULESET):
+    if not can(user=actor, action=Action.PUBLISH_RULESET):
         raise _refuse("ルールセットを公開する権限がありません。")
     if not note.strip():
         raise _refuse("改定内容を入力してください。")
@@ -216,7 +216,10 @@ def register_kind(kind: str, *, effect: ApprovalEffect, on_check: CheckHook | No
 
 def require_member_of(actor: Any, participant: Participant) -> None:
     """A company's applications are submitted, corrected and withdrawn by its own members only."""
-    if not can(actor, Action.SUBMIT_PREDELIVERY) or getattr(actor, "participant_id", None) != participant.pk:
+    if (
+        not can(user=actor, action=Action.SUBMIT_PREDELIVERY)
+        or getattr(actor, "participant_id", None) != participant.pk
+    ):
         raise _refuse("この事業者の申込を行う権限がありません。")
 
 
@@ -266,7 +269,7 @@ def _audit(actor: Any, now: dt.datetime, application: Application, action: str, 
 
 def check_application(*, actor: Any, now: dt.datetime, application: Application, comment: str = "") -> Application:
     """一次審査: a 担当者 finds a submitted application in order; it then waits for a 責任者."""
-    if not can(actor, Action.REVIEW_PREDELIVERY):
+    if not can(user=actor, action=Action.REVIEW_PREDELIVERY):
         raise _refuse("申込を審査する権限がありません。")
     with transaction.atomic():
         current = _locked(application)
@@ -287,7 +290,7 @@ def check_application(*, actor: Any, now: dt.datetime, application: Application,
 
 def return_application(*, actor: Any, now: dt.datetime, application: Application, comment: str) -> Application:
     """Send an open application back to the company for correction (差戻し), saying what to correct."""
-    if not can(actor, Action.REVIEW_PREDELIVERY):
+    if not can(user=actor, action=Action.REVIEW_PREDELIVERY):
         raise _refuse("申込を審査する権限がありません。")
     if not comment.strip():
         raise _refuse("差戻し理由（修正していただく内容）を入力してください。")
@@ -320,7 +323,7 @@ def reopen_for_correction(*, actor: Any, now: dt.datetime, application: Applicat
 
 def approve_application(*, actor: Any, now: dt.datetime, application: Application, comment: str = "") -> NoticeDocument:
     """A 責任者 other than the checker approves: the effect of the application applies and its notice is issued."""
-    if not can(actor, Action.APPROVE_PREDELIVERY):
+    if not can(user=actor, action=Action.APPROVE_PREDELIVERY):
         raise _refuse("申込を承認する権限がありません。")
     with transaction.atomic():
         current = _locked(application)
@@ -341,7 +344,7 @@ def approve_application(*, actor: Any, now: dt.datetime, application: Applicatio
 
 def reject_application(*, actor: Any, now: dt.datetime, application: Application, comment: str) -> NoticeDocument:
     """A 責任者 other than the checker rejects an open application; the company gets a notice with the reason."""
-    if not can(actor, Action.APPROVE_PREDELIVERY):
+    if not can(user=actor, action=Action.APPROVE_PREDELIVERY):
         raise _refuse("申込を却下する権限がありません。")
     if not comment.strip():
         raise _refuse("却下の理由を入力してください。")
@@ -596,7 +599,7 @@ def _apply_expected_capacity(actor: Any, now: dt.datetime, application: Applicat
             ec.state = ExpectedCapacityState.CANCELLED
             ec.application = application
             ec.updated_at = now
-            save_with_history(ec, actor=actor, now=now)
+            save_with_history(obj=ec, actor=actor, now=now)
             rows.append((resource.resource_code, resource.name, "取消", "", ""))
             continue
         assert line.expected_capacity_kw is not None
@@ -609,7 +612,7 @@ def _apply_expected_capacity(actor: Any, now: dt.datetime, application: Applicat
         ec.state = ExpectedCapacityState.ACTIVE
         ec.application = application
         ec.updated_at = now
-        save_with_history(ec, actor=actor, now=now)
+        save_with_history(obj=ec, actor=actor, now=now)
         # the registry's expected capacity is the latest one approved (contracts are checked against it)
         if (resource.expected_capacity_kw, resource.installed_capacity_kw) != (
             line.expected_capacity_kw,
@@ -618,7 +621,7 @@ def _apply_expected_capacity(actor: Any, now: dt.datetime, application: Applicat
             resource.expected_capacity_kw = line.expected_capacity_kw
             resource.installed_capacity_kw = line.installed_capacity_kw
             resource.updated_at = now
-            save_with_history(resource, actor=actor, now=now)
+            save_with_history(obj=resource, actor=actor, now=now)
         rows.append(
             (
                 resource.resource_code,
@@ -921,7 +924,7 @@ def reissue_contract_documents(
 ) -> ContractConfirmation:
     """Staff answer a correction request with new documents (from the contract as it now stands); the old ones are
     kept and named by the new ones."""
-    if not can(actor, Action.REVIEW_PREDELIVERY):
+    if not can(user=actor, action=Action.REVIEW_PREDELIVERY):
         raise _refuse("契約書を再発行する権限がありません。")
     with transaction.atomic():
         current = ContractConfirmation.objects.select_for_update().select_related("contract").get(pk=confirmation.pk)

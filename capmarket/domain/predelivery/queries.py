@@ -73,8 +73,8 @@ def applications_visible_to(
 ) -> QuerySet[Application]:
     """Applications the user may see, newest first."""
     qs = Application.objects.select_related("participant", "submitted_by", "checked_by", "decided_by")
-    if not sees_all(user):
-        own = own_participant_id(user)
+    if not sees_all(user=user):
+        own = own_participant_id(user=user)
         if own is None:
             return qs.none()
         qs = qs.filter(participant_id=own)
@@ -96,7 +96,7 @@ def get_application_for(user: Any, pk: Any) -> Application:
 
 def review_queue(user: Any) -> QuerySet[Application]:
     """Open applications for staff to check or decide, oldest first (none for participants)."""
-    if not sees_all(user):
+    if not sees_all(user=user):
         return Application.objects.none()
     return (
         Application.objects.select_related("participant", "checked_by")
@@ -110,8 +110,8 @@ def review_queue(user: Any) -> QuerySet[Application]:
 
 def notices_visible_to(user: Any, *, kind: str = "", delivery_year: int | None = None) -> QuerySet[NoticeDocument]:
     qs = NoticeDocument.objects.select_related("participant", "application", "contract")
-    if not sees_all(user):
-        own = own_participant_id(user)
+    if not sees_all(user=user):
+        own = own_participant_id(user=user)
         if own is None:
             return qs.none()
         qs = qs.filter(participant_id=own)
@@ -133,8 +133,8 @@ def expected_capacities_visible_to(
     user: Any, *, delivery_year: int | None = None, state: str = ExpectedCapacityState.ACTIVE
 ) -> QuerySet[ExpectedCapacity]:
     qs = ExpectedCapacity.objects.select_related("resource", "resource__participant", "application")
-    if not sees_all(user):
-        own = own_participant_id(user)
+    if not sees_all(user=user):
+        own = own_participant_id(user=user)
         if own is None:
             return qs.none()
         qs = qs.filter(resource__participant_id=own)
@@ -164,8 +164,8 @@ def confirmations_visible_to(user: Any, *, state: str = "") -> QuerySet[Contract
     qs = ContractConfirmation.objects.select_related(
         "contract", "contract__participant", "contract__resource", "document", "annex", "answered_by"
     )
-    if not sees_all(user):
-        own = own_participant_id(user)
+    if not sees_all(user=user):
+        own = own_participant_id(user=user)
         if own is None:
             return qs.none()
         qs = qs.filter(contract__participant_id=own)
@@ -181,7 +181,7 @@ def get_confirmation_for(user: Any, pk: Any) -> ContractConfirmation:
 def contracts_needing_documents(user: Any) -> list[tuple[CapacityContract, str, CapacityContract | None]]:
     """For staff: changed contracts (the new row) without a 変更契約書 and cancelled ones without a 解約合意書,
     as (contract, notice kind, the contract it replaced)."""
-    if not sees_all(user):
+    if not sees_all(user=user):
         return []
     documented = ContractConfirmation.objects.filter(contract=OuterRef("pk"), kind=OuterRef("_kind"))
     changed = (
@@ -216,8 +216,8 @@ def contract_needing_documents(user: Any, pk: Any) -> tuple[CapacityContract, st
 def listings_visible_to(user: Any) -> QuerySet[ReplacementListing]:
     """The 差替掲示板: published entries for every logged-in company, plus the company's own in any state; staff all."""
     qs = ReplacementListing.objects.select_related("participant", "resource")
-    if not sees_all(user):
-        own = own_participant_id(user)
+    if not sees_all(user=user):
+        own = own_participant_id(user=user)
         if own is None:
             return qs.none()
         qs = qs.filter(Q(state=ListingState.PUBLISHED) | Q(participant_id=own))
@@ -242,7 +242,7 @@ def replacements_in_force(*, delivery_year: int, as_of: dt.datetime) -> QuerySet
 
 def active_contracts_of(user: Any) -> QuerySet[CapacityContract]:
     """The company's contracts in force (what a replacement, exit or test concerns); none for staff."""
-    own = own_participant_id(user)
+    own = own_participant_id(user=user)
     if own is None:
         return CapacityContract.objects.none()
     return (
@@ -260,8 +260,8 @@ def tests_visible_to(user: Any) -> QuerySet[EffectivenessTest]:
     qs = EffectivenessTest.objects.select_related(
         "contract", "contract__participant", "contract__resource", "application"
     )
-    if not sees_all(user):
-        own = own_participant_id(user)
+    if not sees_all(user=user):
+        own = own_participant_id(user=user)
         if own is None:
             return qs.none()
         qs = qs.filter(contract__participant_id=own)
@@ -293,8 +293,8 @@ def flags_visible_to(user: Any, *, delivery_year: int) -> QuerySet[OutageAdjustm
     qs = OutageAdjustmentFlag.objects.select_related("plan", "plan__resource", "participant", "round").filter(
         round__delivery_year=delivery_year
     )
-    if not sees_all(user):
-        own = own_participant_id(user)
+    if not sees_all(user=user):
+        own = own_participant_id(user=user)
         if own is None:
             return qs.none()
         qs = qs.filter(participant_id=own)
@@ -303,7 +303,7 @@ def flags_visible_to(user: Any, *, delivery_year: int) -> QuerySet[OutageAdjustm
 
 def get_flag_for(user: Any, pk: Any) -> OutageAdjustmentFlag:
     qs = OutageAdjustmentFlag.objects.select_related("plan", "plan__resource", "participant", "round")
-    if not sees_all(user):
-        own = own_participant_id(user)
+    if not sees_all(user=user):
+        own = own_participant_id(user=user)
         qs = qs.filter(participant_id=own) if own is not None else qs.none()
     return qs.get(pk=_pk(pk))

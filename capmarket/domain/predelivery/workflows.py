@@ -107,7 +107,7 @@ def set_outage_limits(
     *, actor: Any, now: dt.datetime, delivery_year: int, limits: Mapping[tuple[str, str], int]
 ) -> int:
     """Set the area limits ``(area, YYYY-MM) -> kW`` of a delivery year (what the operator may allow out at once)."""
-    if not can(actor, Action.REVIEW_PREDELIVERY):
+    if not can(user=actor, action=Action.REVIEW_PREDELIVERY):
         raise _refuse("停止可能量を設定する権限がありません。")
     months = {f"{delivery_year + (m < 4):04d}-{m:02d}" for m in range(1, 13)}
     errors = [
@@ -154,7 +154,7 @@ def _plans_of_year(delivery_year: int) -> list[tuple[OutagePlan, int]]:
 def run_outage_adjustment(*, actor: Any, now: dt.datetime, delivery_year: int) -> OutageAdjustmentRound:
     """Compare every provider's plans of the year with the area limits (``calc.predelivery.outage_adjustment``);
     the plans over a limit are flagged, and their providers asked to re-submit them."""
-    if not can(actor, Action.REVIEW_PREDELIVERY):
+    if not can(user=actor, action=Action.REVIEW_PREDELIVERY):
         raise _refuse("容量停止計画の調整を実施する権限がありません。")
     with transaction.atomic():
         if OutageAdjustmentRound.objects.filter(delivery_year=delivery_year, state=RoundState.FINAL).exists():
@@ -266,7 +266,7 @@ def resubmit_outage_plan(
 def finalize_outage_adjustment(*, actor: Any, now: dt.datetime, rnd: OutageAdjustmentRound) -> list[NoticeDocument]:
     """A 責任者 other than the one who ran the round confirms its result: plans still flagged become 調整不調, and
     every provider with a flagged plan gets the 容量停止計画調整結果通知書."""
-    if not can(actor, Action.APPROVE_PREDELIVERY):
+    if not can(user=actor, action=Action.APPROVE_PREDELIVERY):
         raise _refuse("調整結果を確定する権限がありません。")
     notices: list[NoticeDocument] = []
     with transaction.atomic():
@@ -354,7 +354,7 @@ def finalize_outage_adjustment(*, actor: Any, now: dt.datetime, rnd: OutageAdjus
 def cancel_outage_plan(*, actor: Any, now: dt.datetime, plan: OutagePlan) -> OutagePlan:
     """Cancel (取消) an outage plan: its provider's own members, or staff."""
     owner = plan.resource.participant
-    if not (can(actor, Action.REVIEW_PREDELIVERY) or getattr(actor, "participant_id", None) == owner.pk):
+    if not (can(user=actor, action=Action.REVIEW_PREDELIVERY) or getattr(actor, "participant_id", None) == owner.pk):
         raise _refuse("この容量停止計画を取り消す権限がありません。")
     try:
         return outage_ops.cancel(actor=actor, now=now, plan=plan)
@@ -423,7 +423,7 @@ def post_listing(*, actor: Any, now: dt.datetime, participant: Participant, valu
 def review_listing(
     *, actor: Any, now: dt.datetime, listing: ReplacementListing, publish: bool, comment: str = ""
 ) -> ReplacementListing:
-    if not can(actor, Action.REVIEW_PREDELIVERY):
+    if not can(user=actor, action=Action.REVIEW_PREDELIVERY):
         raise _refuse("差替掲示板を審査する権限がありません。")
     if not publish and not comment.strip():
         raise _refuse("掲載不可の理由を入力してください。")
@@ -604,14 +604,14 @@ def _apply_succession(actor: Any, now: dt.datetime, application: Application) ->
         locked = Resource.objects.select_for_update().get(pk=resource.pk)
         locked.participant = successor
         locked.updated_at = now
-        save_with_history(locked, actor=actor, now=now)
+        save_with_history(obj=locked, actor=actor, now=now)
         moved = []
         for contract in CapacityContract.objects.select_for_update().filter(
             resource=locked, state=ContractState.ACTIVE, delivery_year__gte=application.delivery_year
         ):
             contract.participant = successor
             contract.updated_at = now
-            save_with_history(contract, actor=actor, now=now)
+            save_with_history(obj=contract, actor=actor, now=now)
             moved.append(contract.contract_code)
         rows.append((locked.resource_code, locked.name, "、".join(moved) or "—"))
     _record(
@@ -727,7 +727,7 @@ def _apply_market_exit(actor: Any, now: dt.datetime, application: Application) -
     if not CapacityContract.objects.filter(resource=resource, state=ContractState.ACTIVE).exists():
         resource.status = ResourceStatus.EXITED
         resource.updated_at = now
-        save_with_history(resource, actor=actor, now=now)
+        save_with_history(obj=resource, actor=actor, now=now)
     issue_contract_documents(actor=actor, now=now, contract=cancelled, kind=NoticeKind.CANCELLATION)
     c = exit_.contract
 
@@ -777,7 +777,7 @@ def order_effectiveness_test(
     *, actor: Any, now: dt.datetime, contract: CapacityContract, season: str, start_at: dt.datetime
 ) -> EffectivenessTest:
     """発令: a dispatch resource under contract must respond for ``effectiveness_test_hours`` from ``start_at``."""
-    if not can(actor, Action.REVIEW_PREDELIVERY):
+    if not can(user=actor, action=Action.REVIEW_PREDELIVERY):
         raise _refuse("実効性テストを発令する権限がありません。")
     current = CapacityContract.objects.select_related("resource").get(pk=contract.pk)
     errors: list[str] = []

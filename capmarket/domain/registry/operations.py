@@ -11,7 +11,7 @@ Japanese; nothing is saved then.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -88,12 +88,12 @@ RESOURCE_UPDATE_FIELDS: Final[tuple[str, ...]] = tuple(
 
 def create_participant(*, actor: Any, now: dt.datetime, values: Mapping[str, Any]) -> Participant:
     """Register a company. ``values`` maps field names of ``PARTICIPANT_CREATE_FIELDS`` to values."""
-    require(actor, Action.EDIT_REGISTRY)
-    check_fields(values, PARTICIPANT_CREATE_FIELDS)
+    require(user=actor, action=Action.EDIT_REGISTRY)
+    check_fields(values=values, allowed=PARTICIPANT_CREATE_FIELDS)
     participant = Participant(**values, created_at=now, updated_at=now)
-    validate_participant(participant)
+    validate_participant(participant=participant)
     with transaction.atomic():
-        save_with_history(participant, actor=actor, now=now)
+        save_with_history(obj=participant, actor=actor, now=now)
         audit.record(
             now=now,
             action=AuditAction.CREATED,
@@ -102,7 +102,7 @@ def create_participant(*, actor: Any, now: dt.datetime, values: Mapping[str, Any
             object_id=participant.pk,
             object_repr=str(participant),
             summary="事業者を登録しました。",
-            changes=diff({}, snapshot(participant, PARTICIPANT_CREATE_FIELDS)),
+            changes=diff(before={}, after=snapshot(obj=participant, names=PARTICIPANT_CREATE_FIELDS)),
         )
     return participant
 
@@ -111,30 +111,53 @@ def update_participant(
     *, actor: Any, now: dt.datetime, participant: Participant, values: Mapping[str, Any]
 ) -> Participant:
     """Change a company's registered data. Only the fields in ``values`` change."""
-    require(actor, Action.EDIT_REGISTRY)
-    check_fields(values, PARTICIPANT_UPDATE_FIELDS)
+    require(user=actor, action=Action.EDIT_REGISTRY)
+    check_fields(values=values, allowed=PARTICIPANT_UPDATE_FIELDS)
     with transaction.atomic():
         current = Participant.objects.select_for_update().get(pk=participant.pk)
-        before = snapshot(current, values)
-        for name, value in values.items():
-            setattr(current, name, value)
-        changes = diff(before, snapshot(current, values))
-        if not changes:
-            return current
-        current.updated_at = now
-        validate_participant(current)
-        save_with_history(current, actor=actor, now=now)
-        audit.record(
-            now=now,
-            action=AuditAction.UPDATED,
-            actor=actor,
+        _apply_update(
+            current,
+            values,
+            validate=lambda changed: validate_participant(participant=changed),
             object_type="participant",
-            object_id=current.pk,
-            object_repr=str(current),
             summary="事業者情報を変更しました。",
-            changes=changes,
+            actor=actor,
+            now=now,
         )
     return current
+
+
+def _apply_update(
+    current: Any,
+    values: Mapping[str, Any],
+    *,
+    validate: Callable[[Any], None],
+    object_type: str,
+    summary: str,
+    actor: Any,
+    now: dt.datetime,
+) -> None:
+    """Set ``values`` on the locked row; when anything changed: validate, save with history and audit the
+    difference (nothing changed: nothing written)."""
+    before = snapshot(obj=current, names=values)
+    for name, value in values.items():
+        setattr(current, name, value)
+    changes = diff(before=before, after=snapshot(obj=current, names=values))
+    if not changes:
+        return
+    current.updated_at = now
+    validate(current)
+    save_with_history(obj=current, actor=actor, now=now)
+    audit.record(
+        now=now,
+        action=AuditAction.UPDATED,
+        actor=actor,
+        object_type=object_type,
+        object_id=current.pk,
+        object_repr=str(current),
+        summary=summary,
+        changes=changes,
+    )
 
 
 # ---------------------------------------------------------------- resources
@@ -142,12 +165,12 @@ def update_participant(
 
 def create_resource(*, actor: Any, now: dt.datetime, values: Mapping[str, Any]) -> Resource:
     """Register a resource (電源等) of a provider. ``values`` maps names of ``RESOURCE_CREATE_FIELDS``."""
-    require(actor, Action.EDIT_REGISTRY)
-    check_fields(values, RESOURCE_CREATE_FIELDS)
+    require(user=actor, action=Action.EDIT_REGISTRY)
+    check_fields(values=values, allowed=RESOURCE_CREATE_FIELDS)
     resource = Resource(**values, created_at=now, updated_at=now)
-    validate_resource(resource)
+    validate_resource(resource=resource)
     with transaction.atomic():
-        save_with_history(resource, actor=actor, now=now)
+        save_with_history(obj=resource, actor=actor, now=now)
         audit.record(
             now=now,
             action=AuditAction.CREATED,
@@ -156,34 +179,24 @@ def create_resource(*, actor: Any, now: dt.datetime, values: Mapping[str, Any]) 
             object_id=resource.pk,
             object_repr=str(resource),
             summary="電源等を登録しました。",
-            changes=diff({}, snapshot(resource, RESOURCE_CREATE_FIELDS)),
+            changes=diff(before={}, after=snapshot(obj=resource, names=RESOURCE_CREATE_FIELDS)),
         )
     return resource
 
 
 def update_resource(*, actor: Any, now: dt.datetime, resource: Resource, values: Mapping[str, Any]) -> Resource:
-    require(actor, Action.EDIT_REGISTRY)
-    check_fields(values, RESOURCE_UPDATE_FIELDS)
+    require(user=actor, action=Action.EDIT_REGISTRY)
+    check_fields(values=values, allowed=RESOURCE_UPDATE_FIELDS)
     with transaction.atomic():
         current = Resource.objects.select_for_update().select_related("participant").get(pk=resource.pk)
-        before = snapshot(current, values)
-        for name, value in values.items():
-            setattr(current, name, value)
-        changes = diff(before, snapshot(current, values))
-        if not changes:
-            return current
-        current.updated_at = now
-        validate_resource(current)
-        save_with_history(current, actor=actor, now=now)
-        audit.record(
-            now=now,
-            action=AuditAction.UPDATED,
-            actor=actor,
+        _apply_update(
+            current,
+            values,
+            validate=lambda changed: validate_resource(resource=changed),
             object_type="resource",
-            object_id=current.pk,
-            object_repr=str(current),
             summary="電源等情報を変更しました。",
-            changes=changes,
+            actor=actor,
+            now=now,
         )
     return current
 
@@ -255,19 +268,19 @@ def _write_participants(
     fields: set[str] = set()
     for participant in new:
         try:
-            validate_participant(participant, check_database=False)
+            validate_participant(participant=participant, check_database=False)
         except ValidationError as exc:
-            problems += problems_of(participant.participant_code, exc)
+            problems += problems_of(key=participant.participant_code, error=exc)
     for participant, values in changed:
-        before = snapshot(participant, values)
+        before = snapshot(obj=participant, names=values)
         for name, value in values.items():
             setattr(participant, name, value)
         participant.updated_at = now
         fields |= set(values)
         try:
-            validate_participant(participant, check_database=False)
+            validate_participant(participant=participant, check_database=False)
         except ValidationError as exc:
-            problems += problems_of(participant.participant_code, exc)
+            problems += problems_of(key=participant.participant_code, error=exc)
             continue
         entries.append(
             audit.Entry(
@@ -276,13 +289,15 @@ def _write_participants(
                 object_id=participant.pk,
                 object_repr=str(participant),
                 summary="事業者情報を変更しました（一括登録）。",
-                changes=diff(before, snapshot(participant, values)),
+                changes=diff(before=before, after=snapshot(obj=participant, names=values)),
             )
         )
     if problems:
         raise UnableToUpsertRows(problems)
-    saved = bulk_create_rows(new, Participant, actor=actor, now=now)
-    bulk_update_rows([p for p, _ in changed], Participant, fields=[*sorted(fields), "updated_at"], actor=actor, now=now)
+    saved = bulk_create_rows(rows=new, model=Participant, actor=actor, now=now)
+    bulk_update_rows(
+        rows=[p for p, _ in changed], model=Participant, fields=[*sorted(fields), "updated_at"], actor=actor, now=now
+    )
     entries += [
         audit.Entry(
             action=AuditAction.CREATED,
@@ -290,7 +305,7 @@ def _write_participants(
             object_id=p.pk,
             object_repr=str(p),
             summary="事業者を登録しました（一括登録）。",
-            changes=diff({}, snapshot(p, PARTICIPANT_CREATE_FIELDS)),
+            changes=diff(before={}, after=snapshot(obj=p, names=PARTICIPANT_CREATE_FIELDS)),
         )
         for p in saved
     ]
@@ -302,9 +317,9 @@ def upsert_providers(*, actor: Any, now: dt.datetime, rows: Sequence[ProviderRow
 
     In bulk (a few queries for thousands of rows) and in one transaction; one history record and one audit event
     per row written. Raises ``UnableToUpsertRows`` listing every refused row; nothing is saved then."""
-    require(actor, Action.EDIT_REGISTRY)
+    require(user=actor, action=Action.EDIT_REGISTRY)
     with transaction.atomic():
-        existing = queries.participants_by_code((r.participant_code for r in rows), for_update=True)
+        existing = queries.participants_by_code(codes=(r.participant_code for r in rows), for_update=True)
         new: list[Participant] = []
         changed: list[tuple[Participant, dict[str, Any]]] = []
         for row in rows:
@@ -353,10 +368,10 @@ def ensure_participants(*, actor: Any, now: dt.datetime, rows: Sequence[Particip
     """The participants a case names: create those that do not exist (name: the given one or the code) and give
     existing ones the roles they lack. A TSO role for an area that already has another TSO is not given (one TSO
     per area). Returns the codes created, sorted."""
-    require(actor, Action.EDIT_REGISTRY)
+    require(user=actor, action=Action.EDIT_REGISTRY)
     wanted = _merge_roles(rows)
     with transaction.atomic():
-        existing = queries.participants_by_code(wanted, for_update=True)
+        existing = queries.participants_by_code(codes=wanted, for_update=True)
         tso_of_area = queries.tso_codes_by_area()
         new: list[Participant] = []
         changed: list[tuple[Participant, dict[str, Any]]] = []
@@ -427,9 +442,11 @@ def _resource_values(row: ResourceRow, current: Resource) -> dict[str, Any]:
 def _save_resources(
     *, actor: Any, now: dt.datetime, new: list[Resource], changed: list[tuple[Resource, dict[str, Any], dict[str, Any]]]
 ) -> None:
-    saved = bulk_create_rows(new, Resource, actor=actor, now=now)
+    saved = bulk_create_rows(rows=new, model=Resource, actor=actor, now=now)
     fields = sorted({name for _, values, _ in changed for name in values})
-    bulk_update_rows([r for r, _, _ in changed], Resource, fields=[*fields, "updated_at"], actor=actor, now=now)
+    bulk_update_rows(
+        rows=[r for r, _, _ in changed], model=Resource, fields=[*fields, "updated_at"], actor=actor, now=now
+    )
     entries = [
         audit.Entry(
             action=AuditAction.CREATED,
@@ -437,7 +454,7 @@ def _save_resources(
             object_id=r.pk,
             object_repr=str(r),
             summary="電源等を登録しました（一括登録）。",
-            changes=diff({}, snapshot(r, RESOURCE_CREATE_FIELDS)),
+            changes=diff(before={}, after=snapshot(obj=r, names=RESOURCE_CREATE_FIELDS)),
         )
         for r in saved
     ]
@@ -448,7 +465,7 @@ def _save_resources(
             object_id=r.pk,
             object_repr=str(r),
             summary="電源等情報を変更しました（一括登録）。",
-            changes=diff(before, snapshot(r, values)),
+            changes=diff(before=before, after=snapshot(obj=r, names=values)),
         )
         for r, values, before in changed
     ]
@@ -462,13 +479,13 @@ def upsert_resources(*, actor: Any, now: dt.datetime, rows: Sequence[ResourceRow
 
     In bulk and in one transaction, with a history record and an audit event per row written; raises
     ``UnableToUpsertRows`` listing every refused row (nothing is saved then)."""
-    require(actor, Action.EDIT_REGISTRY)
+    require(user=actor, action=Action.EDIT_REGISTRY)
     problems: list[RowProblem] = []
     new: list[Resource] = []
     changed: list[tuple[Resource, dict[str, Any], dict[str, Any]]] = []
     with transaction.atomic():
-        providers = queries.participants_by_code(r.provider_code for r in rows)
-        existing = queries.resources_by_code((r.resource_code for r in rows), for_update=True)
+        providers = queries.participants_by_code(codes=(r.provider_code for r in rows))
+        existing = queries.resources_by_code(codes=(r.resource_code for r in rows), for_update=True)
         for row in rows:
             provider = providers.get(row.provider_code)
             current = existing.get(row.resource_code)
@@ -485,7 +502,7 @@ def upsert_resources(*, actor: Any, now: dt.datetime, rows: Sequence[ResourceRow
                 new.append(resource)
             else:
                 values = _resource_values(row, current)
-                before = snapshot(current, values)
+                before = snapshot(obj=current, names=values)
                 if before == values:
                     continue
                 for name, value in values.items():
@@ -494,9 +511,9 @@ def upsert_resources(*, actor: Any, now: dt.datetime, rows: Sequence[ResourceRow
                 changed.append((current, values, before))
                 resource = current
             try:
-                validate_resource(resource, check_database=False)
+                validate_resource(resource=resource, check_database=False)
             except ValidationError as exc:
-                problems += problems_of(row.resource_code, exc)
+                problems += problems_of(key=row.resource_code, error=exc)
         if problems:
             raise UnableToUpsertRows(problems)
         _save_resources(actor=actor, now=now, new=new, changed=changed)

@@ -18,7 +18,7 @@ from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.registry.models import Participant, Resource
 
 
-def own_participant_id(user: Any) -> int | None:
+def own_participant_id(*, user: Any) -> int | None:
     """The participant a non-staff user belongs to, or None."""
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return None
@@ -28,17 +28,17 @@ def own_participant_id(user: Any) -> int | None:
     return int(pid) if pid is not None else None
 
 
-def sees_all(user: Any) -> bool:
-    return can(user, Action.VIEW_ALL_PARTICIPANTS)
+def sees_all(*, user: Any) -> bool:
+    return can(user=user, action=Action.VIEW_ALL_PARTICIPANTS)
 
 
 def participants_visible_to(
-    user: Any, *, search: str = "", role: str = "", area: str = "", status: str = ""
+    *, user: Any, search: str = "", role: str = "", area: str = "", status: str = ""
 ) -> QuerySet[Participant]:
     """Participants the user may see, filtered, ordered by participant code."""
     qs = Participant.objects.all()
-    if not sees_all(user):
-        own = own_participant_id(user)
+    if not sees_all(user=user):
+        own = own_participant_id(user=user)
         if own is None:
             return qs.none()
         qs = qs.filter(pk=own)
@@ -63,22 +63,22 @@ def participants_visible_to(
     return qs.order_by("participant_code", "pk")
 
 
-def providers_visible_to(user: Any) -> QuerySet[Participant]:
-    return participants_visible_to(user, role="provider")
+def providers_visible_to(*, user: Any) -> QuerySet[Participant]:
+    return participants_visible_to(user=user, role="provider")
 
 
-def get_participant_for(user: Any, pk: Any) -> Participant:
+def get_participant_for(*, user: Any, pk: Any) -> Participant:
     """One participant the user may see; ``Participant.DoesNotExist`` otherwise."""
     try:
         key = int(pk)
     except (TypeError, ValueError):
         raise Participant.DoesNotExist from None
-    return participants_visible_to(user).get(pk=key)
+    return participants_visible_to(user=user).get(pk=key)
 
 
 def resources_visible_to(
-    user: Any,
     *,
+    user: Any,
     search: str = "",
     area: str = "",
     resource_type: str = "",
@@ -87,8 +87,8 @@ def resources_visible_to(
 ) -> QuerySet[Resource]:
     """Resources the user may see, filtered, ordered by resource code."""
     qs = Resource.objects.select_related("participant")
-    if not sees_all(user):
-        own = own_participant_id(user)
+    if not sees_all(user=user):
+        own = own_participant_id(user=user)
         if own is None:
             return qs.none()
         qs = qs.filter(participant_id=own)
@@ -111,16 +111,16 @@ def resources_visible_to(
     return qs.order_by("resource_code", "pk")
 
 
-def get_resource_for(user: Any, pk: Any) -> Resource:
+def get_resource_for(*, user: Any, pk: Any) -> Resource:
     try:
         key = int(pk)
     except (TypeError, ValueError):
         raise Resource.DoesNotExist from None
-    return resources_visible_to(user).get(pk=key)
+    return resources_visible_to(user=user).get(pk=key)
 
 
-def get_resource_by_code_for(user: Any, resource_code: str) -> Resource:
-    return resources_visible_to(user).get(resource_code=resource_code.strip())
+def get_resource_by_code_for(*, user: Any, resource_code: str) -> Resource:
+    return resources_visible_to(user=user).get(resource_code=resource_code.strip())
 
 
 # ---------------------------------------------------------------- change history
@@ -145,7 +145,7 @@ class HistoryEntry:
 _KIND = {"+": "登録", "~": "変更", "-": "削除"}
 
 
-def history_of(obj: Any, *, limit: int = 50) -> list[HistoryEntry]:
+def history_of(*, obj: Any, limit: int = 50) -> list[HistoryEntry]:
     """Field-level change history of a registry or contract row (newest first), with Japanese field names."""
     records = list(obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
     model = type(obj)
@@ -188,14 +188,14 @@ def _display(model: Any, field_name: str, value: Any) -> str:
 # (the caller has already decided what the user may do; these read by natural key, in bulk)
 
 
-def participants_by_code(codes: Iterable[str], *, for_update: bool = False) -> dict[str, Participant]:
+def participants_by_code(*, codes: Iterable[str], for_update: bool = False) -> dict[str, Participant]:
     """The participants with these codes, by code (missing codes are absent); ``for_update`` locks the rows
     until the end of the caller's transaction."""
     qs = Participant.objects.select_for_update() if for_update else Participant.objects.all()
     return qs.in_bulk(sorted(set(codes)), field_name="participant_code")
 
 
-def resources_by_code(codes: Iterable[str], *, for_update: bool = False) -> dict[str, Resource]:
+def resources_by_code(*, codes: Iterable[str], for_update: bool = False) -> dict[str, Resource]:
     """The resources with these codes (with their provider), by code (missing codes are absent); ``for_update``
     locks the resource rows until the end of the caller's transaction."""
     wanted = sorted(set(codes))
@@ -230,16 +230,16 @@ def tso_codes_by_area() -> dict[str, str]:
     return dict(rows.values_list("tso_area", "participant_code"))
 
 
-def participants_as_of(as_of: dt.datetime) -> list[Any]:
+def participants_as_of(*, as_of: dt.datetime) -> list[Any]:
     """Every participant as its history stood at ``as_of`` (historical records), by participant code."""
     return sorted(Participant.history.as_of(as_of), key=lambda p: p.participant_code)
 
 
-def resources_as_of(as_of: dt.datetime) -> list[Any]:
+def resources_as_of(*, as_of: dt.datetime) -> list[Any]:
     """Every resource as its history stood at ``as_of`` (historical records), by resource code."""
     return sorted(Resource.history.as_of(as_of), key=lambda r: r.resource_code)
 
 
-def resource_codes_by_id(ids: Iterable[int]) -> dict[int, str]:
+def resource_codes_by_id(*, ids: Iterable[int]) -> dict[int, str]:
     """Resource codes of these resource ids: id → code."""
     return dict(Resource.objects.filter(pk__in=sorted(set(ids))).order_by("pk").values_list("pk", "resource_code"))

@@ -21,7 +21,7 @@ _DIGITS_13: Final = re.compile(r"[0-9]{13}")
 _ZENGIN_NAME: Final = re.compile(r"[\uff66\uff70-\uff9fA-Z0-9 ().\-/,]+")
 
 
-def corporate_number_check_digit(base12: str) -> int:
+def corporate_number_check_digit(*, base12: str) -> int:
     """The check digit of a 13-digit corporate number (法人番号) from its last 12 digits.
 
     check = 9 − (Σ_{n=1..12} P_n × Q_n mod 9), P_n being the n-th digit counted from the right and Q_n = 1 for
@@ -33,27 +33,27 @@ def corporate_number_check_digit(base12: str) -> int:
     return 9 - total % 9
 
 
-def is_valid_corporate_number(number: str) -> bool:
+def is_valid_corporate_number(*, number: str) -> bool:
     if not _DIGITS_13.fullmatch(number):
         return False
-    return int(number[0]) == corporate_number_check_digit(number[1:])
+    return int(number[0]) == corporate_number_check_digit(base12=number[1:])
 
 
-def validate_invoice_registration_no(value: str) -> None:
+def validate_invoice_registration_no(*, value: str) -> None:
     """A qualified-invoice registration number: ``T`` followed by a valid 13-digit corporate number."""
     if not value.startswith("T") or not _DIGITS_13.fullmatch(value[1:]):
         raise ValidationError(
             "適格請求書発行事業者登録番号は「T」に続けて13桁の数字で入力してください（例: T7000012050002）。",
             code="invoice_no_format",
         )
-    if not is_valid_corporate_number(value[1:]):
+    if not is_valid_corporate_number(number=value[1:]):
         raise ValidationError(
             "適格請求書発行事業者登録番号のチェックデジット（先頭の数字）が正しくありません。番号をご確認ください。",
             code="invoice_no_check_digit",
         )
 
 
-def validate_bank_code(value: str) -> None:
+def validate_bank_code(*, value: str) -> None:
     if not re.fullmatch(r"[0-9]{4}", value):
         raise ValidationError("金融機関コードは4桁の数字で入力してください。", code="bank_code_format")
     if value not in Bank.all:
@@ -62,7 +62,7 @@ def validate_bank_code(value: str) -> None:
         )
 
 
-def validate_branch_code(value: str, *, bank_code: str) -> None:
+def validate_branch_code(*, value: str, bank_code: str) -> None:
     if not re.fullmatch(r"[0-9]{3}", value):
         raise ValidationError("支店コードは3桁の数字で入力してください。", code="branch_code_format")
     bank = Bank.all.get(bank_code)
@@ -73,7 +73,7 @@ def validate_branch_code(value: str, *, bank_code: str) -> None:
         )
 
 
-def validate_account_number(value: str) -> None:
+def validate_account_number(*, value: str) -> None:
     if not re.fullmatch(r"[0-9]{7}", value):
         raise ValidationError(
             "口座番号は7桁の数字で入力してください（7桁未満は先頭を0で埋めてください）。",
@@ -81,7 +81,7 @@ def validate_account_number(value: str) -> None:
         )
 
 
-def validate_account_holder_kana(value: str) -> None:
+def validate_account_holder_kana(*, value: str) -> None:
     if not _ZENGIN_NAME.fullmatch(value) or value.strip() != value:
         raise ValidationError(
             "口座名義（半角カナ）は半角カタカナ（小文字ｧｨｩｪｫｬｭｮｯは大文字で）・英大文字・数字・スペース・"
@@ -90,13 +90,13 @@ def validate_account_holder_kana(value: str) -> None:
         )
 
 
-def bank_name(bank_code: str) -> str:
+def bank_name(*, bank_code: str) -> str:
     """The bank's name from the Zengin code list, or '' if unknown."""
     bank = Bank.all.get(bank_code)
     return str(bank.name) if bank is not None else ""
 
 
-def branch_name(bank_code: str, branch_code: str) -> str:
+def branch_name(*, bank_code: str, branch_code: str) -> str:
     bank = Bank.all.get(bank_code)
     if bank is None:
         return ""
@@ -119,7 +119,7 @@ def _add(errors: dict[str, list[str]], field: str, error: ValidationError) -> No
     errors.setdefault(field, []).extend(error.messages)
 
 
-def validate_participant(participant: Participant, *, check_database: bool = True) -> None:
+def validate_participant(*, participant: Participant, check_database: bool = True) -> None:
     """All checks of a participant record; raises ``ValidationError`` naming every bad field.
 
     ``check_database`` False leaves uniqueness, constraints and references to the database itself (bulk writes
@@ -131,11 +131,11 @@ def validate_participant(participant: Participant, *, check_database: bool = Tru
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)
 
-    def check(field: str, fn: Any, *args: Any, **kwargs: Any) -> None:
+    def check(field: str, fn: Any, **kwargs: Any) -> None:
         value = getattr(participant, field)
         if value and field not in errors:
             try:
-                fn(value, *args, **kwargs)
+                fn(value=value, **kwargs)
             except ValidationError as exc:
                 _add(errors, field, exc)
 
@@ -151,14 +151,14 @@ def validate_participant(participant: Participant, *, check_database: bool = Tru
         for f in _BANK_FIELDS:
             if not getattr(participant, f) and f not in errors:
                 errors[f] = [
-                    f"{field_label(Participant, f)}を入力してください（振込口座は金融機関コード・支店コード・"
-                    "預金種目・口座番号・口座名義をすべて入力します）。"
+                    f"{field_label(model=Participant, name=f)}を入力してください"
+                    "（振込口座は金融機関コード・支店コード・預金種目・口座番号・口座名義をすべて入力します）。"
                 ]
     if errors:
-        raise name_fields(ValidationError(errors), Participant)
+        raise name_fields(error=ValidationError(errors), model=Participant)
 
 
-def validate_resource(resource: Resource, *, check_database: bool = True) -> None:
+def validate_resource(*, resource: Resource, check_database: bool = True) -> None:
     """All checks of a resource record; raises ``ValidationError`` naming every bad field (``check_database``: as
     for ``validate_participant``; the provider is then expected to be a saved participant)."""
     errors: dict[str, list[str]] = {}
@@ -187,4 +187,4 @@ def validate_resource(resource: Resource, *, check_database: bool = True) -> Non
     if resource.completion_fiscal_year is not None and not 1900 <= resource.completion_fiscal_year <= 2100:
         errors.setdefault("completion_fiscal_year", []).append("竣工年度は1900〜2100の西暦で入力してください。")
     if errors:
-        raise name_fields(ValidationError(errors), Resource)
+        raise name_fields(error=ValidationError(errors), model=Resource)

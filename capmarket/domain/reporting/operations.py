@@ -90,7 +90,7 @@ def store_report(
 
 
 def _require_tick_right(actor: Any) -> None:
-    if not (getattr(actor, "is_operator_staff", False) and can(actor, Action.TICK_CHECKLIST)):
+    if not (getattr(actor, "is_operator_staff", False) and can(user=actor, action=Action.TICK_CHECKLIST)):
         raise UnableToTick("チェックリストを確認する権限がありません。")
 
 
@@ -148,7 +148,7 @@ def withdraw_tick(*, actor: Any, item: ChecklistItem, day: dt.date, now: dt.date
 
 
 def add_item(*, actor: Any, code: str, label: str, sort_order: int, now: dt.datetime) -> ChecklistItem:
-    if not (getattr(actor, "is_operator_staff", False) and can(actor, Action.MANAGE_CHECKLIST)):
+    if not (getattr(actor, "is_operator_staff", False) and can(user=actor, action=Action.MANAGE_CHECKLIST)):
         raise UnableToTick("チェックリストの項目を変更する権限がありません。")
     if not label.strip():
         raise UnableToTick({"label": "確認項目を入力してください。"})
@@ -164,7 +164,7 @@ def add_item(*, actor: Any, code: str, label: str, sort_order: int, now: dt.date
 
 
 def retire_item(*, actor: Any, item: ChecklistItem, now: dt.datetime) -> None:
-    if not (getattr(actor, "is_operator_staff", False) and can(actor, Action.MANAGE_CHECKLIST)):
+    if not (getattr(actor, "is_operator_staff", False) and can(user=actor, action=Action.MANAGE_CHECKLIST)):
         raise UnableToTick("チェックリストの項目を変更する権限がありません。")
     with transaction.atomic():
         ChecklistItem.objects.filter(pk=item.pk, retired_at__isnull=True).update(retired_at=now)

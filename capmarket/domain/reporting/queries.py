@@ -15,13 +15,13 @@ from capmarket.domain.reporting.models import ChecklistItem, ChecklistTick, Oper
 JST: Final = ZoneInfo("Asia/Tokyo")
 
 
-def may_read(user: Any) -> bool:
-    return bool(getattr(user, "is_operator_staff", False)) and can(user, Action.VIEW_OPERATION_REPORTS)
+def may_read(*, user: Any) -> bool:
+    return bool(getattr(user, "is_operator_staff", False)) and can(user=user, action=Action.VIEW_OPERATION_REPORTS)
 
 
-def reports_visible_to(user: Any, *, kind: str = "") -> QuerySet[OperationReport]:
+def reports_visible_to(*, user: Any, kind: str = "") -> QuerySet[OperationReport]:
     """Latest revision first within each period, newest period first."""
-    if not may_read(user):
+    if not may_read(user=user):
         return OperationReport.objects.none()
     qs = OperationReport.objects.select_related("generated_by")
     if kind:
@@ -29,15 +29,15 @@ def reports_visible_to(user: Any, *, kind: str = "") -> QuerySet[OperationReport
     return qs.order_by("-period_start", "kind", "-revision", "-id")
 
 
-def get_report_for(user: Any, pk: Any) -> OperationReport:
+def get_report_for(*, user: Any, pk: Any) -> OperationReport:
     try:
         key = int(pk)
     except (TypeError, ValueError):
         raise OperationReport.DoesNotExist from None
-    return reports_visible_to(user).get(pk=key)
+    return reports_visible_to(user=user).get(pk=key)
 
 
-def revisions_of(report: OperationReport) -> list[OperationReport]:
+def revisions_of(*, report: OperationReport) -> list[OperationReport]:
     return list(
         OperationReport.objects.filter(kind=report.kind, period_start=report.period_start)
         .select_related("generated_by")

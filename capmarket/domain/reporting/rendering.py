@@ -48,7 +48,7 @@ def _write_table(ws: Any, row: int, table: dict[str, Any]) -> tuple[int, int, in
     return header, header + 1, header + len(table["rows"])
 
 
-def to_xlsx(data: dict[str, Any]) -> bytes:
+def to_xlsx(*, data: dict[str, Any]) -> bytes:
     wb = Workbook()
     used: set[str] = set()
     ws = wb.active
@@ -119,7 +119,7 @@ def to_xlsx(data: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-def svg_bar_chart(chart: dict[str, Any], *, width: int = 640, height: int = 240) -> str:
+def svg_bar_chart(*, chart: dict[str, Any], width: int = 640, height: int = 240) -> str:
     """A grouped bar chart as inline SVG (for the PDF)."""
     categories: list[str] = chart["categories"]
     series: list[dict[str, Any]] = chart["series"]
@@ -160,7 +160,7 @@ def svg_bar_chart(chart: dict[str, Any], *, width: int = 640, height: int = 240)
     return "".join(parts)
 
 
-def html_to_pdf(html: str) -> bytes:
+def html_to_pdf(*, html: str) -> bytes:
     """A4 PDF of the report's HTML (WeasyPrint; Japanese in Noto Sans CJK JP, Debian's fonts-noto-cjk)."""
     from weasyprint import HTML  # noqa: PLC0415 (heavy import, only where PDFs are made)
 

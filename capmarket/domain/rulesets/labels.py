@@ -51,11 +51,11 @@ def _plain(number: Decimal) -> str:
     return f"{int(whole):,}" + (f".{fraction}" if fraction else "")
 
 
-def label_of(name: str) -> str:
+def label_of(*, name: str) -> str:
     return PARAMETERS.get(name, (name, ""))[0]
 
 
-def shown_value(name: str, value: str) -> str:
+def shown_value(*, name: str, value: str) -> str:
     """The value as a person reads it; a value that does not fit its kind is shown as stored."""
     kind = PARAMETERS.get(name, ("", ""))[1]
     if kind == "flag":
@@ -74,6 +74,6 @@ def shown_value(name: str, value: str) -> str:
 _DEVELOPER_NOTES = re.compile(r"\s*[（(][^（）()]*(?:§|rules\.md|seed|\[decision\])[^（）()]*[）)]|\s*\[decision\]")
 
 
-def public_note(note: str) -> str:
+def public_note(*, note: str) -> str:
     """A version's note without the developers' references (section marks, ``rules.md``, ``[decision]``)."""
     return _DEVELOPER_NOTES.sub("", note).strip()

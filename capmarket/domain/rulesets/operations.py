@@ -63,7 +63,7 @@ _EXPECTED_JA: dict[str, str] = {
 _CHOICE_JA = "order または slot を入力してください"
 
 
-def describe_invalid_parameter(error: InvalidParameter) -> str:
+def describe_invalid_parameter(*, error: InvalidParameter) -> str:
     """A Japanese message naming the parameter and what its value must be.
 
     Worded from the parser's ``expected`` type and ``minimum`` (not from its English text), so a decimal parameter
@@ -97,12 +97,12 @@ def validate_values(*, base_values: Mapping[str, str], values: Mapping[str, str]
             parse_params(values=trial)
         except InvalidParameter as exc:
             if exc.name == name:
-                errors[name] = describe_invalid_parameter(exc)
+                errors[name] = describe_invalid_parameter(error=exc)
     if not errors:
         try:
             parse_params(values={**base_values, **values})
         except InvalidParameter as exc:
-            errors[exc.name] = describe_invalid_parameter(exc)
+            errors[exc.name] = describe_invalid_parameter(error=exc)
     return errors
 
 
@@ -139,15 +139,15 @@ def publish_version(
     ``parameters`` may name only some parameters; the others are copied from ``base``. The old version is left
     as it is.
     """
-    if not can(actor, Action.PUBLISH_RULESET):
+    if not can(user=actor, action=Action.PUBLISH_RULESET):
         raise UnableToPublishRuleSet({"base": "ルールセットを公開する権限がありません。"})
     with transaction.atomic():
         base = RuleSet.objects.select_for_update().get(pk=base.pk)
-        if base.version != latest_version_number(base.name):
+        if base.version != latest_version_number(name=base.name):
             raise UnableToPublishRuleSet(
                 {"base": f"{base.name} 第{base.version}版は最新版ではありません。最新版から改定してください。"}
             )
-        old = {p.name: p for p in parameters_of(base)}
+        old = {p.name: p for p in parameters_of(ruleset=base)}
         errors: dict[str, Any] = validate_values(
             base_values={n: p.value for n, p in old.items()},
             values={n: p.value.strip() for n, p in parameters.items()},

@@ -27,22 +27,22 @@ def latest_versions() -> list[RuleSet]:
     return [rs for rs in all_versions() if (rs.name, rs.version) in wanted]
 
 
-def versions_of(name: str) -> QuerySet[RuleSet]:
+def versions_of(*, name: str) -> QuerySet[RuleSet]:
     return all_versions().filter(name=name)
 
 
-def latest_version_number(name: str) -> int:
+def latest_version_number(*, name: str) -> int:
     return int(RuleSet.objects.filter(name=name).aggregate(v=Max("version"))["v"] or 0)
 
 
-def parameters_of(ruleset: RuleSet) -> list[RuleParameter]:
+def parameters_of(*, ruleset: RuleSet) -> list[RuleParameter]:
     """The parameters of one version in the order of rules.md §6 (unknown names last, by name)."""
     order = {name: i for i, name in enumerate(PARAMETER_NAMES)}
     params = list(RuleParameter.objects.filter(ruleset=ruleset).order_by("name", "id"))
     return sorted(params, key=lambda p: (order.get(p.name, len(order)), p.name))
 
 
-def values_of(ruleset: RuleSet) -> dict[str, str]:
+def values_of(*, ruleset: RuleSet) -> dict[str, str]:
     return {p.name: p.value for p in RuleParameter.objects.filter(ruleset=ruleset).order_by("name", "id")}
 
 
@@ -69,17 +69,17 @@ class ParameterRow:
         return self.confidence in DOUBTFUL_CONFIDENCES
 
 
-def parameter_rows(ruleset: RuleSet) -> list[ParameterRow]:
+def parameter_rows(*, ruleset: RuleSet) -> list[ParameterRow]:
     """The parameters of one version, in the order of rules.md §6, with their Japanese names and readable values."""
     return [
         ParameterRow(
             name=p.name,
-            label=labels.label_of(p.name),
-            shown_value=labels.shown_value(p.name, p.value),
+            label=labels.label_of(name=p.name),
+            shown_value=labels.shown_value(name=p.name, value=p.value),
             value=p.value,
             confidence=p.confidence,
             confidence_label=p.get_confidence_display(),
             source=p.source,
         )
-        for p in parameters_of(ruleset)
+        for p in parameters_of(ruleset=ruleset)
     ]

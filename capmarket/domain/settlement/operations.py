@@ -78,7 +78,7 @@ def create_run(
     ruleset_name: str,
     now: dt.datetime,
 ) -> SettlementRun:
-    if not can(actor, Action.RUN_SETTLEMENT):
+    if not can(user=actor, action=Action.RUN_SETTLEMENT):
         raise UnableToStartRun("精算処理を起票する権限がありません。")
     run = SettlementRun.objects.create(
         delivery_year=delivery_year,
@@ -215,7 +215,7 @@ def record_computed(*, run: SettlementRun, computed: ComputedRun, now: dt.dateti
 
 def handle_issue(*, issue: DataIssue, actor: Any, state: str, comment: str, now: dt.datetime) -> DataIssue:
     """Resolve (対応済) or accept (承認) one data issue with a comment, or reopen it."""
-    if not can(actor, Action.RUN_SETTLEMENT):
+    if not can(user=actor, action=Action.RUN_SETTLEMENT):
         raise UnableToHandleIssue("データの不備に対応する権限がありません。")
     if issue.run.state != RunState.COMPUTED:
         raise UnableToHandleIssue("確認待ちの精算のデータの不備だけを変更できます。")
@@ -267,7 +267,7 @@ def confirm_run(
     """Confirm the run's open months (four eyes). Refused while blocking data issues are open, unless the
     confirmer accepts them all with ``accept_comment``; refused when another run confirmed months since this
     one was computed. Other draft runs of the year are superseded."""
-    if not can(actor, Action.CONFIRM_SETTLEMENT):
+    if not can(user=actor, action=Action.CONFIRM_SETTLEMENT):
         raise UnableToConfirmRun("精算を確定する権限がありません（責任者のみ）。")
     with transaction.atomic():
         locked = SettlementRun.objects.select_for_update().get(pk=run.pk)
@@ -347,7 +347,7 @@ def mark_published(*, months: Sequence[ConfirmedMonth], actor: Any, now: dt.date
 
 
 def discard_run(*, run: SettlementRun, actor: Any, now: dt.datetime) -> None:
-    if not can(actor, Action.RUN_SETTLEMENT):
+    if not can(user=actor, action=Action.RUN_SETTLEMENT):
         raise UnableToDiscardRun("精算処理を取り消す権限がありません。")
     n = SettlementRun.objects.filter(pk=run.pk, state__in=[RunState.COMPUTED, RunState.FAILED]).update(
         state=RunState.DISCARDED

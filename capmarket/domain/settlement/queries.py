@@ -42,7 +42,7 @@ from capmarket.domain.settlement.models import (
 def runs_visible_to(user: Any, *, delivery_year: int | None = None, state: str = "") -> QuerySet[SettlementRun]:
     """Runs for operator staff (newest first); nothing for anyone else."""
     qs = SettlementRun.objects.select_related("started_by", "confirmed_by", "job")
-    if not sees_all(user):
+    if not sees_all(user=user):
         return qs.none()
     if delivery_year is not None:
         qs = qs.filter(delivery_year=delivery_year)
@@ -129,7 +129,7 @@ def issues_of(
 
 
 def get_issue_for(user: Any, pk: Any) -> DataIssue:
-    if not sees_all(user):
+    if not sees_all(user=user):
         raise DataIssue.DoesNotExist
     return DataIssue.objects.select_related("run").get(pk=int(pk))
 
@@ -163,7 +163,7 @@ def contract_months_of(
 
 
 def get_contract_month(*, user: Any, run: SettlementRun, pk: Any) -> ContractMonth:
-    if not sees_all(user):
+    if not sees_all(user=user):
         raise ContractMonth.DoesNotExist
     return ContractMonth.objects.select_related("contract", "contract__participant", "run").get(run=run, pk=int(pk))
 
@@ -177,10 +177,10 @@ def _confirmed(qs: QuerySet[Any], month_field: str = "month") -> QuerySet[Any]:
 
 
 def _scoped(user: Any, qs: QuerySet[Any], participant_field: str) -> QuerySet[Any]:
-    if sees_all(user):
+    if sees_all(user=user):
         return qs
-    own = own_participant_id(user)
-    if own is None or not can(user, Action.VIEW_OWN_RESULTS):
+    own = own_participant_id(user=user)
+    if own is None or not can(user=user, action=Action.VIEW_OWN_RESULTS):
         return qs.none()
     return qs.filter(**{participant_field: own})
 
@@ -272,7 +272,7 @@ def confirmed_contribution_adjustments(user: Any, filters: ResultFilters) -> Que
 def contribution_areas_for(user: Any, *, run: SettlementRun) -> QuerySet[ContributionArea]:
     """Area totals of a run: staff all; a payer only the areas it is billed in (in confirmed months)."""
     qs = ContributionArea.objects.filter(run=run)
-    if sees_all(user):
+    if sees_all(user=user):
         return qs.order_by("area", "pk")
     areas = confirmed_contribution_bills(user, ResultFilters()).filter(run=run).values_list("area", flat=True)
     return qs.filter(area__in=list(areas)).order_by("area", "pk")
@@ -290,7 +290,7 @@ def confirmed_run_contracts(user: Any, *, delivery_year: int | None = None) -> Q
 
 def confirmed_month_list(user: Any) -> list[ConfirmedMonth]:
     """Confirmed, published months (newest first) — the months a participant can pick."""
-    if not (sees_all(user) or can(user, Action.VIEW_OWN_RESULTS)):
+    if not (sees_all(user=user) or can(user=user, action=Action.VIEW_OWN_RESULTS)):
         return []
     return list(ConfirmedMonth.objects.select_related("run").order_by("-delivery_year", "-month", "-pk"))
 

@@ -30,7 +30,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "�
 _BLANKS = " \u3000"
 
 
-def safe_cell(value: Any) -> str | int | Decimal:
+def safe_cell(*, value: Any) -> str | int | Decimal:
     """The value as one CSV cell that no spreadsheet runs as a formula."""
     if value is None:
         return ""
@@ -66,7 +66,7 @@ def iter_csv(
     def line(cells: Sequence[Any]) -> bytes:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([safe_cell(c) for c in cells])
+        writer.writerow([safe_cell(value=c) for c in cells])
         return _encode(buffer.getvalue(), encoding)
 
     if encoding == "utf-8-sig":
@@ -82,11 +82,11 @@ def csv_bytes(*, header: Sequence[str], rows: Iterable[Sequence[Any]], encoding:
         raise ValueError(f"unknown CSV encoding: {encoding}")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([safe_cell(c) for c in header])
-    writer.writerows([safe_cell(c) for c in row] for row in rows)
+    writer.writerow([safe_cell(value=c) for c in header])
+    writer.writerows([safe_cell(value=c) for c in row] for row in rows)
     body = _encode(buffer.getvalue(), encoding)
     return b"\xef\xbb\xbf" + body if encoding == "utf-8-sig" else body
 
 
-def content_type(encoding: Encoding) -> str:
+def content_type(*, encoding: Encoding) -> str:
     return "text/csv; charset=shift_jis" if encoding == "cp932" else "text/csv; charset=utf-8"

@@ -55,7 +55,7 @@ class DuplicateKeys(InvalidUpload):
         self.examples = examples
 
 
-def write_partition(frame: pl.DataFrame, path: Path) -> None:
+def write_partition(*, frame: pl.DataFrame, path: Path) -> None:
     """Write one month's rows as one Parquet file (statistics on, so reads can skip row groups)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.write_parquet(path, compression="zstd", compression_level=3, statistics=True, row_group_size=256_000)
@@ -91,7 +91,7 @@ def _keys_overlap_later_versions(existing: DatasetVersion, normalised: pl.DataFr
     for later in DatasetVersion.objects.filter(dataset=existing.dataset, sequence__gt=existing.sequence).order_by(
         "sequence"
     ):
-        theirs = storage.scan_version(later).select(keys)
+        theirs = storage.scan_version(version=later).select(keys)
         if theirs.join(mine, on=keys, how="semi").limit(1).collect().height:
             return True
     return False
@@ -118,8 +118,8 @@ def store_version(
     keys = list(key_columns)
     report(0, 4, "検証中")
     _validate(dataset=dataset, frame=frame, key_columns=keys)
-    normalised = storage.normalise(frame, keys)
-    content_sha = storage.checksum(normalised)
+    normalised = storage.normalise(frame=frame, key_columns=keys)
+    content_sha = storage.checksum(normalised=normalised)
     report(1, 4, "重複確認中")
 
     existing = DatasetVersion.objects.filter(dataset=dataset, content_sha256=content_sha).order_by("-sequence").first()
@@ -130,7 +130,9 @@ def store_version(
     month_column = DATASETS[dataset][1]
     if month_column is not None and month_column not in normalised.columns:
         raise MissingKeyColumns(f"column {month_column} is needed to partition {dataset} by month")
-    with_month = normalised.with_columns(storage.month_expr(normalised.schema, month_column).alias(storage.MONTH))
+    with_month = normalised.with_columns(
+        storage.month_expr(frame_schema=normalised.schema, month_column=month_column).alias(storage.MONTH)
+    )
     if with_month.select(pl.col(storage.MONTH).is_null().any()).item():
         raise NullKeys(f"column {month_column} is empty in some rows")
     months = sorted(with_month.get_column(storage.MONTH).unique().to_list())
@@ -146,8 +148,9 @@ def store_version(
             sorted(with_month.partition_by(storage.MONTH, as_dict=True, include_key=False).items())
         ):
             month = str(key[0])
-            write_partition(part, tmp / storage.month_dirname(month) / "part.parquet")
-            saved.append(_save(store, storage.part_name(storage_path, month), tmp / storage.month_dirname(month)))
+            folder = tmp / storage.month_dirname(month=month)
+            write_partition(frame=part, path=folder / "part.parquet")
+            saved.append(_save(store, storage.part_name(storage_path=storage_path, month=month), folder))
             report(2, 4, f"書込み中 {i + 1}/{len(months)}か月")
         report(3, 4, "登録中")
         version = _record(
@@ -184,7 +187,7 @@ class _MovableFile(File):  # type: ignore[type-arg]
 def _scratch_dir(store: Storage, *, dataset: str, version_id: uuid.UUID) -> Path:
     """Where a version's files are written before they are saved: beside the store's folder on a folder store (so
     saving is a rename), else a local temporary folder (then uploaded)."""
-    base = storage.local_path(store, dataset)
+    base = storage.local_path(store=store, name=dataset)
     if base is None:
         return Path(tempfile.mkdtemp(prefix=f"capmarket-{dataset}-"))
     tmp = base / f".tmp-{version_id.hex}"
@@ -206,7 +209,7 @@ def _discard(store: Storage, names: list[str], *, storage_path: str) -> None:
     """Remove what a failed attempt saved (and, on a folder store, the version's folder)."""
     for name in names:
         store.delete(name)
-    root = storage.local_path(store, storage_path)
+    root = storage.local_path(store=store, name=storage_path)
     if root is not None:
         shutil.rmtree(root, ignore_errors=True)
 

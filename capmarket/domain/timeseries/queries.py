@@ -35,14 +35,14 @@ def versions(*, dataset: str) -> list[DatasetVersion]:
     return list(DatasetVersion.objects.filter(dataset=dataset).order_by("sequence"))
 
 
-def versions_visible_to(user: Any, *, dataset: str | None = None) -> QuerySet[DatasetVersion]:
+def versions_visible_to(*, user: Any, dataset: str | None = None) -> QuerySet[DatasetVersion]:
     """Versions the user may list: staff all; a participant member those uploaded for its company."""
     qs = DatasetVersion.objects.select_related("uploaded_by", "participant")
     if dataset is not None:
         qs = qs.filter(dataset=dataset)
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return qs.none()
-    if can(user, Action.VIEW_ALL_PARTICIPANTS):
+    if can(user=user, action=Action.VIEW_ALL_PARTICIPANTS):
         return qs
     if getattr(user, "is_participant_member", False) and getattr(user, "participant_id", None) is not None:
         return qs.filter(participant_id=user.participant_id)
@@ -72,10 +72,10 @@ def _combine(
             raise ValueError(f"filter on {column}: only key columns ({keys}) can be filtered before supersession")
         filters.append(pl.col(column).is_in(list(values)))
 
-    key_types = scan_version(chosen[-1]).collect_schema()
+    key_types = scan_version(version=chosen[-1]).collect_schema()
 
     def scan(version: DatasetVersion, month: str | None) -> pl.LazyFrame:
-        lf = scan_version(version, months=None if month is None else [month])
+        lf = scan_version(version=version, months=None if month is None else [month])
         lf = lf.with_columns([pl.col(k).cast(key_types[k]) for k in keys])
         for f in filters:
             lf = lf.filter(f)
@@ -117,7 +117,9 @@ def _combine(
     result = pl.concat(pieces, how="diagonal_relaxed")
     if months is not None and not prune and month_column is not None:
         schema = result.collect_schema()
-        result = result.filter(storage.month_expr(schema, month_column).is_in(sorted(wanted or ())))
+        result = result.filter(
+            storage.month_expr(frame_schema=schema, month_column=month_column).is_in(sorted(wanted or ()))
+        )
     if sort:
         result = result.sort(keys)
     if with_version:
@@ -164,7 +166,7 @@ def diff(*, version: DatasetVersion, examples: int = 0) -> tuple[VersionDiff, pl
     already in force (unchanged); plus up to ``examples`` changed rows with their earlier values
     (columns suffixed ``_before``)."""
     keys = list(version.key_columns)
-    new = scan_version(version)
+    new = scan_version(version=version)
     earlier = list(
         DatasetVersion.objects.filter(dataset=version.dataset, sequence__lt=version.sequence).order_by("sequence")
     )

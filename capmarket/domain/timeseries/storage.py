@@ -40,16 +40,16 @@ def cache_dir() -> Path:
     return Path(getattr(settings, "CAPMARKET_DATASET_CACHE_DIR", None) or Path(settings.VAR_DIR) / "dataset-cache")
 
 
-def month_dirname(month: str) -> str:
+def month_dirname(*, month: str) -> str:
     return f"month={month}"
 
 
-def part_name(storage_path: str, month: str) -> str:
+def part_name(*, storage_path: str, month: str) -> str:
     """The storage name of one month's file of a version (``storage_path`` as recorded on the version)."""
-    return f"{storage_path}/{month_dirname(month)}/part.parquet"
+    return f"{storage_path}/{month_dirname(month=month)}/part.parquet"
 
 
-def local_path(store: Storage, name: str) -> Path | None:
+def local_path(*, store: Storage, name: str) -> Path | None:
     """Where ``name`` lies on this machine's file system when ``store`` is a folder store; None for other stores
     (object storage, memory), whose files are reached only through the storage API."""
     if isinstance(store, FileSystemStorage):
@@ -57,10 +57,10 @@ def local_path(store: Storage, name: str) -> Path | None:
     return None
 
 
-def local_copy(name: str, *, store: Storage | None = None) -> Path:
+def local_copy(*, name: str, store: Storage | None = None) -> Path:
     """A local path holding the stored file ``name``: the file itself on a folder store, else a cached copy."""
     store = store or dataset_storage()
-    direct = local_path(store, name)
+    direct = local_path(store=store, name=name)
     if direct is not None:
         return direct
     cached = cache_dir() / name
@@ -79,7 +79,7 @@ def local_copy(name: str, *, store: Storage | None = None) -> Path:
     return cached
 
 
-def month_expr(frame_schema: pl.Schema, month_column: str | None) -> pl.Expr:
+def month_expr(*, frame_schema: pl.Schema, month_column: str | None) -> pl.Expr:
     """The ``YYYY-MM`` a row belongs to, from its date, datetime or month column."""
     if month_column is None:
         return pl.lit(ALL_MONTHS)
@@ -92,13 +92,13 @@ def month_expr(frame_schema: pl.Schema, month_column: str | None) -> pl.Expr:
     raise TypeError(f"column {month_column} ({dtype}) cannot give a month")
 
 
-def normalise(frame: pl.DataFrame, key_columns: Sequence[str]) -> pl.DataFrame:
+def normalise(*, frame: pl.DataFrame, key_columns: Sequence[str]) -> pl.DataFrame:
     """Key columns first, the others by name; rows sorted by key (keys are unique, so the order is total)."""
     others = sorted(c for c in frame.columns if c not in key_columns)
     return frame.select([*key_columns, *others]).sort(list(key_columns))
 
 
-def checksum(normalised: pl.DataFrame) -> str:
+def checksum(*, normalised: pl.DataFrame) -> str:
     """SHA-256 of the normalised content written as CSV (so 1 as Int32 or Int64 is the same content)."""
     digest = hashlib.sha256()
     for offset in range(0, max(normalised.height, 1), HASH_CHUNK_ROWS):
@@ -107,18 +107,18 @@ def checksum(normalised: pl.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def version_part_names(version: DatasetVersion) -> list[str]:
+def version_part_names(*, version: DatasetVersion) -> list[str]:
     """The storage names of every file of a version."""
-    return [part_name(version.storage_path, m) for m in (list(version.months) or [ALL_MONTHS])]
+    return [part_name(storage_path=version.storage_path, month=m) for m in (list(version.months) or [ALL_MONTHS])]
 
 
-def scan_version(version: DatasetVersion, *, months: Iterable[str] | None = None) -> pl.LazyFrame:
+def scan_version(*, version: DatasetVersion, months: Iterable[str] | None = None) -> pl.LazyFrame:
     """One version's rows (all months, or only ``months``)."""
     store = dataset_storage()
     stored = list(version.months) or [ALL_MONTHS]
     wanted = stored if months is None else [m for m in stored if m in set(months)]
     if not wanted:  # no rows, but the version's columns
-        first = local_copy(part_name(version.storage_path, stored[0]), store=store)
+        first = local_copy(name=part_name(storage_path=version.storage_path, month=stored[0]), store=store)
         return pl.scan_parquet(str(first), hive_partitioning=False).head(0)
-    paths = [str(local_copy(part_name(version.storage_path, m), store=store)) for m in wanted]
+    paths = [str(local_copy(name=part_name(storage_path=version.storage_path, month=m), store=store)) for m in wanted]
     return pl.scan_parquet(paths, hive_partitioning=False)

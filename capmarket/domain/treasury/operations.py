@@ -104,7 +104,7 @@ RECEIVABLE_ACCOUNT: Final = {
 
 
 def _require(actor: Any, action: Action, message: str, error: type[ValidationError]) -> None:
-    if not can(actor, action):
+    if not can(user=actor, action=action):
         raise error(message)
 
 
@@ -726,7 +726,7 @@ def cancel_batch(
     *, batch: TransferBatch, reason: str, actor: Any, now: dt.datetime, ip_address: str | None = None
 ) -> TransferBatch:
     """Cancel a batch before 経理承認: its payment notices can be drafted into a new batch."""
-    if not (can(actor, Action.DRAFT_TRANSFERS) or can(actor, Action.RELEASE_TRANSFERS)):
+    if not (can(user=actor, action=Action.DRAFT_TRANSFERS) or can(user=actor, action=Action.RELEASE_TRANSFERS)):
         raise UnableToChangeTransferBatch("総合振込を取り消す権限がありません。")
     if not reason.strip():
         raise UnableToChangeTransferBatch("取消の理由を入力してください。")
@@ -795,7 +795,9 @@ def export_batch_file(
             f"総合振込 #{batch.pk} は「{batch.get_state_display()}」です。"
             "振込データは起票・確認・承認・経理承認の4段階がすべて終わってから作成できます。"
         )
-    if actor is not None and not (can(actor, Action.RELEASE_TRANSFERS) or can(actor, Action.DRAFT_TRANSFERS)):
+    if actor is not None and not (
+        can(user=actor, action=Action.RELEASE_TRANSFERS) or can(user=actor, action=Action.DRAFT_TRANSFERS)
+    ):
         raise UnableToChangeTransferBatch("振込データを作成する権限がありません（経理の権限です）。")
     checked = checked_batch(batch, is_business_day=is_business_day)
     lines = list(queries.lines_of(batch))

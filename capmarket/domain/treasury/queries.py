@@ -43,7 +43,7 @@ RECEIVABLE_TYPES: tuple[str, ...] = (DocumentType.INVOICE, DocumentType.CONTRIBU
 
 
 def _sees_all(user: Any) -> bool:
-    return can(user, Action.VIEW_ALL_PARTICIPANTS)
+    return can(user=user, action=Action.VIEW_ALL_PARTICIPANTS)
 
 
 def _own_participant_id(user: Any) -> int | None:

@@ -155,7 +155,9 @@ class ClientCertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         data = CertificateRegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         code = data.validated_data.get("participant_code") or ""
-        participant = _participant(code) if code and can(request.user, Action.MANAGE_ACCESS) else _own(request)
+        participant = (
+            _participant(code) if code and can(user=request.user, action=Action.MANAGE_ACCESS) else _own(request)
+        )
         try:
             result = access_ops.register_certificate(
                 actor=request.user,
@@ -184,7 +186,10 @@ class ClientCertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     )
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
     def import_file(self, request: Request) -> Response:
-        if not (can(request.user, Action.MANAGE_OWN_ACCESS) or can(request.user, Action.MANAGE_ACCESS)):
+        if not (
+            can(user=request.user, action=Action.MANAGE_OWN_ACCESS)
+            or can(user=request.user, action=Action.MANAGE_ACCESS)
+        ):
             raise PermissionDenied("クライアント証明書を登録する権限がありません。")
         data = CertificateFileSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -354,7 +359,7 @@ class SuspensionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):  # type
     def create(self, request: Request) -> Response:
         data = SuspendSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if not can(request.user, Action.SUSPEND_PARTICIPANTS):
+        if not can(user=request.user, action=Action.SUSPEND_PARTICIPANTS):
             raise PermissionDenied("利用停止の権限がありません。")
         try:
             suspension = access_ops.suspend_participant(
@@ -373,7 +378,7 @@ class SuspensionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):  # type
     def lift(self, request: Request) -> Response:
         data = LiftSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if not can(request.user, Action.SUSPEND_PARTICIPANTS):
+        if not can(user=request.user, action=Action.SUSPEND_PARTICIPANTS):
             raise PermissionDenied("利用停止を解除する権限がありません。")
         try:
             suspension = access_ops.lift_suspension(
@@ -401,7 +406,7 @@ class MaintenanceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):  # typ
     queryset = MaintenanceWindow.objects.none()
 
     def get_queryset(self) -> QuerySet[MaintenanceWindow]:
-        if not can(self.request.user, Action.VIEW_ALL_PARTICIPANTS):
+        if not can(user=self.request.user, action=Action.VIEW_ALL_PARTICIPANTS):
             return MaintenanceWindow.objects.none()
         return MaintenanceWindow.objects.order_by("-starts_at", "-id")
 
@@ -414,7 +419,7 @@ class MaintenanceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):  # typ
     def create(self, request: Request) -> Response:
         data = MaintenanceSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if not can(request.user, Action.MANAGE_ACCESS):
+        if not can(user=request.user, action=Action.MANAGE_ACCESS):
             raise PermissionDenied("メンテナンスを登録する権限がありません。")
         try:
             window = access_ops.schedule_maintenance(
@@ -436,7 +441,7 @@ class MaintenanceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):  # typ
         window = self.get_queryset().filter(pk=pk).first()
         if window is None:
             raise Http404
-        if not can(request.user, Action.MANAGE_ACCESS):
+        if not can(user=request.user, action=Action.MANAGE_ACCESS):
             raise PermissionDenied("メンテナンスを終了する権限がありません。")
         try:
             ended = access_ops.end_maintenance(
@@ -480,7 +485,7 @@ class RequestLimitView(APIView):
     def put(self, request: Request) -> Response:
         data = RequestLimitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if not can(request.user, Action.MANAGE_ACCESS):
+        if not can(user=request.user, action=Action.MANAGE_ACCESS):
             raise PermissionDenied("リクエスト上限を設定する権限がありません。")
         try:
             access_ops.set_request_limit(

@@ -191,7 +191,7 @@ class CanManageUsers(permissions.BasePermission):
     message = "ユーザを管理する権限がありません。"
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return account_queries.can_manage_any_users(request.user)
+        return account_queries.can_manage_any_users(actor=request.user)
 
 
 class UserViewSet(
@@ -207,7 +207,7 @@ class UserViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[User]:
-        return account_queries.users_manageable_by(self.request.user)
+        return account_queries.users_manageable_by(actor=self.request.user)
 
     def _actor(self) -> User:
         return cast(User, self.request.user)
@@ -332,14 +332,14 @@ class RuleSetDetailSerializer(RuleSetSerializer):
 
     @extend_schema_field(RuleParameterSerializer(many=True))
     def get_parameters(self, obj: RuleSet) -> list[dict[str, Any]]:
-        return RuleParameterSerializer(ruleset_queries.parameters_of(obj), many=True).data  # type: ignore[return-value]
+        return RuleParameterSerializer(ruleset_queries.parameters_of(ruleset=obj), many=True).data  # type: ignore[return-value]
 
 
 class CanViewRuleSets(permissions.BasePermission):
     message = "算定ルールセットを閲覧する権限がありません。"
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return can(request.user, Action.VIEW_RULESETS)
+        return can(user=request.user, action=Action.VIEW_RULESETS)
 
 
 class RuleSetViewSet(viewsets.ReadOnlyModelViewSet[RuleSet]):

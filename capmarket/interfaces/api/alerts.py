@@ -39,7 +39,7 @@ from capmarket.domain.registry import queries as registry_queries
 
 class IsOperatorStaff(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
-        return queries.sees_alerts_back_office(request.user)
+        return queries.sees_alerts_back_office(user=request.user)
 
 
 class JudgementSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -113,7 +113,7 @@ class PublicationListView(generics.ListAPIView):  # type: ignore[type-arg]
         responses={201: ImportResultSerializer, 200: ImportResultSerializer, 400: ImportErrorsSerializer},
     )
     def post(self, request: Request) -> Response:
-        if not can(request.user, Action.MANAGE_ALERTS):
+        if not can(user=request.user, action=Action.MANAGE_ALERTS):
             raise PermissionDenied("広域予備率の公表ファイルを取り込む権限がありません。")
         form = PublicationUploadSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -206,11 +206,11 @@ class NotifiedSlotsView(APIView):
     def get(self, request: Request) -> Response:
         participant_id = None
         code = request.query_params.get("participant", "")
-        if code and queries.sees_alerts_back_office(request.user):
-            found = registry_queries.participants_visible_to(request.user).filter(participant_code=code).first()
+        if code and queries.sees_alerts_back_office(user=request.user):
+            found = registry_queries.participants_visible_to(user=request.user).filter(participant_code=code).first()
             participant_id = found.pk if found is not None else -1
         rows = queries.notified_slots(
-            request.user,
+            user=request.user,
             participant_id=participant_id,
             date_from=_date(request.query_params.get("from")),
             date_to=_date(request.query_params.get("to")),
@@ -274,14 +274,14 @@ class EmailListView(generics.ListAPIView):  # type: ignore[type-arg]
 
     def get_queryset(self) -> QuerySet[OutboundEmail]:
         p = self.request.query_params
-        return mail_queries.emails_visible_to(self.request.user, state=p.get("state", ""), kind=p.get("kind", ""))
+        return mail_queries.emails_visible_to(user=self.request.user, state=p.get("state", ""), kind=p.get("kind", ""))
 
 
 class EmailDetailView(generics.RetrieveAPIView):  # type: ignore[type-arg]
     serializer_class = EmailSerializer
 
     def get_queryset(self) -> QuerySet[OutboundEmail]:
-        return mail_queries.emails_visible_to(self.request.user)
+        return mail_queries.emails_visible_to(user=self.request.user)
 
 
 class ContactsSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -295,7 +295,7 @@ class ContactsView(APIView):
     parser_classes = [JSONParser]
 
     def _participant(self, request: Request, code: str) -> Any:
-        found = registry_queries.participants_visible_to(request.user).filter(participant_code=code).first()
+        found = registry_queries.participants_visible_to(user=request.user).filter(participant_code=code).first()
         if found is None:
             raise NotFound("事業者が見つかりません。")
         return found
@@ -309,7 +309,7 @@ class ContactsView(APIView):
         participant = self._participant(request, code)
         form = ContactsSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        if not mail_ops.may_manage_contacts(request.user, participant):
+        if not mail_ops.may_manage_contacts(actor=request.user, participant=participant):
             raise PermissionDenied("この事業者の連絡先を変更する権限がありません。")
         for purpose in ContactPurpose.values:
             if purpose in form.validated_data:

@@ -71,7 +71,7 @@ class ContractChangeRequestSerializer(serializers.ModelSerializer[ContractChange
     def get_differences(self, obj: ContractChangeRequest) -> list[dict[str, Any]]:
         return [
             {"item": d.label, "before": d.before, "after": d.after, "changed": d.changed}
-            for d in contract_queries.differences(obj)
+            for d in contract_queries.differences(change_request=obj)
         ]
 
 
@@ -103,17 +103,17 @@ class ContractChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMi
     def get_queryset(self) -> QuerySet[ContractChangeRequest]:
         state = str(self.request.query_params.get("state", ""))
         return contract_queries.change_requests_visible_to(
-            self.request.user, state=state if state in ChangeRequestState.values else ""
+            user=self.request.user, state=state if state in ChangeRequestState.values else ""
         )
 
     def get_object(self) -> ContractChangeRequest:
         try:
-            return contract_queries.get_change_request_for(self.request.user, self.kwargs["pk"])
+            return contract_queries.get_change_request_for(user=self.request.user, pk=self.kwargs["pk"])
         except ContractChangeRequest.DoesNotExist:
             raise Http404 from None
 
     def _require_approver(self, request: Request) -> None:
-        if not can(request.user, Action.APPROVE_CONTRACT_CHANGES):
+        if not can(user=request.user, action=Action.APPROVE_CONTRACT_CHANGES):
             raise PermissionDenied("契約変更を承認する権限がありません。")
 
     @extend_schema(summary="申請の承認（申請者以外の責任者）", request=None, responses=CapacityContractSerializer)

@@ -120,13 +120,13 @@ class InquiryDetailSerializer(InquirySerializer):
     @extend_schema_field(InquiryLinkSerializer(many=True))
     def get_links(self, inquiry: Inquiry) -> list[dict[str, Any]]:
         request = self.context["request"]
-        links = desk_queries.links_of(request.user, inquiry)
+        links = desk_queries.links_of(user=request.user, inquiry=inquiry)
         return list(InquiryLinkSerializer(links, many=True, context={"request": request}).data)
 
     @extend_schema_field(InquiryMessageSerializer(many=True))
     def get_messages(self, inquiry: Inquiry) -> list[dict[str, Any]]:
         user = self.context["request"].user
-        return list(InquiryMessageSerializer(desk_queries.messages_for(user, inquiry), many=True).data)
+        return list(InquiryMessageSerializer(desk_queries.messages_for(user=user, inquiry=inquiry), many=True).data)
 
 
 class InquiryCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -171,7 +171,7 @@ class AnswerReviewSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 def _staff(request: Request) -> None:
-    if not desk_queries.is_desk_staff(request.user):
+    if not desk_queries.is_desk_staff(user=request.user):
         raise PermissionDenied("問合せ対応の権限がありません。")
 
 
@@ -200,7 +200,7 @@ class InquiryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         status_param = str(params.get("status", ""))
         category = str(params.get("category", ""))
         return desk_queries.inquiries_visible_to(
-            self.request.user,
+            user=self.request.user,
             filters=desk_queries.InquiryFilter(
                 status=status_param if status_param in {"open", *Status.values} else "",
                 category=category if category in Category.values else "",
@@ -209,7 +209,7 @@ class InquiryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_object(self) -> Inquiry:
         try:
-            return desk_queries.get_inquiry_for(self.request.user, self.kwargs["pk"])
+            return desk_queries.get_inquiry_for(user=self.request.user, pk=self.kwargs["pk"])
         except Inquiry.DoesNotExist:
             raise Http404 from None
 
@@ -220,7 +220,7 @@ class InquiryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         summary="問合せの登録（事業者）", request=InquiryCreateSerializer, responses={201: InquiryDetailSerializer}
     )
     def create(self, request: Request) -> Response:
-        if not can(request.user, Action.ASK_INQUIRIES):
+        if not can(user=request.user, action=Action.ASK_INQUIRIES):
             raise PermissionDenied("問合せを登録する権限がありません。")
         serializer = InquiryCreateSerializer(data=request.data)
         if not serializer.is_valid():
@@ -277,7 +277,9 @@ class InquiryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                 )
             except DjangoValidationError as exc:
                 raise _errors(exc) from None
-        return Response(InquiryNoteSerializer(desk_queries.notes_of(request.user, inquiry), many=True).data)
+        return Response(
+            InquiryNoteSerializer(desk_queries.notes_of(user=request.user, inquiry=inquiry), many=True).data
+        )
 
     @extend_schema(summary="状態の変更（広域機関）", request=InquiryStatusChangeSerializer, responses=InquirySerializer)
     @action(detail=True, methods=["post"], url_path="status")
@@ -362,7 +364,7 @@ class AnswerDraftViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):  #
 
     def get_object(self) -> AnswerDraft:
         try:
-            return desk_queries.get_draft_for_staff(self.request.user, self.kwargs["pk"])
+            return desk_queries.get_draft_for_staff(user=self.request.user, pk=self.kwargs["pk"])
         except (AnswerDraft.DoesNotExist, ValueError):
             raise Http404 from None
 
@@ -429,7 +431,7 @@ class FaqViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     def get_queryset(self) -> Any:
         category = str(self.request.query_params.get("category", ""))
         return desk_queries.search_articles(
-            self.request.user,
+            user=self.request.user,
             kind=ArticleKind.FAQ,
             query=str(self.request.query_params.get("q", ""))[:200],
             category=category if category in Category.values else "",
@@ -437,7 +439,7 @@ class FaqViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     def get_object(self) -> KnowledgeArticle:
         try:
-            return desk_queries.get_article_for(self.request.user, self.kwargs["pk"], kind=ArticleKind.FAQ)
+            return desk_queries.get_article_for(user=self.request.user, pk=self.kwargs["pk"], kind=ArticleKind.FAQ)
         except KnowledgeArticle.DoesNotExist:
             raise Http404 from None
 
@@ -461,13 +463,13 @@ class OperationReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     queryset = OperationReport.objects.none()
 
     def get_queryset(self) -> QuerySet[OperationReport]:
-        if not report_queries.may_read(self.request.user):
+        if not report_queries.may_read(user=self.request.user):
             raise PermissionDenied("業務報告を閲覧する権限がありません。")
         kind = str(self.request.query_params.get("kind", ""))
-        return report_queries.reports_visible_to(self.request.user, kind=kind if kind in ReportKind.values else "")
+        return report_queries.reports_visible_to(user=self.request.user, kind=kind if kind in ReportKind.values else "")
 
     def get_object(self) -> OperationReport:
         try:
-            return report_queries.get_report_for(self.request.user, self.kwargs["pk"])
+            return report_queries.get_report_for(user=self.request.user, pk=self.kwargs["pk"])
         except OperationReport.DoesNotExist:
             raise Http404 from None

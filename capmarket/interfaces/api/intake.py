@@ -71,7 +71,7 @@ class IntakeJobRetryView(APIView):
     @extend_schema(request=None, responses={202: dict, 404: dict, 409: dict})
     def post(self, request: Request, pk: int) -> Response:
         try:
-            job = job_queries.get_job_for(request.user, pk)
+            job = job_queries.get_job_for(user=request.user, pk=pk)
         except Job.DoesNotExist:
             return Response({"detail": "処理が見つかりません。"}, status=status.HTTP_404_NOT_FOUND)
         if job.kind != intake.UPLOAD_JOB or (job.owner_id != request.user.pk and not intake.is_staff(request.user)):

@@ -61,7 +61,7 @@ class JobSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     def get_error_detail(self, job: Job) -> str:
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        return job.error if can(user, Action.VIEW_ALL_PARTICIPANTS) else ""
+        return job.error if can(user=user, action=Action.VIEW_ALL_PARTICIPANTS) else ""
 
 
 class JobListView(generics.ListAPIView):  # type: ignore[type-arg]
@@ -70,7 +70,7 @@ class JobListView(generics.ListAPIView):  # type: ignore[type-arg]
     serializer_class = JobSerializer
 
     def get_queryset(self) -> QuerySet[Job]:
-        return queries.jobs_visible_to(self.request.user).order_by("-created_at", "-pk")
+        return queries.jobs_visible_to(user=self.request.user).order_by("-created_at", "-pk")
 
 
 class JobDetailView(generics.RetrieveAPIView):  # type: ignore[type-arg]
@@ -79,4 +79,4 @@ class JobDetailView(generics.RetrieveAPIView):  # type: ignore[type-arg]
     serializer_class = JobSerializer
 
     def get_queryset(self) -> QuerySet[Job]:
-        return queries.jobs_visible_to(self.request.user)
+        return queries.jobs_visible_to(user=self.request.user)

@@ -322,7 +322,7 @@ class ApplicationViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-ar
     @action(detail=False, methods=["post"], url_path="expected-capacity")
     def expected_capacity(self, request: Request) -> Response:
         data = _valid(ExpectedCapacityInputSerializer(data=request.data))
-        own = registry_queries.own_participant_id(request.user)
+        own = registry_queries.own_participant_id(user=request.user)
         if own is None:
             raise ApiValidationError({"non_field_errors": ["事業者のユーザだけが申し込めます。"]})
         lines = [
@@ -340,7 +340,7 @@ class ApplicationViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-ar
             application = ops.submit_expected_capacity(
                 actor=request.user,
                 now=timezone.now(),
-                participant=registry_queries.get_participant_for(request.user, own),
+                participant=registry_queries.get_participant_for(user=request.user, pk=own),
                 delivery_year=data["delivery_year"],
                 lines=lines,
             )
@@ -505,7 +505,7 @@ class AuctionViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
             )
         data = _valid(AuctionBidInputSerializer(data=request.data))
         try:
-            resource = registry_queries.get_resource_by_code_for(request.user, data["resource_code"])
+            resource = registry_queries.get_resource_by_code_for(user=request.user, resource_code=data["resource_code"])
         except Resource.DoesNotExist:
             raise ApiValidationError({"resource_code": ["電源等識別番号: 貴社の電源等にありません。"]}) from None
         try:

@@ -139,14 +139,14 @@ class ProcedureViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     @action(detail=False, methods=["post"])
     def succession(self, request: Request) -> Response:
         data = _valid(SuccessionInputSerializer(data=request.data))
-        own = registry_queries.own_participant_id(request.user)
+        own = registry_queries.own_participant_id(user=request.user)
         if own is None:
             raise PermissionDenied("事業者のユーザだけが申し込めます。")
         try:
             application = wf.submit_succession(
                 actor=request.user,
                 now=timezone.now(),
-                participant=registry_queries.get_participant_for(request.user, own),
+                participant=registry_queries.get_participant_for(user=request.user, pk=own),
                 kind=data["kind"],
                 successor_code=data["successor_code"],
                 resource_codes=data["resource_codes"],
@@ -211,14 +211,14 @@ class ListingViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     @extend_schema(summary="掲載を申し込む", request=ListingSerializer, responses={201: ListingSerializer})
     def create(self, request: Request) -> Response:
         data = _valid(ListingSerializer(data=request.data))
-        own = registry_queries.own_participant_id(request.user)
+        own = registry_queries.own_participant_id(user=request.user)
         if own is None:
             raise PermissionDenied("事業者のユーザだけが掲載できます。")
         try:
             listing = wf.post_listing(
                 actor=request.user,
                 now=timezone.now(),
-                participant=registry_queries.get_participant_for(request.user, own),
+                participant=registry_queries.get_participant_for(user=request.user, pk=own),
                 values=wf.ListingInput(
                     kind=data["kind"],
                     delivery_year=data["delivery_year"],
@@ -319,7 +319,7 @@ class EffectivenessTestViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[t
         summary="テストを発令する（広域機関）", request=OrderSerializer, responses={201: EffectivenessTestSerializer}
     )
     def create(self, request: Request) -> Response:
-        if not can(request.user, Action.REVIEW_PREDELIVERY):
+        if not can(user=request.user, action=Action.REVIEW_PREDELIVERY):
             raise PermissionDenied("実効性テストを発令する権限がありません。")
         data = _valid(OrderSerializer(data=request.data))
         try:

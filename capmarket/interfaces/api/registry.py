@@ -7,6 +7,7 @@ validation errors name the field in Japanese and nothing is saved.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -71,8 +72,35 @@ def _domain_errors(exc: DjangoValidationError, serializer: serializers.Serialize
 
 def _require(request: Request, action_: Action) -> None:
     """403 unless the role allows ``action_`` (the access-denied middleware writes refusals to the audit log)."""
-    if not can(request.user, action_):
+    if not can(user=request.user, action=action_):
         raise PermissionDenied("この操作を行う権限がありません。")
+
+
+def _contract_error(exc: contract_ops.ContractError) -> ApiValidationError:
+    return ApiValidationError({exc.field or "non_field_errors": [str(exc)]})
+
+
+def _write(
+    request: Request,
+    *,
+    needs: Action,
+    serializer: serializers.Serializer,  # type: ignore[type-arg]
+    write: Callable[[dict[str, Any]], Any],
+    answer: type[serializers.Serializer],  # type: ignore[type-arg]
+    status_code: int = status.HTTP_200_OK,
+) -> Response:
+    """One write of the API: 403 without ``needs``; the request validated by ``serializer`` (400 naming the field);
+    ``write(values)`` (the domain operation; its refusals 400 naming the field, nothing saved); the written object
+    shown by ``answer``."""
+    _require(request, needs)
+    values = _validated(serializer)
+    try:
+        written = write(values)
+    except DjangoValidationError as exc:
+        raise _domain_errors(exc, serializer) from None
+    except contract_ops.ContractError as exc:
+        raise _contract_error(exc) from None
+    return Response(answer(written).data, status=status_code)
 
 
 def _param(request: Request, name: str, allowed: Any = None) -> str:
@@ -104,7 +132,7 @@ class ParticipantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def get_queryset(self) -> QuerySet[Participant]:
         return registry_queries.participants_visible_to(
-            self.request.user,
+            user=self.request.user,
             search=_param(self.request, "search"),
             role=_param(self.request, "role", {"provider", "retailer", "tso"}),
             area=_param(self.request, "area", AREAS),
@@ -112,7 +140,7 @@ class ParticipantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def get_object(self) -> Participant:
         try:
-            return registry_queries.get_participant_for(self.request.user, self.kwargs["pk"])
+            return registry_queries.get_participant_for(user=self.request.user, pk=self.kwargs["pk"])
         except Participant.DoesNotExist:
             raise Http404 from None
 
@@ -120,30 +148,29 @@ class ParticipantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         summary="事業者の登録（広域機関）", request=ParticipantSerializer, responses={201: ParticipantSerializer}
     )
     def create(self, request: Request) -> Response:
-        _require(request, Action.EDIT_REGISTRY)
-        serializer = ParticipantSerializer(data=request.data)
-        values = _validated(serializer)
-        try:
-            participant = registry_ops.create_participant(actor=request.user, now=timezone.now(), values=values)
-        except DjangoValidationError as exc:
-            raise _domain_errors(exc, serializer) from None
-        return Response(ParticipantSerializer(participant).data, status=status.HTTP_201_CREATED)
+        return _write(
+            request,
+            needs=Action.EDIT_REGISTRY,
+            serializer=ParticipantSerializer(data=request.data),
+            write=lambda values: registry_ops.create_participant(actor=request.user, now=timezone.now(), values=values),
+            answer=ParticipantSerializer,
+            status_code=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         summary="事業者情報の変更（広域機関）", request=ParticipantUpdateSerializer, responses=ParticipantSerializer
     )
     def partial_update(self, request: Request, pk: str) -> Response:
         participant = self.get_object()
-        _require(request, Action.EDIT_REGISTRY)
-        serializer = ParticipantUpdateSerializer(participant, data=request.data, partial=True)
-        values = _validated(serializer)
-        try:
-            updated = registry_ops.update_participant(
+        return _write(
+            request,
+            needs=Action.EDIT_REGISTRY,
+            serializer=ParticipantUpdateSerializer(participant, data=request.data, partial=True),
+            write=lambda values: registry_ops.update_participant(
                 actor=request.user, now=timezone.now(), participant=participant, values=values
-            )
-        except DjangoValidationError as exc:
-            raise _domain_errors(exc, serializer) from None
-        return Response(ParticipantSerializer(updated).data)
+            ),
+            answer=ParticipantSerializer,
+        )
 
 
 @extend_schema_view(
@@ -164,7 +191,7 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def get_queryset(self) -> QuerySet[Resource]:
         return registry_queries.resources_visible_to(
-            self.request.user,
+            user=self.request.user,
             search=_param(self.request, "search"),
             area=_param(self.request, "area", AREAS),
             resource_type=_param(self.request, "resource_type", RESOURCE_TYPES),
@@ -173,40 +200,35 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def get_object(self) -> Resource:
         try:
-            return registry_queries.get_resource_for(self.request.user, self.kwargs["pk"])
+            return registry_queries.get_resource_for(user=self.request.user, pk=self.kwargs["pk"])
         except Resource.DoesNotExist:
             raise Http404 from None
 
     @extend_schema(summary="電源等の登録（広域機関）", request=ResourceSerializer, responses={201: ResourceSerializer})
     def create(self, request: Request) -> Response:
-        _require(request, Action.EDIT_REGISTRY)
-        serializer = ResourceSerializer(data=request.data)
-        values = _validated(serializer)
-        try:
-            resource = registry_ops.create_resource(actor=request.user, now=timezone.now(), values=values)
-        except DjangoValidationError as exc:
-            raise _domain_errors(exc, serializer) from None
-        return Response(ResourceSerializer(resource).data, status=status.HTTP_201_CREATED)
+        return _write(
+            request,
+            needs=Action.EDIT_REGISTRY,
+            serializer=ResourceSerializer(data=request.data),
+            write=lambda values: registry_ops.create_resource(actor=request.user, now=timezone.now(), values=values),
+            answer=ResourceSerializer,
+            status_code=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         summary="電源等情報の変更（広域機関）", request=ResourceUpdateSerializer, responses=ResourceSerializer
     )
     def partial_update(self, request: Request, pk: str) -> Response:
         resource = self.get_object()
-        _require(request, Action.EDIT_REGISTRY)
-        serializer = ResourceUpdateSerializer(resource, data=request.data, partial=True)
-        values = _validated(serializer)
-        try:
-            updated = registry_ops.update_resource(
+        return _write(
+            request,
+            needs=Action.EDIT_REGISTRY,
+            serializer=ResourceUpdateSerializer(resource, data=request.data, partial=True),
+            write=lambda values: registry_ops.update_resource(
                 actor=request.user, now=timezone.now(), resource=resource, values=values
-            )
-        except DjangoValidationError as exc:
-            raise _domain_errors(exc, serializer) from None
-        return Response(ResourceSerializer(updated).data)
-
-
-def _contract_error(exc: contract_ops.ContractError) -> ApiValidationError:
-    return ApiValidationError({exc.field or "non_field_errors": [str(exc)]})
+            ),
+            answer=ResourceSerializer,
+        )
 
 
 @extend_schema_view(
@@ -227,7 +249,7 @@ class CapacityContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
 
     def get_queryset(self) -> QuerySet[CapacityContract]:
         return contract_queries.contracts_visible_to(
-            self.request.user,
+            user=self.request.user,
             delivery_year=_int_param(self.request, "delivery_year"),
             state=_param(self.request, "state", ContractState.values),
             area=_param(self.request, "area", AREAS),
@@ -236,7 +258,7 @@ class CapacityContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
 
     def get_object(self) -> CapacityContract:
         try:
-            return contract_queries.get_contract_for(self.request.user, self.kwargs["pk"])
+            return contract_queries.get_contract_for(user=self.request.user, pk=self.kwargs["pk"])
         except CapacityContract.DoesNotExist:
             raise Http404 from None
 
@@ -246,16 +268,14 @@ class CapacityContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         responses={201: CapacityContractSerializer},
     )
     def create(self, request: Request) -> Response:
-        _require(request, Action.EDIT_CONTRACTS)
-        serializer = ContractCreateSerializer(data=request.data)
-        data = _validated(serializer)
-        try:
-            contract = contract_ops.create_contract(actor=request.user, now=timezone.now(), **data)
-        except DjangoValidationError as exc:
-            raise _domain_errors(exc, serializer) from None
-        except contract_ops.ContractError as exc:
-            raise _contract_error(exc) from None
-        return Response(CapacityContractSerializer(contract).data, status=status.HTTP_201_CREATED)
+        return _write(
+            request,
+            needs=Action.EDIT_CONTRACTS,
+            serializer=ContractCreateSerializer(data=request.data),
+            write=lambda data: contract_ops.create_contract(actor=request.user, now=timezone.now(), **data),
+            answer=CapacityContractSerializer,
+            status_code=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         summary="容量確保契約の変更申請（責任者の承認後に新しい契約が旧契約に代わる）",
@@ -265,18 +285,16 @@ class CapacityContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     @action(detail=True, methods=["post"])
     def change(self, request: Request, pk: str) -> Response:
         contract = self.get_object()
-        _require(request, Action.EDIT_CONTRACTS)
-        serializer = ContractChangeSerializer(data=request.data)
-        data = _validated(serializer)
-        try:
-            change = contract_ops.request_contract_change(
+        return _write(
+            request,
+            needs=Action.EDIT_CONTRACTS,
+            serializer=ContractChangeSerializer(data=request.data),
+            write=lambda data: contract_ops.request_contract_change(
                 actor=request.user, now=timezone.now(), contract=contract, **data
-            )
-        except DjangoValidationError as exc:
-            raise _domain_errors(exc, serializer) from None
-        except contract_ops.ContractError as exc:
-            raise _contract_error(exc) from None
-        return Response(ContractChangeRequestSerializer(change).data, status=status.HTTP_202_ACCEPTED)
+            ),
+            answer=ContractChangeRequestSerializer,
+            status_code=status.HTTP_202_ACCEPTED,
+        )
 
     @extend_schema(
         summary="容量確保契約の解約申請（責任者の承認後に解約）",
@@ -286,15 +304,13 @@ class CapacityContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
         contract = self.get_object()
-        _require(request, Action.EDIT_CONTRACTS)
-        serializer = ContractCancelSerializer(data=request.data)
-        data = _validated(serializer)
-        try:
-            change = contract_ops.request_contract_cancellation(
+        return _write(
+            request,
+            needs=Action.EDIT_CONTRACTS,
+            serializer=ContractCancelSerializer(data=request.data),
+            write=lambda data: contract_ops.request_contract_cancellation(
                 actor=request.user, now=timezone.now(), contract=contract, reason=data["reason"]
-            )
-        except DjangoValidationError as exc:
-            raise _domain_errors(exc, serializer) from None
-        except contract_ops.ContractError as exc:
-            raise _contract_error(exc) from None
-        return Response(ContractChangeRequestSerializer(change).data, status=status.HTTP_202_ACCEPTED)
+            ),
+            answer=ContractChangeRequestSerializer,
+            status_code=status.HTTP_202_ACCEPTED,
+        )

@@ -120,7 +120,7 @@ class HandleIssueSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 def _staff(request: Request) -> None:
-    if not can(request.user, Action.VIEW_ALL_PARTICIPANTS):
+    if not can(user=request.user, action=Action.VIEW_ALL_PARTICIPANTS):
         raise PermissionDenied("この操作を行う権限がありません。")
 
 
@@ -151,7 +151,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         responses={201: RunSerializer, 200: RunSerializer},
     )
     def create(self, request: Request) -> Response:
-        if not can(request.user, Action.RUN_SETTLEMENT):
+        if not can(user=request.user, action=Action.RUN_SETTLEMENT):
             raise PermissionDenied("精算処理を起票する権限がありません。")
         form = StartRunSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -172,7 +172,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str) -> Response:
         run = self.get_object()
-        if not can(request.user, Action.CONFIRM_SETTLEMENT):
+        if not can(user=request.user, action=Action.CONFIRM_SETTLEMENT):
             raise PermissionDenied("精算を確定する権限がありません（責任者のみ）。")
         form = ConfirmSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -222,7 +222,7 @@ class IssueView(APIView):
                 now=timezone.now(),
             )
         except settlement_ops.UnableToHandleIssue as exc:
-            if not can(request.user, Action.RUN_SETTLEMENT):
+            if not can(user=request.user, action=Action.RUN_SETTLEMENT):
                 raise PermissionDenied(str(exc)) from None
             raise ValidationError({"non_field_errors": [str(exc)]}) from None
         return Response(IssueSerializer(issue).data)
@@ -416,11 +416,11 @@ class ObjectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self) -> QuerySet[Objection]:
-        return objection_queries.objections_visible_to(self.request.user).prefetch_related("attachments")
+        return objection_queries.objections_visible_to(user=self.request.user).prefetch_related("attachments")
 
     def get_object(self) -> Objection:
         try:
-            return objection_queries.get_objection_for(self.request.user, self.kwargs["pk"])
+            return objection_queries.get_objection_for(user=self.request.user, pk=self.kwargs["pk"])
         except Objection.DoesNotExist:
             raise Http404 from None
 
@@ -430,7 +430,7 @@ class ObjectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         responses={201: ObjectionSerializer},
     )
     def create(self, request: Request) -> Response:
-        if not can(request.user, Action.RAISE_OBJECTION):
+        if not can(user=request.user, action=Action.RAISE_OBJECTION):
             raise PermissionDenied("異議申し立てを行う権限がありません。")
         form = RaiseObjectionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -463,7 +463,7 @@ class ObjectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @action(detail=True, methods=["post"])
     def handle(self, request: Request, pk: str) -> Response:
         objection = self.get_object()
-        if not can(request.user, Action.HANDLE_OBJECTIONS):
+        if not can(user=request.user, action=Action.HANDLE_OBJECTIONS):
             raise PermissionDenied("異議申し立てに対応する権限がありません。")
         form = HandleObjectionSerializer(data=request.data)
         form.is_valid(raise_exception=True)

@@ -28,7 +28,7 @@ from capmarket.interfaces.auth import client_ip
 
 
 def _require(request: Request, *actions: Action) -> None:
-    if not any(can(request.user, a) for a in actions):
+    if not any(can(user=request.user, action=a) for a in actions):
         raise PermissionDenied("この操作を行う権限がありません。")
 
 
@@ -64,7 +64,9 @@ class BalanceListView(APIView):
         except ValueError:
             raise ValidationError({"as_of": ["YYYY-MM-DD の日付を指定してください。"]}) from None
         code = (
-            str(request.query_params.get("company", ""))[:16] if can(request.user, Action.VIEW_ALL_PARTICIPANTS) else ""
+            str(request.query_params.get("company", ""))[:16]
+            if can(user=request.user, action=Action.VIEW_ALL_PARTICIPANTS)
+            else ""
         )
         rows = queries.balances(user=request.user, as_of=as_of, participant_code=code)
         return Response(BalanceSerializer(rows, many=True).data)

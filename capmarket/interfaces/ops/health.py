@@ -46,7 +46,7 @@ def _queue() -> None:
 
 
 def _storage(store: Storage) -> None:
-    root = local_path(store, "")
+    root = local_path(store=store, name="")
     if root is None:  # object storage: a listing proves the bucket answers and we may read it
         store.listdir("")
         return

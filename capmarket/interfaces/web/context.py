@@ -11,4 +11,4 @@ from capmarket.domain.accounts.permissions import Action, can
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
-    return {"perm": {action.value: can(user, action) for action in Action}}
+    return {"perm": {action.value: can(user=user, action=action) for action in Action}}

@@ -32,7 +32,7 @@ def csv_encoding(request: HttpRequest) -> shared_csv.Encoding:
 
 def csv_response(*, body: bytes, filename: str, encoding: shared_csv.Encoding = "utf-8-sig") -> HttpResponse:
     """An attachment of CSV bytes already written by the one CSV writer in ``encoding``."""
-    response = HttpResponse(body, content_type=shared_csv.content_type(encoding))
+    response = HttpResponse(body, content_type=shared_csv.content_type(encoding=encoding))
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -50,9 +50,16 @@ def _record(request: HttpRequest, *, what: str, summary: str) -> None:
 
 
 def csv_download(
-    request: HttpRequest, *, filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]], what: str
+    request: HttpRequest,
+    *,
+    filename: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    what: str,
+    title: str = "",
 ) -> HttpResponse:
-    """The rows as a CSV attachment in the encoding the request asks for; the audit log says how many rows."""
+    """The rows as a CSV attachment in the encoding the request asks for; the audit log says how many rows (and
+    which list, ``title``, where the file name does not say it)."""
     encoding = csv_encoding(request)
     count = 0
 
@@ -63,7 +70,8 @@ def csv_download(
             yield row
 
     body = shared_csv.csv_bytes(header=header, rows=counted(), encoding=encoding)
-    _record(request, what=what, summary=f"{filename}（{count}件）をダウンロードしました。")
+    named = f"{title} {filename}" if title else filename
+    _record(request, what=what, summary=f"{named}（{count}件）をダウンロードしました。")
     return csv_response(body=body, filename=filename, encoding=encoding)
 
 
@@ -81,6 +89,6 @@ def csv_stream(
     encoding = csv_encoding(request)
     _record(request, what=what, summary=summary)
     lines = shared_csv.iter_csv(header=header, rows=rows, encoding=encoding)
-    response = StreamingHttpResponse(lines, content_type=shared_csv.content_type(encoding))
+    response = StreamingHttpResponse(lines, content_type=shared_csv.content_type(encoding=encoding))
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from capmarket.interfaces.web.views import helpdesk, reports
+from capmarket.interfaces.web.views import desk, helpdesk, reports
 
 urlpatterns = [
     path("inquiries/", helpdesk.inquiry_list, name="inquiry_list"),
@@ -16,16 +16,16 @@ urlpatterns = [
     path("talk-scripts/<int:pk>/", helpdesk.talk_script_detail, name="talk_script_detail"),
     path("knowledge/<str:kind>/new/", helpdesk.article_edit, name="article_create"),
     path("knowledge/<str:kind>/<int:pk>/edit/", helpdesk.article_edit, name="article_edit"),
-    path("desk/", helpdesk.desk_list, name="desk_list"),
-    path("desk/overdue/", helpdesk.desk_list, name="desk_overdue"),
-    path("desk/inquiries.csv", helpdesk.desk_csv, name="desk_csv"),
-    path("desk/review/", helpdesk.review_list, name="desk_review"),
-    path("desk/phone/", helpdesk.phone_call, name="desk_phone"),
-    path("desk/fetch-mail/", helpdesk.fetch_mail_now, name="desk_fetch_mail"),
-    path("desk/<int:pk>/", helpdesk.desk_detail, name="desk_detail"),
-    path("desk/<int:pk>/<str:what>/", helpdesk.desk_update, name="desk_update"),
-    path("desk/drafts/<int:pk>/<str:what>/", helpdesk.draft_action, name="draft_action"),
-    path("desk/messages/<int:pk>/eml/", helpdesk.message_eml, name="message_eml"),
+    path("desk/", desk.desk_list, name="desk_list"),
+    path("desk/overdue/", desk.desk_list, name="desk_overdue"),
+    path("desk/inquiries.csv", desk.desk_csv, name="desk_csv"),
+    path("desk/review/", desk.review_list, name="desk_review"),
+    path("desk/phone/", desk.phone_call, name="desk_phone"),
+    path("desk/fetch-mail/", desk.fetch_mail_now, name="desk_fetch_mail"),
+    path("desk/<int:pk>/", desk.desk_detail, name="desk_detail"),
+    path("desk/<int:pk>/<str:what>/", desk.desk_update, name="desk_update"),
+    path("desk/drafts/<int:pk>/<str:what>/", desk.draft_action, name="draft_action"),
+    path("desk/messages/<int:pk>/eml/", desk.message_eml, name="message_eml"),
     path("reports/", reports.report_list, name="report_list"),
     path("reports/new/", reports.report_create, name="report_create"),
     path("reports/<int:pk>/", reports.report_detail, name="report_detail"),

@@ -57,22 +57,22 @@ def test_role_table(role: str, action: Action, allowed: bool, db: Any) -> None:
         participant = make_participant()
     user = make_user(role, participant)
 
-    assert can(user, action) is allowed
+    assert can(user=user, action=action) is allowed
     assert set(POLICY) == set(Role.values)
 
 
 def test_inactive_users_may_do_nothing(company_admin: User) -> None:
     company_admin.is_active = False
-    assert not can(company_admin, Action.MANAGE_OWN_USERS)
+    assert not can(user=company_admin, action=Action.MANAGE_OWN_USERS)
 
 
 def test_scoping_of_manageable_users(
     *, company_admin: User, company_user: User, other_user: User, sysadmin: User, operator: User, other_admin: User
 ) -> None:
-    assert list(account_queries.users_manageable_by(company_admin)) == [company_user]
-    assert set(account_queries.users_manageable_by(sysadmin)) == {sysadmin, operator, company_admin, other_admin}
-    assert list(account_queries.users_manageable_by(company_user)) == []
-    assert list(account_queries.users_manageable_by(operator)) == []
+    assert list(account_queries.users_manageable_by(actor=company_admin)) == [company_user]
+    assert set(account_queries.users_manageable_by(actor=sysadmin)) == {sysadmin, operator, company_admin, other_admin}
+    assert list(account_queries.users_manageable_by(actor=company_user)) == []
+    assert list(account_queries.users_manageable_by(actor=operator)) == []
 
 
 # ------------------------------------------------------------------ participant administrator

@@ -6,12 +6,9 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import Client
-from django.urls import reverse
 
 from capmarket.domain.accounts import operations as account_ops
 from capmarket.domain.accounts.models import User
-from capmarket.domain.audit.models import AuditAction, AuditEvent
 from tests.factories import PASSWORD, T0
 
 
@@ -61,59 +58,3 @@ def test_the_last_five_passwords_cannot_be_reused_but_older_ones_can(company_use
     _change(company_user, passwords[6], PASSWORD, minutes=30)  # PASSWORD is now six passwords ago
     company_user.refresh_from_db()
     assert company_user.check_password(PASSWORD)
-
-
-def test_change_through_the_page_is_audited_and_keeps_the_session(client: Client, company_user: User) -> None:
-    client.force_login(company_user)
-
-    response = client.post(
-        reverse("web:password_change"),
-        {
-            "old_password": PASSWORD,
-            "new_password": "Brand-New-Pass-2025",
-            "new_password_confirm": "Brand-New-Pass-2025",
-        },
-    )
-
-    assert response.status_code == 302
-    company_user.refresh_from_db()
-    assert company_user.check_password("Brand-New-Pass-2025")
-    assert AuditEvent.objects.filter(action=AuditAction.PASSWORD_CHANGED, actor=company_user).count() == 1
-    assert client.get(reverse("web:portal")).status_code == 200
-
-
-def test_page_shows_policy_errors_and_saves_nothing(client: Client, company_user: User) -> None:
-    client.force_login(company_user)
-
-    response = client.post(
-        reverse("web:password_change"),
-        {"old_password": PASSWORD, "new_password": "short", "new_password_confirm": "short"},
-    )
-
-    assert response.status_code == 200
-    assert "短すぎ" in response.content.decode()
-    company_user.refresh_from_db()
-    assert company_user.check_password(PASSWORD)
-    assert not AuditEvent.objects.filter(action=AuditAction.PASSWORD_CHANGED).exists()
-
-
-def test_must_change_password_confines_the_user_to_the_change_page(client: Client, company_user: User) -> None:
-    User.objects.filter(pk=company_user.pk).update(must_change_password=True)
-    client.post(reverse("web:login"), {"username": "east-user", "password": PASSWORD})
-
-    assert client.get(reverse("web:portal"))["Location"] == reverse("web:password_change")
-    assert client.get(reverse("web:notice_list"))["Location"] == reverse("web:password_change")
-    assert client.get(reverse("web:password_change")).status_code == 200
-
-    client.post(
-        reverse("web:password_change"),
-        {
-            "old_password": PASSWORD,
-            "new_password": "Brand-New-Pass-2025",
-            "new_password_confirm": "Brand-New-Pass-2025",
-        },
-    )
-
-    company_user.refresh_from_db()
-    assert not company_user.must_change_password
-    assert client.get(reverse("web:portal")).status_code == 200

@@ -88,7 +88,7 @@ def test_the_documents_section_counts_the_day(
     assert _table(next_day, "帳票種別の発行件数")["合計"] == [0, None]
     assert _table(next_day, "訂正・PDF・お知らせメール")["PDF未作成（期末）"] == [4]  # still missing
 
-    workbook = openpyxl.load_workbook(io.BytesIO(rendering.to_xlsx(data)))
+    workbook = openpyxl.load_workbook(io.BytesIO(rendering.to_xlsx(data=data)))
     cells = {str(c.value) for ws in workbook.worksheets for row in ws.iter_rows() for c in row if c.value is not None}
     assert {"帳票の発行", "黒伝（訂正後の再発行）", "ZIP一括ダウンロード", "1358023"} <= cells
     if shutil.which("pdftotext"):

@@ -36,11 +36,11 @@ def media(tmp_path: Path, settings: Any) -> Path:
 def dispatched() -> Iterator[list[int]]:
     sent: list[int] = []
     previous = dispatch._dispatcher
-    dispatch.register_dispatcher(sent.append)
+    dispatch.register_dispatcher(dispatcher=sent.append)
     try:
         yield sent
     finally:
-        dispatch.register_dispatcher(previous)
+        dispatch.register_dispatcher(dispatcher=previous)
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ def test_a_portal_inquiry_gets_a_ticket_and_a_due_time_in_business_hours(user_a:
     assert inquiry.status == Status.NEW
     # received Wednesday 10:00 JST, priority 中 = 27 working hours → Monday 10:00 JST
     assert inquiry.due_at.astimezone(JST) == dt.datetime(2025, 6, 9, 10, 0, tzinfo=JST)
-    (message,) = queries.messages_for(user_a, inquiry)
+    (message,) = queries.messages_for(user=user_a, inquiry=inquiry)
     assert {(a.filename, a.accepted) for a in message.attachments.all()} == {("内訳.pdf", True), ("tool.exe", False)}
     assert AuditEvent.objects.filter(object_type="inquiry", object_id=str(inquiry.pk)).exists()
 
@@ -97,7 +97,7 @@ def test_answers_need_a_second_person_and_go_out_through_the_outbox(user_a: Any,
     assert "内訳と根拠は次のとおりです。" in email.body
     assert inquiry.ticket_no in email.subject
     assert message.message_id == email.message_id  # a reply to the e-mail threads onto the inquiry
-    assert queries.inquiry_of_message_ids([email.message_id]) == inquiry
+    assert queries.inquiry_of_message_ids(message_ids=[email.message_id]) == inquiry
 
 
 def test_the_database_refuses_a_reviewer_who_wrote_the_draft(user_a: Any, operator: Any) -> None:
@@ -121,7 +121,7 @@ def test_the_status_flow(user_a: Any, operator: Any) -> None:
     assert inquiry.closed_at == NOW
     with pytest.raises(operations.UnableToChangeInquiry):
         operations.change_status(actor=operator, inquiry=inquiry, status=Status.WAITING_INTERNAL, comment="", now=NOW)
-    assert [e.to_value for e in queries.events_of(operator, inquiry) if e.kind == "status"] == [
+    assert [e.to_value for e in queries.events_of(user=operator, inquiry=inquiry) if e.kind == "status"] == [
         Status.IN_PROGRESS,
         Status.CLOSED,
     ]
@@ -142,8 +142,8 @@ def test_a_higher_priority_moves_the_due_time_and_the_overdue_view_lists_it(user
     inquiry.refresh_from_db()
     assert inquiry.due_at.astimezone(JST) == dt.datetime(2025, 6, 5, 10, 0, tzinfo=JST)  # 9 working hours
     overdue = queries.InquiryFilter(status="open", overdue_at=dt.datetime(2025, 6, 5, 10, 30, tzinfo=JST))
-    assert list(queries.inquiries_visible_to(operator, filters=overdue)) == [inquiry]
-    left = queries.working_seconds_left(inquiry, now=dt.datetime(2025, 6, 5, 11, 0, tzinfo=JST))
+    assert list(queries.inquiries_visible_to(user=operator, filters=overdue)) == [inquiry]
+    left = queries.working_seconds_left(inquiry=inquiry, now=dt.datetime(2025, 6, 5, 11, 0, tzinfo=JST))
     assert left == -3600
 
 
@@ -205,16 +205,16 @@ def test_faq_versions_and_japanese_search(operator: Any, user_a: Any) -> None:
         change_note="公開日を追記", now=NOW + dt.timedelta(days=1),
     )  # fmt: skip
     assert (changed, faq.version) == (True, 2)
-    assert [(v.version, v.changed_by) for v in queries.versions_of(faq)] == [(2, operator), (1, operator)]
+    assert [(v.version, v.changed_by) for v in queries.versions_of(article=faq)] == [(2, operator), (1, operator)]
 
     def titles(user: Any, query: str) -> list[str]:
-        return [a.title for a in queries.search_articles(user, kind=ArticleKind.FAQ, query=query)]
+        return [a.title for a in queries.search_articles(user=user, kind=ArticleKind.FAQ, query=query)]
 
     assert titles(user_a, "せいきゅうしょ") == [faq.title]  # hiragana finds the katakana keyword
     assert titles(user_a, "ｾｲｷｭｳｼｮ") == [faq.title]  # half-width katakana too
     assert titles(user_a, "容量拠出金　１０日") == [faq.title]  # full-width digits and space
     assert titles(user_a, "パスワード") == []  # not published: participants do not see it
     assert titles(operator, "ぱすわーど") == ["パスワードを忘れました"]
-    hits = queries.suggest_articles(user_a, kind=ArticleKind.FAQ, typed="容量拠出金の請求書が届かないのですが")
+    hits = queries.suggest_articles(user=user_a, kind=ArticleKind.FAQ, typed="容量拠出金の請求書が届かないのですが")
     assert [h.article for h in hits] == [faq]
-    assert queries.search_articles(user_a, kind=ArticleKind.TALK_SCRIPT) == []  # talk scripts are staff only
+    assert queries.search_articles(user=user_a, kind=ArticleKind.TALK_SCRIPT) == []  # talk scripts are staff only

@@ -136,7 +136,8 @@ def test_an_answer_reaches_the_smtp_server_and_the_reply_threads_onto_the_inquir
                       body="5月分の交付額を教えてください。"))  # fmt: skip
     _fetch()
     inquiry = Inquiry.objects.get()
-    draft = operations.save_draft(actor=operator, inquiry=inquiry, subject=operations.default_answer_subject(inquiry),
+    subject = operations.default_answer_subject(inquiry=inquiry)
+    draft = operations.save_draft(actor=operator, inquiry=inquiry, subject=subject,
                                   body="5月分の交付額は支払通知書のとおりです。", now=NOW)  # fmt: skip
     operations.submit_draft(actor=operator, draft=draft, now=NOW)
     operations.approve_and_send(actor=operator2, draft=draft, now=NOW + dt.timedelta(hours=1))

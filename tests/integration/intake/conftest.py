@@ -21,8 +21,8 @@ def dispatched() -> Iterator[list[int]]:
     """Jobs handed to the queue by this test (recorded instead of sent)."""
     sent: list[int] = []
     previous = dispatch._dispatcher
-    dispatch.register_dispatcher(sent.append)
+    dispatch.register_dispatcher(dispatcher=sent.append)
     try:
         yield sent
     finally:
-        dispatch.register_dispatcher(previous)
+        dispatch.register_dispatcher(dispatcher=previous)

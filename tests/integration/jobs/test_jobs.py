@@ -6,44 +6,16 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.test import Client
-from django.utils import timezone
 
 from capmarket.domain.accounts.models import Role
 from capmarket.domain.jobs import operations, queries
 from capmarket.domain.jobs.models import Job, JobState
 from capmarket.interfaces.tasks import runner
 from capmarket.interfaces.tasks.jobs import run_job
-from tests.factories import PASSWORD, make_participant, make_user
+from tests.factories import make_participant, make_user
+from tests.integration.jobs.conftest import T0, enqueue
 
 pytestmark = pytest.mark.django_db
-
-T0 = dt.datetime(2025, 4, 1, 9, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def company() -> tuple[Any, Any]:
-    participant = make_participant()
-    return participant, make_user(Role.PARTICIPANT_USER, participant)
-
-
-def enqueue(
-    owner: Any,
-    participant: Any,
-    *,
-    key: str = "k1",
-    steps: int = 3,
-    kind: str = "diagnostics.count",
-    now: dt.datetime = T0,
-) -> tuple[Job, bool]:
-    return operations.enqueue(
-        kind=kind,
-        owner=owner,
-        participant=participant,
-        inputs={"steps": steps},
-        idempotency_key=key,
-        now=now,
-    )
 
 
 def test_the_same_idempotency_key_gives_one_job_queued_once(
@@ -186,65 +158,11 @@ def test_jobs_are_scoped_to_the_company(company: Any) -> None:
     mine, _ = enqueue(user, participant, key="mine")
     staff_job, _ = enqueue(staff, None, key="staff")
 
-    assert list(queries.jobs_visible_to(user)) == [mine]
-    assert list(queries.jobs_visible_to(colleague)) == [mine]
-    assert list(queries.jobs_visible_to(stranger)) == []
-    assert {j.pk for j in queries.jobs_visible_to(staff)} == {mine.pk, staff_job.pk}
+    assert list(queries.jobs_visible_to(user=user)) == [mine]
+    assert list(queries.jobs_visible_to(user=colleague)) == [mine]
+    assert list(queries.jobs_visible_to(user=stranger)) == []
+    assert {j.pk for j in queries.jobs_visible_to(user=staff)} == {mine.pk, staff_job.pk}
     with pytest.raises(Job.DoesNotExist):
-        queries.get_job_for(stranger, mine.pk)
+        queries.get_job_for(user=stranger, pk=mine.pk)
     with pytest.raises(Job.DoesNotExist):
-        queries.get_job_for(user, staff_job.pk)
-
-
-@pytest.mark.urls("tests.integration.jobs.urls")
-def test_status_endpoint_answers_own_jobs_and_404_for_others(company: Any) -> None:
-    participant, user = company
-    stranger = make_user(Role.PARTICIPANT_USER, make_participant())
-    job, _ = enqueue(user, participant, steps=4)
-    runner.execute(job_id=job.pk, worker="w1")
-    client = Client()
-    client.login(username=user.username, password=PASSWORD)
-    other = Client()
-    other.login(username=stranger.username, password=PASSWORD)
-
-    mine = client.get(f"/api/jobs/{job.pk}/")
-    theirs = other.get(f"/api/jobs/{job.pk}/")
-    listed = other.get("/api/jobs/")
-
-    assert mine.status_code == 200
-    body = mine.json()
-    assert body["state"] == "succeeded"
-    assert body["finished"] is True
-    assert body["progress"] == {"done": 4, "total": 4, "percent": 100, "message": "4 / 4"}
-    assert body["result"] == {"counted": 4, "attempt": 1}
-    assert body["error_detail"] == ""
-    assert theirs.status_code == 404
-    assert listed.json()["results"] == []
-    assert Client().get(f"/api/jobs/{job.pk}/").status_code in {401, 403}
-
-
-@pytest.mark.urls("tests.integration.jobs.urls")
-def test_progress_page_shows_the_bar_and_polls_the_status_endpoint(company: Any) -> None:
-    participant, user = company
-    stranger = make_user(Role.PARTICIPANT_USER, make_participant())
-    job, _ = enqueue(user, participant, steps=4)
-    now = timezone.now()
-    claimed = operations.mark_running(job_id=job.pk, worker="w", now=now, stale_before=now)
-    assert claimed is not None
-    operations.record_progress(job=claimed, done=1, total=4, message="1 / 4", now=now)
-    client = Client()
-    client.login(username=user.username, password=PASSWORD)
-    other = Client()
-    other.login(username=stranger.username, password=PASSWORD)
-
-    page = client.get(f"/jobs/{job.pk}/")
-    listing = client.get("/jobs/")
-
-    assert page.status_code == 200
-    html = page.content.decode()
-    assert "処理中" in html
-    assert 'value="25"' in html
-    assert f'data-job-status-url="/api/jobs/{job.pk}/"' in html
-    assert "web/jobs.js" in html
-    assert f"/jobs/{job.pk}/" in listing.content.decode()
-    assert other.get(f"/jobs/{job.pk}/").status_code == 404
+        queries.get_job_for(user=user, pk=staff_job.pk)

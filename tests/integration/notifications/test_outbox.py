@@ -221,7 +221,7 @@ def test_a_delivery_status_notification_records_a_bounce_once(mail_server: MailS
     email = queue("dsn", to=["nobody@example.jp"])
     delivery.deliver_due(clock=Clock())
     data = _dsn(message_id=email.message_id, recipient="nobody@example.jp")
-    reports = dsn.parse_dsn(data)
+    reports = dsn.parse_dsn(data=data)
 
     first = operations.record_dsn_bounces(dsn_sha256="abc", reports=reports, actor=None, now=T0)
     second = operations.record_dsn_bounces(dsn_sha256="abc", reports=reports, actor=None, now=T0)
@@ -237,7 +237,7 @@ def test_a_delivery_status_notification_records_a_bounce_once(mail_server: MailS
 
 def test_a_message_that_is_not_a_dsn_is_refused() -> None:
     with pytest.raises(dsn.NotADeliveryReport):
-        dsn.parse_dsn(b"From: a@example.jp\r\nSubject: hello\r\n\r\nbody\r\n")
+        dsn.parse_dsn(data=b"From: a@example.jp\r\nSubject: hello\r\n\r\nbody\r\n")
 
 
 def test_contact_addresses_keep_history_and_fall_back_to_general() -> None:
@@ -288,10 +288,10 @@ def test_a_company_sees_only_the_e_mails_sent_to_it() -> None:
     own = queue("own", participant=mine)
     other = queue("other", participant=theirs)
 
-    assert list(queries.emails_visible_to(reader)) == [own]
-    assert set(queries.emails_visible_to(staff)) == {own, other}
+    assert list(queries.emails_visible_to(user=reader)) == [own]
+    assert set(queries.emails_visible_to(user=staff)) == {own, other}
     with pytest.raises(OutboundEmail.DoesNotExist):
-        queries.get_email_for(reader, other.pk)
+        queries.get_email_for(user=reader, pk=other.pk)
 
 
 def test_staff_resend_a_failed_e_mail_and_record_a_bounce(mail_server: MailServer) -> None:

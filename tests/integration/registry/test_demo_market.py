@@ -137,9 +137,9 @@ def test_small_demo_is_a_valid_market_of_the_right_shape() -> None:
     }  # fmt: skip
     assert Participant.objects.filter(is_provider=True, is_retailer=True).exists()
     for p in Participant.objects.all():
-        validate_participant(p)  # check digits, Zengin codes, kana
+        validate_participant(participant=p)  # check digits, Zengin codes, kana
     for r in Resource.objects.select_related("participant"):
-        validate_resource(r)
+        validate_resource(resource=r)
     contracts = list(CapacityContract.objects.select_related("resource"))
     assert contracts
     for c in contracts:

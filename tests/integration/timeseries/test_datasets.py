@@ -208,11 +208,11 @@ def test_nothing_is_half_written_when_writing_fails(provider: Any, datasets_dir:
     real_writer = operations.write_partition
     calls = []
 
-    def failing_writer(frame: pl.DataFrame, path: Path) -> None:
+    def failing_writer(*, frame: pl.DataFrame, path: Path) -> None:
         calls.append(path)
         if len(calls) == 2:
             raise OSError("disk full")
-        real_writer(frame, path)
+        real_writer(frame=frame, path=path)
 
     monkeypatch.setattr(operations, "write_partition", failing_writer)
     frame = generation(["R1"], [dt.date(2025, 4, 30), dt.date(2025, 5, 1)])
@@ -276,9 +276,9 @@ def test_participants_list_only_their_own_versions(provider: Any) -> None:
     theirs, _ = store(generation(["X1"], [dt.date(2025, 4, 1)]), T2, other)
     staff = make_user(Role.OPERATOR)
 
-    assert list(queries.versions_visible_to(provider[1], dataset="generation")) == [mine]
-    assert list(queries.versions_visible_to(other[1], dataset="generation")) == [theirs]
-    assert {v.pk for v in queries.versions_visible_to(staff, dataset="generation")} == {mine.pk, theirs.pk}
+    assert list(queries.versions_visible_to(user=provider[1], dataset="generation")) == [mine]
+    assert list(queries.versions_visible_to(user=other[1], dataset="generation")) == [theirs]
+    assert {v.pk for v in queries.versions_visible_to(user=staff, dataset="generation")} == {mine.pk, theirs.pk}
     assert [v.sequence for v in queries.versions(dataset="generation")] == [1, 2]
 
 

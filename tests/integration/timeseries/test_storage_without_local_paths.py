@@ -43,13 +43,13 @@ def test_a_version_round_trips_through_the_store_and_the_cache(memory_store: Pat
     read = queries.read_as_of(dataset="generation", as_of=T1, sort=True).collect()
 
     assert created
-    names = storage.version_part_names(version)
+    names = storage.version_part_names(version=version)
     assert all(storages["datasets"].exists(n) for n in names)
     assert not (memory_store / "never-used").exists()  # nothing written to a local dataset folder
     assert sorted(
         p.relative_to(memory_store / "cache").as_posix() for p in (memory_store / "cache").rglob("*.parquet")
     ) == sorted(names)
-    assert read.equals(storage.normalise(frame, ["resource_id", "date", "slot"]))
+    assert read.equals(storage.normalise(frame=frame, key_columns=["resource_id", "date", "slot"]))
 
 
 def test_a_staged_upload_waits_in_the_store_until_its_job_discards_it(memory_store: Path) -> None:

@@ -89,7 +89,7 @@ class PasswordChangeForm(NamedErrorsMixin, forms.Form):
 
 def _role_choices(actor: User) -> list[tuple[str, str]]:
     labels = dict(Role.choices)
-    return [(r, labels[r]) for r in account_queries.roles_assignable_by(actor)]
+    return [(r, labels[r]) for r in account_queries.roles_assignable_by(actor=actor)]
 
 
 class UserIssueForm(NamedErrorsMixin, forms.Form):
@@ -108,7 +108,7 @@ class UserIssueForm(NamedErrorsMixin, forms.Form):
     def __init__(self, actor: User, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["role"]).choices = _role_choices(actor)
-        if Role.PARTICIPANT_ADMIN in account_queries.roles_assignable_by(actor):
+        if Role.PARTICIPANT_ADMIN in account_queries.roles_assignable_by(actor=actor):
             cast(
                 "forms.ModelChoiceField[Participant]", self.fields["participant"]
             ).queryset = Participant.objects.order_by("participant_code", "id")

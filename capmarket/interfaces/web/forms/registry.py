@@ -32,7 +32,7 @@ class NamedErrorsMixin:
             error = ValidationError({NON_FIELD_ERRORS: error.messages})
         if hasattr(error, "error_dict") and model is not None:
             # a violated database constraint that concerns one field is shown next to that field
-            error = ValidationError(route_constraint_errors(error.message_dict, model))
+            error = ValidationError(route_constraint_errors(messages=error.message_dict, model=model))
         if hasattr(error, "error_dict"):
             for name, errors in error.error_dict.items():
                 target = name if name in self.fields else None
@@ -81,7 +81,7 @@ class ResourceForm(NamedErrorsMixin, forms.ModelForm):  # type: ignore[type-arg]
         if "participant" in self.fields:
             field = self.fields["participant"]
             assert isinstance(field, forms.ModelChoiceField)
-            field.queryset = registry_queries.providers_visible_to(user)
+            field.queryset = registry_queries.providers_visible_to(user=user)
 
     def values(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
@@ -129,7 +129,7 @@ class ContractCreateForm(ContractTermsForm):
     def clean_resource_code(self) -> str:
         code = str(self.cleaned_data["resource_code"]).strip()
         try:
-            self.resource = registry_queries.get_resource_by_code_for(self.user, code)
+            self.resource = registry_queries.get_resource_by_code_for(user=self.user, resource_code=code)
         except Resource.DoesNotExist:
             raise ValidationError(f"電源等識別番号「{code}」の電源等は登録されていません。") from None
         return code

@@ -11,4 +11,4 @@ register = template.Library()
 
 @register.filter
 def public_note(note: str) -> str:
-    return _public_note(note or "")
+    return _public_note(note=note or "")

@@ -73,13 +73,13 @@ def _certificate_rows(certificates: Any, now: Any) -> list[dict[str, Any]]:
 def certificate_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     own = _own_participant(request)
-    staff = can(user, Action.VIEW_ALL_PARTICIPANTS)
+    staff = can(user=user, action=Action.VIEW_ALL_PARTICIPANTS)
     if own is None and not staff:
         raise PermissionDenied
     now = access.clock()
     search = request.GET.get("q", "")
     page = paginate(request, access_queries.certificates_visible_to(user, search=search))
-    may_register = own is not None and can(user, Action.MANAGE_OWN_ACCESS)
+    may_register = own is not None and can(user=user, action=Action.MANAGE_OWN_ACCESS)
     return render(
         request,
         "web/access/certificate_list.html",
@@ -164,8 +164,11 @@ def certificate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     now = access.clock()
     state = access_queries.certificate_state(certificate, now=now)
     may_revoke = state != access_queries.CertificateState.REVOKED and (
-        can(request.user, Action.MANAGE_ACCESS)
-        or (can(request.user, Action.MANAGE_OWN_ACCESS) and _own_participant(request) == certificate.participant)
+        can(user=request.user, action=Action.MANAGE_ACCESS)
+        or (
+            can(user=request.user, action=Action.MANAGE_OWN_ACCESS)
+            and _own_participant(request) == certificate.participant
+        )
     )
     return render(
         request,
@@ -217,10 +220,10 @@ def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 def contractors(request: HttpRequest) -> HttpResponse:
     user = request.user
     own = _own_participant(request)
-    staff = can(user, Action.VIEW_ALL_PARTICIPANTS)
+    staff = can(user=user, action=Action.VIEW_ALL_PARTICIPANTS)
     if own is None and not staff:
         raise PermissionDenied
-    may_grant = own is not None and can(user, Action.MANAGE_OWN_ACCESS)
+    may_grant = own is not None and can(user=user, action=Action.MANAGE_OWN_ACCESS)
     form = DelegationForm(request.POST or None) if may_grant else None
     if request.method == "POST":
         if form is None:
@@ -347,7 +350,7 @@ def _participant_by_code(code: str) -> Participant | None:
 @requires(Action.VIEW_ALL_PARTICIPANTS)
 def suspensions(request: HttpRequest) -> HttpResponse:
     user = request.user
-    may_suspend = can(user, Action.SUSPEND_PARTICIPANTS)
+    may_suspend = can(user=user, action=Action.SUSPEND_PARTICIPANTS)
     form = SuspendForm(request.POST or None) if may_suspend else None
     if request.method == "POST":
         if form is None:
@@ -411,7 +414,7 @@ def suspension_lift(request: HttpRequest, participant_id: int) -> HttpResponse:
 @requires(Action.VIEW_ALL_PARTICIPANTS)
 def maintenance(request: HttpRequest) -> HttpResponse:
     user = request.user
-    may_manage = can(user, Action.MANAGE_ACCESS)
+    may_manage = can(user=user, action=Action.MANAGE_ACCESS)
     form = MaintenanceForm(request.POST or None) if may_manage else None
     if request.method == "POST":
         if form is None:
@@ -464,7 +467,7 @@ def maintenance_end(request: HttpRequest, pk: int) -> HttpResponse:
 @requires(Action.VIEW_ALL_PARTICIPANTS)
 def limits(request: HttpRequest) -> HttpResponse:
     user = request.user
-    may_manage = can(user, Action.MANAGE_ACCESS)
+    may_manage = can(user=user, action=Action.MANAGE_ACCESS)
     form = LimitForm(request.POST or None) if may_manage else None
     if request.method == "POST":
         if form is None:
@@ -576,7 +579,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from None
     approve_form = ApproveForm(request.POST or None, initial={"admin_username": application.admin_username})
     reject_form = RejectForm(request.POST or None)
-    may_review = can(request.user, Action.REVIEW_USE_APPLICATIONS)
+    may_review = can(user=request.user, action=Action.REVIEW_USE_APPLICATIONS)
     if request.method == "POST":
         if not may_review:
             raise PermissionDenied
@@ -643,10 +646,10 @@ def termination(request: HttpRequest) -> HttpResponse:
     """A company's 管理者ID applies to end the use contract; staff see every application and complete them."""
     user = request.user
     own = _own_participant(request)
-    staff = can(user, Action.VIEW_ALL_PARTICIPANTS)
+    staff = can(user=user, action=Action.VIEW_ALL_PARTICIPANTS)
     if own is None and not staff:
         raise PermissionDenied
-    may_request = own is not None and can(user, Action.MANAGE_OWN_ACCESS)
+    may_request = own is not None and can(user=user, action=Action.MANAGE_OWN_ACCESS)
     form = TerminationForm(request.POST or None) if may_request else None
     if request.method == "POST":
         if form is None:
@@ -671,7 +674,7 @@ def termination(request: HttpRequest) -> HttpResponse:
             "form": form,
             "own": own,
             "staff": staff,
-            "may_complete": can(user, Action.REVIEW_USE_APPLICATIONS),
+            "may_complete": can(user=user, action=Action.REVIEW_USE_APPLICATIONS),
             "requests": access_queries.terminations_visible_to(user)[:200],
             "open_request": access_queries.open_termination(participant_id=own.pk) if own else None,
         },

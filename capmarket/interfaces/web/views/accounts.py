@@ -49,7 +49,7 @@ def requires(*actions: Action) -> Callable[[View], View]:
         @wraps(view)
         @login_required
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            if not any(can(request.user, a) for a in actions):
+            if not any(can(user=request.user, action=a) for a in actions):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
@@ -116,7 +116,7 @@ def portal(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/portal.html",
-        {"notices": notices, "can_manage_users": account_queries.can_manage_any_users(user)},
+        {"notices": notices, "can_manage_users": account_queries.can_manage_any_users(actor=user)},
     )
 
 
@@ -150,7 +150,7 @@ _MANAGE = (Action.MANAGE_STAFF_USERS, Action.ISSUE_PARTICIPANT_ADMIN, Action.MAN
 def _managed_user(request: HttpRequest, pk: int) -> User:
     """The account ``pk`` if the current user may manage it; 404 for every other account (no existence leak)."""
     try:
-        return account_queries.users_manageable_by(request.user).get(pk=pk)
+        return account_queries.users_manageable_by(actor=request.user).get(pk=pk)
     except User.DoesNotExist as exc:
         raise Http404("ユーザが見つかりません。") from exc
 
@@ -159,7 +159,7 @@ def _managed_user(request: HttpRequest, pk: int) -> User:
 def user_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     form = UserSearchForm(actor, request.GET or None)
-    qs = account_queries.users_manageable_by(actor)
+    qs = account_queries.users_manageable_by(actor=actor)
     if form.is_valid():
         locked = {"1": True, "0": False}.get(form.cleaned_data["locked"])
         qs = account_queries.search_users(

@@ -62,7 +62,7 @@ def board_payload(days: list[queries.BoardDay]) -> list[dict[str, Any]]:
                     value = day.margins[area][i]
                     assert value is not None
                     row.append(value / 1000)
-                    labels.append(margin_text(value))
+                    labels.append(margin_text(milli_pct=value))
             z.append(row)
             text.append(labels)
         out.append(
@@ -96,8 +96,8 @@ def board(request: HttpRequest) -> HttpResponse:
                         {
                             "date": day.day,
                             "area": AREA_NAMES_JA[area],
-                            "span": slot_span(i + 1, i + 1),
-                            "margin": margin_text(day.margins[area][i], blackout=day.blackout[area][i]),
+                            "span": slot_span(slot_from=i + 1, slot_to=i + 1),
+                            "margin": margin_text(milli_pct=day.margins[area][i], blackout=day.blackout[area][i]),
                             "published_at": day.published_at[area][i],
                         }
                     )
@@ -107,8 +107,8 @@ def board(request: HttpRequest) -> HttpResponse:
         "tight_rows": tight_rows,
         "latest": queries.latest_publication_at(),
         "now": now,
-        "is_staff_view": queries.sees_alerts_back_office(request.user),
-        "open_messages": queries.open_messages_count() if can(request.user, Action.MANAGE_ALERTS) else 0,
+        "is_staff_view": queries.sees_alerts_back_office(user=request.user),
+        "open_messages": queries.open_messages_count() if can(user=request.user, action=Action.MANAGE_ALERTS) else 0,
     }
     return render(request, "web/alerts/board.html", context)
 
@@ -117,7 +117,7 @@ def board(request: HttpRequest) -> HttpResponse:
 def publication_list(request: HttpRequest) -> HttpResponse:
     form = PublicationUploadForm()
     if request.method == "POST":
-        if not can(request.user, Action.MANAGE_ALERTS):
+        if not can(user=request.user, action=Action.MANAGE_ALERTS):
             raise Http404
         form = PublicationUploadForm(request.POST, request.FILES)
         if form.is_valid():
@@ -154,7 +154,7 @@ def publication_list(request: HttpRequest) -> HttpResponse:
             return redirect("web:alerts_publication", pk=outcome.publication.pk)
     context: dict[str, Any] = {
         "page": paginate(request, queries.publications(kind=request.GET.get("kind", ""))),
-        "form": form if can(request.user, Action.MANAGE_ALERTS) else None,
+        "form": form if can(user=request.user, action=Action.MANAGE_ALERTS) else None,
         "errors": [],
         "query": query_without_page(request),
     }
@@ -164,28 +164,28 @@ def publication_list(request: HttpRequest) -> HttpResponse:
 @requires(Action.VIEW_ALL_PARTICIPANTS)
 def publication_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        publication = queries.get_publication(pk)
+        publication = queries.get_publication(pk=pk)
     except Publication.DoesNotExist as exc:
         raise Http404("公表が見つかりません。") from exc
-    judgements = queries.judgements_of(publication)
-    emails = mail_queries.emails_with_key_prefix(f"alert:{publication.pk}:").select_related("participant")
+    judgements = queries.judgements_of(publication=publication)
+    emails = mail_queries.emails_with_key_prefix(prefix=f"alert:{publication.pk}:").select_related("participant")
     context = {
         "publication": publication,
         "judgements": [
             {
                 "j": j,
                 "area": AREA_NAMES_JA[j.area],
-                "span": slot_span(j.slot, j.slot),
-                "margin": margin_text(j.margin_milli_pct, blackout=j.blackout),
+                "span": slot_span(slot_from=j.slot, slot_to=j.slot),
+                "margin": margin_text(milli_pct=j.margin_milli_pct, blackout=j.blackout),
                 "previous": "—"
                 if j.previous_margin_milli_pct is None and j.previous_publication is None
-                else margin_text(j.previous_margin_milli_pct),
+                else margin_text(milli_pct=j.previous_margin_milli_pct),
             }
             for j in judgements
         ],
-        "alerts": queries.alerts_of(publication),
+        "alerts": queries.alerts_of(publication=publication),
         "emails": emails.order_by("participant__participant_code", "id"),
-        "figures": mail_queries.delivery_figures(emails),
+        "figures": mail_queries.delivery_figures(emails=emails),
     }
     return render(request, "web/alerts/publication_detail.html", context)
 
@@ -193,7 +193,7 @@ def publication_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @requires(Action.VIEW_ALL_PARTICIPANTS)
 def publication_original(request: HttpRequest, pk: int) -> FileResponse:
     try:
-        publication = queries.get_publication(pk)
+        publication = queries.get_publication(pk=pk)
     except Publication.DoesNotExist as exc:
         raise Http404 from exc
     from django.core.files.storage import default_storage  # noqa: PLC0415
@@ -205,15 +205,15 @@ def publication_original(request: HttpRequest, pk: int) -> FileResponse:
 def _notified_context(request: HttpRequest) -> tuple[list[queries.NotifiedSlot], dict[str, Any]]:
     participant_id = None
     code = request.GET.get("participant", "").strip()
-    staff = queries.sees_alerts_back_office(request.user)
+    staff = queries.sees_alerts_back_office(user=request.user)
     if staff and code:
-        participant = registry_queries.participants_visible_to(request.user).filter(participant_code=code).first()
+        participant = registry_queries.participants_visible_to(user=request.user).filter(participant_code=code).first()
         participant_id = participant.pk if participant is not None else -1
     date_from = _date(request.GET.get("from"))
     date_to = _date(request.GET.get("to"))
     area = request.GET.get("area", "") if request.GET.get("area", "") in AREAS else ""
     rows = queries.notified_slots(
-        request.user, participant_id=participant_id, date_from=date_from, date_to=date_to, area=area
+        user=request.user, participant_id=participant_id, date_from=date_from, date_to=date_to, area=area
     )
     return rows, {"staff": staff, "participant": code, "from": date_from, "to": date_to, "area": area}
 
@@ -244,8 +244,8 @@ def notified(request: HttpRequest) -> HttpResponse:
         {
             "r": r,
             "area": AREA_NAMES_JA[r.area],
-            "span": slot_span(r.slot, r.slot),
-            "margin": margin_text(r.margin_milli_pct, blackout=r.margin_milli_pct is None),
+            "span": slot_span(slot_from=r.slot, slot_to=r.slot),
+            "margin": margin_text(milli_pct=r.margin_milli_pct, blackout=r.margin_milli_pct is None),
             "state": STATE_LABELS.get(r.current_state, r.current_state),
             "email": EMAIL_LABELS.get(r.email_state, r.email_state),
         }
@@ -287,8 +287,8 @@ def notified_csv(request: HttpRequest) -> HttpResponse:
             AREA_NAMES_JA[r.area],
             r.date.isoformat(),
             r.slot,
-            slot_span(r.slot, r.slot).split("（")[0],
-            margin_text(r.margin_milli_pct, blackout=r.margin_milli_pct is None).rstrip("%"),
+            slot_span(slot_from=r.slot, slot_to=r.slot).split("（")[0],
+            margin_text(milli_pct=r.margin_milli_pct, blackout=r.margin_milli_pct is None).rstrip("%"),
             timezone.localtime(r.published_at).strftime("%Y-%m-%d %H:%M"),
             timezone.localtime(r.notified_at).strftime("%Y-%m-%d %H:%M:%S"),
             EMAIL_LABELS.get(r.email_state, r.email_state),
@@ -333,7 +333,7 @@ def message_list(request: HttpRequest) -> HttpResponse:
 
 def _message(pk: int) -> OperatorMessage:
     try:
-        return queries.get_message(pk)
+        return queries.get_message(pk=pk)
     except OperatorMessage.DoesNotExist as exc:
         raise Http404("連絡が見つかりません。") from exc
 
@@ -364,13 +364,17 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "editable": message.state in (MessageState.PROPOSED, MessageState.SUBMITTED),
         "recipients": recipients,
-        "preview_subject": render_template(message.subject, {"事業者名": first.name}) if first else message.subject,
-        "preview_body": render_template(message.body, {"事業者名": first.name}) if first else message.body,
+        "preview_subject": render_template(template=message.subject, values={"事業者名": first.name})
+        if first
+        else message.subject,
+        "preview_body": render_template(template=message.body, values={"事業者名": first.name})
+        if first
+        else message.body,
         "preview_to": first,
         "can_approve": message.state == MessageState.SUBMITTED
         and message.drafted_by_id != request.user.pk
-        and can(request.user, Action.APPROVE_ALERT_MESSAGES),
-        "areas": areas_text(message.areas),
+        and can(user=request.user, action=Action.APPROVE_ALERT_MESSAGES),
+        "areas": areas_text(areas=message.areas),
     }
     return render(request, "web/alerts/message_detail.html", context)
 
@@ -442,7 +446,7 @@ def pattern_edit(request: HttpRequest, kind: str) -> HttpResponse:
         {
             "pattern": current,
             "form": form,
-            "history": queries.pattern_history(kind),
+            "history": queries.pattern_history(kind=kind),
             "placeholders": PLACEHOLDERS,
             "auto": kind.startswith("auto_"),
         },

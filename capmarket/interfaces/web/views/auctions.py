@@ -58,14 +58,14 @@ def auction_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/auctions/auction_list.html",
-        {"rows": rows, "can_manage": can(request.user, Action.MANAGE_AUCTIONS)},
+        {"rows": rows, "can_manage": can(user=request.user, action=Action.MANAGE_AUCTIONS)},
     )
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def auction_create(request: HttpRequest) -> HttpResponse:
-    if not can(request.user, Action.MANAGE_AUCTIONS):
+    if not can(user=request.user, action=Action.MANAGE_AUCTIONS):
         raise PermissionDenied
     form = AuctionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -101,7 +101,7 @@ def auction_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     now = timezone.now()
     stage = auction_queries.phase(auction, now=now)
-    staff = can(user, Action.REVIEW_PREDELIVERY)
+    staff = can(user=user, action=Action.REVIEW_PREDELIVERY)
     bids = auction_queries.bids_visible_to(user, auction=auction)
     totals = bids.order_by().aggregate(kw=Sum("bid_kw"))
     units = auction_queries.eligible_units(user, auction) if not staff else []
@@ -121,7 +121,7 @@ def auction_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "bid_total_kw": int(totals["kw"] or 0),
             "runs": auction_queries.runs(auction) if staff else auction.runs.filter(state=RunState.PUBLISHED),
             "staff": staff,
-            "can_bid": stage == "open" and can(user, Action.SUBMIT_PREDELIVERY),
+            "can_bid": stage == "open" and can(user=user, action=Action.SUBMIT_PREDELIVERY),
             "upload": BidUploadForm(),
         },
     )
@@ -132,7 +132,7 @@ def auction_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def bid_place(request: HttpRequest, pk: int, resource_pk: int) -> HttpResponse:
     auction = _auction_or_404(pk)
     try:
-        resource = registry_queries.get_resource_for(request.user, resource_pk)
+        resource = registry_queries.get_resource_for(user=request.user, pk=resource_pk)
     except Resource.DoesNotExist:
         raise Http404("電源等が見つかりません。") from None
     form = BidForm(request.POST)
@@ -227,9 +227,9 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "awards": awards[:1000],
             "award_count": awards.count(),
             "area_prices": auction_queries.area_prices(run),
-            "staff": can(user, Action.REVIEW_PREDELIVERY),
+            "staff": can(user=user, action=Action.REVIEW_PREDELIVERY),
             "can_publish": run.state == RunState.PROPOSED
-            and can(user, Action.APPROVE_PREDELIVERY)
+            and can(user=user, action=Action.APPROVE_PREDELIVERY)
             and run.run_by_id != user.pk,
             "is_runner": run.run_by_id == user.pk,
             "comment_form": CommentForm(),
@@ -319,7 +319,7 @@ def run_awards_csv(request: HttpRequest, pk: int) -> HttpResponse:
         encoding=encoding,
     )
     _download_audit(request, "clearing_run", f"約定結果CSV（{run.auction.code}、{len(rows)}件）")
-    response = HttpResponse(body, content_type=shared_csv.content_type(encoding))
+    response = HttpResponse(body, content_type=shared_csv.content_type(encoding=encoding))
     response["Content-Disposition"] = f'attachment; filename="awards-{run.auction.code}.csv"'
     return response
 
@@ -327,7 +327,7 @@ def run_awards_csv(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def run_case_zip(request: HttpRequest, pk: int) -> HttpResponse:
     """Staff: the auction case of the run as a ZIP, to re-run with ``capmarket clear-auction``."""
-    if not can(request.user, Action.REVIEW_PREDELIVERY):
+    if not can(user=request.user, action=Action.REVIEW_PREDELIVERY):
         raise PermissionDenied
     run = _run_or_404(request, pk)
     buffer = io.BytesIO()

@@ -25,21 +25,21 @@ STATE_TABS = [("pending", "承認待ち"), ("approved", "承認済"), ("rejected
 
 def _request_or_404(request: HttpRequest, pk: int) -> ContractChangeRequest:
     try:
-        return contract_queries.get_change_request_for(request.user, pk)
+        return contract_queries.get_change_request_for(user=request.user, pk=pk)
     except ContractChangeRequest.DoesNotExist:
         raise Http404("申請が見つかりません。") from None
 
 
 @login_required
 def change_request_list(request: HttpRequest) -> HttpResponse:
-    if not can(request.user, Action.VIEW_ALL_PARTICIPANTS):
+    if not can(user=request.user, action=Action.VIEW_ALL_PARTICIPANTS):
         raise PermissionDenied
     state = request.GET.get("state", "pending")
     if state not in dict(STATE_TABS):
         state = "pending"
     rows = [
-        (r, contract_queries.differences(r))
-        for r in contract_queries.change_requests_visible_to(request.user, state=state)[:200]
+        (r, contract_queries.differences(change_request=r))
+        for r in contract_queries.change_requests_visible_to(user=request.user, state=state)[:200]
     ]
     return render(
         request,
@@ -48,7 +48,7 @@ def change_request_list(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "state": state,
             "tabs": STATE_TABS,
-            "can_approve": can(request.user, Action.APPROVE_CONTRACT_CHANGES),
+            "can_approve": can(user=request.user, action=Action.APPROVE_CONTRACT_CHANGES),
         },
     )
 
@@ -67,9 +67,11 @@ def _render_detail(request: HttpRequest, change: ContractChangeRequest, reject_f
         "web/registry/change_request_detail.html",
         {
             "change": change,
-            "differences": contract_queries.differences(change),
+            "differences": contract_queries.differences(change_request=change),
             "reject_form": reject_form,
-            "can_decide": pending and not is_requester and can(request.user, Action.APPROVE_CONTRACT_CHANGES),
+            "can_decide": pending
+            and not is_requester
+            and can(user=request.user, action=Action.APPROVE_CONTRACT_CHANGES),
             "can_withdraw": pending and is_requester,
             "is_requester": is_requester,
         },
@@ -80,7 +82,7 @@ def _render_detail(request: HttpRequest, change: ContractChangeRequest, reject_f
 @login_required
 def change_request_approve(request: HttpRequest, pk: int) -> HttpResponse:
     change = _request_or_404(request, pk)
-    if not can(request.user, Action.APPROVE_CONTRACT_CHANGES):
+    if not can(user=request.user, action=Action.APPROVE_CONTRACT_CHANGES):
         raise PermissionDenied
     try:
         result = contract_ops.approve_contract_change(actor=request.user, now=timezone.now(), change_request=change)
@@ -95,7 +97,7 @@ def change_request_approve(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def change_request_reject(request: HttpRequest, pk: int) -> HttpResponse:
     change = _request_or_404(request, pk)
-    if not can(request.user, Action.APPROVE_CONTRACT_CHANGES):
+    if not can(user=request.user, action=Action.APPROVE_CONTRACT_CHANGES):
         raise PermissionDenied
     form = ChangeRejectForm(request.POST)
     if form.is_valid():

@@ -60,7 +60,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "type_choices": DocumentType.choices,
             "months": queries.delivery_months_visible_to(user=request.user),
-            "sees_all": can(request.user, Action.VIEW_ALL_PARTICIPANTS),
+            "sees_all": can(user=request.user, action=Action.VIEW_ALL_PARTICIPANTS),
         },
     )
 
@@ -76,14 +76,14 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "lines": document.lines.select_related("refers_to").order_by("line_no"),
             "tax_lines": document.tax_lines.order_by("rate"),
             "corrections": document.corrections.order_by("number")
-            if can(request.user, Action.VIEW_ALL_PARTICIPANTS)
+            if can(user=request.user, action=Action.VIEW_ALL_PARTICIPANTS)
             else [],
             "mailings": queries.mailings_of(document=document)
-            if can(request.user, Action.VIEW_ALL_PARTICIPANTS)
+            if can(user=request.user, action=Action.VIEW_ALL_PARTICIPANTS)
             else [],
-            "posting": document.ledger_transaction if can(request.user, Action.VIEW_LEDGER) else None,
-            "can_resend": can(request.user, Action.ISSUE_DOCUMENTS),
-            "can_correct": can(request.user, Action.CORRECT_DOCUMENTS)
+            "posting": document.ledger_transaction if can(user=request.user, action=Action.VIEW_LEDGER) else None,
+            "can_resend": can(user=request.user, action=Action.ISSUE_DOCUMENTS),
+            "can_correct": can(user=request.user, action=Action.CORRECT_DOCUMENTS)
             and document.document_type != DocumentType.CREDIT_NOTE
             and not getattr(document, "is_cancelled", False),
         },
@@ -195,7 +195,7 @@ def document_correct(request: HttpRequest, pk: int) -> HttpResponse:
 def operator_profile(request: HttpRequest) -> HttpResponse:
     if not request.user.is_operator_staff:  # type: ignore[union-attr]
         raise PermissionDenied
-    can_edit = can(request.user, Action.EDIT_OPERATOR_PROFILE)
+    can_edit = can(user=request.user, action=Action.EDIT_OPERATOR_PROFILE)
     current = queries.current_operator_profile() or document_ops.ensure_operator_profile(now=timezone.now())
     initial = {name: getattr(current, name) for name in document_ops.PROFILE_FIELDS}
     form = OperatorProfileForm(request.POST or None, initial=initial) if can_edit else None

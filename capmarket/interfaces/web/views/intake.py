@@ -61,7 +61,7 @@ def intake_upload(request: HttpRequest, dataset: str) -> HttpResponse:
 
 def _upload_job(request: HttpRequest, pk: int) -> Job:
     try:
-        job = job_queries.get_job_for(request.user, pk)
+        job = job_queries.get_job_for(user=request.user, pk=pk)
     except Job.DoesNotExist as exc:
         raise Http404("処理が見つかりません。") from exc
     if job.kind != intake.UPLOAD_JOB:

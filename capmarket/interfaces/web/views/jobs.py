@@ -16,7 +16,7 @@ from capmarket.interfaces.web import job_summary
 @login_required
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        job = queries.get_job_for(request.user, pk)
+        job = queries.get_job_for(user=request.user, pk=pk)
     except Job.DoesNotExist as exc:
         raise Http404("処理が見つかりません。") from exc
     status_url = reverse("api:job_detail", kwargs={"pk": job.pk})
@@ -29,12 +29,12 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "kind_label": job_summary.kind_label(job.kind),
             "result_rows": job_summary.result_rows(job.result),
             "error_summary": job.error.splitlines()[0] if job.error else "",
-            "error_detail": job.error if can(request.user, Action.VIEW_ALL_PARTICIPANTS) else "",
+            "error_detail": job.error if can(user=request.user, action=Action.VIEW_ALL_PARTICIPANTS) else "",
         },
     )
 
 
 @login_required
 def job_list(request: HttpRequest) -> HttpResponse:
-    jobs = [(job, job_summary.kind_label(job.kind)) for job in queries.recent_jobs_for(request.user, limit=100)]
+    jobs = [(job, job_summary.kind_label(job.kind)) for job in queries.recent_jobs_for(user=request.user, limit=100)]
     return render(request, "web/jobs/job_list.html", {"jobs": jobs})

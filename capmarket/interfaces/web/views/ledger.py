@@ -64,7 +64,7 @@ def _csv(
         writer = csv.writer(buffer, lineterminator="\r\n")
         count = 0
         for row in rows:
-            writer.writerow([shared_csv.safe_cell(v) for v in row])
+            writer.writerow([shared_csv.safe_cell(value=v) for v in row])
             count += 1
         data = buffer.getvalue().encode(encoding, errors="replace")
     audit.record(
@@ -76,7 +76,7 @@ def _csv(
         ip_address=client_ip(request),
         request_path=request.get_full_path(),
     )
-    response = HttpResponse(data, content_type=shared_csv.content_type(encoding))
+    response = HttpResponse(data, content_type=shared_csv.content_type(encoding=encoding))
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -193,7 +193,7 @@ def company_ledger(request: HttpRequest) -> HttpResponse:
     if "start" not in request.GET:
         start = dt.date(fiscal_year_of(_today()), 4, 1)
     company = (
-        registry_queries.participants_visible_to(request.user).filter(participant_code__iexact=code).first()
+        registry_queries.participants_visible_to(user=request.user).filter(participant_code__iexact=code).first()
         if code
         else None
     )
@@ -220,8 +220,8 @@ def closes(request: HttpRequest) -> HttpResponse:
             "statuses": list(reversed(statuses)),
             "annual": {c.fiscal_year: c for c in ledger_queries.annual_closes()},
             "fiscal_years": fiscal_years,
-            "can_request": can(request.user, Action.REQUEST_CLOSE),
-            "can_approve": can(request.user, Action.APPROVE_CLOSE),
+            "can_request": can(user=request.user, action=Action.REQUEST_CLOSE),
+            "can_approve": can(user=request.user, action=Action.APPROVE_CLOSE),
             "states": PeriodState,
         },
     )
@@ -270,8 +270,8 @@ def annual_close(request: HttpRequest, fiscal_year: int) -> HttpResponse:
             "close": close,
             "s": statements,
             "frozen": close is not None and close.state == PeriodState.CLOSED,
-            "can_request": can(request.user, Action.REQUEST_CLOSE),
-            "can_approve": can(request.user, Action.APPROVE_CLOSE),
+            "can_request": can(user=request.user, action=Action.REQUEST_CLOSE),
+            "can_approve": can(user=request.user, action=Action.APPROVE_CLOSE),
         },
     )
 
@@ -332,7 +332,7 @@ def business_calendar(request: HttpRequest) -> HttpResponse:
             "months": months,
             "overrides": calendar_queries.override_history(start=dt.date(year, 1, 1), end=dt.date(year + 1, 1, 1)),
             "kinds": OverrideKind.choices,
-            "can_edit": can(request.user, Action.EDIT_CALENDAR),
+            "can_edit": can(user=request.user, action=Action.EDIT_CALENDAR),
         },
     )
 

@@ -23,7 +23,9 @@ from capmarket.interfaces.web.views.accounts import attach_errors, paginate, que
 
 
 def _staff(request: HttpRequest) -> bool:
-    return bool(getattr(request.user, "is_operator_staff", False)) and can(request.user, Action.VIEW_EMAIL_LOG)
+    return bool(getattr(request.user, "is_operator_staff", False)) and can(
+        user=request.user, action=Action.VIEW_EMAIL_LOG
+    )
 
 
 @login_required
@@ -34,7 +36,7 @@ def email_list(request: HttpRequest) -> HttpResponse:
         found = Participant.objects.filter(participant_code=code).first()
         participant_id = found.pk if found is not None else -1
     qs = mail_queries.emails_visible_to(
-        request.user,
+        user=request.user,
         state=request.GET.get("state", ""),
         kind=request.GET.get("kind", ""),
         participant_id=participant_id,
@@ -56,7 +58,7 @@ def email_list(request: HttpRequest) -> HttpResponse:
 
 def _email(request: HttpRequest, pk: int) -> OutboundEmail:
     try:
-        return mail_queries.get_email_for(request.user, pk)
+        return mail_queries.get_email_for(user=request.user, pk=pk)
     except OutboundEmail.DoesNotExist as exc:
         raise Http404("メールが見つかりません。") from exc
 
@@ -69,7 +71,7 @@ def email_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "web/mail/email_detail.html",
         {
             "email": email,
-            "bounces": mail_queries.bounces_of(email),
+            "bounces": mail_queries.bounces_of(email=email),
             "staff": _staff(request),
             "bounce_form": BounceForm(initial={"recipient": email.to[0] if email.to else ""}),
         },
@@ -138,7 +140,7 @@ def contacts(request: HttpRequest) -> HttpResponse:
     user = request.user
     code = request.GET.get("participant", "").strip()
     if getattr(user, "is_operator_staff", False):
-        participant = registry_queries.participants_visible_to(user).filter(participant_code=code).first()
+        participant = registry_queries.participants_visible_to(user=user).filter(participant_code=code).first()
         if participant is None:
             if code:
                 raise Http404("事業者が見つかりません。")
@@ -147,7 +149,7 @@ def contacts(request: HttpRequest) -> HttpResponse:
         participant = getattr(user, "participant", None)
         if participant is None:
             raise PermissionDenied
-    editable = mail_ops.may_manage_contacts(user, participant)
+    editable = mail_ops.may_manage_contacts(actor=user, participant=participant)
     current = mail_queries.contacts_by_purpose(participant=participant)
     form = ContactsForm(request.POST or None, initial={p: "\n".join(e) for p, e in current.items()})
     if request.method == "POST":

@@ -27,7 +27,7 @@ def notice_list(request: HttpRequest) -> HttpResponse:
         {
             "page": paginate(request, qs),
             "query": query_without_page(request),
-            "can_post": can(request.user, Action.MANAGE_NOTICES),
+            "can_post": can(user=request.user, action=Action.MANAGE_NOTICES),
         },
     )
 

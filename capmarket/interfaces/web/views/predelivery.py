@@ -59,16 +59,16 @@ def expected_capacity(request: HttpRequest) -> HttpResponse:
     user = request.user
     year = _year(request)
     rows = queries.expected_capacities_visible_to(user, delivery_year=year, state="")
-    own = registry_queries.own_participant_id(user)
+    own = registry_queries.own_participant_id(user=user)
     resources = [
         (r.resource_code, f"{r.resource_code} {r.name}")
-        for r in registry_queries.resources_visible_to(user).filter(participant_id=own or -1)
+        for r in registry_queries.resources_visible_to(user=user).filter(participant_id=own or -1)
     ]
     form = ExpectedCapacityForm(request.POST or None, resources=resources, prefix="one")
     upload = UploadForm(prefix="file")
     problems: list[str] = []
     if request.method == "POST" and own is not None:
-        participant = registry_queries.get_participant_for(user, own)
+        participant = registry_queries.get_participant_for(user=user, pk=own)
         if "file-file" in request.FILES:
             upload = UploadForm(request.POST, request.FILES, prefix="file")
             if upload.is_valid():
@@ -124,7 +124,7 @@ def expected_capacity(request: HttpRequest) -> HttpResponse:
             "form": form,
             "upload": upload,
             "problems": problems,
-            "can_apply": own is not None and can(user, Action.SUBMIT_PREDELIVERY),
+            "can_apply": own is not None and can(user=user, action=Action.SUBMIT_PREDELIVERY),
         },
     )
 
@@ -151,7 +151,9 @@ def application_list(request: HttpRequest) -> HttpResponse:
             "kinds": ApplicationKind.choices,
             "states": ApplicationState.choices,
             "search": request.GET.get("q", ""),
-            "queue": queries.review_queue(request.user)[:50] if can(request.user, Action.REVIEW_PREDELIVERY) else [],
+            "queue": queries.review_queue(request.user)[:50]
+            if can(user=request.user, action=Action.REVIEW_PREDELIVERY)
+            else [],
         },
     )
 
@@ -176,11 +178,12 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "lines": application.expected_capacity_lines.select_related("resource").order_by("line_no"),
             "notices": queries.notices_visible_to(user).filter(application=application),
             "comment_form": CommentForm(),
-            "can_check": application.state == ApplicationState.SUBMITTED and can(user, Action.REVIEW_PREDELIVERY),
+            "can_check": application.state == ApplicationState.SUBMITTED
+            and can(user=user, action=Action.REVIEW_PREDELIVERY),
             "can_return": application.state in (ApplicationState.SUBMITTED, ApplicationState.CHECKED)
-            and can(user, Action.REVIEW_PREDELIVERY),
+            and can(user=user, action=Action.REVIEW_PREDELIVERY),
             "can_decide": application.state == ApplicationState.CHECKED
-            and can(user, Action.APPROVE_PREDELIVERY)
+            and can(user=user, action=Action.APPROVE_PREDELIVERY)
             and application.checked_by_id != user.pk,
             "is_checker": application.checked_by_id == user.pk,
             "can_withdraw": is_member and application.is_open,
@@ -303,7 +306,7 @@ def confirmation_list(request: HttpRequest) -> HttpResponse:
             "state": state,
             "states": ConfirmationState.choices,
             "correction_form": CorrectionForm(),
-            "is_staff": can(request.user, Action.REVIEW_PREDELIVERY),
+            "is_staff": can(user=request.user, action=Action.REVIEW_PREDELIVERY),
             "pending_documents": queries.contracts_needing_documents(request.user)[:50],
         },
     )
@@ -345,7 +348,7 @@ def confirmation_act(request: HttpRequest, pk: int, act: str) -> HttpResponse:
 @login_required
 def contract_documents_issue(request: HttpRequest, contract_pk: int) -> HttpResponse:
     """Staff issue the 変更契約書 or 解約合意書 of a changed or cancelled contract (once)."""
-    if not can(request.user, Action.REVIEW_PREDELIVERY):
+    if not can(user=request.user, action=Action.REVIEW_PREDELIVERY):
         raise PermissionDenied
     try:
         contract, kind, previous = queries.contract_needing_documents(request.user, contract_pk)

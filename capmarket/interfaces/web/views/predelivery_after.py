@@ -70,7 +70,7 @@ def _int(value: str) -> int | None:
 @login_required
 def replacement_board(request: HttpRequest) -> HttpResponse:
     user = request.user
-    own = registry_queries.own_participant_id(user)
+    own = registry_queries.own_participant_id(user=user)
     if request.method == "POST":
         if own is None:
             raise PermissionDenied
@@ -79,7 +79,7 @@ def replacement_board(request: HttpRequest) -> HttpResponse:
             wf.post_listing(
                 actor=user,
                 now=timezone.now(),
-                participant=registry_queries.get_participant_for(user, own),
+                participant=registry_queries.get_participant_for(user=user, pk=own),
                 values=wf.ListingInput(
                     kind=p.get("kind", ""),
                     delivery_year=_int(p.get("delivery_year", "")) or 0,
@@ -103,9 +103,9 @@ def replacement_board(request: HttpRequest) -> HttpResponse:
         {
             "listings": queries.listings_visible_to(user)[:300],
             "own": own,
-            "resources": registry_queries.resources_visible_to(user).filter(participant_id=own or -1),
+            "resources": registry_queries.resources_visible_to(user=user).filter(participant_id=own or -1),
             "areas": [(a, AREA_NAMES_JA[a]) for a in AREAS],
-            "staff": can(user, Action.REVIEW_PREDELIVERY),
+            "staff": can(user=user, action=Action.REVIEW_PREDELIVERY),
             "post": request.POST if request.method == "POST" else {},
         },
     )
@@ -150,10 +150,11 @@ def contract_procedures(request: HttpRequest) -> HttpResponse:
         {
             "contracts": queries.active_contracts_of(user),
             "listings": queries.listings_visible_to(user).filter(state=ListingState.PUBLISHED, kind="offer"),
-            "resources": registry_queries.resources_visible_to(user).filter(
-                participant_id=registry_queries.own_participant_id(user) or -1
+            "resources": registry_queries.resources_visible_to(user=user).filter(
+                participant_id=registry_queries.own_participant_id(user=user) or -1
             ),
-            "can_apply": can(user, Action.SUBMIT_PREDELIVERY) and registry_queries.own_participant_id(user) is not None,
+            "can_apply": can(user=user, action=Action.SUBMIT_PREDELIVERY)
+            and registry_queries.own_participant_id(user=user) is not None,
         },
     )
 
@@ -190,13 +191,13 @@ def procedure_submit(request: HttpRequest, kind: str) -> HttpResponse:
                 actor=user, now=now, contract=_own_contract(request), reason=p.get("reason", "")
             )
         elif kind == "succession":
-            own = registry_queries.own_participant_id(user)
+            own = registry_queries.own_participant_id(user=user)
             if own is None:
                 raise PermissionDenied
             application = wf.submit_succession(
                 actor=user,
                 now=now,
-                participant=registry_queries.get_participant_for(user, own),
+                participant=registry_queries.get_participant_for(user=user, pk=own),
                 kind=p.get("succession_kind", ""),
                 successor_code=p.get("successor_code", "").strip(),
                 resource_codes=p.getlist("resource_codes"),
@@ -219,7 +220,7 @@ def procedure_submit(request: HttpRequest, kind: str) -> HttpResponse:
 @login_required
 def effectiveness_tests(request: HttpRequest) -> HttpResponse:
     user = request.user
-    staff = can(user, Action.REVIEW_PREDELIVERY)
+    staff = can(user=user, action=Action.REVIEW_PREDELIVERY)
     if request.method == "POST":
         if not staff:
             raise PermissionDenied
@@ -321,7 +322,7 @@ def _year(request: HttpRequest) -> int:
 def outage_adjustment(request: HttpRequest) -> HttpResponse:
     user = request.user
     year = _year(request)
-    staff = can(user, Action.REVIEW_PREDELIVERY)
+    staff = can(user=user, action=Action.REVIEW_PREDELIVERY)
     rounds = list(queries.adjustment_rounds(year))
     return render(
         request,
@@ -336,7 +337,7 @@ def outage_adjustment(request: HttpRequest) -> HttpResponse:
             "open_state": RoundState.OPEN,
             "can_finalize": bool(rounds)
             and rounds[0].state == RoundState.OPEN
-            and can(user, Action.APPROVE_PREDELIVERY)
+            and can(user=user, action=Action.APPROVE_PREDELIVERY)
             and rounds[0].run_by_id != user.pk,
         },
     )

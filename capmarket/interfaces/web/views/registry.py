@@ -72,9 +72,9 @@ def _page(request: HttpRequest, qs: QuerySet[Any]) -> Any:
     return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _get_or_404(getter: Callable[[Any, Any], Any], request: HttpRequest, pk: Any) -> Any:
+def _get_or_404(getter: Callable[..., Any], request: HttpRequest, pk: Any) -> Any:
     try:
-        return getter(request.user, pk)
+        return getter(user=request.user, pk=pk)
     except (Participant.DoesNotExist, Resource.DoesNotExist, CapacityContract.DoesNotExist):
         raise Http404("見つかりません") from None
 
@@ -129,7 +129,7 @@ def _participant_filters(request: HttpRequest) -> dict[str, Any]:
 @login_required
 def participant_list(request: HttpRequest) -> HttpResponse:
     filters = _participant_filters(request)
-    qs = registry_queries.participants_visible_to(request.user, **filters)
+    qs = registry_queries.participants_visible_to(user=request.user, **filters)
     return render(
         request,
         "web/registry/participant_list.html",
@@ -139,14 +139,14 @@ def participant_list(request: HttpRequest) -> HttpResponse:
             "role_choices": ROLE_CHOICES,
             "area_choices": AREA_CHOICES,
             "status_choices": ParticipantStatus.choices,
-            "can_edit": can(request.user, Action.EDIT_REGISTRY),
+            "can_edit": can(user=request.user, action=Action.EDIT_REGISTRY),
         },
     )
 
 
 @login_required
 def participant_csv(request: HttpRequest) -> HttpResponse:
-    qs = registry_queries.participants_visible_to(request.user, **_participant_filters(request))
+    qs = registry_queries.participants_visible_to(user=request.user, **_participant_filters(request))
     header = [
         "事業者コード",
         "事業者名",
@@ -199,22 +199,22 @@ def participant_csv(request: HttpRequest) -> HttpResponse:
 @login_required
 def participant_detail(request: HttpRequest, pk: int) -> HttpResponse:
     participant = _get_or_404(registry_queries.get_participant_for, request, pk)
-    resources = registry_queries.resources_visible_to(request.user, participant_id=participant.pk)
+    resources = registry_queries.resources_visible_to(user=request.user, participant_id=participant.pk)
     contracts = contract_queries.contracts_visible_to(
-        request.user, participant_id=participant.pk, state=ContractState.ACTIVE
+        user=request.user, participant_id=participant.pk, state=ContractState.ACTIVE
     )
     return render(
         request,
         "web/registry/participant_detail.html",
         {
             "participant": participant,
-            "bank_name": bank_name(participant.bank_code),
-            "branch_name": branch_name(participant.bank_code, participant.branch_code),
+            "bank_name": bank_name(bank_code=participant.bank_code),
+            "branch_name": branch_name(bank_code=participant.bank_code, branch_code=participant.branch_code),
             "resource_count": resources.count(),
             "resources": resources[:20],
-            "active_contracts": contract_queries.totals(contracts) | {"count": contracts.count()},
-            "history": registry_queries.history_of(participant),
-            "can_edit": can(request.user, Action.EDIT_REGISTRY),
+            "active_contracts": contract_queries.totals(contracts=contracts) | {"count": contracts.count()},
+            "history": registry_queries.history_of(obj=participant),
+            "can_edit": can(user=request.user, action=Action.EDIT_REGISTRY),
         },
     )
 
@@ -222,7 +222,7 @@ def participant_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def participant_create(request: HttpRequest) -> HttpResponse:
-    if not can(request.user, Action.EDIT_REGISTRY):
+    if not can(user=request.user, action=Action.EDIT_REGISTRY):
         return _denied(request, Action.EDIT_REGISTRY)
     form = ParticipantForm(request.POST or None)
 
@@ -239,7 +239,7 @@ def participant_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def participant_edit(request: HttpRequest, pk: int) -> HttpResponse:
     participant = _get_or_404(registry_queries.get_participant_for, request, pk)
-    if not can(request.user, Action.EDIT_REGISTRY):
+    if not can(user=request.user, action=Action.EDIT_REGISTRY):
         return _denied(request, Action.EDIT_REGISTRY)
     form = ParticipantEditForm(request.POST or None, instance=participant)
 
@@ -276,7 +276,7 @@ def _resource_filters(request: HttpRequest) -> dict[str, Any]:
 @login_required
 def resource_list(request: HttpRequest) -> HttpResponse:
     filters = _resource_filters(request)
-    qs = registry_queries.resources_visible_to(request.user, **filters)
+    qs = registry_queries.resources_visible_to(user=request.user, **filters)
     return render(
         request,
         "web/registry/resource_list.html",
@@ -286,14 +286,14 @@ def resource_list(request: HttpRequest) -> HttpResponse:
             "area_choices": AREA_CHOICES,
             "type_choices": TYPE_CHOICES,
             "status_choices": ResourceStatus.choices,
-            "can_edit": can(request.user, Action.EDIT_REGISTRY),
+            "can_edit": can(user=request.user, action=Action.EDIT_REGISTRY),
         },
     )
 
 
 @login_required
 def resource_csv(request: HttpRequest) -> HttpResponse:
-    qs = registry_queries.resources_visible_to(request.user, **_resource_filters(request))
+    qs = registry_queries.resources_visible_to(user=request.user, **_resource_filters(request))
     header = [
         "電源等識別番号",
         "電源等の名称",
@@ -336,10 +336,10 @@ def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "web/registry/resource_detail.html",
         {
             "resource": resource,
-            "contracts": contract_queries.contracts_visible_to(request.user, resource_id=resource.pk),
-            "history": registry_queries.history_of(resource),
-            "can_edit": can(request.user, Action.EDIT_REGISTRY),
-            "can_edit_contracts": can(request.user, Action.EDIT_CONTRACTS),
+            "contracts": contract_queries.contracts_visible_to(user=request.user, resource_id=resource.pk),
+            "history": registry_queries.history_of(obj=resource),
+            "can_edit": can(user=request.user, action=Action.EDIT_REGISTRY),
+            "can_edit_contracts": can(user=request.user, action=Action.EDIT_CONTRACTS),
         },
     )
 
@@ -347,7 +347,7 @@ def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def resource_create(request: HttpRequest) -> HttpResponse:
-    if not can(request.user, Action.EDIT_REGISTRY):
+    if not can(user=request.user, action=Action.EDIT_REGISTRY):
         return _denied(request, Action.EDIT_REGISTRY)
     initial = {"participant": _int_param(request, "participant")}
     form = ResourceForm(request.POST or None, user=request.user, initial=initial)
@@ -365,7 +365,7 @@ def resource_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def resource_edit(request: HttpRequest, pk: int) -> HttpResponse:
     resource = _get_or_404(registry_queries.get_resource_for, request, pk)
-    if not can(request.user, Action.EDIT_REGISTRY):
+    if not can(user=request.user, action=Action.EDIT_REGISTRY):
         return _denied(request, Action.EDIT_REGISTRY)
     form = ResourceEditForm(request.POST or None, instance=resource, user=request.user)
 
@@ -400,26 +400,26 @@ def _contract_filters(request: HttpRequest) -> dict[str, Any]:
 @login_required
 def contract_list(request: HttpRequest) -> HttpResponse:
     filters = _contract_filters(request)
-    qs = contract_queries.contracts_visible_to(request.user, **filters)
+    qs = contract_queries.contracts_visible_to(user=request.user, **filters)
     return render(
         request,
         "web/registry/contract_list.html",
         {
             "page_obj": _page(request, qs),
-            "totals": contract_queries.totals(qs),
+            "totals": contract_queries.totals(contracts=qs),
             "filters": filters,
-            "years": contract_queries.delivery_years(request.user),
+            "years": contract_queries.delivery_years(user=request.user),
             "state_choices": ContractState.choices,
             "auction_choices": Auction.choices,
             "area_choices": AREA_CHOICES,
-            "can_edit": can(request.user, Action.EDIT_CONTRACTS),
+            "can_edit": can(user=request.user, action=Action.EDIT_CONTRACTS),
         },
     )
 
 
 @login_required
 def contract_csv(request: HttpRequest) -> HttpResponse:
-    qs = contract_queries.contracts_visible_to(request.user, **_contract_filters(request))
+    qs = contract_queries.contracts_visible_to(user=request.user, **_contract_filters(request))
     header = [
         "契約番号",
         "実需給年度",
@@ -475,9 +475,9 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "contract": contract,
             "superseded_by": getattr(contract, "superseded_by", None),
-            "history": registry_queries.history_of(contract),
-            "can_edit": can(request.user, Action.EDIT_CONTRACTS) and contract.state == ContractState.ACTIVE,
-            "change_requests": contract_queries.change_requests_of(request.user, contract),
+            "history": registry_queries.history_of(obj=contract),
+            "can_edit": can(user=request.user, action=Action.EDIT_CONTRACTS) and contract.state == ContractState.ACTIVE,
+            "change_requests": contract_queries.change_requests_of(user=request.user, contract=contract),
         },
     )
 
@@ -485,7 +485,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def contract_create(request: HttpRequest) -> HttpResponse:
-    if not can(request.user, Action.EDIT_CONTRACTS):
+    if not can(user=request.user, action=Action.EDIT_CONTRACTS):
         return _denied(request, Action.EDIT_CONTRACTS)
     form = ContractCreateForm(
         request.POST or None,
@@ -530,7 +530,7 @@ def _form_field(form: Any, field: str | None, alias_of_resource: str) -> str | N
 @require_http_methods(["GET", "POST"])
 def contract_change(request: HttpRequest, pk: int) -> HttpResponse:
     contract = _get_or_404(contract_queries.get_contract_for, request, pk)
-    if not can(request.user, Action.EDIT_CONTRACTS):
+    if not can(user=request.user, action=Action.EDIT_CONTRACTS):
         return _denied(request, Action.EDIT_CONTRACTS)
     initial = {
         "price_yen_per_kw": contract.price_yen_per_kw,
@@ -576,7 +576,7 @@ def contract_change(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def contract_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     contract = _get_or_404(contract_queries.get_contract_for, request, pk)
-    if not can(request.user, Action.EDIT_CONTRACTS):
+    if not can(user=request.user, action=Action.EDIT_CONTRACTS):
         return _denied(request, Action.EDIT_CONTRACTS)
     form = ContractCancelForm(request.POST or None)
 

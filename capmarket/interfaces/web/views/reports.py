@@ -27,7 +27,7 @@ from capmarket.interfaces.web.views.accounts import paginate, requires
 
 def _report(request: HttpRequest, pk: int) -> OperationReport:
     try:
-        return report_queries.get_report_for(request.user, pk)
+        return report_queries.get_report_for(user=request.user, pk=pk)
     except OperationReport.DoesNotExist as exc:
         raise Http404("報告が見つかりません。") from exc
 
@@ -35,7 +35,7 @@ def _report(request: HttpRequest, pk: int) -> OperationReport:
 @requires(Action.VIEW_OPERATION_REPORTS)
 def report_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
-    qs = report_queries.reports_visible_to(request.user, kind=kind if kind in ReportKind.values else "")
+    qs = report_queries.reports_visible_to(user=request.user, kind=kind if kind in ReportKind.values else "")
     return render(
         request,
         "web/reports/report_list.html",
@@ -44,7 +44,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
             "query": f"kind={kind}" if kind else "",
             "kind": kind,
             "kinds": ReportKind.choices,
-            "can_generate": can(request.user, Action.MANAGE_CHECKLIST),
+            "can_generate": can(user=request.user, action=Action.MANAGE_CHECKLIST),
         },
     )
 
@@ -88,7 +88,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "data": report.data,
             "charts": charts,
             "sections": sections,
-            "revisions": report_queries.revisions_of(report),
+            "revisions": report_queries.revisions_of(report=report),
         },
     )
 
@@ -154,7 +154,7 @@ def checklist(request: HttpRequest) -> HttpResponse:
     except ValueError as exc:
         raise Http404("日付の形式が正しくありません。") from exc
     if request.method == "POST":
-        if not can(request.user, Action.TICK_CHECKLIST):
+        if not can(user=request.user, action=Action.TICK_CHECKLIST):
             raise Http404
         now = timezone.now()
         action = request.POST.get("action", "")
@@ -185,7 +185,7 @@ def checklist(request: HttpRequest) -> HttpResponse:
             "history": report_queries.tick_history(day=day),
             "previous": day - dt.timedelta(days=1),
             "next": day + dt.timedelta(days=1),
-            "can_tick": can(request.user, Action.TICK_CHECKLIST),
-            "can_manage": can(request.user, Action.MANAGE_CHECKLIST),
+            "can_tick": can(user=request.user, action=Action.TICK_CHECKLIST),
+            "can_manage": can(user=request.user, action=Action.MANAGE_CHECKLIST),
         },
     )

@@ -33,7 +33,7 @@ def ruleset_list(request: HttpRequest) -> HttpResponse:
         {
             "rulesets": ruleset_queries.all_versions(),
             "latest": latest,
-            "staff": can(request.user, Action.VIEW_ALL_PARTICIPANTS),
+            "staff": can(user=request.user, action=Action.VIEW_ALL_PARTICIPANTS),
         },
     )
 
@@ -41,17 +41,17 @@ def ruleset_list(request: HttpRequest) -> HttpResponse:
 @requires(Action.VIEW_RULESETS)
 def ruleset_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ruleset = _ruleset(pk)
-    is_latest = ruleset.version == ruleset_queries.latest_version_number(ruleset.name)
+    is_latest = ruleset.version == ruleset_queries.latest_version_number(name=ruleset.name)
     return render(
         request,
         "web/accounts/ruleset_detail.html",
         {
             "ruleset": ruleset,
-            "rows": ruleset_queries.parameter_rows(ruleset),
-            "staff": can(request.user, Action.VIEW_ALL_PARTICIPANTS),
-            "versions": ruleset_queries.versions_of(ruleset.name),
+            "rows": ruleset_queries.parameter_rows(ruleset=ruleset),
+            "staff": can(user=request.user, action=Action.VIEW_ALL_PARTICIPANTS),
+            "versions": ruleset_queries.versions_of(name=ruleset.name),
             "is_latest": is_latest,
-            "can_publish": is_latest and can(request.user, Action.PUBLISH_RULESET),
+            "can_publish": is_latest and can(user=request.user, action=Action.PUBLISH_RULESET),
         },
     )
 
@@ -59,7 +59,7 @@ def ruleset_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @requires(Action.PUBLISH_RULESET)
 def ruleset_publish(request: HttpRequest, pk: int) -> HttpResponse:
     base = _ruleset(pk)
-    parameters = ruleset_queries.parameters_of(base)
+    parameters = ruleset_queries.parameters_of(ruleset=base)
     form = PublishRuleSetForm(parameters, request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -57,7 +57,7 @@ AREA_CHOICES = [(a, AREA_NAMES_JA[a]) for a in AREAS]
 def _year_now(user: Any = None) -> int:
     """The delivery year in progress, or the latest year with contracts when none are for it."""
     current = delivery_year_in_progress()
-    years = contract_queries.delivery_years(user) if user is not None else []
+    years = contract_queries.delivery_years(user=user) if user is not None else []
     return current if current in years or not years else years[0]
 
 
@@ -74,12 +74,12 @@ def _run_or_404(request: HttpRequest, pk: int) -> SettlementRun:
 @login_required
 @require_http_methods(["GET", "POST"])
 def run_list(request: HttpRequest) -> HttpResponse:
-    if not can(request.user, Action.VIEW_ALL_PARTICIPANTS):
+    if not can(user=request.user, action=Action.VIEW_ALL_PARTICIPANTS):
         raise PermissionDenied(Action.VIEW_ALL_PARTICIPANTS.value)
     raw = request.GET.get("year") or request.POST.get("year") or ""
     year = int(raw) if raw.isdigit() and len(raw) == 4 else _year_now(request.user)
     if request.method == "POST":
-        if not can(request.user, Action.RUN_SETTLEMENT):
+        if not can(user=request.user, action=Action.RUN_SETTLEMENT):
             raise PermissionDenied(Action.RUN_SETTLEMENT.value)
         try:
             started = runs.start_run(
@@ -107,7 +107,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
             "runs": queries.runs_visible_to(request.user, delivery_year=year)[:100],
             "months": [(m, confirmed.get(m)) for m in months],
             "open_months": [m for m in months if m not in confirmed],
-            "can_run": can(request.user, Action.RUN_SETTLEMENT),
+            "can_run": can(user=request.user, action=Action.RUN_SETTLEMENT),
         },
     )
 
@@ -126,11 +126,11 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "months": queries.run_months(run=run),
         "computed": computed,
         "status_url": reverse("api:job_detail", kwargs={"pk": run.job_id}) if run.job_id else "",
-        "can_confirm": can(request.user, Action.CONFIRM_SETTLEMENT)
+        "can_confirm": can(user=request.user, action=Action.CONFIRM_SETTLEMENT)
         and run.state == RunState.COMPUTED
         and run.started_by_id != request.user.pk,
         "is_starter": run.started_by_id == request.user.pk,
-        "can_run": can(request.user, Action.RUN_SETTLEMENT),
+        "can_run": can(user=request.user, action=Action.RUN_SETTLEMENT),
         "outputs": RunOutput.objects.filter(run=run).order_by("name"),
         "confirmed_months": run.confirmed_months.order_by("month"),
     }
@@ -151,7 +151,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def run_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run_or_404(request, pk)
-    if not can(request.user, Action.CONFIRM_SETTLEMENT):
+    if not can(user=request.user, action=Action.CONFIRM_SETTLEMENT):
         raise PermissionDenied(Action.CONFIRM_SETTLEMENT.value)
     comment = request.POST.get("accept_comment", "").strip()
     try:
@@ -214,7 +214,7 @@ def run_issues(request: HttpRequest, pk: int) -> HttpResponse:
             "state": state,
             "state_choices": IssueState.choices,
             "counts": queries.issue_counts(run=run),
-            "can_handle": can(request.user, Action.RUN_SETTLEMENT) and run.state == RunState.COMPUTED,
+            "can_handle": can(user=request.user, action=Action.RUN_SETTLEMENT) and run.state == RunState.COMPUTED,
         },
     )
 
@@ -459,7 +459,7 @@ def results_screen(request: HttpRequest, key: str) -> HttpResponse:
             "filters": filters,
             "area_choices": AREA_CHOICES,
             "confirmed": confirmed,
-            "can_object": can(request.user, Action.RAISE_OBJECTION) and bool(screen.objection),
+            "can_object": can(user=request.user, action=Action.RAISE_OBJECTION) and bool(screen.objection),
             "api_url": reverse(f"api:result_{screen.key.replace('-', '_')}"),
         },
     )
@@ -468,7 +468,10 @@ def results_screen(request: HttpRequest, key: str) -> HttpResponse:
 @login_required
 def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One confirmed contract-month of the user's own company: every figure, the adjustments and the slots."""
-    if not (can(request.user, Action.VIEW_OWN_RESULTS) or can(request.user, Action.VIEW_ALL_PARTICIPANTS)):
+    if not (
+        can(user=request.user, action=Action.VIEW_OWN_RESULTS)
+        or can(user=request.user, action=Action.VIEW_ALL_PARTICIPANTS)
+    ):
         raise PermissionDenied(Action.VIEW_OWN_RESULTS.value)
     try:
         contract_month = queries.get_confirmed_contract_month(request.user, pk)
@@ -498,7 +501,7 @@ def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "adjustments": queries.confirmed_contract_adjustments(
                 request.user, ResultFilters(month=contract_month.month, contract_code=c.contract_code)
             ).filter(contract_code=c.contract_code),
-            "can_object": can(request.user, Action.RAISE_OBJECTION),
+            "can_object": can(user=request.user, action=Action.RAISE_OBJECTION),
         },
     )
 
@@ -523,7 +526,7 @@ def results_csv(request: HttpRequest, key: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def objection_new(request: HttpRequest) -> HttpResponse:
-    if not can(request.user, Action.RAISE_OBJECTION):
+    if not can(user=request.user, action=Action.RAISE_OBJECTION):
         raise PermissionDenied(Action.RAISE_OBJECTION.value)
     source = request.POST if request.method == "POST" else request.GET
     months = queries.confirmed_month_list(request.user)
@@ -577,12 +580,15 @@ def objection_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def objection_list(request: HttpRequest) -> HttpResponse:
     if not any(
-        can(request.user, a) for a in (Action.HANDLE_OBJECTIONS, Action.RAISE_OBJECTION, Action.VIEW_ALL_PARTICIPANTS)
+        can(user=request.user, action=a)
+        for a in (Action.HANDLE_OBJECTIONS, Action.RAISE_OBJECTION, Action.VIEW_ALL_PARTICIPANTS)
     ):
         raise PermissionDenied(Action.RAISE_OBJECTION.value)
     status = request.GET.get("status", "")
     qs = objection_queries.objections_visible_to(
-        request.user, status=status if status in ObjectionStatus.values else "", search=request.GET.get("q", "")[:40]
+        user=request.user,
+        status=status if status in ObjectionStatus.values else "",
+        search=request.GET.get("q", "")[:40],
     )
     return render(
         request,
@@ -591,8 +597,8 @@ def objection_list(request: HttpRequest) -> HttpResponse:
             "page_obj": Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page")),
             "status": status,
             "status_choices": ObjectionStatus.choices,
-            "staff": can(request.user, Action.VIEW_ALL_PARTICIPANTS),
-            "can_raise": can(request.user, Action.RAISE_OBJECTION),
+            "staff": can(user=request.user, action=Action.VIEW_ALL_PARTICIPANTS),
+            "can_raise": can(user=request.user, action=Action.RAISE_OBJECTION),
         },
     )
 
@@ -601,10 +607,10 @@ def objection_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def objection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        objection = objection_queries.get_objection_for(request.user, pk)
+        objection = objection_queries.get_objection_for(user=request.user, pk=pk)
     except Objection.DoesNotExist:
         raise Http404("異議申し立てが見つかりません。") from None
-    can_handle = can(request.user, Action.HANDLE_OBJECTIONS)
+    can_handle = can(user=request.user, action=Action.HANDLE_OBJECTIONS)
     if request.method == "POST":
         if not can_handle:
             raise PermissionDenied(Action.HANDLE_OBJECTIONS.value)
@@ -630,8 +636,8 @@ def objection_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "web/settlement/objection_detail.html",
         {
             "objection": objection,
-            "attachments": objection_queries.attachments_of(objection),
-            "events": objection_queries.events_of(objection),
+            "attachments": objection_queries.attachments_of(objection=objection),
+            "events": objection_queries.events_of(objection=objection),
             "can_handle": can_handle,
             "next_statuses": [(s, ObjectionStatus(s).label) for s in sorted(TRANSITIONS.get(objection.status, ()))],
             "confirmed_runs": queries.runs_visible_to(request.user, delivery_year=objection.delivery_year).filter(
@@ -646,7 +652,7 @@ def objection_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def objection_attachment(request: HttpRequest, pk: int, attachment: int) -> FileResponse:
     try:
-        item = objection_queries.get_attachment_for(request.user, pk, attachment)
+        item = objection_queries.get_attachment_for(user=request.user, objection_pk=pk, pk=attachment)
     except Exception:
         raise Http404 from None
     data = objections.attachment_bytes(item)

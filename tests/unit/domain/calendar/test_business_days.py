@@ -15,12 +15,12 @@ CAL = BusinessCalendar()
 
 
 def test_weekends_national_holidays_and_year_end_are_not_business_days() -> None:
-    assert base_holiday_name(D(2025, 11, 1)) == "土曜日"
-    assert base_holiday_name(D(2025, 11, 2)) == "日曜日"
-    assert base_holiday_name(D(2025, 11, 3)) == "文化の日"
-    assert base_holiday_name(D(2025, 11, 24)) == "勤労感謝の日 振替休日"  # 23rd is a Sunday
-    assert base_holiday_name(D(2025, 12, 29)) == "年末年始"
-    assert base_holiday_name(D(2026, 1, 2)) == "年末年始"
+    assert base_holiday_name(day=D(2025, 11, 1)) == "土曜日"
+    assert base_holiday_name(day=D(2025, 11, 2)) == "日曜日"
+    assert base_holiday_name(day=D(2025, 11, 3)) == "文化の日"
+    assert base_holiday_name(day=D(2025, 11, 24)) == "勤労感謝の日 振替休日"  # 23rd is a Sunday
+    assert base_holiday_name(day=D(2025, 12, 29)) == "年末年始"
+    assert base_holiday_name(day=D(2026, 1, 2)) == "年末年始"
     assert CAL.is_business_day(D(2025, 11, 4))
     assert not CAL.is_business_day(D(2026, 1, 1))
 

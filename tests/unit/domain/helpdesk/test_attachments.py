@@ -56,8 +56,8 @@ def test_too_many_attachments() -> None:
 
 
 def test_file_names_lose_paths_and_control_characters() -> None:
-    assert safe_filename("../../etc/passwd") == "passwd"
-    assert safe_filename("C:\\Users\\a\\明細.pdf") == "明細.pdf"
-    assert safe_filename("a\x00b<>.pdf") == "a_b__.pdf"
-    assert safe_filename("") == "添付ファイル"
-    assert safe_filename("あ" * 300 + ".pdf").endswith(".pdf")
+    assert safe_filename(name="../../etc/passwd") == "passwd"
+    assert safe_filename(name="C:\\Users\\a\\明細.pdf") == "明細.pdf"
+    assert safe_filename(name="a\x00b<>.pdf") == "a_b__.pdf"
+    assert safe_filename(name="") == "添付ファイル"
+    assert safe_filename(name="あ" * 300 + ".pdf").endswith(".pdf")

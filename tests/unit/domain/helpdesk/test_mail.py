@@ -21,7 +21,7 @@ def _raw(**headers: str) -> EmailMessage:
 def test_headers_body_and_ticket() -> None:
     message = _raw(In_Reply_To="<ours@occto.example>", References="<first@occto.example> <ours@occto.example>")
     message.set_content("本文です。\r\nよろしくお願いします。", charset="iso-2022-jp")
-    parsed = parse_mail(message.as_bytes())
+    parsed = parse_mail(raw=message.as_bytes())
     assert parsed.from_address == "tanaka@asahi.example"
     assert parsed.from_name == "田中"
     assert parsed.subject == "【Q2025-00042】 ペナルティ について"
@@ -36,14 +36,14 @@ def test_no_message_id_means_the_hash_is_the_key() -> None:
     message = _raw()
     del message["Message-ID"]
     message.set_content("x")
-    assert parse_mail(message.as_bytes()).source_key.startswith("sha256:")
+    assert parse_mail(raw=message.as_bytes()).source_key.startswith("sha256:")
 
 
 def test_attachments_and_auto_replies() -> None:
     message = _raw(Auto_Submitted="auto-replied")
     message.set_content("不在です")
     message.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="資料.pdf")
-    parsed = parse_mail(message.as_bytes())
+    parsed = parse_mail(raw=message.as_bytes())
     assert parsed.auto_submitted
     assert [(a.filename, a.data) for a in parsed.attachments] == [("資料.pdf", b"%PDF-1.4")]
 
@@ -52,5 +52,5 @@ def test_html_only_mail_becomes_text() -> None:
     message = _raw()
     message.set_content("<html><head><style>p{}</style></head><body><p>こんにちは<br>世界</p><script>x()</script></body></html>",
                         subtype="html")  # fmt: skip
-    assert parse_mail(message.as_bytes()).body == "こんにちは\n世界"
-    assert html_to_text("<b>a</b> &amp; b") == "a & b"
+    assert parse_mail(raw=message.as_bytes()).body == "こんにちは\n世界"
+    assert html_to_text(html="<b>a</b> &amp; b") == "a & b"

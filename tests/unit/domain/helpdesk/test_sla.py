@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from capmarket.domain.helpdesk import sla
 
-HOURS = sla.parse_business_hours("09:00-18:00")
+HOURS = sla.parse_business_hours(text="09:00-18:00")
 JST = sla.JST
 
 
@@ -49,19 +49,19 @@ def test_a_due_time_lands_in_working_hours() -> None:
 
 
 def test_median_and_nearest_rank_percentile() -> None:
-    assert sla.median([]) is None
-    assert sla.median([5, 1, 3]) == 3.0
-    assert sla.median([4, 1, 3, 2]) == 2.5
-    assert sla.percentile([15, 20, 35, 40, 50], 90) == 50
-    assert sla.percentile(list(range(1, 11)), 90) == 9
-    assert sla.percentile([7], 90) == 7
+    assert sla.median(values=[]) is None
+    assert sla.median(values=[5, 1, 3]) == 3.0
+    assert sla.median(values=[4, 1, 3, 2]) == 2.5
+    assert sla.percentile(values=[15, 20, 35, 40, 50], pct=90) == 50
+    assert sla.percentile(values=list(range(1, 11)), pct=90) == 9
+    assert sla.percentile(values=[7], pct=90) == 7
 
 
 def test_bad_hours_are_refused() -> None:
     with pytest.raises(sla.UnableToReadBusinessHours):
-        sla.parse_business_hours("18:00-09:00")
+        sla.parse_business_hours(text="18:00-09:00")
     with pytest.raises(sla.UnableToReadBusinessHours):
-        sla.parse_business_hours("nine to six")
+        sla.parse_business_hours(text="nine to six")
 
 
 @settings(max_examples=60, deadline=None)

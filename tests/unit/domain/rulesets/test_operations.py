@@ -36,11 +36,11 @@ def test_every_parameter_error_is_worded_by_the_type_and_minimum_the_rule_needs(
 ) -> None:
     error = _error_for(name, value)
 
-    assert describe_invalid_parameter(error) == message
+    assert describe_invalid_parameter(error=error) == message
 
 
 def test_a_decimal_with_a_lower_bound_is_not_called_a_whole_number() -> None:
-    message = describe_invalid_parameter(_error_for("tight_hours_per_year", "0"))
+    message = describe_invalid_parameter(error=_error_for("tight_hours_per_year", "0"))
 
     assert "整数" not in message
     assert "1以上" in message
@@ -50,5 +50,5 @@ def test_unknown_and_missing_names_are_said_so() -> None:
     unknown = InvalidParameter("foo", "unknown parameter")
     missing = InvalidParameter("outage_rate", "missing parameter")
 
-    assert describe_invalid_parameter(unknown) == "foo: 未知のパラメータです。"
-    assert describe_invalid_parameter(missing) == "outage_rate: 値がありません。"
+    assert describe_invalid_parameter(error=unknown) == "foo: 未知のパラメータです。"
+    assert describe_invalid_parameter(error=missing) == "outage_rate: 値がありません。"

@@ -55,7 +55,7 @@ def test_utf8_has_a_bom_and_crlf_cp932_has_neither_bom_and_is_readable() -> None
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=30))
 def test_no_text_cell_ever_starts_a_formula(text: str) -> None:
-    cell = safe_cell(text)
+    cell = safe_cell(value=text)
 
     assert isinstance(cell, str)
     assert not cell.lstrip(" \u3000").startswith(FORMULA_STARTS)

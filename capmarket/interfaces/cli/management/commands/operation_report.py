@@ -51,7 +51,7 @@ class Command(BaseCommand):
             user = get_user_model().objects.filter(username=options["user"], is_active=True).first()
             if user is None:
                 self._refuse(f"--user: ユーザが見つかりません: {options['user']}")
-            elif not can(user, Action.MANAGE_CHECKLIST):
+            elif not can(user=user, action=Action.MANAGE_CHECKLIST):
                 self._refuse(f"--user: {options['user']} には報告を作成する権限がありません")
         try:
             report = operation_reports.generate_report(

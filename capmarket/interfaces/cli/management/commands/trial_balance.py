@@ -44,5 +44,5 @@ class Command(BaseCommand):
         writer.writerow(HEADER)
         for r in rows:
             writer.writerow(
-                [safe_cell(v) for v in (r.account_code, r.account_name, r.debit_yen, r.credit_yen, r.balance_yen)]
+                [safe_cell(value=v) for v in (r.account_code, r.account_name, r.debit_yen, r.credit_yen, r.balance_yen)]
             )

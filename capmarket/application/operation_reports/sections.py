@@ -1,98 +1,24 @@
-"""Operation reports (日次・週次・月次結果報告, 業務総括報告書; seed 000 イ．報告業務) generated from the system's own
-records: what each context did in the period, read through its ``queries`` — the inquiry desk (received, answered,
-open by category and channel; answer times in business hours), phone calls, e-mails sent, background jobs — and the
-contractor's checklist with who ticked what and when. Contexts not in this system yet have a named section that
-says so.
-
-``generate_report`` stores a new revision with its PDF and Excel workbook; the scheduler's duty
-``request_due_reports`` generates each period's first revision once it is over (daily at 18:30 Japan time, weekly
-on Monday morning, monthly on the 1st, the 業務総括報告書 on 1 April).
-"""
+"""The sections of an operation report, one function each, read through each context's ``queries``: the inquiry
+desk and phone calls, e-mails, reserve-margin alerts, settlement runs, documents, background jobs, treasury, and the
+contractor's checklist. Each returns plain JSON (tables, charts, summary lines)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
-from dataclasses import dataclass
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
-from django.template.loader import render_to_string
-
-from capmarket.domain.accounts import operations as account_ops
+from capmarket.application.operation_reports.periods import JST, WEEKDAYS, Period
 from capmarket.domain.alerts import queries as alert_queries
 from capmarket.domain.documents import queries as document_queries
 from capmarket.domain.documents.models import DocumentType
 from capmarket.domain.helpdesk import clock
 from capmarket.domain.helpdesk import queries as desk_queries
 from capmarket.domain.helpdesk.models import CallOutcome, Category, Channel
-from capmarket.domain.jobs import operations as job_ops
 from capmarket.domain.jobs import queries as job_queries
-from capmarket.domain.jobs.models import Job
-from capmarket.domain.jobs.progress import Progress, ignore_progress
 from capmarket.domain.notifications import queries as notification_queries
-from capmarket.domain.reporting import operations as report_ops
 from capmarket.domain.reporting import queries as report_queries
-from capmarket.domain.reporting import rendering
-from capmarket.domain.reporting.models import OperationReport, ReportKind
+from capmarket.domain.reporting.models import ReportKind
 from capmarket.domain.settlement import queries as settlement_queries
 from capmarket.domain.treasury import queries as treasury_queries
-
-logger = logging.getLogger(__name__)
-
-JST: Final = ZoneInfo("Asia/Tokyo")
-GENERATE_JOB_KIND: Final = "reporting.generate"
-WEEKDAYS: Final = "月火水木金土日"
-
-
-class UnableToGenerateReport(ValueError):
-    """The report cannot be generated (a period that has not started, an unknown kind …)."""
-
-
-@dataclass(frozen=True)
-class Period:
-    kind: str
-    start: dt.date
-    end: dt.date  # exclusive
-
-    @property
-    def start_at(self) -> dt.datetime:
-        return dt.datetime.combine(self.start, dt.time(0), tzinfo=JST)
-
-    @property
-    def end_at(self) -> dt.datetime:
-        return dt.datetime.combine(self.end, dt.time(0), tzinfo=JST)
-
-    def label(self) -> str:
-        last = self.end - dt.timedelta(days=1)
-        if self.kind == ReportKind.DAILY:
-            return f"{self.start.year}年{self.start.month}月{self.start.day}日（{WEEKDAYS[self.start.weekday()]}）"
-        if self.kind == ReportKind.MONTHLY:
-            return f"{self.start.year}年{self.start.month}月"
-        if self.kind == ReportKind.SUMMARY:
-            return f"{self.start.year}年度（{self.start:%Y/%m/%d}〜{last:%Y/%m/%d}）"
-        return (
-            f"{self.start:%Y/%m/%d}（{WEEKDAYS[self.start.weekday()]}）〜{last:%Y/%m/%d}（{WEEKDAYS[last.weekday()]}）"
-        )
-
-    def title(self) -> str:
-        return f"{ReportKind(self.kind).label} {self.label()}"
-
-
-def period_of(*, kind: str, day: dt.date) -> Period:
-    """The period of ``kind`` that contains ``day`` (week from Monday; fiscal year from 1 April)."""
-    if kind == ReportKind.DAILY:
-        return Period(kind, day, day + dt.timedelta(days=1))
-    if kind == ReportKind.WEEKLY:
-        monday = day - dt.timedelta(days=day.weekday())
-        return Period(kind, monday, monday + dt.timedelta(days=7))
-    if kind == ReportKind.MONTHLY:
-        first = day.replace(day=1)
-        return Period(kind, first, (first + dt.timedelta(days=32)).replace(day=1))
-    if kind == ReportKind.SUMMARY:
-        year = day.year if day.month >= 4 else day.year - 1
-        return Period(kind, dt.date(year, 4, 1), dt.date(year + 1, 4, 1))
-    raise UnableToGenerateReport(f"報告の種類が正しくありません: {kind}")
 
 
 def _hours(seconds: float | None) -> float | None:
@@ -114,7 +40,7 @@ def _chart(title: str, table: dict[str, Any], *, rows: slice, series: tuple[tupl
     }
 
 
-def _inquiry_section(period: Period) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def inquiry_section(period: Period) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     figures = desk_queries.inquiry_figures(start=period.start_at, end=period.end_at)
     by_category = {
         "title": "分類別",
@@ -155,7 +81,8 @@ def _inquiry_section(period: Period) -> tuple[dict[str, Any], list[dict[str, Any
         "note": (
             f"回答までの時間は受付から初回回答までの営業時間（営業日の{hours.label()}）。"
             "90パーセンタイルは最近順位法。目標: 優先度 高 "
-            f"{clock.sla_hours('high')}時間・中 {clock.sla_hours('normal')}時間・低 {clock.sla_hours('low')}時間。"
+            f"{clock.sla_hours(priority='high')}時間・中 {clock.sla_hours(priority='normal')}時間・"
+            f"低 {clock.sla_hours(priority='low')}時間。"
         ),
         "tables": [by_category, by_channel, times],
         "charts": [
@@ -203,7 +130,7 @@ EMAIL_KINDS: Final = {
 }
 
 
-def _email_section(period: Period) -> dict[str, Any]:
+def email_section(period: Period) -> dict[str, Any]:
     rows = [
         [EMAIL_KINDS.get(c.kind, c.kind), c.queued, c.sent, c.failed, c.bounced]
         for c in notification_queries.email_counts_by_kind(start=period.start_at, end=period.end_at)
@@ -220,7 +147,7 @@ def _email_section(period: Period) -> dict[str, Any]:
     }
 
 
-def _reserve_margin_section(period: Period) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def reserve_margin_section(period: Period) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """広域予備率低下時の事業者対応 (seed 000 ③): publications judged, providers alerted, e-mails and the minutes from
     publication (and from receipt) to the last e-mail sent — per day (per month in the 業務総括報告書)."""
     days = [row.as_dict() for row in alert_queries.daily_report(date_from=period.start, date_to=period.end)]
@@ -273,7 +200,7 @@ RUN_STATES: Final = {
 }  # fmt: skip
 
 
-def _settlement_section(period: Period) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def settlement_section(period: Period) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """精算: runs started (by their state now), runs computed with their computing time, months confirmed."""
     figures = settlement_queries.run_figures(start=period.start_at, end=period.end_at)
     started = figures["started_by_state"]
@@ -316,7 +243,7 @@ def _settlement_section(period: Period) -> tuple[dict[str, Any], list[dict[str, 
     return section, summary
 
 
-def _documents_section(period: Period) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def documents_section(period: Period) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """帳票の発行: documents issued by type, 赤伝/黒伝, PDFs rendered and still missing, the "document available"
     e-mails and the audited downloads."""
     figures = document_queries.issue_figures(start=period.start_at, end=period.end_at)
@@ -363,7 +290,7 @@ def _documents_section(period: Period) -> tuple[dict[str, Any], list[dict[str, A
     return section, summary
 
 
-def _jobs_section(period: Period) -> dict[str, Any]:
+def jobs_section(period: Period) -> dict[str, Any]:
     rows = [
         [j["kind"], j["total"], j["succeeded"], j["failed"], j["seconds"]]
         for j in job_queries.job_counts_by_kind(start=period.start_at, end=period.end_at)
@@ -380,7 +307,7 @@ def _jobs_section(period: Period) -> dict[str, Any]:
     }
 
 
-def _treasury_sections(period: Period) -> list[dict[str, Any]]:
+def treasury_sections(period: Period) -> list[dict[str, Any]]:
     """入金消込, 督促 and 振込 (issue 11), from the treasury's figures of the period."""
     f = treasury_queries.report_figures(start_at=period.start_at, end_at=period.end_at)
 
@@ -430,7 +357,7 @@ def _treasury_sections(period: Period) -> list[dict[str, Any]]:
     ]
 
 
-def _checklist(period: Period) -> tuple[list[dict[str, Any]], float | None]:
+def checklist_section(period: Period) -> tuple[list[dict[str, Any]], float | None]:
     is_business_day = clock.business_day_predicate()
     days = []
     ticked = total = 0
@@ -451,160 +378,3 @@ def _checklist(period: Period) -> tuple[list[dict[str, Any]], float | None]:
             )
         days.append({"day": f"{day:%Y-%m-%d}（{WEEKDAYS[day.weekday()]}）", "lines": rows})
     return days, (round(100 * ticked / total, 1) if total else None)
-
-
-def build_report_data(*, period: Period, now: dt.datetime, remarks: str = "") -> dict[str, Any]:
-    """The figures of one report as plain JSON (stored with the report; the page, PDF and workbook show it)."""
-    desk, summary = _inquiry_section(period)
-    checklist, ticked_pct = _checklist(period)
-    summary.append({"label": "チェックリスト確認率（%）", "value": ticked_pct})
-    margins, margin_summary = _reserve_margin_section(period)
-    settlement, settlement_summary = _settlement_section(period)
-    summary.extend(margin_summary)
-    summary.extend(settlement_summary)
-    documents, documents_summary = _documents_section(period)
-    summary.extend(documents_summary)
-    sections = [
-        desk["inquiries"],
-        desk["calls"],
-        settlement,
-        documents,
-        margins,
-        _email_section(period),
-        _jobs_section(period),
-        *_treasury_sections(period),
-    ]
-    if period.kind == ReportKind.SUMMARY:
-        checklist_rows = _monthly_checklist_rates(checklist)
-        sections.append(
-            {
-                "key": "checklist_rates",
-                "title": "チェックリスト（月別確認率）",
-                "available": True,
-                "note": "",
-                "tables": [{"title": "月別確認率", "columns": ["月", "確認率（%）"], "rows": checklist_rows}],
-                "charts": [],
-            }
-        )
-        checklist = []
-    return {
-        "kind": period.kind,
-        "title": period.title(),
-        "period_label": period.label(),
-        "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
-        "generated_at": f"{now.astimezone(JST):%Y/%m/%d %H:%M}",
-        "summary": summary,
-        "sections": sections,
-        "checklist": checklist,
-        "remarks": remarks.strip(),
-    }
-
-
-def _monthly_checklist_rates(days: list[dict[str, Any]]) -> list[list[Any]]:
-    months: dict[str, list[int]] = {}
-    for day in days:
-        month = day["day"][:7]
-        counts = months.setdefault(month, [0, 0])
-        counts[0] += sum(1 for line in day["lines"] if line["ticked_by"])
-        counts[1] += len(day["lines"])
-    return [[month, round(100 * t / n, 1) if n else None] for month, (t, n) in months.items()]
-
-
-def render_pdf(data: dict[str, Any]) -> bytes:
-    charts = {
-        id(chart): rendering.svg_bar_chart(chart) for section in data["sections"] for chart in section.get("charts", [])
-    }
-    sections = [{**section, "svgs": [charts[id(c)] for c in section.get("charts", [])]} for section in data["sections"]]
-    html = render_to_string("reporting/report_pdf.html", {"data": data, "sections": sections})
-    return rendering.html_to_pdf(html)
-
-
-def generate_report(
-    *, kind: str, day: dt.date, actor: Any, now: dt.datetime, remarks: str = "", progress: Progress = ignore_progress
-) -> OperationReport:
-    """Generate (a new revision of) the report of the period containing ``day``."""
-    period = period_of(kind=kind, day=day)
-    if period.start_at > now:
-        raise UnableToGenerateReport("まだ始まっていない期間の報告は作成できません。")
-    progress(0, 3, "集計中")
-    data = build_report_data(period=period, now=now, remarks=remarks)
-    progress(1, 3, "PDF作成中")
-    pdf = render_pdf(data)
-    progress(2, 3, "Excel作成中")
-    xlsx = rendering.to_xlsx(data)
-    report = report_ops.store_report(
-        kind=kind,
-        period_start=period.start,
-        period_end=period.end,
-        title=period.title(),
-        data=data,
-        remarks=remarks.strip(),
-        pdf=pdf,
-        xlsx=xlsx,
-        actor=actor,
-        now=now,
-    )
-    progress(3, 3, "作成しました")
-    return report
-
-
-def run_generate_job(*, job: Job, progress: Progress, now: dt.datetime) -> dict[str, Any]:
-    """Job handler ``reporting.generate``: inputs ``kind``, ``day`` (ISO date), optional ``remarks``; a scheduled
-    job (``scheduled`` true) makes nothing when the period already has a report."""
-    kind, day = str(job.inputs["kind"]), dt.date.fromisoformat(str(job.inputs["day"]))
-    period = period_of(kind=kind, day=day)
-    if job.inputs.get("scheduled") and report_queries.latest_revision(kind=kind, period_start=period.start):
-        return {"skipped": "already generated"}
-    owner = None if job.inputs.get("scheduled") else job.owner
-    report = generate_report(
-        kind=kind, day=day, actor=owner, now=now, remarks=str(job.inputs.get("remarks", "")), progress=progress
-    )
-    return {"report": report.pk, "title": report.title, "revision": report.revision}
-
-
-def request_report(*, kind: str, day: dt.date, actor: Any, remarks: str, now: dt.datetime) -> Job:
-    """A person asks for (a new revision of) a report: a background job."""
-    period_of(kind=kind, day=day)
-    job, _ = job_ops.enqueue(
-        kind=GENERATE_JOB_KIND,
-        owner=actor,
-        participant=None,
-        inputs={"kind": kind, "day": day.isoformat(), "remarks": remarks},
-        idempotency_key=f"{GENERATE_JOB_KIND}:{kind}:{day.isoformat()}:user-{actor.pk}:{now.isoformat()}",
-        now=now,
-    )
-    return job
-
-
-def due_periods(*, now: dt.datetime) -> list[Period]:
-    """Periods whose report is due by ``now``: today's daily report from 18:30 (business days), last week's from
-    Monday 07:00, last month's from the 1st 07:00, last fiscal year's 業務総括報告書 from 1 April 07:00."""
-    local = now.astimezone(JST)
-    today = local.date()
-    due: list[Period] = []
-    if clock.business_day_predicate()(today) and local.time() >= dt.time(18, 30):
-        due.append(period_of(kind=ReportKind.DAILY, day=today))
-    if local.time() >= dt.time(7, 0):
-        due.append(period_of(kind=ReportKind.WEEKLY, day=today - dt.timedelta(days=7)))
-        due.append(period_of(kind=ReportKind.MONTHLY, day=today.replace(day=1) - dt.timedelta(days=1)))
-        due.append(period_of(kind=ReportKind.SUMMARY, day=dt.date(today.year, 4, 1) - dt.timedelta(days=1)))
-    return due
-
-
-def request_due_reports(*, now: dt.datetime) -> list[int]:
-    """Scheduler duty: a job for each due period that has no report yet (one per period, whatever the ticks)."""
-    started: list[int] = []
-    for period in due_periods(now=now):
-        if report_queries.latest_revision(kind=period.kind, period_start=period.start) is not None:
-            continue
-        job, created = job_ops.enqueue(
-            kind=GENERATE_JOB_KIND,
-            owner=account_ops.system_account(now=now),
-            participant=None,
-            inputs={"kind": period.kind, "day": period.start.isoformat(), "scheduled": True},
-            idempotency_key=f"{GENERATE_JOB_KIND}:{period.kind}:{period.start.isoformat()}:scheduled",
-            now=now,
-        )
-        if created:
-            started.append(job.pk)
-    return started

@@ -1,0 +1,289 @@
+"""House style: the public functions of ``capmarket/domain`` and ``capmarket/calc`` take keyword-only arguments.
+
+A call then names what it passes (``get_inquiry_for(user=u, pk=pk)``), so two arguments of one type cannot be
+swapped unnoticed and a parameter can be added or reordered without touching every caller.
+
+What the rule covers, and what it leaves aside:
+
+- **public functions**: module-level ``def``s whose name does not start with ``_``, in every module of
+  ``capmarket/domain/**`` and ``capmarket/calc/**`` except ``migrations``, ``models.py``, ``apps.py`` and
+  ``admin.py`` (Django's declarations). Private helpers (``_x``) may take positional arguments.
+- **methods aside**: a method's signature is usually fixed by a protocol it implements (Django's ``save``,
+  ``clean``, ``__str__``, a manager's ``create_user``, a dataclass's helpers) and it is called on its object, so
+  the rule does not reach into classes.
+- **hooks aside**: a function whose signature a caller we do not own fixes — a template filter
+  (``@register.filter``), a signal receiver (``@receiver``), or an entry of ``HOOKS`` below (a callback of a
+  declared positional protocol).
+- **keyword-only** means no positional parameter and no ``*args``: ``def f(*, a, b=1)``; a function with no
+  parameter at all passes.
+
+``NOT_YET_KEYWORD_ONLY`` lists the functions of apps whose owners convert them in parallel (session 3); an entry
+leaves the list when its function is converted (the last test fails on an entry that no longer needs to be
+there), and nothing may be added to it.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import capmarket
+
+PACKAGE = Path(capmarket.__file__).parent
+CHECKED = ("domain", "calc")
+DJANGO_DECLARATIONS = frozenset({"models.py", "apps.py", "admin.py"})
+HOOK_DECORATORS = frozenset({"register.filter", "register.simple_tag", "receiver"})
+#: callbacks whose positional signature is a declared protocol they implement
+HOOKS: frozenset[str] = frozenset(
+    {
+        # a Progress callback (domain/jobs/progress.py): handlers call progress(done, total, message)
+        "capmarket/domain/jobs/progress.py ignore_progress()",
+    }
+)
+#: apps converted by their owners in parallel (access, auctions, documents, ledger, outages, predelivery,
+#: settlement, treasury and calc); the lead reconciles this list when merging — nothing may be added here
+NOT_YET_KEYWORD_ONLY: frozenset[str] = frozenset(
+    {
+        "capmarket/calc/adjustments.py totals_by_key()",
+        "capmarket/calc/assessment.py code_of()",
+        "capmarket/calc/assessment.py resource_codes()",
+        "capmarket/calc/assessment.py slot_key()",
+        "capmarket/calc/auction/clearing.py supply_order()",
+        "capmarket/calc/auction_cli.py main()",
+        "capmarket/calc/cli.py main()",
+        "capmarket/calc/contributions.py delivery_months()",
+        "capmarket/calc/contributions.py monthly_pots()",
+        "capmarket/calc/io/auction.py case_tables()",
+        "capmarket/calc/io/auction.py read_auction()",
+        "capmarket/calc/io/columns.py codes()",
+        "capmarket/calc/io/columns.py decimal_kwh_to_wh()",
+        "capmarket/calc/io/columns.py float_kwh_to_wh()",
+        "capmarket/calc/io/columns.py no_errors()",
+        "capmarket/calc/io/columns.py string_kwh_to_wh()",
+        "capmarket/calc/io/columns.py strip()",
+        "capmarket/calc/io/fast_path.py runs()",
+        "capmarket/calc/io/messages.py render()",
+        "capmarket/calc/io/messages.py shown()",
+        "capmarket/calc/io/validate.py empty_frame()",
+        "capmarket/calc/io/validate.py file_label()",
+        "capmarket/calc/io/validate.py output_schema()",
+        "capmarket/calc/penalties.py cumulative_difference()",
+        "capmarket/calc/predelivery/rules.py parse_predelivery_params()",
+        "capmarket/calc/schemas.py empty_input()",
+        "capmarket/calc/schemas.py empty_output()",
+        "capmarket/calc/schemas.py input_schema()",
+        "capmarket/calc/slot_detail.py month_bounds()",
+        "capmarket/domain/access/certificates.py issued_by_any()",
+        "capmarket/domain/access/certificates.py normalize_fingerprint()",
+        "capmarket/domain/access/certificates.py read_certificate()",
+        "capmarket/domain/access/local_ca.py load_ca()",
+        "capmarket/domain/access/local_ca.py make_local_ca()",
+        "capmarket/domain/access/local_ca.py write_register_csv()",
+        "capmarket/domain/access/queries.py applications_visible_to()",
+        "capmarket/domain/access/queries.py certificate_state()",
+        "capmarket/domain/access/queries.py certificates_visible_to()",
+        "capmarket/domain/access/queries.py company_refusal()",
+        "capmarket/domain/access/queries.py delegation_functions()",
+        "capmarket/domain/access/queries.py delegations_visible_to()",
+        "capmarket/domain/access/queries.py get_application_for()",
+        "capmarket/domain/access/queries.py get_certificate_for()",
+        "capmarket/domain/access/queries.py get_delegation_for()",
+        "capmarket/domain/access/queries.py get_termination_for()",
+        "capmarket/domain/access/queries.py request_limits_visible_to()",
+        "capmarket/domain/access/queries.py suspensions_visible_to()",
+        "capmarket/domain/access/queries.py terminations_visible_to()",
+        "capmarket/domain/access/service_hours.py is_service_day()",
+        "capmarket/domain/auctions/queries.py area_prices()",
+        "capmarket/domain/auctions/queries.py auction_case()",
+        "capmarket/domain/auctions/queries.py awards_visible_to()",
+        "capmarket/domain/auctions/queries.py bids_visible_to()",
+        "capmarket/domain/auctions/queries.py demand_points()",
+        "capmarket/domain/auctions/queries.py eligible_units()",
+        "capmarket/domain/auctions/queries.py get_auction()",
+        "capmarket/domain/auctions/queries.py get_bid_for()",
+        "capmarket/domain/auctions/queries.py get_run_for()",
+        "capmarket/domain/auctions/queries.py phase()",
+        "capmarket/domain/auctions/queries.py published_run()",
+        "capmarket/domain/auctions/queries.py runs()",
+        "capmarket/domain/documents/composition.py rate_label()",
+        "capmarket/domain/documents/composition.py truncated_tax()",
+        "capmarket/domain/documents/fonts.py font_face_css()",
+        "capmarket/domain/documents/operations.py recipient_of()",
+        "capmarket/domain/documents/pdf.py html_to_pdf()",
+        "capmarket/domain/documents/pdf.py render_many()",
+        "capmarket/domain/documents/queries.py delivery_months_visible_to()",
+        "capmarket/domain/documents/queries.py documents_visible_to()",
+        "capmarket/domain/documents/queries.py download_name()",
+        "capmarket/domain/documents/queries.py get_document_for()",
+        "capmarket/domain/documents/queries.py mailings_of()",
+        "capmarket/domain/documents/queries.py pdf_bytes()",
+        "capmarket/domain/documents/queries.py with_status()",
+        "capmarket/domain/documents/rendering.py context()",
+        "capmarket/domain/documents/rendering.py ja_date()",
+        "capmarket/domain/documents/rendering.py render_html()",
+        "capmarket/domain/documents/rendering.py yen()",
+        "capmarket/domain/documents/storage.py sha256_of()",
+        "capmarket/domain/ledger/operations.py credit()",
+        "capmarket/domain/ledger/operations.py debit()",
+        "capmarket/domain/ledger/periods.py fiscal_year_end()",
+        "capmarket/domain/ledger/periods.py fiscal_year_of()",
+        "capmarket/domain/ledger/periods.py fiscal_year_start()",
+        "capmarket/domain/ledger/periods.py month_start()",
+        "capmarket/domain/ledger/periods.py months_of_fiscal_year()",
+        "capmarket/domain/ledger/periods.py next_month_start()",
+        "capmarket/domain/ledger/periods.py parse_month()",
+        "capmarket/domain/ledger/periods.py previous_month_start()",
+        "capmarket/domain/outages/queries.py plans_visible_to()",
+        "capmarket/domain/predelivery/documents.py ja_date()",
+        "capmarket/domain/predelivery/documents.py kw()",
+        "capmarket/domain/predelivery/documents.py render_html()",
+        "capmarket/domain/predelivery/documents.py render_pdf()",
+        "capmarket/domain/predelivery/documents.py yen()",
+        "capmarket/domain/predelivery/operations.py jst_date()",
+        "capmarket/domain/predelivery/operations.py register_kind()",
+        "capmarket/domain/predelivery/operations.py require_member_of()",
+        "capmarket/domain/predelivery/queries.py active_contracts_of()",
+        "capmarket/domain/predelivery/queries.py adjustment_rounds()",
+        "capmarket/domain/predelivery/queries.py applications_visible_to()",
+        "capmarket/domain/predelivery/queries.py confirmations_visible_to()",
+        "capmarket/domain/predelivery/queries.py contract_needing_documents()",
+        "capmarket/domain/predelivery/queries.py contracts_needing_documents()",
+        "capmarket/domain/predelivery/queries.py expected_capacities_visible_to()",
+        "capmarket/domain/predelivery/queries.py flags_visible_to()",
+        "capmarket/domain/predelivery/queries.py get_active_contract_for()",
+        "capmarket/domain/predelivery/queries.py get_application_for()",
+        "capmarket/domain/predelivery/queries.py get_confirmation_for()",
+        "capmarket/domain/predelivery/queries.py get_flag_for()",
+        "capmarket/domain/predelivery/queries.py get_listing_for()",
+        "capmarket/domain/predelivery/queries.py get_notice_for()",
+        "capmarket/domain/predelivery/queries.py get_test_for()",
+        "capmarket/domain/predelivery/queries.py latest_ruleset()",
+        "capmarket/domain/predelivery/queries.py listings_visible_to()",
+        "capmarket/domain/predelivery/queries.py notices_visible_to()",
+        "capmarket/domain/predelivery/queries.py outage_limits()",
+        "capmarket/domain/predelivery/queries.py parameters_of()",
+        "capmarket/domain/predelivery/queries.py params_for_year()",
+        "capmarket/domain/predelivery/queries.py review_queue()",
+        "capmarket/domain/predelivery/queries.py tests_visible_to()",
+        "capmarket/domain/settlement/queries.py confirmed_contract_adjustments()",
+        "capmarket/domain/settlement/queries.py confirmed_contract_months()",
+        "capmarket/domain/settlement/queries.py confirmed_contribution_adjustments()",
+        "capmarket/domain/settlement/queries.py confirmed_contribution_bills()",
+        "capmarket/domain/settlement/queries.py confirmed_month_list()",
+        "capmarket/domain/settlement/queries.py confirmed_run_contracts()",
+        "capmarket/domain/settlement/queries.py confirmed_statements()",
+        "capmarket/domain/settlement/queries.py contribution_areas_for()",
+        "capmarket/domain/settlement/queries.py get_confirmed_contract_month()",
+        "capmarket/domain/settlement/queries.py get_issue_for()",
+        "capmarket/domain/settlement/queries.py get_run_for()",
+        "capmarket/domain/settlement/queries.py runs_visible_to()",
+        "capmarket/domain/treasury/bank_statement.py detect_format()",
+        "capmarket/domain/treasury/banks.py is_bank_business_day()",
+        "capmarket/domain/treasury/fixed_width.py check_layout()",
+        "capmarket/domain/treasury/fixed_width.py decode_record()",
+        "capmarket/domain/treasury/fixed_width.py encode_record()",
+        "capmarket/domain/treasury/fixed_width.py positions()",
+        "capmarket/domain/treasury/fixed_width.py split_records()",
+        "capmarket/domain/treasury/kana.py fit_field()",
+        "capmarket/domain/treasury/kana.py is_zengin_text()",
+        "capmarket/domain/treasury/kana.py prepare()",
+        "capmarket/domain/treasury/kana.py to_zengin_kana()",
+        "capmarket/domain/treasury/matching.py credit_from_booking()",
+        "capmarket/domain/treasury/matching.py find_subsets()",
+        "capmarket/domain/treasury/names.py compare_names()",
+        "capmarket/domain/treasury/names.py normalise_payer_name()",
+        "capmarket/domain/treasury/operations.py account_key_of()",
+        "capmarket/domain/treasury/operations.py checked_batch()",
+        "capmarket/domain/treasury/queries.py aliases_of()",
+        "capmarket/domain/treasury/queries.py allocations_of()",
+        "capmarket/domain/treasury/queries.py annual_lines()",
+        "capmarket/domain/treasury/queries.py bookings_of()",
+        "capmarket/domain/treasury/queries.py documents_by_ids()",
+        "capmarket/domain/treasury/queries.py lines_of()",
+        "capmarket/domain/treasury/queries.py match_in_force()",
+        "capmarket/domain/treasury/queries.py matches_of()",
+        "capmarket/domain/treasury/queries.py participant_by_code()",
+        "capmarket/domain/treasury/queries.py receipts_visible_to()",
+        "capmarket/domain/treasury/queries.py received_by_document()",
+        "capmarket/domain/treasury/queries.py statement_by_sha256()",
+        "capmarket/domain/treasury/queries.py transfers_visible_to()",
+        "capmarket/domain/treasury/statement_csv.py decode_text()",
+        "capmarket/domain/treasury/statement_csv.py read_csv_statement()",
+        "capmarket/domain/treasury/zengin_statement.py format_date()",
+        "capmarket/domain/treasury/zengin_statement.py parse_date()",
+        "capmarket/domain/treasury/zengin_statement.py read_zengin_statement()",
+        "capmarket/domain/treasury/zengin_transfer.py encode_transfer_file()",
+        "capmarket/domain/treasury/zengin_transfer.py read_transfer_file()",
+        "capmarket/domain/treasury/zengin_transfer.py split_amount()",
+    }
+)
+
+
+def _checked_modules() -> list[Path]:
+    modules = []
+    for part in CHECKED:
+        for path in (PACKAGE / part).rglob("*.py"):
+            if "migrations" not in path.parts and path.name not in DJANGO_DECLARATIONS:
+                modules.append(path)
+    return sorted(modules)
+
+
+def _is_hook(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    for decorator in node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if ast.unparse(target) in HOOK_DECORATORS:
+            return True
+    return False
+
+
+def positional_functions(path: Path, *, root: Path = PACKAGE.parent) -> list[str]:
+    """``path name()`` of each public module-level function of ``path`` taking a positional parameter."""
+    name = str(path.relative_to(root))
+    found = []
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or node.name.startswith("_"):
+            continue
+        arguments = node.args
+        if (arguments.posonlyargs or arguments.args or arguments.vararg) and not _is_hook(node):
+            found.append(f"{name} {node.name}()")
+    return found
+
+
+def test_public_domain_and_calc_functions_take_keyword_only_arguments() -> None:
+    found = [key for path in _checked_modules() for key in positional_functions(path)]
+    not_allowed = [key for key in found if key not in NOT_YET_KEYWORD_ONLY | HOOKS]
+
+    assert not not_allowed, "put * first in their parameters, and name the arguments at every call:\n" + "\n".join(
+        not_allowed
+    )
+
+
+def test_the_allow_list_names_only_functions_still_positional() -> None:
+    found = {key for path in _checked_modules() for key in positional_functions(path)}
+
+    assert sorted(NOT_YET_KEYWORD_ONLY - found) == [], "converted (or gone): remove these from NOT_YET_KEYWORD_ONLY"
+    assert sorted(HOOKS - found) == [], "no longer positional: remove these from HOOKS"
+
+
+def test_the_checker_finds_positional_parameters_and_accepts_keyword_only_ones(tmp_path: Path) -> None:
+    module = tmp_path / "module.py"
+    module.write_text(
+        "from django.dispatch import receiver\n"
+        "def plain(a, b=1): ...\n"
+        "def only_positional(a, /): ...\n"
+        "def variadic(*parts): ...\n"
+        "def keyword_only(*, a, b=1, **rest): ...\n"
+        "def no_parameters(): ...\n"
+        "def _private(a): ...\n"
+        "@receiver(object)\n"
+        "def hook(sender, **kwargs): ...\n"
+        "class Model:\n"
+        "    def method(self, a): ...\n",
+        encoding="utf-8",
+    )
+
+    assert positional_functions(module, root=tmp_path) == [
+        "module.py plain()",
+        "module.py only_positional()",
+        "module.py variadic()",
+    ]
