@@ -19,8 +19,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from capmarket.calc.annual_settlement import ContributionPayer, settle_year
-from capmarket.calc.annual_settlement import UnableToSettleYear as CalcUnableToSettleYear
 from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.audit import operations as audit
 from capmarket.domain.audit.models import AuditAction
@@ -48,9 +46,6 @@ from capmarket.domain.treasury.matching import (
     match_credits,
 )
 from capmarket.domain.treasury.models import (
-    AnnualSettlement,
-    AnnualSettlementLine,
-    AnnualState,
     ApprovalStep,
     BankBooking,
     BatchState,
@@ -100,6 +95,12 @@ ZENGIN_ACCOUNT_TYPES: Final = {"ordinary": "1", "current": "2", "savings": "4"}
 RECEIVABLE_ACCOUNT: Final = {
     DocumentType.INVOICE: chart.RECEIVABLE_PROVIDERS,
     DocumentType.CONTRIBUTION_INVOICE: chart.RECEIVABLE_CONTRIBUTIONS,
+    DocumentType.ANNUAL_REBILLING_INVOICE: chart.RECEIVABLE_ADDITIONAL,
+}
+#: which payable each document a transfer pays is booked on
+PAYABLE_ACCOUNT: Final = {
+    DocumentType.PAYMENT_NOTICE: chart.PAYABLE_PROVIDERS,
+    DocumentType.ANNUAL_REFUND_NOTICE: chart.PAYABLE_REFUNDS,
 }
 
 
@@ -540,18 +541,28 @@ def _instructions(lines: Sequence[TransferLine]) -> list[TransferInstruction]:
     ]
 
 
-def _payables_in_ledger(participant_ids: Sequence[int], *, as_of: dt.date | None = None) -> dict[int, int]:
-    balances = ledger_queries.company_balances(as_of=as_of, account_codes=[chart.PAYABLE_PROVIDERS])
-    return {pid: balances.get(pid, {}).get(chart.PAYABLE_PROVIDERS, 0) for pid in participant_ids}
+def _payable_of(line: TransferLine) -> tuple[int, str]:
+    """(company, payable account) that a transfer line pays off."""
+    return line.participant_id, PAYABLE_ACCOUNT[DocumentType(line.document.document_type)]
 
 
-def _check_against_ledger(amounts: Mapping[int, int], names: Mapping[int, str], *, as_of: dt.date) -> None:
-    payable = _payables_in_ledger(list(amounts), as_of=as_of)
-    problems = [
-        f"{names[pid]}: 振込額 {amount:,}円が未払金の残高 {payable[pid]:,}円を超えています。"
-        for pid, amount in sorted(amounts.items())
-        if amount > payable[pid]
-    ]
+def _check_against_ledger(lines: Sequence[TransferLine], *, as_of: dt.date) -> None:
+    """Refused when a company would be paid more than the ledger owes it, per payable account (未払金 2110 for
+    payment notices, 未払金（還元金） 2120 for annual refunds)."""
+    amounts: dict[tuple[int, str], int] = defaultdict(int)
+    names: dict[int, str] = {}
+    for x in lines:
+        amounts[_payable_of(x)] += x.amount_yen
+        names[x.participant_id] = x.document.recipient_name
+    accounts = sorted({account for _, account in amounts})
+    balances = ledger_queries.company_balances(as_of=as_of, account_codes=accounts)
+    problems = []
+    for (pid, account), amount in sorted(amounts.items()):
+        payable = balances.get(pid, {}).get(account, 0)
+        if amount > payable:
+            problems.append(
+                f"{names[pid]}: 振込額 {amount:,}円が未払金（{account}）の残高 {payable:,}円を超えています。"
+            )
     if problems:
         raise UnableToChangeTransferBatch(["会計帳簿と一致しません。", *problems])
 
@@ -577,10 +588,10 @@ def create_batch(
     with transaction.atomic():
         notices = queries.payable_notices(pay_date=pay_date)
         if not notices:
-            raise UnableToChangeTransferBatch(f"{pay_date:%Y-%m-%d} までに支払う支払通知書はありません。")
+            raise UnableToChangeTransferBatch(f"{pay_date:%Y-%m-%d} までに支払う支払通知書・還元通知書はありません。")
         missing = [n.number for n in notices if not (n.bank_code and n.branch_code and n.account_number)]
         if missing:
-            raise UnableToChangeTransferBatch(f"振込先口座のない支払通知書があります: {'、'.join(missing[:10])}")
+            raise UnableToChangeTransferBatch(f"振込先口座のない通知書があります: {'、'.join(missing[:10])}")
         parts = {n.pk: split_amount(n.total_yen) for n in notices}
         batch = TransferBatch.objects.create(
             pay_date=pay_date,
@@ -620,10 +631,7 @@ def create_batch(
             )
         except UnableToWriteTransferFile as exc:
             raise UnableToChangeTransferBatch(list(exc.issues)) from exc
-        amounts: dict[int, int] = defaultdict(int)
-        for x in lines:
-            amounts[x.participant_id] += x.amount_yen
-        _check_against_ledger(amounts, {x.participant_id: x.document.recipient_name for x in lines}, as_of=pay_date)
+        _check_against_ledger(lines, as_of=pay_date)
         if (batch.line_count, batch.total_yen) != (len(lines), checked.total_yen):
             raise UnableToChangeTransferBatch("振込データの件数・合計が支払通知書と一致しません。")
         audit.record(
@@ -656,17 +664,14 @@ _STEP_RIGHTS: Final = {
 
 def _post_disbursements(batch: TransferBatch, *, actor: Any, now: dt.datetime) -> None:
     lines = list(queries.lines_of(batch))
-    amounts: dict[int, int] = defaultdict(int)
-    for x in lines:
-        amounts[x.participant_id] += x.amount_yen
-    _check_against_ledger(amounts, {x.participant_id: x.document.recipient_name for x in lines}, as_of=batch.pay_date)
+    _check_against_ledger(lines, as_of=batch.pay_date)
     for x in lines:
         posting = ledger.post(
             posted_on=_posting_date(batch.pay_date),
             kind=TransactionKind.DISBURSEMENT,
             description=f"総合振込 #{batch.pk} {x.document.recipient_name} {x.document.number}"[:200],
             lines=[
-                ledger.debit(chart.PAYABLE_PROVIDERS, x.amount_yen, participant_id=x.participant_id),
+                ledger.debit(_payable_of(x)[1], x.amount_yen, participant_id=x.participant_id),
                 ledger.credit(chart.BANK, x.amount_yen, description=f"振込 {x.account_holder_kana}"),
             ],
             source_key=f"transfer:{x.pk}",
@@ -1163,145 +1168,3 @@ def record_phone_call(
             ip_address=ip_address,
         )
     return call
-
-
-# ------------------------------------------------------------------ annual settlement (年次精算)
-
-
-class UnableToSettleYear(ValidationError):
-    """The annual settlement cannot be computed or approved (rights, four eyes, state, nothing to settle)."""
-
-
-def draft_annual_settlement(
-    *, delivery_year: int, actor: Any, now: dt.datetime, ip_address: str | None = None
-) -> AnnualSettlement:
-    """計算: the refunds of the year's penalty income and the re-billing of its uncollected contributions, pro rata
-    to each payer's contributions by largest remainder (``calc.annual_settlement``), for payers not in arrears."""
-    _require(
-        actor, Action.MANAGE_RECEIPTS, "年次精算を計算する権限がありません（経理の権限です）。", UnableToSettleYear
-    )
-    if AnnualSettlement.objects.filter(delivery_year=delivery_year, state=AnnualState.APPROVED).exists():
-        raise UnableToSettleYear(f"{delivery_year}年度の年次精算は承認・計上済みです。")
-    bills = queries.contribution_bills_of_year(delivery_year=delivery_year)
-    if not bills:
-        raise UnableToSettleYear(f"{delivery_year}年度の容量拠出金請求書がありません。")
-    received = queries.received_by_document(d.pk for d in bills)
-    contributions: dict[int, int] = defaultdict(int)
-    unpaid: dict[int, int] = defaultdict(int)
-    for bill in bills:
-        contributions[bill.participant_id] += bill.total_yen
-        unpaid[bill.participant_id] += max(bill.total_yen - received.get(bill.pk, 0), 0)
-    penalty_income = max(queries.ledger_net_of_year(delivery_year=delivery_year, account_code=chart.PENALTY_REVENUE), 0)
-    codes = {bill.participant_id: bill.participant.participant_code for bill in bills}  # ties: ascending code
-    try:
-        result = settle_year(
-            payers=[ContributionPayer(codes[pid], contributions[pid], unpaid[pid]) for pid in sorted(contributions)],
-            penalty_income_yen=penalty_income,
-        )
-    except CalcUnableToSettleYear as exc:
-        raise UnableToSettleYear(f"年次精算を計算できません: {exc}") from exc
-    if sum(result.refunds_yen.values()) != penalty_income or sum(result.rebilled_yen.values()) != sum(unpaid.values()):
-        raise UnableToSettleYear("還元額・追加徴収額の合計が一致しません。")
-    with transaction.atomic():
-        AnnualSettlementLine.objects.filter(settlement__delivery_year=delivery_year).delete()
-        settlement, _ = AnnualSettlement.objects.update_or_create(
-            delivery_year=delivery_year,
-            defaults={
-                "state": AnnualState.DRAFTED,
-                "penalty_income_yen": penalty_income,
-                "contributions_yen": sum(contributions.values()),
-                "uncollected_yen": result.uncollected_yen,
-                "contract_payments_yen": -queries.ledger_net_of_year(
-                    delivery_year=delivery_year, account_code=chart.CONTRACT_EXPENSE
-                ),
-                "drafted_at": now,
-                "drafted_by": actor,
-            },
-        )
-        AnnualSettlementLine.objects.bulk_create(
-            [
-                AnnualSettlementLine(
-                    settlement=settlement,
-                    participant_id=pid,
-                    contributions_yen=contributions[pid],
-                    unpaid_yen=unpaid[pid],
-                    in_arrears=codes[pid] in result.in_arrears,
-                    refund_yen=result.refunds_yen.get(codes[pid], 0),
-                    rebilled_yen=result.rebilled_yen.get(codes[pid], 0),
-                )
-                for pid in sorted(contributions)
-            ]
-        )
-        audit.record(
-            now=now,
-            action=AuditAction.CREATED,
-            actor=actor,
-            object_type="annual_settlement",
-            object_id=settlement.pk,
-            object_repr=str(settlement),
-            summary=(
-                f"{delivery_year}年度の年次精算を計算しました（還元 {penalty_income:,}円、"
-                f"追加徴収 {result.uncollected_yen:,}円、滞納 {len(result.in_arrears)}社）。"
-            ),
-            ip_address=ip_address,
-        )
-    return settlement
-
-
-def approve_annual_settlement(
-    *, settlement: AnnualSettlement, actor: Any, now: dt.datetime, ip_address: str | None = None
-) -> AnnualSettlement:
-    """承認 (another person than the one who computed it): posts each payer's refund (還元金 / 未払金（還元金）) and
-    re-billing (未収金（追加徴収） / 追加徴収収益), tagged with the delivery year."""
-    _require(
-        actor, Action.APPROVE_CLOSE, "年次精算を承認する権限がありません（経理責任者の権限です）。", UnableToSettleYear
-    )
-    with transaction.atomic():
-        settlement = AnnualSettlement.objects.select_for_update().get(pk=settlement.pk)
-        if settlement.state != AnnualState.DRAFTED:
-            raise UnableToSettleYear("この年次精算は承認済みです。")
-        if settlement.drafted_by_id == actor.pk:
-            raise UnableToSettleYear("計算した人とは別の人が承認します。")
-        year = settlement.delivery_year
-        for line in queries.annual_lines(settlement):
-            if not (line.refund_yen or line.rebilled_yen):
-                continue
-            pid = line.participant_id
-            line.ledger_transaction = ledger.post(
-                posted_on=_posting_date(now.date()),
-                kind=TransactionKind.ANNUAL_SETTLEMENT,
-                description=f"{year}年度 年次精算 {line.participant.name}"[:200],
-                lines=[
-                    ledger.debit(chart.REFUND_EXPENSE, line.refund_yen, participant_id=pid, description="還元金"),
-                    ledger.credit(chart.PAYABLE_REFUNDS, line.refund_yen, participant_id=pid, description="還元金"),
-                    ledger.debit(
-                        chart.RECEIVABLE_ADDITIONAL, line.rebilled_yen, participant_id=pid, description="追加徴収"
-                    ),
-                    ledger.credit(
-                        chart.ADDITIONAL_COLLECTION_REVENUE,
-                        line.rebilled_yen,
-                        participant_id=pid,
-                        description="追加徴収",
-                    ),
-                ],
-                source_key=f"annual-settlement:{year}:{pid}",
-                now=now,
-                actor=actor,
-                delivery_year=year,
-            )
-            line.save(update_fields=["ledger_transaction"])
-        settlement.state = AnnualState.APPROVED
-        settlement.approved_by = actor
-        settlement.approved_at = now
-        settlement.save(update_fields=["state", "approved_by", "approved_at"])
-        audit.record(
-            now=now,
-            action=AuditAction.CONFIRMED,
-            actor=actor,
-            object_type="annual_settlement",
-            object_id=settlement.pk,
-            object_repr=str(settlement),
-            summary=f"{year}年度の年次精算を承認し、還元金・追加徴収を計上しました。",
-            ip_address=ip_address,
-        )
-    return settlement

@@ -39,7 +39,13 @@ from capmarket.domain.treasury.models import (
 )
 
 #: documents a company pays to the operator (what receipts are matched to)
-RECEIVABLE_TYPES: tuple[str, ...] = (DocumentType.INVOICE, DocumentType.CONTRIBUTION_INVOICE)
+RECEIVABLE_TYPES: tuple[str, ...] = (
+    DocumentType.INVOICE,
+    DocumentType.CONTRIBUTION_INVOICE,
+    DocumentType.ANNUAL_REBILLING_INVOICE,
+)
+#: documents the operator pays (what transfer batches pay)
+PAYABLE_TYPES: tuple[str, ...] = (DocumentType.PAYMENT_NOTICE, DocumentType.ANNUAL_REFUND_NOTICE)
 
 
 def _sees_all(user: Any) -> bool:
@@ -199,13 +205,14 @@ def delivery_years_with_invoice_receipts() -> list[int]:
 
 
 def payable_notices(*, pay_date: dt.date) -> list[Document]:
-    """Payment notices due on ``pay_date`` (or earlier), not cancelled, not in a batch that is pending or paid."""
+    """Payment notices and annual refund notices due on ``pay_date`` (or earlier), not cancelled, not in a batch
+    that is pending or paid."""
     in_batch = Exists(
         TransferLine.objects.filter(document=OuterRef("pk"), state__in=[LineState.PENDING, LineState.PAID])
     )
     qs = (
         Document.objects.filter(
-            document_type=DocumentType.PAYMENT_NOTICE,
+            document_type__in=PAYABLE_TYPES,
             direction=Direction.OPERATOR_PAYS,
             due_date__lte=pay_date,
             total_yen__gt=0,
@@ -293,7 +300,7 @@ def balances(*, user: Any, as_of: dt.date, participant_code: str = "") -> list[C
     ):
         if row["document_type"] in RECEIVABLE_TYPES:
             billed[row["participant_id"]] += int(row["total"])
-        elif row["document_type"] == DocumentType.PAYMENT_NOTICE:
+        elif row["document_type"] in PAYABLE_TYPES:
             notified[row["participant_id"]] += int(row["total"])
     received: dict[int, int] = defaultdict(int)
     for got in (
@@ -492,3 +499,15 @@ def get_annual_settlement(*, delivery_year: int) -> AnnualSettlement | None:
 
 def annual_lines(settlement: AnnualSettlement) -> QuerySet[AnnualSettlementLine]:
     return settlement.lines.select_related("participant").order_by("participant__participant_code", "pk")
+
+
+ANNUAL_TYPES: tuple[str, ...] = (DocumentType.ANNUAL_REFUND_NOTICE, DocumentType.ANNUAL_REBILLING_INVOICE)
+
+
+def annual_documents(*, delivery_year: int) -> QuerySet[Document]:
+    """The refund notices and re-billing invoices issued for a delivery year (credit notes of them included)."""
+    return (
+        Document.objects.filter(run_ref=f"annual-{delivery_year}")
+        .select_related("participant", "file")
+        .order_by("document_type", "recipient_code", "number")
+    )

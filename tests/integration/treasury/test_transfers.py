@@ -85,7 +85,7 @@ def test_the_database_refuses_one_person_twice_and_a_notice_in_two_batches(
     issued: dict[str, Any], staff: dict[str, Any]
 ) -> None:
     batch = create_transfer_batch(pay_date=_pay_date(issued), actor=staff["accountant"], now=LATER)
-    with pytest.raises(treasury.UnableToChangeTransferBatch, match="支払通知書はありません"):
+    with pytest.raises(treasury.UnableToChangeTransferBatch, match="支払通知書・還元通知書はありません"):
         create_transfer_batch(pay_date=_pay_date(issued), actor=staff["accountant"], now=LATER)
     with pytest.raises(IntegrityError), transaction.atomic():
         TransferBatch.objects.filter(pk=batch.pk).update(
