@@ -148,8 +148,6 @@ def annual_draft(
     where = f"{recipient.code} {year}年度 年次精算"
     floor, bonus = _check(share, where)
     refund = share.kind == REFUND
-    if refund and not (recipient.bank_code and recipient.branch_code and recipient.account_number):
-        raise UnableToComposeDocument(f"{where}: 還元金の振込先口座が登録されていません。")
     month = (issue_date.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
     due = due_date(
         month=month,
