@@ -183,8 +183,18 @@ def _post_match(
     reason: str,
     actor: Any,
     now: dt.datetime,
+    from_suspense: bool = False,
 ) -> ReceiptMatch:
-    lines = [ledger.debit(chart.BANK, booking.amount_yen, description=f"入金 {booking.payer_name}")]
+    """Post a match: the credit (普通預金, or 仮受金 for a credit that waited in the queue) to each document's
+    receivable, the rest to the payer's 預り金（過入金）."""
+    source = chart.SUSPENSE if from_suspense else chart.BANK
+    lines = [
+        ledger.debit(
+            source,
+            booking.amount_yen,
+            description=f"{'仮受金から振替' if from_suspense else '入金'} {booking.payer_name}",
+        )
+    ]
     for document, amount in allocations:
         lines.append(
             ledger.credit(
@@ -231,6 +241,22 @@ def _post_match(
     booking.candidates = []
     booking.save(update_fields=["state", "queue_reason", "candidates"])
     return match
+
+
+def _post_suspense(booking: BankBooking, *, key: str, day: dt.date, actor: Any, now: dt.datetime) -> None:
+    """A credit that waits in the queue is money in the bank all the same: 普通預金 / 仮受金 (2320)."""
+    ledger.post(
+        posted_on=_posting_date(day),
+        kind=TransactionKind.RECEIPT,
+        description=f"入金（未消込・仮受金） {booking.booking_date:%Y-%m-%d} {booking.payer_name}"[:200],
+        lines=[
+            ledger.debit(chart.BANK, booking.amount_yen, description=f"入金 {booking.payer_name}"),
+            ledger.credit(chart.SUSPENSE, booking.amount_yen, description="未消込の入金"),
+        ],
+        source_key=f"suspense:{booking.account_key}:{booking.reference}:{key}",
+        now=now,
+        actor=actor,
+    )
 
 
 def _apply(booking: BankBooking, result: CreditMatch, documents: Mapping[str, Document], *, now: dt.datetime) -> bool:
@@ -343,6 +369,11 @@ def import_statement(
             for m in result.matches:
                 matched += _apply(to_match[m.credit_key], m, documents, now=now)
         credit_rows = [r for r in rows if r.direction == BookingDirection.CREDIT]
+        for queued in BankBooking.objects.filter(
+            statement=row, direction=BookingDirection.CREDIT, state=BookingState.QUEUED
+        ).order_by("record_no", "pk"):
+            if queued.amount_yen > 0:
+                _post_suspense(queued, key="import", day=queued.booking_date, actor=actor, now=now)
         row.credit_count = len(credit_rows)
         row.matched_count = matched
         row.queued_count = len(credit_rows) - matched
@@ -413,6 +444,7 @@ def match_by_hand(
             reason="手動消込",
             actor=actor,
             now=now,
+            from_suspense=True,
         )
         if remember_name and booking.payer_name.strip():
             PayerAlias.objects.get_or_create(
@@ -441,7 +473,9 @@ def match_by_hand(
 def undo_match(
     *, match: ReceiptMatch, reason: str, actor: Any, now: dt.datetime, ip_address: str | None = None
 ) -> ReceiptMatch:
-    """Undo a match: its posting is reversed (dated today's open period), the credit goes back to the queue."""
+    """Undo a match: its posting is reversed (dated today's open period), the credit goes back to the queue and
+    waits in 仮受金 again (a reversed manual match gives it back to 仮受金; an automatic one is followed by a
+    suspense posting)."""
     _require(actor, Action.MANAGE_RECEIPTS, "消込を取り消す権限がありません（経理の権限です）。", UnableToMatch)
     if not reason.strip():
         raise UnableToMatch("取消の理由を入力してください。")
@@ -469,6 +503,9 @@ def undo_match(
         booking.state = BookingState.QUEUED
         booking.queue_reason = f"消込取消: {reason.strip()}"[:200]
         booking.save(update_fields=["state", "queue_reason"])
+        if match.ledger_transaction.entries.filter(account__code=chart.BANK, debit_yen__gt=0).exists():
+            # an automatic match took the credit from the bank: back in the queue, it waits in 仮受金
+            _post_suspense(booking, key=f"undo-{match.pk}", day=now.date(), actor=actor, now=now)
         audit.record(
             now=now,
             action=AuditAction.UPDATED,

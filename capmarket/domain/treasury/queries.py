@@ -26,6 +26,7 @@ from capmarket.domain.treasury.models import (
     AnnualSettlementLine,
     BankBooking,
     BatchState,
+    BookingDirection,
     BookingState,
     DunningNotice,
     LineState,
@@ -360,6 +361,27 @@ def balances(*, user: Any, as_of: dt.date, participant_code: str = "") -> list[C
             )
         )
     return result
+
+
+@dataclass(frozen=True)
+class Suspense:
+    """仮受金 (2320): credits in the bank that wait in the manual queue."""
+
+    ledger_yen: int  # credit balance of 2320 as of the date
+    queued_yen: int  # the queued credits now
+    queued_count: int
+
+
+def suspense(*, as_of: dt.date) -> Suspense:
+    sums = LedgerEntry.objects.filter(account__code=chart.SUSPENSE, transaction__posted_on__lte=as_of).aggregate(
+        d=Sum("debit_yen"), c=Sum("credit_yen")
+    )
+    waiting = queue().filter(direction=BookingDirection.CREDIT).aggregate(n=Count("pk"), total=Sum("amount_yen"))
+    return Suspense(
+        ledger_yen=int(sums["c"] or 0) - int(sums["d"] or 0),
+        queued_yen=int(waiting["total"] or 0),
+        queued_count=int(waiting["n"] or 0),
+    )
 
 
 def participant_by_code(code: str) -> Participant | None:

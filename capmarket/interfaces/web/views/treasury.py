@@ -242,6 +242,7 @@ def balances(request: HttpRequest) -> HttpResponse:
             "receipts": receipts,
             "transfers": transfers,
             "sees_all": can(request.user, Action.VIEW_ALL_PARTICIPANTS),
+            "suspense": queries.suspense(as_of=as_of) if can(request.user, Action.VIEW_ALL_PARTICIPANTS) else None,
         },
     )
 
