@@ -33,7 +33,7 @@ from capmarket.domain.documents.composition import (
     due_date,
 )
 from capmarket.domain.ledger import chart
-from capmarket.domain.ledger.operations import credit, debit
+from capmarket.domain.ledger.operations import Line, credit, debit
 
 REFUND: Final = "annual_refund_notice"
 REBILLING: Final = "annual_rebilling_invoice"
@@ -133,32 +133,11 @@ def _ja_month(month: str) -> str:
     return f"{int(year)}年{int(mon)}月"
 
 
-def annual_draft(
-    *,
-    share: AnnualShare,
-    recipient: Recipient,
-    issue_date: dt.date,
-    calendar: BusinessCalendar,
-    terms: Terms,
-) -> DocumentDraft:
-    """The refund notice (the operator pays into the payer's account on a business day) or the re-billing invoice
-    (the payer pays by a business-day due date), dated ``issue_date``, due in the month after it: the operator
-    profile's payment day / invoice due day, never sooner than its minimum terms."""
+def _kind_parts(share: AnnualShare, pid: int) -> tuple[DraftLine, tuple[Line, ...], str, str]:
+    """The amount line, the postings, the pool's name and the note of a refund notice or a re-billing invoice."""
     year = share.delivery_year
-    where = f"{recipient.code} {year}年度 年次精算"
-    floor, bonus = _check(share, where)
-    refund = share.kind == REFUND
-    month = (issue_date.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-    due = due_date(
-        month=month,
-        day=terms.payment_day if refund else terms.invoice_due_day,
-        issue_date=issue_date,
-        calendar=calendar,
-        minimum_business_days=terms.minimum_terms_business_days,
-    )
-    pid = recipient.participant_id
     amount = share.share_yen
-    if refund:
+    if share.kind == REFUND:
         line = DraftLine(
             "annual_refund",
             f"{year}年度 経済的ペナルティ収益の還元金",
@@ -193,6 +172,34 @@ def annual_draft(
             "合計には含みません。消費税は当初の容量拠出金請求書で計算済みのため、本請求は課税対象外（不課税）です。"
             "お支払期限までに下記口座へお振り込みください。"
         )
+    return line, postings, pool_name, note
+
+
+def annual_draft(
+    *,
+    share: AnnualShare,
+    recipient: Recipient,
+    issue_date: dt.date,
+    calendar: BusinessCalendar,
+    terms: Terms,
+) -> DocumentDraft:
+    """The refund notice (the operator pays into the payer's account on a business day) or the re-billing invoice
+    (the payer pays by a business-day due date), dated ``issue_date``, due in the month after it: the operator
+    profile's payment day / invoice due day, never sooner than its minimum terms."""
+    year = share.delivery_year
+    where = f"{recipient.code} {year}年度 年次精算"
+    floor, bonus = _check(share, where)
+    refund = share.kind == REFUND
+    month = (issue_date.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    due = due_date(
+        month=month,
+        day=terms.payment_day if refund else terms.invoice_due_day,
+        issue_date=issue_date,
+        calendar=calendar,
+        minimum_business_days=terms.minimum_terms_business_days,
+    )
+    line, postings, pool_name, note = _kind_parts(share, recipient.participant_id)
+    amount = share.share_yen
     return DocumentDraft(
         document_type=share.kind,
         source_key=annual_source_key(delivery_year=year, kind=share.kind, payer_code=recipient.code),

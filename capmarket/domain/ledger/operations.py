@@ -121,6 +121,20 @@ def _same_content(existing: Transaction, *, posted_on: dt.date, kind: str, lines
     return stored == [(x.account, x.debit_yen, x.credit_yen, x.participant_id) for x in lines]
 
 
+def _checked_accounts(lines: Sequence[Line]) -> dict[str, Account]:
+    """The accounts of the lines; refused: an unknown code, a company missing on (or given to) a sub-ledger."""
+    accounts = _accounts(x.account for x in lines)
+    for x in lines:
+        account = accounts.get(x.account)
+        if account is None:
+            raise UnableToPost(f"勘定科目コード「{x.account}」は登録されていません。")
+        if account.per_company and x.participant_id is None:
+            raise UnableToPost(f"「{account.name}」は事業者別の科目です。事業者を指定してください。")
+        if not account.per_company and x.participant_id is not None:
+            raise UnableToPost(f"「{account.name}」は事業者別の科目ではありません。")
+    return accounts
+
+
 def post(
     *,
     posted_on: dt.date,
@@ -154,15 +168,7 @@ def post(
     total_credit = sum(x.credit_yen for x in kept)
     if total_debit != total_credit:
         raise UnableToPost(f"貸借が一致しません（借方 {total_debit:,}円、貸方 {total_credit:,}円）。")
-    accounts = _accounts(x.account for x in kept)
-    for x in kept:
-        account = accounts.get(x.account)
-        if account is None:
-            raise UnableToPost(f"勘定科目コード「{x.account}」は登録されていません。")
-        if account.per_company and x.participant_id is None:
-            raise UnableToPost(f"「{account.name}」は事業者別の科目です。事業者を指定してください。")
-        if not account.per_company and x.participant_id is not None:
-            raise UnableToPost(f"「{account.name}」は事業者別の科目ではありません。")
+    accounts = _checked_accounts(kept)
     through = closed_through()
     if through is not None and posted_on < through:
         raise UnableToPost(

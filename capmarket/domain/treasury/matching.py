@@ -29,6 +29,9 @@ The result does not depend on the order of the inputs: credits are taken by (boo
 by (due date, key). No credit is allocated beyond its amount, no document beyond what is outstanding.
 """
 
+# long module: one pure algorithm (exact, one-to-many, many-to-one, partial, overpayment, queue) whose
+# passes share the candidate index; split, each pass would lose sight of what the earlier ones took
+
 from __future__ import annotations
 
 import datetime as dt

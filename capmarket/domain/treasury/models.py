@@ -14,6 +14,9 @@ credits to documents, and transfer batches (総合振込) under four approvals.
   result marks it paid or failed (a failure reverses its posting, so the payable is open again).
 """
 
+# long module: one schema of money movement — bookings, matches, batches, dunning, annual settlement —
+# whose foreign keys and CHECK constraints (four eyes, states) read best side by side
+
 from __future__ import annotations
 
 from django.conf import settings

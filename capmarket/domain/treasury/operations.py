@@ -303,6 +303,33 @@ def _booking_row(statement: StatementImport, booking: Booking, account_key: str)
     )
 
 
+def _post_queued_to_suspense(statement: StatementImport, *, actor: Any, now: dt.datetime) -> None:
+    for queued in BankBooking.objects.filter(
+        statement=statement, direction=BookingDirection.CREDIT, state=BookingState.QUEUED
+    ).order_by("record_no", "pk"):
+        if queued.amount_yen > 0:
+            _post_suspense(queued, key="import", day=queued.booking_date, actor=actor, now=now)
+
+
+def _audit_import(
+    row: StatementImport, *, filename: str, sha: str, actor: Any, now: dt.datetime, ip_address: str | None
+) -> None:
+    audit.record(
+        now=now,
+        action=AuditAction.CREATED,
+        actor=actor,
+        object_type="bank_statement",
+        object_id=row.pk,
+        object_repr=str(row),
+        summary=(
+            f"入出金明細「{filename}」を取り込みました（明細{row.booking_count}件、うち新規{row.new_booking_count}件、"
+            f"入金{row.credit_count}件: 自動消込{row.matched_count}件、要確認{row.queued_count}件）。"
+        ),
+        changes={"sha256": sha},
+        ip_address=ip_address,
+    )
+
+
 def import_statement(
     *,
     data: bytes,
@@ -369,29 +396,12 @@ def import_statement(
             for m in result.matches:
                 matched += _apply(to_match[m.credit_key], m, documents, now=now)
         credit_rows = [r for r in rows if r.direction == BookingDirection.CREDIT]
-        for queued in BankBooking.objects.filter(
-            statement=row, direction=BookingDirection.CREDIT, state=BookingState.QUEUED
-        ).order_by("record_no", "pk"):
-            if queued.amount_yen > 0:
-                _post_suspense(queued, key="import", day=queued.booking_date, actor=actor, now=now)
+        _post_queued_to_suspense(row, actor=actor, now=now)
         row.credit_count = len(credit_rows)
         row.matched_count = matched
         row.queued_count = len(credit_rows) - matched
         row.save(update_fields=["credit_count", "matched_count", "queued_count"])
-        audit.record(
-            now=now,
-            action=AuditAction.CREATED,
-            actor=actor,
-            object_type="bank_statement",
-            object_id=row.pk,
-            object_repr=str(row),
-            summary=(
-                f"入出金明細「{filename}」を取り込みました（明細{row.booking_count}件、うち新規{row.new_booking_count}件、"
-                f"入金{row.credit_count}件: 自動消込{row.matched_count}件、要確認{row.queued_count}件）。"
-            ),
-            changes={"sha256": sha},
-            ip_address=ip_address,
-        )
+        _audit_import(row, filename=filename, sha=sha, actor=actor, now=now, ip_address=ip_address)
     return ImportOutcome(row, row.credit_count, row.matched_count, row.queued_count, False)
 
 
@@ -604,6 +614,31 @@ def _check_against_ledger(lines: Sequence[TransferLine], *, as_of: dt.date) -> N
         raise UnableToChangeTransferBatch(["会計帳簿と一致しません。", *problems])
 
 
+def _transfer_lines(
+    batch: TransferBatch, notices: Sequence[Document], parts: Mapping[int, Sequence[int]]
+) -> list[TransferLine]:
+    """One line per notice and part (amounts above the 10-digit field are split), the payee copied from it."""
+    rows: list[TransferLine] = []
+    for notice in notices:
+        for part, amount in enumerate(parts[notice.pk], start=1):
+            rows.append(
+                TransferLine(
+                    batch=batch,
+                    line_no=len(rows) + 1,
+                    document=notice,
+                    part=part,
+                    participant_id=notice.participant_id,
+                    amount_yen=amount,
+                    bank_code=notice.bank_code,
+                    branch_code=notice.branch_code,
+                    account_type=notice.account_type,
+                    account_number=notice.account_number,
+                    account_holder_kana=notice.account_holder_kana,
+                )
+            )
+    return rows
+
+
 def create_batch(
     *,
     pay_date: dt.date,
@@ -639,25 +674,7 @@ def create_batch(
             drafted_by=actor,
             state=BatchState.DRAFTED,
         )
-        rows: list[TransferLine] = []
-        for notice in notices:
-            for part, amount in enumerate(parts[notice.pk], start=1):
-                rows.append(
-                    TransferLine(
-                        batch=batch,
-                        line_no=len(rows) + 1,
-                        document=notice,
-                        part=part,
-                        participant_id=notice.participant_id,
-                        amount_yen=amount,
-                        bank_code=notice.bank_code,
-                        branch_code=notice.branch_code,
-                        account_type=notice.account_type,
-                        account_number=notice.account_number,
-                        account_holder_kana=notice.account_holder_kana,
-                    )
-                )
-        TransferLine.objects.bulk_create(rows)
+        TransferLine.objects.bulk_create(_transfer_lines(batch, notices, parts))
         lines = list(queries.lines_of(batch))
         try:
             checked = check_transfer_batch(

@@ -5,6 +5,9 @@ Scoping: operator staff see every company; a participant member sees only its ow
 and transfers (another company's row is as missing as a row that does not exist).
 """
 
+# long module: the treasury's one scoped read API (open items, receipts, transfers, balances, dunning,
+# suspense, annual settlement) sharing the tenant-scoping and cancelled/carried-forward filters
+
 from __future__ import annotations
 
 import datetime as dt
@@ -278,6 +281,29 @@ class CompanyBalance:
     receivable_ledger_yen: int  # 未収金 in the ledger (debit balance of 1310+1320+1330)
 
 
+def _received_and_paid_out(ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """Per company: receipts applied (matches in force) and transfers released (not failed)."""
+    received: dict[int, int] = defaultdict(int)
+    for got in (
+        MatchAllocation.objects.filter(match__undone_at__isnull=True, match__participant_id__in=ids)
+        .values("match__participant_id")
+        .annotate(total=Sum("amount_yen"))
+        .order_by("match__participant_id")
+    ):
+        received[got["match__participant_id"]] = int(got["total"])
+    paid_out: dict[int, int] = defaultdict(int)
+    for paid in (
+        TransferLine.objects.filter(
+            participant_id__in=ids, batch__state=BatchState.RELEASED, state__in=[LineState.PENDING, LineState.PAID]
+        )
+        .values("participant_id")
+        .annotate(total=Sum("amount_yen"))
+        .order_by("participant_id")
+    ):
+        paid_out[paid["participant_id"]] = int(paid["total"])
+    return received, paid_out
+
+
 def balances(*, user: Any, as_of: dt.date, participant_code: str = "") -> list[CompanyBalance]:
     """Balances of every company the user may see that has documents, by company code."""
     documents = Document.objects.exclude(_cancelled()).exclude(document_type=DocumentType.CREDIT_NOTE)
@@ -303,24 +329,7 @@ def balances(*, user: Any, as_of: dt.date, participant_code: str = "") -> list[C
             billed[row["participant_id"]] += int(row["total"])
         elif row["document_type"] in PAYABLE_TYPES:
             notified[row["participant_id"]] += int(row["total"])
-    received: dict[int, int] = defaultdict(int)
-    for got in (
-        MatchAllocation.objects.filter(match__undone_at__isnull=True, match__participant_id__in=ids)
-        .values("match__participant_id")
-        .annotate(total=Sum("amount_yen"))
-        .order_by("match__participant_id")
-    ):
-        received[got["match__participant_id"]] = int(got["total"])
-    paid_out: dict[int, int] = defaultdict(int)
-    for paid in (
-        TransferLine.objects.filter(
-            participant_id__in=ids, batch__state=BatchState.RELEASED, state__in=[LineState.PENDING, LineState.PAID]
-        )
-        .values("participant_id")
-        .annotate(total=Sum("amount_yen"))
-        .order_by("participant_id")
-    ):
-        paid_out[paid["participant_id"]] = int(paid["total"])
+    received, paid_out = _received_and_paid_out(ids)
     outstanding: dict[int, int] = defaultdict(int)
     overdue: dict[int, int] = defaultdict(int)
     overdue_count: dict[int, int] = defaultdict(int)

@@ -40,6 +40,8 @@ def _issue(line: int, column: str, message: str) -> RecordIssue:
     return RecordIssue(line, column, message, unit="line")
 
 
+# long: one pass over the CSV lines, column by column in the order of the bank's layout, every
+# problem collected with its line and column
 def read_csv_statement(data: bytes, *, filename: str = "") -> BankStatement:
     """The bookings of a statement CSV; :class:`UnableToReadBankStatement` listing every problem otherwise."""
     try:

@@ -227,10 +227,11 @@ def read_zengin_statement(data: bytes, *, era: Era = "reiwa", filename: str = ""
     return BankStatement(format="zengin", created_date=created, accounts=tuple(accounts), bookings=tuple(bookings))
 
 
+# long: reads one account's header, data records and trailer from ``index`` (returns the next index) in order,
+# with their cross-checks (balances, counts, totals) — the state machine reads best whole
 def _read_account(
     raw_records: Sequence[bytes], index: int, reader: _Reader
 ) -> tuple[int, AccountSummary | None, list[Booking], dt.date | None]:
-    """Read one account's header, data records and trailer starting at ``index``; return the next index."""
     issues = reader.issues
     header_number = index + 1
     header, found = decode_record(HEADER, raw_records[index], record=header_number, optional_numbers=_OPTIONAL_HEADER)

@@ -12,6 +12,9 @@ digits in N fields, only Zengin characters in C fields, counts and totals of the
 what the writer produced; a transfer-result import uses it on what the bank returns.
 """
 
+# long module: one file format: the writer, the checker and the reader of the same 120-byte layout
+# (the field table at the top) kept together so that they cannot drift apart
+
 from __future__ import annotations
 
 import datetime as dt
@@ -247,6 +250,8 @@ class CheckedBatch:
     warnings: tuple[str, ...]  # e.g. names cut to the field width
 
 
+# long: every field of every record checked in the layout's order, one list of issues for the
+# whole batch; pieces would pass the issue list and the record counter around
 def check_transfer_batch(
     *,
     requester: TransferRequester,
@@ -483,6 +488,8 @@ def _check_characters(fields: Sequence[Field], values: dict[str, str], record: i
             issues.append(RecordIssue(record, field.label, f"全銀フォーマットで使えない文字「{bad}」があります。"))
 
 
+# long: reads the records in file order (header, data, trailer, end) with one state machine;
+# the checks of counts and totals need the whole pass
 def read_transfer_file(data: bytes) -> TransferFile:
     """The header, data records and trailer totals of a 総合振込 file, checked; or :class:`UnableToReadTransferFile`."""
     raw_records, issues = split_records(data, length=RECORD_LENGTH)
