@@ -227,8 +227,7 @@ def read_zengin_statement(data: bytes, *, era: Era = "reiwa", filename: str = ""
     return BankStatement(format="zengin", created_date=created, accounts=tuple(accounts), bookings=tuple(bookings))
 
 
-# long: reads one account's header, data records and trailer from ``index`` (returns the next index) in order,
-# with their cross-checks (balances, counts, totals) — the state machine reads best whole
+# long: reads one account's header, data and trailer from ``index`` with their cross-checks; returns the next index
 def _read_account(
     raw_records: Sequence[bytes], index: int, reader: _Reader
 ) -> tuple[int, AccountSummary | None, list[Booking], dt.date | None]:
