@@ -42,7 +42,7 @@ class DemoTreasury:
 
 def _payer_name(name_kana: str, name: str, variant: int) -> str:
     try:
-        kana = to_zengin_kana(name_kana, abbreviate_legal_forms=False)
+        kana = to_zengin_kana(text=name_kana, abbreviate_legal_forms=False)
     except UnableToConvertToZenginKana:
         return "ﾌﾒｲ"
     legal = "(ｶ" if "株式会社" in name else ""

@@ -145,8 +145,8 @@ def _kind_parts(share: AnnualShare, pid: int) -> tuple[DraftLine, tuple[Line, ..
             source_ref=f"還元総額 {share.pool_yen:,}円 を容量拠出金の比で按分（最大剰余法）",
         )
         postings = (
-            debit(chart.REFUND_EXPENSE, amount, participant_id=pid, description="還元金"),
-            credit(chart.PAYABLE_REFUNDS, amount, participant_id=pid, description="還元金"),
+            debit(account=chart.REFUND_EXPENSE, amount_yen=amount, participant_id=pid, description="還元金"),
+            credit(account=chart.PAYABLE_REFUNDS, amount_yen=amount, participant_id=pid, description="還元金"),
         )
         pool_name = f"還元総額: {year}年度の経済的ペナルティ収益"
         note = (
@@ -162,8 +162,13 @@ def _kind_parts(share: AnnualShare, pid: int) -> tuple[DraftLine, tuple[Line, ..
             source_ref=f"未回収額 {share.pool_yen:,}円 を容量拠出金の比で按分（最大剰余法）",
         )
         postings = (
-            debit(chart.RECEIVABLE_ADDITIONAL, amount, participant_id=pid, description="追加徴収"),
-            credit(chart.ADDITIONAL_COLLECTION_REVENUE, amount, participant_id=pid, description="追加徴収"),
+            debit(account=chart.RECEIVABLE_ADDITIONAL, amount_yen=amount, participant_id=pid, description="追加徴収"),
+            credit(
+                account=chart.ADDITIONAL_COLLECTION_REVENUE,
+                amount_yen=amount,
+                participant_id=pid,
+                description="追加徴収",
+            ),
         )
         pool_name = f"未回収額: {year}年度の容量拠出金のうち回収できなかった額（税込）"
         note = (

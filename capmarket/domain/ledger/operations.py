@@ -51,16 +51,16 @@ class Line:
     description: str = ""
 
 
-def debit(account: str, amount_yen: int, *, participant_id: int | None = None, description: str = "") -> Line:
+def debit(*, account: str, amount_yen: int, participant_id: int | None = None, description: str = "") -> Line:
     """A debit of ``amount_yen``; a negative amount is a credit of its absolute value."""
     if amount_yen < 0:
         return Line(account, 0, -amount_yen, participant_id, description)
     return Line(account, amount_yen, 0, participant_id, description)
 
 
-def credit(account: str, amount_yen: int, *, participant_id: int | None = None, description: str = "") -> Line:
+def credit(*, account: str, amount_yen: int, participant_id: int | None = None, description: str = "") -> Line:
     """A credit of ``amount_yen``; a negative amount is a debit of its absolute value."""
-    return debit(account, -amount_yen, participant_id=participant_id, description=description)
+    return debit(account=account, amount_yen=-amount_yen, participant_id=participant_id, description=description)
 
 
 def install_chart() -> int:
@@ -254,7 +254,7 @@ def _period_row(month: dt.date) -> Period:
     start = month.replace(day=1)
     period, _ = Period.objects.select_for_update().get_or_create(
         start_date=start,
-        defaults={"end_date": next_month_start(start), "fiscal_year": fiscal_year_of(start)},
+        defaults={"end_date": next_month_start(day=start), "fiscal_year": fiscal_year_of(day=start)},
     )
     return period
 
@@ -304,7 +304,7 @@ def _months_between(first: dt.date | None, end: dt.date) -> list[dt.date]:
     month = first
     while month < end:
         months.append(month)
-        month = next_month_start(month)
+        month = next_month_start(day=month)
     return months
 
 
@@ -379,12 +379,12 @@ def request_annual_close(
     with transaction.atomic():
         closed = set(
             Period.objects.filter(
-                start_date__gte=fiscal_year_start(fiscal_year),
-                start_date__lt=fiscal_year_end(fiscal_year),
+                start_date__gte=fiscal_year_start(fiscal_year=fiscal_year),
+                start_date__lt=fiscal_year_end(fiscal_year=fiscal_year),
                 state=PeriodState.CLOSED,
             ).values_list("start_date", flat=True)
         )
-        missing = [m for m in months_of_fiscal_year(fiscal_year) if m not in closed]
+        missing = [m for m in months_of_fiscal_year(fiscal_year=fiscal_year) if m not in closed]
         if missing:
             raise UnableToClose(
                 f"{fiscal_year}年度の{missing[0]:%Y年%m月}が締められていません。12か月の月次締めの後に年次締めを申請してください。"

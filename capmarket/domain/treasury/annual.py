@@ -45,7 +45,7 @@ def draft_annual_settlement(
     bills = queries.contribution_bills_of_year(delivery_year=delivery_year)
     if not bills:
         raise UnableToSettleYear(f"{delivery_year}年度の容量拠出金請求書がありません。")
-    received = queries.received_by_document(d.pk for d in bills)
+    received = queries.received_by_document(document_ids=[d.pk for d in bills])
     contributions: dict[int, int] = defaultdict(int)
     unpaid: dict[int, int] = defaultdict(int)
     for bill in bills:
@@ -143,7 +143,7 @@ def annual_shares(*, settlement: AnnualSettlement) -> list[tuple[AnnualShare, Pa
     if settlement.state != AnnualState.APPROVED:
         raise UnableToSettleYear("承認された年次精算だけを帳票にできます。")
     year = settlement.delivery_year
-    lines = list(queries.annual_lines(settlement))
+    lines = list(queries.annual_lines(settlement=settlement))
     weights_total = sum(x.contributions_yen for x in lines if not x.in_arrears and x.contributions_yen > 0)
     bills: dict[int, list[BasisBill]] = defaultdict(list)
     for bill in queries.contribution_bills_of_year(delivery_year=year):

@@ -109,7 +109,7 @@ def _require(actor: Any, action: Action, message: str, error: type[ValidationErr
         raise error(message)
 
 
-def account_key_of(profile: OperatorProfile | None) -> str:
+def account_key_of(*, profile: OperatorProfile | None) -> str:
     """The key of the operator's own account (a CSV statement names none: its bookings are of this account)."""
     if profile is None:
         return "operator"
@@ -190,23 +190,28 @@ def _post_match(
     source = chart.SUSPENSE if from_suspense else chart.BANK
     lines = [
         ledger.debit(
-            source,
-            booking.amount_yen,
+            account=source,
+            amount_yen=booking.amount_yen,
             description=f"{'仮受金から振替' if from_suspense else '入金'} {booking.payer_name}",
         )
     ]
     for document, amount in allocations:
         lines.append(
             ledger.credit(
-                RECEIVABLE_ACCOUNT[DocumentType(document.document_type)],
-                amount,
+                account=RECEIVABLE_ACCOUNT[DocumentType(document.document_type)],
+                amount_yen=amount,
                 participant_id=participant_id,
                 description=f"{document.number} 入金消込",
             )
         )
     if unapplied_yen:
         lines.append(
-            ledger.credit(chart.DEPOSITS_RECEIVED, unapplied_yen, participant_id=participant_id, description="過入金")
+            ledger.credit(
+                account=chart.DEPOSITS_RECEIVED,
+                amount_yen=unapplied_yen,
+                participant_id=participant_id,
+                description="過入金",
+            )
         )
     attempt = booking.matches.count() + 1
     numbers = "・".join(d.number for d, _ in allocations)
@@ -250,8 +255,8 @@ def _post_suspense(booking: BankBooking, *, key: str, day: dt.date, actor: Any, 
         kind=TransactionKind.RECEIPT,
         description=f"入金（未消込・仮受金） {booking.booking_date:%Y-%m-%d} {booking.payer_name}"[:200],
         lines=[
-            ledger.debit(chart.BANK, booking.amount_yen, description=f"入金 {booking.payer_name}"),
-            ledger.credit(chart.SUSPENSE, booking.amount_yen, description="未消込の入金"),
+            ledger.debit(account=chart.BANK, amount_yen=booking.amount_yen, description=f"入金 {booking.payer_name}"),
+            ledger.credit(account=chart.SUSPENSE, amount_yen=booking.amount_yen, description="未消込の入金"),
         ],
         source_key=f"suspense:{booking.account_key}:{booking.reference}:{key}",
         now=now,
@@ -352,7 +357,7 @@ def import_statement(
         UnableToImportStatement,
     )
     sha = hashlib.sha256(data).hexdigest()
-    existing = queries.statement_by_sha256(sha)
+    existing = queries.statement_by_sha256(sha256=sha)
     if existing is not None:
         return ImportOutcome(existing, existing.credit_count, existing.matched_count, existing.queued_count, True)
     try:
@@ -360,7 +365,7 @@ def import_statement(
     except UnableToReadBankStatement as exc:
         raise UnableToImportStatement(str(exc)) from exc
     with transaction.atomic():
-        existing = queries.statement_by_sha256(sha)
+        existing = queries.statement_by_sha256(sha256=sha)
         if existing is not None:  # a concurrent import of the same file won
             return ImportOutcome(existing, existing.credit_count, existing.matched_count, existing.queued_count, True)
         keyed = [(b.account.key if b.account else default_account_key, b) for b in statement.bookings]
@@ -386,7 +391,7 @@ def import_statement(
         to_match: dict[str, BankBooking] = {}
         for key, booking in new:
             if booking.direction is BookingDirectionValue.CREDIT and not booking.is_correction:
-                credit = credit_from_booking(booking, account_key=key)
+                credit = credit_from_booking(booking=booking, account_key=key)
                 credits.append(credit)
                 to_match[credit.key] = by_key[(key, booking.reference)]
         matched = 0
@@ -422,7 +427,7 @@ def match_by_hand(
         booking = BankBooking.objects.select_for_update().get(pk=booking.pk)
         if booking.direction != BookingDirection.CREDIT:
             raise UnableToMatch("出金の明細は消込できません。")
-        if booking.state != BookingState.QUEUED or queries.match_in_force(booking) is not None:
+        if booking.state != BookingState.QUEUED or queries.match_in_force(booking=booking) is not None:
             raise UnableToMatch("この入金は既に消込済みです。")
         if not allocations:
             raise UnableToMatch("充当する帳票を選んでください。")
@@ -664,7 +669,7 @@ def create_batch(
         missing = [n.number for n in notices if not (n.bank_code and n.branch_code and n.account_number)]
         if missing:
             raise UnableToChangeTransferBatch(f"振込先口座のない通知書があります: {'、'.join(missing[:10])}")
-        parts = {n.pk: split_amount(n.total_yen) for n in notices}
+        parts = {n.pk: split_amount(amount_yen=n.total_yen) for n in notices}
         batch = TransferBatch.objects.create(
             pay_date=pay_date,
             requester_code=str(getattr(settings, "CAPMARKET_TRANSFER_REQUESTER_CODE", "0000000001")),
@@ -675,7 +680,7 @@ def create_batch(
             state=BatchState.DRAFTED,
         )
         TransferLine.objects.bulk_create(_transfer_lines(batch, notices, parts))
-        lines = list(queries.lines_of(batch))
+        lines = list(queries.lines_of(batch=batch))
         try:
             checked = check_transfer_batch(
                 requester=_requester(profile),
@@ -717,7 +722,7 @@ _STEP_RIGHTS: Final = {
 
 
 def _post_disbursements(batch: TransferBatch, *, actor: Any, now: dt.datetime) -> None:
-    lines = list(queries.lines_of(batch))
+    lines = list(queries.lines_of(batch=batch))
     _check_against_ledger(lines, as_of=batch.pay_date)
     for x in lines:
         posting = ledger.post(
@@ -725,8 +730,8 @@ def _post_disbursements(batch: TransferBatch, *, actor: Any, now: dt.datetime) -
             kind=TransactionKind.DISBURSEMENT,
             description=f"総合振込 #{batch.pk} {x.document.recipient_name} {x.document.number}"[:200],
             lines=[
-                ledger.debit(_payable_of(x)[1], x.amount_yen, participant_id=x.participant_id),
-                ledger.credit(chart.BANK, x.amount_yen, description=f"振込 {x.account_holder_kana}"),
+                ledger.debit(account=_payable_of(x)[1], amount_yen=x.amount_yen, participant_id=x.participant_id),
+                ledger.credit(account=chart.BANK, amount_yen=x.amount_yen, description=f"振込 {x.account_holder_kana}"),
             ],
             source_key=f"transfer:{x.pk}",
             now=now,
@@ -820,11 +825,11 @@ class BankFile:
     total_yen: int
 
 
-def checked_batch(batch: TransferBatch, *, is_business_day: Callable[[dt.date], bool]) -> CheckedBatch:
+def checked_batch(*, batch: TransferBatch, is_business_day: Callable[[dt.date], bool]) -> CheckedBatch:
     profile = OperatorProfile.objects.order_by("-version").first()
     if profile is None:
         raise UnableToChangeTransferBatch("発行者情報（振込元の口座）が登録されていません。")
-    lines = list(queries.lines_of(batch).exclude(state=LineState.CANCELLED))
+    lines = list(queries.lines_of(batch=batch).exclude(state=LineState.CANCELLED))
     try:
         return check_transfer_batch(
             requester=_requester(profile),
@@ -856,8 +861,8 @@ def export_batch_file(
         )
     if actor is not None and not (can(actor, Action.RELEASE_TRANSFERS) or can(actor, Action.DRAFT_TRANSFERS)):
         raise UnableToChangeTransferBatch("振込データを作成する権限がありません（経理の権限です）。")
-    checked = checked_batch(batch, is_business_day=is_business_day)
-    lines = list(queries.lines_of(batch))
+    checked = checked_batch(batch=batch, is_business_day=is_business_day)
+    lines = list(queries.lines_of(batch=batch))
     posted = sum(
         e.credit_yen
         for x in lines
@@ -870,7 +875,7 @@ def export_batch_file(
             f"出金仕訳 {posted:,}円と一致しません。"
         )
     if file_format == "zengin":
-        written = encode_transfer_file(checked)
+        written = encode_transfer_file(batch=checked)
         data = written.data
         filename, content_type = f"sogofurikomi-{batch.pk}-{batch.pay_date:%Y%m%d}.txt", "text/plain; charset=Shift_JIS"
     else:
@@ -921,7 +926,7 @@ def record_results(
         batch = TransferBatch.objects.select_for_update().get(pk=batch.pk)
         if batch.state != BatchState.RELEASED:
             raise UnableToChangeTransferBatch("振込結果は経理承認済の振込にだけ登録できます。")
-        lines = {x.line_no: x for x in queries.lines_of(batch).select_related("ledger_transaction")}
+        lines = {x.line_no: x for x in queries.lines_of(batch=batch).select_related("ledger_transaction")}
         problems = [f"{r.line_no}行目: この振込にその行はありません。" for r in results if r.line_no not in lines]
         for r in results:
             line = lines.get(r.line_no)

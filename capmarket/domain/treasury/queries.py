@@ -73,7 +73,7 @@ def _carried_forward() -> Exists:
     return Exists(DocumentLine.objects.filter(refers_to=OuterRef("pk"), category=LineCategory.CARRIED_IN))
 
 
-def received_by_document(document_ids: Iterable[int] | None = None) -> dict[int, int]:
+def received_by_document(*, document_ids: Iterable[int] | None = None) -> dict[int, int]:
     """Yen received on each document: the allocations of matches in force."""
     qs = MatchAllocation.objects.filter(match__undone_at__isnull=True)
     if document_ids is not None:
@@ -109,7 +109,7 @@ def open_documents(*, participant_id: int | None = None, due_before: dt.date | N
     if due_before is not None:
         qs = qs.filter(due_date__lt=due_before)
     docs = list(qs.order_by("due_date", "number"))
-    received = received_by_document(d.pk for d in docs)
+    received = received_by_document(document_ids=[d.pk for d in docs])
     result = [OpenDocument(d, received.get(d.pk, 0)) for d in docs]
     return [x for x in result if x.outstanding_yen > 0]
 
@@ -118,7 +118,7 @@ def payers() -> QuerySet[Participant]:
     return Participant.objects.filter(Q(is_retailer=True) | Q(is_tso=True) | Q(is_provider=True)).order_by("pk")
 
 
-def statement_by_sha256(sha256: str) -> StatementImport | None:
+def statement_by_sha256(*, sha256: str) -> StatementImport | None:
     return StatementImport.objects.filter(content_sha256=sha256).first()
 
 
@@ -137,7 +137,7 @@ def get_statement(*, statement_id: int) -> StatementImport | None:
     return StatementImport.objects.filter(pk=statement_id).first()
 
 
-def bookings_of(statement: StatementImport) -> QuerySet[BankBooking]:
+def bookings_of(*, statement: StatementImport) -> QuerySet[BankBooking]:
     return statement.bookings.order_by("record_no", "pk")
 
 
@@ -150,15 +150,15 @@ def get_booking(*, booking_id: int) -> BankBooking | None:
     return BankBooking.objects.filter(pk=booking_id).select_related("statement").first()
 
 
-def match_in_force(booking: BankBooking) -> ReceiptMatch | None:
+def match_in_force(*, booking: BankBooking) -> ReceiptMatch | None:
     return booking.matches.filter(undone_at__isnull=True).select_related("participant", "ledger_transaction").first()
 
 
-def matches_of(booking: BankBooking) -> QuerySet[ReceiptMatch]:
+def matches_of(*, booking: BankBooking) -> QuerySet[ReceiptMatch]:
     return booking.matches.select_related("participant", "matched_by", "undone_by").order_by("matched_at", "pk")
 
 
-def allocations_of(match: ReceiptMatch) -> QuerySet[MatchAllocation]:
+def allocations_of(*, match: ReceiptMatch) -> QuerySet[MatchAllocation]:
     return match.allocations.select_related("document").order_by("document__number", "pk")
 
 
@@ -168,7 +168,7 @@ def recent_matches(*, limit: int = 100) -> QuerySet[ReceiptMatch]:
     ]
 
 
-def receipts_visible_to(user: Any) -> QuerySet[MatchAllocation]:
+def receipts_visible_to(*, user: Any) -> QuerySet[MatchAllocation]:
     """Receipts applied to documents (in force), newest first; a participant member sees its company's."""
     qs = MatchAllocation.objects.filter(match__undone_at__isnull=True).select_related("document", "match__booking")
     if _sees_all(user):
@@ -238,11 +238,11 @@ def get_batch(*, batch_id: int) -> TransferBatch | None:
     return batches().filter(pk=batch_id).first()
 
 
-def lines_of(batch: TransferBatch) -> QuerySet[TransferLine]:
+def lines_of(*, batch: TransferBatch) -> QuerySet[TransferLine]:
     return batch.lines.select_related("document", "participant").order_by("line_no")
 
 
-def transfers_visible_to(user: Any) -> QuerySet[TransferLine]:
+def transfers_visible_to(*, user: Any) -> QuerySet[TransferLine]:
     qs = TransferLine.objects.exclude(batch__state=BatchState.CANCELLED).select_related("batch", "document")
     if _sees_all(user):
         return qs.order_by("-batch__pay_date", "-pk")
@@ -393,15 +393,15 @@ def suspense(*, as_of: dt.date) -> Suspense:
     )
 
 
-def participant_by_code(code: str) -> Participant | None:
+def participant_by_code(*, code: str) -> Participant | None:
     return Participant.objects.filter(participant_code__iexact=code.strip()).first() if code.strip() else None
 
 
-def documents_by_ids(ids: Iterable[int]) -> dict[int, Document]:
+def documents_by_ids(*, ids: Iterable[int]) -> dict[int, Document]:
     return {d.pk: d for d in Document.objects.filter(pk__in=list(ids))}
 
 
-def aliases_of(participant: Participant) -> QuerySet[Any]:
+def aliases_of(*, participant: Participant) -> QuerySet[Any]:
     return participant.payer_aliases.order_by("payer_name", "payer_code", "pk")
 
 
@@ -528,7 +528,7 @@ def get_annual_settlement(*, delivery_year: int) -> AnnualSettlement | None:
     return annual_settlements().filter(delivery_year=delivery_year).first()
 
 
-def annual_lines(settlement: AnnualSettlement) -> QuerySet[AnnualSettlementLine]:
+def annual_lines(*, settlement: AnnualSettlement) -> QuerySet[AnnualSettlementLine]:
     return settlement.lines.select_related("participant").order_by("participant__participant_code", "pk")
 
 

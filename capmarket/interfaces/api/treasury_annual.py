@@ -75,7 +75,7 @@ class AnnualSettlementSerializer(serializers.ModelSerializer):  # type: ignore[t
 
     @extend_schema_field(AnnualLineSerializer(many=True))
     def get_lines(self, obj: AnnualSettlement) -> Any:
-        return AnnualLineSerializer(queries.annual_lines(obj), many=True).data
+        return AnnualLineSerializer(queries.annual_lines(settlement=obj), many=True).data
 
     @extend_schema_field(AnnualDocumentSerializer(many=True))
     def get_documents(self, obj: AnnualSettlement) -> Any:

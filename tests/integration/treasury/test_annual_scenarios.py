@@ -72,7 +72,7 @@ def test_the_annual_settlement_of_each_scenario_reconciles(
         settlement=settlement, actor=staff["accountant"], now=now, render=False, send_mail=False
     )
 
-    lines = list(queries.annual_lines(settlement))
+    lines = list(queries.annual_lines(settlement=settlement))
     docs = list(Document.objects.filter(run_ref=f"annual-{year}"))
     refunds = [d for d in docs if d.document_type == DocumentType.ANNUAL_REFUND_NOTICE]
     rebills = [d for d in docs if d.document_type == DocumentType.ANNUAL_REBILLING_INVOICE]

@@ -63,7 +63,7 @@ def test_refunds_and_rebilling_reconcile_under_four_eyes(issued: dict[str, Any],
         annual.draft_annual_settlement(delivery_year=2025, actor=staff["operator"], now=T)
 
     settlement = _settle(issued, staff)
-    lines = {x.participant.participant_code: x for x in queries.annual_lines(settlement)}
+    lines = {x.participant.participant_code: x for x in queries.annual_lines(settlement=settlement)}
 
     assert settlement.penalty_income_yen == penalties
     assert settlement.uncollected_yen == documents["EC001"].total_yen
@@ -89,7 +89,7 @@ def test_the_documents_post_the_books_are_paid_by_transfer_and_matched_by_receip
 ) -> None:
     settlement = _settle(issued, staff)
     settlement = annual.approve_annual_settlement(settlement=settlement, actor=staff["accounting_approver"], now=T)
-    lines = {x.participant.participant_code: x for x in queries.annual_lines(settlement)}
+    lines = {x.participant.participant_code: x for x in queries.annual_lines(settlement=settlement)}
 
     outcome = annual_use_case.issue_annual_documents(
         settlement=settlement, actor=staff["accountant"], now=T, render=False, send_mail=False
@@ -127,7 +127,7 @@ def test_the_documents_post_the_books_are_paid_by_transfer_and_matched_by_receip
 
     # the refunds go into the transfer batch of their pay date; their disbursement clears 未払金（還元金）
     batch = create_transfer_batch(pay_date=notice.due_date, actor=staff["accountant"], now=T)
-    paid = {x.document.number for x in queries.lines_of(batch)}
+    paid = {x.document.number for x in queries.lines_of(batch=batch)}
     assert {d.number for d in refunds} <= paid
     # a re-billing invoice is an open item: a receipt matches it automatically and clears 未収金（追加徴収）
     invoice = next(d for d in rebills if d.recipient_code == "EC105")

@@ -35,7 +35,7 @@ def test_the_demo_market_has_receipts_a_queue_and_transfer_batches() -> None:
     released, waiting = TransferBatch.objects.order_by("pay_date")
     assert (released.state, waiting.state) == (BatchState.RELEASED, BatchState.CHECKED)
     bank_file = transfer_file(batch=released, file_format="zengin", actor=None, now=NOW)
-    parsed = read_transfer_file(bank_file.data)
+    parsed = read_transfer_file(data=bank_file.data)
     assert (parsed.total_count, parsed.total_yen) == (released.line_count, released.total_yen)
     assert all(len(r) == 120 for r in bank_file.data.split(b"\r\n") if r)
     assert sum(r.balance_yen for r in ledger_queries.trial_balance(as_of=dt.date(2100, 1, 1))) == 0

@@ -85,7 +85,7 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     statement = queries.get_statement(statement_id=pk)
     if statement is None:
         raise Http404("取込が見つかりません。")
-    bookings = queries.bookings_of(statement).prefetch_related("matches__participant")
+    bookings = queries.bookings_of(statement=statement).prefetch_related("matches__participant")
     return render(request, "web/treasury/statement_detail.html", {"statement": statement, "bookings": bookings})
 
 
@@ -108,10 +108,10 @@ def _booking(pk: int) -> BankBooking:
 @requires(Action.MANAGE_RECEIPTS)
 def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
     booking = _booking(pk)
-    company = queries.participant_by_code(request.GET.get("company", ""))
+    company = queries.participant_by_code(code=request.GET.get("company", ""))
     open_items = queries.open_documents(participant_id=company.pk) if company else []
     candidates = [x for x in queries.open_documents() if x.document.number in set(booking.candidates)]
-    history = [(m, list(queries.allocations_of(m))) for m in queries.matches_of(booking)]
+    history = [(m, list(queries.allocations_of(match=m))) for m in queries.matches_of(booking=booking)]
     return render(
         request,
         "web/treasury/booking_detail.html",
@@ -122,7 +122,7 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "open_items": open_items,
             "candidates": candidates,
             "history": history,
-            "in_force": queries.match_in_force(booking),
+            "in_force": queries.match_in_force(booking=booking),
         },
     )
 
@@ -131,7 +131,7 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @requires(Action.MANAGE_RECEIPTS)
 def booking_match(request: HttpRequest, pk: int) -> HttpResponse:
     booking = _booking(pk)
-    company = queries.participant_by_code(request.POST.get("company", ""))
+    company = queries.participant_by_code(code=request.POST.get("company", ""))
     if company is None:
         messages.error(request, "事業者コードが見つかりません。")
         return redirect("web:treasury_booking", pk)
@@ -144,7 +144,7 @@ def booking_match(request: HttpRequest, pk: int) -> HttpResponse:
             except ValueError:
                 messages.error(request, f"充当額「{value}」は円単位の整数で入力してください。")
                 return redirect(f"{request.path.removesuffix('match/')}?company={company.participant_code}")
-    documents = queries.documents_by_ids(wanted)
+    documents = queries.documents_by_ids(ids=wanted)
     try:
         use_cases.match_by_hand(
             booking=booking,
@@ -166,7 +166,7 @@ def booking_match(request: HttpRequest, pk: int) -> HttpResponse:
 @requires(Action.MANAGE_RECEIPTS)
 def booking_undo(request: HttpRequest, pk: int) -> HttpResponse:
     booking = _booking(pk)
-    match = queries.match_in_force(booking)
+    match = queries.match_in_force(booking=booking)
     if match is None:
         messages.error(request, "取り消す消込はありません。")
         return redirect("web:treasury_booking", pk)
@@ -228,8 +228,8 @@ def _balance_row(b: queries.CompanyBalance) -> list[Any]:
 @requires(Action.VIEW_BALANCES)
 def balances(request: HttpRequest) -> HttpResponse:
     as_of, code, rows = _balances(request)
-    receipts = queries.receipts_visible_to(request.user)[:50]
-    transfers = queries.transfers_visible_to(request.user)[:50]
+    receipts = queries.receipts_visible_to(user=request.user)[:50]
+    transfers = queries.transfers_visible_to(user=request.user)[:50]
     return render(
         request,
         "web/treasury/balances.html",
@@ -347,7 +347,7 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "web/treasury/transfer_detail.html",
         {
             "batch": batch,
-            "lines": queries.lines_of(batch),
+            "lines": queries.lines_of(batch=batch),
             "steps": steps,
             "next_step": next_step,
             "may_act": next_step is not None and can(request.user, STEP_ACTION[next_step]),

@@ -59,7 +59,7 @@ def annual_detail(request: HttpRequest, year: int) -> HttpResponse:
                 request, f"年次精算を承認しました。還元通知書・年次精算請求書の発行を開始しました（処理 #{job.pk}）。"
             )
         return redirect("web:treasury_annual", year)
-    lines = list(queries.annual_lines(settlement))
+    lines = list(queries.annual_lines(settlement=settlement))
     documents = list(queries.annual_documents(delivery_year=year))
     return render(
         request,

@@ -86,7 +86,7 @@ def dunning_letter(request: HttpRequest, pk: int) -> HttpResponse:
 @requires(Action.MANAGE_DUNNING)
 def phone_call(request: HttpRequest) -> HttpResponse:
     post = request.POST
-    company = queries.participant_by_code(post.get("company", ""))
+    company = queries.participant_by_code(code=post.get("company", ""))
     if company is None:
         messages.error(request, "事業者コードが見つかりません。")
         return redirect("web:treasury_dunning")
