@@ -540,5 +540,5 @@ def annual_documents(*, delivery_year: int) -> QuerySet[Document]:
     return (
         Document.objects.filter(run_ref=f"annual-{delivery_year}")
         .select_related("participant", "file")
-        .order_by("document_type", "recipient_code", "number")
+        .order_by("-document_type", "recipient_code", "number")
     )
