@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
     )
     statement = _step(f"read and check it ({len(data):,} bytes)", lambda: read_bank_statement(data=data))
-    credits = [credit_from_booking(b, account_key=ACCOUNT.key) for b in statement.credits]
+    credits = [credit_from_booking(booking=b, account_key=ACCOUNT.key) for b in statement.credits]
     result = _step(
         f"match {len(credits):,} credits to {len(items):,} open documents",
         lambda: match_credits(credits=credits, open_items=items, payers=payers),
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             is_business_day=lambda d: True,
         ),
     )
-    _step("read the 総合振込 back", lambda: read_transfer_file(written.data))
+    _step("read the 総合振込 back", lambda: read_transfer_file(data=written.data))
     return 0
 
 

@@ -65,7 +65,7 @@ def import_bank_statement(
         filename=filename,
         actor=actor,
         now=now,
-        default_account_key=treasury.account_key_of(document_queries.current_operator_profile()),
+        default_account_key=treasury.account_key_of(profile=document_queries.current_operator_profile()),
         ip_address=ip_address,
     )
     if not outcome.already_imported and outcome.matched:
@@ -113,7 +113,7 @@ def read_transfer_results(data: bytes, *, filename: str = "") -> list[treasury.T
     """The bank's transfer results as a CSV with the header ``行,結果,不能理由`` (結果: 振込済 or 不能);
     UTF-8 (± BOM) or CP932. Every problem is named with its line; nothing is read half."""
     try:
-        text = decode_text(data)
+        text = decode_text(data=data)
     except ValueError as exc:
         raise treasury.UnableToChangeTransferBatch(f"{filename}: {exc}") from exc
     rows = list(csv.reader(io.StringIO(text)))

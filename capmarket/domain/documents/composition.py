@@ -153,12 +153,12 @@ def due_date(
 
 
 def _month_period(month: str) -> tuple[dt.date, dt.date]:
-    start = parse_month(month)
-    return start, next_month_start(start)
+    start = parse_month(text=month)
+    return start, next_month_start(day=start)
 
 
 def _ja_month(month: str) -> str:
-    start = parse_month(month)
+    start = parse_month(text=month)
     return f"{start.year}年{start.month}月"
 
 
@@ -243,7 +243,7 @@ def statement_draft(
             )
         )
     start, end = _month_period(s.delivery_month)
-    payment_month = parse_month(s.payment_month)
+    payment_month = parse_month(text=s.payment_month)
     due = due_date(
         month=payment_month,
         day=terms.payment_day if pays else terms.invoice_due_day,
@@ -258,15 +258,47 @@ def statement_draft(
     instalment_adjustment = sum(a.amount_yen for a in s.adjustments if a.kind == "instalment")
     penalty_adjustment = sum(a.amount_yen for a in s.adjustments if a.kind == "penalty")
     postings = (
-        debit(chart.CONTRACT_EXPENSE, s.instalments_yen, participant_id=pid, description="容量確保契約金額"),
-        debit(chart.CONTRACT_EXPENSE, instalment_adjustment, participant_id=pid, description="調整額（交付額）"),
-        credit(chart.PENALTY_REVENUE, s.penalties_yen, participant_id=pid, description="経済的ペナルティ額"),
-        debit(chart.PENALTY_REVENUE, penalty_adjustment, participant_id=pid, description="調整額（ペナルティ）"),
-        debit(chart.INPUT_TAX, s.tax_yen, description="消費税"),
-        credit(chart.PAYABLE_PROVIDERS, max(net_tax, 0), participant_id=pid, description="交付額"),
-        debit(chart.RECEIVABLE_PROVIDERS, max(-net_tax, 0), participant_id=pid, description="請求額"),
-        debit(chart.PAYABLE_PROVIDERS, offset, participant_id=pid, description="前月までの未精算額と相殺"),
-        credit(chart.RECEIVABLE_PROVIDERS, offset, participant_id=pid, description="前月までの未精算額と相殺"),
+        debit(
+            account=chart.CONTRACT_EXPENSE,
+            amount_yen=s.instalments_yen,
+            participant_id=pid,
+            description="容量確保契約金額",
+        ),
+        debit(
+            account=chart.CONTRACT_EXPENSE,
+            amount_yen=instalment_adjustment,
+            participant_id=pid,
+            description="調整額（交付額）",
+        ),
+        credit(
+            account=chart.PENALTY_REVENUE,
+            amount_yen=s.penalties_yen,
+            participant_id=pid,
+            description="経済的ペナルティ額",
+        ),
+        debit(
+            account=chart.PENALTY_REVENUE,
+            amount_yen=penalty_adjustment,
+            participant_id=pid,
+            description="調整額（ペナルティ）",
+        ),
+        debit(account=chart.INPUT_TAX, amount_yen=s.tax_yen, description="消費税"),
+        credit(account=chart.PAYABLE_PROVIDERS, amount_yen=max(net_tax, 0), participant_id=pid, description="交付額"),
+        debit(
+            account=chart.RECEIVABLE_PROVIDERS, amount_yen=max(-net_tax, 0), participant_id=pid, description="請求額"
+        ),
+        debit(
+            account=chart.PAYABLE_PROVIDERS,
+            amount_yen=offset,
+            participant_id=pid,
+            description="前月までの未精算額と相殺",
+        ),
+        credit(
+            account=chart.RECEIVABLE_PROVIDERS,
+            amount_yen=offset,
+            participant_id=pid,
+            description="前月までの未精算額と相殺",
+        ),
     )
     kind_name = "支払通知書" if pays else "請求書"
     return DocumentDraft(
@@ -325,7 +357,7 @@ def contribution_draft(
         raise UnableToComposeDocument(f"{where}: 合計が容量拠出金＋調整額＋消費税と一致しません。")
     start, end = _month_period(b.delivery_month)
     due = due_date(
-        month=parse_month(b.billing_month),
+        month=parse_month(text=b.billing_month),
         day=terms.contribution_due_day,
         issue_date=issue_date,
         calendar=calendar,
@@ -387,9 +419,14 @@ def contribution_draft(
         posting_kind="contribution_invoice",
         posting_description=f"容量拠出金請求書 {area_name} {_ja_month(b.delivery_month)}分 {recipient.name}",
         postings=(
-            debit(chart.RECEIVABLE_CONTRIBUTIONS, b.total_yen, participant_id=pid, description="容量拠出金（税込）"),
-            credit(revenue, taxable, participant_id=pid, description="容量拠出金"),
-            credit(chart.OUTPUT_TAX, b.tax_yen, description="消費税"),
+            debit(
+                account=chart.RECEIVABLE_CONTRIBUTIONS,
+                amount_yen=b.total_yen,
+                participant_id=pid,
+                description="容量拠出金（税込）",
+            ),
+            credit(account=revenue, amount_yen=taxable, participant_id=pid, description="容量拠出金"),
+            credit(account=chart.OUTPUT_TAX, amount_yen=b.tax_yen, description="消費税"),
         ),
     )
 

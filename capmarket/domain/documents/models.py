@@ -35,6 +35,8 @@ class DocumentType(models.TextChoices):
     CONTRIBUTION_INVOICE = "contribution_invoice", "容量拠出金請求書"
     PENALTY_NOTICE = "penalty_notice", "経済的ペナルティ算定額通知書"
     CREDIT_NOTE = "credit_note", "赤伝（取消）"
+    ANNUAL_REFUND_NOTICE = "annual_refund_notice", "年次精算（還元）通知書"
+    ANNUAL_REBILLING_INVOICE = "annual_rebilling_invoice", "年次精算請求書"
 
 
 #: number prefixes: ``PN-2025-000001`` …
@@ -44,6 +46,8 @@ NUMBER_PREFIX: dict[str, str] = {
     DocumentType.CONTRIBUTION_INVOICE: "CB",
     DocumentType.PENALTY_NOTICE: "PA",
     DocumentType.CREDIT_NOTE: "CN",
+    DocumentType.ANNUAL_REFUND_NOTICE: "AR",
+    DocumentType.ANNUAL_REBILLING_INVOICE: "AB",
 }
 
 
@@ -242,6 +246,9 @@ class LineCategory(models.TextChoices):
     CAP_ADJUSTMENT = "cap_adjustment", "上限による調整"
     ADJUSTMENT = "adjustment", "調整額（過去月の再算定）"
     CANCELLATION = "cancellation", "取消"
+    ANNUAL_REFUND = "annual_refund", "還元金（年次精算）"
+    ANNUAL_REBILLING = "annual_rebilling", "追加徴収額（年次精算）"
+    ANNUAL_BASIS = "annual_basis", "算定の基礎（参考、合計に含めない）"
 
 
 class DocumentLine(models.Model):

@@ -250,7 +250,7 @@ def issue(
     existing = Document.objects.filter(source_key=draft.source_key).first()
     if existing is not None:
         return existing, False
-    fiscal_year = fiscal_year_of(draft.issue_date)
+    fiscal_year = fiscal_year_of(day=draft.issue_date)
     try:
         with transaction.atomic():
             sequence, number = allocate_number(document_type=draft.document_type, fiscal_year=fiscal_year)

@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 
 from capmarket.calc.market import AREA_NAMES_JA
 from capmarket.domain.documents.composition import PAYER_KIND_NAMES
-from capmarket.domain.documents.models import Document, DocumentType
+from capmarket.domain.documents.models import Document, DocumentType, LineCategory
 from capmarket.domain.registry.models import AccountType
 
 TITLES: Final[dict[str, str]] = {
@@ -19,6 +19,8 @@ TITLES: Final[dict[str, str]] = {
     DocumentType.CONTRIBUTION_INVOICE: "容量拠出金請求書",
     DocumentType.PENALTY_NOTICE: "経済的ペナルティ算定額通知書",
     DocumentType.CREDIT_NOTE: "取消通知書（赤伝）",
+    DocumentType.ANNUAL_REFUND_NOTICE: "年次精算（還元）通知書",
+    DocumentType.ANNUAL_REBILLING_INVOICE: "年次精算請求書",
 }
 LEADS: Final[dict[str, str]] = {
     DocumentType.PAYMENT_NOTICE: "容量確保契約に基づき、下記のとおり容量確保契約金額を交付いたします。",
@@ -31,6 +33,13 @@ LEADS: Final[dict[str, str]] = {
     ),
     DocumentType.PENALTY_NOTICE: "下記のとおり経済的ペナルティの算定額を通知いたします。",
     DocumentType.CREDIT_NOTE: "下記の帳票を取り消します（金額はすべて取消額です）。",
+    DocumentType.ANNUAL_REFUND_NOTICE: (
+        "容量市場の年次精算により、経済的ペナルティ収益の還元金を下記のとおりお支払いいたします。"
+    ),
+    DocumentType.ANNUAL_REBILLING_INVOICE: (
+        "容量市場の年次精算により、容量拠出金の未回収分の追加徴収を下記のとおりご請求申し上げます。"
+        "お支払期限までに下記口座へお振り込みください。"
+    ),
 }
 AMOUNT_LABELS: Final[dict[str, str]] = {
     DocumentType.PAYMENT_NOTICE: "お支払金額",
@@ -38,7 +47,11 @@ AMOUNT_LABELS: Final[dict[str, str]] = {
     DocumentType.CONTRIBUTION_INVOICE: "ご請求金額",
     DocumentType.PENALTY_NOTICE: "経済的ペナルティ算定額",
     DocumentType.CREDIT_NOTE: "取消金額",
+    DocumentType.ANNUAL_REFUND_NOTICE: "還元金額",
+    DocumentType.ANNUAL_REBILLING_INVOICE: "ご請求金額",
 }
+#: document types that cover a delivery year rather than a month
+ANNUAL_TYPES: Final = (DocumentType.ANNUAL_REFUND_NOTICE, DocumentType.ANNUAL_REBILLING_INVOICE)
 
 
 def yen(*, amount: int) -> str:
@@ -52,9 +65,10 @@ def ja_date(*, day: dt.date | None) -> str:
 def context(*, document: Document) -> dict[str, Any]:
     d = document
     profile = d.operator_profile
-    lines = [
+    rows = [
         {
             "line_no": x.line_no,
+            "category": x.category,
             "description": x.description,
             "contract_code": x.contract_code,
             "resource_code": x.resource_code,
@@ -65,6 +79,8 @@ def context(*, document: Document) -> dict[str, Any]:
         }
         for x in sorted(d.lines.all(), key=lambda x: x.line_no)
     ]
+    lines = [x for x in rows if x["category"] != LineCategory.ANNUAL_BASIS]
+    basis_lines = [x for x in rows if x["category"] == LineCategory.ANNUAL_BASIS]
     tax_lines = [
         {"rate": t.rate, "amount": yen(amount=t.amount_excl_tax_yen), "tax": yen(amount=t.tax_yen)}
         for t in sorted(d.tax_lines.all(), key=lambda t: t.rate)
@@ -89,6 +105,8 @@ def context(*, document: Document) -> dict[str, Any]:
         "area_name": AREA_NAMES_JA.get(d.area, d.area),
         "payer_kind_name": PAYER_KIND_NAMES.get(d.payer_kind, d.payer_kind),
         "lines": lines,
+        "basis_lines": basis_lines,
+        "is_annual": d.document_type in ANNUAL_TYPES,
         "show_contract": any(x["contract_code"] for x in lines),
         "tax_lines": tax_lines,
         "has_carried": d.carried_in_yen != 0,

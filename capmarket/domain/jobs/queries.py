@@ -37,6 +37,11 @@ def get_job(*, job_id: int) -> Job | None:
     return Job.objects.filter(pk=job_id).first()
 
 
+def job_by_key(*, idempotency_key: str) -> Job | None:
+    """Unscoped: the job queued under a natural key (e.g. ``treasury.annual_documents:2025``), for staff pages."""
+    return Job.objects.filter(idempotency_key=idempotency_key).first()
+
+
 def job_counts_by_kind(*, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
     """Background jobs started in ``[start, end)`` by kind: how many, how many succeeded and failed, and their
     total running time in seconds (operation reports: 処理件数・処理時間)."""

@@ -16,6 +16,7 @@ INPUT_TAX: Final = "1410"  # 仮払消費税
 PAYABLE_PROVIDERS: Final = "2110"  # 未払金（容量確保契約金）
 PAYABLE_REFUNDS: Final = "2120"  # 未払金（還元金）
 DEPOSITS_RECEIVED: Final = "2310"  # 預り金（過入金）
+SUSPENSE: Final = "2320"  # 仮受金: credits in the bank not yet matched (the manual queue)
 OUTPUT_TAX: Final = "2410"  # 仮受消費税
 TAX_PAYABLE: Final = "2420"  # 未払消費税等
 NET_ASSETS_CARRIED: Final = "3100"  # 繰越収支差額
@@ -26,7 +27,7 @@ ADDITIONAL_COLLECTION_REVENUE: Final = "4310"  # 追加徴収収益
 CONTRACT_EXPENSE: Final = "5110"  # 容量確保契約金
 REFUND_EXPENSE: Final = "5210"  # 還元金
 
-#: (code, name, kind, per_company, tax_category, description) — the rows migration 0003 installs
+#: (code, name, kind, per_company, tax_category, description) — the rows migrations 0003 and 0004 install
 ACCOUNTS: Final[tuple[tuple[str, str, str, bool, str, str], ...]] = (
     (BANK, "普通預金", "asset", False, "対象外", "容量市場勘定の決済口座"),
     (
@@ -50,6 +51,7 @@ ACCOUNTS: Final[tuple[tuple[str, str, str, bool, str, str], ...]] = (
     (PAYABLE_PROVIDERS, "未払金（容量確保契約金）", "liability", True, "対象外", "支払通知書の未払額"),
     (PAYABLE_REFUNDS, "未払金（還元金）", "liability", True, "対象外", "年次精算の還元金の未払額"),
     (DEPOSITS_RECEIVED, "預り金（過入金）", "liability", True, "対象外", "請求額を超える入金"),
+    (SUSPENSE, "仮受金", "liability", False, "対象外", "消込できていない入金（入金元・充当先の確認待ち）"),
     (OUTPUT_TAX, "仮受消費税", "liability", False, "対象外", "容量拠出金に係る消費税"),
     (TAX_PAYABLE, "未払消費税等", "liability", False, "対象外", "仮受消費税と仮払消費税の差額（年次）"),
     (NET_ASSETS_CARRIED, "繰越収支差額", "net_assets", False, "対象外", "前年度までの収支差額"),
@@ -77,7 +79,14 @@ ACCOUNTS: Final[tuple[tuple[str, str, str, bool, str, str], ...]] = (
         "課対仕入返還10%",
         "容量確保契約金から控除した経済的ペナルティ（消費税法上は対価の返還として交付額と相殺）",
     ),
-    (ADDITIONAL_COLLECTION_REVENUE, "追加徴収収益", "revenue", True, "課税売上10%", "年次精算の追加徴収（税抜）"),
+    (
+        ADDITIONAL_COLLECTION_REVENUE,
+        "追加徴収収益",
+        "revenue",
+        True,
+        "対象外",
+        "年次精算の追加徴収（不課税: 未回収の容量拠出金の消費税は当初の請求書で計上済み）",
+    ),
     (CONTRACT_EXPENSE, "容量確保契約金", "expense", True, "課対仕入10%", "容量提供事業者への交付額（税抜）"),
     (REFUND_EXPENSE, "還元金", "expense", True, "対象外", "年次精算で容量拠出金の拠出者へ還元する経済的ペナルティ"),
 )

@@ -51,16 +51,16 @@ class Line:
     description: str = ""
 
 
-def debit(account: str, amount_yen: int, *, participant_id: int | None = None, description: str = "") -> Line:
+def debit(*, account: str, amount_yen: int, participant_id: int | None = None, description: str = "") -> Line:
     """A debit of ``amount_yen``; a negative amount is a credit of its absolute value."""
     if amount_yen < 0:
         return Line(account, 0, -amount_yen, participant_id, description)
     return Line(account, amount_yen, 0, participant_id, description)
 
 
-def credit(account: str, amount_yen: int, *, participant_id: int | None = None, description: str = "") -> Line:
+def credit(*, account: str, amount_yen: int, participant_id: int | None = None, description: str = "") -> Line:
     """A credit of ``amount_yen``; a negative amount is a debit of its absolute value."""
-    return debit(account, -amount_yen, participant_id=participant_id, description=description)
+    return debit(account=account, amount_yen=-amount_yen, participant_id=participant_id, description=description)
 
 
 def install_chart() -> int:
@@ -121,6 +121,20 @@ def _same_content(existing: Transaction, *, posted_on: dt.date, kind: str, lines
     return stored == [(x.account, x.debit_yen, x.credit_yen, x.participant_id) for x in lines]
 
 
+def _checked_accounts(lines: Sequence[Line]) -> dict[str, Account]:
+    """The accounts of the lines; refused: an unknown code, a company missing on (or given to) a sub-ledger."""
+    accounts = _accounts(x.account for x in lines)
+    for x in lines:
+        account = accounts.get(x.account)
+        if account is None:
+            raise UnableToPost(f"勘定科目コード「{x.account}」は登録されていません。")
+        if account.per_company and x.participant_id is None:
+            raise UnableToPost(f"「{account.name}」は事業者別の科目です。事業者を指定してください。")
+        if not account.per_company and x.participant_id is not None:
+            raise UnableToPost(f"「{account.name}」は事業者別の科目ではありません。")
+    return accounts
+
+
 def post(
     *,
     posted_on: dt.date,
@@ -154,15 +168,7 @@ def post(
     total_credit = sum(x.credit_yen for x in kept)
     if total_debit != total_credit:
         raise UnableToPost(f"貸借が一致しません（借方 {total_debit:,}円、貸方 {total_credit:,}円）。")
-    accounts = _accounts(x.account for x in kept)
-    for x in kept:
-        account = accounts.get(x.account)
-        if account is None:
-            raise UnableToPost(f"勘定科目コード「{x.account}」は登録されていません。")
-        if account.per_company and x.participant_id is None:
-            raise UnableToPost(f"「{account.name}」は事業者別の科目です。事業者を指定してください。")
-        if not account.per_company and x.participant_id is not None:
-            raise UnableToPost(f"「{account.name}」は事業者別の科目ではありません。")
+    accounts = _checked_accounts(kept)
     through = closed_through()
     if through is not None and posted_on < through:
         raise UnableToPost(
@@ -248,7 +254,7 @@ def _period_row(month: dt.date) -> Period:
     start = month.replace(day=1)
     period, _ = Period.objects.select_for_update().get_or_create(
         start_date=start,
-        defaults={"end_date": next_month_start(start), "fiscal_year": fiscal_year_of(start)},
+        defaults={"end_date": next_month_start(day=start), "fiscal_year": fiscal_year_of(day=start)},
     )
     return period
 
@@ -298,7 +304,7 @@ def _months_between(first: dt.date | None, end: dt.date) -> list[dt.date]:
     month = first
     while month < end:
         months.append(month)
-        month = next_month_start(month)
+        month = next_month_start(day=month)
     return months
 
 
@@ -373,12 +379,12 @@ def request_annual_close(
     with transaction.atomic():
         closed = set(
             Period.objects.filter(
-                start_date__gte=fiscal_year_start(fiscal_year),
-                start_date__lt=fiscal_year_end(fiscal_year),
+                start_date__gte=fiscal_year_start(fiscal_year=fiscal_year),
+                start_date__lt=fiscal_year_end(fiscal_year=fiscal_year),
                 state=PeriodState.CLOSED,
             ).values_list("start_date", flat=True)
         )
-        missing = [m for m in months_of_fiscal_year(fiscal_year) if m not in closed]
+        missing = [m for m in months_of_fiscal_year(fiscal_year=fiscal_year) if m not in closed]
         if missing:
             raise UnableToClose(
                 f"{fiscal_year}年度の{missing[0]:%Y年%m月}が締められていません。12か月の月次締めの後に年次締めを申請してください。"

@@ -74,7 +74,7 @@ def trial_balance(*, as_of: dt.date) -> list[TrialBalanceRow]:
     Balance-sheet accounts are cumulative; income-statement accounts count from the start of the fiscal year of
     ``as_of`` (April 1); what they added up to before that is carried in 繰越収支差額. The rows sum to zero.
     """
-    fy_start = fiscal_year_start(fiscal_year_of(as_of))
+    fy_start = fiscal_year_start(fiscal_year=fiscal_year_of(day=as_of))
     through = Entry.objects.filter(transaction__posted_on__lte=as_of)
     cumulative = _sums(through)
     this_year = _sums(through.filter(transaction__posted_on__gte=fy_start))
@@ -267,21 +267,23 @@ def period_statuses(*, through: dt.date) -> list[PeriodStatus]:
         return []
     counts: dict[dt.date, int] = defaultdict(int)
     for posted_on in Transaction.objects.values_list("posted_on", flat=True):
-        counts[month_start(posted_on)] += 1
-    month = month_start(min(candidates))
-    last = month_start(max([through, *rows.keys(), *counts.keys()]))
+        counts[month_start(day=posted_on)] += 1
+    month = month_start(day=min(candidates))
+    last = month_start(day=max([through, *rows.keys(), *counts.keys()]))
     statuses: list[PeriodStatus] = []
     labels = dict(PeriodState.choices)
     while month <= last:
         period = rows.get(month)
         state = period.state if period is not None else PeriodState.OPEN
         statuses.append(PeriodStatus(month, state, labels[state], period, counts.get(month, 0)))
-        month = next_month_start(month)
+        month = next_month_start(day=month)
     return statuses
 
 
 def get_period(*, month: dt.date) -> Period | None:
-    return Period.objects.select_related("requested_by", "approved_by").filter(start_date=month_start(month)).first()
+    return (
+        Period.objects.select_related("requested_by", "approved_by").filter(start_date=month_start(day=month)).first()
+    )
 
 
 def annual_closes() -> QuerySet[AnnualClose]:
@@ -365,7 +367,7 @@ class FinancialStatements:
 
 
 def financial_statements(*, fiscal_year: int) -> FinancialStatements:
-    as_of = fiscal_year_end(fiscal_year) - dt.timedelta(days=1)
+    as_of = fiscal_year_end(fiscal_year=fiscal_year) - dt.timedelta(days=1)
     rows = trial_balance(as_of=as_of)
 
     def items(kind: str) -> list[StatementItem]:

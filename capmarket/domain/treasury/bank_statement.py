@@ -7,13 +7,13 @@ from capmarket.domain.treasury.statement_csv import read_csv_statement
 from capmarket.domain.treasury.zengin_statement import Era, read_zengin_statement
 
 
-def detect_format(data: bytes) -> str:
+def detect_format(*, data: bytes) -> str:
     """``zengin`` when the file starts with a Zengin header record (データ区分 1), else ``csv``."""
     return "zengin" if data[:1] == b"1" else "csv"
 
 
 def read_bank_statement(*, data: bytes, filename: str = "", era: Era = "reiwa") -> BankStatement:
     """The statement in ``data``; raises ``UnableToReadBankStatement`` naming every problem, and reads nothing half."""
-    if detect_format(data) == "zengin":
-        return read_zengin_statement(data, era=era, filename=filename)
-    return read_csv_statement(data, filename=filename)
+    if detect_format(data=data) == "zengin":
+        return read_zengin_statement(data=data, era=era, filename=filename)
+    return read_csv_statement(data=data, filename=filename)

@@ -36,7 +36,7 @@ class ZenginCodeDirectory:
         bank = Bank.all.get(bank_code)
         if bank is None:
             return None
-        return to_zengin_kana(str(bank.kana), abbreviate_legal_forms=False)
+        return to_zengin_kana(text=str(bank.kana), abbreviate_legal_forms=False)
 
     def branch_kana(self, bank_code: str, branch_code: str) -> str | None:
         bank = Bank.all.get(bank_code)
@@ -45,7 +45,7 @@ class ZenginCodeDirectory:
         branch = bank.branches.get(branch_code)
         if branch is None:
             return None
-        return to_zengin_kana(str(branch.kana), abbreviate_legal_forms=False)
+        return to_zengin_kana(text=str(branch.kana), abbreviate_legal_forms=False)
 
 
 ZENGIN_CODE_DIRECTORY = ZenginCodeDirectory()

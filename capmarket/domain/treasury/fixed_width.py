@@ -45,14 +45,14 @@ class RecordIssue:
         return f"{where}: {self.message}"
 
 
-def check_layout(fields: Sequence[Field], length: int) -> tuple[Field, ...]:
+def check_layout(*, fields: Sequence[Field], length: int) -> tuple[Field, ...]:
     total = sum(field.length for field in fields)
     if total != length:
         raise AssertionError(f"layout adds up to {total} bytes, not {length}")
     return tuple(fields)
 
 
-def positions(fields: Sequence[Field]) -> dict[str, tuple[int, int]]:
+def positions(*, fields: Sequence[Field]) -> dict[str, tuple[int, int]]:
     """1-based (first byte, last byte) of each field, as bank layouts number them."""
     out: dict[str, tuple[int, int]] = {}
     start = 1
@@ -62,7 +62,7 @@ def positions(fields: Sequence[Field]) -> dict[str, tuple[int, int]]:
     return out
 
 
-def encode_record(fields: Sequence[Field], values: dict[str, str | int]) -> bytes:
+def encode_record(*, fields: Sequence[Field], values: dict[str, str | int]) -> bytes:
     """One record; values must already fit (the caller validates and converts names to Zengin kana)."""
     out = bytearray()
     for field in fields:
@@ -81,7 +81,7 @@ def encode_record(fields: Sequence[Field], values: dict[str, str | int]) -> byte
 
 
 def decode_record(
-    fields: Sequence[Field], raw: bytes, *, record: int, optional_numbers: frozenset[str] = frozenset()
+    *, fields: Sequence[Field], raw: bytes, record: int, optional_numbers: frozenset[str] = frozenset()
 ) -> tuple[dict[str, str], list[RecordIssue]]:
     """The fields of one record as text (C fields with trailing spaces removed) and the problems found.
 
@@ -114,7 +114,7 @@ def decode_record(
     return values, issues
 
 
-def split_records(data: bytes, *, length: int) -> tuple[list[bytes], list[RecordIssue]]:
+def split_records(*, data: bytes, length: int) -> tuple[list[bytes], list[RecordIssue]]:
     """The records of a file of ``length``-byte records, with or without CR LF (or LF) after each.
 
     A trailing EOF mark (0x1A) and blank lines at the end are ignored. A record of another length is an issue

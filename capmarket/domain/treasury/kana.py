@@ -149,7 +149,7 @@ def _half_width_table() -> dict[str, str]:
 _TO_HALF: Final = _half_width_table()
 
 
-def prepare(text: str) -> str:
+def prepare(*, text: str) -> str:
     """Unicode-normalise a name the way both conversion and matching need it.
 
     Stand-alone voiced marks (``カ゛``, as old systems write them) become combining marks so that NFKC composes
@@ -201,7 +201,7 @@ def _abbreviate_legal_forms(text: str) -> str:
 
 
 def to_zengin_kana(
-    text: str, *, field: str = "名称", abbreviate_legal_forms: bool = True, long_vowel: str = "\uff70"
+    *, text: str, field: str = "名称", abbreviate_legal_forms: bool = True, long_vowel: str = "\uff70"
 ) -> str:
     """``text`` in the Zengin character set, or :class:`UnableToConvertToZenginKana`.
 
@@ -212,7 +212,7 @@ def to_zengin_kana(
     """
     if long_vowel not in ("\uff70", "-"):
         raise ValueError("long_vowel must be 'ｰ' or '-'")
-    prepared = prepare(text)
+    prepared = prepare(text=text)
     if abbreviate_legal_forms:
         prepared = _abbreviate_legal_forms(prepared)
     out: list[str] = []
@@ -239,7 +239,7 @@ def to_zengin_kana(
 def _position_in_original(text: str, ch: str) -> int:
     """Where the offending character stands in what the user typed (1-based), as near as normalisation allows."""
     for index, original in enumerate(text, start=1):
-        if prepare(original) == ch or original == ch:
+        if prepare(text=original) == ch or original == ch:
             return index
     return 1
 
@@ -253,12 +253,12 @@ def _why_not(ch: str) -> str:
     return "使える記号は ( ) . - / とスペースのみです"
 
 
-def is_zengin_text(text: str) -> bool:
+def is_zengin_text(*, text: str) -> bool:
     """Whether ``text`` consists only of characters a Zengin C field may carry (no small kana)."""
     return all(ch in ZENGIN_CHARACTERS for ch in text)
 
 
-def fit_field(text: str, width: int) -> tuple[str, bool]:
+def fit_field(*, text: str, width: int) -> tuple[str, bool]:
     """``text`` cut to ``width`` characters (one byte each in CP932), and whether it was cut.
 
     A cut never leaves a base letter without the voiced mark that followed it (``ｶﾞ`` cut after ``ｶ`` would read

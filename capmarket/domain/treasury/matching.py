@@ -29,6 +29,9 @@ The result does not depend on the order of the inputs: credits are taken by (boo
 by (due date, key). No credit is allocated beyond its amount, no document beyond what is outstanding.
 """
 
+# long module: one pure algorithm (exact, one-to-many, many-to-one, partial, overpayment, queue) whose
+# passes share the candidate index; split, each pass would lose sight of what the earlier ones took
+
 from __future__ import annotations
 
 import datetime as dt
@@ -56,7 +59,7 @@ class Credit:
     remittance_text: str = ""  # EDI information and 摘要, where a payer may write a document number
 
 
-def credit_from_booking(booking: Booking, *, account_key: str) -> Credit:
+def credit_from_booking(*, booking: Booking, account_key: str) -> Credit:
     """The matching input of a statement credit; its key is ``account_key:reference`` (unique per account).
 
     Debits and 訂正 bookings are not matched automatically: a ValueError says so.
@@ -297,7 +300,7 @@ class _State:
 
 
 def find_subsets(
-    values: Sequence[tuple[str, int]], target: int, *, max_size: int, budget: int, limit: int = 2
+    *, values: Sequence[tuple[str, int]], target: int, max_size: int, budget: int, limit: int = 2
 ) -> tuple[list[tuple[str, ...]], bool]:
     """Up to ``limit`` sets of two or more keys whose values add up to ``target``, and whether ``budget`` ran out.
 
@@ -361,7 +364,8 @@ class _Matcher:
         self.max_subset_size = max_subset_size
         self.search_budget = search_budget
         self.payer_names: dict[str, list[PayerName]] = {
-            payer.payer_id: [normalise_payer_name(name) for name in payer.names if name.strip()] for payer in payers
+            payer.payer_id: [normalise_payer_name(name=name) for name in payer.names if name.strip()]
+            for payer in payers
         }
         # exact keys → payers, so that a credit compares its name only with payers of the same key first
         self.payers_by_key: dict[str, set[str]] = defaultdict(set)
@@ -396,13 +400,16 @@ class _Matcher:
             payer_id
             for payer_id in self.payers_by_key.get(name.key, ())
             if name.key
-            if any(compare_names(name, other) is NameAgreement.EXACT for other in self.payer_names[payer_id])
+            if any(
+                compare_names(paid_as=name, registered=other) is NameAgreement.EXACT
+                for other in self.payer_names[payer_id]
+            )
         }
         if exact:
             return exact, Evidence.NAME
         truncated: set[str] = set()
         for payer_id, registered in self.payer_names.items():
-            agreements = {compare_names(name, other) for other in registered}
+            agreements = {compare_names(paid_as=name, registered=other) for other in registered}
             if NameAgreement.EXACT in agreements:
                 exact.add(payer_id)
             elif NameAgreement.TRUNCATED in agreements:
@@ -439,7 +446,7 @@ class _Matcher:
                 return
             state.settle(credit, [item], rule=rule, evidence=Evidence.VIRTUAL_ACCOUNT, payer_id=item.payer_id)
             return
-        name = normalise_payer_name(credit.payer_name)
+        name = normalise_payer_name(name=credit.payer_name)
         referenced = [i for i in self.referenced_items(credit, name) if state.outstanding[i.key] > 0]
         if referenced and len({i.payer_id for i in referenced}) == 1:
             total = sum(state.outstanding[i.key] for i in referenced)
@@ -487,7 +494,7 @@ class _Matcher:
             return
         values = [(item.key, state.outstanding[item.key]) for item in items]
         subsets, exhausted = find_subsets(
-            values, credit.amount_yen, max_size=self.max_subset_size, budget=self.search_budget
+            values=values, target=credit.amount_yen, max_size=self.max_subset_size, budget=self.search_budget
         )
         if len(subsets) == 1 and not exhausted:
             chosen = [state.items[key] for key in subsets[0]]
@@ -519,8 +526,8 @@ class _Matcher:
             undecided: set[str] = set()
             for item in state.open_items_of(payer_id):
                 found, exhausted = find_subsets(
-                    values,
-                    state.outstanding[item.key],
+                    values=values,
+                    target=state.outstanding[item.key],
                     max_size=self.max_subset_size,
                     budget=self.search_budget,
                 )

@@ -14,6 +14,9 @@ credits to documents, and transfer batches (総合振込) under four approvals.
   result marks it paid or failed (a failure reverses its posting, so the payable is open again).
 """
 
+# long module: one schema of money movement — bookings, matches, batches, dunning, annual settlement —
+# whose foreign keys and CHECK constraints (four eyes, states) read best side by side
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -541,12 +544,13 @@ class NonPayerListing(models.Model):
 
 class AnnualState(models.TextChoices):
     DRAFTED = "drafted", "計算済（承認待ち）"
-    APPROVED = "approved", "承認・計上済"
+    APPROVED = "approved", "承認済"
 
 
 class AnnualSettlement(models.Model):
-    """The annual settlement of one delivery year: computed by one person (経理), approved by another (経理責任者),
-    which posts the refunds (還元金 / 未払金（還元金）) and the re-billing (未収金（追加徴収） / 追加徴収収益)."""
+    """The annual settlement of one delivery year: computed by one person (経理), approved by another (経理責任者);
+    its refunds and re-billing are then issued as documents, which post them (還元金 / 未払金（還元金）,
+    未収金（追加徴収） / 追加徴収収益)."""
 
     delivery_year = models.PositiveSmallIntegerField("実需給年度", unique=True)
     state = models.CharField("状態", max_length=16, choices=AnnualState.choices, default=AnnualState.DRAFTED)
@@ -601,9 +605,6 @@ class AnnualSettlementLine(models.Model):
     in_arrears = models.BooleanField("滞納あり")
     refund_yen = models.BigIntegerField("還元額（円）")
     rebilled_yen = models.BigIntegerField("追加徴収額（円）")
-    ledger_transaction = models.OneToOneField(
-        Transaction, verbose_name="仕訳", on_delete=models.PROTECT, null=True, blank=True, related_name="annual_line"
-    )
 
     class Meta:
         verbose_name = "年次精算の明細"

@@ -69,9 +69,9 @@ def _legal_form_patterns() -> list[tuple[re.Pattern[str], str | None]]:
 _PATTERNS: Final = _legal_form_patterns()
 
 
-def normalise_payer_name(name: str) -> PayerName:
+def normalise_payer_name(*, name: str) -> PayerName:
     """The matching key of a payer name as a bank, a company or staff wrote it."""
-    text = _large(prepare(name))
+    text = _large(prepare(text=name))
     text = re.sub(r"\s+", "", text)
     reference = ""
     found = _LEADING_REFERENCE.match(text)
@@ -87,7 +87,7 @@ def normalise_payer_name(name: str) -> PayerName:
     return PayerName(key=key, legal_form=legal_form, reference=reference)
 
 
-def compare_names(paid_as: PayerName, registered: PayerName) -> NameAgreement:
+def compare_names(*, paid_as: PayerName, registered: PayerName) -> NameAgreement:
     """How the name a payment carries agrees with a registered name.
 
     Names with different legal forms (``ｶ)ﾔﾏﾀﾞ`` and ``ﾕ)ﾔﾏﾀﾞ``) never agree; a name without a legal form agrees

@@ -19,8 +19,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from capmarket.calc.annual_settlement import ContributionPayer, settle_year
-from capmarket.calc.annual_settlement import UnableToSettleYear as CalcUnableToSettleYear
 from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.audit import operations as audit
 from capmarket.domain.audit.models import AuditAction
@@ -48,9 +46,6 @@ from capmarket.domain.treasury.matching import (
     match_credits,
 )
 from capmarket.domain.treasury.models import (
-    AnnualSettlement,
-    AnnualSettlementLine,
-    AnnualState,
     ApprovalStep,
     BankBooking,
     BatchState,
@@ -100,6 +95,12 @@ ZENGIN_ACCOUNT_TYPES: Final = {"ordinary": "1", "current": "2", "savings": "4"}
 RECEIVABLE_ACCOUNT: Final = {
     DocumentType.INVOICE: chart.RECEIVABLE_PROVIDERS,
     DocumentType.CONTRIBUTION_INVOICE: chart.RECEIVABLE_CONTRIBUTIONS,
+    DocumentType.ANNUAL_REBILLING_INVOICE: chart.RECEIVABLE_ADDITIONAL,
+}
+#: which payable each document a transfer pays is booked on
+PAYABLE_ACCOUNT: Final = {
+    DocumentType.PAYMENT_NOTICE: chart.PAYABLE_PROVIDERS,
+    DocumentType.ANNUAL_REFUND_NOTICE: chart.PAYABLE_REFUNDS,
 }
 
 
@@ -108,7 +109,7 @@ def _require(actor: Any, action: Action, message: str, error: type[ValidationErr
         raise error(message)
 
 
-def account_key_of(profile: OperatorProfile | None) -> str:
+def account_key_of(*, profile: OperatorProfile | None) -> str:
     """The key of the operator's own account (a CSV statement names none: its bookings are of this account)."""
     if profile is None:
         return "operator"
@@ -182,20 +183,35 @@ def _post_match(
     reason: str,
     actor: Any,
     now: dt.datetime,
+    from_suspense: bool = False,
 ) -> ReceiptMatch:
-    lines = [ledger.debit(chart.BANK, booking.amount_yen, description=f"入金 {booking.payer_name}")]
+    """Post a match: the credit (普通預金, or 仮受金 for a credit that waited in the queue) to each document's
+    receivable, the rest to the payer's 預り金（過入金）."""
+    source = chart.SUSPENSE if from_suspense else chart.BANK
+    lines = [
+        ledger.debit(
+            account=source,
+            amount_yen=booking.amount_yen,
+            description=f"{'仮受金から振替' if from_suspense else '入金'} {booking.payer_name}",
+        )
+    ]
     for document, amount in allocations:
         lines.append(
             ledger.credit(
-                RECEIVABLE_ACCOUNT[DocumentType(document.document_type)],
-                amount,
+                account=RECEIVABLE_ACCOUNT[DocumentType(document.document_type)],
+                amount_yen=amount,
                 participant_id=participant_id,
                 description=f"{document.number} 入金消込",
             )
         )
     if unapplied_yen:
         lines.append(
-            ledger.credit(chart.DEPOSITS_RECEIVED, unapplied_yen, participant_id=participant_id, description="過入金")
+            ledger.credit(
+                account=chart.DEPOSITS_RECEIVED,
+                amount_yen=unapplied_yen,
+                participant_id=participant_id,
+                description="過入金",
+            )
         )
     attempt = booking.matches.count() + 1
     numbers = "・".join(d.number for d, _ in allocations)
@@ -230,6 +246,22 @@ def _post_match(
     booking.candidates = []
     booking.save(update_fields=["state", "queue_reason", "candidates"])
     return match
+
+
+def _post_suspense(booking: BankBooking, *, key: str, day: dt.date, actor: Any, now: dt.datetime) -> None:
+    """A credit that waits in the queue is money in the bank all the same: 普通預金 / 仮受金 (2320)."""
+    ledger.post(
+        posted_on=_posting_date(day),
+        kind=TransactionKind.RECEIPT,
+        description=f"入金（未消込・仮受金） {booking.booking_date:%Y-%m-%d} {booking.payer_name}"[:200],
+        lines=[
+            ledger.debit(account=chart.BANK, amount_yen=booking.amount_yen, description=f"入金 {booking.payer_name}"),
+            ledger.credit(account=chart.SUSPENSE, amount_yen=booking.amount_yen, description="未消込の入金"),
+        ],
+        source_key=f"suspense:{booking.account_key}:{booking.reference}:{key}",
+        now=now,
+        actor=actor,
+    )
 
 
 def _apply(booking: BankBooking, result: CreditMatch, documents: Mapping[str, Document], *, now: dt.datetime) -> bool:
@@ -276,6 +308,33 @@ def _booking_row(statement: StatementImport, booking: Booking, account_key: str)
     )
 
 
+def _post_queued_to_suspense(statement: StatementImport, *, actor: Any, now: dt.datetime) -> None:
+    for queued in BankBooking.objects.filter(
+        statement=statement, direction=BookingDirection.CREDIT, state=BookingState.QUEUED
+    ).order_by("record_no", "pk"):
+        if queued.amount_yen > 0:
+            _post_suspense(queued, key="import", day=queued.booking_date, actor=actor, now=now)
+
+
+def _audit_import(
+    row: StatementImport, *, filename: str, sha: str, actor: Any, now: dt.datetime, ip_address: str | None
+) -> None:
+    audit.record(
+        now=now,
+        action=AuditAction.CREATED,
+        actor=actor,
+        object_type="bank_statement",
+        object_id=row.pk,
+        object_repr=str(row),
+        summary=(
+            f"入出金明細「{filename}」を取り込みました（明細{row.booking_count}件、うち新規{row.new_booking_count}件、"
+            f"入金{row.credit_count}件: 自動消込{row.matched_count}件、要確認{row.queued_count}件）。"
+        ),
+        changes={"sha256": sha},
+        ip_address=ip_address,
+    )
+
+
 def import_statement(
     *,
     data: bytes,
@@ -298,7 +357,7 @@ def import_statement(
         UnableToImportStatement,
     )
     sha = hashlib.sha256(data).hexdigest()
-    existing = queries.statement_by_sha256(sha)
+    existing = queries.statement_by_sha256(sha256=sha)
     if existing is not None:
         return ImportOutcome(existing, existing.credit_count, existing.matched_count, existing.queued_count, True)
     try:
@@ -306,7 +365,7 @@ def import_statement(
     except UnableToReadBankStatement as exc:
         raise UnableToImportStatement(str(exc)) from exc
     with transaction.atomic():
-        existing = queries.statement_by_sha256(sha)
+        existing = queries.statement_by_sha256(sha256=sha)
         if existing is not None:  # a concurrent import of the same file won
             return ImportOutcome(existing, existing.credit_count, existing.matched_count, existing.queued_count, True)
         keyed = [(b.account.key if b.account else default_account_key, b) for b in statement.bookings]
@@ -332,7 +391,7 @@ def import_statement(
         to_match: dict[str, BankBooking] = {}
         for key, booking in new:
             if booking.direction is BookingDirectionValue.CREDIT and not booking.is_correction:
-                credit = credit_from_booking(booking, account_key=key)
+                credit = credit_from_booking(booking=booking, account_key=key)
                 credits.append(credit)
                 to_match[credit.key] = by_key[(key, booking.reference)]
         matched = 0
@@ -342,24 +401,12 @@ def import_statement(
             for m in result.matches:
                 matched += _apply(to_match[m.credit_key], m, documents, now=now)
         credit_rows = [r for r in rows if r.direction == BookingDirection.CREDIT]
+        _post_queued_to_suspense(row, actor=actor, now=now)
         row.credit_count = len(credit_rows)
         row.matched_count = matched
         row.queued_count = len(credit_rows) - matched
         row.save(update_fields=["credit_count", "matched_count", "queued_count"])
-        audit.record(
-            now=now,
-            action=AuditAction.CREATED,
-            actor=actor,
-            object_type="bank_statement",
-            object_id=row.pk,
-            object_repr=str(row),
-            summary=(
-                f"入出金明細「{filename}」を取り込みました（明細{row.booking_count}件、うち新規{row.new_booking_count}件、"
-                f"入金{row.credit_count}件: 自動消込{row.matched_count}件、要確認{row.queued_count}件）。"
-            ),
-            changes={"sha256": sha},
-            ip_address=ip_address,
-        )
+        _audit_import(row, filename=filename, sha=sha, actor=actor, now=now, ip_address=ip_address)
     return ImportOutcome(row, row.credit_count, row.matched_count, row.queued_count, False)
 
 
@@ -380,7 +427,7 @@ def match_by_hand(
         booking = BankBooking.objects.select_for_update().get(pk=booking.pk)
         if booking.direction != BookingDirection.CREDIT:
             raise UnableToMatch("出金の明細は消込できません。")
-        if booking.state != BookingState.QUEUED or queries.match_in_force(booking) is not None:
+        if booking.state != BookingState.QUEUED or queries.match_in_force(booking=booking) is not None:
             raise UnableToMatch("この入金は既に消込済みです。")
         if not allocations:
             raise UnableToMatch("充当する帳票を選んでください。")
@@ -412,6 +459,7 @@ def match_by_hand(
             reason="手動消込",
             actor=actor,
             now=now,
+            from_suspense=True,
         )
         if remember_name and booking.payer_name.strip():
             PayerAlias.objects.get_or_create(
@@ -440,7 +488,9 @@ def match_by_hand(
 def undo_match(
     *, match: ReceiptMatch, reason: str, actor: Any, now: dt.datetime, ip_address: str | None = None
 ) -> ReceiptMatch:
-    """Undo a match: its posting is reversed (dated today's open period), the credit goes back to the queue."""
+    """Undo a match: its posting is reversed (dated today's open period), the credit goes back to the queue and
+    waits in 仮受金 again (a reversed manual match gives it back to 仮受金; an automatic one is followed by a
+    suspense posting)."""
     _require(actor, Action.MANAGE_RECEIPTS, "消込を取り消す権限がありません（経理の権限です）。", UnableToMatch)
     if not reason.strip():
         raise UnableToMatch("取消の理由を入力してください。")
@@ -468,6 +518,9 @@ def undo_match(
         booking.state = BookingState.QUEUED
         booking.queue_reason = f"消込取消: {reason.strip()}"[:200]
         booking.save(update_fields=["state", "queue_reason"])
+        if match.ledger_transaction.entries.filter(account__code=chart.BANK, debit_yen__gt=0).exists():
+            # an automatic match took the credit from the bank: back in the queue, it waits in 仮受金
+            _post_suspense(booking, key=f"undo-{match.pk}", day=now.date(), actor=actor, now=now)
         audit.record(
             now=now,
             action=AuditAction.UPDATED,
@@ -540,20 +593,55 @@ def _instructions(lines: Sequence[TransferLine]) -> list[TransferInstruction]:
     ]
 
 
-def _payables_in_ledger(participant_ids: Sequence[int], *, as_of: dt.date | None = None) -> dict[int, int]:
-    balances = ledger_queries.company_balances(as_of=as_of, account_codes=[chart.PAYABLE_PROVIDERS])
-    return {pid: balances.get(pid, {}).get(chart.PAYABLE_PROVIDERS, 0) for pid in participant_ids}
+def _payable_of(line: TransferLine) -> tuple[int, str]:
+    """(company, payable account) that a transfer line pays off."""
+    return line.participant_id, PAYABLE_ACCOUNT[DocumentType(line.document.document_type)]
 
 
-def _check_against_ledger(amounts: Mapping[int, int], names: Mapping[int, str], *, as_of: dt.date) -> None:
-    payable = _payables_in_ledger(list(amounts), as_of=as_of)
-    problems = [
-        f"{names[pid]}: 振込額 {amount:,}円が未払金の残高 {payable[pid]:,}円を超えています。"
-        for pid, amount in sorted(amounts.items())
-        if amount > payable[pid]
-    ]
+def _check_against_ledger(lines: Sequence[TransferLine], *, as_of: dt.date) -> None:
+    """Refused when a company would be paid more than the ledger owes it, per payable account (未払金 2110 for
+    payment notices, 未払金（還元金） 2120 for annual refunds)."""
+    amounts: dict[tuple[int, str], int] = defaultdict(int)
+    names: dict[int, str] = {}
+    for x in lines:
+        amounts[_payable_of(x)] += x.amount_yen
+        names[x.participant_id] = x.document.recipient_name
+    accounts = sorted({account for _, account in amounts})
+    balances = ledger_queries.company_balances(as_of=as_of, account_codes=accounts)
+    problems = []
+    for (pid, account), amount in sorted(amounts.items()):
+        payable = balances.get(pid, {}).get(account, 0)
+        if amount > payable:
+            problems.append(
+                f"{names[pid]}: 振込額 {amount:,}円が未払金（{account}）の残高 {payable:,}円を超えています。"
+            )
     if problems:
         raise UnableToChangeTransferBatch(["会計帳簿と一致しません。", *problems])
+
+
+def _transfer_lines(
+    batch: TransferBatch, notices: Sequence[Document], parts: Mapping[int, Sequence[int]]
+) -> list[TransferLine]:
+    """One line per notice and part (amounts above the 10-digit field are split), the payee copied from it."""
+    rows: list[TransferLine] = []
+    for notice in notices:
+        for part, amount in enumerate(parts[notice.pk], start=1):
+            rows.append(
+                TransferLine(
+                    batch=batch,
+                    line_no=len(rows) + 1,
+                    document=notice,
+                    part=part,
+                    participant_id=notice.participant_id,
+                    amount_yen=amount,
+                    bank_code=notice.bank_code,
+                    branch_code=notice.branch_code,
+                    account_type=notice.account_type,
+                    account_number=notice.account_number,
+                    account_holder_kana=notice.account_holder_kana,
+                )
+            )
+    return rows
 
 
 def create_batch(
@@ -577,11 +665,11 @@ def create_batch(
     with transaction.atomic():
         notices = queries.payable_notices(pay_date=pay_date)
         if not notices:
-            raise UnableToChangeTransferBatch(f"{pay_date:%Y-%m-%d} までに支払う支払通知書はありません。")
+            raise UnableToChangeTransferBatch(f"{pay_date:%Y-%m-%d} までに支払う支払通知書・還元通知書はありません。")
         missing = [n.number for n in notices if not (n.bank_code and n.branch_code and n.account_number)]
         if missing:
-            raise UnableToChangeTransferBatch(f"振込先口座のない支払通知書があります: {'、'.join(missing[:10])}")
-        parts = {n.pk: split_amount(n.total_yen) for n in notices}
+            raise UnableToChangeTransferBatch(f"振込先口座のない通知書があります: {'、'.join(missing[:10])}")
+        parts = {n.pk: split_amount(amount_yen=n.total_yen) for n in notices}
         batch = TransferBatch.objects.create(
             pay_date=pay_date,
             requester_code=str(getattr(settings, "CAPMARKET_TRANSFER_REQUESTER_CODE", "0000000001")),
@@ -591,26 +679,8 @@ def create_batch(
             drafted_by=actor,
             state=BatchState.DRAFTED,
         )
-        rows: list[TransferLine] = []
-        for notice in notices:
-            for part, amount in enumerate(parts[notice.pk], start=1):
-                rows.append(
-                    TransferLine(
-                        batch=batch,
-                        line_no=len(rows) + 1,
-                        document=notice,
-                        part=part,
-                        participant_id=notice.participant_id,
-                        amount_yen=amount,
-                        bank_code=notice.bank_code,
-                        branch_code=notice.branch_code,
-                        account_type=notice.account_type,
-                        account_number=notice.account_number,
-                        account_holder_kana=notice.account_holder_kana,
-                    )
-                )
-        TransferLine.objects.bulk_create(rows)
-        lines = list(queries.lines_of(batch))
+        TransferLine.objects.bulk_create(_transfer_lines(batch, notices, parts))
+        lines = list(queries.lines_of(batch=batch))
         try:
             checked = check_transfer_batch(
                 requester=_requester(profile),
@@ -620,10 +690,7 @@ def create_batch(
             )
         except UnableToWriteTransferFile as exc:
             raise UnableToChangeTransferBatch(list(exc.issues)) from exc
-        amounts: dict[int, int] = defaultdict(int)
-        for x in lines:
-            amounts[x.participant_id] += x.amount_yen
-        _check_against_ledger(amounts, {x.participant_id: x.document.recipient_name for x in lines}, as_of=pay_date)
+        _check_against_ledger(lines, as_of=pay_date)
         if (batch.line_count, batch.total_yen) != (len(lines), checked.total_yen):
             raise UnableToChangeTransferBatch("振込データの件数・合計が支払通知書と一致しません。")
         audit.record(
@@ -655,19 +722,16 @@ _STEP_RIGHTS: Final = {
 
 
 def _post_disbursements(batch: TransferBatch, *, actor: Any, now: dt.datetime) -> None:
-    lines = list(queries.lines_of(batch))
-    amounts: dict[int, int] = defaultdict(int)
-    for x in lines:
-        amounts[x.participant_id] += x.amount_yen
-    _check_against_ledger(amounts, {x.participant_id: x.document.recipient_name for x in lines}, as_of=batch.pay_date)
+    lines = list(queries.lines_of(batch=batch))
+    _check_against_ledger(lines, as_of=batch.pay_date)
     for x in lines:
         posting = ledger.post(
             posted_on=_posting_date(batch.pay_date),
             kind=TransactionKind.DISBURSEMENT,
             description=f"総合振込 #{batch.pk} {x.document.recipient_name} {x.document.number}"[:200],
             lines=[
-                ledger.debit(chart.PAYABLE_PROVIDERS, x.amount_yen, participant_id=x.participant_id),
-                ledger.credit(chart.BANK, x.amount_yen, description=f"振込 {x.account_holder_kana}"),
+                ledger.debit(account=_payable_of(x)[1], amount_yen=x.amount_yen, participant_id=x.participant_id),
+                ledger.credit(account=chart.BANK, amount_yen=x.amount_yen, description=f"振込 {x.account_holder_kana}"),
             ],
             source_key=f"transfer:{x.pk}",
             now=now,
@@ -761,11 +825,11 @@ class BankFile:
     total_yen: int
 
 
-def checked_batch(batch: TransferBatch, *, is_business_day: Callable[[dt.date], bool]) -> CheckedBatch:
+def checked_batch(*, batch: TransferBatch, is_business_day: Callable[[dt.date], bool]) -> CheckedBatch:
     profile = OperatorProfile.objects.order_by("-version").first()
     if profile is None:
         raise UnableToChangeTransferBatch("発行者情報（振込元の口座）が登録されていません。")
-    lines = list(queries.lines_of(batch).exclude(state=LineState.CANCELLED))
+    lines = list(queries.lines_of(batch=batch).exclude(state=LineState.CANCELLED))
     try:
         return check_transfer_batch(
             requester=_requester(profile),
@@ -799,8 +863,8 @@ def export_batch_file(
         can(user=actor, action=Action.RELEASE_TRANSFERS) or can(user=actor, action=Action.DRAFT_TRANSFERS)
     ):
         raise UnableToChangeTransferBatch("振込データを作成する権限がありません（経理の権限です）。")
-    checked = checked_batch(batch, is_business_day=is_business_day)
-    lines = list(queries.lines_of(batch))
+    checked = checked_batch(batch=batch, is_business_day=is_business_day)
+    lines = list(queries.lines_of(batch=batch))
     posted = sum(
         e.credit_yen
         for x in lines
@@ -813,7 +877,7 @@ def export_batch_file(
             f"出金仕訳 {posted:,}円と一致しません。"
         )
     if file_format == "zengin":
-        written = encode_transfer_file(checked)
+        written = encode_transfer_file(batch=checked)
         data = written.data
         filename, content_type = f"sogofurikomi-{batch.pk}-{batch.pay_date:%Y%m%d}.txt", "text/plain; charset=Shift_JIS"
     else:
@@ -864,7 +928,7 @@ def record_results(
         batch = TransferBatch.objects.select_for_update().get(pk=batch.pk)
         if batch.state != BatchState.RELEASED:
             raise UnableToChangeTransferBatch("振込結果は経理承認済の振込にだけ登録できます。")
-        lines = {x.line_no: x for x in queries.lines_of(batch).select_related("ledger_transaction")}
+        lines = {x.line_no: x for x in queries.lines_of(batch=batch).select_related("ledger_transaction")}
         problems = [f"{r.line_no}行目: この振込にその行はありません。" for r in results if r.line_no not in lines]
         for r in results:
             line = lines.get(r.line_no)
@@ -1165,145 +1229,3 @@ def record_phone_call(
             ip_address=ip_address,
         )
     return call
-
-
-# ------------------------------------------------------------------ annual settlement (年次精算)
-
-
-class UnableToSettleYear(ValidationError):
-    """The annual settlement cannot be computed or approved (rights, four eyes, state, nothing to settle)."""
-
-
-def draft_annual_settlement(
-    *, delivery_year: int, actor: Any, now: dt.datetime, ip_address: str | None = None
-) -> AnnualSettlement:
-    """計算: the refunds of the year's penalty income and the re-billing of its uncollected contributions, pro rata
-    to each payer's contributions by largest remainder (``calc.annual_settlement``), for payers not in arrears."""
-    _require(
-        actor, Action.MANAGE_RECEIPTS, "年次精算を計算する権限がありません（経理の権限です）。", UnableToSettleYear
-    )
-    if AnnualSettlement.objects.filter(delivery_year=delivery_year, state=AnnualState.APPROVED).exists():
-        raise UnableToSettleYear(f"{delivery_year}年度の年次精算は承認・計上済みです。")
-    bills = queries.contribution_bills_of_year(delivery_year=delivery_year)
-    if not bills:
-        raise UnableToSettleYear(f"{delivery_year}年度の容量拠出金請求書がありません。")
-    received = queries.received_by_document(d.pk for d in bills)
-    contributions: dict[int, int] = defaultdict(int)
-    unpaid: dict[int, int] = defaultdict(int)
-    for bill in bills:
-        contributions[bill.participant_id] += bill.total_yen
-        unpaid[bill.participant_id] += max(bill.total_yen - received.get(bill.pk, 0), 0)
-    penalty_income = max(queries.ledger_net_of_year(delivery_year=delivery_year, account_code=chart.PENALTY_REVENUE), 0)
-    codes = {bill.participant_id: bill.participant.participant_code for bill in bills}  # ties: ascending code
-    try:
-        result = settle_year(
-            payers=[ContributionPayer(codes[pid], contributions[pid], unpaid[pid]) for pid in sorted(contributions)],
-            penalty_income_yen=penalty_income,
-        )
-    except CalcUnableToSettleYear as exc:
-        raise UnableToSettleYear(f"年次精算を計算できません: {exc}") from exc
-    if sum(result.refunds_yen.values()) != penalty_income or sum(result.rebilled_yen.values()) != sum(unpaid.values()):
-        raise UnableToSettleYear("還元額・追加徴収額の合計が一致しません。")
-    with transaction.atomic():
-        AnnualSettlementLine.objects.filter(settlement__delivery_year=delivery_year).delete()
-        settlement, _ = AnnualSettlement.objects.update_or_create(
-            delivery_year=delivery_year,
-            defaults={
-                "state": AnnualState.DRAFTED,
-                "penalty_income_yen": penalty_income,
-                "contributions_yen": sum(contributions.values()),
-                "uncollected_yen": result.uncollected_yen,
-                "contract_payments_yen": -queries.ledger_net_of_year(
-                    delivery_year=delivery_year, account_code=chart.CONTRACT_EXPENSE
-                ),
-                "drafted_at": now,
-                "drafted_by": actor,
-            },
-        )
-        AnnualSettlementLine.objects.bulk_create(
-            [
-                AnnualSettlementLine(
-                    settlement=settlement,
-                    participant_id=pid,
-                    contributions_yen=contributions[pid],
-                    unpaid_yen=unpaid[pid],
-                    in_arrears=codes[pid] in result.in_arrears,
-                    refund_yen=result.refunds_yen.get(codes[pid], 0),
-                    rebilled_yen=result.rebilled_yen.get(codes[pid], 0),
-                )
-                for pid in sorted(contributions)
-            ]
-        )
-        audit.record(
-            now=now,
-            action=AuditAction.CREATED,
-            actor=actor,
-            object_type="annual_settlement",
-            object_id=settlement.pk,
-            object_repr=str(settlement),
-            summary=(
-                f"{delivery_year}年度の年次精算を計算しました（還元 {penalty_income:,}円、"
-                f"追加徴収 {result.uncollected_yen:,}円、滞納 {len(result.in_arrears)}社）。"
-            ),
-            ip_address=ip_address,
-        )
-    return settlement
-
-
-def approve_annual_settlement(
-    *, settlement: AnnualSettlement, actor: Any, now: dt.datetime, ip_address: str | None = None
-) -> AnnualSettlement:
-    """承認 (another person than the one who computed it): posts each payer's refund (還元金 / 未払金（還元金）) and
-    re-billing (未収金（追加徴収） / 追加徴収収益), tagged with the delivery year."""
-    _require(
-        actor, Action.APPROVE_CLOSE, "年次精算を承認する権限がありません（経理責任者の権限です）。", UnableToSettleYear
-    )
-    with transaction.atomic():
-        settlement = AnnualSettlement.objects.select_for_update().get(pk=settlement.pk)
-        if settlement.state != AnnualState.DRAFTED:
-            raise UnableToSettleYear("この年次精算は承認済みです。")
-        if settlement.drafted_by_id == actor.pk:
-            raise UnableToSettleYear("計算した人とは別の人が承認します。")
-        year = settlement.delivery_year
-        for line in queries.annual_lines(settlement):
-            if not (line.refund_yen or line.rebilled_yen):
-                continue
-            pid = line.participant_id
-            line.ledger_transaction = ledger.post(
-                posted_on=_posting_date(now.date()),
-                kind=TransactionKind.ANNUAL_SETTLEMENT,
-                description=f"{year}年度 年次精算 {line.participant.name}"[:200],
-                lines=[
-                    ledger.debit(chart.REFUND_EXPENSE, line.refund_yen, participant_id=pid, description="還元金"),
-                    ledger.credit(chart.PAYABLE_REFUNDS, line.refund_yen, participant_id=pid, description="還元金"),
-                    ledger.debit(
-                        chart.RECEIVABLE_ADDITIONAL, line.rebilled_yen, participant_id=pid, description="追加徴収"
-                    ),
-                    ledger.credit(
-                        chart.ADDITIONAL_COLLECTION_REVENUE,
-                        line.rebilled_yen,
-                        participant_id=pid,
-                        description="追加徴収",
-                    ),
-                ],
-                source_key=f"annual-settlement:{year}:{pid}",
-                now=now,
-                actor=actor,
-                delivery_year=year,
-            )
-            line.save(update_fields=["ledger_transaction"])
-        settlement.state = AnnualState.APPROVED
-        settlement.approved_by = actor
-        settlement.approved_at = now
-        settlement.save(update_fields=["state", "approved_by", "approved_at"])
-        audit.record(
-            now=now,
-            action=AuditAction.CONFIRMED,
-            actor=actor,
-            object_type="annual_settlement",
-            object_id=settlement.pk,
-            object_repr=str(settlement),
-            summary=f"{year}年度の年次精算を承認し、還元金・追加徴収を計上しました。",
-            ip_address=ip_address,
-        )
-    return settlement

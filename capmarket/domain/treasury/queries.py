@@ -5,6 +5,9 @@ Scoping: operator staff see every company; a participant member sees only its ow
 and transfers (another company's row is as missing as a row that does not exist).
 """
 
+# long module: the treasury's one scoped read API (open items, receipts, transfers, balances, dunning,
+# suspense, annual settlement) sharing the tenant-scoping and cancelled/carried-forward filters
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,6 +29,7 @@ from capmarket.domain.treasury.models import (
     AnnualSettlementLine,
     BankBooking,
     BatchState,
+    BookingDirection,
     BookingState,
     DunningNotice,
     LineState,
@@ -39,7 +43,13 @@ from capmarket.domain.treasury.models import (
 )
 
 #: documents a company pays to the operator (what receipts are matched to)
-RECEIVABLE_TYPES: tuple[str, ...] = (DocumentType.INVOICE, DocumentType.CONTRIBUTION_INVOICE)
+RECEIVABLE_TYPES: tuple[str, ...] = (
+    DocumentType.INVOICE,
+    DocumentType.CONTRIBUTION_INVOICE,
+    DocumentType.ANNUAL_REBILLING_INVOICE,
+)
+#: documents the operator pays (what transfer batches pay)
+PAYABLE_TYPES: tuple[str, ...] = (DocumentType.PAYMENT_NOTICE, DocumentType.ANNUAL_REFUND_NOTICE)
 
 
 def _sees_all(user: Any) -> bool:
@@ -63,7 +73,7 @@ def _carried_forward() -> Exists:
     return Exists(DocumentLine.objects.filter(refers_to=OuterRef("pk"), category=LineCategory.CARRIED_IN))
 
 
-def received_by_document(document_ids: Iterable[int] | None = None) -> dict[int, int]:
+def received_by_document(*, document_ids: Iterable[int] | None = None) -> dict[int, int]:
     """Yen received on each document: the allocations of matches in force."""
     qs = MatchAllocation.objects.filter(match__undone_at__isnull=True)
     if document_ids is not None:
@@ -99,7 +109,7 @@ def open_documents(*, participant_id: int | None = None, due_before: dt.date | N
     if due_before is not None:
         qs = qs.filter(due_date__lt=due_before)
     docs = list(qs.order_by("due_date", "number"))
-    received = received_by_document(d.pk for d in docs)
+    received = received_by_document(document_ids=[d.pk for d in docs])
     result = [OpenDocument(d, received.get(d.pk, 0)) for d in docs]
     return [x for x in result if x.outstanding_yen > 0]
 
@@ -108,7 +118,7 @@ def payers() -> QuerySet[Participant]:
     return Participant.objects.filter(Q(is_retailer=True) | Q(is_tso=True) | Q(is_provider=True)).order_by("pk")
 
 
-def statement_by_sha256(sha256: str) -> StatementImport | None:
+def statement_by_sha256(*, sha256: str) -> StatementImport | None:
     return StatementImport.objects.filter(content_sha256=sha256).first()
 
 
@@ -127,7 +137,7 @@ def get_statement(*, statement_id: int) -> StatementImport | None:
     return StatementImport.objects.filter(pk=statement_id).first()
 
 
-def bookings_of(statement: StatementImport) -> QuerySet[BankBooking]:
+def bookings_of(*, statement: StatementImport) -> QuerySet[BankBooking]:
     return statement.bookings.order_by("record_no", "pk")
 
 
@@ -140,15 +150,15 @@ def get_booking(*, booking_id: int) -> BankBooking | None:
     return BankBooking.objects.filter(pk=booking_id).select_related("statement").first()
 
 
-def match_in_force(booking: BankBooking) -> ReceiptMatch | None:
+def match_in_force(*, booking: BankBooking) -> ReceiptMatch | None:
     return booking.matches.filter(undone_at__isnull=True).select_related("participant", "ledger_transaction").first()
 
 
-def matches_of(booking: BankBooking) -> QuerySet[ReceiptMatch]:
+def matches_of(*, booking: BankBooking) -> QuerySet[ReceiptMatch]:
     return booking.matches.select_related("participant", "matched_by", "undone_by").order_by("matched_at", "pk")
 
 
-def allocations_of(match: ReceiptMatch) -> QuerySet[MatchAllocation]:
+def allocations_of(*, match: ReceiptMatch) -> QuerySet[MatchAllocation]:
     return match.allocations.select_related("document").order_by("document__number", "pk")
 
 
@@ -158,7 +168,7 @@ def recent_matches(*, limit: int = 100) -> QuerySet[ReceiptMatch]:
     ]
 
 
-def receipts_visible_to(user: Any) -> QuerySet[MatchAllocation]:
+def receipts_visible_to(*, user: Any) -> QuerySet[MatchAllocation]:
     """Receipts applied to documents (in force), newest first; a participant member sees its company's."""
     qs = MatchAllocation.objects.filter(match__undone_at__isnull=True).select_related("document", "match__booking")
     if _sees_all(user):
@@ -199,13 +209,14 @@ def delivery_years_with_invoice_receipts() -> list[int]:
 
 
 def payable_notices(*, pay_date: dt.date) -> list[Document]:
-    """Payment notices due on ``pay_date`` (or earlier), not cancelled, not in a batch that is pending or paid."""
+    """Payment notices and annual refund notices due on ``pay_date`` (or earlier), not cancelled, not in a batch
+    that is pending or paid."""
     in_batch = Exists(
         TransferLine.objects.filter(document=OuterRef("pk"), state__in=[LineState.PENDING, LineState.PAID])
     )
     qs = (
         Document.objects.filter(
-            document_type=DocumentType.PAYMENT_NOTICE,
+            document_type__in=PAYABLE_TYPES,
             direction=Direction.OPERATOR_PAYS,
             due_date__lte=pay_date,
             total_yen__gt=0,
@@ -227,11 +238,11 @@ def get_batch(*, batch_id: int) -> TransferBatch | None:
     return batches().filter(pk=batch_id).first()
 
 
-def lines_of(batch: TransferBatch) -> QuerySet[TransferLine]:
+def lines_of(*, batch: TransferBatch) -> QuerySet[TransferLine]:
     return batch.lines.select_related("document", "participant").order_by("line_no")
 
 
-def transfers_visible_to(user: Any) -> QuerySet[TransferLine]:
+def transfers_visible_to(*, user: Any) -> QuerySet[TransferLine]:
     qs = TransferLine.objects.exclude(batch__state=BatchState.CANCELLED).select_related("batch", "document")
     if _sees_all(user):
         return qs.order_by("-batch__pay_date", "-pk")
@@ -270,6 +281,29 @@ class CompanyBalance:
     receivable_ledger_yen: int  # 未収金 in the ledger (debit balance of 1310+1320+1330)
 
 
+def _received_and_paid_out(ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """Per company: receipts applied (matches in force) and transfers released (not failed)."""
+    received: dict[int, int] = defaultdict(int)
+    for got in (
+        MatchAllocation.objects.filter(match__undone_at__isnull=True, match__participant_id__in=ids)
+        .values("match__participant_id")
+        .annotate(total=Sum("amount_yen"))
+        .order_by("match__participant_id")
+    ):
+        received[got["match__participant_id"]] = int(got["total"])
+    paid_out: dict[int, int] = defaultdict(int)
+    for paid in (
+        TransferLine.objects.filter(
+            participant_id__in=ids, batch__state=BatchState.RELEASED, state__in=[LineState.PENDING, LineState.PAID]
+        )
+        .values("participant_id")
+        .annotate(total=Sum("amount_yen"))
+        .order_by("participant_id")
+    ):
+        paid_out[paid["participant_id"]] = int(paid["total"])
+    return received, paid_out
+
+
 def balances(*, user: Any, as_of: dt.date, participant_code: str = "") -> list[CompanyBalance]:
     """Balances of every company the user may see that has documents, by company code."""
     documents = Document.objects.exclude(_cancelled()).exclude(document_type=DocumentType.CREDIT_NOTE)
@@ -293,26 +327,9 @@ def balances(*, user: Any, as_of: dt.date, participant_code: str = "") -> list[C
     ):
         if row["document_type"] in RECEIVABLE_TYPES:
             billed[row["participant_id"]] += int(row["total"])
-        elif row["document_type"] == DocumentType.PAYMENT_NOTICE:
+        elif row["document_type"] in PAYABLE_TYPES:
             notified[row["participant_id"]] += int(row["total"])
-    received: dict[int, int] = defaultdict(int)
-    for got in (
-        MatchAllocation.objects.filter(match__undone_at__isnull=True, match__participant_id__in=ids)
-        .values("match__participant_id")
-        .annotate(total=Sum("amount_yen"))
-        .order_by("match__participant_id")
-    ):
-        received[got["match__participant_id"]] = int(got["total"])
-    paid_out: dict[int, int] = defaultdict(int)
-    for paid in (
-        TransferLine.objects.filter(
-            participant_id__in=ids, batch__state=BatchState.RELEASED, state__in=[LineState.PENDING, LineState.PAID]
-        )
-        .values("participant_id")
-        .annotate(total=Sum("amount_yen"))
-        .order_by("participant_id")
-    ):
-        paid_out[paid["participant_id"]] = int(paid["total"])
+    received, paid_out = _received_and_paid_out(ids)
     outstanding: dict[int, int] = defaultdict(int)
     overdue: dict[int, int] = defaultdict(int)
     overdue_count: dict[int, int] = defaultdict(int)
@@ -355,15 +372,36 @@ def balances(*, user: Any, as_of: dt.date, participant_code: str = "") -> list[C
     return result
 
 
-def participant_by_code(code: str) -> Participant | None:
+@dataclass(frozen=True)
+class Suspense:
+    """仮受金 (2320): credits in the bank that wait in the manual queue."""
+
+    ledger_yen: int  # credit balance of 2320 as of the date
+    queued_yen: int  # the queued credits now
+    queued_count: int
+
+
+def suspense(*, as_of: dt.date) -> Suspense:
+    sums = LedgerEntry.objects.filter(account__code=chart.SUSPENSE, transaction__posted_on__lte=as_of).aggregate(
+        d=Sum("debit_yen"), c=Sum("credit_yen")
+    )
+    waiting = queue().filter(direction=BookingDirection.CREDIT).aggregate(n=Count("pk"), total=Sum("amount_yen"))
+    return Suspense(
+        ledger_yen=int(sums["c"] or 0) - int(sums["d"] or 0),
+        queued_yen=int(waiting["total"] or 0),
+        queued_count=int(waiting["n"] or 0),
+    )
+
+
+def participant_by_code(*, code: str) -> Participant | None:
     return Participant.objects.filter(participant_code__iexact=code.strip()).first() if code.strip() else None
 
 
-def documents_by_ids(ids: Iterable[int]) -> dict[int, Document]:
+def documents_by_ids(*, ids: Iterable[int]) -> dict[int, Document]:
     return {d.pk: d for d in Document.objects.filter(pk__in=list(ids))}
 
 
-def aliases_of(participant: Participant) -> QuerySet[Any]:
+def aliases_of(*, participant: Participant) -> QuerySet[Any]:
     return participant.payer_aliases.order_by("payer_name", "payer_code", "pk")
 
 
@@ -490,5 +528,17 @@ def get_annual_settlement(*, delivery_year: int) -> AnnualSettlement | None:
     return annual_settlements().filter(delivery_year=delivery_year).first()
 
 
-def annual_lines(settlement: AnnualSettlement) -> QuerySet[AnnualSettlementLine]:
+def annual_lines(*, settlement: AnnualSettlement) -> QuerySet[AnnualSettlementLine]:
     return settlement.lines.select_related("participant").order_by("participant__participant_code", "pk")
+
+
+ANNUAL_TYPES: tuple[str, ...] = (DocumentType.ANNUAL_REFUND_NOTICE, DocumentType.ANNUAL_REBILLING_INVOICE)
+
+
+def annual_documents(*, delivery_year: int) -> QuerySet[Document]:
+    """The refund notices and re-billing invoices issued for a delivery year (credit notes of them included)."""
+    return (
+        Document.objects.filter(run_ref=f"annual-{delivery_year}")
+        .select_related("participant", "file")
+        .order_by("-document_type", "recipient_code", "number")
+    )

@@ -26,7 +26,7 @@ _DATE: Final = re.compile(r"([0-9]{4})[-/]([0-9]{1,2})[-/]([0-9]{1,2})")
 _AMOUNT: Final = re.compile(r"[0-9]{1,3}(,[0-9]{3})+|[0-9]+")
 
 
-def decode_text(data: bytes) -> str:
+def decode_text(*, data: bytes) -> str:
     """UTF-8 (a BOM is dropped) or, failing that, CP932."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8")
@@ -40,10 +40,12 @@ def _issue(line: int, column: str, message: str) -> RecordIssue:
     return RecordIssue(line, column, message, unit="line")
 
 
-def read_csv_statement(data: bytes, *, filename: str = "") -> BankStatement:
+# long: one pass over the CSV lines, column by column in the order of the bank's layout, every
+# problem collected with its line and column
+def read_csv_statement(*, data: bytes, filename: str = "") -> BankStatement:
     """The bookings of a statement CSV; :class:`UnableToReadBankStatement` listing every problem otherwise."""
     try:
-        text = decode_text(data)
+        text = decode_text(data=data)
     except UnicodeDecodeError:
         raise UnableToReadBankStatement(
             [RecordIssue(None, "", "文字コードが UTF-8 でも Shift_JIS（CP932）でもありません。")], filename=filename

@@ -16,6 +16,8 @@ A file that fails any check is refused as a whole (``UnableToReadBankStatement``
 files).
 """
 
+# long module: one file format — the reader and the writer of the same 200-byte layout kept together
+
 from __future__ import annotations
 
 import datetime as dt
@@ -48,7 +50,7 @@ REIWA_OFFSET: Final = 2018  # 令和元年 = 2019
 Era = Literal["reiwa", "gregorian"]
 
 HEADER: Final = check_layout(
-    [
+    fields=[
         Field("data_kind", "データ区分", 1, "N"),
         Field("type_code", "種別コード", 2, "N"),
         Field("code_kind", "コード区分", 1, "N"),
@@ -68,10 +70,10 @@ HEADER: Final = check_layout(
         Field("opening_balance", "取引前残高", 14, "N"),
         Field("dummy", "ダミー", 71, "C"),
     ],
-    RECORD_LENGTH,
+    length=RECORD_LENGTH,
 )
 DATA: Final = check_layout(
-    [
+    fields=[
         Field("data_kind", "データ区分", 1, "N"),
         Field("reference", "照会番号", 8, "N"),
         Field("booking_date", "勘定日", 6, "N"),
@@ -93,10 +95,10 @@ DATA: Final = check_layout(
         Field("edi_info", "EDI情報", 20, "C"),
         Field("dummy", "ダミー", 1, "C"),
     ],
-    RECORD_LENGTH,
+    length=RECORD_LENGTH,
 )
 TRAILER: Final = check_layout(
-    [
+    fields=[
         Field("data_kind", "データ区分", 1, "N"),
         Field("credit_count", "入金件数", 6, "N"),
         Field("credit_total", "入金額合計", 13, "N"),
@@ -107,9 +109,11 @@ TRAILER: Final = check_layout(
         Field("data_count", "データ・レコード件数", 7, "N"),
         Field("dummy", "ダミー", 139, "C"),
     ],
-    RECORD_LENGTH,
+    length=RECORD_LENGTH,
 )
-END: Final = check_layout([Field("data_kind", "データ区分", 1, "N"), Field("dummy", "ダミー", 199, "C")], RECORD_LENGTH)
+END: Final = check_layout(
+    fields=[Field("data_kind", "データ区分", 1, "N"), Field("dummy", "ダミー", 199, "C")], length=RECORD_LENGTH
+)
 
 _OPTIONAL_HEADER: Final = frozenset({"overdraft", "passbook", "opening_balance"})
 _OPTIONAL_DATA: Final = frozenset(
@@ -128,7 +132,7 @@ _OPTIONAL_DATA: Final = frozenset(
 _OPTIONAL_TRAILER: Final = frozenset({"overdraft", "closing_balance"})
 
 
-def parse_date(text: str, *, era: Era) -> dt.date:
+def parse_date(*, text: str, era: Era) -> dt.date:
     """A YYMMDD date: 和暦 (Reiwa) by default, or Western years 20YY. ValueError if it is no date."""
     if len(text) != 6 or not text.isdigit():
         raise ValueError(text)
@@ -145,7 +149,7 @@ def parse_date(text: str, *, era: Era) -> dt.date:
     return day
 
 
-def format_date(day: dt.date, *, era: Era) -> str:
+def format_date(*, day: dt.date, era: Era) -> str:
     year = day.year - REIWA_OFFSET if era == "reiwa" else day.year - 2000
     return f"{year:02d}{day.month:02d}{day.day:02d}"
 
@@ -173,7 +177,7 @@ class _Reader:
         if optional and text.strip("0") == "":
             return None
         try:
-            return parse_date(text, era=self.era)
+            return parse_date(text=text, era=self.era)
         except ValueError:
             if text:  # '' means the digits check already reported it
                 era = "和暦（令和）" if self.era == "reiwa" else "西暦"
@@ -183,9 +187,9 @@ class _Reader:
             return None
 
 
-def read_zengin_statement(data: bytes, *, era: Era = "reiwa", filename: str = "") -> BankStatement:
+def read_zengin_statement(*, data: bytes, era: Era = "reiwa", filename: str = "") -> BankStatement:
     """The accounts and bookings of a 入出金取引明細 file, fully checked (see the module text)."""
-    raw_records, issues = split_records(data, length=RECORD_LENGTH)
+    raw_records, issues = split_records(data=data, length=RECORD_LENGTH)
     if issues:
         raise UnableToReadBankStatement(issues, filename=filename)
     reader = _Reader(era)
@@ -227,13 +231,15 @@ def read_zengin_statement(data: bytes, *, era: Era = "reiwa", filename: str = ""
     return BankStatement(format="zengin", created_date=created, accounts=tuple(accounts), bookings=tuple(bookings))
 
 
+# long: reads one account's header, data and trailer from ``index`` with their cross-checks; returns the next index
 def _read_account(
     raw_records: Sequence[bytes], index: int, reader: _Reader
 ) -> tuple[int, AccountSummary | None, list[Booking], dt.date | None]:
-    """Read one account's header, data records and trailer starting at ``index``; return the next index."""
     issues = reader.issues
     header_number = index + 1
-    header, found = decode_record(HEADER, raw_records[index], record=header_number, optional_numbers=_OPTIONAL_HEADER)
+    header, found = decode_record(
+        fields=HEADER, raw=raw_records[index], record=header_number, optional_numbers=_OPTIONAL_HEADER
+    )
     issues += found
     if header["type_code"] and header["type_code"] != TYPE_CODE:
         hint = (
@@ -272,7 +278,7 @@ def _read_account(
     while index < len(raw_records) and raw_records[index][:1] == b"2":
         number = index + 1
         raw = raw_records[index]
-        values, found = decode_record(DATA, raw, record=number, optional_numbers=_OPTIONAL_DATA)
+        values, found = decode_record(fields=DATA, raw=raw, record=number, optional_numbers=_OPTIONAL_DATA)
         issues += found
         index += 1
         booking_date = reader.date(values, "booking_date", "勘定日", number)
@@ -346,7 +352,9 @@ def _read_account(
         )
         return len(raw_records), None, [], created
     number = index + 1
-    trailer, found = decode_record(TRAILER, raw_records[index], record=number, optional_numbers=_OPTIONAL_TRAILER)
+    trailer, found = decode_record(
+        fields=TRAILER, raw=raw_records[index], record=number, optional_numbers=_OPTIONAL_TRAILER
+    )
     issues += found
     index += 1
     credits = [b for b in bookings if b.direction is Direction.CREDIT]
@@ -428,14 +436,14 @@ def write_zengin_statement(
         account = part.account
         records.append(
             encode_record(
-                HEADER,
-                {
+                fields=HEADER,
+                values={
                     "data_kind": "1",
                     "type_code": TYPE_CODE,
                     "code_kind": "0",
-                    "created_date": format_date(created, era=era),
-                    "period_from": format_date(part.period_from, era=era),
-                    "period_to": format_date(part.period_to, era=era),
+                    "created_date": format_date(day=created, era=era),
+                    "period_from": format_date(day=part.period_from, era=era),
+                    "period_to": format_date(day=part.period_to, era=era),
                     "bank_code": account.bank_code,
                     "bank_name": account.bank_name,
                     "branch_code": account.branch_code,
@@ -463,12 +471,12 @@ def write_zengin_statement(
                 balance -= line.amount_yen
             records.append(
                 encode_record(
-                    DATA,
-                    {
+                    fields=DATA,
+                    values={
                         "data_kind": "2",
                         "reference": line.reference,
-                        "booking_date": format_date(line.booking_date, era=era),
-                        "value_date": format_date(line.value_date or line.booking_date, era=era),
+                        "booking_date": format_date(day=line.booking_date, era=era),
+                        "value_date": format_date(day=line.value_date or line.booking_date, era=era),
                         "direction": "1" if line.direction is Direction.CREDIT else "2",
                         "transaction_kind": line.transaction_kind,
                         "amount": line.amount_yen,
@@ -482,8 +490,8 @@ def write_zengin_statement(
             )
         records.append(
             encode_record(
-                TRAILER,
-                {
+                fields=TRAILER,
+                values={
                     "data_kind": "8",
                     "credit_count": credit_count,
                     "credit_total": credit_total,
@@ -495,6 +503,6 @@ def write_zengin_statement(
                 },
             )
         )
-    records.append(encode_record(END, {"data_kind": "9"}))
+    records.append(encode_record(fields=END, values={"data_kind": "9"}))
     separator = b"\r\n" if line_breaks else b""
     return b"".join(record + separator for record in records)

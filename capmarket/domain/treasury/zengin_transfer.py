@@ -12,6 +12,9 @@ digits in N fields, only Zengin characters in C fields, counts and totals of the
 what the writer produced; a transfer-result import uses it on what the bank returns.
 """
 
+# long module: one file format: the writer, the checker and the reader of the same 120-byte layout
+# (the field table at the top) kept together so that they cannot drift apart
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,7 +43,7 @@ NEW_CODES: Final = {"0": "その他", "1": "第1回振込分", "2": "変更分"}
 TELEGRAPHIC: Final = "7"  # 振込区分: 電信
 
 HEADER: Final = check_layout(
-    [
+    fields=[
         Field("data_kind", "データ区分", 1, "N"),
         Field("type_code", "種別コード", 2, "N"),
         Field("code_kind", "コード区分", 1, "N"),
@@ -55,10 +58,10 @@ HEADER: Final = check_layout(
         Field("account_number", "口座番号（依頼人）", 7, "N"),
         Field("dummy", "ダミー", 17, "C"),
     ],
-    RECORD_LENGTH,
+    length=RECORD_LENGTH,
 )
 DATA: Final = check_layout(
-    [
+    fields=[
         Field("data_kind", "データ区分", 1, "N"),
         Field("bank_code", "被仕向銀行番号", 4, "N"),
         Field("bank_name", "被仕向銀行名", 15, "C"),
@@ -76,21 +79,23 @@ DATA: Final = check_layout(
         Field("edi_flag", "識別表示", 1, "C"),
         Field("dummy", "ダミー", 7, "C"),
     ],
-    RECORD_LENGTH,
+    length=RECORD_LENGTH,
 )
 TRAILER: Final = check_layout(
-    [
+    fields=[
         Field("data_kind", "データ区分", 1, "N"),
         Field("total_count", "合計件数", 6, "N"),
         Field("total_amount", "合計金額", 12, "N"),
         Field("dummy", "ダミー", 101, "C"),
     ],
-    RECORD_LENGTH,
+    length=RECORD_LENGTH,
 )
-END: Final = check_layout([Field("data_kind", "データ区分", 1, "N"), Field("dummy", "ダミー", 119, "C")], RECORD_LENGTH)
+END: Final = check_layout(
+    fields=[Field("data_kind", "データ区分", 1, "N"), Field("dummy", "ダミー", 119, "C")], length=RECORD_LENGTH
+)
 
 
-def split_amount(amount_yen: int, *, limit: int = MAX_AMOUNT_YEN) -> list[int]:
+def split_amount(*, amount_yen: int, limit: int = MAX_AMOUNT_YEN) -> list[int]:
     """``amount_yen`` as the fewest transfers of at most ``limit`` yen each, as equal as possible (largest first).
 
     A payment notice over ¥9,999,999,999 does not fit the 10-digit 振込金額; the batch pays it in several lines.
@@ -158,14 +163,14 @@ class _Checker:
 
     def kana(self, where: str, label: str, value: str, width: int, *, legal_forms: bool = True) -> str:
         try:
-            converted = to_zengin_kana(value, field=label, abbreviate_legal_forms=legal_forms)
+            converted = to_zengin_kana(text=value, field=label, abbreviate_legal_forms=legal_forms)
         except UnableToConvertToZenginKana as error:
             self.issues.append(f"{where}: {error}")
             return ""
         if not converted:
             self.issues.append(f"{where}: {label}が空です。")
             return ""
-        fitted, cut = fit_field(converted, width)
+        fitted, cut = fit_field(text=converted, width=width)
         if cut:
             self.warnings.append(f"{where}: {label}「{converted}」を{width}文字に切り詰めました（「{fitted}」）。")
         return fitted
@@ -187,7 +192,7 @@ class _Checker:
                 f"{where}: {role}支店番号「{branch_code}」は金融機関「{bank_name}」（{bank_code}）の支店にありません。"
             )
             return bank_name, ""
-        return fit_field(bank_name, 15)[0], fit_field(branch_name, 15)[0]
+        return fit_field(text=bank_name, width=15)[0], fit_field(text=branch_name, width=15)[0]
 
     def account(self, where: str, account_type: str, account_number: str, allowed: dict[str, str]) -> None:
         if account_type not in allowed:
@@ -199,7 +204,7 @@ class _Checker:
     def code(self, where: str, label: str, value: str, width: int) -> str:
         if not value:
             return ""
-        if len(value) > width or not is_zengin_text(value):
+        if len(value) > width or not is_zengin_text(text=value):
             self.issues.append(
                 f"{where}: {label}「{value}」は{width}文字以内の半角英大文字・数字・カナ・記号 ( ) . - / "
                 "でなければなりません。"
@@ -247,6 +252,8 @@ class CheckedBatch:
     warnings: tuple[str, ...]  # e.g. names cut to the field width
 
 
+# long: every field of every record checked in the layout's order, one list of issues for the
+# whole batch; pieces would pass the issue list and the record counter around
 def check_transfer_batch(
     *,
     requester: TransferRequester,
@@ -359,16 +366,16 @@ def write_transfer_file(
         directory=directory,
         is_business_day=is_business_day,
     )
-    return encode_transfer_file(batch, line_breaks=line_breaks)
+    return encode_transfer_file(batch=batch, line_breaks=line_breaks)
 
 
-def encode_transfer_file(batch: CheckedBatch, *, line_breaks: bool = True) -> WrittenTransferFile:
+def encode_transfer_file(*, batch: CheckedBatch, line_breaks: bool = True) -> WrittenTransferFile:
     """The 120-byte records of a checked batch."""
     origin = batch.requester
     records = [
         encode_record(
-            HEADER,
-            {
+            fields=HEADER,
+            values={
                 "data_kind": "1",
                 "type_code": "21",
                 "code_kind": "0",
@@ -391,8 +398,8 @@ def encode_transfer_file(batch: CheckedBatch, *, line_breaks: bool = True) -> Wr
             code1, code2, flag = transfer.customer_code1, transfer.customer_code2, " "
         records.append(
             encode_record(
-                DATA,
-                {
+                fields=DATA,
+                values={
                     "data_kind": "2",
                     "bank_code": transfer.bank_code,
                     "bank_name": transfer.bank_name,
@@ -412,8 +419,10 @@ def encode_transfer_file(batch: CheckedBatch, *, line_breaks: bool = True) -> Wr
             )
         )
     count = len(batch.transfers)
-    records.append(encode_record(TRAILER, {"data_kind": "8", "total_count": count, "total_amount": batch.total_yen}))
-    records.append(encode_record(END, {"data_kind": "9"}))
+    records.append(
+        encode_record(fields=TRAILER, values={"data_kind": "8", "total_count": count, "total_amount": batch.total_yen})
+    )
+    records.append(encode_record(fields=END, values={"data_kind": "9"}))
     separator = b"\r\n" if line_breaks else b""
     data = b"".join(record + separator for record in records)
     return WrittenTransferFile(data=data, count=count, total_yen=batch.total_yen, warnings=batch.warnings)
@@ -478,14 +487,16 @@ def _check_characters(fields: Sequence[Field], values: dict[str, str], record: i
         if field.name == "dummy":
             if value.strip(" "):
                 issues.append(RecordIssue(record, field.label, "スペースでなければなりません。"))
-        elif field.name in _KANA_FIELDS and not is_zengin_text(value):
-            bad = next(ch for ch in value if not is_zengin_text(ch))
+        elif field.name in _KANA_FIELDS and not is_zengin_text(text=value):
+            bad = next(ch for ch in value if not is_zengin_text(text=ch))
             issues.append(RecordIssue(record, field.label, f"全銀フォーマットで使えない文字「{bad}」があります。"))
 
 
-def read_transfer_file(data: bytes) -> TransferFile:
+# long: reads the records in file order (header, data, trailer, end) with one state machine;
+# the checks of counts and totals need the whole pass
+def read_transfer_file(*, data: bytes) -> TransferFile:
     """The header, data records and trailer totals of a 総合振込 file, checked; or :class:`UnableToReadTransferFile`."""
-    raw_records, issues = split_records(data, length=RECORD_LENGTH)
+    raw_records, issues = split_records(data=data, length=RECORD_LENGTH)
     if issues:
         raise UnableToReadTransferFile(issues)
     kinds = [raw[:1] for raw in raw_records]
@@ -493,7 +504,7 @@ def read_transfer_file(data: bytes) -> TransferFile:
         raise UnableToReadTransferFile(
             [RecordIssue(1, "データ区分", "先頭はヘッダー・レコード（1）でなければなりません。")]
         )
-    header_values, found = decode_record(HEADER, raw_records[0], record=1)
+    header_values, found = decode_record(fields=HEADER, raw=raw_records[0], record=1)
     issues += found
     _check_characters(HEADER, header_values, 1, issues)
     if header_values["type_code"] != "21":
@@ -509,7 +520,7 @@ def read_transfer_file(data: bytes) -> TransferFile:
             issues.append(RecordIssue(number, "データ区分", "エンド・レコードの後にレコードがあります。"))
             break
         if kind == b"2" and trailer is None:
-            values, found = decode_record(DATA, raw, record=number)
+            values, found = decode_record(fields=DATA, raw=raw, record=number)
             issues += found
             _check_characters(DATA, values, number, issues)
             amount = int(values["amount"] or 0)
@@ -534,7 +545,7 @@ def read_transfer_file(data: bytes) -> TransferFile:
                 )
             )
         elif kind == b"8" and trailer is None:
-            trailer, found = decode_record(TRAILER, raw, record=number)
+            trailer, found = decode_record(fields=TRAILER, raw=raw, record=number)
             issues += found
             _check_characters(TRAILER, trailer, number, issues)
             if not found:
@@ -556,7 +567,7 @@ def read_transfer_file(data: bytes) -> TransferFile:
                         )
                     )
         elif kind == b"9" and trailer is not None:
-            values, found = decode_record(END, raw, record=number)
+            values, found = decode_record(fields=END, raw=raw, record=number)
             issues += found
             _check_characters(END, values, number, issues)
             ended = True

@@ -19,6 +19,7 @@ from capmarket.application import auction_results, helpdesk, operation_reports, 
 from capmarket.application.documents import jobs as document_jobs
 from capmarket.application.intake import uploading as intake_uploading
 from capmarket.application.settlement import runs as settlement_runs
+from capmarket.application.treasury import annual as treasury_annual
 from capmarket.application.treasury import dunning as treasury_dunning
 from capmarket.domain.jobs import diagnostics
 from capmarket.domain.jobs.progress import Handler
@@ -47,6 +48,7 @@ KINDS: Final[tuple[JobKind, ...]] = (
     JobKind(document_jobs.ISSUE_KIND, document_jobs.run_issue_job, "帳票の発行"),
     JobKind(document_jobs.RENDER_KIND, document_jobs.run_render_job, "帳票PDFの作成"),
     JobKind(treasury_dunning.JOB_KIND, treasury_dunning.run_job, "督促（日次）"),
+    JobKind(treasury_annual.JOB_KIND, treasury_annual.run_job, "年次精算の帳票発行"),
 )
 BY_NAME: Final[dict[str, JobKind]] = {k.name: k for k in KINDS}
 

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from capmarket.interfaces.web.views import treasury
+from capmarket.interfaces.web.views import treasury, treasury_annual, treasury_dunning
 
 urlpatterns: list[URLPattern] = [
     path("treasury/statements/", treasury.statements, name="treasury_statements"),
@@ -18,12 +18,13 @@ urlpatterns: list[URLPattern] = [
     path("treasury/transfers/<int:pk>/cancel/", treasury.transfer_cancel, name="treasury_transfer_cancel"),
     path("treasury/transfers/<int:pk>/results/", treasury.transfer_results, name="treasury_transfer_results"),
     path("treasury/transfers/<int:pk>/file/<str:file_format>/", treasury.transfer_file, name="treasury_transfer_file"),
-    path("treasury/dunning/", treasury.dunning, name="treasury_dunning"),
-    path("treasury/dunning/run/", treasury.dunning_run, name="treasury_dunning_run"),
-    path("treasury/dunning/letters/<int:pk>/", treasury.dunning_letter, name="treasury_dunning_letter"),
-    path("treasury/dunning/calls/", treasury.phone_call, name="treasury_phone_call"),
-    path("treasury/dunning/non-payers/<int:pk>/<str:step>/", treasury.listing_action, name="treasury_listing"),
-    path("treasury/annual/", treasury.annual_list, name="treasury_annual_list"),
-    path("treasury/annual/<int:year>/", treasury.annual_detail, name="treasury_annual"),
+    path("treasury/dunning/", treasury_dunning.dunning, name="treasury_dunning"),
+    path("treasury/dunning/run/", treasury_dunning.dunning_run, name="treasury_dunning_run"),
+    path("treasury/dunning/letters/<int:pk>/", treasury_dunning.dunning_letter, name="treasury_dunning_letter"),
+    path("treasury/dunning/calls/", treasury_dunning.phone_call, name="treasury_phone_call"),
+    path("treasury/dunning/non-payers/<int:pk>/<str:step>/", treasury_dunning.listing_action, name="treasury_listing"),
+    path("treasury/annual/", treasury_annual.annual_list, name="treasury_annual_list"),
+    path("treasury/annual/<int:year>/", treasury_annual.annual_detail, name="treasury_annual"),
+    path("treasury/annual/<int:year>/issue/", treasury_annual.annual_issue, name="treasury_annual_issue"),
     path("treasury/transfers/<int:pk>/<str:step>/", treasury.transfer_step, name="treasury_transfer_step"),
 ]

@@ -56,6 +56,6 @@ def test_four_people_approve_a_transfer_batch_and_the_last_downloads_the_zengin_
         page.click("#download-zengin")
     saved = tmp_path / "furikomi.txt"
     download.value.save_as(str(saved))
-    parsed = read_transfer_file(saved.read_bytes())
+    parsed = read_transfer_file(data=saved.read_bytes())
     assert (parsed.total_count, parsed.total_yen) == (1, notice.total_yen)
     assert parsed.records[0].customer_code1 == notice.number.removeprefix("PN-")[-10:]

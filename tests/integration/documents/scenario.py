@@ -99,8 +99,10 @@ def issue_all(s: Scenario, *, actor: Any, now: dt.datetime = T0, render: bool = 
                 kind="receipt",
                 description=f"入金 {r['provider_id']} {month}分請求書",
                 lines=[
-                    ledger.debit(chart.BANK, r["received_yen"]),
-                    ledger.credit(chart.RECEIVABLE_PROVIDERS, r["received_yen"], participant_id=company.pk),
+                    ledger.debit(account=chart.BANK, amount_yen=r["received_yen"]),
+                    ledger.credit(
+                        account=chart.RECEIVABLE_PROVIDERS, amount_yen=r["received_yen"], participant_id=company.pk
+                    ),
                 ],
                 source_key=f"test-receipt:{s.name}:{r['provider_id']}:{month}",
                 now=now,

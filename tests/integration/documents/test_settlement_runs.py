@@ -85,8 +85,10 @@ def test_documents_of_a_confirmed_year_agree_with_the_run_and_the_books(
                 kind="receipt",
                 description="入金",
                 lines=[
-                    ledger.debit(chart.BANK, s.received_yen),
-                    ledger.credit(chart.RECEIVABLE_PROVIDERS, s.received_yen, participant_id=s.participant_id),
+                    ledger.debit(account=chart.BANK, amount_yen=s.received_yen),
+                    ledger.credit(
+                        account=chart.RECEIVABLE_PROVIDERS, amount_yen=s.received_yen, participant_id=s.participant_id
+                    ),
                 ],
                 source_key=f"receipt:{s.participant_id}:{s.month}",
                 now=now,

@@ -27,9 +27,9 @@ def _contribution_bill(retailer: Any, *, on: dt.date, amount: int, key: str) -> 
         kind="contribution_invoice",
         description="容量拠出金請求書",
         lines=[
-            debit(chart.RECEIVABLE_CONTRIBUTIONS, amount + tax, participant_id=retailer.pk),
-            credit(chart.CONTRIBUTION_REVENUE_RETAILERS, amount, participant_id=retailer.pk),
-            credit(chart.OUTPUT_TAX, tax),
+            debit(account=chart.RECEIVABLE_CONTRIBUTIONS, amount_yen=amount + tax, participant_id=retailer.pk),
+            credit(account=chart.CONTRIBUTION_REVENUE_RETAILERS, amount_yen=amount, participant_id=retailer.pk),
+            credit(account=chart.OUTPUT_TAX, amount_yen=tax),
         ],
         source_key=key,
         now=NOW,
@@ -67,7 +67,7 @@ def test_the_operation_refuses_unbalanced_and_incomplete_postings(retailer: Any)
             posted_on=D(2025, 9, 1),
             kind="manual",
             description="x",
-            lines=[debit(chart.BANK, 100), credit(chart.OUTPUT_TAX, 99)],
+            lines=[debit(account=chart.BANK, amount_yen=100), credit(account=chart.OUTPUT_TAX, amount_yen=99)],
             source_key="unbalanced",
             now=NOW,
         )
@@ -76,7 +76,10 @@ def test_the_operation_refuses_unbalanced_and_incomplete_postings(retailer: Any)
             posted_on=D(2025, 9, 1),
             kind="manual",
             description="x",
-            lines=[debit(chart.RECEIVABLE_CONTRIBUTIONS, 100), credit(chart.OUTPUT_TAX, 100)],
+            lines=[
+                debit(account=chart.RECEIVABLE_CONTRIBUTIONS, amount_yen=100),
+                credit(account=chart.OUTPUT_TAX, amount_yen=100),
+            ],
             source_key="no-company",
             now=NOW,
         )

@@ -122,6 +122,9 @@ def test_staff_match_by_hand_remember_the_name_and_undo_with_a_reversing_entry(
         now=LATER,
     )
     booking = queries.queue().get()
+    # a queued credit is money in the bank: 普通預金 / 仮受金 on import
+    assert _suspense() == bill.total_yen
+    assert queries.suspense(as_of=LATER.date()).queued_yen == bill.total_yen
     with pytest.raises(treasury.UnableToMatch, match="権限"):
         treasury.match_by_hand(
             booking=booking,
@@ -150,7 +153,9 @@ def test_staff_match_by_hand_remember_the_name_and_undo_with_a_reversing_entry(
 
     assert ledger_queries.balance_of(participant_id=retailer.pk, account_code=chart.RECEIVABLE_CONTRIBUTIONS) == 0
     assert not queries.queue().exists()
+    assert _suspense() == 0  # moved from 仮受金 to the receivable
     treasury.undo_match(match=match, reason="依頼人の誤り", actor=staff["accountant"], now=LATER)
+    assert _suspense() == bill.total_yen  # the reversal gives it back to 仮受金
     match.refresh_from_db()
     assert match.reversal_transaction is not None
     assert match.reversal_transaction.reverses_id == match.ledger_transaction_id
@@ -170,6 +175,16 @@ def test_staff_match_by_hand_remember_the_name_and_undo_with_a_reversing_entry(
     )
     assert outcome.matched == 1
     assert _balanced()
+    # undoing an automatic match (it took the credit from the bank) puts the credit in 仮受金 again
+    automatic = ReceiptMatch.objects.get(booking__reference="00000302")
+    treasury.undo_match(match=automatic, reason="確認のため", actor=staff["accountant"], now=LATER)
+    assert _suspense() == 2 * bill.total_yen
+    assert _balanced()
+
+
+def _suspense() -> int:
+    row = next(r for r in ledger_queries.trial_balance(as_of=dt.date(2026, 3, 31)) if r.account_code == chart.SUSPENSE)
+    return -row.balance_yen
 
 
 def test_balances_per_company_are_scoped_to_the_reader(issued: dict[str, Any], staff: dict[str, Any]) -> None:

@@ -53,7 +53,7 @@ def test_four_people_approve_before_the_file_and_results_reopen_a_failed_payable
     assert ledger_queries.balance_of(participant_id=provider.pk, account_code=chart.PAYABLE_PROVIDERS) == 0
     released = TransferBatch.objects.get(pk=batch.pk)
     zengin = transfer_file(batch=released, file_format="zengin", actor=staff["accounting_approver"], now=LATER)
-    parsed = read_transfer_file(zengin.data)
+    parsed = read_transfer_file(data=zengin.data)
     assert {len(r) for r in zengin.data.split(b"\r\n") if r} == {120}
     assert (parsed.total_count, parsed.total_yen) == (1, notice.total_yen)
     assert parsed.records[0].payee_name == "ｱｻﾋﾊﾂﾃﾞﾝ(ｶ"
@@ -70,7 +70,7 @@ def test_four_people_approve_before_the_file_and_results_reopen_a_failed_payable
     )
 
     assert (paid, failed) == (0, 1)
-    line = queries.lines_of(released).get()
+    line = queries.lines_of(batch=released).get()
     assert line.state == LineState.FAILED
     assert line.reversal_transaction is not None
     assert (
@@ -85,7 +85,7 @@ def test_the_database_refuses_one_person_twice_and_a_notice_in_two_batches(
     issued: dict[str, Any], staff: dict[str, Any]
 ) -> None:
     batch = create_transfer_batch(pay_date=_pay_date(issued), actor=staff["accountant"], now=LATER)
-    with pytest.raises(treasury.UnableToChangeTransferBatch, match="支払通知書はありません"):
+    with pytest.raises(treasury.UnableToChangeTransferBatch, match="支払通知書・還元通知書はありません"):
         create_transfer_batch(pay_date=_pay_date(issued), actor=staff["accountant"], now=LATER)
     with pytest.raises(IntegrityError), transaction.atomic():
         TransferBatch.objects.filter(pk=batch.pk).update(
@@ -132,4 +132,4 @@ def test_the_commands_of_operations_cli(
     call_command("approve_transfer_batch", batch_id, "--step", "accounting", "--user", "keiri-sekinin")
     call_command("export_transfer_file", batch_id, str(out), "--format", "zengin")
 
-    assert read_transfer_file(out.read_bytes()).total_yen == issued["documents"]["PA001"].total_yen
+    assert read_transfer_file(data=out.read_bytes()).total_yen == issued["documents"]["PA001"].total_yen

@@ -97,7 +97,7 @@ def trial_balance(request: HttpRequest) -> HttpResponse:
             "total_debit": sum(r.debit_yen for r in rows),
             "total_credit": sum(r.credit_yen for r in rows),
             "total_balance": sum(r.balance_yen for r in rows),
-            "fiscal_year": fiscal_year_of(as_of),
+            "fiscal_year": fiscal_year_of(day=as_of),
         },
     )
 
@@ -121,7 +121,7 @@ def trial_balance_csv(request: HttpRequest) -> HttpResponse:
 def _period(request: HttpRequest) -> tuple[dt.date, dt.date]:
     today = _today()
     start = _date(request.GET.get("start"), today.replace(day=1))
-    end = _date(request.GET.get("end"), next_month_start(today))
+    end = _date(request.GET.get("end"), next_month_start(day=today))
     return start, end
 
 
@@ -191,7 +191,7 @@ def company_ledger(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("company", "").strip()[:16]
     start, end = _period(request)
     if "start" not in request.GET:
-        start = dt.date(fiscal_year_of(_today()), 4, 1)
+        start = dt.date(fiscal_year_of(day=_today()), 4, 1)
     company = (
         registry_queries.participants_visible_to(user=request.user).filter(participant_code__iexact=code).first()
         if code
@@ -212,7 +212,7 @@ def company_ledger(request: HttpRequest) -> HttpResponse:
 def closes(request: HttpRequest) -> HttpResponse:
     today = _today()
     statuses = ledger_queries.period_statuses(through=today)
-    fiscal_years = sorted({fiscal_year_of(s.start) for s in statuses}, reverse=True)
+    fiscal_years = sorted({fiscal_year_of(day=s.start) for s in statuses}, reverse=True)
     return render(
         request,
         "web/ledger/closes.html",
@@ -231,7 +231,7 @@ def closes(request: HttpRequest) -> HttpResponse:
 @login_required
 def close_action(request: HttpRequest, month: str, step: str) -> HttpResponse:
     try:
-        start = parse_month(month)
+        start = parse_month(text=month)
     except ValueError:
         raise Http404("月の指定が正しくありません。") from None
     now, ip = timezone.now(), client_ip(request)
@@ -319,7 +319,7 @@ def business_calendar(request: HttpRequest) -> HttpResponse:
     months = []
     for month in range(1, 13):
         start = dt.date(year, month, 1)
-        days = cal.days(start, next_month_start(start))
+        days = cal.days(start, next_month_start(day=start))
         lead = [None] * start.weekday()
         cells = lead + days
         weeks = [cells[i : i + 7] for i in range(0, len(cells), 7)]

@@ -13,16 +13,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from capmarket.application.treasury import dunning as dunning_use_case
 from capmarket.application.treasury import use_cases
 from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.audit import operations as audit
 from capmarket.domain.audit.models import AuditAction
-from capmarket.domain.documents import storage as document_storage
 from capmarket.domain.shared import csv as shared_csv
 from capmarket.domain.treasury import operations as treasury
 from capmarket.domain.treasury import queries
-from capmarket.domain.treasury.models import ApprovalStep, BankBooking, BatchState, CallOutcome, TransferBatch
+from capmarket.domain.treasury.models import ApprovalStep, BankBooking, BatchState, TransferBatch
 from capmarket.interfaces.auth import client_ip
 from capmarket.interfaces.web.views.accounts import paginate, requires
 
@@ -87,7 +85,7 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     statement = queries.get_statement(statement_id=pk)
     if statement is None:
         raise Http404("取込が見つかりません。")
-    bookings = queries.bookings_of(statement).prefetch_related("matches__participant")
+    bookings = queries.bookings_of(statement=statement).prefetch_related("matches__participant")
     return render(request, "web/treasury/statement_detail.html", {"statement": statement, "bookings": bookings})
 
 
@@ -110,10 +108,10 @@ def _booking(pk: int) -> BankBooking:
 @requires(Action.MANAGE_RECEIPTS)
 def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
     booking = _booking(pk)
-    company = queries.participant_by_code(request.GET.get("company", ""))
+    company = queries.participant_by_code(code=request.GET.get("company", ""))
     open_items = queries.open_documents(participant_id=company.pk) if company else []
     candidates = [x for x in queries.open_documents() if x.document.number in set(booking.candidates)]
-    history = [(m, list(queries.allocations_of(m))) for m in queries.matches_of(booking)]
+    history = [(m, list(queries.allocations_of(match=m))) for m in queries.matches_of(booking=booking)]
     return render(
         request,
         "web/treasury/booking_detail.html",
@@ -124,7 +122,7 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "open_items": open_items,
             "candidates": candidates,
             "history": history,
-            "in_force": queries.match_in_force(booking),
+            "in_force": queries.match_in_force(booking=booking),
         },
     )
 
@@ -133,7 +131,7 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @requires(Action.MANAGE_RECEIPTS)
 def booking_match(request: HttpRequest, pk: int) -> HttpResponse:
     booking = _booking(pk)
-    company = queries.participant_by_code(request.POST.get("company", ""))
+    company = queries.participant_by_code(code=request.POST.get("company", ""))
     if company is None:
         messages.error(request, "事業者コードが見つかりません。")
         return redirect("web:treasury_booking", pk)
@@ -146,7 +144,7 @@ def booking_match(request: HttpRequest, pk: int) -> HttpResponse:
             except ValueError:
                 messages.error(request, f"充当額「{value}」は円単位の整数で入力してください。")
                 return redirect(f"{request.path.removesuffix('match/')}?company={company.participant_code}")
-    documents = queries.documents_by_ids(wanted)
+    documents = queries.documents_by_ids(ids=wanted)
     try:
         use_cases.match_by_hand(
             booking=booking,
@@ -168,7 +166,7 @@ def booking_match(request: HttpRequest, pk: int) -> HttpResponse:
 @requires(Action.MANAGE_RECEIPTS)
 def booking_undo(request: HttpRequest, pk: int) -> HttpResponse:
     booking = _booking(pk)
-    match = queries.match_in_force(booking)
+    match = queries.match_in_force(booking=booking)
     if match is None:
         messages.error(request, "取り消す消込はありません。")
         return redirect("web:treasury_booking", pk)
@@ -192,11 +190,7 @@ def booking_undo(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _balances(request: HttpRequest) -> tuple[dt.date, str, list[queries.CompanyBalance]]:
     as_of = _date(request.GET.get("as_of"), timezone.localdate())
-    code = (
-        request.GET.get("company", "").strip()[:16]
-        if can(user=request.user, action=Action.VIEW_ALL_PARTICIPANTS)
-        else ""
-    )
+    code = request.GET.get("company", "").strip()[:16] if can(request.user, Action.VIEW_ALL_PARTICIPANTS) else ""
     return as_of, code, queries.balances(user=request.user, as_of=as_of, participant_code=code)
 
 
@@ -234,8 +228,8 @@ def _balance_row(b: queries.CompanyBalance) -> list[Any]:
 @requires(Action.VIEW_BALANCES)
 def balances(request: HttpRequest) -> HttpResponse:
     as_of, code, rows = _balances(request)
-    receipts = queries.receipts_visible_to(request.user)[:50]
-    transfers = queries.transfers_visible_to(request.user)[:50]
+    receipts = queries.receipts_visible_to(user=request.user)[:50]
+    transfers = queries.transfers_visible_to(user=request.user)[:50]
     return render(
         request,
         "web/treasury/balances.html",
@@ -245,7 +239,8 @@ def balances(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "receipts": receipts,
             "transfers": transfers,
-            "sees_all": can(user=request.user, action=Action.VIEW_ALL_PARTICIPANTS),
+            "sees_all": can(request.user, Action.VIEW_ALL_PARTICIPANTS),
+            "suspense": queries.suspense(as_of=as_of) if can(request.user, Action.VIEW_ALL_PARTICIPANTS) else None,
         },
     )
 
@@ -264,7 +259,7 @@ def balances_csv(request: HttpRequest) -> HttpResponse:
         ip_address=client_ip(request),
         request_path=request.get_full_path(),
     )
-    response = HttpResponse(data, content_type=shared_csv.content_type(encoding=encoding))
+    response = HttpResponse(data, content_type=shared_csv.content_type(encoding))
     response["Content-Disposition"] = f'attachment; filename="balances-{as_of:%Y%m%d}.csv"'
     return response
 
@@ -282,7 +277,7 @@ _TRANSFER_ACTIONS = (
 @requires(*_TRANSFER_ACTIONS)
 def transfers(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        if not can(user=request.user, action=Action.DRAFT_TRANSFERS):
+        if not can(request.user, Action.DRAFT_TRANSFERS):
             messages.error(request, "総合振込を起票する権限がありません。")
             return redirect("web:treasury_transfers")
         try:
@@ -352,20 +347,16 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "web/treasury/transfer_detail.html",
         {
             "batch": batch,
-            "lines": queries.lines_of(batch),
+            "lines": queries.lines_of(batch=batch),
             "steps": steps,
             "next_step": next_step,
-            "may_act": next_step is not None and can(user=request.user, action=STEP_ACTION[next_step]),
+            "may_act": next_step is not None and can(request.user, STEP_ACTION[next_step]),
             "did_earlier_step": request.user.pk in done_by,
             "released": batch.state == BatchState.RELEASED,
             "may_cancel": batch.state not in (BatchState.RELEASED, BatchState.CANCELLED)
-            and (
-                can(user=request.user, action=Action.DRAFT_TRANSFERS)
-                or can(user=request.user, action=Action.RELEASE_TRANSFERS)
-            ),
-            "may_download": can(user=request.user, action=Action.DRAFT_TRANSFERS)
-            or can(user=request.user, action=Action.RELEASE_TRANSFERS),
-            "may_record_results": can(user=request.user, action=Action.RELEASE_TRANSFERS),
+            and (can(request.user, Action.DRAFT_TRANSFERS) or can(request.user, Action.RELEASE_TRANSFERS)),
+            "may_download": can(request.user, Action.DRAFT_TRANSFERS) or can(request.user, Action.RELEASE_TRANSFERS),
+            "may_record_results": can(request.user, Action.RELEASE_TRANSFERS),
         },
     )
 
@@ -440,183 +431,3 @@ def transfer_results(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"振込結果を登録しました（振込済 {paid}件、振込不能 {failed}件）。")
     return redirect("web:treasury_transfer", pk)
-
-
-# ------------------------------------------------------------------ dunning (督促)
-
-
-@requires(Action.MANAGE_DUNNING, Action.PUBLISH_NON_PAYERS)
-def dunning(request: HttpRequest) -> HttpResponse:
-    today = timezone.localdate()
-    overdue = queries.open_documents(due_before=today)
-    sent = queries.dunning_steps_sent(document_ids=[x.document.pk for x in overdue])
-    return render(
-        request,
-        "web/treasury/dunning.html",
-        {
-            "today": today,
-            "overdue": [(x, sent.get(x.document.pk, [])) for x in overdue],
-            "notices": queries.dunning_notices()[:50],
-            "calls": queries.phone_calls()[:50],
-            "listings": queries.non_payer_listings()[:50],
-            "outcomes": CallOutcome.choices,
-            "steps": dunning_use_case.steps(),
-        },
-    )
-
-
-@require_POST
-@requires(Action.MANAGE_DUNNING)
-def dunning_run(request: HttpRequest) -> HttpResponse:
-    job, created = dunning_use_case.start_run(as_of=timezone.localdate(), actor=request.user, now=timezone.now())
-    messages.success(
-        request,
-        f"本日の督促を{'登録しました' if created else '登録済みです'}（処理 #{job.pk}）。"
-        "処理一覧で進捗を確認できます。",
-    )
-    return redirect("web:treasury_dunning")
-
-
-@requires(Action.MANAGE_DUNNING, Action.PUBLISH_NON_PAYERS)
-def dunning_letter(request: HttpRequest, pk: int) -> HttpResponse:
-    notice = queries.get_dunning_notice(notice_id=pk)
-    if notice is None or not notice.letter_name:
-        raise Http404("督促状がありません。")
-    try:
-        data = document_storage.read_verified(name=notice.letter_name, sha256=notice.letter_sha256)
-    except document_storage.PdfTampered:
-        messages.error(request, "督促状PDFが保存時と一致しません（改ざんの可能性）。システム管理者に連絡してください。")
-        return redirect("web:treasury_dunning")
-    audit.record(
-        now=timezone.now(),
-        action=AuditAction.DOWNLOADED,
-        actor=request.user,
-        object_type="dunning_notice",
-        object_id=notice.pk,
-        summary=f"督促状 {notice.document.number}（{notice.step_days}営業日）を表示しました。",
-        ip_address=client_ip(request),
-    )
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="tokusoku-{notice.document.number}-{notice.step_days}.pdf"'
-    return response
-
-
-@require_POST
-@requires(Action.MANAGE_DUNNING)
-def phone_call(request: HttpRequest) -> HttpResponse:
-    post = request.POST
-    company = queries.participant_by_code(post.get("company", ""))
-    if company is None:
-        messages.error(request, "事業者コードが見つかりません。")
-        return redirect("web:treasury_dunning")
-    number = post.get("document", "").strip()
-    document = next(
-        (x.document for x in queries.open_documents(participant_id=company.pk) if x.document.number == number), None
-    )
-    try:
-        called_at = timezone.make_aware(dt.datetime.fromisoformat(post.get("called_at", "").strip()))
-    except ValueError:
-        messages.error(request, "架電日時を入力してください。")
-        return redirect("web:treasury_dunning")
-    promised = post.get("promised_date", "").strip()
-    try:
-        treasury.record_phone_call(
-            participant=company,
-            document=document,
-            called_at=called_at,
-            contact_name=post.get("contact_name", ""),
-            outcome=post.get("outcome", ""),
-            promised_date=dt.date.fromisoformat(promised) if promised else None,
-            note=post.get("note", ""),
-            actor=request.user,
-            now=timezone.now(),
-            ip_address=client_ip(request),
-        )
-    except (treasury.UnableToDun, ValueError) as exc:
-        messages.error(
-            request, " ".join(exc.messages) if isinstance(exc, ValidationError) else "日付の形式が正しくありません。"
-        )
-    else:
-        messages.success(request, f"{company.name} への架電を記録しました。")
-    return redirect("web:treasury_dunning")
-
-
-@require_POST
-@requires(Action.MANAGE_DUNNING, Action.PUBLISH_NON_PAYERS)
-def listing_action(request: HttpRequest, pk: int, step: str) -> HttpResponse:
-    listing = queries.get_listing(listing_id=pk)
-    if listing is None:
-        raise Http404("公表候補が見つかりません。")
-    now, ip = timezone.now(), client_ip(request)
-    try:
-        if step == "review":
-            treasury.review_non_payer(listing=listing, actor=request.user, now=now, ip_address=ip)
-        elif step == "publish":
-            treasury.publish_non_payer(listing=listing, actor=request.user, now=now, ip_address=ip)
-        elif step == "withdraw":
-            treasury.withdraw_non_payer(
-                listing=listing, reason=request.POST.get("reason", ""), actor=request.user, now=now, ip_address=ip
-            )
-        else:
-            raise Http404
-    except treasury.UnableToDun as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "未払事業者の公表候補を更新しました。")
-    return redirect("web:treasury_dunning")
-
-
-# ------------------------------------------------------------------ annual settlement (年次精算)
-
-
-@requires(Action.MANAGE_RECEIPTS, Action.APPROVE_CLOSE)
-def annual_list(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        try:
-            year = int(request.POST.get("delivery_year", ""))
-            settlement = treasury.draft_annual_settlement(
-                delivery_year=year, actor=request.user, now=timezone.now(), ip_address=client_ip(request)
-            )
-        except ValueError:
-            messages.error(request, "実需給年度を数字で入力してください。")
-        except treasury.UnableToSettleYear as exc:
-            messages.error(request, _message(exc))
-        else:
-            messages.success(
-                request, f"{settlement.delivery_year}年度の年次精算を計算しました。別の人が承認すると計上されます。"
-            )
-            return redirect("web:treasury_annual", settlement.delivery_year)
-        return redirect("web:treasury_annual_list")
-    return render(request, "web/treasury/annual_list.html", {"settlements": queries.annual_settlements()})
-
-
-@requires(Action.MANAGE_RECEIPTS, Action.APPROVE_CLOSE)
-def annual_detail(request: HttpRequest, year: int) -> HttpResponse:
-    settlement = queries.get_annual_settlement(delivery_year=year)
-    if settlement is None:
-        raise Http404("年次精算がありません。")
-    if request.method == "POST":
-        try:
-            treasury.approve_annual_settlement(
-                settlement=settlement, actor=request.user, now=timezone.now(), ip_address=client_ip(request)
-            )
-        except treasury.UnableToSettleYear as exc:
-            messages.error(request, _message(exc))
-        else:
-            messages.success(request, "年次精算を承認し、還元金・追加徴収を計上しました。")
-        return redirect("web:treasury_annual", year)
-    lines = list(queries.annual_lines(settlement))
-    return render(
-        request,
-        "web/treasury/annual_detail.html",
-        {
-            "s": settlement,
-            "lines": lines,
-            "refunds": sum(x.refund_yen for x in lines),
-            "rebilled": sum(x.rebilled_yen for x in lines),
-            "collected": settlement.contributions_yen - settlement.uncollected_yen,
-            "may_approve": settlement.state == "drafted"
-            and can(user=request.user, action=Action.APPROVE_CLOSE)
-            and settlement.drafted_by_id != request.user.pk,
-        },
-    )

@@ -52,16 +52,16 @@ from capmarket.domain.treasury.kana import (
     ],
 )
 def test_names_are_written_as_banks_accept_them(typed: str, written: str) -> None:
-    assert to_zengin_kana(typed) == written
-    assert is_zengin_text(written)
+    assert to_zengin_kana(text=typed) == written
+    assert is_zengin_text(text=written)
 
 
 def test_long_vowel_may_be_written_as_a_hyphen_for_banks_that_want_it() -> None:
-    assert to_zengin_kana("パワー", long_vowel="-") == "ﾊﾟﾜ-"
+    assert to_zengin_kana(text="パワー", long_vowel="-") == "ﾊﾟﾜ-"
 
 
 def test_legal_forms_can_be_kept_spelled_out() -> None:
-    assert to_zengin_kana("カブシキガイシャ", abbreviate_legal_forms=False) == "ｶﾌﾞｼｷｶﾞｲｼﾔ"
+    assert to_zengin_kana(text="カブシキガイシャ", abbreviate_legal_forms=False) == "ｶﾌﾞｼｷｶﾞｲｼﾔ"
 
 
 @pytest.mark.parametrize(
@@ -77,7 +77,7 @@ def test_characters_banks_refuse_are_named_with_their_position(
     typed: str, position: int, character: str, hint: str
 ) -> None:
     with pytest.raises(UnableToConvertToZenginKana) as refused:
-        to_zengin_kana(typed, field="受取人名")
+        to_zengin_kana(text=typed, field="受取人名")
     assert refused.value.position == position
     assert refused.value.character == character
     message = str(refused.value)
@@ -87,9 +87,9 @@ def test_characters_banks_refuse_are_named_with_their_position(
 
 
 def test_cutting_a_name_never_leaves_a_letter_without_its_voiced_mark() -> None:
-    assert fit_field("ｱｲｳｶﾞ", 4) == ("ｱｲｳ", True)
-    assert fit_field("ｱｲｳｴｵ", 4) == ("ｱｲｳｴ", True)
-    assert fit_field("ｱｲ", 4) == ("ｱｲ", False)
+    assert fit_field(text="ｱｲｳｶﾞ", width=4) == ("ｱｲｳ", True)
+    assert fit_field(text="ｱｲｳｴｵ", width=4) == ("ｱｲｳｴ", True)
+    assert fit_field(text="ｱｲ", width=4) == ("ｱｲ", False)
 
 
 @given(
@@ -100,6 +100,6 @@ def test_cutting_a_name_never_leaves_a_letter_without_its_voiced_mark() -> None:
     )
 )
 def test_every_converted_name_is_zengin_text_and_one_byte_per_character(typed: str) -> None:
-    written = to_zengin_kana(typed, abbreviate_legal_forms=False)
+    written = to_zengin_kana(text=typed, abbreviate_legal_forms=False)
     assert set(written) <= ZENGIN_CHARACTERS
     assert len(written.encode("cp932")) == len(written)

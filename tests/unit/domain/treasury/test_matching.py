@@ -164,9 +164,9 @@ def test_inputs_that_contradict_themselves_are_refused() -> None:
 
 def test_subset_search_reports_when_its_budget_runs_out() -> None:
     values = [(f"k{i}", 2) for i in range(40)]
-    found, exhausted = find_subsets(values, 39, max_size=20, budget=100)  # odd: no set of twos adds up
+    found, exhausted = find_subsets(values=values, target=39, max_size=20, budget=100)  # odd: no set of twos adds up
     assert exhausted
-    found, exhausted = find_subsets([("a", 3), ("b", 4), ("c", 5)], 8, max_size=3, budget=1_000)
+    found, exhausted = find_subsets(values=[("a", 3), ("b", 4), ("c", 5)], target=8, max_size=3, budget=1_000)
     assert (found, exhausted) == ([("a", "c")], False)
 
 
@@ -190,8 +190,8 @@ FORMS = ["株式会社", "有限会社", "合同会社"]
 
 def _spellings(kana: str, form: str) -> list[str]:
     """How banks and payers write one company: bank form, small kana, suffix, spaces, full width, spelled out."""
-    bank = to_zengin_kana(form + kana)
-    suffix = to_zengin_kana(kana + form)
+    bank = to_zengin_kana(text=form + kana)
+    suffix = to_zengin_kana(text=kana + form)
     small = bank.replace("ﾖ", "ｮ").replace("ﾔ", "ｬ").replace("ﾂ", "ｯ")
     return [
         bank,
@@ -199,7 +199,7 @@ def _spellings(kana: str, form: str) -> list[str]:
         suffix,
         bank.replace(")", ") "),
         (form + kana)[:20],
-        to_zengin_kana(kana, abbreviate_legal_forms=False),
+        to_zengin_kana(text=kana, abbreviate_legal_forms=False),
     ]
 
 
@@ -268,7 +268,7 @@ def _market() -> tuple[list[Payer], list[OpenItem], list[tuple[str, int, str, st
     payers.append(Payer("PX", (companies[1][0],)))  # a second company registered under P01's name
     items.append(OpenItem("D-PX", "PX", 555_555, DUE))
     items.append(OpenItem("D-P01", "P01", 555_555, DUE))
-    add(555_555, to_zengin_kana(companies[1][0], abbreviate_legal_forms=False), "queued")
+    add(555_555, to_zengin_kana(text=companies[1][0], abbreviate_legal_forms=False), "queued")
     payers.append(Payer("PZ", ("ナンモナイデンリョク",)))
     add(77_777, "ﾅﾝﾓﾅｲﾃﾞﾝﾘﾖｸ", "queued")
     # 3 more exact matches by name, to make 50
@@ -295,7 +295,7 @@ def test_a_statement_of_50_credits_matches_every_credit_with_one_right_document_
     statement = read_bank_statement(data=_statement(credits))
     account = statement.accounts[0].account.key
     result = match_credits(
-        credits=[credit_from_booking(b, account_key=account) for b in statement.credits],
+        credits=[credit_from_booking(booking=b, account_key=account) for b in statement.credits],
         open_items=items,
         payers=payers,
     )

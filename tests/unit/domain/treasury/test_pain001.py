@@ -35,7 +35,7 @@ def test_the_xml_is_valid_against_the_iso_schema(schema: xmlschema.XMLSchema) ->
 
 def test_the_xml_carries_the_same_transfers_and_totals_as_the_zengin_file(schema: xmlschema.XMLSchema) -> None:
     batch = check_transfer_batch(requester=REQUESTER, pay_date=PAY_DATE, instructions=lines())
-    zengin = read_transfer_file(encode_transfer_file(batch).data)
+    zengin = read_transfer_file(data=encode_transfer_file(batch=batch).data)
     decoded = schema.to_dict(write_pain001(batch=batch, message_id="TB-2025-0042", created_at=CREATED).decode())
     assert isinstance(decoded, dict)
     initiation = decoded["CstmrCdtTrfInitn"]

@@ -42,7 +42,7 @@ def test_the_csv_reads_in_every_encoding(encoding: str) -> None:
 
 def test_optional_columns_may_be_left_out_and_columns_come_in_any_order() -> None:
     data = "照会番号,金額,取引日,入払区分,振込依頼人名\n9,10,2025-10-01,入金,ｱ\n".encode()
-    (booking,) = read_csv_statement(data).bookings
+    (booking,) = read_csv_statement(data=data).bookings
     assert (booking.reference, booking.amount_yen, booking.payer_code, booking.description) == ("9", 10, "", "")
 
 
@@ -59,7 +59,7 @@ def test_every_bad_cell_is_named_by_line_and_column() -> None:
         "2025-10-01,入金,100\n"
     ).encode()
     with pytest.raises(UnableToReadBankStatement) as refused:
-        read_csv_statement(data, filename="october.csv")
+        read_csv_statement(data=data, filename="october.csv")
     shown = [str(issue) for issue in refused.value.issues]
     assert shown[0].startswith("2行目（取引日）")
     assert shown[1].startswith("3行目（入払区分）")
@@ -78,9 +78,9 @@ def test_a_header_with_unknown_or_missing_columns_is_refused() -> None:
     with pytest.raises(
         UnableToReadBankStatement, match=r"知らない列名があります: 残高.*必要な列がありません: 照会番号"
     ):
-        read_csv_statement("取引日,入払区分,金額,振込依頼人名,残高\n".encode())
+        read_csv_statement(data="取引日,入払区分,金額,振込依頼人名,残高\n".encode())
 
 
 def test_an_empty_file_is_refused() -> None:
     with pytest.raises(UnableToReadBankStatement, match="空"):
-        read_csv_statement(b"")
+        read_csv_statement(data=b"")

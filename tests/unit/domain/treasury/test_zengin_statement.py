@@ -100,7 +100,7 @@ def test_with_or_without_line_breaks_reads_the_same() -> None:
 
 
 def test_several_accounts_in_one_file() -> None:
-    read = read_zengin_statement(statement(part(), part(SECOND_ACCOUNT)))
+    read = read_zengin_statement(data=statement(part(), part(SECOND_ACCOUNT)))
     assert [s.account.account_number for s in read.accounts] == ["0001234567", "0000765432"]
     assert len(read.bookings) == 6
     assert {b.account for b in read.bookings} == {ACCOUNT, SECOND_ACCOUNT}
@@ -127,7 +127,7 @@ def test_a_trailer_that_does_not_add_up_refuses_the_whole_file(offset: int, digi
 def test_a_booking_outside_the_header_period_is_refused() -> None:
     outside = part(lines=(StatementLine("00000001", dt.date(2025, 11, 1), Direction.CREDIT, 5, "ｱ"),))
     with pytest.raises(UnableToReadBankStatement, match="2件目のレコード（勘定日）"):
-        read_zengin_statement(statement(outside))
+        read_zengin_statement(data=statement(outside))
 
 
 def test_a_reference_twice_for_one_account_is_refused() -> None:
@@ -138,7 +138,7 @@ def test_a_reference_twice_for_one_account_is_refused() -> None:
         )
     )
     with pytest.raises(UnableToReadBankStatement, match=r"3件目のレコード（照会番号）.*2件目"):
-        read_zengin_statement(statement(twice))
+        read_zengin_statement(data=statement(twice))
 
 
 def test_bookings_without_a_bank_reference_get_a_stable_derived_key() -> None:
@@ -147,8 +147,8 @@ def test_bookings_without_a_bank_reference_get_a_stable_derived_key() -> None:
         StatementLine("", OCT, Direction.CREDIT, 5, "ｱ"),  # the same booking twice in one day
         StatementLine("", OCT, Direction.CREDIT, 6, "ｲ"),
     )
-    first = read_zengin_statement(statement(part(lines=lines)))
-    again = read_zengin_statement(statement(part(lines=lines)))
+    first = read_zengin_statement(data=statement(part(lines=lines)))
+    again = read_zengin_statement(data=statement(part(lines=lines)))
     references = [b.reference for b in first.bookings]
     assert len(set(references)) == 3
     assert all(b.reference_is_derived for b in first.bookings)
@@ -170,14 +170,17 @@ def test_bookings_without_a_bank_reference_get_a_stable_derived_key() -> None:
 )
 def test_malformed_files_are_refused_with_a_clear_reason(mutate: object, message: str) -> None:
     with pytest.raises(UnableToReadBankStatement, match=message):
-        read_zengin_statement(mutate(statement()))  # type: ignore[operator]
+        read_zengin_statement(data=mutate(statement()))  # type: ignore[operator]
 
 
 def test_dates_are_japanese_era_years_by_default() -> None:
-    assert format_date(dt.date(2025, 10, 31), era="reiwa") == "071031"
-    assert parse_date("071031", era="reiwa") == dt.date(2025, 10, 31)
-    assert parse_date("251031", era="gregorian") == dt.date(2025, 10, 31)
+    assert format_date(day=dt.date(2025, 10, 31), era="reiwa") == "071031"
+    assert parse_date(text="071031", era="reiwa") == dt.date(2025, 10, 31)
+    assert parse_date(text="251031", era="gregorian") == dt.date(2025, 10, 31)
     with pytest.raises(ValueError, match="010430"):
-        parse_date("010430", era="reiwa")  # 平成 until 30 April 2019
+        parse_date(text="010430", era="reiwa")  # 平成 until 30 April 2019
     gregorian = write_zengin_statement(created=dt.date(2025, 11, 1), parts=[part()], era="gregorian")
-    assert read_zengin_statement(gregorian, era="gregorian").bookings == read_zengin_statement(statement()).bookings
+    assert (
+        read_zengin_statement(data=gregorian, era="gregorian").bookings
+        == read_zengin_statement(data=statement()).bookings
+    )

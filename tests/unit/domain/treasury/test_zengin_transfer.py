@@ -81,7 +81,7 @@ def test_every_record_is_120_bytes_in_the_order_header_data_trailer_end() -> Non
 
 def test_the_file_reads_back_with_names_in_kana_and_totals_that_add_up() -> None:
     written = write_transfer_file(requester=REQUESTER, pay_date=PAY_DATE, instructions=lines())
-    parsed = read_transfer_file(written.data)
+    parsed = read_transfer_file(data=written.data)
     assert parsed.header.requester_name == "ｼﾔ)ﾃﾞﾝﾘﾖｸｺｳｲｷﾃｷｳﾝｴｲｽｲｼﾝｷｶﾝ"
     assert parsed.header.bank_name == "ﾐｽﾞﾎ"
     assert parsed.header.pay_date_mmdd == "0916"
@@ -96,12 +96,12 @@ def test_the_file_reads_back_with_names_in_kana_and_totals_that_add_up() -> None
     assert all(r.transfer_kind == "7" for r in parsed.records)
     assert (parsed.total_count, parsed.total_yen) == (3, sum(r.amount_yen for r in parsed.records))
     for record in parsed.records:
-        assert is_zengin_text(record.payee_name + record.bank_name + record.branch_name)
+        assert is_zengin_text(text=record.payee_name + record.bank_name + record.branch_name)
     # N fields carry only digits, C fields only Zengin characters — byte for byte
     for raw in written.data.split(b"\r\n")[1:4]:
         text = raw.decode("cp932")
         assert (text[1:5] + text[20:23] + text[38:50] + text[80:91]).isdigit()
-        assert is_zengin_text(text[5:20] + text[23:38] + text[50:80])
+        assert is_zengin_text(text=text[5:20] + text[23:38] + text[50:80])
 
 
 def test_the_file_without_line_breaks_has_the_same_records() -> None:
@@ -109,7 +109,7 @@ def test_the_file_without_line_breaks_has_the_same_records() -> None:
     without = write_transfer_file(requester=REQUESTER, pay_date=PAY_DATE, instructions=lines(), line_breaks=False)
     assert len(without.data) == 6 * 120
     assert without.data == with_breaks.data.replace(b"\r\n", b"")
-    assert read_transfer_file(without.data) == read_transfer_file(with_breaks.data)
+    assert read_transfer_file(data=without.data) == read_transfer_file(data=with_breaks.data)
 
 
 def test_a_long_payee_name_is_cut_to_30_characters_and_reported() -> None:
@@ -117,7 +117,7 @@ def test_a_long_payee_name_is_cut_to_30_characters_and_reported() -> None:
     written = write_transfer_file(
         requester=REQUESTER, pay_date=PAY_DATE, instructions=[instruction(payee_name=long_name)]
     )
-    payee = read_transfer_file(written.data).records[0].payee_name
+    payee = read_transfer_file(data=written.data).records[0].payee_name
     assert len(payee) <= 30
     assert payee.startswith("ﾎﾂｶｲﾄﾞｳ")
     assert any("切り詰めました" in warning for warning in written.warnings)
@@ -187,24 +187,24 @@ def _corrupt(data: bytes, record: int, offset: int, replacement: bytes) -> bytes
 def test_a_trailer_that_does_not_add_up_is_refused_naming_the_record() -> None:
     data = write_transfer_file(requester=REQUESTER, pay_date=PAY_DATE, instructions=lines()).data
     with pytest.raises(UnableToReadTransferFile) as refused:
-        read_transfer_file(_corrupt(data, 4, 7, b"000004000002"))
+        read_transfer_file(data=_corrupt(data, 4, 7, b"000004000002"))
     assert "5件目のレコード（合計金額）" in str(refused.value)
 
 
 def test_small_kana_in_a_name_field_is_refused_by_the_reader() -> None:
     data = write_transfer_file(requester=REQUESTER, pay_date=PAY_DATE, instructions=lines()).data
     with pytest.raises(UnableToReadTransferFile, match="受取人名"):
-        read_transfer_file(_corrupt(data, 1, 50, "ｧ".encode("cp932")))
+        read_transfer_file(data=_corrupt(data, 1, 50, "ｧ".encode("cp932")))
 
 
 def test_a_record_of_the_wrong_length_is_refused() -> None:
     data = write_transfer_file(requester=REQUESTER, pay_date=PAY_DATE, instructions=lines()).data
     with pytest.raises(UnableToReadTransferFile, match=r"2行目|2件目"):
-        read_transfer_file(_corrupt(data, 1, 119, b"  "))
+        read_transfer_file(data=_corrupt(data, 1, 119, b"  "))
 
 
 def test_a_payment_too_large_for_one_transfer_is_split_into_as_few_equal_lines_as_possible() -> None:
-    assert split_amount(25_000_000_001) == [8_333_333_334, 8_333_333_334, 8_333_333_333]
-    assert split_amount(9_999_999_999) == [9_999_999_999]
-    assert sum(split_amount(123_456_789_012)) == 123_456_789_012
-    assert max(split_amount(123_456_789_012)) <= 9_999_999_999
+    assert split_amount(amount_yen=25_000_000_001) == [8_333_333_334, 8_333_333_334, 8_333_333_333]
+    assert split_amount(amount_yen=9_999_999_999) == [9_999_999_999]
+    assert sum(split_amount(amount_yen=123_456_789_012)) == 123_456_789_012
+    assert max(split_amount(amount_yen=123_456_789_012)) <= 9_999_999_999
