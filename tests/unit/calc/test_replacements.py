@@ -4,6 +4,7 @@ rule text, the parts of an obligation, and properties over the random example ye
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -173,3 +174,46 @@ def test_a_replacement_by_a_resource_with_identical_data_changes_nothing(
 def test_without_replacements_the_engine_takes_the_old_path(random_case: CaseData) -> None:
     assert random_case.replacements.is_empty()
     # the golden outputs of every shared scenario stay byte-identical: test_cli.test_scenario_matches_expected_outputs
+
+
+REPL = "contract_id,resource_id,kw,valid_from,valid_to\n"
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ("C1,R1,100,2025-10-01,\n", ["replacements.csv:2: resource_id: REPLACEMENT_OWN_RESOURCE"]),
+        ("C1,R3,100,2025-10-01,\n", ["replacements.csv:2: resource_id: REPLACEMENT_RESOURCE_CONTRACTED"]),
+        ("C1,R4,100,2025-10-01,\n", ["replacements.csv:2: resource_id: REPLACEMENT_TYPE_MISMATCH"]),
+        (
+            "C1,R2,600,2025-10-01,2026-01-01\nC1,R5,500,2025-12-01,\n",
+            ["replacements.csv:3: kw: REPLACEMENT_KW_EXCEEDED"],
+        ),
+        (
+            "C1,R2,100,2025-10-01,2026-01-01\nC3,R2,100,2025-12-01,\n",
+            [
+                "replacements.csv:3: resource_id: REPLACEMENT_TYPE_MISMATCH",
+                "replacements.csv:3: valid_from: REPLACEMENT_OVERLAP",
+            ],
+        ),
+        ("C9,R2,100,2025-10-01,\n", ["replacements.csv:2: contract_id: UNKNOWN_CONTRACT"]),
+        ("C1,R2,100,2025-10-01,2025-10-01\n", ["replacements.csv:2: valid_to: VALID_TO_NOT_AFTER_FROM"]),
+        ("C1,R2,0,2025-10-01,\n", ["replacements.csv:2: kw: BELOW_MINIMUM"]),
+    ],
+)
+def test_replacements_the_engine_cannot_assess_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rows: str, expected: list[str]
+) -> None:
+    case = tmp_path / "case"
+    shutil.copytree(GOLDEN / "case", case)
+    with (case / "resources.csv").open("a", encoding="utf-8") as f:
+        f.write("R5,P2,kansai,stable,false\n")
+    (case / "replacements.csv").write_text(REPL + rows, encoding="utf-8")
+
+    status = main([str(case), "--out", str(tmp_path / "out"), "--lang", "en"])
+
+    errors = capsys.readouterr().err.splitlines()
+    assert status == 2
+    assert not (tmp_path / "out").exists()
+    got = [f"{e.split(': ')[0]}: {e.split(': ')[1]}: {e.rsplit('[', 1)[1].rstrip(']')}" for e in errors]
+    assert got == expected, errors
