@@ -20,16 +20,13 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Final
+from typing import Any, Final
 
 import polars as pl
 
 from capmarket.calc.assessment import Aggregates
 from capmarket.calc.contract_months import ContractTerms
 from capmarket.calc.schemas import ISSUE_SCHEMA
-
-if TYPE_CHECKING:
-    from capmarket.calc.engine import CaseData
 
 #: separates a real id from the number of its stand-in (a control character: never part of an id in a case file)
 SEP: Final[str] = "\x1f"
@@ -82,7 +79,7 @@ def obligation_parts(*, contracts: list[ContractTerms], replacements: pl.DataFra
 class Expanded:
     """The case the slot pipelines assess, and how their aggregates map back to the contracts."""
 
-    case: CaseData
+    case: Any  # engine.CaseData (the engine imports this module, not the other way round)
     terms: list[ContractTerms]
     part_contracts: dict[str, str]  # stand-in contract id → contract id (empty: nothing was expanded)
 
@@ -167,7 +164,7 @@ def _outages(frame: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([frame, stand_in.select(frame.columns).cast(frame.schema)])
 
 
-def expand(*, case: CaseData, terms: list[ContractTerms]) -> Expanded:
+def expand(*, case: Any, terms: list[ContractTerms]) -> Expanded:
     """The case with every contract that has replacements split into its parts (module docstring); a case
     without replacements is returned as it is."""
     if case.replacements.is_empty():

@@ -13,12 +13,12 @@ from typing import Any, cast
 import polars as pl
 from django.db.models import Q
 
+from capmarket.application.intake.case_replacements import case_replacements
 from capmarket.calc import adjustments as adj
 from capmarket.calc.contract_amount import contract_amount
 from capmarket.calc.engine import CalcResult, CaseData
-from capmarket.calc.rules import RuleParams
+from capmarket.calc.rules import RuleParams, resolve
 from capmarket.calc.slots import add_months, month_labels
-from capmarket.domain.predelivery import queries as predelivery_queries
 from capmarket.domain.registry.models import Participant, Resource
 from capmarket.domain.settlement.models import (
     ContractAdjustment,
@@ -473,23 +473,33 @@ def issues(
             issue.handled_by = before.handled_by
             issue.handled_at = before.handled_at
         out.append(issue)
-    out.extend(_replacement_issues(run=run, participants=participants, earlier=earlier))
+    out.extend(_replacement_issues(run=run, case=case, participants=participants, earlier=earlier))
     return out
 
 
 def _replacement_issues(
     *,
     run: SettlementRun,
+    case: CaseData,
     participants: dict[str, Participant],
     earlier: dict[tuple[str, str, str], DataIssue],
 ) -> list[DataIssue]:
-    """An approved 電源等差替 (issue 14) moves kW of a contract's obligation to another resource from a date, but
-    the engine assesses a contract against its own resource only (``case-format.md``: one resource per contract).
-    So every replacement in force is shown as a data issue of the run, keyed like the resource's month issues
-    (``RESOURCE DATE CONTRACT``, on the contract-month page of its first month) and blocking from that month on:
-    a person checks the replacing resource's performance and records the outcome before the month is confirmed."""
+    """An approved 電源等差替 moves kW of a contract's obligation to another resource from a date; the run's case
+    carries the ones the engine assesses (``case_replacements``, ``docs/replacements.md``). One it refuses — the
+    replacing resource holds a contract itself, carries two replacements at once, is of another type … — is a data
+    issue of the run with the reason, keyed like the resource's month issues (``RESOURCE DATE CONTRACT``, on the
+    contract-month page of its first month) and blocking from that month on: a person checks the replacing
+    resource's performance and records the outcome before the month is confirmed."""
+    coal_rule = resolve(name=run.ruleset_name, overrides=run.parameters)[2].coal_restraint_enabled
+    found = case_replacements(
+        year=run.delivery_year,
+        as_of=run.as_of,
+        contracts=case.contracts,
+        resources=case.resources,
+        coal_rule=coal_rule,
+    )
     out = []
-    for r in predelivery_queries.replacements_in_force(delivery_year=run.delivery_year, as_of=run.as_of):
+    for r, reason in found.refused:
         c = r.contract
         to = r.to_resource
         month = r.valid_from.strftime("%Y-%m")
@@ -497,9 +507,9 @@ def _replacement_issues(
             file="replacements",
             key=f"{c.resource.resource_code} {r.valid_from.isoformat()} {c.contract_code}"[:200],
             problem=(
-                f"電源等差替（申込 {r.application.number}）: {r.valid_from:%Y/%m/%d} から {r.kw:,} kW の"
-                f"リクワイアメントを {to.resource_code}（{to.participant.participant_code}）が履行します。"
-                "算定エンジンは差替元の電源等の実績で評価しています。差替先の実績を確認し、対応を記録してください。"
+                f"電源等差替（申込 {r.application.number}）: {r.valid_from:%Y/%m/%d} から {r.kw:,} kW を"
+                f"{to.resource_code}（{to.participant.participant_code}）で評価する差替を算定に含められません"
+                f"（{reason}）。差替元の電源等の実績で評価しています。差替先の実績を確認し、対応を記録してください。"
             )[:300],
             month=month,
             participant=participants.get(c.participant.participant_code) or c.participant,
