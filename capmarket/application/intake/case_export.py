@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from capmarket.application.intake.case_replacements import case_replacements
+from capmarket.application.intake.case_replacements import CaseReplacements, case_replacements
 from capmarket.application.intake.catalogue import DATASETS, YEAR_COLUMN
 from capmarket.application.intake.downloads import kwh_text
 from capmarket.calc.rules import UnknownRuleSet, resolve
@@ -149,6 +149,20 @@ def _replacements(
         coal_rule=params.coal_restraint_enabled,
     )
     return found.frame if found.frame.height else None
+
+
+def replacements_as_of(*, year: int, as_of: dt.datetime) -> CaseReplacements:
+    """The approved 電源等差替 of ``year`` as the case of ``as_of`` carries them, and the ones it leaves out."""
+    ruleset, parameters = _ruleset_as_of(year=year, as_of=as_of)
+    registry = _registry(year=year, as_of=as_of)
+    _, _, params = resolve(name=ruleset, overrides=parameters)
+    return case_replacements(
+        year=year,
+        as_of=as_of,
+        contracts=registry["contracts"],
+        resources=registry["resources"],
+        coal_rule=params.coal_restraint_enabled,
+    )
 
 
 def _in_year(frame: pl.LazyFrame, *, dataset: str, year: int) -> pl.LazyFrame:

@@ -261,7 +261,7 @@ def run_contract_month(request: HttpRequest, pk: int, cm: int) -> HttpResponse:
         x_title="日付",
         y_title="コマ",
     )
-    issues = queries.issues_of(run=run).filter(key__startswith=f"{c.resource_code} {contract_month.month}")
+    issues = review.contract_month_issues(contract_month=contract_month, detail=detail)
     return render(
         request,
         "web/settlement/contract_month.html",
