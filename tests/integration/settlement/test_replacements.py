@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from capmarket.application.settlement import export, runs
@@ -23,8 +25,8 @@ from capmarket.domain.predelivery import workflows as wf
 from capmarket.domain.predelivery.models import Application
 from capmarket.domain.settlement import operations as settlement_ops
 from capmarket.domain.settlement import queries
-from capmarket.domain.settlement.models import DataIssue, IssueState
-from tests.settlement_case import write_case
+from capmarket.domain.settlement.models import ContractMonth, DataIssue, IssueState
+from tests.settlement_case import add_spare_resource, write_case
 
 from .helpers import participant_users, staff
 
@@ -32,18 +34,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _case(directory: Path) -> Path:
-    """The settlement test year with R4, a stable resource of P1 without a contract, instructed in May (40,000 kW,
-    10,000 kWh metered: 10,000 kWh short)."""
-    case = write_case(directory)
-    additions = {
-        "resources.csv": "R4,P1,tokyo,stable,false\n",
-        "instructions.csv": "R4,2025-05-12,36,40000\n",
-        "metering.csv": "R4,2025-05-12,36,10000.000\n",
-    }
-    for name, rows in additions.items():
-        with (case / name).open("a", encoding="utf-8") as f:
-            f.write(rows)
-    return case
+    return add_spare_resource(write_case(directory))
 
 
 def _approved(users: dict[str, Any], now: dt.datetime, to: str, kw: int, valid_from: dt.date) -> Application:
@@ -99,6 +90,17 @@ def test_approved_replacements_in_a_run_assessed_or_blocking_and_reproduced_by_e
     assert calc_main([str(case), "--out", str(tmp_path / "again")]) == 0
     for produced in sorted((tmp_path / "export" / "out").iterdir()):
         assert (tmp_path / "again" / produced.name).read_bytes() == produced.read_bytes(), produced.name
+
+    # the review's contract-month page: which resource was assessed for which kW, and R4's instruction
+    client = Client()
+    client.force_login(users["operator"])
+    cm = ContractMonth.objects.get(run=may, contract__contract_code="K1", month="2025-05")
+    page = client.get(reverse("web:settlement_contract_month", args=[may.pk, cm.pk])).content.decode()
+    assert "電源等差替（この月の評価対象）" in page
+    parts = page.split('data-role="replacement-parts"')[1].split("</table>")[0]
+    assert '<td>R1</td><td>契約電源</td><td class="num">60,000 kW</td><td>2025-05-01 〜 2025-05-31</td>' in parts
+    assert '<td>R4</td><td>差替先</td><td class="num">40,000 kW</td><td>2025-05-01 〜 2025-05-31</td>' in parts
+    assert "<td>R4</td><td>2025-05-12</td><td>36</td>" in page  # the instruction, shown with its resource
 
     # the refused one: a data issue with the reason, blocking May
     issue = DataIssue.objects.get(run=may, file="replacements")

@@ -14,7 +14,6 @@ from capmarket.calc import tables as t
 from capmarket.calc.io.validate import ValidationContext, parse_table
 from capmarket.calc.schemas import OUTPUT_SCHEMAS, OUTPUT_SORT_KEYS, empty_input, input_schema
 
-
 #: the project's addendum to the shared case format (tables the shared spec does not list yet)
 ADDENDUM = Path(__file__).resolve().parents[3] / "docs" / "replacements.md"
 
