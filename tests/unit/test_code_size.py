@@ -58,7 +58,6 @@ NOT_YET_REVIEWED: frozenset[str] = frozenset(
         "capmarket/application/documents/figures.py month_figures()",
         "capmarket/application/documents/issuing.py issue_month()",
         "capmarket/application/documents/sources.py month_figures()",
-        "capmarket/application/settlement/figures.py",
         "capmarket/calc/auction/clearing.py clear()",
         "capmarket/calc/io/auction.py",
         "capmarket/calc/io/auction.py read_auction()",
