@@ -199,6 +199,7 @@ REPL = "contract_id,resource_id,kw,valid_from,valid_to\n"
         ("C9,R2,100,2025-10-01,\n", ["replacements.csv:2: contract_id: UNKNOWN_CONTRACT"]),
         ("C1,R2,100,2025-10-01,2025-10-01\n", ["replacements.csv:2: valid_to: VALID_TO_NOT_AFTER_FROM"]),
         ("C1,R2,0,2025-10-01,\n", ["replacements.csv:2: kw: BELOW_MINIMUM"]),
+        ("C1,R6,100,2025-10-01,\n", ["replacements.csv:2: resource_id: REPLACEMENT_COAL"]),  # coal rule on (FY2025)
     ],
 )
 def test_replacements_the_engine_cannot_assess_are_refused(
@@ -207,7 +208,7 @@ def test_replacements_the_engine_cannot_assess_are_refused(
     case = tmp_path / "case"
     shutil.copytree(GOLDEN / "case", case)
     with (case / "resources.csv").open("a", encoding="utf-8") as f:
-        f.write("R5,P2,kansai,stable,false\n")
+        f.write("R5,P2,kansai,stable,false\nR6,P2,tokyo,stable,true\n")
     (case / "replacements.csv").write_text(REPL + rows, encoding="utf-8")
 
     status = main([str(case), "--out", str(tmp_path / "out"), "--lang", "en"])
