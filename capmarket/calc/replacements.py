@@ -65,7 +65,8 @@ def obligation_parts(*, contracts: list[ContractTerms], replacements: pl.DataFra
         rows = by_contract.get(c.contract_id)
         if not rows:
             continue
-        days = sorted({year_start, year_end, *(max(s, year_start) for _, _, s, _ in rows), *(e for *_, e in rows)})
+        bounds = {year_start, year_end, *(s for _, _, s, _ in rows), *(e for *_, e in rows)}
+        days = sorted(d for d in bounds if year_start <= d <= year_end)
         for start, end in itertools.pairwise(days):
             active = [(r, kw) for r, kw, s, e in rows if s <= start < e]
             own_kw = c.assessment_kw - sum(kw for _, kw in active)

@@ -163,7 +163,9 @@ def _assert_demo_replacement_reaches_the_september_run() -> None:
     september = ContractMonth.objects.get(
         run=draft, contract__contract_code=replacement.contract.contract_code, month="2025-09"
     )
-    assert september.supply_instruction_unmet_wh >= replacement.kw * 250  # the replacing resource delivered half
+    unmet_wh = september.supply_instruction_unmet_wh
+    assert unmet_wh is not None
+    assert unmet_wh >= replacement.kw * 250  # the replacing resource delivered half
 
 
 @pytest.mark.django_db

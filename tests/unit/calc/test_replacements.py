@@ -80,7 +80,7 @@ def test_kw_of_the_parts_sum_to_the_assessment_kw_every_day(
     spans: list[tuple[int, dt.date, int]], day: dt.date
 ) -> None:
     year_end = dt.date(2026, 4, 1)
-    rows = [
+    rows: list[tuple[str, str, int, dt.date, dt.date | None]] = [
         ("C1", f"R{10 + i}", kw, start, min(start + dt.timedelta(days=length), year_end))
         for i, (kw, start, length) in enumerate(spans)
     ]
@@ -90,7 +90,7 @@ def test_kw_of_the_parts_sum_to_the_assessment_kw_every_day(
     on_day = [p for p in parts if p.start <= day < p.end]
     assert sum(p.kw for p in on_day) == 1000
     assert all(p.kw > 0 for p in parts)
-    replaced = sum(kw for _, _, kw, s, e in rows if s <= day < e)
+    replaced = sum(kw for _, _, kw, s, e in rows if e is not None and s <= day < e)
     assert sum(p.kw for p in on_day if p.replacing) == replaced
 
 
