@@ -47,3 +47,17 @@ def write_case(directory: Path) -> Path:
     for name, text in FILES.items():
         (directory / name).write_text(text, encoding="utf-8")
     return directory
+
+
+def add_spare_resource(directory: Path) -> Path:
+    """R4, a stable resource of P1 in tokyo without a contract, instructed in May (40,000 kW, 10,000 kWh metered:
+    10,000 kWh short) — what a replacement of K1 (電源等差替) can move kW to."""
+    additions = {
+        "resources.csv": "R4,P1,tokyo,stable,false\n",
+        "instructions.csv": "R4,2025-05-12,36,40000\n",
+        "metering.csv": "R4,2025-05-12,36,10000.000\n",
+    }
+    for name, rows in additions.items():
+        with (directory / name).open("a", encoding="utf-8") as f:
+            f.write(rows)
+    return directory

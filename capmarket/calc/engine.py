@@ -4,7 +4,8 @@
 no Django. It is a pipeline of named steps, each with a declared schema at its boundary:
 
 1. ``conform_case``: every input frame to its declared schema (``calc.schemas.input_schema``);
-2. ``contract_terms`` / ``contract_groups``: each contract's amount C and kW, and the contracts each rule covers;
+2. ``contract_terms`` / ``contract_groups``: each contract's amount C and kW, and the contracts each rule covers
+   (a contract with 電源等差替 split into its parts by ``replacements.expand``, summed back after step 4);
 3. ``pipelines.keyed_slot_data``: the dense slot tables keyed by one integer, kept only where a rule reads them;
 4. ``pipelines.assess``: the lazy slot pipelines, collected once, as integer sums per contract and month;
 5. ``contract_months.contract_months``: yen per contract and month (exact integers, ``penalties.py``);
@@ -23,7 +24,7 @@ from typing import Final
 import polars as pl
 
 from capmarket.calc import assessment as asm
-from capmarket.calc import pipelines
+from capmarket.calc import pipelines, replacements
 from capmarket.calc.contract_amount import contract_amount
 from capmarket.calc.contract_months import (
     COAL_RESTRAINT,
@@ -85,6 +86,7 @@ class CaseData:
     resources: pl.DataFrame
     contracts: pl.DataFrame
     providers: pl.DataFrame = field(default_factory=lambda: _empty("providers"))
+    replacements: pl.DataFrame = field(default_factory=lambda: _empty("replacements"))
     generation: pl.DataFrame = field(default_factory=lambda: _empty("generation"))
     outages: pl.DataFrame = field(default_factory=lambda: _empty("outages"))
     multipliers: pl.DataFrame = field(default_factory=lambda: _empty("multipliers"))
@@ -275,17 +277,19 @@ def run(*, case: CaseData, params: RuleParams, row_keys: Mapping[str, pipelines.
     year = case.delivery_year
     months = month_labels(delivery_year=year)
     terms = contract_terms(case=case, params=params)
-    groups = contract_groups(contracts=terms, params=params)
+    assessed = replacements.expand(case=case, terms=terms)  # 電源等差替: the case itself when it has none
+    data = assessed.case
+    groups = contract_groups(contracts=assessed.terms, params=params)
     slots = pipelines.keyed_slot_data(
         year=year,
-        resources=case.resources,
-        generation=case.generation,
-        metering=case.metering,
+        resources=data.resources,
+        generation=data.generation,
+        metering=data.metering,
         outage_contracts=groups.outage,
         dispatch_contracts=groups.dispatch,
         coal_contracts=groups.coal,
-        instructions=case.instructions.lazy(),
-        orders=case.dispatch_orders.lazy(),
+        instructions=data.instructions.lazy(),
+        orders=data.dispatch_orders.lazy(),
         generation_keys=row_keys.get("generation"),
         metering_keys=row_keys.get("metering"),
     )
@@ -296,15 +300,16 @@ def run(*, case: CaseData, params: RuleParams, row_keys: Mapping[str, pipelines.
         stable_contracts=groups.stable,
         dispatch_contracts=groups.dispatch,
         coal_contracts=groups.coal if params.coal_restraint_enabled else None,
-        outages=case.outages.lazy(),
-        multipliers=case.multipliers.lazy(),
-        tight_slots=case.tight_slots.lazy(),
-        bids=case.bids.lazy(),
-        instructions=case.instructions.lazy(),
-        orders=case.dispatch_orders.lazy(),
-        baselines=case.baselines.lazy(),
+        outages=data.outages.lazy(),
+        multipliers=data.multipliers.lazy(),
+        tight_slots=data.tight_slots.lazy(),
+        bids=data.bids.lazy(),
+        instructions=data.instructions.lazy(),
+        orders=data.dispatch_orders.lazy(),
+        baselines=data.baselines.lazy(),
         netting=params.dispatch_netting,
     )
+    aggregates = assessed.merge(aggregates)
     amounts = contract_months(contracts=terms, sums=_monthly_sums(aggregates), params=params, year=year, months=months)
     provider = statements(amounts=amounts, receipts=case.receipts, params=params, months=months)
     contrib = _contributions(case, params)

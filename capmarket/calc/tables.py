@@ -18,7 +18,7 @@ with side effects, so any layer can read it cheaply. The Polars types that go wi
 Column names are the English identifiers of ``glossary.md`` (the case-format CSV headers); ``label_ja`` is the
 Japanese header a participant sees (templates, field list, Japanese CSV headers), unique within its table.
 
-The module is longer than the project's ~500 lines on purpose: it is one declaration of 16 input tables, the
+The module is longer than the project's ~500 lines on purpose: it is one declaration of 17 input tables, the
 published reserve-margin layout and 8 outputs, and the point of it is that they are all in one place.
 """
 
@@ -116,6 +116,8 @@ class TableSpec:
     ``dense``: a series with a value for every resource and slot of the year (35 million rows at full scale).
     ``per_year``: the values hold for one delivery year (stored with it). ``registry``: master data kept in the
     registry and contracts rather than as dataset versions. ``required_file``: a case must contain the file.
+    ``application``: the rows come from reviewed applications (申込, e.g. 電源等差替), never from a bulk upload:
+    part of a case, but not a dataset (left out of ``DATASETS``).
     """
 
     name: str
@@ -132,6 +134,7 @@ class TableSpec:
     per_year: bool = False
     registry: bool = False
     required_file: bool = False
+    application: bool = False
     formats: tuple[Format, ...] = ("csv", "parquet")
 
     def column(self, name: str) -> Column:
@@ -272,6 +275,23 @@ _TABLE_LIST: Final[tuple[TableSpec, ...]] = (
         references=(_TO_PROVIDER, _TO_RESOURCE),
         registry=True,
         required_file=True,
+    ),
+    TableSpec(
+        name="replacements",
+        label_ja="電源等差替",
+        description_ja="承認済みの電源等差替（差替開始日から契約のkWの一部または全部を差替先の電源等で評価する）",
+        columns=(
+            _col("contract_id", "id", "契約ID", "差替元の容量確保契約（contracts の contract_id）"),
+            _col("resource_id", "id", "差替先電源等ID", "差替先の電源等（resources の resource_id、契約のない電源等）"),
+            _col("kw", "int", "差替容量（kW）", "差替先で評価するアセスメント対象容量", minimum=1),
+            _col("valid_from", "date", "差替開始日", "この日から差替先で評価する"),
+            _col("valid_to", "date", "差替終了日", "この日を含まない。空欄なら年度末まで", required=False),
+        ),
+        key=("contract_id", "resource_id", "valid_from"),
+        unique=_key("contract_id", "resource_id", "valid_from"),
+        references=(Reference(("contract_id",), "contracts", "UNKNOWN_CONTRACT"), _TO_RESOURCE),
+        checks=(RowCheck("after", "valid_to", "VALID_TO_NOT_AFTER_FROM", other="valid_from"),),
+        application=True,
     ),
     TableSpec(
         name="generation",
@@ -497,8 +517,12 @@ RESERVE_MARGINS: Final[PublishedFileSpec] = PublishedFileSpec(
     month_column="date",
 )
 
-#: Every dataset of the bulk upload (一括登録): the case tables and the published reserve-margin files.
-DATASETS: Final[dict[str, TableSpec | PublishedFileSpec]] = {**TABLES, RESERVE_MARGINS.name: RESERVE_MARGINS}
+#: Every dataset of the bulk upload (一括登録): the case tables but those of applications, and the published
+#: reserve-margin files.
+DATASETS: Final[dict[str, TableSpec | PublishedFileSpec]] = {
+    **{name: spec for name, spec in TABLES.items() if not spec.application},
+    RESERVE_MARGINS.name: RESERVE_MARGINS,
+}
 
 
 # ----------------------------------------------------------------------------------------------- outputs

@@ -1,10 +1,12 @@
 """Browser (headless Chromium): an operator starts a settlement run and watches it compute, reviews a
-contract-month's heatmap; an approver confirms it (four eyes); a provider reads its results and raises an
-objection with an attachment; the operator answers it and the provider sees the answer.
+contract-month's heatmap and a contract-month with a replacement (電源等差替); an approver confirms it (four
+eyes); a provider reads its results and raises an objection with an attachment; the operator answers it and the
+provider sees the answer.
 Screenshots go to ``var/screenshots/settlement-*.png``."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import threading
 import time
@@ -14,14 +16,18 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
-from capmarket.domain.accounts.models import Role
+from capmarket.domain.accounts.models import Role, User
+from capmarket.domain.contracts.models import CapacityContract
 from capmarket.domain.jobs import dispatch
+from capmarket.domain.predelivery import operations as pd_ops
+from capmarket.domain.predelivery import workflows as wf
 from capmarket.domain.registry.models import Participant
 from capmarket.interfaces.tasks import runner
 from tests.factories import PASSWORD, make_user
 from tests.functional.conftest import login
-from tests.settlement_case import write_case
+from tests.settlement_case import add_spare_resource, write_case
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -60,6 +66,18 @@ def worker(settings: Any, tmp_path: Path) -> Iterator[None]:
             thread.join(timeout=60)
 
 
+def _approved_replacement(member: Any) -> None:
+    operator = User.objects.get(username="operator")
+    approver = User.objects.get(username="approver")
+    now = timezone.now()
+    contract = CapacityContract.objects.get(contract_code="K1")
+    application = wf.submit_replacement(
+        actor=member, now=now, contract=contract, to_resource_code="R4", kw=40_000, valid_from=dt.date(2025, 5, 1)
+    )
+    pd_ops.check_application(actor=operator, now=now, application=application)
+    pd_ops.approve_application(actor=approver, now=now, application=application)
+
+
 def _logout(page: Any) -> None:
     page.click("button:has-text('ログアウト')")
     page.wait_for_load_state("networkidle")
@@ -69,8 +87,12 @@ def test_run_review_confirm_results_objection_reply(page: Any, worker: None, tmp
     SHOTS.mkdir(parents=True, exist_ok=True)
     make_user(Role.OPERATOR, username="operator")
     make_user(Role.APPROVER, username="approver")
-    call_command("import_case", str(write_case(tmp_path / "case")), user="approver", stdout=io.StringIO())
-    make_user(Role.PARTICIPANT_USER, participant=Participant.objects.get(participant_code="P1"), username="p1-user")
+    case = add_spare_resource(write_case(tmp_path / "case"))
+    call_command("import_case", str(case), user="approver", stdout=io.StringIO())
+    p1 = make_user(
+        Role.PARTICIPANT_USER, participant=Participant.objects.get(participant_code="P1"), username="p1-user"
+    )
+    _approved_replacement(p1)  # 電源等差替: R4 carries 40,000 kW of K1 from May
     pdf = tmp_path / "evidence.pdf"
     pdf.write_bytes(b"%PDF-1.4\n% evidence of the metered value\n")
 
@@ -90,6 +112,18 @@ def test_run_review_confirm_results_objection_reply(page: Any, worker: None, tmp
     page.wait_for_selector("#heatmap .main-svg", timeout=20_000)
     assert page.locator("#heatmap .heatmaplayer, #heatmap .hm").count() >= 1
     page.screenshot(path=str(SHOTS / "settlement-heatmap.png"), full_page=True)
+    page.go_back()
+    page.go_back()
+    page.go_back()
+    # K1 in May: R1 assessed for 60,000 kW and the replacing R4 for 40,000 kW
+    page.click("text=契約・月別の結果")
+    page.select_option("select[name=month]", "2025-05")
+    page.click("button:has-text('検索')")
+    page.click("[data-role=contract-months] >> text=K1")
+    parts = page.inner_text("[data-role=replacement-parts]")
+    assert "R4\t差替先\t40,000 kW" in parts
+    assert "R1\t契約電源\t60,000 kW" in parts
+    page.screenshot(path=str(SHOTS / "settlement-replacement.png"), full_page=True)
     page.go_back()
     page.go_back()
     page.go_back()

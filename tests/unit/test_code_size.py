@@ -38,7 +38,6 @@ NOT_YET_REVIEWED: frozenset[str] = frozenset(
         # merged with documents/ledger (issue 10) and pre-delivery (issue 14) on 2026-12-04
         "capmarket/application/demo_predelivery.py load_demo_predelivery()",
         "capmarket/application/demo_predelivery.py _after_the_contract()",
-        "capmarket/application/settlement/figures.py",
         "capmarket/domain/auctions/operations.py announce_auction()",
         "capmarket/domain/auctions/operations.py run_clearing()",
         "capmarket/domain/documents/composition.py",

@@ -157,7 +157,7 @@ def issuable_runs(*, user: Any) -> list[IssuableRun]:
     """Runs that confirmed months (newest first), with those months and how many documents they have so far."""
     by_run: dict[int, list[str]] = defaultdict(list)
     runs: dict[int, SettlementRun] = {}
-    for confirmed in settlement_queries.confirmed_month_list(user):
+    for confirmed in settlement_queries.confirmed_month_list(user=user):
         by_run[confirmed.run_id].append(confirmed.month)
         runs[confirmed.run_id] = confirmed.run
     counts = document_queries.document_counts_by_run()

@@ -1,6 +1,7 @@
 """Case export: the stored data as of a moment, written as a case directory (case-format.md) that ``capmarket
 calc`` runs on — the registry (providers, resources, contracts of the delivery year, as their history stood at
-the moment), the dataset versions in force, the outage plans in force, and the year's rule set with its
+the moment), the approved 電源等差替 the engine accepts (``replacements.csv``, only when there are some;
+``case_replacements``), the dataset versions in force, the outage plans in force, and the year's rule set with its
 parameters as published by then.
 
 Published reserve margins are turned into the tight slots they imply (rules.md §2.2, the same function the
@@ -16,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from capmarket.application.intake.case_replacements import CaseReplacements, case_replacements
 from capmarket.application.intake.catalogue import DATASETS, YEAR_COLUMN
 from capmarket.application.intake.downloads import kwh_text
 from capmarket.calc.rules import UnknownRuleSet, resolve
@@ -133,6 +135,36 @@ def _registry(*, year: int, as_of: dt.datetime) -> dict[str, pl.DataFrame]:
     }
 
 
+def _replacements(
+    *, year: int, as_of: dt.datetime, registry: dict[str, pl.DataFrame], ruleset: str, parameters: dict[str, str]
+) -> pl.DataFrame | None:
+    """The approved 電源等差替 the engine accepts (``case_replacements``); None when there are none, so that a case
+    without replacements is written exactly as before."""
+    _, _, params = resolve(name=ruleset, overrides=parameters)
+    found = case_replacements(
+        year=year,
+        as_of=as_of,
+        contracts=registry["contracts"],
+        resources=registry["resources"],
+        coal_rule=params.coal_restraint_enabled,
+    )
+    return found.frame if found.frame.height else None
+
+
+def replacements_as_of(*, year: int, as_of: dt.datetime) -> CaseReplacements:
+    """The approved 電源等差替 of ``year`` as the case of ``as_of`` carries them, and the ones it leaves out."""
+    ruleset, parameters = _ruleset_as_of(year=year, as_of=as_of)
+    registry = _registry(year=year, as_of=as_of)
+    _, _, params = resolve(name=ruleset, overrides=parameters)
+    return case_replacements(
+        year=year,
+        as_of=as_of,
+        contracts=registry["contracts"],
+        resources=registry["resources"],
+        coal_rule=params.coal_restraint_enabled,
+    )
+
+
 def _in_year(frame: pl.LazyFrame, *, dataset: str, year: int) -> pl.LazyFrame:
     first, last = dt.date(year, 4, 1), dt.date(year + 1, 3, 31)
     lo, hi = dt.datetime(year, 4, 1), dt.datetime(year + 1, 4, 1)  # noqa: DTZ001 - JST wall-clock, as stored
@@ -198,9 +230,14 @@ def export_case(*, year: int, as_of: dt.datetime, out_dir: Path) -> ExportedCase
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "case.toml").write_text(_toml_text(year=year, ruleset=ruleset, parameters=parameters), encoding="utf-8")
     exported = ExportedCase(directory=out_dir, ruleset=ruleset, parameters=parameters)
-    for name, frame in _registry(year=year, as_of=as_of).items():
+    registry = _registry(year=year, as_of=as_of)
+    for name, frame in registry.items():
         _write_csv(frame, out_dir / f"{name}.csv")
         exported.files[f"{name}.csv"] = frame.height
+    replaced = _replacements(year=year, as_of=as_of, registry=registry, ruleset=ruleset, parameters=parameters)
+    if replaced is not None:
+        _write_csv(replaced, out_dir / "replacements.csv")
+        exported.files["replacements.csv"] = replaced.height
 
     tables: dict[str, pl.DataFrame] = {}
     for name, spec in DATASETS.items():
@@ -270,6 +307,9 @@ def case_frames(*, year: int, as_of: dt.datetime) -> CaseFrames:
     ruleset, parameters = _ruleset_as_of(year=year, as_of=as_of)
     months = [f"{year + (m < 4)}-{m:02d}" for m in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)]
     tables: dict[str, pl.DataFrame] = dict(_registry(year=year, as_of=as_of))
+    replaced = _replacements(year=year, as_of=as_of, registry=tables, ruleset=ruleset, parameters=parameters)
+    if replaced is not None:
+        tables["replacements"] = replaced
     for name, spec in DATASETS.items():
         if spec.registry or name == "reserve_margins":
             continue

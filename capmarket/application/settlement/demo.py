@@ -19,6 +19,7 @@ import polars as pl
 
 from capmarket.application import intake
 from capmarket.application.settlement import confirm, objections, runs
+from capmarket.application.settlement.demo_replacement import load_demo_replacement
 from capmarket.calc.market import AREAS
 from capmarket.domain.accounts.models import User
 from capmarket.domain.contracts.models import CapacityContract, ContractState
@@ -135,6 +136,8 @@ def build_demo_settlement(*, seed: int, scale: str, now: dt.datetime) -> DemoSet
     if corrected is not None:
         _store("metering", corrected, user=operator, now=at(), source="demo-metering-correction.csv")
     august = _run(operator, approver, "2025-08", at())
+    schemas = {name: frame.schema for name, frame in tables.items()}
+    load_demo_replacement(operator=operator, approver=approver, schemas=schemas, store=_store, at=at)  # 電源等差替
     draft = runs.start_run(actor=operator, delivery_year=YEAR, through_month="2025-09", now=at())
     runs.compute(run=draft.run, now=at())
     count = _objections(august=august, now=at())

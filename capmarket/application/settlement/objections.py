@@ -105,13 +105,13 @@ def raise_objection(
     filters = ResultFilters(month=confirmed.month)
     if subject == ObjectionSubject.CONTRACT:
         exists = (
-            settlement_queries.confirmed_contract_months(actor, filters)
+            settlement_queries.confirmed_contract_months(user=actor, filters=filters)
             .filter(run=confirmed.run, contract__contract_code=contract_code)
             .exists()
         )
     elif subject == ObjectionSubject.CONTRIBUTION:
         exists = (
-            settlement_queries.confirmed_contribution_bills(actor, filters)
+            settlement_queries.confirmed_contribution_bills(user=actor, filters=filters)
             .filter(run=confirmed.run, area=area)
             .exists()
         )

@@ -104,7 +104,7 @@ APPLICABLE: Final[dict[str, tuple[str, ...]]] = {
 
 def _b10(user: Any, f: ResultFilters) -> list[dict[str, Any]]:
     out = []
-    for cm in queries.confirmed_contract_months(user, f):
+    for cm in queries.confirmed_contract_months(user=user, filters=f):
         c = cm.contract
         reqs = [Requirement(r).label for r in APPLICABLE.get(c.resource_type, ())]
         if c.inefficient_coal and c.resource_type == "stable":
@@ -154,7 +154,7 @@ def _requirement_rows(cm: ContractMonth) -> list[dict[str, Any]]:
 def _b40(user: Any, f: ResultFilters) -> list[dict[str, Any]]:
     return [
         r
-        for cm in queries.confirmed_contract_months(user, f).exclude(contract__resource_type="dispatch")
+        for cm in queries.confirmed_contract_months(user=user, filters=f).exclude(contract__resource_type="dispatch")
         for r in _requirement_rows(cm)
     ]
 
@@ -162,14 +162,19 @@ def _b40(user: Any, f: ResultFilters) -> list[dict[str, Any]]:
 def _c00(user: Any, f: ResultFilters) -> list[dict[str, Any]]:
     return [
         {**r, "assessment_kw": cm.contract.assessment_kw}
-        for cm in queries.confirmed_contract_months(user, f).filter(contract__resource_type="dispatch")
+        for cm in queries.confirmed_contract_months(user=user, filters=f).filter(contract__resource_type="dispatch")
         for r in _requirement_rows(cm)
     ]
 
 
 def _d00(user: Any, f: ResultFilters) -> list[dict[str, Any]]:
-    rows = [r for cm in queries.confirmed_contract_months(user, f) for r in _requirement_rows(cm) if r["penalty_yen"]]
-    for cm in queries.confirmed_contract_months(user, f).filter(coal_penalty_yen__gt=0):
+    rows = [
+        r
+        for cm in queries.confirmed_contract_months(user=user, filters=f)
+        for r in _requirement_rows(cm)
+        if r["penalty_yen"]
+    ]
+    for cm in queries.confirmed_contract_months(user=user, filters=f).filter(coal_penalty_yen__gt=0):
         rows.append(
             {
                 "id": cm.pk,
@@ -189,7 +194,7 @@ def _d00(user: Any, f: ResultFilters) -> list[dict[str, Any]]:
 def _d20(user: Any, f: ResultFilters) -> list[dict[str, Any]]:
     out = []
     cumulative: dict[str, int] = {}
-    for cm in queries.confirmed_contract_months(user, f).order_by(
+    for cm in queries.confirmed_contract_months(user=user, filters=f).order_by(
         "contract__contract_code", "-run__delivery_year", "month", "pk"
     ):
         code = cm.contract.contract_code
@@ -226,7 +231,7 @@ def _e10(user: Any, f: ResultFilters) -> list[dict[str, Any]]:
             "settled_penalty_yen": cm.settled_penalty_yen,
             "net_yen": cm.net_yen,
         }
-        for cm in queries.confirmed_contract_months(user, f)
+        for cm in queries.confirmed_contract_months(user=user, filters=f)
     ]
 
 
@@ -249,7 +254,7 @@ def _statements(user: Any, f: ResultFilters) -> list[dict[str, Any]]:
             "document": Document(s.document).label,
             "amount_yen": s.amount_yen,
         }
-        for s in queries.confirmed_statements(user, f)
+        for s in queries.confirmed_statements(user=user, filters=f)
     ]
 
 
@@ -268,7 +273,7 @@ def _adjustments(user: Any, f: ResultFilters) -> list[dict[str, Any]]:
             "difference_yen": a.difference_yen,
             "run_id": a.run_id,
         }
-        for a in queries.confirmed_contract_adjustments(user, f)
+        for a in queries.confirmed_contract_adjustments(user=user, filters=f)
     ]
 
 
@@ -288,12 +293,12 @@ def _contributions(user: Any, f: ResultFilters) -> list[dict[str, Any]]:
             "tax_yen": b.tax_yen,
             "total_yen": b.total_yen,
         }
-        for b in queries.confirmed_contribution_bills(user, f)
+        for b in queries.confirmed_contribution_bills(user=user, filters=f)
     ]
 
 
 def _b90(user: Any, f: ResultFilters) -> list[dict[str, Any]]:
-    contracts = queries.confirmed_run_contracts(user, delivery_year=f.delivery_year)
+    contracts = queries.confirmed_run_contracts(user=user, delivery_year=f.delivery_year)
     march = {c.run_id for c in ConfirmedMonth.objects.filter(month__endswith="-03")}
     rows = []
     for coal in CoalResult.objects.filter(contract__in=contracts, run_id__in=march).select_related(
@@ -317,7 +322,7 @@ def _b90(user: Any, f: ResultFilters) -> list[dict[str, Any]]:
 
 def _slot_context(user: Any, f: ResultFilters) -> tuple[str, Any, pl.DataFrame, dict[str, pl.DataFrame]] | None:
     """(month, confirming run, the user's contracts in it, the case tables it read) for the filtered month."""
-    month = f.month or next((m.month for m in queries.confirmed_month_list(user)), "")
+    month = f.month or next((m.month for m in queries.confirmed_month_list(user=user)), "")
     confirmed = ConfirmedMonth.objects.filter(month=month).select_related("run").first()
     if confirmed is None:
         return None

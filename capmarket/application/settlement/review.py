@@ -3,12 +3,15 @@ differences to the previous run with their reasons, the adjustments, and a contr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
 from typing import Any
 
 import polars as pl
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
+from capmarket.application.settlement.replaced import MonthPart, month_parts
 from capmarket.application.settlement.results import month_tables
 from capmarket.calc import slot_detail
 from capmarket.calc.market import AREA_NAMES_JA, AREAS
@@ -16,6 +19,7 @@ from capmarket.domain.settlement import queries
 from capmarket.domain.settlement.models import (
     ContractMonth,
     ContributionBill,
+    DataIssue,
     RunDifference,
     SettlementRun,
     Statement,
@@ -115,7 +119,8 @@ def differences(*, run: SettlementRun, month: str = "", kind: str = "") -> list[
 
 @dataclass(frozen=True)
 class Heatmap:
-    """Unmet slots of a contract-month by day × slot (u × multiplier), and the slot rows behind them."""
+    """Unmet slots of a contract-month by day × slot (u × multiplier), and the slot rows behind them (each with the
+    resource assessed: the contract's own, or a replacing one, ``parts``)."""
 
     days: list[str]
     slots: list[int]
@@ -123,62 +128,93 @@ class Heatmap:
     rows: list[dict[str, Any]]
     market_bid: list[dict[str, Any]]
     instructions: list[dict[str, Any]]
+    parts: list[MonthPart] = field(default_factory=list)
+
+    @property
+    def replaced(self) -> bool:
+        """Some of the month was assessed against a replacing resource (電源等差替)."""
+        return any(p.replacing for p in self.parts)
+
+
+def contract_month_issues(*, contract_month: ContractMonth, detail: Heatmap) -> QuerySet[DataIssue]:
+    """The run's data issues of the month's resources: the contract's own and those that replaced it."""
+    c = contract_month.contract
+    codes = sorted({c.resource_code, *(p.resource_code for p in detail.parts)})
+    match = reduce(or_, (Q(key__startswith=f"{code} {contract_month.month}") for code in codes))
+    return queries.issues_of(run=contract_month.run).filter(match)
+
+
+def by_slot(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (row["date"], row["slot"], row["resource_id"])
+
+
+def _part_rows(frame: pl.DataFrame, part: MonthPart) -> list[dict[str, Any]]:
+    days = frame.filter((pl.col("date") >= part.start) & (pl.col("date") < part.end))
+    return [{**r, "resource_id": part.resource_code} for r in days.iter_rows(named=True)]
 
 
 def contract_month_detail(*, contract_month: ContractMonth) -> Heatmap:
+    """The month's slots of a contract, per part of its obligation (``replaced.month_parts``): each part assessed
+    with its resource's data for its kW over its days, the heatmap summing the parts' unmet slots."""
     run = contract_month.run
     c = contract_month.contract
     month = contract_month.month
-    tables = month_tables(run=run, month=month, resources=[c.resource_code])
-    contracts = pl.DataFrame(
-        {
-            "contract_id": [c.contract_code],
-            "resource_id": [c.resource_code],
-            "area": [c.area],
-            "assessment_kw": [c.assessment_kw],
-        }
-    )
+    parts = month_parts(run=run, contract=c, month=month)
+    tables = month_tables(run=run, month=month, resources=sorted({p.resource_code for p in parts}))
     first, nxt = slot_detail.month_bounds(month)
     days = [d.isoformat() for d in pl.date_range(first, nxt, interval="1d", closed="left", eager=True).to_list()]
+    index = {d: i for i, d in enumerate(days)}
     values: list[list[float | None]] = [[None] * len(days) for _ in range(48)]
     rows: list[dict[str, Any]] = []
-    if c.resource_type in ("stable", "variable_single"):
-        detail = slot_detail.outage_detail(
-            delivery_year=run.delivery_year,
-            month=month,
-            contracts=contracts,
-            generation=tables["generation"],
-            outages=tables["outages"],
-            multipliers=tables["multipliers"],
-        )
-        index = {d: i for i, d in enumerate(days)}
-        for r in detail.iter_rows(named=True):
-            weighted = r["deficit_kw"] * r["multiplier"] / c.assessment_kw if c.assessment_kw else 0.0
-            values[r["slot"] - 1][index[r["date"].isoformat()]] = round(weighted, 4)
-            if r["deficit_kw"]:
-                rows.append(r)
     market_bid: list[dict[str, Any]] = []
     instructions: list[dict[str, Any]] = []
-    if c.resource_type == "stable":
-        market_bid = list(
-            slot_detail.market_bid_detail(
+    for part in parts:
+        contracts = pl.DataFrame(
+            {
+                "contract_id": [c.contract_code],
+                "resource_id": [part.resource_code],
+                "area": [part.area],
+                "assessment_kw": [part.kw],
+            }
+        )
+        if c.resource_type in ("stable", "variable_single"):
+            detail = slot_detail.outage_detail(
+                delivery_year=run.delivery_year,
                 month=month,
                 contracts=contracts,
                 generation=tables["generation"],
-                tight_slots=tables["tight_slots"],
-                bids=tables["bids"],
-            ).iter_rows(named=True)
-        )
-        instructions = list(
-            slot_detail.supply_instruction_detail(
-                month=month, contracts=contracts, instructions=tables["instructions"], metering=tables["metering"]
-            ).iter_rows(named=True)
-        )
+                outages=tables["outages"],
+                multipliers=tables["multipliers"],
+            )
+            for r in _part_rows(detail, part):
+                weighted = r["deficit_kw"] * r["multiplier"] / c.assessment_kw if c.assessment_kw else 0.0
+                cell = values[r["slot"] - 1][index[r["date"].isoformat()]]
+                values[r["slot"] - 1][index[r["date"].isoformat()]] = round((cell or 0.0) + weighted, 4)
+                if r["deficit_kw"]:
+                    rows.append(r)
+        if c.resource_type == "stable":
+            market_bid += _part_rows(
+                slot_detail.market_bid_detail(
+                    month=month,
+                    contracts=contracts,
+                    generation=tables["generation"],
+                    tight_slots=tables["tight_slots"],
+                    bids=tables["bids"],
+                ),
+                part,
+            )
+            instructions += _part_rows(
+                slot_detail.supply_instruction_detail(
+                    month=month, contracts=contracts, instructions=tables["instructions"], metering=tables["metering"]
+                ),
+                part,
+            )
     return Heatmap(
         days=days,
         slots=list(range(1, 49)),
         values=values,
-        rows=rows,
-        market_bid=market_bid,
-        instructions=instructions,
+        rows=sorted(rows, key=by_slot),
+        market_bid=sorted(market_bid, key=by_slot),
+        instructions=sorted(instructions, key=by_slot),
+        parts=parts,
     )

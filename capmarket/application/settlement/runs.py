@@ -29,6 +29,7 @@ from django.db.models import Max
 import capmarket
 from capmarket.application.intake import case_export
 from capmarket.application.settlement import figures
+from capmarket.application.settlement import issues as run_issues
 from capmarket.application.settlement.differences import differences as run_differences
 from capmarket.application.settlement.differences import input_changes
 from capmarket.calc.engine import CalcResult, CaseData
@@ -347,7 +348,7 @@ def _compute(*, run: SettlementRun, progress: Progress) -> ops.ComputedRun:
 
     progress(6, 8, "データの不備・前回との差異を確認中")
     t0 = time.perf_counter()
-    issues = figures.issues(run=run, case=case, result=result, participants=participants)
+    issues = run_issues.issues(run=run, case=case, result=result, participants=participants)
     input_versions = [
         RunInputVersion(dataset=name, version=v)
         for name in STORED_DATASETS

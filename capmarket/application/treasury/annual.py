@@ -61,7 +61,7 @@ class AnnualOutcome:
 
 
 def _require(actor: Any) -> None:
-    if not can(actor, Action.MANAGE_RECEIPTS):
+    if not can(user=actor, action=Action.MANAGE_RECEIPTS):
         raise UnableToIssueAnnualDocuments("年次精算の帳票を発行する権限がありません（経理の権限です）。")
 
 
@@ -84,7 +84,7 @@ def issue_annual_documents(
     profile = document_ops.ensure_operator_profile(now=now)
     try:
         drafts = annual_drafts(
-            shares=[(share, document_ops.recipient_of(p)) for share, p in shares],
+            shares=[(share, document_ops.recipient_of(participant=p)) for share, p in shares],
             issue_date=issue_date_of(now),
             calendar=load_calendar(),
             terms=Terms(

@@ -6,7 +6,8 @@
 2. ``_read_tables``: every table of the catalogue in reading order (``calc.tables.TABLE_ORDER``), each validated
    against the delivery year and the keys of the tables read before it;
 3. ``_derived_tight_slots``: the tight slots of the published reserve-margin files in ``reserve_margins/``,
-   added to ``tight_slots``.
+   added to ``tight_slots``;
+4. ``replacement_errors`` (``io/replacements.py``): the checks of ``replacements`` across tables.
 
 When ``case.toml`` does not give a usable delivery year, the tables are still read and their own errors reported,
 but nothing is checked against a year nobody gave.
@@ -25,6 +26,7 @@ import polars as pl
 from capmarket.calc.engine import CaseData
 from capmarket.calc.io.context import ValidationContext
 from capmarket.calc.io.messages import ValidationError, make_error
+from capmarket.calc.io.replacements import replacement_errors
 from capmarket.calc.io.reserve_margins import read_reserve_margin_dir
 from capmarket.calc.io.validate import parse_table
 from capmarket.calc.pipelines import RowKeys
@@ -185,6 +187,7 @@ class _Tables:
     keys: dict[str, RowKeys] = field(default_factory=dict)  # the slot keys the validator made (dense tables)
     present: set[str] = field(default_factory=set)
     files: list[Path] = field(default_factory=list)
+    clean: set[str] = field(default_factory=set)  # tables read without an error
 
 
 def _read_tables(case_dir: Path, ctx: ValidationContext, errors: list[ValidationError]) -> _Tables:
@@ -206,11 +209,15 @@ def _read_tables(case_dir: Path, ctx: ValidationContext, errors: list[Validation
         tables.frames[name] = parsed.frame
         if parsed.keys is not None:
             tables.keys[name] = parsed.keys
+        if not parsed.errors:
+            tables.clean.add(name)
         if name in ("providers", "resources"):
             # references are checked against every id given, even of rows with other errors
             ctx.known[name] = parsed.frame.select(f"{name[:-1]}_id")
         if name == "retailers":
             ctx.known[name] = parsed.frame.select("retailer_id", "area")
+        if name == "contracts":
+            ctx.known[name] = parsed.frame.select("contract_id")
     if "providers" not in tables.present:
         ctx.known.pop("providers", None)
     return tables
@@ -251,6 +258,14 @@ def read_case(*, case_dir: Path) -> CaseInput:
     ctx = ValidationContext(delivery_year=year or FIRST_YEAR, error_budget=MAX_ERRORS, check_year=year is not None)
     tables = _read_tables(case_dir, ctx, errors)
     tight = _derived_tight_slots(case_dir, tables, head, errors)
+    if "replacements" in tables.clean and year is not None and head.resolved is not None:
+        errors += replacement_errors(
+            replacements=tables.frames["replacements"],
+            contracts=tables.frames["contracts"],
+            resources=tables.frames["resources"],
+            delivery_year=year,
+            coal_rule=head.resolved[2].coal_restraint_enabled,
+        )
     errors = errors[:MAX_ERRORS]
     if errors or head.resolved is None or year is None:
         raise UnableToReadCase(errors)
@@ -261,6 +276,7 @@ def read_case(*, case_dir: Path) -> CaseInput:
         providers=frames["providers"],
         resources=frames["resources"],
         contracts=frames["contracts"],
+        replacements=frames["replacements"],
         generation=frames["generation"],
         outages=frames["outages"],
         multipliers=frames["multipliers"],

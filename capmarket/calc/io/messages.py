@@ -67,6 +67,31 @@ CATALOGUE: Final[dict[str, Message]] = {
     "UNKNOWN_RETAILER": Message(
         "小売電気事業者が不明です (retailers にありません): {value}", "unknown retailer (not in retailers): {value}"
     ),
+    "UNKNOWN_CONTRACT": Message("容量確保契約が不明です: {value}", "unknown contract: {value}"),
+    "VALID_TO_NOT_AFTER_FROM": Message("差替終了日が差替開始日以前です", "valid_to is not after valid_from"),
+    "REPLACEMENT_OWN_RESOURCE": Message(
+        "差替先が契約の電源等そのものです: {value}", "the replacing resource is the contract's own resource: {value}"
+    ),
+    "REPLACEMENT_RESOURCE_CONTRACTED": Message(
+        "差替先の電源等に容量確保契約があります（差替配分供給力はケースにないため評価できません）: {value}",
+        "the replacing resource has a contract of its own (its capacity allocation is not in the case): {value}",
+    ),
+    "REPLACEMENT_TYPE_MISMATCH": Message(
+        "差替先の電源種別が契約の電源等と異なります: {value}",
+        "the replacing resource's type differs from the contract's resource: {value}",
+    ),
+    "REPLACEMENT_COAL": Message(
+        "非効率石炭火力の電源等が関わる差替は算定できません（稼働抑制の扱いが未定義）: {value}",
+        "a replacement involving an inefficient coal resource cannot be calculated (coal restraint undefined): {value}",
+    ),
+    "REPLACEMENT_OVERLAP": Message(
+        "差替先の電源等が同じ期間に別の差替も担っています: {value}",
+        "the replacing resource already replaces another obligation in the same period: {value}",
+    ),
+    "REPLACEMENT_KW_EXCEEDED": Message(
+        "差替容量の合計がアセスメント対象容量 {limit} kW を超えます: {value}",
+        "the replaced kW exceed the contract's assessment kW {limit}: {value}",
+    ),
     "DUPLICATE_KEY": Message("キーが重複しています: {value}", "duplicate key: {value}"),
     "DUPLICATE_CONTRACT_RESOURCE": Message(
         "同じ電源等に2つ以上の契約があります: {value}", "more than one contract for resource {value}"

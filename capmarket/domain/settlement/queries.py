@@ -39,7 +39,7 @@ from capmarket.domain.settlement.models import (
 # ---------------------------------------------------------------- runs (staff)
 
 
-def runs_visible_to(user: Any, *, delivery_year: int | None = None, state: str = "") -> QuerySet[SettlementRun]:
+def runs_visible_to(*, user: Any, delivery_year: int | None = None, state: str = "") -> QuerySet[SettlementRun]:
     """Runs for operator staff (newest first); nothing for anyone else."""
     qs = SettlementRun.objects.select_related("started_by", "confirmed_by", "job")
     if not sees_all(user=user):
@@ -51,12 +51,12 @@ def runs_visible_to(user: Any, *, delivery_year: int | None = None, state: str =
     return qs.order_by("-started_at", "-pk")
 
 
-def get_run_for(user: Any, pk: Any) -> SettlementRun:
+def get_run_for(*, user: Any, pk: Any) -> SettlementRun:
     try:
         key = int(pk)
     except (TypeError, ValueError):
         raise SettlementRun.DoesNotExist from None
-    return runs_visible_to(user).get(pk=key)
+    return runs_visible_to(user=user).get(pk=key)
 
 
 def get_run(*, run_id: int) -> SettlementRun | None:
@@ -128,7 +128,7 @@ def issues_of(
     return qs.order_by("file", "key", "problem", "pk")
 
 
-def get_issue_for(user: Any, pk: Any) -> DataIssue:
+def get_issue_for(*, user: Any, pk: Any) -> DataIssue:
     if not sees_all(user=user):
         raise DataIssue.DoesNotExist
     return DataIssue.objects.select_related("run").get(pk=int(pk))
@@ -194,7 +194,7 @@ class ResultFilters:
     participant_id: int | None = None
 
 
-def confirmed_contract_months(user: Any, filters: ResultFilters) -> QuerySet[ContractMonth]:
+def confirmed_contract_months(*, user: Any, filters: ResultFilters) -> QuerySet[ContractMonth]:
     qs = _scoped(user, _confirmed(ContractMonth.objects.all()), "contract__participant_id").select_related(
         "contract", "contract__participant", "run"
     )
@@ -211,15 +211,15 @@ def confirmed_contract_months(user: Any, filters: ResultFilters) -> QuerySet[Con
     return qs.order_by("-run__delivery_year", "month", "contract__contract_code", "pk")
 
 
-def get_confirmed_contract_month(user: Any, pk: Any) -> ContractMonth:
+def get_confirmed_contract_month(*, user: Any, pk: Any) -> ContractMonth:
     try:
         key = int(pk)
     except (TypeError, ValueError):
         raise ContractMonth.DoesNotExist from None
-    return confirmed_contract_months(user, ResultFilters()).get(pk=key)
+    return confirmed_contract_months(user=user, filters=ResultFilters()).get(pk=key)
 
 
-def confirmed_statements(user: Any, filters: ResultFilters) -> QuerySet[Statement]:
+def confirmed_statements(*, user: Any, filters: ResultFilters) -> QuerySet[Statement]:
     qs = _scoped(user, _confirmed(Statement.objects.all()), "participant_id").select_related("participant", "run")
     if filters.delivery_year is not None:
         qs = qs.filter(run__delivery_year=filters.delivery_year)
@@ -230,7 +230,7 @@ def confirmed_statements(user: Any, filters: ResultFilters) -> QuerySet[Statemen
     return qs.order_by("-run__delivery_year", "month", "participant__participant_code", "pk")
 
 
-def confirmed_contribution_bills(user: Any, filters: ResultFilters) -> QuerySet[ContributionBill]:
+def confirmed_contribution_bills(*, user: Any, filters: ResultFilters) -> QuerySet[ContributionBill]:
     qs = _scoped(user, _confirmed(ContributionBill.objects.all()), "participant_id").select_related(
         "participant", "run"
     )
@@ -245,7 +245,7 @@ def confirmed_contribution_bills(user: Any, filters: ResultFilters) -> QuerySet[
     return qs.order_by("-run__delivery_year", "month", "participant__participant_code", "payer_kind", "area", "pk")
 
 
-def confirmed_contract_adjustments(user: Any, filters: ResultFilters) -> QuerySet[ContractAdjustment]:
+def confirmed_contract_adjustments(*, user: Any, filters: ResultFilters) -> QuerySet[ContractAdjustment]:
     qs = _scoped(user, _confirmed(ContractAdjustment.objects.all()), "participant_id").select_related(
         "participant", "run", "recognised_run"
     )
@@ -258,7 +258,7 @@ def confirmed_contract_adjustments(user: Any, filters: ResultFilters) -> QuerySe
     return qs.order_by("-run__delivery_year", "month", "contract_code", "kind", "source_month", "pk")
 
 
-def confirmed_contribution_adjustments(user: Any, filters: ResultFilters) -> QuerySet[ContributionAdjustment]:
+def confirmed_contribution_adjustments(*, user: Any, filters: ResultFilters) -> QuerySet[ContributionAdjustment]:
     qs = _scoped(user, _confirmed(ContributionAdjustment.objects.all()), "participant_id").select_related(
         "participant", "run"
     )
@@ -269,16 +269,18 @@ def confirmed_contribution_adjustments(user: Any, filters: ResultFilters) -> Que
     return qs.order_by("-run__delivery_year", "month", "area", "source_month", "pk")
 
 
-def contribution_areas_for(user: Any, *, run: SettlementRun) -> QuerySet[ContributionArea]:
+def contribution_areas_for(*, user: Any, run: SettlementRun) -> QuerySet[ContributionArea]:
     """Area totals of a run: staff all; a payer only the areas it is billed in (in confirmed months)."""
     qs = ContributionArea.objects.filter(run=run)
     if sees_all(user=user):
         return qs.order_by("area", "pk")
-    areas = confirmed_contribution_bills(user, ResultFilters()).filter(run=run).values_list("area", flat=True)
+    areas = (
+        confirmed_contribution_bills(user=user, filters=ResultFilters()).filter(run=run).values_list("area", flat=True)
+    )
     return qs.filter(area__in=list(areas)).order_by("area", "pk")
 
 
-def confirmed_run_contracts(user: Any, *, delivery_year: int | None = None) -> QuerySet[RunContract]:
+def confirmed_run_contracts(*, user: Any, delivery_year: int | None = None) -> QuerySet[RunContract]:
     """Contracts as read by the runs that confirmed months (the user's own)."""
     qs = _scoped(user, RunContract.objects.all(), "participant_id").filter(
         Exists(ConfirmedMonth.objects.filter(run=OuterRef("run")))
@@ -288,7 +290,7 @@ def confirmed_run_contracts(user: Any, *, delivery_year: int | None = None) -> Q
     return qs.select_related("participant", "run").order_by("-run__delivery_year", "contract_code", "run_id", "pk")
 
 
-def confirmed_month_list(user: Any) -> list[ConfirmedMonth]:
+def confirmed_month_list(*, user: Any) -> list[ConfirmedMonth]:
     """Confirmed, published months (newest first) — the months a participant can pick."""
     if not (sees_all(user=user) or can(user=user, action=Action.VIEW_OWN_RESULTS)):
         return []

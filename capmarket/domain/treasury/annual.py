@@ -30,7 +30,7 @@ class UnableToSettleYear(ValidationError):
 
 
 def _require(actor: Any, action: Action, message: str) -> None:
-    if not can(actor, action):
+    if not can(user=actor, action=action):
         raise UnableToSettleYear(message)
 
 

@@ -137,11 +137,11 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     def get_queryset(self) -> QuerySet[SettlementRun]:
         raw = str(self.request.query_params.get("year", ""))
-        return queries.runs_visible_to(self.request.user, delivery_year=int(raw) if raw.isdigit() else None)
+        return queries.runs_visible_to(user=self.request.user, delivery_year=int(raw) if raw.isdigit() else None)
 
     def get_object(self) -> SettlementRun:
         try:
-            return queries.get_run_for(self.request.user, self.kwargs["pk"])
+            return queries.get_run_for(user=self.request.user, pk=self.kwargs["pk"])
         except SettlementRun.DoesNotExist:
             raise Http404 from None
 
@@ -208,7 +208,7 @@ class IssueView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         _staff(request)
         try:
-            issue = queries.get_issue_for(request.user, pk)
+            issue = queries.get_issue_for(user=request.user, pk=pk)
         except DataIssue.DoesNotExist:
             raise Http404 from None
         form = HandleIssueSerializer(data=request.data)
@@ -262,7 +262,7 @@ def _result_view(screen: results.Screen) -> type[APIView]:
         def get(self, request: Request) -> Response:
             if screen not in results.screens_for(request.user):
                 raise Http404
-            months = [m.month for m in queries.confirmed_month_list(request.user)]
+            months = [m.month for m in queries.confirmed_month_list(user=request.user)]
             month = str(request.query_params.get("month", ""))
             if month == "all":
                 month = ""
@@ -341,7 +341,7 @@ class ContractMonthView(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         try:
-            row = queries.get_confirmed_contract_month(request.user, pk)
+            row = queries.get_confirmed_contract_month(user=request.user, pk=pk)
         except ContractMonth.DoesNotExist:
             raise Http404 from None
         return Response(ContractMonthSerializer(row).data)

@@ -24,7 +24,7 @@ from capmarket.interfaces.auth import client_ip
 
 
 def _require(request: Request, *actions: Action) -> None:
-    if not any(can(request.user, a) for a in actions):
+    if not any(can(user=request.user, action=a) for a in actions):
         raise PermissionDenied("この操作を行う権限がありません。")
 
 

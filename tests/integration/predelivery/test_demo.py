@@ -41,7 +41,7 @@ def test_the_demo_market_shows_each_pre_delivery_workflow() -> None:
     kinds = set(NoticeDocument.objects.values_list("kind", flat=True))
     assert {NoticeKind.EXPECTED_CAPACITY, NoticeKind.REPLACEMENT} <= kinds  # awards: by the documents job
 
-    replacement = Replacement.objects.select_related("contract", "to_resource").get()
+    replacement = Replacement.objects.select_related("contract", "to_resource").get(contract__delivery_year=YEAR)
     assert replacement.in_force
     assert replacement.to_resource.participant_id == replacement.contract.participant_id
     assert replacement.to_resource_id != replacement.contract.resource_id

@@ -149,6 +149,23 @@ def test_small_demo_is_a_valid_market_of_the_right_shape() -> None:
         if c.auction == "main" and c.delivery_year == 2025:  # FY2029's come from the demo auction (issue 14)
             assert c.price_yen_per_kw == (5_242 if c.resource.area in ("hokkaido", "kyushu") else 3_495)
     assert CapacityContract.objects.filter(auction="additional").exists()
+    _assert_demo_replacement_reaches_the_september_run()
+
+
+def _assert_demo_replacement_reaches_the_september_run() -> None:
+    """電源等差替 (docs/replacements.md): the demo's approved FY2025 replacement is assessed by the September run."""
+    from capmarket.domain.predelivery.models import Replacement
+    from capmarket.domain.settlement.models import ContractMonth, DataIssue, SettlementRun
+
+    replacement = Replacement.objects.select_related("contract").get(contract__delivery_year=2025, in_force=True)
+    draft = SettlementRun.objects.filter(delivery_year=2025, through_month="2025-09").latest("pk")
+    assert not DataIssue.objects.filter(run=draft, file="replacements").exists()
+    september = ContractMonth.objects.get(
+        run=draft, contract__contract_code=replacement.contract.contract_code, month="2025-09"
+    )
+    unmet_wh = september.supply_instruction_unmet_wh
+    assert unmet_wh is not None
+    assert unmet_wh >= replacement.kw * 250  # the replacing resource delivered half
 
 
 @pytest.mark.django_db

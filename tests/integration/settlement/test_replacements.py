@@ -1,65 +1,117 @@
-"""An approved 電源等差替 (issue 14) reaches the delivery-period settlement: a run shows it as a data issue of the
-contract's resource from the replacement's first month, blocking confirmation of that month until a person records
-how the replacing resource's performance was checked."""
+"""An approved 電源等差替 (issue 14, ``docs/replacements.md``) in the delivery-period settlement: the run's case
+carries it and the engine assesses the replacing resource for its kW from its first day; ``export-run`` +
+``capmarket calc`` reproduce the run. A replacement the engine cannot assess (here: the replacing resource holds a
+contract of its own) stays a data issue with the reason, blocking from its first month until a person handles it."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
-from capmarket.application.settlement import runs
+from capmarket.application.settlement import export, runs
+from capmarket.calc.cli import main as calc_main
 from capmarket.domain.contracts.models import CapacityContract
 from capmarket.domain.predelivery import operations as pd_ops
 from capmarket.domain.predelivery import workflows as wf
+from capmarket.domain.predelivery.models import Application
 from capmarket.domain.settlement import operations as settlement_ops
 from capmarket.domain.settlement import queries
-from capmarket.domain.settlement.models import DataIssue, IssueState
-from tests.settlement_case import write_case
+from capmarket.domain.settlement.models import ContractMonth, DataIssue, IssueState
+from tests.settlement_case import add_spare_resource, write_case
 
 from .helpers import participant_users, staff
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_replacement_in_force_is_an_issue_of_the_run_blocking_from_its_first_month(tmp_path: Path) -> None:
+def _case(directory: Path) -> Path:
+    return add_spare_resource(write_case(directory))
+
+
+def _approved(users: dict[str, Any], now: dt.datetime, to: str, kw: int, valid_from: dt.date) -> Application:
+    contract = CapacityContract.objects.get(contract_code="K1")
+    application = wf.submit_replacement(
+        actor=users["P1-participant_user"], now=now, contract=contract, to_resource_code=to, kw=kw,
+        valid_from=valid_from,
+    )  # fmt: skip
+    pd_ops.check_application(actor=users["operator"], now=now, application=application)
+    pd_ops.approve_application(actor=users["approver"], now=now + dt.timedelta(seconds=1), application=application)
+    return application
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+def test_approved_replacements_in_a_run_assessed_or_blocking_and_reproduced_by_export_run(tmp_path: Path) -> None:
     users = staff()
-    call_command("import_case", str(write_case(tmp_path / "case")), user="approver")
+    call_command("import_case", str(_case(tmp_path / "case")), user="approver")
     users |= participant_users()
     t0 = timezone.now()
     before = runs.start_run(actor=users["operator"], delivery_year=2025, through_month="2025-04", now=t0)
-    contract = CapacityContract.objects.get(contract_code="K1")
-    application = wf.submit_replacement(
-        actor=users["P1-participant_user"], now=t0, contract=contract, to_resource_code="R2", kw=30_000,
-        valid_from=dt.date(2025, 5, 1),
-    )  # fmt: skip
-    pd_ops.check_application(actor=users["operator"], now=t0, application=application)
-    pd_ops.approve_application(actor=users["approver"], now=t0 + dt.timedelta(seconds=1), application=application)
+    _approved(users, t0, "R4", 40_000, dt.date(2025, 5, 1))
+    refused = _approved(users, t0, "R2", 30_000, dt.date(2025, 5, 1))  # R2 holds contract K2 of its own
 
     at = t0 + dt.timedelta(seconds=2)
     april = runs.start_run(actor=users["operator"], delivery_year=2025, through_month="2025-04", now=at)
     assert april.created
     assert april.run.inputs_fingerprint != before.run.inputs_fingerprint
     runs.compute(run=april.run, now=at)
-
     issue = DataIssue.objects.get(run=april.run, file="replacements")
-    assert issue.key == "R1 2025-05-01 K1"
-    assert issue.month == "2025-05"
-    assert issue.participant is not None
-    assert issue.participant.participant_code == "P1"
-    assert f"申込 {application.number}" in issue.problem
-    assert "2025/05/01 から 30,000 kW の" in issue.problem
-    assert "R2（P1）が履行" in issue.problem
     assert not issue.blocking  # April's confirmation does not wait for a replacement that starts in May
 
     may = runs.start_run(actor=users["operator"], delivery_year=2025, through_month="2025-05", now=at).run
     runs.compute(run=may, now=at)
+    export.export_run(run=may, out_dir=tmp_path / "export")
+
+    # the accepted one: in the run's case, assessed against R4
+    case = tmp_path / "export" / "case"
+    assert (case / "replacements.csv").read_text(encoding="utf-8") == (
+        "contract_id,resource_id,kw,valid_from,valid_to\nK1,R4,40000,2025-05-01,\n"
+    )
+    unmet = {
+        (r["month"], r["requirement"]): r["unmet_kwh"]
+        for r in _rows(tmp_path / "export" / "out" / "assessment.csv")
+        if r["contract_id"] == "K1"
+    }
+    # May: R1 keeps 60,000 kW and met its instruction; R4, instructed 40,000 kW, delivered 10,000 of 20,000 kWh
+    assert unmet[("2025-05", "supply_instruction")] == "10000.000"
+    issues = {(r["file"], r["key"]) for r in _rows(tmp_path / "export" / "out" / "data_issues.csv")}
+    assert ("instructions", "R4 2025-05-12 36") not in issues  # R4's instruction now counts for K1
+    assert calc_main([str(case), "--out", str(tmp_path / "again")]) == 0
+    for produced in sorted((tmp_path / "export" / "out").iterdir()):
+        assert (tmp_path / "again" / produced.name).read_bytes() == produced.read_bytes(), produced.name
+
+    # the review's contract-month page: which resource was assessed for which kW, and R4's instruction
+    client = Client()
+    client.force_login(users["operator"])
+    cm = ContractMonth.objects.get(run=may, contract__contract_code="K1", month="2025-05")
+    page = client.get(reverse("web:settlement_contract_month", args=[may.pk, cm.pk])).content.decode()
+    assert "電源等差替（この月の評価対象）" in page
+    parts = page.split('data-role="replacement-parts"')[1].split("</table>")[0]
+    assert '<td>R1</td><td>契約電源</td><td class="num">60,000 kW</td><td>2025-05-01 〜 2025-05-31</td>' in parts
+    assert '<td>R4</td><td>差替先</td><td class="num">40,000 kW</td><td>2025-05-01 〜 2025-05-31</td>' in parts
+    assert "<td>R4</td><td>2025-05-12</td><td>36</td>" in page  # the instruction, shown with its resource
+
+    # the refused one: a data issue with the reason, blocking May
     issue = DataIssue.objects.get(run=may, file="replacements")
+    assert issue.key == "R1 2025-05-01 K1"
+    assert issue.month == "2025-05"
+    assert issue.participant is not None
+    assert issue.participant.participant_code == "P1"
+    assert f"申込 {refused.number}" in issue.problem
+    assert "2025/05/01 から 30,000 kW をR2（P1）で評価する差替を算定に含められません" in issue.problem
+    assert "差替先の電源等に容量確保契約があります" in issue.problem
     assert issue.blocking
-    assert issue.state == IssueState.OPEN
     assert issue in queries.issues_of(run=may, state=IssueState.OPEN, blocking=True)
     handled = settlement_ops.handle_issue(
         issue=issue, actor=users["operator"], state=IssueState.ACCEPTED, comment="R2 の5月実績で確認済み", now=at

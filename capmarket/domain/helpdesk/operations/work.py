@@ -173,7 +173,7 @@ def link_record(
         month = month.strip()
         found = (
             settlement_queries.confirmed_contract_months(
-                actor, settlement_queries.ResultFilters(month=month, participant_id=inquiry.participant_id)
+                user=actor, filters=settlement_queries.ResultFilters(month=month, participant_id=inquiry.participant_id)
             )
             .filter(contract__contract_code=contract_code.strip())
             .first()

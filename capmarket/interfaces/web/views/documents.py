@@ -228,7 +228,7 @@ def issue_runs(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         run_id = request.POST.get("run", "")
         try:
-            run = settlement_queries.get_run_for(request.user, run_id)
+            run = settlement_queries.get_run_for(user=request.user, pk=run_id)
         except SettlementRun.DoesNotExist:
             raise Http404("精算が見つかりません。") from None
         try:

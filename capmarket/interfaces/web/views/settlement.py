@@ -63,7 +63,7 @@ def _year_now(user: Any = None) -> int:
 
 def _run_or_404(request: HttpRequest, pk: int) -> SettlementRun:
     try:
-        return queries.get_run_for(request.user, pk)
+        return queries.get_run_for(user=request.user, pk=pk)
     except SettlementRun.DoesNotExist:
         raise Http404("精算処理が見つかりません。") from None
 
@@ -104,7 +104,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
         {
             "year": year,
             "years": sorted({*queries.delivery_years(), year, _year_now(request.user)}, reverse=True),
-            "runs": queries.runs_visible_to(request.user, delivery_year=year)[:100],
+            "runs": queries.runs_visible_to(user=request.user, delivery_year=year)[:100],
             "months": [(m, confirmed.get(m)) for m in months],
             "open_months": [m for m in months if m not in confirmed],
             "can_run": can(user=request.user, action=Action.RUN_SETTLEMENT),
@@ -185,7 +185,7 @@ def run_issues(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run_or_404(request, pk)
     if request.method == "POST":
         try:
-            issue = queries.get_issue_for(request.user, request.POST.get("issue", "0"))
+            issue = queries.get_issue_for(user=request.user, pk=request.POST.get("issue", "0"))
         except (DataIssue.DoesNotExist, ValueError):
             raise Http404 from None
         if issue.run_id != run.pk:
@@ -261,7 +261,7 @@ def run_contract_month(request: HttpRequest, pk: int, cm: int) -> HttpResponse:
         x_title="日付",
         y_title="コマ",
     )
-    issues = queries.issues_of(run=run).filter(key__startswith=f"{c.resource_code} {contract_month.month}")
+    issues = review.contract_month_issues(contract_month=contract_month, detail=detail)
     return render(
         request,
         "web/settlement/contract_month.html",
@@ -406,7 +406,7 @@ def run_table_csv(request: HttpRequest, pk: int, table: str) -> HttpResponse:
 
 
 def _filters(request: HttpRequest, user: Any) -> tuple[ResultFilters, str]:
-    months = [m.month for m in queries.confirmed_month_list(user)]
+    months = [m.month for m in queries.confirmed_month_list(user=user)]
     month = request.GET.get("month", "")
     if month == "all":
         month = ""
@@ -438,7 +438,7 @@ def results_index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/settlement/results_index.html",
-        {"screens": screens, "months": queries.confirmed_month_list(request.user)[:24]},
+        {"screens": screens, "months": queries.confirmed_month_list(user=request.user)[:24]},
     )
 
 
@@ -447,7 +447,7 @@ def results_screen(request: HttpRequest, key: str) -> HttpResponse:
     screen = _screen_or_404(request, key)
     filters, month_value = _filters(request, request.user)
     data = results.rows(screen=screen, user=request.user, filters=filters)
-    confirmed = {m.month: m for m in queries.confirmed_month_list(request.user)}
+    confirmed = {m.month: m for m in queries.confirmed_month_list(user=request.user)}
     return render(
         request,
         "web/settlement/results_screen.html",
@@ -474,7 +474,7 @@ def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ):
         raise PermissionDenied(Action.VIEW_OWN_RESULTS.value)
     try:
-        contract_month = queries.get_confirmed_contract_month(request.user, pk)
+        contract_month = queries.get_confirmed_contract_month(user=request.user, pk=pk)
     except ContractMonth.DoesNotExist:
         raise Http404("算定結果が見つかりません。") from None
     detail = review.contract_month_detail(contract_month=contract_month)
@@ -499,7 +499,7 @@ def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "figure": figure,
             "confirmed": confirmed,
             "adjustments": queries.confirmed_contract_adjustments(
-                request.user, ResultFilters(month=contract_month.month, contract_code=c.contract_code)
+                user=request.user, filters=ResultFilters(month=contract_month.month, contract_code=c.contract_code)
             ).filter(contract_code=c.contract_code),
             "can_object": can(user=request.user, action=Action.RAISE_OBJECTION),
         },
@@ -529,7 +529,7 @@ def objection_new(request: HttpRequest) -> HttpResponse:
     if not can(user=request.user, action=Action.RAISE_OBJECTION):
         raise PermissionDenied(Action.RAISE_OBJECTION.value)
     source = request.POST if request.method == "POST" else request.GET
-    months = queries.confirmed_month_list(request.user)
+    months = queries.confirmed_month_list(user=request.user)
     values = {
         "confirmed": source.get("confirmed", ""),
         "subject": source.get("subject", ObjectionSubject.CONTRACT),
@@ -640,7 +640,7 @@ def objection_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": objection_queries.events_of(objection=objection),
             "can_handle": can_handle,
             "next_statuses": [(s, ObjectionStatus(s).label) for s in sorted(TRANSITIONS.get(objection.status, ()))],
-            "confirmed_runs": queries.runs_visible_to(request.user, delivery_year=objection.delivery_year).filter(
+            "confirmed_runs": queries.runs_visible_to(user=request.user, delivery_year=objection.delivery_year).filter(
                 state=RunState.CONFIRMED
             )[:20]
             if can_handle

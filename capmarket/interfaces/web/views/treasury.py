@@ -190,7 +190,11 @@ def booking_undo(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _balances(request: HttpRequest) -> tuple[dt.date, str, list[queries.CompanyBalance]]:
     as_of = _date(request.GET.get("as_of"), timezone.localdate())
-    code = request.GET.get("company", "").strip()[:16] if can(request.user, Action.VIEW_ALL_PARTICIPANTS) else ""
+    code = (
+        request.GET.get("company", "").strip()[:16]
+        if can(user=request.user, action=Action.VIEW_ALL_PARTICIPANTS)
+        else ""
+    )
     return as_of, code, queries.balances(user=request.user, as_of=as_of, participant_code=code)
 
 
@@ -239,8 +243,10 @@ def balances(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "receipts": receipts,
             "transfers": transfers,
-            "sees_all": can(request.user, Action.VIEW_ALL_PARTICIPANTS),
-            "suspense": queries.suspense(as_of=as_of) if can(request.user, Action.VIEW_ALL_PARTICIPANTS) else None,
+            "sees_all": can(user=request.user, action=Action.VIEW_ALL_PARTICIPANTS),
+            "suspense": queries.suspense(as_of=as_of)
+            if can(user=request.user, action=Action.VIEW_ALL_PARTICIPANTS)
+            else None,
         },
     )
 
@@ -259,7 +265,7 @@ def balances_csv(request: HttpRequest) -> HttpResponse:
         ip_address=client_ip(request),
         request_path=request.get_full_path(),
     )
-    response = HttpResponse(data, content_type=shared_csv.content_type(encoding))
+    response = HttpResponse(data, content_type=shared_csv.content_type(encoding=encoding))
     response["Content-Disposition"] = f'attachment; filename="balances-{as_of:%Y%m%d}.csv"'
     return response
 
@@ -277,7 +283,7 @@ _TRANSFER_ACTIONS = (
 @requires(*_TRANSFER_ACTIONS)
 def transfers(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        if not can(request.user, Action.DRAFT_TRANSFERS):
+        if not can(user=request.user, action=Action.DRAFT_TRANSFERS):
             messages.error(request, "総合振込を起票する権限がありません。")
             return redirect("web:treasury_transfers")
         try:
@@ -350,13 +356,17 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "lines": queries.lines_of(batch=batch),
             "steps": steps,
             "next_step": next_step,
-            "may_act": next_step is not None and can(request.user, STEP_ACTION[next_step]),
+            "may_act": next_step is not None and can(user=request.user, action=STEP_ACTION[next_step]),
             "did_earlier_step": request.user.pk in done_by,
             "released": batch.state == BatchState.RELEASED,
             "may_cancel": batch.state not in (BatchState.RELEASED, BatchState.CANCELLED)
-            and (can(request.user, Action.DRAFT_TRANSFERS) or can(request.user, Action.RELEASE_TRANSFERS)),
-            "may_download": can(request.user, Action.DRAFT_TRANSFERS) or can(request.user, Action.RELEASE_TRANSFERS),
-            "may_record_results": can(request.user, Action.RELEASE_TRANSFERS),
+            and (
+                can(user=request.user, action=Action.DRAFT_TRANSFERS)
+                or can(user=request.user, action=Action.RELEASE_TRANSFERS)
+            ),
+            "may_download": can(user=request.user, action=Action.DRAFT_TRANSFERS)
+            or can(user=request.user, action=Action.RELEASE_TRANSFERS),
+            "may_record_results": can(user=request.user, action=Action.RELEASE_TRANSFERS),
         },
     )
 

@@ -73,9 +73,10 @@ def annual_detail(request: HttpRequest, year: int) -> HttpResponse:
             "collected": settlement.contributions_yen - settlement.uncollected_yen,
             "job": job_queries.job_by_key(idempotency_key=annual_use_case.job_key(year)),
             "may_approve": settlement.state == AnnualState.DRAFTED
-            and can(request.user, Action.APPROVE_CLOSE)
+            and can(user=request.user, action=Action.APPROVE_CLOSE)
             and settlement.drafted_by_id != request.user.pk,
-            "may_issue": settlement.state == AnnualState.APPROVED and can(request.user, Action.MANAGE_RECEIPTS),
+            "may_issue": settlement.state == AnnualState.APPROVED
+            and can(user=request.user, action=Action.MANAGE_RECEIPTS),
         },
     )
 
