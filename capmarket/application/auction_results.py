@@ -13,11 +13,10 @@ issued once per run and company, and once per contract).
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from capmarket.calc.io.auction import case_tables
 from capmarket.calc.market import AREA_NAMES_JA
@@ -32,6 +31,7 @@ from capmarket.domain.jobs.progress import Progress
 from capmarket.domain.notices.models import Audience
 from capmarket.domain.notices.operations import post_notice
 from capmarket.domain.predelivery import documents
+from capmarket.domain.predelivery import notices as predelivery_notices
 from capmarket.domain.predelivery import operations as predelivery_ops
 from capmarket.domain.predelivery.models import ContractConfirmation, NoticeDocument, NoticeKind
 from capmarket.domain.registry.models import Participant
@@ -170,17 +170,6 @@ def _award_content(
     )
 
 
-#: On the embedded SQLite one connection writes at a time, and each notice is numbered, rendered (≈ 0.7 s) and
-#: stored inside its own transaction. Between two of them the job waits this long, so that a web request waiting
-#: for the lock (a login writes its session) gets it instead of timing out while a long job runs.
-SQLITE_WRITER_GAP_SECONDS = 0.2
-
-
-def _let_waiting_writers_in() -> None:
-    if connection.vendor == "sqlite":
-        time.sleep(SQLITE_WRITER_GAP_SECONDS)
-
-
 def issue_award_documents(*, run: ClearingRun, actor: Any, now: dt.datetime, progress: Progress) -> dict[str, int]:
     """The documents of a published run: a result notice per bidder, contract documents per new contract.
     Idempotent: what was issued already is not issued again."""
@@ -201,7 +190,7 @@ def issue_award_documents(*, run: ClearingRun, actor: Any, now: dt.datetime, pro
                 def build(number: str, p: Participant = participant) -> documents.NoticeContent:
                     return _award_content(number=number, now=now, run=run, participant=p)
 
-                predelivery_ops.issue_notice(
+                predelivery_notices.issue_notice(
                     actor=actor,
                     now=now,
                     kind=NoticeKind.AWARD,
@@ -213,12 +202,10 @@ def issue_award_documents(*, run: ClearingRun, actor: Any, now: dt.datetime, pro
                 notices += 1
         done += 1
         progress(done, total, f"結果通知書 {participant.participant_code}")
-        _let_waiting_writers_in()
     for contract in contracts:
         if not ContractConfirmation.objects.filter(contract=contract, kind=NoticeKind.CONTRACT).exists():
             predelivery_ops.issue_contract_documents(actor=actor, now=now, contract=contract)
             confirmations += 1
-            _let_waiting_writers_in()
         done += 1
         progress(done, total, f"容量確保契約書 {contract.contract_code}")
     return {"result_notices": notices, "contract_documents": confirmations}

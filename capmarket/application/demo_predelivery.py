@@ -20,6 +20,7 @@ from django.db import transaction
 from capmarket.application import auction_results
 from capmarket.domain.accounts.models import User
 from capmarket.domain.auctions import operations as auction_ops
+from capmarket.domain.predelivery import notices
 from capmarket.domain.predelivery import operations as ops
 from capmarket.domain.predelivery.models import (
     Application,
@@ -53,7 +54,7 @@ def _bulk_expected_capacities(*, staff: tuple[User, User], now: dt.datetime, yea
     for participant_id, own in by_company.items():
         submitter = members.get(participant_id, operator)
         application = Application.objects.create(
-            number=ops.next_number(series="AP", year=now.year),
+            number=notices.next_number(series="AP", year=now.year),
             kind=ApplicationKind.EXPECTED_CAPACITY,
             participant=own[0].participant,
             delivery_year=year,
@@ -377,4 +378,31 @@ def _after_the_contract(
             actor=member, now=now, contract=own[-1], reason="燃料調達契約の終了に伴い、実需給年度前に廃止します。"
         )  # waits for the 担当者's check (which files the contract's cancellation for the 責任者)
         made["exits"] = 1
+    made["exit_invoices"] = _approved_exit(staff=staff, others=others, now=now)
     return made
+
+
+def _approved_exit(*, staff: tuple[User, User], others: list[User], now: dt.datetime) -> int:
+    """Another demo provider left the market a week ago: its exit checked, approved, the contract cancelled and the
+    penalty billed (市場退出ペナルティ請求書 with its posting, open in the receivables)."""
+    from capmarket.application import predelivery_exit  # noqa: PLC0415
+    from capmarket.domain.contracts.models import CapacityContract, ContractState  # noqa: PLC0415
+    from capmarket.domain.predelivery import workflows as wf  # noqa: PLC0415
+
+    operator, approver = staff
+    for other in others:
+        contracts = list(
+            CapacityContract.objects.filter(
+                participant=other.participant, delivery_year=YEAR, state=ContractState.ACTIVE
+            ).order_by("-contract_code")
+        )
+        if len(contracts) < 2:  # keep one contract of the company (its replacement, if any, is on the first)
+            continue
+        application = wf.submit_market_exit(
+            actor=other, now=now - dt.timedelta(days=9), contract=contracts[0],
+            reason="系統連系工事の遅延により、実需給年度までに運転を開始できないため退出します。",
+        )  # fmt: skip
+        ops.check_application(actor=operator, now=now - dt.timedelta(days=8), application=application)
+        predelivery_exit.approve_application(actor=approver, now=now - dt.timedelta(days=7), application=application)
+        return 1
+    return 0

@@ -45,10 +45,10 @@ from capmarket.domain.predelivery.models import (
     LineAction,
     NoticeDocument,
     NoticeKind,
-    NumberCounter,
     PreDeliveryParameter,
     PreDeliveryRuleSet,
 )
+from capmarket.domain.predelivery.notices import issue_notice, jst_date, next_number
 from capmarket.domain.predelivery.queries import params_for_year
 from capmarket.domain.registry.models import Participant, Resource, ResourceStatus
 from capmarket.domain.shared.history import save_with_history
@@ -62,17 +62,6 @@ class UnableToActOnApplication(ValidationError):
 
 def _refuse(message: str | Sequence[str]) -> UnableToActOnApplication:
     return UnableToActOnApplication(list(message) if not isinstance(message, str) else [message])
-
-
-# ---------------------------------------------------------------------------------------------- numbering
-
-
-def next_number(*, series: str, year: int) -> str:
-    """The next number of a series and year (``AP-2026-000001``); call inside the transaction that uses it."""
-    counter, _ = NumberCounter.objects.select_for_update().get_or_create(series=series, year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{series}-{year}-{counter.last:06d}"
 
 
 # ---------------------------------------------------------------------------------------------- rule sets
@@ -142,59 +131,6 @@ def publish_predelivery_rules(
             changes=changed,
         )
     return ruleset
-
-
-# ---------------------------------------------------------------------------------------------- notices
-
-
-def issue_notice(
-    *,
-    actor: Any,
-    now: dt.datetime,
-    kind: str,
-    participant: Participant,
-    delivery_year: int,
-    build: Callable[[str], documents.NoticeContent],
-    application: Application | None = None,
-    contract: Any = None,
-    replaces: NoticeDocument | None = None,
-    reference: str = "",
-) -> NoticeDocument:
-    """Number, render, store and record one notice (call inside the transaction of the act it ends)."""
-    number = next_number(series="PD", year=now.astimezone(dt.timezone(dt.timedelta(hours=9))).year)
-    content = build(number)
-    data = documents.render_pdf(content)
-    name, digest = documents.store_pdf(number=number, data=data)
-    notice = NoticeDocument.objects.create(
-        number=number,
-        kind=kind,
-        title=content.title,
-        participant=participant,
-        delivery_year=delivery_year,
-        application=application,
-        contract=contract,
-        replaces=replaces,
-        reference=reference,
-        storage_name=name,
-        sha256=digest,
-        size_bytes=len(data),
-        issued_at=now,
-        issued_by=actor if getattr(actor, "pk", None) else None,
-    )
-    audit.record(
-        now=now,
-        action=AuditAction.CREATED,
-        actor=actor,
-        object_type="predelivery_notice",
-        object_id=notice.pk,
-        object_repr=str(notice),
-        summary=f"{notice.get_kind_display()}を発行しました（{participant.participant_code}）。",
-    )
-    return notice
-
-
-def jst_date(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(dt.timezone(dt.timedelta(hours=9))).date()
 
 
 # ---------------------------------------------------------------------------------------------- applications

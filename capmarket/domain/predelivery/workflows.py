@@ -50,11 +50,10 @@ from capmarket.domain.predelivery.models import (
     Succession,
     SuccessionKind,
 )
+from capmarket.domain.predelivery.notices import issue_notice, jst_date
 from capmarket.domain.predelivery.operations import (
     _refuse,
     issue_contract_documents,
-    issue_notice,
-    jst_date,
     new_application,
     register_kind,
     require_member_of,

@@ -100,6 +100,7 @@ ZENGIN_ACCOUNT_TYPES: Final = {"ordinary": "1", "current": "2", "savings": "4"}
 RECEIVABLE_ACCOUNT: Final = {
     DocumentType.INVOICE: chart.RECEIVABLE_PROVIDERS,
     DocumentType.CONTRIBUTION_INVOICE: chart.RECEIVABLE_CONTRIBUTIONS,
+    DocumentType.EXIT_PENALTY_INVOICE: chart.RECEIVABLE_EXIT_PENALTIES,
 }
 
 

@@ -39,7 +39,11 @@ from capmarket.domain.treasury.models import (
 )
 
 #: documents a company pays to the operator (what receipts are matched to)
-RECEIVABLE_TYPES: tuple[str, ...] = (DocumentType.INVOICE, DocumentType.CONTRIBUTION_INVOICE)
+RECEIVABLE_TYPES: tuple[str, ...] = (
+    DocumentType.INVOICE,
+    DocumentType.CONTRIBUTION_INVOICE,
+    DocumentType.EXIT_PENALTY_INVOICE,
+)
 
 
 def _sees_all(user: Any) -> bool:
@@ -243,10 +247,14 @@ def transfers_visible_to(user: Any) -> QuerySet[TransferLine]:
 
 # ------------------------------------------------------------------ balances (入出金結果, F10)
 
-BALANCE_ACCOUNTS: tuple[str, ...] = (
+RECEIVABLE_ACCOUNTS: tuple[str, ...] = (
     chart.RECEIVABLE_PROVIDERS,
     chart.RECEIVABLE_CONTRIBUTIONS,
     chart.RECEIVABLE_ADDITIONAL,
+    chart.RECEIVABLE_EXIT_PENALTIES,
+)
+BALANCE_ACCOUNTS: tuple[str, ...] = (
+    *RECEIVABLE_ACCOUNTS,
     chart.PAYABLE_PROVIDERS,
     chart.PAYABLE_REFUNDS,
     chart.DEPOSITS_RECEIVED,
@@ -267,7 +275,7 @@ class CompanyBalance:
     paid_out_yen: int  # transferred to the company (lines released and not failed)
     to_pay_yen: int  # still to be paid to the company (未払金, ledger)
     deposits_yen: int  # overpayments held (預り金, ledger)
-    receivable_ledger_yen: int  # 未収金 in the ledger (debit balance of 1310+1320+1330)
+    receivable_ledger_yen: int  # 未収金 in the ledger (debit balance of 1310+1320+1330+1340)
 
 
 def balances(*, user: Any, as_of: dt.date, participant_code: str = "") -> list[CompanyBalance]:
@@ -342,14 +350,7 @@ def balances(*, user: Any, as_of: dt.date, participant_code: str = "") -> list[C
                 paid_out_yen=paid_out[c.pk],
                 to_pay_yen=books.get(chart.PAYABLE_PROVIDERS, 0) + books.get(chart.PAYABLE_REFUNDS, 0),
                 deposits_yen=books.get(chart.DEPOSITS_RECEIVED, 0),
-                receivable_ledger_yen=sum(
-                    books.get(code, 0)
-                    for code in (
-                        chart.RECEIVABLE_PROVIDERS,
-                        chart.RECEIVABLE_CONTRIBUTIONS,
-                        chart.RECEIVABLE_ADDITIONAL,
-                    )
-                ),
+                receivable_ledger_yen=sum(books.get(code, 0) for code in RECEIVABLE_ACCOUNTS),
             )
         )
     return result

@@ -22,12 +22,12 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from capmarket.application import auction_results
+from capmarket.application import auction_results, predelivery_exit, predelivery_notices
 from capmarket.domain.auctions import operations as auction_ops
 from capmarket.domain.auctions import queries as auction_queries
 from capmarket.domain.auctions.models import Auction, Award, Bid, ClearingRun
-from capmarket.domain.predelivery import documents, queries
 from capmarket.domain.predelivery import operations as ops
+from capmarket.domain.predelivery import queries
 from capmarket.domain.predelivery.models import (
     Application,
     ApplicationKind,
@@ -358,7 +358,9 @@ class ApplicationViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-ar
             elif act == "return":
                 ops.return_application(actor=request.user, now=now, application=application, comment=comment)
             elif act == "approve":
-                ops.approve_application(actor=request.user, now=now, application=application, comment=comment)
+                predelivery_exit.approve_application(
+                    actor=request.user, now=now, application=application, comment=comment
+                )
             elif act == "reject":
                 ops.reject_application(actor=request.user, now=now, application=application, comment=comment)
             else:
@@ -411,7 +413,7 @@ class NoticeViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     @action(detail=True, methods=["get"])
     def pdf(self, request: Request, pk: str) -> HttpResponse:
         notice = self.get_object()
-        data = documents.read_pdf(storage_name=notice.storage_name, sha256=notice.sha256)
+        data = predelivery_notices.notice_pdf(notice=notice, now=timezone.now())
         response = HttpResponse(data, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{notice.number}.pdf"'
         return response

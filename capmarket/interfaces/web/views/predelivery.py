@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from capmarket.application import predelivery_files
+from capmarket.application import predelivery_exit, predelivery_files, predelivery_notices
 from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.audit import operations as audit
 from capmarket.domain.audit.models import AuditAction
@@ -175,6 +175,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "a": application,
             "lines": application.expected_capacity_lines.select_related("resource").order_by("line_no"),
             "notices": queries.notices_visible_to(user).filter(application=application),
+            "exit_documents": predelivery_exit.exit_documents_for(user, application=application),
             "comment_form": CommentForm(),
             "can_check": application.state == ApplicationState.SUBMITTED and can(user, Action.REVIEW_PREDELIVERY),
             "can_return": application.state in (ApplicationState.SUBMITTED, ApplicationState.CHECKED)
@@ -205,7 +206,9 @@ def _act(request: HttpRequest, pk: int, act: str) -> HttpResponse:
             ops.return_application(actor=request.user, now=now, application=application, comment=comment)
             done = "申込を差し戻しました。"
         elif act == "approve":
-            notice = ops.approve_application(actor=request.user, now=now, application=application, comment=comment)
+            notice = predelivery_exit.approve_application(
+                actor=request.user, now=now, application=application, comment=comment
+            )
             done = f"申込を承認しました。{notice.get_kind_display()}（{notice.number}）を発行しました。"
         elif act == "reject":
             notice = ops.reject_application(actor=request.user, now=now, application=application, comment=comment)
@@ -267,7 +270,7 @@ def notice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     except NoticeDocument.DoesNotExist:
         raise Http404("通知書が見つかりません。") from None
     try:
-        data = documents.read_pdf(storage_name=notice.storage_name, sha256=notice.sha256)
+        data = predelivery_notices.notice_pdf(notice=notice, now=timezone.now())
     except documents.PdfTampered:
         raise Http404("保存されたファイルが発行時と一致しません。管理者に連絡してください。") from None
     audit.record(
