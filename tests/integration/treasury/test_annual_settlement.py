@@ -12,7 +12,9 @@ from django.test import Client
 
 from capmarket.application.treasury.use_cases import import_bank_statement
 from capmarket.domain.ledger import chart
+from capmarket.domain.ledger import operations as ledger
 from capmarket.domain.ledger import queries as ledger_queries
+from capmarket.domain.ledger.models import TransactionKind
 from capmarket.domain.treasury import operations as treasury
 from capmarket.domain.treasury import queries
 from tests.factories import PASSWORD
@@ -69,3 +71,28 @@ def test_refunds_and_rebilling_reconcile_and_post_under_four_eyes(
     page = client.get("/treasury/annual/2025/").content.decode()
     assert "一致" in page
     assert "滞納あり" in page
+
+
+def test_market_exit_penalties_of_the_year_are_refunded_with_the_monthly_penalties(
+    issued: dict[str, Any], staff: dict[str, Any]
+) -> None:
+    provider = issued["companies"]["owes"]
+    ledger.post(
+        posted_on=T.date(),
+        kind=TransactionKind.EXIT_PENALTY_INVOICE,
+        description="市場退出ペナルティ（テスト）",
+        lines=[
+            ledger.debit(chart.RECEIVABLE_EXIT_PENALTIES, 1_000_001, participant_id=provider.pk),
+            ledger.credit(chart.EXIT_PENALTY_REVENUE, 1_000_001, participant_id=provider.pk),
+        ],
+        source_key="test:exit-penalty",
+        now=T,
+        actor=staff["accountant"],
+        delivery_year=2025,
+    )
+    monthly = queries.ledger_net_of_year(delivery_year=2025, account_code=chart.PENALTY_REVENUE)
+
+    settlement = treasury.draft_annual_settlement(delivery_year=2025, actor=staff["accountant"], now=T)
+
+    assert settlement.penalty_income_yen == monthly + 1_000_001
+    assert sum(x.refund_yen for x in queries.annual_lines(settlement)) == monthly + 1_000_001
