@@ -71,7 +71,7 @@ def publish_results(*, actor: Any, now: dt.datetime, run: ClearingRun) -> tuple[
             )
             award.contract = contract
             award.save(update_fields=["contract"])
-        prices = auction_queries.area_prices(published)
+        prices = auction_queries.area_prices(run=published)
         split = "、".join(AREA_NAMES_JA[p.area] for p in prices if p.split) or "なし"
         post_notice(
             actor=actor,
@@ -137,7 +137,7 @@ def _award_content(
     ]
     prices = [
         (AREA_NAMES_JA[p.area], "分断" if p.split else "", _price(p.price_yen_per_kw))
-        for p in auction_queries.area_prices(run)
+        for p in auction_queries.area_prices(run=run)
     ]
     jst = now.astimezone(dt.timezone(dt.timedelta(hours=9)))
     return documents.NoticeContent(
@@ -223,7 +223,7 @@ def export_auction_case(*, run: ClearingRun, directory: Path) -> list[Path]:
     while the auction's bids stay closed) to ``directory``; returns the files."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, data in sorted(case_tables(auction_queries.auction_case(run.auction)).items()):
+    for name, data in sorted(case_tables(auction_queries.auction_case(auction=run.auction)).items()):
         path = directory / name
         path.write_bytes(data)
         written.append(path)

@@ -37,7 +37,7 @@ def render_missing_notices(
     missing = list(qs.order_by("number"))
     if not missing:
         return 0
-    htmls = (documents.render_html(documents.content_from_json(n.content)) for n in missing)
+    htmls = (documents.render_html(content=documents.content_from_json(data=n.content)) for n in missing)
     done = 0
     rendered = pdf.render_many(htmls, processes=processes, font_dir=font_dir(), document_css=False)
     for notice, data in zip(missing, rendered, strict=True):

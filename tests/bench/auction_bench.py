@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         import django
 
         django.setup()
+        from capmarket.application.documents.issuing import font_dir
+        from capmarket.domain.documents import pdf
         from capmarket.domain.predelivery import documents
 
         content = documents.NoticeContent(
@@ -94,8 +96,14 @@ def main(argv: list[str] | None = None) -> int:
             paragraphs=("本書は計測用の通知書です。" * 5,),
             tables=(documents.Table(heading="契約の内容", rows=[(f"項目{i}", f"{i * 1000:,} kW") for i in range(14)]),),
         )
-        _step("render one notice PDF (first: fonts loaded)", lambda: documents.render_pdf(content))
-        _step(f"render {args.pdfs} notice PDFs", lambda: [documents.render_pdf(content) for _ in range(args.pdfs)])
+        html = documents.render_html(content=content)
+
+        def render(count: int, processes: int) -> list[bytes]:
+            return list(pdf.render_many([html] * count, processes=processes, font_dir=font_dir(), document_css=False))
+
+        _step("render one notice PDF (first: fonts loaded)", lambda: render(1, 1))
+        _step(f"render {args.pdfs} notice PDFs (one process)", lambda: render(args.pdfs, 1))
+        _step(f"render {args.pdfs} notice PDFs (two processes)", lambda: render(args.pdfs, 2))
     return 0
 
 

@@ -165,7 +165,7 @@ def announce_auction(
 def _bid_checks(*, actor: Any, now: dt.datetime, auction: Auction, resource: Resource) -> None:
     if not can(actor, Action.SUBMIT_PREDELIVERY) or getattr(actor, "participant_id", None) != resource.participant_id:
         raise UnableToBid("この電源等で応札する権限がありません。")
-    stage = phase(auction, now=now)
+    stage = phase(auction=auction, now=now)
     if stage == "before":
         raise UnableToBid(
             f"応札受付は{auction.bid_opens_at.astimezone(_JST):%Y-%m-%d %H:%M}からです（まだ受け付けていません）。"
@@ -270,12 +270,12 @@ def run_clearing(*, actor: Any, now: dt.datetime, auction: Auction) -> ClearingR
         raise UnableToClearAuction("約定処理を実施する権限がありません。")
     with transaction.atomic():
         current = Auction.objects.select_for_update().get(pk=auction.pk)
-        stage = phase(current, now=now)
+        stage = phase(auction=current, now=now)
         if stage in ("before", "open"):
             raise UnableToClearAuction("応札受付の終了前は約定処理できません。")
         if stage == "published":
             raise UnableToClearAuction("結果を公表済みのオークションは約定処理できません。")
-        case = auction_case(current)
+        case = auction_case(auction=current)
         try:
             result = clear(
                 bids=case.bids,

@@ -43,32 +43,32 @@ class NoticeContent:
     signature_lines: Sequence[str] = ()  # e.g. both parties of a contract
 
 
-def yen(value: int | None) -> str:
+def yen(*, value: int | None) -> str:
     return "" if value is None else f"{value:,} 円"
 
 
-def kw(value: int | None) -> str:
+def kw(*, value: int | None) -> str:
     return "" if value is None else f"{value:,} kW"
 
 
-def ja_date(day: dt.date | None) -> str:
+def ja_date(*, day: dt.date | None) -> str:
     return "" if day is None else f"{day.year}年{day.month}月{day.day}日"
 
 
-def render_html(content: NoticeContent) -> str:
+def render_html(*, content: NoticeContent) -> str:
     return render_to_string(
         "predelivery/notice.html",
-        {"c": content, "issuer": ISSUER, "issuer_title": ISSUER_TITLE, "issued_on": ja_date(content.issued_on)},
+        {"c": content, "issuer": ISSUER, "issuer_title": ISSUER_TITLE, "issued_on": ja_date(day=content.issued_on)},
     )
 
 
 def _cell(value: Any) -> Any:
     if isinstance(value, dt.date):
-        return ja_date(value)
+        return ja_date(day=value)
     return value if value is None or isinstance(value, (str, int)) else str(value)
 
 
-def content_to_json(content: NoticeContent) -> dict[str, Any]:
+def content_to_json(*, content: NoticeContent) -> dict[str, Any]:
     """The content as stored on the notice (JSON): what its PDF shows, fixed when it is issued."""
     return {
         "title": content.title,
@@ -91,7 +91,7 @@ def content_to_json(content: NoticeContent) -> dict[str, Any]:
     }
 
 
-def content_from_json(data: dict[str, Any]) -> NoticeContent:
+def content_from_json(*, data: dict[str, Any]) -> NoticeContent:
     return NoticeContent(
         title=data["title"],
         number=data["number"],

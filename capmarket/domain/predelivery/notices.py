@@ -37,7 +37,7 @@ def next_number(*, series: str, year: int) -> str:
     return f"{series}-{year}-{counter.last:06d}"
 
 
-def jst_date(moment: dt.datetime) -> dt.date:
+def jst_date(*, moment: dt.datetime) -> dt.date:
     return moment.astimezone(JST).date()
 
 
@@ -60,7 +60,7 @@ def issue_notice(
 ) -> NoticeDocument:
     """Number and record one notice with its content (call inside the transaction of the act it ends); its PDF
     is rendered once that transaction has committed."""
-    number = next_number(series="PD", year=jst_date(now).year)
+    number = next_number(series="PD", year=jst_date(moment=now).year)
     content = build(number)
     notice = NoticeDocument.objects.create(
         number=number,
@@ -72,7 +72,7 @@ def issue_notice(
         contract=contract,
         replaces=replaces,
         reference=reference,
-        content=documents.content_to_json(content),
+        content=documents.content_to_json(content=content),
         issued_at=now,
         issued_by=actor if getattr(actor, "pk", None) else None,
     )

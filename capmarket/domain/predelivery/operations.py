@@ -144,13 +144,13 @@ CheckHook = Callable[[Any, dt.datetime, Application], None]
 _CHECK_HOOKS: dict[str, CheckHook] = {}
 
 
-def register_kind(kind: str, *, effect: ApprovalEffect, on_check: CheckHook | None = None) -> None:
+def register_kind(*, kind: str, effect: ApprovalEffect, on_check: CheckHook | None = None) -> None:
     _EFFECTS[kind] = effect
     if on_check is not None:
         _CHECK_HOOKS[kind] = on_check
 
 
-def require_member_of(actor: Any, participant: Participant) -> None:
+def require_member_of(*, actor: Any, participant: Participant) -> None:
     """A company's applications are submitted, corrected and withdrawn by its own members only."""
     if not can(actor, Action.SUBMIT_PREDELIVERY) or getattr(actor, "participant_id", None) != participant.pk:
         raise _refuse("この事業者の申込を行う権限がありません。")
@@ -161,7 +161,7 @@ def new_application(
 ) -> Application:
     """A submitted application (call inside the submitting transaction, after the checks of its kind)."""
     application = Application(
-        number=next_number(series="AP", year=jst_date(now).year),
+        number=next_number(series="AP", year=jst_date(moment=now).year),
         kind=kind,
         participant=participant,
         delivery_year=delivery_year,
@@ -244,7 +244,7 @@ def return_application(*, actor: Any, now: dt.datetime, application: Application
 def reopen_for_correction(*, actor: Any, now: dt.datetime, application: Application) -> Application:
     """The company resubmits a returned application (its kind's function has replaced the details)."""
     current = _locked(application)
-    require_member_of(actor, current.participant)
+    require_member_of(actor=actor, participant=current.participant)
     if current.state != ApplicationState.RETURNED:
         raise _refuse(f"申込{current.number}は「{current.get_state_display()}」のため再申込できません。")
     current.state = ApplicationState.SUBMITTED
@@ -298,11 +298,11 @@ def reject_application(*, actor: Any, now: dt.datetime, application: Application
             return documents.NoticeContent(
                 title="審査結果通知書",
                 number=number,
-                issued_on=jst_date(now),
+                issued_on=jst_date(moment=now),
                 addressee=current.participant.name,
                 addressee_code=current.participant.participant_code,
                 paragraphs=(
-                    f"貴社から{documents.ja_date(jst_date(current.submitted_at))}に申込のあった下記の"
+                    f"貴社から{documents.ja_date(day=jst_date(moment=current.submitted_at))}に申込のあった下記の"
                     f"{current.get_kind_display()}について審査した結果、受け付けられないこととしましたので通知します。",
                 ),
                 tables=(
@@ -335,7 +335,7 @@ def withdraw_application(*, actor: Any, now: dt.datetime, application: Applicati
     """The company withdraws (取下げ) its own open application."""
     with transaction.atomic():
         current = _locked(application)
-        require_member_of(actor, current.participant)
+        require_member_of(actor=actor, participant=current.participant)
         if current.state not in OPEN_STATES:
             raise _refuse(f"申込{current.number}は「{current.get_state_display()}」のため取り下げられません。")
         current.state = ApplicationState.WITHDRAWN
@@ -376,7 +376,7 @@ def _check_lines(
         raise _refuse(f"実需給年度が正しくありません: {delivery_year}")
     if not lines:
         raise _refuse("申込の明細がありません。")
-    _, params = params_for_year(delivery_year)
+    _, params = params_for_year(delivery_year=delivery_year)
     codes = [line.resource_code for line in lines]
     resources = {r.resource_code: r for r in Resource.objects.filter(resource_code__in=codes)}
     current = {
@@ -481,7 +481,7 @@ def submit_expected_capacity(
 ) -> Application:
     """Apply to register, change or cancel expected capacities of the company's resources for a delivery year —
     one line (a form) or many (a bulk file). Every line is checked; any problem refuses the whole application."""
-    require_member_of(actor, participant)
+    require_member_of(actor=actor, participant=participant)
     with transaction.atomic():
         checked = _check_lines(participant=participant, delivery_year=delivery_year, lines=lines, exclude=None)
         application = new_application(
@@ -502,7 +502,7 @@ def resubmit_expected_capacity(
     """Correct a returned application (its lines are replaced) and submit it again."""
     with transaction.atomic():
         current = _locked(application)
-        require_member_of(actor, current.participant)
+        require_member_of(actor=actor, participant=current.participant)
         if current.kind != ApplicationKind.EXPECTED_CAPACITY:
             raise _refuse("期待容量の申込ではありません。")
         checked = _check_lines(
@@ -570,7 +570,7 @@ def _apply_expected_capacity(actor: Any, now: dt.datetime, application: Applicat
         return documents.NoticeContent(
             title="電源等登録通知書（期待容量）",
             number=number,
-            issued_on=jst_date(now),
+            issued_on=jst_date(moment=now),
             addressee=application.participant.name,
             addressee_code=application.participant.participant_code,
             paragraphs=(
@@ -582,7 +582,7 @@ def _apply_expected_capacity(actor: Any, now: dt.datetime, application: Applicat
                     heading="申込",
                     rows=(
                         ("申込番号", application.number),
-                        ("申込日", documents.ja_date(jst_date(application.submitted_at))),
+                        ("申込日", documents.ja_date(day=jst_date(moment=application.submitted_at))),
                         ("実需給年度", f"{application.delivery_year}年度"),
                         ("電源等の区分（1件目）", RESOURCE_TYPE_NAMES_JA.get(first.resource_type, "")),
                     ),
@@ -606,7 +606,7 @@ def _apply_expected_capacity(actor: Any, now: dt.datetime, application: Applicat
     )
 
 
-register_kind(ApplicationKind.EXPECTED_CAPACITY, effect=_apply_expected_capacity)
+register_kind(kind=ApplicationKind.EXPECTED_CAPACITY, effect=_apply_expected_capacity)
 
 
 # ---------------------------------------------------------------------------------------------- contract documents
@@ -629,11 +629,11 @@ def _contract_content(
         ("電源等の区分", RESOURCE_TYPE_NAMES_JA.get(resource.resource_type, resource.resource_type)),
         ("エリア", resource.get_area_display()),
         ("約定価格", f"{contract.price_yen_per_kw:,} 円/kW"),
-        ("契約容量", documents.kw(contract.contract_kw)),
-        ("アセスメント対象容量", documents.kw(contract.assessment_kw)),
-        ("契約金額（控除前）", documents.yen(contract.gross_amount_yen)),
-        ("経過措置控除額", documents.yen(contract.transitional_deduction_yen)),
-        ("容量確保契約金額", documents.yen(contract.amount_yen)),
+        ("契約容量", documents.kw(value=contract.contract_kw)),
+        ("アセスメント対象容量", documents.kw(value=contract.assessment_kw)),
+        ("契約金額（控除前）", documents.yen(value=contract.gross_amount_yen)),
+        ("経過措置控除額", documents.yen(value=contract.transitional_deduction_yen)),
+        ("容量確保契約金額", documents.yen(value=contract.amount_yen)),
     )
     signatures = (
         f"甲　{documents.ISSUER}　{documents.ISSUER_TITLE}",
@@ -641,7 +641,7 @@ def _contract_content(
     )
     base = {
         "number": number,
-        "issued_on": jst_date(now),
+        "issued_on": jst_date(moment=now),
         "addressee": participant.name,
         "addressee_code": participant.participant_code,
     }
@@ -682,8 +682,8 @@ def _contract_content(
                         ("電源等の名称", resource.name),
                         ("電源等の区分", RESOURCE_TYPE_NAMES_JA.get(resource.resource_type, resource.resource_type)),
                         ("エリア", resource.get_area_display()),
-                        ("設備容量", documents.kw(resource.installed_capacity_kw)),
-                        ("期待容量", documents.kw(resource.expected_capacity_kw)),
+                        ("設備容量", documents.kw(value=resource.installed_capacity_kw)),
+                        ("期待容量", documents.kw(value=resource.expected_capacity_kw)),
                         (
                             "竣工年度",
                             f"{resource.completion_fiscal_year}年度" if resource.completion_fiscal_year else "",
@@ -801,7 +801,7 @@ def confirm_contract(*, actor: Any, now: dt.datetime, confirmation: ContractConf
             .select_related("contract__participant")
             .get(pk=confirmation.pk)
         )
-        require_member_of(actor, current.contract.participant)
+        require_member_of(actor=actor, participant=current.contract.participant)
         if current.state != ConfirmationState.AWAITING:
             raise _refuse(f"この契約書は「{current.get_state_display()}」のため確認できません。")
         current.state = ConfirmationState.CONFIRMED
@@ -832,7 +832,7 @@ def request_contract_correction(
             .select_related("contract__participant")
             .get(pk=confirmation.pk)
         )
-        require_member_of(actor, current.contract.participant)
+        require_member_of(actor=actor, participant=current.contract.participant)
         if current.state != ConfirmationState.AWAITING:
             raise _refuse(f"この契約書は「{current.get_state_display()}」のため修正を依頼できません。")
         current.state = ConfirmationState.CORRECTION_REQUESTED
