@@ -516,54 +516,54 @@ def resubmit_expected_capacity(
         return reopen_for_correction(actor=actor, now=now, application=current)
 
 
-def _apply_expected_capacity(actor: Any, now: dt.datetime, application: Application) -> NoticeDocument:
-    lines = list(application.expected_capacity_lines.select_related("resource").order_by("line_no"))
-    rows = []
-    for line in lines:
-        resource = Resource.objects.select_for_update().get(pk=line.resource_id)
-        ec = (
-            ExpectedCapacity.objects.select_for_update()
-            .filter(resource=resource, delivery_year=application.delivery_year)
-            .first()
-        )
-        if line.action == LineAction.CANCEL:
-            if ec is None or ec.state != ExpectedCapacityState.ACTIVE:
-                raise _refuse(f"{resource.resource_code}: 取り消す期待容量がありません。")
-            ec.state = ExpectedCapacityState.CANCELLED
-            ec.application = application
-            ec.updated_at = now
-            save_with_history(ec, actor=actor, now=now)
-            rows.append((resource.resource_code, resource.name, "取消", "", ""))
-            continue
-        assert line.expected_capacity_kw is not None
-        if ec is None:
-            ec = ExpectedCapacity(resource=resource, delivery_year=application.delivery_year, registered_at=now)
-        elif line.action == LineAction.REGISTER and ec.state == ExpectedCapacityState.ACTIVE:
-            raise _refuse(f"{resource.resource_code}: 期待容量は既に登録されています。")
-        ec.installed_capacity_kw = line.installed_capacity_kw
-        ec.expected_capacity_kw = line.expected_capacity_kw
-        ec.state = ExpectedCapacityState.ACTIVE
+def _apply_line(*, actor: Any, now: dt.datetime, application: Application, line: Any) -> tuple[str, ...]:
+    """One line of an approved expected capacity: registered, changed or cancelled; the notice's row."""
+    resource = Resource.objects.select_for_update().get(pk=line.resource_id)
+    ec = (
+        ExpectedCapacity.objects.select_for_update()
+        .filter(resource=resource, delivery_year=application.delivery_year)
+        .first()
+    )
+    if line.action == LineAction.CANCEL:
+        if ec is None or ec.state != ExpectedCapacityState.ACTIVE:
+            raise _refuse(f"{resource.resource_code}: 取り消す期待容量がありません。")
+        ec.state = ExpectedCapacityState.CANCELLED
         ec.application = application
         ec.updated_at = now
         save_with_history(ec, actor=actor, now=now)
-        # the registry's expected capacity is the latest one approved (contracts are checked against it)
-        if (resource.expected_capacity_kw, resource.installed_capacity_kw) != (
-            line.expected_capacity_kw,
-            line.installed_capacity_kw,
-        ):
-            resource.expected_capacity_kw = line.expected_capacity_kw
-            resource.installed_capacity_kw = line.installed_capacity_kw
-            resource.updated_at = now
-            save_with_history(resource, actor=actor, now=now)
-        rows.append(
-            (
-                resource.resource_code,
-                resource.name,
-                line.get_action_display(),
-                f"{line.installed_capacity_kw:,}",
-                f"{line.expected_capacity_kw:,}",
-            )
-        )
+        return (resource.resource_code, resource.name, "取消", "", "")
+    assert line.expected_capacity_kw is not None
+    if ec is None:
+        ec = ExpectedCapacity(resource=resource, delivery_year=application.delivery_year, registered_at=now)
+    elif line.action == LineAction.REGISTER and ec.state == ExpectedCapacityState.ACTIVE:
+        raise _refuse(f"{resource.resource_code}: 期待容量は既に登録されています。")
+    ec.installed_capacity_kw = line.installed_capacity_kw
+    ec.expected_capacity_kw = line.expected_capacity_kw
+    ec.state = ExpectedCapacityState.ACTIVE
+    ec.application = application
+    ec.updated_at = now
+    save_with_history(ec, actor=actor, now=now)
+    # the registry's expected capacity is the latest one approved (contracts are checked against it)
+    if (resource.expected_capacity_kw, resource.installed_capacity_kw) != (
+        line.expected_capacity_kw,
+        line.installed_capacity_kw,
+    ):
+        resource.expected_capacity_kw = line.expected_capacity_kw
+        resource.installed_capacity_kw = line.installed_capacity_kw
+        resource.updated_at = now
+        save_with_history(resource, actor=actor, now=now)
+    return (
+        resource.resource_code,
+        resource.name,
+        line.get_action_display(),
+        f"{line.installed_capacity_kw:,}",
+        f"{line.expected_capacity_kw:,}",
+    )
+
+
+def _apply_expected_capacity(actor: Any, now: dt.datetime, application: Application) -> NoticeDocument:
+    lines = list(application.expected_capacity_lines.select_related("resource").order_by("line_no"))
+    rows = [_apply_line(actor=actor, now=now, application=application, line=line) for line in lines]
 
     def build(number: str) -> documents.NoticeContent:
         first = lines[0].resource
@@ -612,17 +612,12 @@ register_kind(kind=ApplicationKind.EXPECTED_CAPACITY, effect=_apply_expected_cap
 # ---------------------------------------------------------------------------------------------- contract documents
 
 
-def _contract_content(
-    *, number: str, now: dt.datetime, contract: Any, kind: str, previous: Any = None
-) -> documents.NoticeContent:
-    """本紙 / 別紙 of a 容量確保契約書, a 変更契約書 or a 解約合意書 for one contract."""
-    resource, participant = contract.resource, contract.participant
-    terms = (
+def _contract_terms(contract: Any) -> tuple[tuple[str, str], ...]:
+    resource = contract.resource
+    year = contract.delivery_year
+    return (
         ("契約番号", contract.contract_code),
-        (
-            "実需給年度",
-            f"{contract.delivery_year}年度（{contract.delivery_year}年4月1日〜{contract.delivery_year + 1}年3月31日）",
-        ),
+        ("実需給年度", f"{year}年度（{year}年4月1日〜{year + 1}年3月31日）"),
         ("オークション", contract.get_auction_display()),
         ("電源等識別番号", resource.resource_code),
         ("電源等の名称", resource.name),
@@ -635,11 +630,77 @@ def _contract_content(
         ("経過措置控除額", documents.yen(value=contract.transitional_deduction_yen)),
         ("容量確保契約金額", documents.yen(value=contract.amount_yen)),
     )
+
+
+def _annex_content(*, contract: Any, base: dict[str, Any]) -> documents.NoticeContent:
+    """別紙: the resource and the monthly payment schedule (12 instalments, the remainder in the last)."""
+    resource = contract.resource
+    amount = contract.amount_yen
+    monthly = amount // 12
+    months = []
+    for i in range(12):
+        year, month = (contract.delivery_year, 4 + i) if i < 9 else (contract.delivery_year + 1, i - 8)
+        pay_year, pay_month = (year, month + 5) if month + 5 <= 12 else (year + 1, month - 7)
+        value = monthly if i < 11 else amount - 11 * monthly
+        months.append((f"{year}年{month}月", f"{pay_year}年{pay_month}月", f"{value:,}"))
+    completion = f"{resource.completion_fiscal_year}年度" if resource.completion_fiscal_year else ""
+    return documents.NoticeContent(
+        title="容量確保契約書（別紙）",
+        paragraphs=(
+            f"契約番号 {contract.contract_code} の電源等の情報と、容量確保契約金額の月別の交付予定額"
+            "（経済的ペナルティ等による減額前）を示す。",
+        ),
+        tables=(
+            documents.Table(
+                heading="電源等の情報",
+                rows=(
+                    ("電源等識別番号", resource.resource_code),
+                    ("電源等の名称", resource.name),
+                    ("電源等の区分", RESOURCE_TYPE_NAMES_JA.get(resource.resource_type, resource.resource_type)),
+                    ("エリア", resource.get_area_display()),
+                    ("設備容量", documents.kw(value=resource.installed_capacity_kw)),
+                    ("期待容量", documents.kw(value=resource.expected_capacity_kw)),
+                    ("竣工年度", completion),
+                    ("経過措置", "対象" if contract.transitional else "対象外"),
+                ),
+            ),
+            documents.Table(
+                heading="月別の交付予定額",
+                columns=("対象月", "交付月", "交付予定額（円）"),
+                rows=months,
+                note="交付額は実需給期間のアセスメントに基づく経済的ペナルティと相殺されます。",
+            ),
+        ),
+        closing=("以上",),
+        **base,
+    )
+
+
+def _change_rows(*, contract: Any, previous: Any) -> list[tuple[str, str]]:
+    rows = [("契約番号（変更後）", contract.contract_code)]
+    if previous is not None:
+        rows.append(("契約番号（変更前）", previous.contract_code))
+        for label, before, after in (
+            ("約定価格（円/kW）", previous.price_yen_per_kw, contract.price_yen_per_kw),
+            ("契約容量（kW）", previous.contract_kw, contract.contract_kw),
+            ("アセスメント対象容量（kW）", previous.assessment_kw, contract.assessment_kw),
+            ("容量確保契約金額（円）", previous.amount_yen, contract.amount_yen),
+        ):
+            rows.append((label, f"{before:,} → {after:,}" if before != after else f"{after:,}（変更なし）"))
+    return rows
+
+
+def _contract_content(
+    *, number: str, now: dt.datetime, contract: Any, kind: str, previous: Any = None
+) -> documents.NoticeContent:
+    """本紙 / 別紙 of a 容量確保契約書, a 変更契約書 or a 解約合意書 for one contract."""
+    participant = contract.participant
+    terms = _contract_terms(contract)
     signatures = (
         f"甲　{documents.ISSUER}　{documents.ISSUER_TITLE}",
         f"乙　{participant.name}（事業者コード {participant.participant_code}）　代表者",
     )
-    base = {
+    base: dict[str, Any] = {
         "number": number,
         "issued_on": jst_date(moment=now),
         "addressee": participant.name,
@@ -660,65 +721,15 @@ def _contract_content(
             **base,
         )
     if kind == NoticeKind.CONTRACT_ANNEX:
-        amount = contract.amount_yen
-        monthly = amount // 12
-        months = []
-        for i in range(12):
-            year, month = (contract.delivery_year, 4 + i) if i < 9 else (contract.delivery_year + 1, i - 8)
-            pay_year, pay_month = (year, month + 5) if month + 5 <= 12 else (year + 1, month - 7)
-            value = monthly if i < 11 else amount - 11 * monthly
-            months.append((f"{year}年{month}月", f"{pay_year}年{pay_month}月", f"{value:,}"))
-        return documents.NoticeContent(
-            title="容量確保契約書（別紙）",
-            paragraphs=(
-                f"契約番号 {contract.contract_code} の電源等の情報と、容量確保契約金額の月別の交付予定額"
-                "（経済的ペナルティ等による減額前）を示す。",
-            ),
-            tables=(
-                documents.Table(
-                    heading="電源等の情報",
-                    rows=(
-                        ("電源等識別番号", resource.resource_code),
-                        ("電源等の名称", resource.name),
-                        ("電源等の区分", RESOURCE_TYPE_NAMES_JA.get(resource.resource_type, resource.resource_type)),
-                        ("エリア", resource.get_area_display()),
-                        ("設備容量", documents.kw(value=resource.installed_capacity_kw)),
-                        ("期待容量", documents.kw(value=resource.expected_capacity_kw)),
-                        (
-                            "竣工年度",
-                            f"{resource.completion_fiscal_year}年度" if resource.completion_fiscal_year else "",
-                        ),
-                        ("経過措置", "対象" if contract.transitional else "対象外"),
-                    ),
-                ),
-                documents.Table(
-                    heading="月別の交付予定額",
-                    columns=("対象月", "交付月", "交付予定額（円）"),
-                    rows=months,
-                    note="交付額は実需給期間のアセスメントに基づく経済的ペナルティと相殺されます。",
-                ),
-            ),
-            closing=("以上",),
-            **base,
-        )
+        return _annex_content(contract=contract, base=base)
     if kind == NoticeKind.CHANGE_CONTRACT:
-        rows = [("契約番号（変更後）", contract.contract_code)]
-        if previous is not None:
-            rows.append(("契約番号（変更前）", previous.contract_code))
-            for label, before, after in (
-                ("約定価格（円/kW）", previous.price_yen_per_kw, contract.price_yen_per_kw),
-                ("契約容量（kW）", previous.contract_kw, contract.contract_kw),
-                ("アセスメント対象容量（kW）", previous.assessment_kw, contract.assessment_kw),
-                ("容量確保契約金額（円）", previous.amount_yen, contract.amount_yen),
-            ):
-                rows.append((label, f"{before:,} → {after:,}" if before != after else f"{after:,}（変更なし）"))
         return documents.NoticeContent(
             title="変更契約書",
             paragraphs=(
                 f"甲と乙は、{contract.delivery_year}年度の容量確保契約の内容を次のとおり変更する。"
                 "変更しない事項は従前のとおりとする。",
             ),
-            tables=(documents.Table(heading="変更の内容", rows=rows),),
+            tables=(documents.Table(heading="変更の内容", rows=_change_rows(contract=contract, previous=previous)),),
             signature_lines=signatures,
             **base,
         )

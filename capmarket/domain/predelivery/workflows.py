@@ -262,6 +262,31 @@ def resubmit_outage_plan(
     return current
 
 
+def _adjustment_rows(
+    *, company_flags: list[OutageAdjustmentFlag], final_state: dict[int, OutageAdjustmentFlag]
+) -> list[tuple[str, ...]]:
+    """The rows of a company's result notice: each flagged plan once, with its latest flag and its result."""
+    latest_flag: dict[int, OutageAdjustmentFlag] = {}
+    for f in company_flags:
+        latest_flag[f.plan_id] = f  # flags come in round order: the last one is the plan's latest
+    rows: list[tuple[str, ...]] = []
+    for f in latest_flag.values():
+        plan = f.plan
+        failed = final_state.get(f.plan_id) is not None and final_state[f.plan_id].state == FlagState.FAILED
+        start = f"{plan.start_at.astimezone(JST):%Y-%m-%d %H:%M}"
+        end = f"{plan.end_at.astimezone(JST):%Y-%m-%d %H:%M}"
+        rows.append(
+            (
+                plan.outage_code,
+                f"{plan.resource.resource_code} {plan.resource.name}",
+                f"{start} 〜 {end}",
+                f"{f.outage_kw:,}",
+                "調整不調" if failed else "調整済（再提出により解消）",
+            )
+        )
+    return rows
+
+
 def finalize_outage_adjustment(*, actor: Any, now: dt.datetime, rnd: OutageAdjustmentRound) -> list[NoticeDocument]:
     """A 責任者 other than the one who ran the round confirms its result: plans still flagged become 調整不調, and
     every provider with a flagged plan gets the 容量停止計画調整結果通知書."""
@@ -295,24 +320,7 @@ def finalize_outage_adjustment(*, actor: Any, now: dt.datetime, rnd: OutageAdjus
             by_company.setdefault(f.participant_id, []).append(f)
         for company_flags in by_company.values():
             participant = company_flags[0].participant
-            latest_flag: dict[int, OutageAdjustmentFlag] = {}
-            for f in company_flags:
-                latest_flag[f.plan_id] = f  # flags come in round order: the last one is the plan's latest
-            rows = []
-            for f in latest_flag.values():
-                plan = f.plan
-                failed = final_state.get(f.plan_id) is not None and final_state[f.plan_id].state == FlagState.FAILED
-                start = f"{plan.start_at.astimezone(JST):%Y-%m-%d %H:%M}"
-                end = f"{plan.end_at.astimezone(JST):%Y-%m-%d %H:%M}"
-                rows.append(
-                    (
-                        plan.outage_code,
-                        f"{plan.resource.resource_code} {plan.resource.name}",
-                        f"{start} 〜 {end}",
-                        f"{f.outage_kw:,}",
-                        "調整不調" if failed else "調整済（再提出により解消）",
-                    )
-                )
+            rows = _adjustment_rows(company_flags=company_flags, final_state=final_state)
 
             def build(number: str, p: Participant = participant, r: list[Any] = rows) -> documents.NoticeContent:
                 return _content(
