@@ -53,8 +53,6 @@ NOT_YET_REVIEWED: frozenset[str] = frozenset(
         "capmarket/domain/treasury/zengin_transfer.py read_transfer_file()",
         "capmarket/interfaces/web/views/treasury.py",
         # merged with documents/ledger (issue 10) and pre-delivery (issue 14) on 2026-12-04
-        "capmarket/application/demo_predelivery.py load_demo_predelivery()",
-        "capmarket/application/demo_predelivery.py _after_the_contract()",
         "capmarket/application/documents/figures.py month_figures()",
         "capmarket/application/documents/issuing.py issue_month()",
         "capmarket/application/documents/sources.py month_figures()",
