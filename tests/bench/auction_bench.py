@@ -27,10 +27,17 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the PDF renderer processes)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _step(label: str, fn: Callable[[], Any]) -> Any:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu_seconds()
     value = fn()
-    print(f"{label:<52} {time.perf_counter() - start:8.3f} s   peak RSS {_peak_mib():7.0f} MiB", flush=True)
+    wall, used = time.perf_counter() - start, _cpu_seconds() - cpu
+    print(f"{label:<52} {wall:8.3f} s (CPU {used:7.3f} s)   peak RSS {_peak_mib():7.0f} MiB", flush=True)
     return value
 
 
