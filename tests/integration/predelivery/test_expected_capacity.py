@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from capmarket.application import predelivery_notices
 from capmarket.domain.predelivery import documents, queries
 from capmarket.domain.predelivery import operations as ops
 from capmarket.domain.predelivery.models import ApplicationState, ExpectedCapacity, NoticeKind
@@ -38,7 +39,8 @@ def test_submitted_checked_and_approved_by_another_person_registers_and_issues_t
     resource_a.refresh_from_db()
     assert resource_a.expected_capacity_kw == 95_000
     assert notice.kind == NoticeKind.EXPECTED_CAPACITY
-    pdf = documents.read_pdf(storage_name=notice.storage_name, sha256=notice.sha256)
+    assert notice.content["number"] == notice.number  # recorded with its content; the PDF comes after the commit
+    pdf = predelivery_notices.notice_pdf(notice=notice, now=NOW)
     assert pdf.startswith(b"%PDF")
     html = documents.render_html(
         content=documents.NoticeContent(
