@@ -6,8 +6,8 @@ written to ``CAPMARKET_SCREENSHOT_DIR`` when it is set."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,9 +16,9 @@ from django.db import connection
 from capmarket.domain.accounts.models import Role
 from capmarket.domain.documents.models import Document, DocumentType
 from capmarket.domain.predelivery.models import ExpectedCapacity, NoticeDocument
+from tests.books import empty_books
 from tests.factories import PASSWORD, make_contract, make_participant, make_resource, make_user
 from tests.functional.conftest import login
-from tests.books import empty_books
 
 
 @pytest.fixture
