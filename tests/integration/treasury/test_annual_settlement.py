@@ -90,6 +90,12 @@ def test_market_exit_penalties_of_the_year_are_refunded_with_the_monthly_penalti
         actor=staff["accountant"],
         delivery_year=2025,
     )
+    documents = issued["documents"]
+    paid = [
+        credit(f"{800 + i:08d}", documents[r.participant_code].total_yen, r.name_kana)
+        for i, r in enumerate(issued["retailers"])
+    ]
+    import_bank_statement(data=zengin_statement(paid), filename="x.txt", actor=staff["accountant"], now=T)
     monthly = queries.ledger_net_of_year(delivery_year=2025, account_code=chart.PENALTY_REVENUE)
 
     settlement = treasury.draft_annual_settlement(delivery_year=2025, actor=staff["accountant"], now=T)
