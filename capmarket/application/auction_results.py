@@ -13,11 +13,10 @@ issued once per run and company, and once per contract).
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from capmarket.calc.io.auction_outputs import case_tables
 from capmarket.calc.market import AREA_NAMES_JA
@@ -32,6 +31,7 @@ from capmarket.domain.jobs.progress import Progress
 from capmarket.domain.notices.models import Audience
 from capmarket.domain.notices.operations import post_notice
 from capmarket.domain.predelivery import documents
+from capmarket.domain.predelivery import notices as predelivery_notices
 from capmarket.domain.predelivery import operations as predelivery_ops
 from capmarket.domain.predelivery.models import ContractConfirmation, NoticeDocument, NoticeKind
 from capmarket.domain.registry.models import Participant
@@ -71,7 +71,7 @@ def publish_results(*, actor: Any, now: dt.datetime, run: ClearingRun) -> tuple[
             )
             award.contract = contract
             award.save(update_fields=["contract"])
-        prices = auction_queries.area_prices(published)
+        prices = auction_queries.area_prices(run=published)
         split = "、".join(AREA_NAMES_JA[p.area] for p in prices if p.split) or "なし"
         post_notice(
             actor=actor,
@@ -137,7 +137,7 @@ def _award_content(
     ]
     prices = [
         (AREA_NAMES_JA[p.area], "分断" if p.split else "", _price(p.price_yen_per_kw))
-        for p in auction_queries.area_prices(run)
+        for p in auction_queries.area_prices(run=run)
     ]
     jst = now.astimezone(dt.timezone(dt.timedelta(hours=9)))
     return documents.NoticeContent(
@@ -170,17 +170,6 @@ def _award_content(
     )
 
 
-#: On the embedded SQLite one connection writes at a time, and each notice is numbered, rendered (≈ 0.7 s) and
-#: stored inside its own transaction. Between two of them the job waits this long, so that a web request waiting
-#: for the lock (a login writes its session) gets it instead of timing out while a long job runs.
-SQLITE_WRITER_GAP_SECONDS = 0.2
-
-
-def _let_waiting_writers_in() -> None:
-    if connection.vendor == "sqlite":
-        time.sleep(SQLITE_WRITER_GAP_SECONDS)
-
-
 def issue_award_documents(*, run: ClearingRun, actor: Any, now: dt.datetime, progress: Progress) -> dict[str, int]:
     """The documents of a published run: a result notice per bidder, contract documents per new contract.
     Idempotent: what was issued already is not issued again."""
@@ -201,7 +190,7 @@ def issue_award_documents(*, run: ClearingRun, actor: Any, now: dt.datetime, pro
                 def build(number: str, p: Participant = participant) -> documents.NoticeContent:
                     return _award_content(number=number, now=now, run=run, participant=p)
 
-                predelivery_ops.issue_notice(
+                predelivery_notices.issue_notice(
                     actor=actor,
                     now=now,
                     kind=NoticeKind.AWARD,
@@ -213,12 +202,10 @@ def issue_award_documents(*, run: ClearingRun, actor: Any, now: dt.datetime, pro
                 notices += 1
         done += 1
         progress(done, total, f"結果通知書 {participant.participant_code}")
-        _let_waiting_writers_in()
     for contract in contracts:
         if not ContractConfirmation.objects.filter(contract=contract, kind=NoticeKind.CONTRACT).exists():
             predelivery_ops.issue_contract_documents(actor=actor, now=now, contract=contract)
             confirmations += 1
-            _let_waiting_writers_in()
         done += 1
         progress(done, total, f"容量確保契約書 {contract.contract_code}")
     return {"result_notices": notices, "contract_documents": confirmations}
@@ -236,7 +223,7 @@ def export_auction_case(*, run: ClearingRun, directory: Path) -> list[Path]:
     while the auction's bids stay closed) to ``directory``; returns the files."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, data in sorted(case_tables(auction_queries.auction_case(run.auction)).items()):
+    for name, data in sorted(case_tables(auction_queries.auction_case(auction=run.auction)).items()):
         path = directory / name
         path.write_bytes(data)
         written.append(path)

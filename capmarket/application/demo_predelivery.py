@@ -20,6 +20,7 @@ from django.db import transaction
 from capmarket.application import auction_results
 from capmarket.domain.accounts.models import User
 from capmarket.domain.auctions import operations as auction_ops
+from capmarket.domain.predelivery import notices
 from capmarket.domain.predelivery import operations as ops
 from capmarket.domain.predelivery.models import (
     Application,
@@ -53,7 +54,7 @@ def _bulk_expected_capacities(*, staff: tuple[User, User], now: dt.datetime, yea
     for participant_id, own in by_company.items():
         submitter = members.get(participant_id, operator)
         application = Application.objects.create(
-            number=ops.next_number(series="AP", year=now.year),
+            number=notices.next_number(series="AP", year=now.year),
             kind=ApplicationKind.EXPECTED_CAPACITY,
             participant=own[0].participant,
             delivery_year=year,
@@ -114,133 +115,9 @@ def load_demo_predelivery(*, user_prefix: str, now: dt.datetime) -> dict[str, An
     with transaction.atomic():
         ops.install_predelivery_rules(delivery_year=YEAR, now=now)
         registered = _bulk_expected_capacities(staff=(operator, approver), now=now, year=YEAR, skip={company.pk})
-        # the first demo provider's applications went through review one by one (with notices)
-        own = list(
-            Resource.objects.filter(
-                participant=company, status=ResourceStatus.ACTIVE, expected_capacity_kw__gte=1_000
-            ).order_by("resource_code")
-        )
-        approved = ops.submit_expected_capacity(
-            actor=first,
-            now=now - dt.timedelta(days=30),
-            participant=company,
-            delivery_year=YEAR,
-            lines=[
-                ops.ExpectedCapacityInput(
-                    line=i,
-                    action="register",
-                    resource_code=r.resource_code,
-                    expected_capacity_kw=r.expected_capacity_kw,
-                )
-                for i, r in enumerate(own[:-2] or own, start=1)
-            ],
-        )
-        ops.check_application(
-            actor=operator, now=now - dt.timedelta(days=29), application=approved, comment="書類確認済"
-        )
-        ops.approve_application(actor=approver, now=now - dt.timedelta(days=28), application=approved)
-        rest = [r for r in own if not ExpectedCapacity.objects.filter(resource=r, delivery_year=YEAR).exists()]
-        if rest:
-            waiting = ops.submit_expected_capacity(
-                actor=first, now=now - dt.timedelta(days=2), participant=company, delivery_year=YEAR,
-                lines=[_line(rest[0], rest[0].expected_capacity_kw)],
-            )  # fmt: skip
-            ops.check_application(actor=operator, now=now - dt.timedelta(days=1), application=waiting)
-        if len(rest) > 1:
-            returned = ops.submit_expected_capacity(
-                actor=first, now=now - dt.timedelta(days=3), participant=company, delivery_year=YEAR,
-                lines=[_line(rest[1], rest[1].expected_capacity_kw)],
-            )  # fmt: skip
-            ops.return_application(
-                actor=operator,
-                now=now - dt.timedelta(days=1),
-                application=returned,
-                comment="設備容量の根拠資料（銘板写真）を添えて、期待容量を再確認してください。",
-            )
-
-        # the FY2029 main auction: closed, cleared, published
-        eligible = list(
-            ExpectedCapacity.objects.select_related("resource", "resource__participant")
-            .filter(delivery_year=YEAR, state=ExpectedCapacityState.ACTIVE)
-            .order_by("resource__resource_code")
-        )
-        total = sum(ec.expected_capacity_kw for ec in eligible)
-        hokkaido = sum(ec.expected_capacity_kw for ec in eligible if ec.resource.area == "hokkaido")
-        dispatch = sum(ec.expected_capacity_kw for ec in eligible if ec.resource.resource_type == "dispatch")
-        opens, closes = now - dt.timedelta(days=60), now - dt.timedelta(days=53)
-        auction = auction_ops.announce_auction(
-            actor=operator,
-            now=opens - dt.timedelta(days=30),
-            code=f"MA{YEAR}",
-            name=f"{YEAR - 4}年度メインオークション（実需給{YEAR}年度）",
-            kind="main",
-            delivery_year=YEAR,
-            bid_opens_at=opens,
-            bid_closes_at=closes,
-            demand_points=[(total * 70 // 100, 14_000), (total * 105 // 100, 0)],
-            out_of_auction=[("fit", "tokyo", total // 50), ("fit", "kyushu", total // 60)],
-            area_minimums={"hokkaido": hokkaido * 95 // 100} if hokkaido else {},
-            dispatch_cap_kw=dispatch * 3 // 4 if dispatch else None,
-            max_bid_price_yen_per_kw=14_000,
-        )
-        by_owner = {u.participant_id: u for u in User.objects.filter(participant__isnull=False).order_by("pk")}
-        for i, ec in enumerate(eligible):
-            bidder = by_owner.get(ec.resource.participant_id)
-            if bidder is None:
-                bidder = _proxy_user(ec.resource.participant, user_prefix=user_prefix, now=now)
-                by_owner[ec.resource.participant_id] = bidder
-            price = 0 if rng.random() < 0.55 else rng.randrange(500, 13_000, 50)
-            if ec.resource.area == "hokkaido":
-                price = max(price, rng.randrange(3_000, 12_000, 50))
-            auction_ops.place_bid(
-                actor=bidder,
-                now=opens + dt.timedelta(hours=1, minutes=i),
-                auction=auction,
-                resource=ec.resource,
-                bid_kw=ec.expected_capacity_kw,
-                price_yen_per_kw=price,
-            )
-        run = auction_ops.run_clearing(actor=operator, now=closes + dt.timedelta(days=2), auction=auction)
-        published, _job = auction_results.publish_results(actor=approver, now=closes + dt.timedelta(days=7), run=run)
-
-        # the FY2030 main auction: open now
-        ops.install_predelivery_rules(delivery_year=NEXT_YEAR, now=now)
-        following = auction_ops.announce_auction(
-            actor=operator,
-            now=now - dt.timedelta(days=20),
-            code=f"MA{NEXT_YEAR}",
-            name=f"{NEXT_YEAR - 4}年度メインオークション（実需給{NEXT_YEAR}年度）",
-            kind="main",
-            delivery_year=NEXT_YEAR,
-            bid_opens_at=now - dt.timedelta(days=3),
-            bid_closes_at=now + dt.timedelta(days=11),
-            demand_points=[(total * 70 // 100, 14_500), (total * 105 // 100, 0)],
-            out_of_auction=[("fit", "tokyo", total // 45)],
-            dispatch_cap_kw=dispatch * 3 // 4 if dispatch else None,
-            max_bid_price_yen_per_kw=14_500,
-        )
-        next_year = [
-            ops.ExpectedCapacityInput(
-                line=i, action="register", resource_code=r.resource_code, expected_capacity_kw=r.expected_capacity_kw
-            )
-            for i, r in enumerate(own[:3], start=1)
-        ]
-        if next_year:
-            application = ops.submit_expected_capacity(
-                actor=first, now=now - dt.timedelta(days=10), participant=company,
-                delivery_year=NEXT_YEAR, lines=next_year,
-            )  # fmt: skip
-            ops.check_application(actor=operator, now=now - dt.timedelta(days=9), application=application)
-            ops.approve_application(actor=approver, now=now - dt.timedelta(days=8), application=application)
-            for r in own[:2]:
-                auction_ops.place_bid(
-                    actor=first,
-                    now=now - dt.timedelta(days=1),
-                    auction=following,
-                    resource=r,
-                    bid_kw=r.expected_capacity_kw,
-                    price_yen_per_kw=rng.randrange(0, 9_000, 100),
-                )
+        own = _reviewed_one_by_one(staff=(operator, approver), member=first, now=now)
+        eligible, published = _main_auction(staff=(operator, approver), user_prefix=user_prefix, now=now, rng=rng)
+        _following_auction(staff=(operator, approver), member=first, own=own, eligible=eligible, now=now, rng=rng)
         extras = _after_the_contract(staff=(operator, approver), member=first, others=provider_users[1:], now=now)
     return {
         **extras,
@@ -249,6 +126,161 @@ def load_demo_predelivery(*, user_prefix: str, now: dt.datetime) -> dict[str, An
         "accepted_kw": published.accepted_kw,
         "price_yen_per_kw": published.national_price_yen_per_kw,
     }
+
+
+def _reviewed_one_by_one(*, staff: tuple[User, User], member: User, now: dt.datetime) -> list[Resource]:
+    """The first demo provider's applications went through review one by one (with notices): one approved, one
+    waiting for the 責任者, one returned. Returns the company's resources."""
+    operator, approver = staff
+    company = member.participant
+    assert company is not None
+    own = list(
+        Resource.objects.filter(
+            participant=company, status=ResourceStatus.ACTIVE, expected_capacity_kw__gte=1_000
+        ).order_by("resource_code")
+    )
+    approved = ops.submit_expected_capacity(
+        actor=member,
+        now=now - dt.timedelta(days=30),
+        participant=company,
+        delivery_year=YEAR,
+        lines=[
+            ops.ExpectedCapacityInput(
+                line=i,
+                action="register",
+                resource_code=r.resource_code,
+                expected_capacity_kw=r.expected_capacity_kw,
+            )
+            for i, r in enumerate(own[:-2] or own, start=1)
+        ],
+    )
+    ops.check_application(actor=operator, now=now - dt.timedelta(days=29), application=approved, comment="書類確認済")
+    ops.approve_application(actor=approver, now=now - dt.timedelta(days=28), application=approved)
+    rest = [r for r in own if not ExpectedCapacity.objects.filter(resource=r, delivery_year=YEAR).exists()]
+    if rest:
+        waiting = ops.submit_expected_capacity(
+            actor=member, now=now - dt.timedelta(days=2), participant=company, delivery_year=YEAR,
+            lines=[_line(rest[0], rest[0].expected_capacity_kw)],
+        )  # fmt: skip
+        ops.check_application(actor=operator, now=now - dt.timedelta(days=1), application=waiting)
+    if len(rest) > 1:
+        returned = ops.submit_expected_capacity(
+            actor=member, now=now - dt.timedelta(days=3), participant=company, delivery_year=YEAR,
+            lines=[_line(rest[1], rest[1].expected_capacity_kw)],
+        )  # fmt: skip
+        ops.return_application(
+            actor=operator,
+            now=now - dt.timedelta(days=1),
+            application=returned,
+            comment="設備容量の根拠資料（銘板写真）を添えて、期待容量を再確認してください。",
+        )
+    return own
+
+
+def _main_auction(
+    *, staff: tuple[User, User], user_prefix: str, now: dt.datetime, rng: random.Random
+) -> tuple[list[ExpectedCapacity], Any]:
+    """The FY2029 main auction: every eligible resource bid, closed, cleared and published."""
+    operator, approver = staff
+    eligible = list(
+        ExpectedCapacity.objects.select_related("resource", "resource__participant")
+        .filter(delivery_year=YEAR, state=ExpectedCapacityState.ACTIVE)
+        .order_by("resource__resource_code")
+    )
+    total = sum(ec.expected_capacity_kw for ec in eligible)
+    hokkaido = sum(ec.expected_capacity_kw for ec in eligible if ec.resource.area == "hokkaido")
+    dispatch = sum(ec.expected_capacity_kw for ec in eligible if ec.resource.resource_type == "dispatch")
+    opens, closes = now - dt.timedelta(days=60), now - dt.timedelta(days=53)
+    auction = auction_ops.announce_auction(
+        actor=operator,
+        now=opens - dt.timedelta(days=30),
+        code=f"MA{YEAR}",
+        name=f"{YEAR - 4}年度メインオークション（実需給{YEAR}年度）",
+        kind="main",
+        delivery_year=YEAR,
+        bid_opens_at=opens,
+        bid_closes_at=closes,
+        demand_points=[(total * 70 // 100, 14_000), (total * 105 // 100, 0)],
+        out_of_auction=[("fit", "tokyo", total // 50), ("fit", "kyushu", total // 60)],
+        area_minimums={"hokkaido": hokkaido * 95 // 100} if hokkaido else {},
+        dispatch_cap_kw=dispatch * 3 // 4 if dispatch else None,
+        max_bid_price_yen_per_kw=14_000,
+    )
+    by_owner = {u.participant_id: u for u in User.objects.filter(participant__isnull=False).order_by("pk")}
+    for i, ec in enumerate(eligible):
+        bidder = by_owner.get(ec.resource.participant_id)
+        if bidder is None:
+            bidder = _proxy_user(ec.resource.participant, user_prefix=user_prefix, now=now)
+            by_owner[ec.resource.participant_id] = bidder
+        price = 0 if rng.random() < 0.55 else rng.randrange(500, 13_000, 50)
+        if ec.resource.area == "hokkaido":
+            price = max(price, rng.randrange(3_000, 12_000, 50))
+        auction_ops.place_bid(
+            actor=bidder,
+            now=opens + dt.timedelta(hours=1, minutes=i),
+            auction=auction,
+            resource=ec.resource,
+            bid_kw=ec.expected_capacity_kw,
+            price_yen_per_kw=price,
+        )
+    run = auction_ops.run_clearing(actor=operator, now=closes + dt.timedelta(days=2), auction=auction)
+    published, _job = auction_results.publish_results(actor=approver, now=closes + dt.timedelta(days=7), run=run)
+    return eligible, published
+
+
+def _following_auction(
+    *,
+    staff: tuple[User, User],
+    member: User,
+    own: list[Resource],
+    eligible: list[ExpectedCapacity],
+    now: dt.datetime,
+    rng: random.Random,
+) -> None:
+    """The FY2030 main auction, open now, with the first provider's expected capacities and two bids."""
+    operator, approver = staff
+    company = member.participant
+    assert company is not None
+    total = sum(ec.expected_capacity_kw for ec in eligible)
+    dispatch = sum(ec.expected_capacity_kw for ec in eligible if ec.resource.resource_type == "dispatch")
+    ops.install_predelivery_rules(delivery_year=NEXT_YEAR, now=now)
+    following = auction_ops.announce_auction(
+        actor=operator,
+        now=now - dt.timedelta(days=20),
+        code=f"MA{NEXT_YEAR}",
+        name=f"{NEXT_YEAR - 4}年度メインオークション（実需給{NEXT_YEAR}年度）",
+        kind="main",
+        delivery_year=NEXT_YEAR,
+        bid_opens_at=now - dt.timedelta(days=3),
+        bid_closes_at=now + dt.timedelta(days=11),
+        demand_points=[(total * 70 // 100, 14_500), (total * 105 // 100, 0)],
+        out_of_auction=[("fit", "tokyo", total // 45)],
+        dispatch_cap_kw=dispatch * 3 // 4 if dispatch else None,
+        max_bid_price_yen_per_kw=14_500,
+    )
+    next_year = [
+        ops.ExpectedCapacityInput(
+            line=i, action="register", resource_code=r.resource_code, expected_capacity_kw=r.expected_capacity_kw
+        )
+        for i, r in enumerate(own[:3], start=1)
+    ]
+    if not next_year:
+        return
+    application = ops.submit_expected_capacity(
+        actor=member, now=now - dt.timedelta(days=10), participant=company,
+        delivery_year=NEXT_YEAR, lines=next_year,
+    )  # fmt: skip
+    ops.check_application(actor=operator, now=now - dt.timedelta(days=9), application=application)
+    ops.approve_application(actor=approver, now=now - dt.timedelta(days=8), application=application)
+    for r in own[:2]:
+        auction_ops.place_bid(
+            actor=member,
+            now=now - dt.timedelta(days=1),
+            auction=following,
+            resource=r,
+            bid_kw=r.expected_capacity_kw,
+            price_yen_per_kw=rng.randrange(0, 9_000, 100),
+        )
 
 
 def _proxy_user(participant: Participant, *, user_prefix: str, now: dt.datetime) -> User:
@@ -268,6 +300,70 @@ def _proxy_user(participant: Participant, *, user_prefix: str, now: dt.datetime)
     return user
 
 
+def _outage_adjustment(*, operator: User, pair: list[Any], now: dt.datetime) -> int:
+    """Two plans of an area in October over the area's limit: the adjustment flags them (returns the flags)."""
+    from capmarket.domain.outages import operations as outage_ops  # noqa: PLC0415
+    from capmarket.domain.predelivery import workflows as wf  # noqa: PLC0415
+
+    jst = dt.timezone(dt.timedelta(hours=9))
+    starts = [dt.datetime(YEAR, 10, 5, tzinfo=jst), dt.datetime(YEAR, 10, 12, tzinfo=jst)]
+    outage_ops.register_or_change(
+        actor=operator,
+        now=now,
+        plans=[
+            outage_ops.OutageInput(
+                outage_code=f"DEMO-{YEAR}-{i + 1:03d}",
+                resource=c.resource,
+                start_at=starts[i],
+                end_at=starts[i] + dt.timedelta(days=14),
+                available_kw=0,
+            )
+            for i, c in enumerate(pair)
+        ],
+    )
+    limit = max(c.contract_kw for c in pair) + min(c.contract_kw for c in pair) // 2
+    wf.set_outage_limits(
+        actor=operator, now=now, delivery_year=YEAR, limits={(pair[0].resource.area, f"{YEAR}-10"): limit}
+    )
+    return wf.run_outage_adjustment(actor=operator, now=now, delivery_year=YEAR).flags.count()
+
+
+def _replacement(*, staff: tuple[User, User], users: list[User], keep: list[Any], now: dt.datetime) -> int:
+    """The first company (of ``users``) with a contract and another resource moves part of the obligation to it
+    (approved: 電源等差替通知書); ``keep``: the contracts not to use (the one that leaves the market)."""
+    from capmarket.domain.contracts.models import CapacityContract, ContractState  # noqa: PLC0415
+    from capmarket.domain.predelivery import workflows as wf  # noqa: PLC0415
+
+    operator, approver = staff
+    for other in users:  # part of a contract's obligation moves to another of the company's resources
+        replaced = (
+            CapacityContract.objects.filter(
+                participant=other.participant, delivery_year=YEAR, state=ContractState.ACTIVE
+            )
+            .exclude(pk__in=[c.pk for c in keep])  # not the contract that leaves the market below
+            .order_by("contract_code")
+            .first()
+        )
+        to = (
+            Resource.objects.filter(participant=other.participant, status=ResourceStatus.ACTIVE)
+            .exclude(pk=replaced.resource_id)
+            .order_by("resource_code")
+            .first()
+            if replaced is not None
+            else None
+        )
+        if replaced is None or to is None:
+            continue
+        application = wf.submit_replacement(
+            actor=other, now=now - dt.timedelta(days=3), contract=replaced, to_resource_code=to.resource_code,
+            kw=max(1, replaced.contract_kw // 5), valid_from=dt.date(YEAR, 10, 1),
+        )  # fmt: skip
+        ops.check_application(actor=operator, now=now - dt.timedelta(days=2), application=application)
+        ops.approve_application(actor=approver, now=now - dt.timedelta(days=1), application=application)
+        return 1
+    return 0
+
+
 def _after_the_contract(
     *, staff: tuple[User, User], member: User, others: list[User], now: dt.datetime
 ) -> dict[str, int]:
@@ -275,10 +371,9 @@ def _after_the_contract(
     replacement offer, an approved replacement (電源等差替通知書 in the portal), an effectiveness test ordered, and a
     market exit waiting for the 担当者."""
     from capmarket.domain.contracts.models import CapacityContract, ContractState  # noqa: PLC0415
-    from capmarket.domain.outages import operations as outage_ops  # noqa: PLC0415
     from capmarket.domain.predelivery import workflows as wf  # noqa: PLC0415
 
-    operator, approver = staff
+    operator = staff[0]
     jst = dt.timezone(dt.timedelta(hours=9))
     contracts = list(
         CapacityContract.objects.select_related("resource", "participant")
@@ -291,26 +386,7 @@ def _after_the_contract(
         by_area.setdefault(c.resource.area, []).append(c)
     pair = next((cs[:2] for cs in by_area.values() if len(cs) >= 2), [])
     if pair:
-        starts = [dt.datetime(YEAR, 10, 5, tzinfo=jst), dt.datetime(YEAR, 10, 12, tzinfo=jst)]
-        outage_ops.register_or_change(
-            actor=operator,
-            now=now,
-            plans=[
-                outage_ops.OutageInput(
-                    outage_code=f"DEMO-{YEAR}-{i + 1:03d}",
-                    resource=c.resource,
-                    start_at=starts[i],
-                    end_at=starts[i] + dt.timedelta(days=14),
-                    available_kw=0,
-                )
-                for i, c in enumerate(pair)
-            ],
-        )
-        limit = max(c.contract_kw for c in pair) + min(c.contract_kw for c in pair) // 2
-        wf.set_outage_limits(
-            actor=operator, now=now, delivery_year=YEAR, limits={(pair[0].resource.area, f"{YEAR}-10"): limit}
-        )
-        made["outage_flags"] = wf.run_outage_adjustment(actor=operator, now=now, delivery_year=YEAR).flags.count()
+        made["outage_flags"] = _outage_adjustment(operator=operator, pair=pair, now=now)
     company = member.participant
     assert company is not None
     own = [c for c in contracts if c.participant_id == company.pk]
@@ -334,33 +410,7 @@ def _after_the_contract(
         )
         wf.review_listing(actor=operator, now=now, listing=listing, publish=True)
         made["listings"] = 1
-    for other in [member, *others]:  # part of a contract's obligation moves to another of the company's resources
-        replaced = (
-            CapacityContract.objects.filter(
-                participant=other.participant, delivery_year=YEAR, state=ContractState.ACTIVE
-            )
-            .exclude(pk__in=[own[-1].pk] if own else [])  # not the contract that leaves the market below
-            .order_by("contract_code")
-            .first()
-        )
-        to = (
-            Resource.objects.filter(participant=other.participant, status=ResourceStatus.ACTIVE)
-            .exclude(pk=replaced.resource_id)
-            .order_by("resource_code")
-            .first()
-            if replaced is not None
-            else None
-        )
-        if replaced is None or to is None:
-            continue
-        application = wf.submit_replacement(
-            actor=other, now=now - dt.timedelta(days=3), contract=replaced, to_resource_code=to.resource_code,
-            kw=max(1, replaced.contract_kw // 5), valid_from=dt.date(YEAR, 10, 1),
-        )  # fmt: skip
-        ops.check_application(actor=operator, now=now - dt.timedelta(days=2), application=application)
-        ops.approve_application(actor=approver, now=now - dt.timedelta(days=1), application=application)
-        made["replacements"] = 1
-        break
+    made["replacements"] = _replacement(staff=staff, users=[member, *others], keep=own[-1:], now=now)
     dispatch = (
         CapacityContract.objects.filter(
             delivery_year=YEAR, state=ContractState.ACTIVE, resource__resource_type="dispatch"
@@ -377,4 +427,31 @@ def _after_the_contract(
             actor=member, now=now, contract=own[-1], reason="燃料調達契約の終了に伴い、実需給年度前に廃止します。"
         )  # waits for the 担当者's check (which files the contract's cancellation for the 責任者)
         made["exits"] = 1
+    made["exit_invoices"] = _approved_exit(staff=staff, others=others, now=now)
     return made
+
+
+def _approved_exit(*, staff: tuple[User, User], others: list[User], now: dt.datetime) -> int:
+    """Another demo provider left the market a week ago: its exit checked, approved, the contract cancelled and the
+    penalty billed (市場退出ペナルティ請求書 with its posting, open in the receivables)."""
+    from capmarket.application import predelivery_exit  # noqa: PLC0415
+    from capmarket.domain.contracts.models import CapacityContract, ContractState  # noqa: PLC0415
+    from capmarket.domain.predelivery import workflows as wf  # noqa: PLC0415
+
+    operator, approver = staff
+    for other in others:
+        contracts = list(
+            CapacityContract.objects.filter(
+                participant=other.participant, delivery_year=YEAR, state=ContractState.ACTIVE
+            ).order_by("-contract_code")
+        )
+        if len(contracts) < 2:  # keep one contract of the company (its replacement, if any, is on the first)
+            continue
+        application = wf.submit_market_exit(
+            actor=other, now=now - dt.timedelta(days=9), contract=contracts[0],
+            reason="系統連系工事の遅延により、実需給年度までに運転を開始できないため退出します。",
+        )  # fmt: skip
+        ops.check_application(actor=operator, now=now - dt.timedelta(days=8), application=application)
+        predelivery_exit.approve_application(actor=approver, now=now - dt.timedelta(days=7), application=application)
+        return 1
+    return 0

@@ -1,19 +1,33 @@
 """Issue 14 in a real browser: a provider applies for an expected capacity, a 担当者 checks it, another person (a
-責任者) approves it, and the provider reads the 電源等登録通知書 PDF in the portal. Screenshots of each step are
+責任者) approves it, and the provider reads the 電源等登録通知書 PDF in the portal; and a market exit from the
+provider's declaration to the penalty's invoice (市場退出ペナルティ請求書) and its PDF. Screenshots of each step are
 written to ``CAPMARKET_SCREENSHOT_DIR`` when it is set."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from capmarket.domain.accounts.models import Role
+from capmarket.domain.documents.models import Document, DocumentType
 from capmarket.domain.predelivery.models import ExpectedCapacity, NoticeDocument
-from tests.factories import PASSWORD, make_participant, make_resource, make_user
+from tests.books import empty_books
+from tests.factories import PASSWORD, make_contract, make_participant, make_resource, make_user
 from tests.functional.conftest import login
+
+
+@pytest.fixture
+def books_emptied_after() -> Iterator[None]:
+    """After a live-server test that posted to the ledger: SQLite's flush deletes rows, which the books' guards
+    refuse, so the guarded tables are emptied first (as ``tests/functional/documents/conftest.py`` does)."""
+    yield
+    if connection.vendor == "sqlite":
+        empty_books()
 
 
 def _shot(page: Any, name: str) -> None:
@@ -85,3 +99,59 @@ def test_expected_capacity_from_application_to_notice_pdf(page: Any, settings: A
     page.wait_for_timeout(1500)
     _shot(page, "5-pdf")
     assert ExpectedCapacity.objects.get(resource=resource).expected_capacity_kw == 100_000
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_market_exit_from_application_to_the_penalty_invoice_pdf(
+    page: Any, settings: Any, tmp_path: Path, books_emptied_after: None
+) -> None:
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+        "documents": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+    }
+    company = make_participant(name="西日本発電株式会社", participant_code="PW001")
+    resource = make_resource(company, resource_code="RW000001", name="西日本火力2号機")
+    contract = make_contract(resource, delivery_year=2029, price_yen_per_kw=5_000, contract_kw=100_000)
+    make_user(Role.PARTICIPANT_USER, company, username="pw")
+    make_user(Role.OPERATOR, None, username="op")
+    make_user(Role.APPROVER, None, username="ap")
+
+    # the provider declares the exit of its contract
+    login(page, "pw", PASSWORD)
+    page.goto(f"{page.base_url}/predelivery/procedures/")
+    page.select_option("select#e_contract", str(contract.pk))
+    page.fill("textarea#e_reason", "燃料調達契約の終了に伴い廃止します。")
+    page.click("main button:text-is('市場退出を申し込む')")
+    page.wait_for_load_state("networkidle")
+    assert "25,000,000 円" in page.inner_text("main")  # the penalty: 5 % of 500,000,000 yen
+    page.context.clear_cookies()
+
+    # a 担当者 checks it, another person (a 責任者) approves it: the contract is cancelled and the penalty billed
+    for user, button in (("op", "一次審査を完了する"), ("ap", "承認して通知書を発行する")):
+        login(page, user, PASSWORD)
+        page.goto(f"{page.base_url}/predelivery/applications/")
+        page.click("table.list a >> nth=0")
+        page.click(f"text={button}")
+        page.wait_for_load_state("networkidle")
+        page.context.clear_cookies()
+
+    # the provider finds the invoice on its application and opens its PDF
+    login(page, "pw", PASSWORD)
+    page.goto(f"{page.base_url}/predelivery/applications/")
+    page.click("table.list a >> nth=0")
+    main = page.inner_text("main")
+    assert "市場退出ペナルティ請求書（XP-" in main
+    _shot(page, "6-exit-approved")
+    invoice = Document.objects.get(document_type=DocumentType.EXIT_PENALTY_INVOICE)
+    page.click(f"text={invoice.number}")
+    page.wait_for_load_state("networkidle")
+    assert "25,000,000" in page.inner_text("main")
+    _shot(page, "7-exit-invoice")
+    response = page.request.get(f"{page.base_url}/documents/{invoice.pk}/pdf/")
+    assert response.status == 200
+    assert response.body().startswith(b"%PDF")
+    page.goto(f"{page.base_url}/documents/{invoice.pk}/pdf/")
+    page.wait_for_timeout(1500)
+    _shot(page, "8-exit-invoice-pdf")

@@ -36,10 +36,6 @@ NOT_YET_REVIEWED: frozenset[str] = frozenset(
         # merged with treasury (issue 11) on 2026-12-04
         "capmarket/domain/treasury/operations.py",
         # merged with documents/ledger (issue 10) and pre-delivery (issue 14) on 2026-12-04
-        "capmarket/application/demo_predelivery.py load_demo_predelivery()",
-        "capmarket/application/demo_predelivery.py _after_the_contract()",
-        "capmarket/domain/auctions/operations.py announce_auction()",
-        "capmarket/domain/auctions/operations.py run_clearing()",
         "capmarket/domain/documents/composition.py",
         "capmarket/domain/documents/composition.py statement_draft()",
         "capmarket/domain/documents/composition.py contribution_draft()",
@@ -49,10 +45,7 @@ NOT_YET_REVIEWED: frozenset[str] = frozenset(
         "capmarket/domain/documents/operations.py cancel_and_replace()",
         "capmarket/domain/predelivery/models.py",
         "capmarket/domain/predelivery/operations.py",
-        "capmarket/domain/predelivery/operations.py _apply_expected_capacity()",
-        "capmarket/domain/predelivery/operations.py _contract_content()",
         "capmarket/domain/predelivery/workflows.py",
-        "capmarket/domain/predelivery/workflows.py finalize_outage_adjustment()",
         "capmarket/interfaces/api/predelivery.py",
         "capmarket/interfaces/api/predelivery_after.py",
     }

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from capmarket.domain.documents import operations as document_ops
-from capmarket.domain.documents.models import Document
+from capmarket.domain.documents.models import Document, DocumentType
 from capmarket.domain.documents.rendering import TITLES, ja_date
 from capmarket.domain.notifications import operations as notifications
 from capmarket.domain.notifications import queries as notification_queries
@@ -24,12 +24,16 @@ KIND = "document_available"
 def subject_and_body(document: Document) -> tuple[str, str]:
     title = TITLES[document.document_type]
     year, month = document.delivery_month.split("-")
-    subject = f"【容量市場システム】{title}（{int(year)}年{int(month)}月分）を発行しました {document.number}"
+    if document.document_type == DocumentType.EXIT_PENALTY_INVOICE:  # of a delivery year, not a month
+        label, period = "対象", f"実需給年度 {document.delivery_year}年度（市場退出）"
+    else:
+        label, period = "対象月", f"{int(year)}年{int(month)}月分"
+    subject = f"【容量市場システム】{title}（{period}）を発行しました {document.number}"
     due = f"\n期日: {ja_date(day=document.due_date)}" if document.due_date else ""
     body = (
         f"{document.recipient_name} ご担当者様\n\n"
         f"容量市場システムで{title}を発行しました。\n\n"
-        f"文書番号: {document.number}\n対象月: {int(year)}年{int(month)}月分\n"
+        f"文書番号: {document.number}\n{label}: {period}\n"
         f"金額: {document.total_yen:,}円{due}\n\n"
         "帳票はポータルの「帳票」画面、または API（/api/documents/）からダウンロードしてください。\n"
         "本メールに帳票は添付していません。\n\n電力広域的運営推進機関 容量市場システム"

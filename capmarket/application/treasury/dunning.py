@@ -23,7 +23,7 @@ from capmarket.application.documents.issuing import font_dir
 from capmarket.application.documents.mail import billing_recipients
 from capmarket.domain.accounts import operations as account_ops
 from capmarket.domain.calendar import queries as calendar_queries
-from capmarket.domain.documents.models import Document
+from capmarket.domain.documents.models import Document, DocumentType
 from capmarket.domain.documents.pdf import html_to_pdf
 from capmarket.domain.documents.rendering import TITLES, ja_date, yen
 from capmarket.domain.jobs import operations as job_ops
@@ -77,7 +77,12 @@ def _letter(
             "outstanding": yen(amount=outstanding),
             "total": yen(amount=document.total_yen),
             "received": yen(amount=document.total_yen - outstanding),
-            "delivery_month": f"{int(year)}年{int(month)}月",
+            "period_label": "対象" if document.document_type == DocumentType.EXIT_PENALTY_INVOICE else "対象月",
+            "delivery_month": (
+                f"実需給年度 {document.delivery_year}年度（市場退出）"
+                if document.document_type == DocumentType.EXIT_PENALTY_INVOICE
+                else f"{int(year)}年{int(month)}月分"
+            ),
             "profile_bank": (
                 f"金融機関 {profile.bank_code} 支店 {profile.branch_code} "
                 f"口座番号 {profile.account_number} {profile.account_holder_kana}"

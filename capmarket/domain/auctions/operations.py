@@ -16,7 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from capmarket.calc.auction.clearing import UnableToClear, clear
+from capmarket.calc.auction.clearing import ClearingResult, UnableToClear, clear
 from capmarket.calc.auction.demand import DemandCurve, UnableToBuildDemandCurve
 from capmarket.calc.auction.demand import DemandPoint as CalcPoint
 from capmarket.calc.io.auction_outputs import case_tables
@@ -73,6 +73,24 @@ def _audit(actor: Any, now: dt.datetime, action: str, obj: Any, object_type: str
 # ---------------------------------------------------------------------------------------------- announce
 
 
+def _supply_errors(*, out_of_auction: Sequence[tuple[str, str, int]], area_minimums: Mapping[str, int]) -> list[str]:
+    """What is wrong with the supply outside the auction and the area minimums of an announcement."""
+    errors: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for source, area, kw in out_of_auction:
+        if area and area not in AREAS:
+            errors.append(f"オークション外の供給力: エリアが不明です（{area}）。")
+        if kw < 0 or not source.strip():
+            errors.append(f"オークション外の供給力: 区分と0以上のkWを入力してください（{source}）。")
+        if (source, area) in seen:
+            errors.append(f"オークション外の供給力: 区分・エリアが重複しています（{source} {area}）。")
+        seen.add((source, area))
+    for area, minimum in area_minimums.items():
+        if area not in AREAS or minimum < 0:
+            errors.append(f"エリア内で必要な供給力: エリアまたはkWが正しくありません（{area}）。")
+    return errors
+
+
 def announce_auction(
     *,
     actor: Any,
@@ -109,18 +127,7 @@ def announce_auction(
         DemandCurve(points=tuple(CalcPoint(kw=k, price_yen_per_kw=p) for k, p in demand_points))
     except UnableToBuildDemandCurve:
         errors.append("需要曲線: 点を1つ以上、kWは増加・価格は非増加で入力してください（負の値は不可）。")
-    seen: set[tuple[str, str]] = set()
-    for source, area, kw in out_of_auction:
-        if area and area not in AREAS:
-            errors.append(f"オークション外の供給力: エリアが不明です（{area}）。")
-        if kw < 0 or not source.strip():
-            errors.append(f"オークション外の供給力: 区分と0以上のkWを入力してください（{source}）。")
-        if (source, area) in seen:
-            errors.append(f"オークション外の供給力: 区分・エリアが重複しています（{source} {area}）。")
-        seen.add((source, area))
-    for area, minimum in (area_minimums or {}).items():
-        if area not in AREAS or minimum < 0:
-            errors.append(f"エリア内で必要な供給力: エリアまたはkWが正しくありません（{area}）。")
+    errors += _supply_errors(out_of_auction=out_of_auction, area_minimums=area_minimums or {})
     if dispatch_cap_kw is not None and dispatch_cap_kw < 0:
         errors.append("発動指令電源の落札上限: 0以上で入力してください。")
     if max_bid_price_yen_per_kw is not None and max_bid_price_yen_per_kw < 0:
@@ -168,7 +175,7 @@ def _bid_checks(*, actor: Any, now: dt.datetime, auction: Auction, resource: Res
         or getattr(actor, "participant_id", None) != resource.participant_id
     ):
         raise UnableToBid("この電源等で応札する権限がありません。")
-    stage = phase(auction, now=now)
+    stage = phase(auction=auction, now=now)
     if stage == "before":
         raise UnableToBid(
             f"応札受付は{auction.bid_opens_at.astimezone(_JST):%Y-%m-%d %H:%M}からです（まだ受け付けていません）。"
@@ -266,6 +273,42 @@ def withdraw_bid(*, actor: Any, now: dt.datetime, bid: Bid) -> Bid:
 # ---------------------------------------------------------------------------------------------- clearing
 
 
+def _store_results(*, run: ClearingRun, auction: Auction, result: ClearingResult) -> None:
+    """The awards (one per bid) and the area prices of a clearing."""
+    bids = {b.bid_code: b for b in auction.bids.select_related("resource", "participant", "auction")}
+    Award.objects.bulk_create(
+        Award(
+            run=run,
+            bid=bids[a.bid.bid_id],
+            participant=bids[a.bid.bid_id].participant,
+            rank=a.rank,
+            bid_kw=a.bid.bid_kw,
+            bid_price_yen_per_kw=a.bid.price_yen_per_kw,
+            result=a.result.value,
+            market=a.market,
+            accepted_kw=a.accepted_kw,
+            price_yen_per_kw=a.price_yen_per_kw,
+            amount_yen=a.amount_yen,
+            marginal=a.marginal,
+        )
+        for a in result.awards
+    )
+    AreaPrice.objects.bulk_create(
+        AreaPrice(
+            run=run,
+            area=r.area,
+            market=r.market,
+            split=r.split,
+            price_yen_per_kw=r.price_yen_per_kw,
+            accepted_kw=r.accepted_kw,
+            out_of_auction_kw=r.out_of_auction_kw,
+            minimum_kw=r.minimum_kw,
+            shortfall_kw=r.shortfall_kw,
+        )
+        for r in result.areas
+    )
+
+
 def run_clearing(*, actor: Any, now: dt.datetime, auction: Auction) -> ClearingRun:
     """Clear the auction after its window closed (``capmarket.calc.auction``): a proposed run, for a 責任者 other
     than the one who ran it to publish. Running again discards the earlier proposal."""
@@ -273,12 +316,12 @@ def run_clearing(*, actor: Any, now: dt.datetime, auction: Auction) -> ClearingR
         raise UnableToClearAuction("約定処理を実施する権限がありません。")
     with transaction.atomic():
         current = Auction.objects.select_for_update().get(pk=auction.pk)
-        stage = phase(current, now=now)
+        stage = phase(auction=current, now=now)
         if stage in ("before", "open"):
             raise UnableToClearAuction("応札受付の終了前は約定処理できません。")
         if stage == "published":
             raise UnableToClearAuction("結果を公表済みのオークションは約定処理できません。")
-        case = auction_case(current)
+        case = auction_case(auction=current)
         try:
             result = clear(
                 bids=case.bids,
@@ -311,38 +354,7 @@ def run_clearing(*, actor: Any, now: dt.datetime, auction: Auction) -> ClearingR
             rounds=result.rounds,
             case_sha256=digest.hexdigest(),
         )
-        bids = {b.bid_code: b for b in current.bids.select_related("resource", "participant", "auction")}
-        Award.objects.bulk_create(
-            Award(
-                run=run,
-                bid=bids[a.bid.bid_id],
-                participant=bids[a.bid.bid_id].participant,
-                rank=a.rank,
-                bid_kw=a.bid.bid_kw,
-                bid_price_yen_per_kw=a.bid.price_yen_per_kw,
-                result=a.result.value,
-                market=a.market,
-                accepted_kw=a.accepted_kw,
-                price_yen_per_kw=a.price_yen_per_kw,
-                amount_yen=a.amount_yen,
-                marginal=a.marginal,
-            )
-            for a in result.awards
-        )
-        AreaPrice.objects.bulk_create(
-            AreaPrice(
-                run=run,
-                area=r.area,
-                market=r.market,
-                split=r.split,
-                price_yen_per_kw=r.price_yen_per_kw,
-                accepted_kw=r.accepted_kw,
-                out_of_auction_kw=r.out_of_auction_kw,
-                minimum_kw=r.minimum_kw,
-                shortfall_kw=r.shortfall_kw,
-            )
-            for r in result.areas
-        )
+        _store_results(run=run, auction=current, result=result)
         current.state = AuctionState.CLEARED
         current.updated_at = now
         current.save(update_fields=["state", "updated_at"])

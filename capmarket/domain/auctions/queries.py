@@ -49,7 +49,7 @@ def _pk(value: Any) -> int:
         return -1
 
 
-def phase(auction: Auction, *, now: dt.datetime) -> str:
+def phase(*, auction: Auction, now: dt.datetime) -> str:
     """Where an auction stands at ``now``: before / open / closed / cleared / published."""
     if auction.state == AuctionState.PUBLISHED:
         return "published"
@@ -69,18 +69,18 @@ def auctions(*, delivery_year: int | None = None) -> QuerySet[Auction]:
     return qs.order_by("-bid_opens_at", "-pk")
 
 
-def get_auction(pk: Any) -> Auction:
+def get_auction(*, pk: Any) -> Auction:
     return Auction.objects.get(pk=_pk(pk))
 
 
-def demand_points(auction: Auction) -> list[tuple[int, int]]:
+def demand_points(*, auction: Auction) -> list[tuple[int, int]]:
     return [(p.kw, p.price_yen_per_kw) for p in auction.demand_points.order_by("point", "pk")]
 
 
 # ---------------------------------------------------------------------------------------------- bids
 
 
-def bids_visible_to(user: Any, *, auction: Auction | None = None, state: str = BidState.ACTIVE) -> QuerySet[Bid]:
+def bids_visible_to(*, user: Any, auction: Auction | None = None, state: str = BidState.ACTIVE) -> QuerySet[Bid]:
     qs = Bid.objects.select_related("auction", "resource", "participant")
     if not sees_all(user=user):
         own = own_participant_id(user=user)
@@ -94,8 +94,8 @@ def bids_visible_to(user: Any, *, auction: Auction | None = None, state: str = B
     return qs.order_by("auction__code", "resource__resource_code", "pk")
 
 
-def get_bid_for(user: Any, pk: Any) -> Bid:
-    return bids_visible_to(user, state="").get(pk=_pk(pk))
+def get_bid_for(*, user: Any, pk: Any) -> Bid:
+    return bids_visible_to(user=user, state="").get(pk=_pk(pk))
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ class Eligibility:
     bid: Bid | None
 
 
-def eligible_units(user: Any, auction: Auction) -> list[Eligibility]:
+def eligible_units(*, user: Any, auction: Auction) -> list[Eligibility]:
     """The user's company's resources that may bid in the auction, with their current bid: active resources of an
     active provider with an expected capacity registered for the delivery year and no contract for it yet."""
     own = own_participant_id(user=user)
@@ -143,15 +143,15 @@ def eligible_units(user: Any, auction: Auction) -> list[Eligibility]:
 # ---------------------------------------------------------------------------------------------- clearing
 
 
-def runs(auction: Auction) -> QuerySet[ClearingRun]:
+def runs(*, auction: Auction) -> QuerySet[ClearingRun]:
     return auction.runs.order_by("-number", "-pk")
 
 
-def published_run(auction: Auction) -> ClearingRun | None:
+def published_run(*, auction: Auction) -> ClearingRun | None:
     return auction.runs.filter(state=RunState.PUBLISHED).first()
 
 
-def get_run_for(user: Any, pk: Any) -> ClearingRun:
+def get_run_for(*, user: Any, pk: Any) -> ClearingRun:
     """A clearing run: staff see every run, participants only published ones."""
     qs = ClearingRun.objects.select_related("auction", "run_by", "published_by")
     if not sees_all(user=user):
@@ -159,7 +159,7 @@ def get_run_for(user: Any, pk: Any) -> ClearingRun:
     return qs.get(pk=_pk(pk))
 
 
-def awards_visible_to(user: Any, run: ClearingRun) -> QuerySet[Award]:
+def awards_visible_to(*, user: Any, run: ClearingRun) -> QuerySet[Award]:
     """A run's awards in supply order: all for staff; a participant its own, and only once published."""
     qs = Award.objects.select_related("bid", "bid__resource", "participant", "contract").filter(run=run)
     if not sees_all(user=user):
@@ -170,7 +170,7 @@ def awards_visible_to(user: Any, run: ClearingRun) -> QuerySet[Award]:
     return qs.order_by("rank", "pk")
 
 
-def area_prices(run: ClearingRun) -> list[AreaPrice]:
+def area_prices(*, run: ClearingRun) -> list[AreaPrice]:
     """The area prices of a run in area order (public once published)."""
     from capmarket.calc.market import AREAS  # noqa: PLC0415
 
@@ -186,7 +186,7 @@ def awards_of_participant(*, participant_id: int, run: ClearingRun) -> QuerySet[
     )
 
 
-def auction_case(auction: Auction) -> AuctionCase:
+def auction_case(*, auction: Auction) -> AuctionCase:
     """The auction's data and active bids as an auction case (``docs/auction-format.md``): what the clearing reads,
     and what an export gives anyone to re-run it with ``capmarket clear-auction``."""
     bids = tuple(
@@ -215,7 +215,9 @@ def auction_case(auction: Auction) -> AuctionCase:
         dispatch_cap_kw=auction.dispatch_cap_kw,
         max_bid_price_yen_per_kw=auction.max_bid_price_yen_per_kw,
         bids=bids,
-        demand=DemandCurve(points=tuple(CalcPoint(kw=k, price_yen_per_kw=p) for k, p in demand_points(auction))),
+        demand=DemandCurve(
+            points=tuple(CalcPoint(kw=k, price_yen_per_kw=p) for k, p in demand_points(auction=auction))
+        ),
         out_of_auction=supply,
         area_minimums={m.area: m.minimum_kw for m in auction.area_minimums.all()},
     )

@@ -3,7 +3,8 @@
 - ``OperatorProfile``: the issuer's identity printed on every document (name, 登録番号, address, contact, the
   bank account contributions are paid into, payment terms). Versioned: an edit adds a version; each document
   keeps the version it was issued with.
-- ``Document``: one issued document — 支払通知書, 請求書, 容量拠出金請求書, 経済的ペナルティ算定額通知書 or a 赤伝
+- ``Document``: one issued document — 支払通知書, 請求書, 容量拠出金請求書, 経済的ペナルティ算定額通知書,
+  市場退出ペナルティ請求書 (billed when a market exit is approved, ``exit_penalty.py``) or a 赤伝
   (``credit_note``) that cancels one. Its number is unique and gap-free per document type and fiscal year
   (``DocumentNumberCounter``, allocated in the same database transaction as the document). The recipient, the
   issuer and the bank account are copied onto the document, so later registry changes do not alter it.
@@ -34,6 +35,7 @@ class DocumentType(models.TextChoices):
     INVOICE = "invoice", "請求書"
     CONTRIBUTION_INVOICE = "contribution_invoice", "容量拠出金請求書"
     PENALTY_NOTICE = "penalty_notice", "経済的ペナルティ算定額通知書"
+    EXIT_PENALTY_INVOICE = "exit_penalty_invoice", "市場退出ペナルティ請求書"
     CREDIT_NOTE = "credit_note", "赤伝（取消）"
     ANNUAL_REFUND_NOTICE = "annual_refund_notice", "年次精算（還元）通知書"
     ANNUAL_REBILLING_INVOICE = "annual_rebilling_invoice", "年次精算請求書"
@@ -45,6 +47,7 @@ NUMBER_PREFIX: dict[str, str] = {
     DocumentType.INVOICE: "IV",
     DocumentType.CONTRIBUTION_INVOICE: "CB",
     DocumentType.PENALTY_NOTICE: "PA",
+    DocumentType.EXIT_PENALTY_INVOICE: "XP",
     DocumentType.CREDIT_NOTE: "CN",
     DocumentType.ANNUAL_REFUND_NOTICE: "AR",
     DocumentType.ANNUAL_REBILLING_INVOICE: "AB",
@@ -245,6 +248,7 @@ class LineCategory(models.TextChoices):
     PENALTY_REQUIREMENT = "penalty_requirement", "リクワイアメント別算定額"
     CAP_ADJUSTMENT = "cap_adjustment", "上限による調整"
     ADJUSTMENT = "adjustment", "調整額（過去月の再算定）"
+    EXIT_PENALTY = "exit_penalty", "市場退出時の経済的ペナルティ"
     CANCELLATION = "cancellation", "取消"
     ANNUAL_REFUND = "annual_refund", "還元金（年次精算）"
     ANNUAL_REBILLING = "annual_rebilling", "追加徴収額（年次精算）"

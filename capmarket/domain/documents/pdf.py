@@ -37,6 +37,7 @@ body { margin: 0 } p { margin: 1em 0 }
 """
 
 CSS_PATH = Path(__file__).with_name("pdf.css")
+_OWN_CSS = "--own-css"  # the renderer process's second argument when the HTML brings its own layout
 
 
 #: zlib level of the PDF streams. pydyf (WeasyPrint's PDF writer) asks for level 9; on our documents level 6 makes
@@ -65,7 +66,7 @@ def _set_pdf_compression() -> None:
 
 
 @lru_cache(maxsize=4)
-def _weasy(font_dir: str) -> tuple[Any, Any, Any]:
+def _weasy(font_dir: str, document_css: bool = True) -> tuple[Any, Any, Any]:
     from weasyprint import CSS, HTML  # noqa: PLC0415 (heavy import, only where PDFs are made)
     from weasyprint.text.fonts import FontConfiguration  # noqa: PLC0415
 
@@ -80,7 +81,9 @@ def _weasy(font_dir: str) -> tuple[Any, Any, Any]:
         )
     else:
         families = "html { font-family: 'Noto Sans CJK JP', sans-serif; }\n"
-    css = CSS(string=families + CSS_PATH.read_text(encoding="utf-8"), font_config=fonts)
+    # without ``document_css``: the fonts only — the HTML brings its own layout (pre-delivery notices)
+    layout = CSS_PATH.read_text(encoding="utf-8") if document_css else ""
+    css = CSS(string=families + layout, font_config=fonts)
     ua = CSS(string=UA_CSS, font_config=fonts)
 
     class DocumentHTML(HTML):  # type: ignore[misc]
@@ -95,9 +98,10 @@ def _weasy(font_dir: str) -> tuple[Any, Any, Any]:
 atexit.register(_weasy.cache_clear)  # release WeasyPrint's font configuration before the interpreter tears down
 
 
-def html_to_pdf(*, html: str, font_dir: str = "") -> bytes:
-    """The PDF of ``html``; ``font_dir`` is where the compact fonts are cached ('' = the system fonts only)."""
-    HTML, css, fonts = _weasy(font_dir)
+def html_to_pdf(*, html: str, font_dir: str = "", document_css: bool = True) -> bytes:
+    """The PDF of ``html``; ``font_dir`` is where the compact fonts are cached ('' = the system fonts only);
+    ``document_css``: lay it out with the documents' style sheet (``pdf.css``), else with the HTML's own."""
+    HTML, css, fonts = _weasy(font_dir, document_css)
     pdf = HTML(string=html).write_pdf(stylesheets=[css], font_config=fonts)
     assert isinstance(pdf, bytes)
     return pdf
@@ -115,9 +119,9 @@ class _Renderer:
     and answers are length-prefixed (4 bytes, big-endian) on its standard input and output. A plain subprocess,
     not ``multiprocessing``: it works the same under a Celery prefork worker, a web server or a test."""
 
-    def __init__(self, font_dir: str) -> None:
+    def __init__(self, font_dir: str, document_css: bool) -> None:
         self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-            [sys.executable, "-m", "capmarket.domain.documents.pdf", font_dir],
+            [sys.executable, "-m", "capmarket.domain.documents.pdf", font_dir, "" if document_css else _OWN_CSS],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
@@ -149,7 +153,9 @@ class _Renderer:
             self.process.wait()
 
 
-def render_many(*, htmls: Iterable[str], processes: int | None = None, font_dir: str = "") -> Iterator[bytes]:
+def render_many(
+    *, htmls: Iterable[str], processes: int | None = None, font_dir: str = "", document_css: bool = True
+) -> Iterator[bytes]:
     """PDFs of ``htmls`` in the same order.
 
     With more than one process, child processes render while this process prepares the next documents and
@@ -167,11 +173,11 @@ def render_many(*, htmls: Iterable[str], processes: int | None = None, font_dir:
     items = itertools.chain([first], items)
     if count <= 1:
         for html in items:
-            yield html_to_pdf(html=html, font_dir=font_dir)
+            yield html_to_pdf(html=html, font_dir=font_dir, document_css=document_css)
         return
     work: queue.Queue[tuple[int, str] | None] = queue.Queue()
     done: queue.Queue[tuple[int, bytes | BaseException]] = queue.Queue()
-    renderers = [_Renderer(font_dir) for _ in range(count)]
+    renderers = [_Renderer(font_dir, document_css) for _ in range(count)]
     threads = [threading.Thread(target=_feed, args=(r, work, done), daemon=True) for r in renderers]
     for thread in threads:
         thread.start()
@@ -227,7 +233,7 @@ def _feed(
             return
 
 
-def _serve(font_dir: str) -> None:
+def _serve(font_dir: str, document_css: bool) -> None:
     """The renderer process's loop: read a request, answer with its PDF, until standard input closes."""
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     while True:
@@ -235,10 +241,10 @@ def _serve(font_dir: str) -> None:
         if len(head) != 4:
             return
         (size,) = struct.unpack(">I", head)
-        pdf = html_to_pdf(html=stdin.read(size).decode("utf-8"), font_dir=font_dir)
+        pdf = html_to_pdf(html=stdin.read(size).decode("utf-8"), font_dir=font_dir, document_css=document_css)
         stdout.write(struct.pack(">I", len(pdf)) + pdf)
         stdout.flush()
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1] if len(sys.argv) > 1 else "")
+    _serve(sys.argv[1] if len(sys.argv) > 1 else "", document_css=sys.argv[2:3] != [_OWN_CSS])

@@ -18,6 +18,7 @@ TITLES: Final[dict[str, str]] = {
     DocumentType.INVOICE: "請求書",
     DocumentType.CONTRIBUTION_INVOICE: "容量拠出金請求書",
     DocumentType.PENALTY_NOTICE: "経済的ペナルティ算定額通知書",
+    DocumentType.EXIT_PENALTY_INVOICE: "請求書（市場退出時の経済的ペナルティ）",
     DocumentType.CREDIT_NOTE: "取消通知書（赤伝）",
     DocumentType.ANNUAL_REFUND_NOTICE: "年次精算（還元）通知書",
     DocumentType.ANNUAL_REBILLING_INVOICE: "年次精算請求書",
@@ -32,6 +33,10 @@ LEADS: Final[dict[str, str]] = {
         "容量市場の容量拠出金を下記のとおりご請求申し上げます。お支払期限までに下記口座へお振り込みください。"
     ),
     DocumentType.PENALTY_NOTICE: "下記のとおり経済的ペナルティの算定額を通知いたします。",
+    DocumentType.EXIT_PENALTY_INVOICE: (
+        "容量確保契約約款に基づき、市場退出に伴う経済的ペナルティを下記のとおりご請求申し上げます。"
+        "お支払期限までに下記口座へお振り込みください。"
+    ),
     DocumentType.CREDIT_NOTE: "下記の帳票を取り消します（金額はすべて取消額です）。",
     DocumentType.ANNUAL_REFUND_NOTICE: (
         "容量市場の年次精算により、経済的ペナルティ収益の還元金を下記のとおりお支払いいたします。"
@@ -46,6 +51,7 @@ AMOUNT_LABELS: Final[dict[str, str]] = {
     DocumentType.INVOICE: "ご請求金額",
     DocumentType.CONTRIBUTION_INVOICE: "ご請求金額",
     DocumentType.PENALTY_NOTICE: "経済的ペナルティ算定額",
+    DocumentType.EXIT_PENALTY_INVOICE: "ご請求金額",
     DocumentType.CREDIT_NOTE: "取消金額",
     DocumentType.ANNUAL_REFUND_NOTICE: "還元金額",
     DocumentType.ANNUAL_REBILLING_INVOICE: "ご請求金額",
@@ -97,11 +103,15 @@ def context(*, document: Document) -> dict[str, Any]:
         "total_label": "合計" if d.document_type != DocumentType.PENALTY_NOTICE else "算定額合計",
         "show_tax_included": bool(tax_lines),
         "is_credit_note": d.document_type == DocumentType.CREDIT_NOTE,
+        # a market exit's invoice is of a delivery year and a day (the exit), not of a delivery month and a run
+        "is_exit": d.document_type == DocumentType.EXIT_PENALTY_INVOICE
+        or (d.corrects is not None and d.corrects.document_type == DocumentType.EXIT_PENALTY_INVOICE),
         "issue_date": ja_date(day=d.issue_date),
         "due_date": ja_date(day=d.due_date),
         "due_label": due_label,
         "delivery_month": f"{int(year)}年{int(month)}月",
         "period": f"{ja_date(day=d.period_start)}～{ja_date(day=last_day)}",
+        "exit_day": ja_date(day=d.period_start),
         "area_name": AREA_NAMES_JA.get(d.area, d.area),
         "payer_kind_name": PAYER_KIND_NAMES.get(d.payer_kind, d.payer_kind),
         "lines": lines,

@@ -12,6 +12,7 @@ BANK: Final = "1110"  # 普通預金
 RECEIVABLE_PROVIDERS: Final = "1310"  # 未収金（容量確保契約金精算）: providers' invoices (ペナルティ超過分)
 RECEIVABLE_CONTRIBUTIONS: Final = "1320"  # 未収金（容量拠出金）: retailers' and TSOs' contribution bills
 RECEIVABLE_ADDITIONAL: Final = "1330"  # 未収金（追加徴収）: annual re-billing of uncollected contributions
+RECEIVABLE_EXIT_PENALTIES: Final = "1340"  # 未収金（市場退出ペナルティ）: exit-penalty invoices (migration 0004)
 INPUT_TAX: Final = "1410"  # 仮払消費税
 PAYABLE_PROVIDERS: Final = "2110"  # 未払金（容量確保契約金）
 PAYABLE_REFUNDS: Final = "2120"  # 未払金（還元金）
@@ -23,6 +24,7 @@ NET_ASSETS_CARRIED: Final = "3100"  # 繰越収支差額
 CONTRIBUTION_REVENUE_RETAILERS: Final = "4110"  # 容量拠出金収益（小売電気事業者）
 CONTRIBUTION_REVENUE_TSOS: Final = "4120"  # 容量拠出金収益（一般送配電事業者）
 PENALTY_REVENUE: Final = "4210"  # 経済的ペナルティ収益
+EXIT_PENALTY_REVENUE: Final = "4220"  # 市場退出ペナルティ収益 (not a reduction of any instalment: 不課税)
 ADDITIONAL_COLLECTION_REVENUE: Final = "4310"  # 追加徴収収益
 CONTRACT_EXPENSE: Final = "5110"  # 容量確保契約金
 REFUND_EXPENSE: Final = "5210"  # 還元金
@@ -47,6 +49,14 @@ ACCOUNTS: Final[tuple[tuple[str, str, str, bool, str, str], ...]] = (
         "小売電気事業者・一般送配電事業者への容量拠出金請求書の未回収額",
     ),
     (RECEIVABLE_ADDITIONAL, "未収金（追加徴収）", "asset", True, "対象外", "年次精算の追加徴収の未回収額"),
+    (
+        RECEIVABLE_EXIT_PENALTIES,
+        "未収金（市場退出ペナルティ）",
+        "asset",
+        True,
+        "対象外",
+        "市場退出時の経済的ペナルティの請求書の未回収額",
+    ),
     (INPUT_TAX, "仮払消費税", "asset", False, "対象外", "容量確保契約金（交付額）に係る消費税"),
     (PAYABLE_PROVIDERS, "未払金（容量確保契約金）", "liability", True, "対象外", "支払通知書の未払額"),
     (PAYABLE_REFUNDS, "未払金（還元金）", "liability", True, "対象外", "年次精算の還元金の未払額"),
@@ -78,6 +88,14 @@ ACCOUNTS: Final[tuple[tuple[str, str, str, bool, str, str], ...]] = (
         True,
         "課対仕入返還10%",
         "容量確保契約金から控除した経済的ペナルティ（消費税法上は対価の返還として交付額と相殺）",
+    ),
+    (
+        EXIT_PENALTY_REVENUE,
+        "市場退出ペナルティ収益",
+        "revenue",
+        True,
+        "対象外",
+        "市場退出時の経済的ペナルティ（契約解約に伴う違約金: 対価ではなく不課税）",
     ),
     (
         ADDITIONAL_COLLECTION_REVENUE,

@@ -69,6 +69,7 @@ class TransactionKind(models.TextChoices):
     PAYMENT_NOTICE = "payment_notice", "支払通知書"
     INVOICE = "invoice", "請求書"
     CONTRIBUTION_INVOICE = "contribution_invoice", "容量拠出金請求書"
+    EXIT_PENALTY_INVOICE = "exit_penalty_invoice", "市場退出ペナルティ請求書"
     CREDIT_NOTE = "credit_note", "赤伝（取消）"
     RECEIPT = "receipt", "入金"
     DISBURSEMENT = "disbursement", "出金"

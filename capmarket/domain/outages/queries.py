@@ -11,7 +11,7 @@ from capmarket.domain.outages.models import OutagePlan, OutageState
 from capmarket.domain.registry.queries import own_participant_id, sees_all
 
 
-def plans_visible_to(user: Any) -> QuerySet[OutagePlan]:
+def plans_visible_to(*, user: Any) -> QuerySet[OutagePlan]:
     qs = OutagePlan.objects.select_related("resource", "resource__participant")
     if sees_all(user=user):
         return qs

@@ -2,6 +2,8 @@
 
 A notice is described by a ``NoticeContent``: title, addressee, a few paragraphs and tables of label/value rows or
 of columns. One template lays out every kind (``templates/predelivery/notice.html``), so all notices look alike.
+The content is stored with the notice when it is issued (JSON); the PDF is made from it afterwards by the
+documents' renderer (compact fonts, a pool of processes: ``application/predelivery_notices.py``).
 """
 
 from __future__ import annotations
@@ -41,30 +43,74 @@ class NoticeContent:
     signature_lines: Sequence[str] = ()  # e.g. both parties of a contract
 
 
-def yen(value: int | None) -> str:
+def yen(*, value: int | None) -> str:
     return "" if value is None else f"{value:,} 円"
 
 
-def kw(value: int | None) -> str:
+def kw(*, value: int | None) -> str:
     return "" if value is None else f"{value:,} kW"
 
 
-def ja_date(day: dt.date | None) -> str:
+def ja_date(*, day: dt.date | None) -> str:
     return "" if day is None else f"{day.year}年{day.month}月{day.day}日"
 
 
-def render_html(content: NoticeContent) -> str:
+def render_html(*, content: NoticeContent) -> str:
     return render_to_string(
         "predelivery/notice.html",
-        {"c": content, "issuer": ISSUER, "issuer_title": ISSUER_TITLE, "issued_on": ja_date(content.issued_on)},
+        {"c": content, "issuer": ISSUER, "issuer_title": ISSUER_TITLE, "issued_on": ja_date(day=content.issued_on)},
     )
 
 
-def render_pdf(content: NoticeContent) -> bytes:
-    from weasyprint import HTML  # noqa: PLC0415 (heavy import, only where PDFs are made)
+def _cell(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return ja_date(day=value)
+    return value if value is None or isinstance(value, (str, int)) else str(value)
 
-    data: bytes = HTML(string=render_html(content)).write_pdf()
-    return data
+
+def content_to_json(*, content: NoticeContent) -> dict[str, Any]:
+    """The content as stored on the notice (JSON): what its PDF shows, fixed when it is issued."""
+    return {
+        "title": content.title,
+        "number": content.number,
+        "issued_on": content.issued_on.isoformat(),
+        "addressee": content.addressee,
+        "addressee_code": content.addressee_code,
+        "paragraphs": list(content.paragraphs),
+        "tables": [
+            {
+                "heading": t.heading,
+                "columns": list(t.columns),
+                "rows": [[_cell(v) for v in row] for row in t.rows],
+                "note": t.note,
+            }
+            for t in content.tables
+        ],
+        "closing": list(content.closing),
+        "signature_lines": list(content.signature_lines),
+    }
+
+
+def content_from_json(*, data: dict[str, Any]) -> NoticeContent:
+    return NoticeContent(
+        title=data["title"],
+        number=data["number"],
+        issued_on=dt.date.fromisoformat(data["issued_on"]),
+        addressee=data["addressee"],
+        addressee_code=data["addressee_code"],
+        paragraphs=tuple(data["paragraphs"]),
+        tables=tuple(
+            Table(
+                heading=t["heading"],
+                columns=tuple(t["columns"]),
+                rows=tuple(tuple(r) for r in t["rows"]),
+                note=t["note"],
+            )
+            for t in data["tables"]
+        ),
+        closing=tuple(data["closing"]),
+        signature_lines=tuple(data["signature_lines"]),
+    )
 
 
 def store_pdf(*, number: str, data: bytes) -> tuple[str, str]:

@@ -168,7 +168,11 @@ class NoticeKind(models.TextChoices):
 
 
 class NoticeDocument(models.Model):
-    """An issued notice (PDF); immutable. ``replaces`` names the document a corrected one replaces."""
+    """An issued notice; immutable. ``replaces`` names the document a corrected one replaces.
+
+    Numbered and recorded with its ``content`` in the transaction of the act it ends; its PDF is rendered after
+    that transaction (outside the write lock) and recorded once (``storage_name``/``sha256``/``size_bytes``, set
+    from empty only)."""
 
     number = models.CharField("文書番号", max_length=32, unique=True)
     kind = models.CharField("文書種別", max_length=32, choices=NoticeKind.choices)
@@ -187,9 +191,12 @@ class NoticeDocument(models.Model):
         "self", verbose_name="訂正前の文書", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reference = models.CharField("発行元の識別子", max_length=64, blank=True)
-    storage_name = models.CharField("保存先", max_length=200, unique=True)
-    sha256 = models.CharField("SHA-256", max_length=64)
-    size_bytes = models.PositiveIntegerField("サイズ（バイト）")
+    #: what the PDF shows, fixed when the notice is issued (``documents.content_to_json``); rendered afterwards
+    content = models.JSONField("記載内容", default=dict, blank=True)
+    storage_name = models.CharField("保存先", max_length=200, blank=True)  # '' until the PDF is rendered
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    size_bytes = models.PositiveIntegerField("サイズ（バイト）", default=0)
+    rendered_at = models.DateTimeField("PDF作成日時", null=True, blank=True)
     issued_at = models.DateTimeField("発行日時")
     issued_by = models.ForeignKey(
         USER, verbose_name="発行者", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -200,6 +207,15 @@ class NoticeDocument(models.Model):
         verbose_name_plural = "通知書"
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=NoticeKind.values), name="notice_document_kind_known"),
+            models.UniqueConstraint(
+                fields=["storage_name"], condition=~Q(storage_name=""), name="notice_document_storage_unique"
+            ),
+            # rendered (a file with its digest) or waiting to be rendered from its content
+            models.CheckConstraint(
+                condition=(Q(storage_name="") & Q(sha256="") & Q(size_bytes=0) & Q(rendered_at__isnull=True))
+                | (~Q(storage_name="") & ~Q(sha256="") & Q(size_bytes__gt=0)),
+                name="notice_document_file_whole",
+            ),
             # what a notice was issued for, when no application or contract names it (a clearing run …): once only
             models.UniqueConstraint(
                 fields=["kind", "participant", "reference"],

@@ -45,10 +45,10 @@ from capmarket.domain.predelivery.models import (
     LineAction,
     NoticeDocument,
     NoticeKind,
-    NumberCounter,
     PreDeliveryParameter,
     PreDeliveryRuleSet,
 )
+from capmarket.domain.predelivery.notices import issue_notice, jst_date, next_number
 from capmarket.domain.predelivery.queries import params_for_year
 from capmarket.domain.registry.models import Participant, Resource, ResourceStatus
 from capmarket.domain.shared.history import save_with_history
@@ -62,17 +62,6 @@ class UnableToActOnApplication(ValidationError):
 
 def _refuse(message: str | Sequence[str]) -> UnableToActOnApplication:
     return UnableToActOnApplication(list(message) if not isinstance(message, str) else [message])
-
-
-# ---------------------------------------------------------------------------------------------- numbering
-
-
-def next_number(*, series: str, year: int) -> str:
-    """The next number of a series and year (``AP-2026-000001``); call inside the transaction that uses it."""
-    counter, _ = NumberCounter.objects.select_for_update().get_or_create(series=series, year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{series}-{year}-{counter.last:06d}"
 
 
 # ---------------------------------------------------------------------------------------------- rule sets
@@ -144,59 +133,6 @@ def publish_predelivery_rules(
     return ruleset
 
 
-# ---------------------------------------------------------------------------------------------- notices
-
-
-def issue_notice(
-    *,
-    actor: Any,
-    now: dt.datetime,
-    kind: str,
-    participant: Participant,
-    delivery_year: int,
-    build: Callable[[str], documents.NoticeContent],
-    application: Application | None = None,
-    contract: Any = None,
-    replaces: NoticeDocument | None = None,
-    reference: str = "",
-) -> NoticeDocument:
-    """Number, render, store and record one notice (call inside the transaction of the act it ends)."""
-    number = next_number(series="PD", year=now.astimezone(dt.timezone(dt.timedelta(hours=9))).year)
-    content = build(number)
-    data = documents.render_pdf(content)
-    name, digest = documents.store_pdf(number=number, data=data)
-    notice = NoticeDocument.objects.create(
-        number=number,
-        kind=kind,
-        title=content.title,
-        participant=participant,
-        delivery_year=delivery_year,
-        application=application,
-        contract=contract,
-        replaces=replaces,
-        reference=reference,
-        storage_name=name,
-        sha256=digest,
-        size_bytes=len(data),
-        issued_at=now,
-        issued_by=actor if getattr(actor, "pk", None) else None,
-    )
-    audit.record(
-        now=now,
-        action=AuditAction.CREATED,
-        actor=actor,
-        object_type="predelivery_notice",
-        object_id=notice.pk,
-        object_repr=str(notice),
-        summary=f"{notice.get_kind_display()}を発行しました（{participant.participant_code}）。",
-    )
-    return notice
-
-
-def jst_date(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(dt.timezone(dt.timedelta(hours=9))).date()
-
-
 # ---------------------------------------------------------------------------------------------- applications
 
 
@@ -208,13 +144,13 @@ CheckHook = Callable[[Any, dt.datetime, Application], None]
 _CHECK_HOOKS: dict[str, CheckHook] = {}
 
 
-def register_kind(kind: str, *, effect: ApprovalEffect, on_check: CheckHook | None = None) -> None:
+def register_kind(*, kind: str, effect: ApprovalEffect, on_check: CheckHook | None = None) -> None:
     _EFFECTS[kind] = effect
     if on_check is not None:
         _CHECK_HOOKS[kind] = on_check
 
 
-def require_member_of(actor: Any, participant: Participant) -> None:
+def require_member_of(*, actor: Any, participant: Participant) -> None:
     """A company's applications are submitted, corrected and withdrawn by its own members only."""
     if (
         not can(user=actor, action=Action.SUBMIT_PREDELIVERY)
@@ -228,7 +164,7 @@ def new_application(
 ) -> Application:
     """A submitted application (call inside the submitting transaction, after the checks of its kind)."""
     application = Application(
-        number=next_number(series="AP", year=jst_date(now).year),
+        number=next_number(series="AP", year=jst_date(moment=now).year),
         kind=kind,
         participant=participant,
         delivery_year=delivery_year,
@@ -311,7 +247,7 @@ def return_application(*, actor: Any, now: dt.datetime, application: Application
 def reopen_for_correction(*, actor: Any, now: dt.datetime, application: Application) -> Application:
     """The company resubmits a returned application (its kind's function has replaced the details)."""
     current = _locked(application)
-    require_member_of(actor, current.participant)
+    require_member_of(actor=actor, participant=current.participant)
     if current.state != ApplicationState.RETURNED:
         raise _refuse(f"申込{current.number}は「{current.get_state_display()}」のため再申込できません。")
     current.state = ApplicationState.SUBMITTED
@@ -365,11 +301,11 @@ def reject_application(*, actor: Any, now: dt.datetime, application: Application
             return documents.NoticeContent(
                 title="審査結果通知書",
                 number=number,
-                issued_on=jst_date(now),
+                issued_on=jst_date(moment=now),
                 addressee=current.participant.name,
                 addressee_code=current.participant.participant_code,
                 paragraphs=(
-                    f"貴社から{documents.ja_date(jst_date(current.submitted_at))}に申込のあった下記の"
+                    f"貴社から{documents.ja_date(day=jst_date(moment=current.submitted_at))}に申込のあった下記の"
                     f"{current.get_kind_display()}について審査した結果、受け付けられないこととしましたので通知します。",
                 ),
                 tables=(
@@ -402,7 +338,7 @@ def withdraw_application(*, actor: Any, now: dt.datetime, application: Applicati
     """The company withdraws (取下げ) its own open application."""
     with transaction.atomic():
         current = _locked(application)
-        require_member_of(actor, current.participant)
+        require_member_of(actor=actor, participant=current.participant)
         if current.state not in OPEN_STATES:
             raise _refuse(f"申込{current.number}は「{current.get_state_display()}」のため取り下げられません。")
         current.state = ApplicationState.WITHDRAWN
@@ -443,7 +379,7 @@ def _check_lines(
         raise _refuse(f"実需給年度が正しくありません: {delivery_year}")
     if not lines:
         raise _refuse("申込の明細がありません。")
-    _, params = params_for_year(delivery_year)
+    _, params = params_for_year(delivery_year=delivery_year)
     codes = [line.resource_code for line in lines]
     resources = {r.resource_code: r for r in Resource.objects.filter(resource_code__in=codes)}
     current = {
@@ -548,7 +484,7 @@ def submit_expected_capacity(
 ) -> Application:
     """Apply to register, change or cancel expected capacities of the company's resources for a delivery year —
     one line (a form) or many (a bulk file). Every line is checked; any problem refuses the whole application."""
-    require_member_of(actor, participant)
+    require_member_of(actor=actor, participant=participant)
     with transaction.atomic():
         checked = _check_lines(participant=participant, delivery_year=delivery_year, lines=lines, exclude=None)
         application = new_application(
@@ -569,7 +505,7 @@ def resubmit_expected_capacity(
     """Correct a returned application (its lines are replaced) and submit it again."""
     with transaction.atomic():
         current = _locked(application)
-        require_member_of(actor, current.participant)
+        require_member_of(actor=actor, participant=current.participant)
         if current.kind != ApplicationKind.EXPECTED_CAPACITY:
             raise _refuse("期待容量の申込ではありません。")
         checked = _check_lines(
@@ -583,61 +519,61 @@ def resubmit_expected_capacity(
         return reopen_for_correction(actor=actor, now=now, application=current)
 
 
-def _apply_expected_capacity(actor: Any, now: dt.datetime, application: Application) -> NoticeDocument:
-    lines = list(application.expected_capacity_lines.select_related("resource").order_by("line_no"))
-    rows = []
-    for line in lines:
-        resource = Resource.objects.select_for_update().get(pk=line.resource_id)
-        ec = (
-            ExpectedCapacity.objects.select_for_update()
-            .filter(resource=resource, delivery_year=application.delivery_year)
-            .first()
-        )
-        if line.action == LineAction.CANCEL:
-            if ec is None or ec.state != ExpectedCapacityState.ACTIVE:
-                raise _refuse(f"{resource.resource_code}: 取り消す期待容量がありません。")
-            ec.state = ExpectedCapacityState.CANCELLED
-            ec.application = application
-            ec.updated_at = now
-            save_with_history(obj=ec, actor=actor, now=now)
-            rows.append((resource.resource_code, resource.name, "取消", "", ""))
-            continue
-        assert line.expected_capacity_kw is not None
-        if ec is None:
-            ec = ExpectedCapacity(resource=resource, delivery_year=application.delivery_year, registered_at=now)
-        elif line.action == LineAction.REGISTER and ec.state == ExpectedCapacityState.ACTIVE:
-            raise _refuse(f"{resource.resource_code}: 期待容量は既に登録されています。")
-        ec.installed_capacity_kw = line.installed_capacity_kw
-        ec.expected_capacity_kw = line.expected_capacity_kw
-        ec.state = ExpectedCapacityState.ACTIVE
+def _apply_line(*, actor: Any, now: dt.datetime, application: Application, line: Any) -> tuple[str, ...]:
+    """One line of an approved expected capacity: registered, changed or cancelled; the notice's row."""
+    resource = Resource.objects.select_for_update().get(pk=line.resource_id)
+    ec = (
+        ExpectedCapacity.objects.select_for_update()
+        .filter(resource=resource, delivery_year=application.delivery_year)
+        .first()
+    )
+    if line.action == LineAction.CANCEL:
+        if ec is None or ec.state != ExpectedCapacityState.ACTIVE:
+            raise _refuse(f"{resource.resource_code}: 取り消す期待容量がありません。")
+        ec.state = ExpectedCapacityState.CANCELLED
         ec.application = application
         ec.updated_at = now
         save_with_history(obj=ec, actor=actor, now=now)
-        # the registry's expected capacity is the latest one approved (contracts are checked against it)
-        if (resource.expected_capacity_kw, resource.installed_capacity_kw) != (
-            line.expected_capacity_kw,
-            line.installed_capacity_kw,
-        ):
-            resource.expected_capacity_kw = line.expected_capacity_kw
-            resource.installed_capacity_kw = line.installed_capacity_kw
-            resource.updated_at = now
-            save_with_history(obj=resource, actor=actor, now=now)
-        rows.append(
-            (
-                resource.resource_code,
-                resource.name,
-                line.get_action_display(),
-                f"{line.installed_capacity_kw:,}",
-                f"{line.expected_capacity_kw:,}",
-            )
-        )
+        return (resource.resource_code, resource.name, "取消", "", "")
+    assert line.expected_capacity_kw is not None
+    if ec is None:
+        ec = ExpectedCapacity(resource=resource, delivery_year=application.delivery_year, registered_at=now)
+    elif line.action == LineAction.REGISTER and ec.state == ExpectedCapacityState.ACTIVE:
+        raise _refuse(f"{resource.resource_code}: 期待容量は既に登録されています。")
+    ec.installed_capacity_kw = line.installed_capacity_kw
+    ec.expected_capacity_kw = line.expected_capacity_kw
+    ec.state = ExpectedCapacityState.ACTIVE
+    ec.application = application
+    ec.updated_at = now
+    save_with_history(obj=ec, actor=actor, now=now)
+    # the registry's expected capacity is the latest one approved (contracts are checked against it)
+    if (resource.expected_capacity_kw, resource.installed_capacity_kw) != (
+        line.expected_capacity_kw,
+        line.installed_capacity_kw,
+    ):
+        resource.expected_capacity_kw = line.expected_capacity_kw
+        resource.installed_capacity_kw = line.installed_capacity_kw
+        resource.updated_at = now
+        save_with_history(obj=resource, actor=actor, now=now)
+    return (
+        resource.resource_code,
+        resource.name,
+        line.get_action_display(),
+        f"{line.installed_capacity_kw:,}",
+        f"{line.expected_capacity_kw:,}",
+    )
+
+
+def _apply_expected_capacity(actor: Any, now: dt.datetime, application: Application) -> NoticeDocument:
+    lines = list(application.expected_capacity_lines.select_related("resource").order_by("line_no"))
+    rows = [_apply_line(actor=actor, now=now, application=application, line=line) for line in lines]
 
     def build(number: str) -> documents.NoticeContent:
         first = lines[0].resource
         return documents.NoticeContent(
             title="電源等登録通知書（期待容量）",
             number=number,
-            issued_on=jst_date(now),
+            issued_on=jst_date(moment=now),
             addressee=application.participant.name,
             addressee_code=application.participant.participant_code,
             paragraphs=(
@@ -649,7 +585,7 @@ def _apply_expected_capacity(actor: Any, now: dt.datetime, application: Applicat
                     heading="申込",
                     rows=(
                         ("申込番号", application.number),
-                        ("申込日", documents.ja_date(jst_date(application.submitted_at))),
+                        ("申込日", documents.ja_date(day=jst_date(moment=application.submitted_at))),
                         ("実需給年度", f"{application.delivery_year}年度"),
                         ("電源等の区分（1件目）", RESOURCE_TYPE_NAMES_JA.get(first.resource_type, "")),
                     ),
@@ -673,42 +609,103 @@ def _apply_expected_capacity(actor: Any, now: dt.datetime, application: Applicat
     )
 
 
-register_kind(ApplicationKind.EXPECTED_CAPACITY, effect=_apply_expected_capacity)
+register_kind(kind=ApplicationKind.EXPECTED_CAPACITY, effect=_apply_expected_capacity)
 
 
 # ---------------------------------------------------------------------------------------------- contract documents
 
 
-def _contract_content(
-    *, number: str, now: dt.datetime, contract: Any, kind: str, previous: Any = None
-) -> documents.NoticeContent:
-    """本紙 / 別紙 of a 容量確保契約書, a 変更契約書 or a 解約合意書 for one contract."""
-    resource, participant = contract.resource, contract.participant
-    terms = (
+def _contract_terms(contract: Any) -> tuple[tuple[str, str], ...]:
+    resource = contract.resource
+    year = contract.delivery_year
+    return (
         ("契約番号", contract.contract_code),
-        (
-            "実需給年度",
-            f"{contract.delivery_year}年度（{contract.delivery_year}年4月1日〜{contract.delivery_year + 1}年3月31日）",
-        ),
+        ("実需給年度", f"{year}年度（{year}年4月1日〜{year + 1}年3月31日）"),
         ("オークション", contract.get_auction_display()),
         ("電源等識別番号", resource.resource_code),
         ("電源等の名称", resource.name),
         ("電源等の区分", RESOURCE_TYPE_NAMES_JA.get(resource.resource_type, resource.resource_type)),
         ("エリア", resource.get_area_display()),
         ("約定価格", f"{contract.price_yen_per_kw:,} 円/kW"),
-        ("契約容量", documents.kw(contract.contract_kw)),
-        ("アセスメント対象容量", documents.kw(contract.assessment_kw)),
-        ("契約金額（控除前）", documents.yen(contract.gross_amount_yen)),
-        ("経過措置控除額", documents.yen(contract.transitional_deduction_yen)),
-        ("容量確保契約金額", documents.yen(contract.amount_yen)),
+        ("契約容量", documents.kw(value=contract.contract_kw)),
+        ("アセスメント対象容量", documents.kw(value=contract.assessment_kw)),
+        ("契約金額（控除前）", documents.yen(value=contract.gross_amount_yen)),
+        ("経過措置控除額", documents.yen(value=contract.transitional_deduction_yen)),
+        ("容量確保契約金額", documents.yen(value=contract.amount_yen)),
     )
+
+
+def _annex_content(*, contract: Any, base: dict[str, Any]) -> documents.NoticeContent:
+    """別紙: the resource and the monthly payment schedule (12 instalments, the remainder in the last)."""
+    resource = contract.resource
+    amount = contract.amount_yen
+    monthly = amount // 12
+    months = []
+    for i in range(12):
+        year, month = (contract.delivery_year, 4 + i) if i < 9 else (contract.delivery_year + 1, i - 8)
+        pay_year, pay_month = (year, month + 5) if month + 5 <= 12 else (year + 1, month - 7)
+        value = monthly if i < 11 else amount - 11 * monthly
+        months.append((f"{year}年{month}月", f"{pay_year}年{pay_month}月", f"{value:,}"))
+    completion = f"{resource.completion_fiscal_year}年度" if resource.completion_fiscal_year else ""
+    return documents.NoticeContent(
+        title="容量確保契約書（別紙）",
+        paragraphs=(
+            f"契約番号 {contract.contract_code} の電源等の情報と、容量確保契約金額の月別の交付予定額"
+            "（経済的ペナルティ等による減額前）を示す。",
+        ),
+        tables=(
+            documents.Table(
+                heading="電源等の情報",
+                rows=(
+                    ("電源等識別番号", resource.resource_code),
+                    ("電源等の名称", resource.name),
+                    ("電源等の区分", RESOURCE_TYPE_NAMES_JA.get(resource.resource_type, resource.resource_type)),
+                    ("エリア", resource.get_area_display()),
+                    ("設備容量", documents.kw(value=resource.installed_capacity_kw)),
+                    ("期待容量", documents.kw(value=resource.expected_capacity_kw)),
+                    ("竣工年度", completion),
+                    ("経過措置", "対象" if contract.transitional else "対象外"),
+                ),
+            ),
+            documents.Table(
+                heading="月別の交付予定額",
+                columns=("対象月", "交付月", "交付予定額（円）"),
+                rows=months,
+                note="交付額は実需給期間のアセスメントに基づく経済的ペナルティと相殺されます。",
+            ),
+        ),
+        closing=("以上",),
+        **base,
+    )
+
+
+def _change_rows(*, contract: Any, previous: Any) -> list[tuple[str, str]]:
+    rows = [("契約番号（変更後）", contract.contract_code)]
+    if previous is not None:
+        rows.append(("契約番号（変更前）", previous.contract_code))
+        for label, before, after in (
+            ("約定価格（円/kW）", previous.price_yen_per_kw, contract.price_yen_per_kw),
+            ("契約容量（kW）", previous.contract_kw, contract.contract_kw),
+            ("アセスメント対象容量（kW）", previous.assessment_kw, contract.assessment_kw),
+            ("容量確保契約金額（円）", previous.amount_yen, contract.amount_yen),
+        ):
+            rows.append((label, f"{before:,} → {after:,}" if before != after else f"{after:,}（変更なし）"))
+    return rows
+
+
+def _contract_content(
+    *, number: str, now: dt.datetime, contract: Any, kind: str, previous: Any = None
+) -> documents.NoticeContent:
+    """本紙 / 別紙 of a 容量確保契約書, a 変更契約書 or a 解約合意書 for one contract."""
+    participant = contract.participant
+    terms = _contract_terms(contract)
     signatures = (
         f"甲　{documents.ISSUER}　{documents.ISSUER_TITLE}",
         f"乙　{participant.name}（事業者コード {participant.participant_code}）　代表者",
     )
-    base = {
+    base: dict[str, Any] = {
         "number": number,
-        "issued_on": jst_date(now),
+        "issued_on": jst_date(moment=now),
         "addressee": participant.name,
         "addressee_code": participant.participant_code,
     }
@@ -727,65 +724,15 @@ def _contract_content(
             **base,
         )
     if kind == NoticeKind.CONTRACT_ANNEX:
-        amount = contract.amount_yen
-        monthly = amount // 12
-        months = []
-        for i in range(12):
-            year, month = (contract.delivery_year, 4 + i) if i < 9 else (contract.delivery_year + 1, i - 8)
-            pay_year, pay_month = (year, month + 5) if month + 5 <= 12 else (year + 1, month - 7)
-            value = monthly if i < 11 else amount - 11 * monthly
-            months.append((f"{year}年{month}月", f"{pay_year}年{pay_month}月", f"{value:,}"))
-        return documents.NoticeContent(
-            title="容量確保契約書（別紙）",
-            paragraphs=(
-                f"契約番号 {contract.contract_code} の電源等の情報と、容量確保契約金額の月別の交付予定額"
-                "（経済的ペナルティ等による減額前）を示す。",
-            ),
-            tables=(
-                documents.Table(
-                    heading="電源等の情報",
-                    rows=(
-                        ("電源等識別番号", resource.resource_code),
-                        ("電源等の名称", resource.name),
-                        ("電源等の区分", RESOURCE_TYPE_NAMES_JA.get(resource.resource_type, resource.resource_type)),
-                        ("エリア", resource.get_area_display()),
-                        ("設備容量", documents.kw(resource.installed_capacity_kw)),
-                        ("期待容量", documents.kw(resource.expected_capacity_kw)),
-                        (
-                            "竣工年度",
-                            f"{resource.completion_fiscal_year}年度" if resource.completion_fiscal_year else "",
-                        ),
-                        ("経過措置", "対象" if contract.transitional else "対象外"),
-                    ),
-                ),
-                documents.Table(
-                    heading="月別の交付予定額",
-                    columns=("対象月", "交付月", "交付予定額（円）"),
-                    rows=months,
-                    note="交付額は実需給期間のアセスメントに基づく経済的ペナルティと相殺されます。",
-                ),
-            ),
-            closing=("以上",),
-            **base,
-        )
+        return _annex_content(contract=contract, base=base)
     if kind == NoticeKind.CHANGE_CONTRACT:
-        rows = [("契約番号（変更後）", contract.contract_code)]
-        if previous is not None:
-            rows.append(("契約番号（変更前）", previous.contract_code))
-            for label, before, after in (
-                ("約定価格（円/kW）", previous.price_yen_per_kw, contract.price_yen_per_kw),
-                ("契約容量（kW）", previous.contract_kw, contract.contract_kw),
-                ("アセスメント対象容量（kW）", previous.assessment_kw, contract.assessment_kw),
-                ("容量確保契約金額（円）", previous.amount_yen, contract.amount_yen),
-            ):
-                rows.append((label, f"{before:,} → {after:,}" if before != after else f"{after:,}（変更なし）"))
         return documents.NoticeContent(
             title="変更契約書",
             paragraphs=(
                 f"甲と乙は、{contract.delivery_year}年度の容量確保契約の内容を次のとおり変更する。"
                 "変更しない事項は従前のとおりとする。",
             ),
-            tables=(documents.Table(heading="変更の内容", rows=rows),),
+            tables=(documents.Table(heading="変更の内容", rows=_change_rows(contract=contract, previous=previous)),),
             signature_lines=signatures,
             **base,
         )
@@ -868,7 +815,7 @@ def confirm_contract(*, actor: Any, now: dt.datetime, confirmation: ContractConf
             .select_related("contract__participant")
             .get(pk=confirmation.pk)
         )
-        require_member_of(actor, current.contract.participant)
+        require_member_of(actor=actor, participant=current.contract.participant)
         if current.state != ConfirmationState.AWAITING:
             raise _refuse(f"この契約書は「{current.get_state_display()}」のため確認できません。")
         current.state = ConfirmationState.CONFIRMED
@@ -899,7 +846,7 @@ def request_contract_correction(
             .select_related("contract__participant")
             .get(pk=confirmation.pk)
         )
-        require_member_of(actor, current.contract.participant)
+        require_member_of(actor=actor, participant=current.contract.participant)
         if current.state != ConfirmationState.AWAITING:
             raise _refuse(f"この契約書は「{current.get_state_display()}」のため修正を依頼できません。")
         current.state = ConfirmationState.CORRECTION_REQUESTED

@@ -44,20 +44,20 @@ def _pk(value: Any) -> int:
         return -1
 
 
-def latest_ruleset(delivery_year: int) -> PreDeliveryRuleSet | None:
+def latest_ruleset(*, delivery_year: int) -> PreDeliveryRuleSet | None:
     return PreDeliveryRuleSet.objects.filter(delivery_year=delivery_year).order_by("-version", "-pk").first()
 
 
-def params_for_year(delivery_year: int) -> tuple[PreDeliveryRuleSet | None, PreDeliveryParams]:
+def params_for_year(*, delivery_year: int) -> tuple[PreDeliveryRuleSet | None, PreDeliveryParams]:
     """The latest published pre-delivery rules of the year (the built-in values while none is published)."""
-    ruleset = latest_ruleset(delivery_year)
+    ruleset = latest_ruleset(delivery_year=delivery_year)
     if ruleset is None:
         return None, parse_predelivery_params({n: p.value for n, p in builtin_parameters().items()})
     values = dict(PreDeliveryParameter.objects.filter(ruleset=ruleset).values_list("name", "value"))
     return ruleset, parse_predelivery_params(values)
 
 
-def parameters_of(ruleset: PreDeliveryRuleSet) -> QuerySet[PreDeliveryParameter]:
+def parameters_of(*, ruleset: PreDeliveryRuleSet) -> QuerySet[PreDeliveryParameter]:
     return ruleset.parameters.order_by("name", "pk")
 
 
@@ -69,7 +69,7 @@ def rulesets() -> QuerySet[PreDeliveryRuleSet]:
 
 
 def applications_visible_to(
-    user: Any, *, kind: str = "", state: str = "", delivery_year: int | None = None, search: str = ""
+    *, user: Any, kind: str = "", state: str = "", delivery_year: int | None = None, search: str = ""
 ) -> QuerySet[Application]:
     """Applications the user may see, newest first."""
     qs = Application.objects.select_related("participant", "submitted_by", "checked_by", "decided_by")
@@ -90,11 +90,11 @@ def applications_visible_to(
     return qs.order_by("-submitted_at", "-pk")
 
 
-def get_application_for(user: Any, pk: Any) -> Application:
-    return applications_visible_to(user).get(pk=_pk(pk))
+def get_application_for(*, user: Any, pk: Any) -> Application:
+    return applications_visible_to(user=user).get(pk=_pk(pk))
 
 
-def review_queue(user: Any) -> QuerySet[Application]:
+def review_queue(*, user: Any) -> QuerySet[Application]:
     """Open applications for staff to check or decide, oldest first (none for participants)."""
     if not sees_all(user=user):
         return Application.objects.none()
@@ -108,7 +108,7 @@ def review_queue(user: Any) -> QuerySet[Application]:
 # ---------------------------------------------------------------------------------------------- notices
 
 
-def notices_visible_to(user: Any, *, kind: str = "", delivery_year: int | None = None) -> QuerySet[NoticeDocument]:
+def notices_visible_to(*, user: Any, kind: str = "", delivery_year: int | None = None) -> QuerySet[NoticeDocument]:
     qs = NoticeDocument.objects.select_related("participant", "application", "contract")
     if not sees_all(user=user):
         own = own_participant_id(user=user)
@@ -122,15 +122,15 @@ def notices_visible_to(user: Any, *, kind: str = "", delivery_year: int | None =
     return qs.order_by("-issued_at", "-pk")
 
 
-def get_notice_for(user: Any, pk: Any) -> NoticeDocument:
-    return notices_visible_to(user).get(pk=_pk(pk))
+def get_notice_for(*, user: Any, pk: Any) -> NoticeDocument:
+    return notices_visible_to(user=user).get(pk=_pk(pk))
 
 
 # ---------------------------------------------------------------------------------------------- expected capacity
 
 
 def expected_capacities_visible_to(
-    user: Any, *, delivery_year: int | None = None, state: str = ExpectedCapacityState.ACTIVE
+    *, user: Any, delivery_year: int | None = None, state: str = ExpectedCapacityState.ACTIVE
 ) -> QuerySet[ExpectedCapacity]:
     qs = ExpectedCapacity.objects.select_related("resource", "resource__participant", "application")
     if not sees_all(user=user):
@@ -160,7 +160,7 @@ def expected_capacity_kw(*, resource_id: int, delivery_year: int) -> int | None:
 # ---------------------------------------------------------------------------------------------- contract documents
 
 
-def confirmations_visible_to(user: Any, *, state: str = "") -> QuerySet[ContractConfirmation]:
+def confirmations_visible_to(*, user: Any, state: str = "") -> QuerySet[ContractConfirmation]:
     qs = ContractConfirmation.objects.select_related(
         "contract", "contract__participant", "contract__resource", "document", "annex", "answered_by"
     )
@@ -174,11 +174,11 @@ def confirmations_visible_to(user: Any, *, state: str = "") -> QuerySet[Contract
     return qs.order_by("-created_at", "-pk")
 
 
-def get_confirmation_for(user: Any, pk: Any) -> ContractConfirmation:
-    return confirmations_visible_to(user).get(pk=_pk(pk))
+def get_confirmation_for(*, user: Any, pk: Any) -> ContractConfirmation:
+    return confirmations_visible_to(user=user).get(pk=_pk(pk))
 
 
-def contracts_needing_documents(user: Any) -> list[tuple[CapacityContract, str, CapacityContract | None]]:
+def contracts_needing_documents(*, user: Any) -> list[tuple[CapacityContract, str, CapacityContract | None]]:
     """For staff: changed contracts (the new row) without a 変更契約書 and cancelled ones without a 解約合意書,
     as (contract, notice kind, the contract it replaced)."""
     if not sees_all(user=user):
@@ -203,8 +203,8 @@ def contracts_needing_documents(user: Any) -> list[tuple[CapacityContract, str, 
     return out
 
 
-def contract_needing_documents(user: Any, pk: Any) -> tuple[CapacityContract, str, CapacityContract | None]:
-    for item in contracts_needing_documents(user):
+def contract_needing_documents(*, user: Any, pk: Any) -> tuple[CapacityContract, str, CapacityContract | None]:
+    for item in contracts_needing_documents(user=user):
         if item[0].pk == _pk(pk):
             return item
     raise LookupError(pk)
@@ -213,7 +213,7 @@ def contract_needing_documents(user: Any, pk: Any) -> tuple[CapacityContract, st
 # ---------------------------------------------------------------------------------------------- after the contract
 
 
-def listings_visible_to(user: Any) -> QuerySet[ReplacementListing]:
+def listings_visible_to(*, user: Any) -> QuerySet[ReplacementListing]:
     """The 差替掲示板: published entries for every logged-in company, plus the company's own in any state; staff all."""
     qs = ReplacementListing.objects.select_related("participant", "resource")
     if not sees_all(user=user):
@@ -224,8 +224,8 @@ def listings_visible_to(user: Any) -> QuerySet[ReplacementListing]:
     return qs.order_by("-created_at", "-pk")
 
 
-def get_listing_for(user: Any, pk: Any) -> ReplacementListing:
-    return listings_visible_to(user).get(pk=_pk(pk))
+def get_listing_for(*, user: Any, pk: Any) -> ReplacementListing:
+    return listings_visible_to(user=user).get(pk=_pk(pk))
 
 
 def replacements_in_force(*, delivery_year: int, as_of: dt.datetime) -> QuerySet[Replacement]:
@@ -240,7 +240,7 @@ def replacements_in_force(*, delivery_year: int, as_of: dt.datetime) -> QuerySet
     )
 
 
-def active_contracts_of(user: Any) -> QuerySet[CapacityContract]:
+def active_contracts_of(*, user: Any) -> QuerySet[CapacityContract]:
     """The company's contracts in force (what a replacement, exit or test concerns); none for staff."""
     own = own_participant_id(user=user)
     if own is None:
@@ -252,11 +252,11 @@ def active_contracts_of(user: Any) -> QuerySet[CapacityContract]:
     )
 
 
-def get_active_contract_for(user: Any, pk: Any) -> CapacityContract:
-    return active_contracts_of(user).get(pk=_pk(pk))
+def get_active_contract_for(*, user: Any, pk: Any) -> CapacityContract:
+    return active_contracts_of(user=user).get(pk=_pk(pk))
 
 
-def tests_visible_to(user: Any) -> QuerySet[EffectivenessTest]:
+def tests_visible_to(*, user: Any) -> QuerySet[EffectivenessTest]:
     qs = EffectivenessTest.objects.select_related(
         "contract", "contract__participant", "contract__resource", "application"
     )
@@ -268,8 +268,8 @@ def tests_visible_to(user: Any) -> QuerySet[EffectivenessTest]:
     return qs.order_by("-start_at", "-pk")
 
 
-def get_test_for(user: Any, pk: Any) -> EffectivenessTest:
-    return tests_visible_to(user).get(pk=_pk(pk))
+def get_test_for(*, user: Any, pk: Any) -> EffectivenessTest:
+    return tests_visible_to(user=user).get(pk=_pk(pk))
 
 
 def dispatch_contracts() -> QuerySet[CapacityContract]:
@@ -281,15 +281,15 @@ def dispatch_contracts() -> QuerySet[CapacityContract]:
     )
 
 
-def adjustment_rounds(delivery_year: int) -> QuerySet[OutageAdjustmentRound]:
+def adjustment_rounds(*, delivery_year: int) -> QuerySet[OutageAdjustmentRound]:
     return OutageAdjustmentRound.objects.filter(delivery_year=delivery_year).order_by("-number", "-pk")
 
 
-def outage_limits(delivery_year: int) -> QuerySet[OutageAreaLimit]:
+def outage_limits(*, delivery_year: int) -> QuerySet[OutageAreaLimit]:
     return OutageAreaLimit.objects.filter(delivery_year=delivery_year).order_by("area", "month", "pk")
 
 
-def flags_visible_to(user: Any, *, delivery_year: int) -> QuerySet[OutageAdjustmentFlag]:
+def flags_visible_to(*, user: Any, delivery_year: int) -> QuerySet[OutageAdjustmentFlag]:
     qs = OutageAdjustmentFlag.objects.select_related("plan", "plan__resource", "participant", "round").filter(
         round__delivery_year=delivery_year
     )
@@ -301,7 +301,7 @@ def flags_visible_to(user: Any, *, delivery_year: int) -> QuerySet[OutageAdjustm
     return qs.order_by("-round__number", "plan__outage_code", "pk")
 
 
-def get_flag_for(user: Any, pk: Any) -> OutageAdjustmentFlag:
+def get_flag_for(*, user: Any, pk: Any) -> OutageAdjustmentFlag:
     qs = OutageAdjustmentFlag.objects.select_related("plan", "plan__resource", "participant", "round")
     if not sees_all(user=user):
         own = own_participant_id(user=user)

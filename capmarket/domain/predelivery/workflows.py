@@ -50,11 +50,10 @@ from capmarket.domain.predelivery.models import (
     Succession,
     SuccessionKind,
 )
+from capmarket.domain.predelivery.notices import issue_notice, jst_date
 from capmarket.domain.predelivery.operations import (
     _refuse,
     issue_contract_documents,
-    issue_notice,
-    jst_date,
     new_application,
     register_kind,
     require_member_of,
@@ -84,7 +83,7 @@ def _content(
     return documents.NoticeContent(
         title=title,
         number=number,
-        issued_on=jst_date(now),
+        issued_on=jst_date(moment=now),
         addressee=participant.name,
         addressee_code=participant.participant_code,
         paragraphs=paragraphs,
@@ -94,7 +93,7 @@ def _content(
 
 def _active_contract_of(actor: Any, contract: CapacityContract) -> CapacityContract:
     current = CapacityContract.objects.select_related("participant", "resource").get(pk=contract.pk)
-    require_member_of(actor, current.participant)
+    require_member_of(actor=actor, participant=current.participant)
     if current.state != ContractState.ACTIVE:
         raise _refuse(f"契約番号{current.contract_code}は「{current.get_state_display()}」です。")
     return current
@@ -237,7 +236,7 @@ def resubmit_outage_plan(
             .select_related("plan", "participant", "round")
             .get(pk=flag.pk)
         )
-        require_member_of(actor, current.participant)
+        require_member_of(actor=actor, participant=current.participant)
         if current.round.state != RoundState.OPEN or current.state != FlagState.FLAGGED:
             raise _refuse("この計画は再提出を求められていません。")
         if end_at <= start_at or available_kw < 0:
@@ -261,6 +260,31 @@ def resubmit_outage_plan(
         current.save(update_fields=["state", "resubmitted_at"])
         _record(actor, now, AuditAction.UPDATED, current, "outage_adjustment_flag", "容量停止計画を再提出しました。")
     return current
+
+
+def _adjustment_rows(
+    *, company_flags: list[OutageAdjustmentFlag], final_state: dict[int, OutageAdjustmentFlag]
+) -> list[tuple[str, ...]]:
+    """The rows of a company's result notice: each flagged plan once, with its latest flag and its result."""
+    latest_flag: dict[int, OutageAdjustmentFlag] = {}
+    for f in company_flags:
+        latest_flag[f.plan_id] = f  # flags come in round order: the last one is the plan's latest
+    rows: list[tuple[str, ...]] = []
+    for f in latest_flag.values():
+        plan = f.plan
+        failed = final_state.get(f.plan_id) is not None and final_state[f.plan_id].state == FlagState.FAILED
+        start = f"{plan.start_at.astimezone(JST):%Y-%m-%d %H:%M}"
+        end = f"{plan.end_at.astimezone(JST):%Y-%m-%d %H:%M}"
+        rows.append(
+            (
+                plan.outage_code,
+                f"{plan.resource.resource_code} {plan.resource.name}",
+                f"{start} 〜 {end}",
+                f"{f.outage_kw:,}",
+                "調整不調" if failed else "調整済（再提出により解消）",
+            )
+        )
+    return rows
 
 
 def finalize_outage_adjustment(*, actor: Any, now: dt.datetime, rnd: OutageAdjustmentRound) -> list[NoticeDocument]:
@@ -296,24 +320,7 @@ def finalize_outage_adjustment(*, actor: Any, now: dt.datetime, rnd: OutageAdjus
             by_company.setdefault(f.participant_id, []).append(f)
         for company_flags in by_company.values():
             participant = company_flags[0].participant
-            latest_flag: dict[int, OutageAdjustmentFlag] = {}
-            for f in company_flags:
-                latest_flag[f.plan_id] = f  # flags come in round order: the last one is the plan's latest
-            rows = []
-            for f in latest_flag.values():
-                plan = f.plan
-                failed = final_state.get(f.plan_id) is not None and final_state[f.plan_id].state == FlagState.FAILED
-                start = f"{plan.start_at.astimezone(JST):%Y-%m-%d %H:%M}"
-                end = f"{plan.end_at.astimezone(JST):%Y-%m-%d %H:%M}"
-                rows.append(
-                    (
-                        plan.outage_code,
-                        f"{plan.resource.resource_code} {plan.resource.name}",
-                        f"{start} 〜 {end}",
-                        f"{f.outage_kw:,}",
-                        "調整不調" if failed else "調整済（再提出により解消）",
-                    )
-                )
+            rows = _adjustment_rows(company_flags=company_flags, final_state=final_state)
 
             def build(number: str, p: Participant = participant, r: list[Any] = rows) -> documents.NoticeContent:
                 return _content(
@@ -380,7 +387,7 @@ class ListingInput:
 
 def post_listing(*, actor: Any, now: dt.datetime, participant: Participant, values: ListingInput) -> ReplacementListing:
     """Put an offer or a request on the 差替掲示板 (shown to every provider once staff have reviewed it)."""
-    require_member_of(actor, participant)
+    require_member_of(actor=actor, participant=participant)
     errors: list[str] = []
     if values.kind not in ListingKind.values:
         errors.append("区分: 提供または募集を選択してください。")
@@ -450,7 +457,7 @@ def review_listing(
 def close_listing(*, actor: Any, now: dt.datetime, listing: ReplacementListing) -> ReplacementListing:
     with transaction.atomic():
         current = ReplacementListing.objects.select_for_update().select_related("participant").get(pk=listing.pk)
-        require_member_of(actor, current.participant)
+        require_member_of(actor=actor, participant=current.participant)
         if current.state not in (ListingState.PENDING, ListingState.PUBLISHED):
             raise _refuse("この掲載は終了しています。")
         current.state = ListingState.CLOSED
@@ -530,8 +537,8 @@ def _apply_replacement(actor: Any, now: dt.datetime, application: Application) -
                         ("契約番号", c.contract_code),
                         ("差替元の電源等", f"{c.resource.resource_code} {c.resource.name}"),
                         ("差替先の電源等", f"{replacement.to_resource.resource_code} {replacement.to_resource.name}"),
-                        ("差替容量", documents.kw(replacement.kw)),
-                        ("差替開始日", documents.ja_date(replacement.valid_from)),
+                        ("差替容量", documents.kw(value=replacement.kw)),
+                        ("差替開始日", documents.ja_date(day=replacement.valid_from)),
                     ),
                 ),
             ),
@@ -563,7 +570,7 @@ def submit_succession(
     effective_date: dt.date,
 ) -> Application:
     """電源承継 (some resources) or 事業者統合 (all of them) to another registered provider from a date."""
-    require_member_of(actor, participant)
+    require_member_of(actor=actor, participant=participant)
     successor = Participant.objects.filter(participant_code=successor_code, is_provider=True).first()
     errors: list[str] = []
     if kind not in SuccessionKind.values:
@@ -635,7 +642,7 @@ def _apply_succession(actor: Any, now: dt.datetime, application: Application) ->
             ),
             tables=(
                 documents.Table(
-                    heading=f"承継の内容（承継日 {documents.ja_date(succession.effective_date)}）",
+                    heading=f"承継の内容（承継日 {documents.ja_date(day=succession.effective_date)}）",
                     columns=("電源等識別番号", "電源等の名称", "承継した契約"),
                     rows=rows,
                 ),
@@ -676,11 +683,11 @@ def submit_market_exit(*, actor: Any, now: dt.datetime, contract: CapacityContra
             contract=current, application__state__in=("submitted", "checked", "returned")
         ).exists():
             raise _refuse(f"契約番号{current.contract_code}には審査中の市場退出の申込があります。")
-        _, params = params_for_year(current.delivery_year)
+        _, params = params_for_year(delivery_year=current.delivery_year)
         penalty = market_exit_penalty(
             contract_amount_yen=current.amount_yen,
             delivery_year=current.delivery_year,
-            declared_on=jst_date(now),
+            declared_on=jst_date(moment=now),
             params=params,
         )
         application = new_application(
@@ -694,7 +701,7 @@ def submit_market_exit(*, actor: Any, now: dt.datetime, contract: CapacityContra
         MarketExit.objects.create(
             application=application,
             contract=current,
-            declared_on=jst_date(now),
+            declared_on=jst_date(moment=now),
             reason=reason.strip(),
             contract_amount_yen=current.amount_yen,
             penalty_rate=_decimal_text(penalty.rate),
@@ -739,7 +746,8 @@ def _apply_market_exit(actor: Any, now: dt.datetime, application: Application) -
             title="市場退出時の経済的ペナルティ算定額通知書",
             paragraphs=(
                 "貴社の市場退出を承認し、容量確保契約を解約しました。容量確保契約約款に基づく市場退出時の"
-                "経済的ペナルティの額を下記のとおり通知します。請求書は別途送付します。",
+                "経済的ペナルティの額を下記のとおり通知します。請求書（市場退出ペナルティ請求書）は別途発行し、"
+                "ポータルの「帳票」画面からダウンロードできます。",
             ),
             tables=(
                 documents.Table(
@@ -748,11 +756,11 @@ def _apply_market_exit(actor: Any, now: dt.datetime, application: Application) -
                         ("申込番号", application.number),
                         ("契約番号", c.contract_code),
                         ("電源等", f"{c.resource.resource_code} {c.resource.name}"),
-                        ("退出表明日", documents.ja_date(exit_.declared_on)),
+                        ("退出表明日", documents.ja_date(day=exit_.declared_on)),
                         ("区分", "確認期限日後の退出" if exit_.late else "確認期限日までの退出"),
-                        ("容量確保契約金額", documents.yen(exit_.contract_amount_yen)),
+                        ("容量確保契約金額", documents.yen(value=exit_.contract_amount_yen)),
                         ("ペナルティ率", f"{_percent_text(exit_.penalty_rate)} %"),
-                        ("経済的ペナルティ額（1円未満切捨て）", documents.yen(exit_.penalty_yen)),
+                        ("経済的ペナルティ額（1円未満切捨て）", documents.yen(value=exit_.penalty_yen)),
                     ),
                 ),
             ),
@@ -791,7 +799,7 @@ def order_effectiveness_test(
         errors.append("発令開始日時: 現在より後の日時を指定してください。")
     if errors:
         raise _refuse(errors)
-    _, params = params_for_year(current.delivery_year)
+    _, params = params_for_year(delivery_year=current.delivery_year)
     with transaction.atomic():
         if (
             EffectivenessTest.objects.filter(contract=current, season=season)
@@ -826,7 +834,7 @@ def submit_effectiveness_result(
     """The provider submits the baseline and metering of every 30-minute slot of the test window (after it)."""
     with transaction.atomic():
         current = EffectivenessTest.objects.select_for_update().select_related("contract__participant").get(pk=test.pk)
-        require_member_of(actor, current.contract.participant)
+        require_member_of(actor=actor, participant=current.contract.participant)
         if current.state != EffectivenessTestState.ORDERED:
             raise _refuse(f"このテストは「{current.get_state_display()}」のため結果を申し込めません。")
         if now < current.end_at:
@@ -859,7 +867,7 @@ def submit_effectiveness_result(
             )
             for s in expected
         )
-        _, params = params_for_year(current.contract.delivery_year)
+        _, params = params_for_year(delivery_year=current.contract.delivery_year)
         result = effectiveness_result(
             contract_kw=current.required_kw,
             baselines_wh=[given[s].baseline_wh for s in expected],
@@ -887,7 +895,7 @@ def _apply_effectiveness(actor: Any, now: dt.datetime, application: Application)
         EffectivenessTest.objects.select_for_update().select_related("contract__resource").get(application=application)
     )
     values = list(test.meter_values.order_by("slot_start_at"))
-    _, params = params_for_year(test.contract.delivery_year)
+    _, params = params_for_year(delivery_year=test.contract.delivery_year)
     result = effectiveness_result(
         contract_kw=test.required_kw,
         baselines_wh=[v.baseline_wh for v in values],
@@ -939,8 +947,8 @@ def _apply_effectiveness(actor: Any, now: dt.datetime, application: Application)
                             "発令時間帯",
                             f"{test.start_at.astimezone(JST):%Y-%m-%d %H:%M} 〜 {test.end_at.astimezone(JST):%H:%M}",
                         ),
-                        ("必要な供出量", documents.kw(result.required_kw)),
-                        ("供出量（平均、1kW未満切捨て）", documents.kw(result.delivered_kw)),
+                        ("必要な供出量", documents.kw(value=result.required_kw)),
+                        ("供出量（平均、1kW未満切捨て）", documents.kw(value=result.delivered_kw)),
                         ("結果", "合格" if result.passed else "不合格"),
                     ),
                 ),
@@ -959,7 +967,7 @@ def _apply_effectiveness(actor: Any, now: dt.datetime, application: Application)
     )
 
 
-register_kind(ApplicationKind.REPLACEMENT, effect=_apply_replacement)
-register_kind(ApplicationKind.SUCCESSION, effect=_apply_succession)
-register_kind(ApplicationKind.MARKET_EXIT, effect=_apply_market_exit, on_check=_check_market_exit)
-register_kind(ApplicationKind.EFFECTIVENESS_TEST, effect=_apply_effectiveness)
+register_kind(kind=ApplicationKind.REPLACEMENT, effect=_apply_replacement)
+register_kind(kind=ApplicationKind.SUCCESSION, effect=_apply_succession)
+register_kind(kind=ApplicationKind.MARKET_EXIT, effect=_apply_market_exit, on_check=_check_market_exit)
+register_kind(kind=ApplicationKind.EFFECTIVENESS_TEST, effect=_apply_effectiveness)

@@ -51,7 +51,11 @@ def draft_annual_settlement(
     for bill in bills:
         contributions[bill.participant_id] += bill.total_yen
         unpaid[bill.participant_id] += max(bill.total_yen - received.get(bill.pk, 0), 0)
-    penalty_income = max(queries.ledger_net_of_year(delivery_year=delivery_year, account_code=chart.PENALTY_REVENUE), 0)
+    # the year's penalty income: the monthly penalties (4210) and the market-exit penalties billed for the year's
+    # contracts (4220, their own account so that the books show them apart) — both refunded (rules.md §5)
+    monthly_penalties = queries.ledger_net_of_year(delivery_year=delivery_year, account_code=chart.PENALTY_REVENUE)
+    exit_penalties = queries.ledger_net_of_year(delivery_year=delivery_year, account_code=chart.EXIT_PENALTY_REVENUE)
+    penalty_income = max(monthly_penalties + exit_penalties, 0)
     codes = {bill.participant_id: bill.participant.participant_code for bill in bills}  # ties: ascending code
     try:
         result = settle_year(
@@ -100,7 +104,8 @@ def draft_annual_settlement(
             object_id=settlement.pk,
             object_repr=str(settlement),
             summary=(
-                f"{delivery_year}年度の年次精算を計算しました（還元 {penalty_income:,}円、"
+                f"{delivery_year}年度の年次精算を計算しました（還元 {penalty_income:,}円"
+                f"（うち市場退出ペナルティ {exit_penalties:,}円）、"
                 f"追加徴収 {result.uncollected_yen:,}円、滞納 {len(result.in_arrears)}社）。"
             ),
             ip_address=ip_address,

@@ -95,6 +95,7 @@ ZENGIN_ACCOUNT_TYPES: Final = {"ordinary": "1", "current": "2", "savings": "4"}
 RECEIVABLE_ACCOUNT: Final = {
     DocumentType.INVOICE: chart.RECEIVABLE_PROVIDERS,
     DocumentType.CONTRIBUTION_INVOICE: chart.RECEIVABLE_CONTRIBUTIONS,
+    DocumentType.EXIT_PENALTY_INVOICE: chart.RECEIVABLE_EXIT_PENALTIES,
     DocumentType.ANNUAL_REBILLING_INVOICE: chart.RECEIVABLE_ADDITIONAL,
 }
 #: which payable each document a transfer pays is booked on

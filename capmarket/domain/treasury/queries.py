@@ -46,6 +46,7 @@ from capmarket.domain.treasury.models import (
 RECEIVABLE_TYPES: tuple[str, ...] = (
     DocumentType.INVOICE,
     DocumentType.CONTRIBUTION_INVOICE,
+    DocumentType.EXIT_PENALTY_INVOICE,
     DocumentType.ANNUAL_REBILLING_INVOICE,
 )
 #: documents the operator pays (what transfer batches pay)
@@ -254,10 +255,14 @@ def transfers_visible_to(*, user: Any) -> QuerySet[TransferLine]:
 
 # ------------------------------------------------------------------ balances (入出金結果, F10)
 
-BALANCE_ACCOUNTS: tuple[str, ...] = (
+RECEIVABLE_ACCOUNTS: tuple[str, ...] = (
     chart.RECEIVABLE_PROVIDERS,
     chart.RECEIVABLE_CONTRIBUTIONS,
     chart.RECEIVABLE_ADDITIONAL,
+    chart.RECEIVABLE_EXIT_PENALTIES,
+)
+BALANCE_ACCOUNTS: tuple[str, ...] = (
+    *RECEIVABLE_ACCOUNTS,
     chart.PAYABLE_PROVIDERS,
     chart.PAYABLE_REFUNDS,
     chart.DEPOSITS_RECEIVED,
@@ -278,7 +283,7 @@ class CompanyBalance:
     paid_out_yen: int  # transferred to the company (lines released and not failed)
     to_pay_yen: int  # still to be paid to the company (未払金, ledger)
     deposits_yen: int  # overpayments held (預り金, ledger)
-    receivable_ledger_yen: int  # 未収金 in the ledger (debit balance of 1310+1320+1330)
+    receivable_ledger_yen: int  # 未収金 in the ledger (debit balance of 1310+1320+1330+1340)
 
 
 def _received_and_paid_out(ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
@@ -359,14 +364,7 @@ def balances(*, user: Any, as_of: dt.date, participant_code: str = "") -> list[C
                 paid_out_yen=paid_out[c.pk],
                 to_pay_yen=books.get(chart.PAYABLE_PROVIDERS, 0) + books.get(chart.PAYABLE_REFUNDS, 0),
                 deposits_yen=books.get(chart.DEPOSITS_RECEIVED, 0),
-                receivable_ledger_yen=sum(
-                    books.get(code, 0)
-                    for code in (
-                        chart.RECEIVABLE_PROVIDERS,
-                        chart.RECEIVABLE_CONTRIBUTIONS,
-                        chart.RECEIVABLE_ADDITIONAL,
-                    )
-                ),
+                receivable_ledger_yen=sum(books.get(code, 0) for code in RECEIVABLE_ACCOUNTS),
             )
         )
     return result

@@ -22,12 +22,12 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from capmarket.application import auction_results
+from capmarket.application import auction_results, predelivery_exit, predelivery_notices
 from capmarket.domain.auctions import operations as auction_ops
 from capmarket.domain.auctions import queries as auction_queries
 from capmarket.domain.auctions.models import Auction, Award, Bid, ClearingRun
-from capmarket.domain.predelivery import documents, queries
 from capmarket.domain.predelivery import operations as ops
+from capmarket.domain.predelivery import queries
 from capmarket.domain.predelivery.models import (
     Application,
     ApplicationKind,
@@ -185,11 +185,11 @@ class AuctionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
     @extend_schema_field(serializers.ChoiceField(choices=list(auction_queries.PHASE_LABELS)))
     def get_phase(self, obj: Auction) -> str:
-        return auction_queries.phase(obj, now=timezone.now())
+        return auction_queries.phase(auction=obj, now=timezone.now())
 
     @extend_schema_field(DemandPointSerializer(many=True))
     def get_demand_curve(self, obj: Auction) -> list[dict[str, int]]:
-        return [{"kw": k, "price_yen_per_kw": p} for k, p in auction_queries.demand_points(obj)]
+        return [{"kw": k, "price_yen_per_kw": p} for k, p in auction_queries.demand_points(auction=obj)]
 
 
 class AuctionBidSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -279,12 +279,12 @@ class ClearingRunSerializer(serializers.ModelSerializer):  # type: ignore[type-a
 
     @extend_schema_field(AuctionAreaPriceSerializer(many=True))
     def get_area_prices(self, obj: ClearingRun) -> list[dict[str, Any]]:
-        return list(AuctionAreaPriceSerializer(auction_queries.area_prices(obj), many=True).data)
+        return list(AuctionAreaPriceSerializer(auction_queries.area_prices(run=obj), many=True).data)
 
     @extend_schema_field(AuctionAwardSerializer(many=True))
     def get_awards(self, obj: ClearingRun) -> list[dict[str, Any]]:
         user = self.context["request"].user
-        return list(AuctionAwardSerializer(auction_queries.awards_visible_to(user, obj), many=True).data)
+        return list(AuctionAwardSerializer(auction_queries.awards_visible_to(user=user, run=obj), many=True).data)
 
 
 # ---------------------------------------------------------------------------------------------- views
@@ -306,11 +306,13 @@ class ApplicationViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-ar
     serializer_class = ApplicationSerializer
 
     def get_queryset(self) -> Any:
-        return queries.applications_visible_to(self.request.user).prefetch_related("expected_capacity_lines__resource")
+        return queries.applications_visible_to(user=self.request.user).prefetch_related(
+            "expected_capacity_lines__resource"
+        )
 
     def get_object(self) -> Application:
         try:
-            return queries.get_application_for(self.request.user, self.kwargs["pk"])
+            return queries.get_application_for(user=self.request.user, pk=self.kwargs["pk"])
         except Application.DoesNotExist:
             raise Http404 from None
 
@@ -358,7 +360,9 @@ class ApplicationViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-ar
             elif act == "return":
                 ops.return_application(actor=request.user, now=now, application=application, comment=comment)
             elif act == "approve":
-                ops.approve_application(actor=request.user, now=now, application=application, comment=comment)
+                predelivery_exit.approve_application(
+                    actor=request.user, now=now, application=application, comment=comment
+                )
             elif act == "reject":
                 ops.reject_application(actor=request.user, now=now, application=application, comment=comment)
             else:
@@ -399,11 +403,11 @@ class NoticeViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     serializer_class = PreDeliveryNoticeSerializer
 
     def get_queryset(self) -> Any:
-        return queries.notices_visible_to(self.request.user)
+        return queries.notices_visible_to(user=self.request.user)
 
     def get_object(self) -> NoticeDocument:
         try:
-            return queries.get_notice_for(self.request.user, self.kwargs["pk"])
+            return queries.get_notice_for(user=self.request.user, pk=self.kwargs["pk"])
         except NoticeDocument.DoesNotExist:
             raise Http404 from None
 
@@ -411,7 +415,7 @@ class NoticeViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     @action(detail=True, methods=["get"])
     def pdf(self, request: Request, pk: str) -> HttpResponse:
         notice = self.get_object()
-        data = documents.read_pdf(storage_name=notice.storage_name, sha256=notice.sha256)
+        data = predelivery_notices.notice_pdf(notice=notice, now=timezone.now())
         response = HttpResponse(data, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{notice.number}.pdf"'
         return response
@@ -423,11 +427,11 @@ class ConfirmationViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-a
     serializer_class = ConfirmationSerializer
 
     def get_queryset(self) -> Any:
-        return queries.confirmations_visible_to(self.request.user)
+        return queries.confirmations_visible_to(user=self.request.user)
 
     def get_object(self) -> ContractConfirmation:
         try:
-            return queries.get_confirmation_for(self.request.user, self.kwargs["pk"])
+            return queries.get_confirmation_for(user=self.request.user, pk=self.kwargs["pk"])
         except ContractConfirmation.DoesNotExist:
             raise Http404 from None
 
@@ -465,7 +469,7 @@ class AuctionViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
 
     def get_object(self) -> Auction:
         try:
-            return auction_queries.get_auction(self.kwargs["pk"])
+            return auction_queries.get_auction(pk=self.kwargs["pk"])
         except Auction.DoesNotExist:
             raise Http404 from None
 
@@ -474,7 +478,7 @@ class AuctionViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     )
     @action(detail=True, methods=["get"])
     def eligibility(self, request: Request, pk: str) -> Response:
-        units = auction_queries.eligible_units(request.user, self.get_object())
+        units = auction_queries.eligible_units(user=request.user, auction=self.get_object())
         rows = [
             {
                 "resource_code": u.resource.resource_code,
@@ -501,7 +505,9 @@ class AuctionViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
         auction = self.get_object()
         if request.method == "GET":
             return Response(
-                AuctionBidSerializer(auction_queries.bids_visible_to(request.user, auction=auction), many=True).data
+                AuctionBidSerializer(
+                    auction_queries.bids_visible_to(user=request.user, auction=auction), many=True
+                ).data
             )
         data = _valid(AuctionBidInputSerializer(data=request.data))
         try:
@@ -539,13 +545,13 @@ class BidViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     serializer_class = AuctionBidSerializer
 
     def get_queryset(self) -> Any:
-        return auction_queries.bids_visible_to(self.request.user, state="")
+        return auction_queries.bids_visible_to(user=self.request.user, state="")
 
     @extend_schema(summary="応札を取り消す（受付期間中）", request=None, responses={200: AuctionBidSerializer})
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
         try:
-            bid = auction_queries.get_bid_for(request.user, pk)
+            bid = auction_queries.get_bid_for(user=request.user, pk=pk)
         except Bid.DoesNotExist:
             raise Http404 from None
         try:
@@ -565,7 +571,7 @@ class ClearingRunViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
 
     def _run(self, request: Request, pk: str) -> ClearingRun:
         try:
-            return auction_queries.get_run_for(request.user, pk)
+            return auction_queries.get_run_for(user=request.user, pk=pk)
         except ClearingRun.DoesNotExist:
             raise Http404 from None
 

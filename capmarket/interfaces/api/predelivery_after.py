@@ -49,7 +49,7 @@ def _valid(serializer: serializers.Serializer) -> dict[str, Any]:  # type: ignor
 
 def _own_contract(request: Request, pk: int) -> CapacityContract:
     try:
-        return queries.get_active_contract_for(request.user, pk)
+        return queries.get_active_contract_for(user=request.user, pk=pk)
     except CapacityContract.DoesNotExist:
         raise ApiValidationError({"contract": ["契約: 貴社の有効な契約を指定してください。"]}) from None
 
@@ -83,7 +83,7 @@ class ProcedureViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     serializer_class = ApplicationSerializer
 
     def get_queryset(self) -> Any:
-        return queries.applications_visible_to(self.request.user)
+        return queries.applications_visible_to(user=self.request.user)
 
     def _created(self, application: Any) -> Response:
         return Response(ApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
@@ -98,7 +98,7 @@ class ProcedureViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         listing = None
         if data["listing"] is not None:
             try:
-                listing = queries.get_listing_for(request.user, data["listing"])
+                listing = queries.get_listing_for(user=request.user, pk=data["listing"])
             except ReplacementListing.DoesNotExist:
                 raise ApiValidationError({"listing": ["差替掲示板の掲載が見つかりません。"]}) from None
         code = data["to_resource_code"] or (listing.resource.resource_code if listing and listing.resource else "")
@@ -200,11 +200,11 @@ class ListingViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
     serializer_class = ListingSerializer
 
     def get_queryset(self) -> Any:
-        return queries.listings_visible_to(self.request.user)
+        return queries.listings_visible_to(user=self.request.user)
 
     def get_object(self) -> ReplacementListing:
         try:
-            return queries.get_listing_for(self.request.user, self.kwargs["pk"])
+            return queries.get_listing_for(user=self.request.user, pk=self.kwargs["pk"])
         except ReplacementListing.DoesNotExist:
             raise Http404 from None
 
@@ -307,11 +307,11 @@ class EffectivenessTestViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[t
     serializer_class = EffectivenessTestSerializer
 
     def get_queryset(self) -> Any:
-        return queries.tests_visible_to(self.request.user)
+        return queries.tests_visible_to(user=self.request.user)
 
     def get_object(self) -> EffectivenessTest:
         try:
-            return queries.get_test_for(self.request.user, self.kwargs["pk"])
+            return queries.get_test_for(user=self.request.user, pk=self.kwargs["pk"])
         except EffectivenessTest.DoesNotExist:
             raise Http404 from None
 
@@ -419,11 +419,11 @@ class OutageAdjustmentViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[ty
 
     def get_queryset(self) -> Any:
         year = str(self.request.query_params.get("delivery_year", "2029"))
-        return queries.flags_visible_to(self.request.user, delivery_year=int(year) if year.isdigit() else 2029)
+        return queries.flags_visible_to(user=self.request.user, delivery_year=int(year) if year.isdigit() else 2029)
 
     def get_object(self) -> OutageAdjustmentFlag:
         try:
-            return queries.get_flag_for(self.request.user, self.kwargs["pk"])
+            return queries.get_flag_for(user=self.request.user, pk=self.kwargs["pk"])
         except OutageAdjustmentFlag.DoesNotExist:
             raise Http404 from None
 
@@ -473,7 +473,7 @@ class OutageAdjustmentViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[ty
     @action(detail=False, methods=["post"])
     def finalize(self, request: Request) -> Response:
         year = _valid(YearSerializer(data=request.data))["delivery_year"]
-        latest = queries.adjustment_rounds(year).first()
+        latest = queries.adjustment_rounds(delivery_year=year).first()
         if latest is None:
             raise ApiValidationError({"non_field_errors": [f"{year}年度の調整はまだ実施されていません。"]})
         try:
@@ -499,13 +499,13 @@ class OutagePlanCancelViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg
     serializer_class = FlagSerializer
 
     def get_queryset(self) -> Any:
-        return outage_queries.plans_visible_to(self.request.user)
+        return outage_queries.plans_visible_to(user=self.request.user)
 
     @extend_schema(summary="容量停止計画を取り消す", request=None, responses={204: None})
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
         try:
-            plan = outage_queries.plans_visible_to(request.user).get(pk=int(pk) if pk.isdigit() else -1)
+            plan = outage_queries.plans_visible_to(user=request.user).get(pk=int(pk) if pk.isdigit() else -1)
         except OutagePlan.DoesNotExist:
             raise Http404 from None
         try:

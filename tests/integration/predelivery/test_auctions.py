@@ -54,7 +54,7 @@ def eligible(*, user_a: Any, user_b: Any, operator: Any, approver: Any, resource
 def test_eligibility_comes_from_the_registered_expected_capacity(
     auction: Any, user_a: Any, operator: Any, approver: Any, resource_a: Any
 ) -> None:
-    assert auction_queries.eligible_units(user_a, auction) == []
+    assert auction_queries.eligible_units(user=user_a, auction=auction) == []
     with pytest.raises(auction_ops.UnableToBid, match="参加資格がありません"):
         auction_ops.place_bid(
             actor=user_a, now=DURING, auction=auction, resource=resource_a, bid_kw=1, price_yen_per_kw=1
@@ -62,7 +62,7 @@ def test_eligibility_comes_from_the_registered_expected_capacity(
 
     register_expected(actor=user_a, checker=operator, approver=approver, resource=resource_a, kw=100_000)
 
-    [unit] = auction_queries.eligible_units(user_a, auction)
+    [unit] = auction_queries.eligible_units(user=user_a, auction=auction)
     assert (unit.resource, unit.expected_capacity_kw, unit.bid) == (resource_a, 100_000, None)
 
 
@@ -136,7 +136,7 @@ def test_clearing_published_by_another_person_makes_contracts_and_documents(
         actor=user_b, now=DURING, auction=auction, resource=resource_b, bid_kw=90_000, price_yen_per_kw=9_500
     )
     # each company sees only its own bid
-    assert list(auction_queries.bids_visible_to(user_a, auction=auction)) == [bid_a]
+    assert list(auction_queries.bids_visible_to(user=user_a, auction=auction)) == [bid_a]
     with pytest.raises(auction_ops.UnableToClearAuction, match="終了前"):
         auction_ops.run_clearing(actor=operator, now=DURING, auction=auction)
 
@@ -145,7 +145,7 @@ def test_clearing_published_by_another_person_makes_contracts_and_documents(
     # 20,000 FIT in front; A (4,000) starts at 20,000 where the curve pays 10,000: accepted; B (9,500) starts at
     # 120,000 where the curve pays 10,000 − 20,000 × 0.05 = 9,000 < 9,500: rejected. Price 4,000.
     assert (run.national_price_yen_per_kw, run.accepted_kw) == (4_000, 100_000)
-    assert auction_queries.awards_visible_to(user_a, run).count() == 0  # not published yet
+    assert auction_queries.awards_visible_to(user=user_a, run=run).count() == 0  # not published yet
     with pytest.raises(auction_ops.UnableToClearAuction, match="権限"):
         auction_results.publish_results(actor=operator, now=AFTER, run=run)
     with pytest.raises(auction_ops.UnableToClearAuction, match="本人は公表を承認できません"):
@@ -160,9 +160,9 @@ def test_clearing_published_by_another_person_makes_contracts_and_documents(
     assert (contract.price_yen_per_kw, contract.contract_kw, contract.transitional) == (4_000, 100_000, True)
     assert contract.amount_yen == 400_000_000 - 28_000_000  # 7 % transitional deduction (jp-2029 placeholder)
     assert not CapacityContract.objects.filter(resource=resource_b).exists()
-    [mine] = auction_queries.awards_visible_to(user_a, published)
+    [mine] = auction_queries.awards_visible_to(user=user_a, run=published)
     assert mine.contract == contract
-    assert [a.result for a in auction_queries.awards_visible_to(user_b, published)] == ["rejected_price"]
+    assert [a.result for a in auction_queries.awards_visible_to(user=user_b, run=published)] == ["rejected_price"]
 
     result = auction_results.issue_award_documents(run=published, actor=approver, now=AFTER, progress=ignore_progress)
     again = auction_results.issue_award_documents(run=published, actor=approver, now=AFTER, progress=ignore_progress)

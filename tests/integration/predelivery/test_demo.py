@@ -1,6 +1,7 @@
 """The demo market shows every pre-delivery workflow (``make demo``): FY2029's expected capacities and the published
 main auction with its contracts, the open FY2030 auction, and after the contract an outage-plan adjustment, a
-published replacement offer, an approved replacement, an ordered effectiveness test and a market exit under way."""
+published replacement offer, an approved replacement, an ordered effectiveness test, a market exit under way and
+another approved, its penalty billed."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from capmarket.application import demo_market
 from capmarket.domain.auctions.models import Auction, AuctionState
 from capmarket.domain.contracts.models import CapacityContract
+from capmarket.domain.documents.models import Document, DocumentFile, DocumentType
 from capmarket.domain.predelivery.models import (
     Application,
     ApplicationKind,
@@ -24,6 +26,7 @@ from capmarket.domain.predelivery.models import (
     Replacement,
     ReplacementListing,
 )
+from capmarket.domain.treasury.queries import open_documents, received_by_document
 
 from .conftest import YEAR
 
@@ -48,5 +51,15 @@ def test_the_demo_market_shows_each_pre_delivery_workflow() -> None:
     assert ReplacementListing.objects.filter(state=ListingState.PUBLISHED).count() == 1
     assert OutageAdjustmentFlag.objects.exists()
     assert EffectivenessTest.objects.filter(state=EffectivenessTestState.ORDERED).count() == 1
-    exit_application = Application.objects.get(kind=ApplicationKind.MARKET_EXIT)
-    assert exit_application.state == ApplicationState.SUBMITTED
+    exits = Application.objects.filter(kind=ApplicationKind.MARKET_EXIT).order_by("state")
+    assert [a.state for a in exits] == [ApplicationState.APPROVED, ApplicationState.SUBMITTED]
+    # the approved exit's penalty is billed: its invoice is posted
+    invoice = Document.objects.get(document_type=DocumentType.EXIT_PENALTY_INVOICE)
+    assert invoice.run_ref == exits[0].number
+    assert invoice.total_yen == exits[0].market_exit.penalty_yen > 0
+    assert invoice.ledger_transaction is not None
+    # a receivable like any invoice: the demo's bank statement pays it (or it is still open)
+    received = received_by_document(document_ids=[invoice.pk]).get(invoice.pk, 0)
+    still_open = sum(x.outstanding_yen for x in open_documents() if x.document.pk == invoice.pk)
+    assert received + still_open == invoice.total_yen
+    assert DocumentFile.objects.filter(document=invoice).exists()

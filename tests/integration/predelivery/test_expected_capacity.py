@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from capmarket.application import predelivery_notices
 from capmarket.domain.predelivery import documents, queries
 from capmarket.domain.predelivery import operations as ops
 from capmarket.domain.predelivery.models import ApplicationState, ExpectedCapacity, NoticeKind
@@ -38,10 +39,11 @@ def test_submitted_checked_and_approved_by_another_person_registers_and_issues_t
     resource_a.refresh_from_db()
     assert resource_a.expected_capacity_kw == 95_000
     assert notice.kind == NoticeKind.EXPECTED_CAPACITY
-    pdf = documents.read_pdf(storage_name=notice.storage_name, sha256=notice.sha256)
+    assert notice.content["number"] == notice.number  # recorded with its content; the PDF comes after the commit
+    pdf = predelivery_notices.notice_pdf(notice=notice, now=NOW)
     assert pdf.startswith(b"%PDF")
     html = documents.render_html(
-        documents.NoticeContent(
+        content=documents.NoticeContent(
             title="t", number=notice.number, issued_on=NOW.date(), addressee="a", addressee_code="c"
         )
     )
@@ -85,8 +87,8 @@ def test_a_company_cannot_apply_for_or_touch_another_companys_resource(
     )
     with pytest.raises(ops.UnableToActOnApplication, match="権限"):
         ops.withdraw_application(actor=user_b, now=NOW, application=application)
-    assert queries.applications_visible_to(user_b).count() == 0
-    assert list(queries.applications_visible_to(user_a)) == [application]
+    assert queries.applications_visible_to(user=user_b).count() == 0
+    assert list(queries.applications_visible_to(user=user_a)) == [application]
 
 
 def test_every_bad_line_is_reported_and_nothing_is_written(user_a: Any, resource_a: Any) -> None:
@@ -112,7 +114,7 @@ def test_every_bad_line_is_reported_and_nothing_is_written(user_a: Any, resource
         f"5行目: 区分: {YEAR}年度の期待容量が登録されていないため変更・取消できません。",
         "6行目: 電源等識別番号: 貴社の電源等にありません（NOPE）。",
     ]
-    assert not queries.applications_visible_to(user_a).exists()
+    assert not queries.applications_visible_to(user=user_a).exists()
 
 
 def test_return_and_resubmit(user_a: Any, operator: Any, approver: Any, resource_a: Any) -> None:
@@ -170,7 +172,7 @@ def test_rejection_issues_a_notice_with_the_reason_and_withdrawal_is_final(
     )
     notice = ops.reject_application(actor=approver, now=NOW, application=application, comment="発電所の廃止計画あり")
     assert notice.kind == NoticeKind.REJECTION
-    assert list(queries.notices_visible_to(user_a)) == [notice]
+    assert list(queries.notices_visible_to(user=user_a)) == [notice]
 
     second = ops.submit_expected_capacity(
         actor=user_a,

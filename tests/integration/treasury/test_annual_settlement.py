@@ -19,7 +19,9 @@ from capmarket.application.treasury import annual as annual_use_case
 from capmarket.application.treasury.use_cases import create_transfer_batch, import_bank_statement
 from capmarket.domain.documents.models import Document, DocumentType, LineCategory
 from capmarket.domain.ledger import chart
+from capmarket.domain.ledger import operations as ledger
 from capmarket.domain.ledger import queries as ledger_queries
+from capmarket.domain.ledger.models import TransactionKind
 from capmarket.domain.registry.models import Participant
 from capmarket.domain.treasury import annual, queries
 from capmarket.domain.treasury.models import AnnualState
@@ -185,3 +187,34 @@ def test_the_page_approves_and_the_job_issues(
     again = approver.post("/api/treasury/annual/2025/documents/")
     assert again.status_code == 202
     assert again.json()["job_id"] == job.pk  # the same job: nothing new
+
+
+def test_market_exit_penalties_of_the_year_are_refunded_with_the_monthly_penalties(
+    issued: dict[str, Any], staff: dict[str, Any]
+) -> None:
+    provider = issued["companies"]["owes"]
+    ledger.post(
+        posted_on=T.date(),
+        kind=TransactionKind.EXIT_PENALTY_INVOICE,
+        description="市場退出ペナルティ（テスト）",
+        lines=[
+            ledger.debit(account=chart.RECEIVABLE_EXIT_PENALTIES, amount_yen=1_000_001, participant_id=provider.pk),
+            ledger.credit(account=chart.EXIT_PENALTY_REVENUE, amount_yen=1_000_001, participant_id=provider.pk),
+        ],
+        source_key="test:exit-penalty",
+        now=T,
+        actor=staff["accountant"],
+        delivery_year=2025,
+    )
+    documents = issued["documents"]
+    paid = [
+        credit(f"{800 + i:08d}", documents[r.participant_code].total_yen, r.name_kana)
+        for i, r in enumerate(issued["retailers"])
+    ]
+    import_bank_statement(data=zengin_statement(paid), filename="x.txt", actor=staff["accountant"], now=T)
+    monthly = queries.ledger_net_of_year(delivery_year=2025, account_code=chart.PENALTY_REVENUE)
+
+    settlement = annual.draft_annual_settlement(delivery_year=2025, actor=staff["accountant"], now=T)
+
+    assert settlement.penalty_income_yen == monthly + 1_000_001
+    assert sum(x.refund_yen for x in queries.annual_lines(settlement=settlement)) == monthly + 1_000_001

@@ -39,14 +39,14 @@ JST = dt.timezone(dt.timedelta(hours=9))
 
 def _auction_or_404(pk: int) -> Auction:
     try:
-        return auction_queries.get_auction(pk)
+        return auction_queries.get_auction(pk=pk)
     except Auction.DoesNotExist:
         raise Http404("オークションが見つかりません。") from None
 
 
 def _run_or_404(request: HttpRequest, pk: int) -> ClearingRun:
     try:
-        return auction_queries.get_run_for(request.user, pk)
+        return auction_queries.get_run_for(user=request.user, pk=pk)
     except ClearingRun.DoesNotExist:
         raise Http404("約定結果が見つかりません。") from None
 
@@ -54,7 +54,9 @@ def _run_or_404(request: HttpRequest, pk: int) -> ClearingRun:
 @login_required
 def auction_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    rows = [(a, auction_queries.PHASE_LABELS[auction_queries.phase(a, now=now)]) for a in auction_queries.auctions()]
+    rows = [
+        (a, auction_queries.PHASE_LABELS[auction_queries.phase(auction=a, now=now)]) for a in auction_queries.auctions()
+    ]
     return render(
         request,
         "web/auctions/auction_list.html",
@@ -100,11 +102,11 @@ def auction_detail(request: HttpRequest, pk: int) -> HttpResponse:
     auction = _auction_or_404(pk)
     user = request.user
     now = timezone.now()
-    stage = auction_queries.phase(auction, now=now)
+    stage = auction_queries.phase(auction=auction, now=now)
     staff = can(user=user, action=Action.REVIEW_PREDELIVERY)
-    bids = auction_queries.bids_visible_to(user, auction=auction)
+    bids = auction_queries.bids_visible_to(user=user, auction=auction)
     totals = bids.order_by().aggregate(kw=Sum("bid_kw"))
-    units = auction_queries.eligible_units(user, auction) if not staff else []
+    units = auction_queries.eligible_units(user=user, auction=auction) if not staff else []
     return render(
         request,
         "web/auctions/auction_detail.html",
@@ -112,14 +114,14 @@ def auction_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "auction": auction,
             "stage": stage,
             "stage_label": auction_queries.PHASE_LABELS[stage],
-            "points": auction_queries.demand_points(auction),
+            "points": auction_queries.demand_points(auction=auction),
             "supply": auction.out_of_auction.order_by("source", "area"),
             "minimums": auction.area_minimums.order_by("area"),
             "units": units,
             "bids": bids[:500] if staff else [],
             "bid_count": bids.count(),
             "bid_total_kw": int(totals["kw"] or 0),
-            "runs": auction_queries.runs(auction) if staff else auction.runs.filter(state=RunState.PUBLISHED),
+            "runs": auction_queries.runs(auction=auction) if staff else auction.runs.filter(state=RunState.PUBLISHED),
             "staff": staff,
             "can_bid": stage == "open" and can(user=user, action=Action.SUBMIT_PREDELIVERY),
             "upload": BidUploadForm(),
@@ -165,7 +167,7 @@ def bid_place(request: HttpRequest, pk: int, resource_pk: int) -> HttpResponse:
 @login_required
 def bid_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        bid = auction_queries.get_bid_for(request.user, pk)
+        bid = auction_queries.get_bid_for(user=request.user, pk=pk)
     except Bid.DoesNotExist:
         raise Http404("応札が見つかりません。") from None
     try:
@@ -217,7 +219,7 @@ def clearing_run(request: HttpRequest, pk: int) -> HttpResponse:
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run_or_404(request, pk)
     user = request.user
-    awards = auction_queries.awards_visible_to(user, run)
+    awards = auction_queries.awards_visible_to(user=user, run=run)
     return render(
         request,
         "web/auctions/run_detail.html",
@@ -226,7 +228,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "auction": run.auction,
             "awards": awards[:1000],
             "award_count": awards.count(),
-            "area_prices": auction_queries.area_prices(run),
+            "area_prices": auction_queries.area_prices(run=run),
             "staff": can(user=user, action=Action.REVIEW_PREDELIVERY),
             "can_publish": run.state == RunState.PROPOSED
             and can(user=user, action=Action.APPROVE_PREDELIVERY)
@@ -298,7 +300,7 @@ def run_awards_csv(request: HttpRequest, pk: int) -> HttpResponse:
             "" if a.price_yen_per_kw is None else a.price_yen_per_kw,
             a.amount_yen,
         ]
-        for a in auction_queries.awards_visible_to(request.user, run)
+        for a in auction_queries.awards_visible_to(user=request.user, run=run)
     ]
     encoding: shared_csv.Encoding = "cp932" if request.GET.get("encoding") == "cp932" else "utf-8-sig"
     body = shared_csv.csv_bytes(
@@ -332,7 +334,7 @@ def run_case_zip(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run_or_404(request, pk)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in sorted(case_tables(auction_queries.auction_case(run.auction)).items()):
+        for name, data in sorted(case_tables(auction_queries.auction_case(auction=run.auction)).items()):
             archive.writestr(f"{run.auction.code}/{name}", data)
     _download_audit(request, "clearing_run", f"オークションケース（{run.auction.code}）")
     response = HttpResponse(buffer.getvalue(), content_type="application/zip")

@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from capmarket.application import predelivery_files
+from capmarket.application import predelivery_exit, predelivery_files, predelivery_notices
 from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.audit import operations as audit
 from capmarket.domain.audit.models import AuditAction
@@ -58,7 +58,7 @@ def expected_capacity(request: HttpRequest) -> HttpResponse:
     """期待容量情報管理: what is registered, the application form and the bulk upload (own company)."""
     user = request.user
     year = _year(request)
-    rows = queries.expected_capacities_visible_to(user, delivery_year=year, state="")
+    rows = queries.expected_capacities_visible_to(user=user, delivery_year=year, state="")
     own = registry_queries.own_participant_id(user=user)
     resources = [
         (r.resource_code, f"{r.resource_code} {r.name}")
@@ -139,7 +139,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
     kind = kind if kind in ApplicationKind.values else ""
     state = state if state in ApplicationState.values else ""
     qs = queries.applications_visible_to(
-        request.user, kind=kind, state=state, delivery_year=_year(request), search=request.GET.get("q", "")
+        user=request.user, kind=kind, state=state, delivery_year=_year(request), search=request.GET.get("q", "")
     )
     return render(
         request,
@@ -151,7 +151,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
             "kinds": ApplicationKind.choices,
             "states": ApplicationState.choices,
             "search": request.GET.get("q", ""),
-            "queue": queries.review_queue(request.user)[:50]
+            "queue": queries.review_queue(user=request.user)[:50]
             if can(user=request.user, action=Action.REVIEW_PREDELIVERY)
             else [],
         },
@@ -160,7 +160,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
 
 def _application_or_404(request: HttpRequest, pk: int) -> Application:
     try:
-        return queries.get_application_for(request.user, pk)
+        return queries.get_application_for(user=request.user, pk=pk)
     except Application.DoesNotExist:
         raise Http404("申込が見つかりません。") from None
 
@@ -176,7 +176,8 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "a": application,
             "lines": application.expected_capacity_lines.select_related("resource").order_by("line_no"),
-            "notices": queries.notices_visible_to(user).filter(application=application),
+            "notices": queries.notices_visible_to(user=user).filter(application=application),
+            "exit_documents": predelivery_exit.exit_documents_for(user, application=application),
             "comment_form": CommentForm(),
             "can_check": application.state == ApplicationState.SUBMITTED
             and can(user=user, action=Action.REVIEW_PREDELIVERY),
@@ -208,7 +209,9 @@ def _act(request: HttpRequest, pk: int, act: str) -> HttpResponse:
             ops.return_application(actor=request.user, now=now, application=application, comment=comment)
             done = "申込を差し戻しました。"
         elif act == "approve":
-            notice = ops.approve_application(actor=request.user, now=now, application=application, comment=comment)
+            notice = predelivery_exit.approve_application(
+                actor=request.user, now=now, application=application, comment=comment
+            )
             done = f"申込を承認しました。{notice.get_kind_display()}（{notice.number}）を発行しました。"
         elif act == "reject":
             notice = ops.reject_application(actor=request.user, now=now, application=application, comment=comment)
@@ -259,18 +262,18 @@ def application_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def notice_list(request: HttpRequest) -> HttpResponse:
-    qs = queries.notices_visible_to(request.user, kind=request.GET.get("kind", ""), delivery_year=_year(request))
+    qs = queries.notices_visible_to(user=request.user, kind=request.GET.get("kind", ""), delivery_year=_year(request))
     return render(request, "web/predelivery/notice_list.html", {"page_obj": _page(request, qs)})
 
 
 @login_required
 def notice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        notice = queries.get_notice_for(request.user, pk)
+        notice = queries.get_notice_for(user=request.user, pk=pk)
     except NoticeDocument.DoesNotExist:
         raise Http404("通知書が見つかりません。") from None
     try:
-        data = documents.read_pdf(storage_name=notice.storage_name, sha256=notice.sha256)
+        data = predelivery_notices.notice_pdf(notice=notice, now=timezone.now())
     except documents.PdfTampered:
         raise Http404("保存されたファイルが発行時と一致しません。管理者に連絡してください。") from None
     audit.record(
@@ -297,7 +300,7 @@ def confirmation_list(request: HttpRequest) -> HttpResponse:
 
     state = request.GET.get("state", "")
     state = state if state in ConfirmationState.values else ""
-    qs = queries.confirmations_visible_to(request.user, state=state)
+    qs = queries.confirmations_visible_to(user=request.user, state=state)
     return render(
         request,
         "web/predelivery/confirmation_list.html",
@@ -307,14 +310,14 @@ def confirmation_list(request: HttpRequest) -> HttpResponse:
             "states": ConfirmationState.choices,
             "correction_form": CorrectionForm(),
             "is_staff": can(user=request.user, action=Action.REVIEW_PREDELIVERY),
-            "pending_documents": queries.contracts_needing_documents(request.user)[:50],
+            "pending_documents": queries.contracts_needing_documents(user=request.user)[:50],
         },
     )
 
 
 def _confirmation_or_404(request: HttpRequest, pk: int) -> ContractConfirmation:
     try:
-        return queries.get_confirmation_for(request.user, pk)
+        return queries.get_confirmation_for(user=request.user, pk=pk)
     except ContractConfirmation.DoesNotExist:
         raise Http404("契約書が見つかりません。") from None
 
@@ -351,7 +354,7 @@ def contract_documents_issue(request: HttpRequest, contract_pk: int) -> HttpResp
     if not can(user=request.user, action=Action.REVIEW_PREDELIVERY):
         raise PermissionDenied
     try:
-        contract, kind, previous = queries.contract_needing_documents(request.user, contract_pk)
+        contract, kind, previous = queries.contract_needing_documents(user=request.user, pk=contract_pk)
     except LookupError:
         raise Http404("書類の発行が必要な契約が見つかりません。") from None
     confirmation = ops.issue_contract_documents(

@@ -101,7 +101,7 @@ def replacement_board(request: HttpRequest) -> HttpResponse:
         request,
         "web/predelivery/replacement_board.html",
         {
-            "listings": queries.listings_visible_to(user)[:300],
+            "listings": queries.listings_visible_to(user=user)[:300],
             "own": own,
             "resources": registry_queries.resources_visible_to(user=user).filter(participant_id=own or -1),
             "areas": [(a, AREA_NAMES_JA[a]) for a in AREAS],
@@ -115,7 +115,7 @@ def replacement_board(request: HttpRequest) -> HttpResponse:
 @login_required
 def listing_act(request: HttpRequest, pk: int, act: str) -> HttpResponse:
     try:
-        listing = queries.get_listing_for(request.user, pk)
+        listing = queries.get_listing_for(user=request.user, pk=pk)
     except ReplacementListing.DoesNotExist:
         raise Http404("掲載が見つかりません。") from None
     now = timezone.now()
@@ -148,8 +148,8 @@ def contract_procedures(request: HttpRequest) -> HttpResponse:
         request,
         "web/predelivery/contract_procedures.html",
         {
-            "contracts": queries.active_contracts_of(user),
-            "listings": queries.listings_visible_to(user).filter(state=ListingState.PUBLISHED, kind="offer"),
+            "contracts": queries.active_contracts_of(user=user),
+            "listings": queries.listings_visible_to(user=user).filter(state=ListingState.PUBLISHED, kind="offer"),
             "resources": registry_queries.resources_visible_to(user=user).filter(
                 participant_id=registry_queries.own_participant_id(user=user) or -1
             ),
@@ -161,7 +161,7 @@ def contract_procedures(request: HttpRequest) -> HttpResponse:
 
 def _own_contract(request: HttpRequest) -> CapacityContract:
     try:
-        return queries.get_active_contract_for(request.user, request.POST.get("contract", ""))
+        return queries.get_active_contract_for(user=request.user, pk=request.POST.get("contract", ""))
     except CapacityContract.DoesNotExist:
         raise Http404("契約が見つかりません。") from None
 
@@ -175,7 +175,7 @@ def procedure_submit(request: HttpRequest, kind: str) -> HttpResponse:
     try:
         if kind == "replacement":
             listing_id = p.get("listing", "")
-            listing = queries.get_listing_for(user, listing_id) if listing_id else None
+            listing = queries.get_listing_for(user=user, pk=listing_id) if listing_id else None
             application = wf.submit_replacement(
                 actor=user,
                 now=now,
@@ -245,7 +245,7 @@ def effectiveness_tests(request: HttpRequest) -> HttpResponse:
         request,
         "web/predelivery/effectiveness_tests.html",
         {
-            "tests": queries.tests_visible_to(user)[:300],
+            "tests": queries.tests_visible_to(user=user)[:300],
             "staff": staff,
             "contracts": queries.dispatch_contracts()[:500] if staff else [],
             "seasons": Season.choices,
@@ -259,7 +259,7 @@ def effectiveness_tests(request: HttpRequest) -> HttpResponse:
 def effectiveness_submit(request: HttpRequest, pk: int) -> HttpResponse:
     """The provider's metering file: ``slot_start`` (YYYY-MM-DD HH:MM, JST), ``baseline_kwh``, ``metered_kwh``."""
     try:
-        test = queries.get_test_for(request.user, pk)
+        test = queries.get_test_for(user=request.user, pk=pk)
     except EffectivenessTest.DoesNotExist:
         raise Http404("テストが見つかりません。") from None
     stored = request.FILES.get("file")
@@ -323,17 +323,17 @@ def outage_adjustment(request: HttpRequest) -> HttpResponse:
     user = request.user
     year = _year(request)
     staff = can(user=user, action=Action.REVIEW_PREDELIVERY)
-    rounds = list(queries.adjustment_rounds(year))
+    rounds = list(queries.adjustment_rounds(delivery_year=year))
     return render(
         request,
         "web/predelivery/outage_adjustment.html",
         {
             "year": year,
             "staff": staff,
-            "limits": queries.outage_limits(year),
+            "limits": queries.outage_limits(delivery_year=year),
             "rounds": rounds,
             "latest": rounds[0] if rounds else None,
-            "flags": queries.flags_visible_to(user, delivery_year=year)[:500],
+            "flags": queries.flags_visible_to(user=user, delivery_year=year)[:500],
             "open_state": RoundState.OPEN,
             "can_finalize": bool(rounds)
             and rounds[0].state == RoundState.OPEN
@@ -366,7 +366,7 @@ def outage_adjustment_act(request: HttpRequest, act: str) -> HttpResponse:
             rnd = wf.run_outage_adjustment(actor=user, now=now, delivery_year=year)
             messages.success(request, f"{rnd}を実施しました（調整対象 {rnd.flags.count()}件）。")
         elif act == "finalize":
-            latest = queries.adjustment_rounds(year).first()
+            latest = queries.adjustment_rounds(delivery_year=year).first()
             if latest is None:
                 raise Http404
             notices = wf.finalize_outage_adjustment(actor=user, now=now, rnd=latest)
@@ -388,7 +388,7 @@ def _url(name: str) -> str:
 @login_required
 def outage_flag_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        flag = queries.get_flag_for(request.user, pk)
+        flag = queries.get_flag_for(user=request.user, pk=pk)
     except OutageAdjustmentFlag.DoesNotExist:
         raise Http404("調整対象の計画が見つかりません。") from None
     start = _datetime(request.POST.get("start_at", ""))
@@ -411,7 +411,7 @@ def outage_flag_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def outage_plans(request: HttpRequest) -> HttpResponse:
     """容量停止計画の一覧と取消 (B00): the company's plans (staff: all), each cancellable while registered."""
-    plans = outage_queries.plans_visible_to(request.user).order_by("-start_at", "outage_code", "pk")
+    plans = outage_queries.plans_visible_to(user=request.user).order_by("-start_at", "outage_code", "pk")
     state = request.GET.get("state", OutageState.REGISTERED)
     if state in OutageState.values:
         plans = plans.filter(state=state)
@@ -426,7 +426,7 @@ def outage_plans(request: HttpRequest) -> HttpResponse:
 @login_required
 def outage_plan_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        plan = outage_queries.plans_visible_to(request.user).get(pk=_int(str(pk)) or -1)
+        plan = outage_queries.plans_visible_to(user=request.user).get(pk=_int(str(pk)) or -1)
     except OutagePlan.DoesNotExist:
         raise Http404("容量停止計画が見つかりません。") from None
     try:

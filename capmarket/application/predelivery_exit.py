@@ -1,0 +1,94 @@
+"""Approving a pre-delivery application, and a market exit's penalty billed through the ledger (issue 14).
+
+A 責任者 other than the checker approves an application (``domain/predelivery``: four eyes, the effect and its
+notice in one transaction). For a market exit (市場退出) the same transaction also issues the penalty's invoice —
+市場退出ペナルティ請求書, ``domain/documents/exit_penalty.py`` — with its ledger posting (1340 / 4220): the approval,
+the contract's cancellation, the notice, the invoice and the posting are all or nothing. A closed ledger period or
+a missing right refuses the approval with the reason.
+
+After the commit: the invoice's PDF is rendered (the documents' renderer; a failure leaves it "作成中" for the
+documents' rendering job, ``documents.render`` of its ``run_ref`` — the application number) and the company's
+billing contacts get the "帳票発行のお知らせ" e-mail, like every invoice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from capmarket.application.documents import mail
+from capmarket.application.documents.issuing import issue_date_of, render_missing
+from capmarket.domain.calendar.queries import load_calendar
+from capmarket.domain.documents import exit_penalty
+from capmarket.domain.documents import queries as document_queries
+from capmarket.domain.documents.models import Document
+from capmarket.domain.predelivery import operations as ops
+from capmarket.domain.predelivery.models import (
+    Application,
+    ApplicationKind,
+    ApplicationState,
+    MarketExit,
+    NoticeDocument,
+)
+
+log = logging.getLogger(__name__)
+
+
+class UnableToApproveApplication(ops.UnableToActOnApplication):
+    """The approval was refused because the exit's penalty could not be billed; the message says why."""
+
+
+def approve_application(*, actor: Any, now: dt.datetime, application: Application, comment: str = "") -> NoticeDocument:
+    """承認: the application's effect and notice; for a market exit also its penalty's invoice and posting."""
+    with transaction.atomic():
+        notice = ops.approve_application(actor=actor, now=now, application=application, comment=comment)
+        invoice = None
+        if application.kind == ApplicationKind.MARKET_EXIT:
+            invoice = _bill(actor=actor, now=now, application=application)
+    if invoice is not None:
+        _after_issue(invoice=invoice, actor=actor, now=now)
+    return notice
+
+
+def bill_exit_penalty(*, actor: Any, now: dt.datetime, application: Application) -> Document | None:
+    """The invoice of an approved exit — issued now if it has none (an exit approved before invoices existed, or a
+    retry); idempotent. ``None`` for an exit without a penalty."""
+    with transaction.atomic():
+        invoice = _bill(actor=actor, now=now, application=application)
+    if invoice is not None:
+        _after_issue(invoice=invoice, actor=actor, now=now)
+    return invoice
+
+
+def _bill(*, actor: Any, now: dt.datetime, application: Application) -> Document | None:
+    market_exit = MarketExit.objects.filter(application_id=application.pk).first()
+    if market_exit is None:
+        raise UnableToApproveApplication([f"申込{application.number}は市場退出の申込ではありません。"])
+    try:
+        invoice, _ = exit_penalty.bill_exit_penalty(
+            market_exit=market_exit, actor=actor, now=now, issue_date=issue_date_of(now), calendar=load_calendar()
+        )
+    except exit_penalty.UnableToBillExitPenalty as exc:
+        raise UnableToApproveApplication([f"市場退出ペナルティの請求書を発行できません: {exc}"]) from exc
+    return invoice
+
+
+def _after_issue(*, invoice: Document, actor: Any, now: dt.datetime) -> None:
+    """Render the invoice's PDF and announce it (both idempotent; a failed rendering is retried by the job)."""
+    try:
+        render_missing(documents=[invoice], now=now, processes=1)
+    except Exception:
+        log.exception("the PDF of %s was not rendered; the documents' rendering job makes it", invoice.number)
+    recipients = mail.billing_recipients([invoice]).get(invoice.participant_id, [])
+    mail.queue_document_available(document=invoice, actor=actor, now=now, recipients=recipients)
+
+
+def exit_documents_for(user: Any, *, application: Application) -> QuerySet[Document]:
+    """The invoice of an approved exit (and any correction of it) that ``user`` may see."""
+    if application.kind != ApplicationKind.MARKET_EXIT or application.state != ApplicationState.APPROVED:
+        return Document.objects.none()
+    return document_queries.documents_visible_to(user=user, run_ref=application.number).order_by("number")
