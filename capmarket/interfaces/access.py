@@ -251,6 +251,12 @@ def limit_refusal(exceeded: access_ops.LimitExceeded) -> Refusal:
 
 #: Paths a contractor may use for a company in each delegated function (web and API). Everything else is closed
 #: to it while acting, including pages added later, until they are named here.
+_PREDELIVERY_SHARED: Final = (
+    "/predelivery/applications/",
+    "/predelivery/notices/",
+    "/api/predelivery/applications/",
+    "/api/predelivery/notices/",
+)
 FUNCTION_PATHS: Final[dict[str, tuple[str, ...]]] = {
     DelegatedFunction.REGISTRY: (
         "/participants/",
@@ -271,6 +277,34 @@ FUNCTION_PATHS: Final[dict[str, tuple[str, ...]]] = {
         "/api/settlement/",
         "/api/objections/",
         "/api/documents/",
+    ),
+    # the years before delivery: each function's own pages, plus the applications and notices lists (which show
+    # a contractor only the kinds of its functions: ``predelivery.queries.APPLICATION_KIND_ACTIONS``). Contract
+    # documents, succession and exit are not delegable; the pages they share with a function refuse them in the
+    # operations (``permissions.COMPANY_ONLY``).
+    DelegatedFunction.EXPECTED_CAPACITY: (
+        "/predelivery/expected-capacity/",
+        *_PREDELIVERY_SHARED,
+    ),
+    DelegatedFunction.AUCTION_BIDS: ("/auctions/", "/api/auctions/", *_PREDELIVERY_SHARED),
+    DelegatedFunction.REPLACEMENT: (
+        "/predelivery/replacement-board/",
+        "/predelivery/procedures/",
+        "/api/predelivery/replacement-board/",
+        "/api/predelivery/procedures/",
+        *_PREDELIVERY_SHARED,
+    ),
+    DelegatedFunction.EFFECTIVENESS_TESTS: (
+        "/predelivery/effectiveness-tests/",
+        "/api/predelivery/effectiveness-tests/",
+        *_PREDELIVERY_SHARED,
+    ),
+    DelegatedFunction.OUTAGE_PLANS: (
+        "/predelivery/outage-adjustment/",
+        "/predelivery/outage-plans/",
+        "/api/predelivery/outage-adjustment/",
+        "/api/predelivery/outage-plans/",
+        *_PREDELIVERY_SHARED,
     ),
 }
 #: Open to a contractor acting for any company: the portal top, its own password, logging out, choosing whom to act

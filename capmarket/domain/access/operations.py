@@ -886,6 +886,51 @@ def withdraw_delegation(
     return current
 
 
+def change_delegation_functions(
+    *, actor: Any, delegation: Delegation, functions: Iterable[str], now: dt.datetime, ip_address: str | None = None
+) -> Delegation:
+    """The company (its 管理者ID) grants or revokes functions of a delegation in force; what is revoked is closed to
+    the contractor from its next request. The same set again changes nothing (and records nothing)."""
+    if not (can(actor, Action.MANAGE_OWN_ACCESS) and _real_participant_id(actor) == delegation.participant_id):
+        raise NotAllowed(Action.MANAGE_OWN_ACCESS)
+    chosen = set(functions)
+    if not chosen:
+        raise UnableToDelegate(
+            {"functions": "委託する機能を一つ以上選択してください（全て取り消す場合は委託の取消）。"}
+        )
+    if unknown := sorted(f for f in chosen if f not in DelegatedFunction.values):
+        raise UnableToDelegate({"functions": f"委託できない機能です: {', '.join(unknown)}"})
+    with transaction.atomic():
+        current = (
+            Delegation.objects.select_for_update().select_related("participant", "contractor").get(pk=delegation.pk)
+        )
+        if current.withdrawn_at is not None:
+            raise UnableToDelegate({"delegation": "この委託は既に取り消されています。"})
+        before = set(current.functions.values_list("function", flat=True))
+        granted, revoked = sorted(chosen - before), sorted(before - chosen)
+        if not granted and not revoked:
+            return current
+        DelegationFunction.objects.filter(delegation=current, function__in=revoked).delete()
+        DelegationFunction.objects.bulk_create([DelegationFunction(delegation=current, function=f) for f in granted])
+        parts = [
+            f"{verb}: {'、'.join(DelegatedFunction(f).label for f in fs)}"
+            for verb, fs in (("追加", granted), ("取消", revoked))
+            if fs
+        ]
+        audit.record(
+            now=now,
+            action=AuditAction.UPDATED,
+            actor=actor,
+            object_type="delegation",
+            object_id=current.pk,
+            object_repr=f"{current.participant.participant_code} → {current.contractor.participant_code}",
+            summary=f"受託者「{current.contractor.name}」に委託する機能を変更（{' / '.join(parts)}）",
+            changes={"granted": granted, "revoked": revoked, "functions": sorted(chosen)},
+            ip_address=ip_address,
+        )
+    return current
+
+
 def record_acting_started(
     *, actor: Any, delegation: Delegation, now: dt.datetime, ip_address: str | None = None
 ) -> None:

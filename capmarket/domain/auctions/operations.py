@@ -163,7 +163,7 @@ def announce_auction(
 
 
 def _bid_checks(*, actor: Any, now: dt.datetime, auction: Auction, resource: Resource) -> None:
-    if not can(actor, Action.SUBMIT_PREDELIVERY) or getattr(actor, "participant_id", None) != resource.participant_id:
+    if not can(actor, Action.PLACE_BIDS) or getattr(actor, "participant_id", None) != resource.participant_id:
         raise UnableToBid("この電源等で応札する権限がありません。")
     stage = phase(auction, now=now)
     if stage == "before":

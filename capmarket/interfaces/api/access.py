@@ -254,6 +254,12 @@ class DelegationGrantSerializer(serializers.Serializer[Any]):
     note = serializers.CharField(label="委託業務の内容", max_length=300, required=False, allow_blank=True, default="")
 
 
+class DelegationFunctionsSerializer(serializers.Serializer[Any]):
+    functions = serializers.ListField(
+        child=serializers.ChoiceField(choices=DelegatedFunction.choices), label="委託する機能", allow_empty=False
+    )
+
+
 @extend_schema_view(
     list=extend_schema(summary="受託者への委託（委託した・受託した）の一覧", tags=["access"]),
     retrieve=extend_schema(summary="委託の詳細", tags=["access"]),
@@ -311,6 +317,31 @@ class DelegationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         except DjangoValidationError as exc:
             raise _refused(exc) from None
         return Response(DelegationSerializer(withdrawn).data)
+
+    @extend_schema(
+        summary="委託する機能の変更（追加・取消、直ちに有効）",
+        request=DelegationFunctionsSerializer,
+        responses=DelegationSerializer,
+        tags=["access"],
+    )
+    @action(detail=True, methods=["put"])
+    def functions(self, request: Request, pk: str) -> Response:
+        delegation = self.get_object()
+        data = DelegationFunctionsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            changed = access_ops.change_delegation_functions(
+                actor=request.user,
+                delegation=delegation,
+                functions=data.validated_data["functions"],
+                now=access.clock(),
+                ip_address=client_ip(request._request),
+            )
+        except access_ops.NotAllowed:
+            raise PermissionDenied("委託する機能を変更する権限がありません（委託元の管理者ID）。") from None
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return Response(DelegationSerializer(changed).data)
 
 
 # ---------------------------------------------------------------- suspension, maintenance, limits, status (staff)

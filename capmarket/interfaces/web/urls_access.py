@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from capmarket.interfaces.web.views import access
+from capmarket.interfaces.web.views import access, access_contractors
 
 urlpatterns = [
     path("apply/", access.apply, name="apply"),
@@ -13,9 +13,18 @@ urlpatterns = [
     path("access/certificates/import/", access.certificate_import, name="access_certificate_import"),
     path("access/certificates/<int:pk>/", access.certificate_detail, name="access_certificate_detail"),
     path("access/certificates/<int:pk>/revoke/", access.certificate_revoke, name="access_certificate_revoke"),
-    path("access/contractors/", access.contractors, name="access_contractors"),
-    path("access/contractors/<int:pk>/withdraw/", access.delegation_withdraw, name="access_delegation_withdraw"),
-    path("access/acting/", access.acting, name="access_acting"),
+    path("access/contractors/", access_contractors.contractors, name="access_contractors"),
+    path(
+        "access/contractors/<int:pk>/withdraw/",
+        access_contractors.delegation_withdraw,
+        name="access_delegation_withdraw",
+    ),
+    path(
+        "access/contractors/<int:pk>/functions/",
+        access_contractors.delegation_functions,
+        name="access_delegation_functions",
+    ),
+    path("access/acting/", access_contractors.acting, name="access_acting"),
     path("access/suspensions/", access.suspensions, name="access_suspensions"),
     path("access/suspensions/<int:participant_id>/lift/", access.suspension_lift, name="access_suspension_lift"),
     path("access/maintenance/", access.maintenance, name="access_maintenance"),

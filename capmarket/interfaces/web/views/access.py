@@ -22,8 +22,6 @@ from capmarket.domain.access.certificates import UnableToReadCertificate, read_c
 from capmarket.domain.access.models import (
     ApplicationState,
     ClientCertificate,
-    DelegatedFunction,
-    Delegation,
     MaintenanceWindow,
     TerminationRequest,
     UseApplication,
@@ -37,7 +35,6 @@ from capmarket.interfaces.web.forms.access import (
     ApproveForm,
     CertificateFileForm,
     CertificateForm,
-    DelegationForm,
     LiftForm,
     LimitForm,
     MaintenanceForm,
@@ -50,7 +47,7 @@ from capmarket.interfaces.web.refusals import render_refusal
 from capmarket.interfaces.web.views.accounts import attach_errors, paginate, query_without_page, requires
 
 
-def _own_participant(request: HttpRequest) -> Participant | None:
+def own_participant(request: HttpRequest) -> Participant | None:
     """The company of a participant's member (never one it acts for as a contractor)."""
     user: Any = request.user
     if getattr(user, "acting_for", None) is not None or not getattr(user, "is_participant_member", False):
@@ -72,7 +69,7 @@ def _certificate_rows(certificates: Any, now: Any) -> list[dict[str, Any]]:
 @login_required
 def certificate_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    own = _own_participant(request)
+    own = own_participant(request)
     staff = can(user, Action.VIEW_ALL_PARTICIPANTS)
     if own is None and not staff:
         raise PermissionDenied
@@ -100,7 +97,7 @@ def certificate_list(request: HttpRequest) -> HttpResponse:
 
 @requires(Action.MANAGE_OWN_ACCESS)
 def certificate_register(request: HttpRequest) -> HttpResponse:
-    own = _own_participant(request)
+    own = own_participant(request)
     if own is None:
         raise PermissionDenied
     form = CertificateForm(request.POST or None, request.FILES or None)
@@ -165,7 +162,7 @@ def certificate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     state = access_queries.certificate_state(certificate, now=now)
     may_revoke = state != access_queries.CertificateState.REVOKED and (
         can(request.user, Action.MANAGE_ACCESS)
-        or (can(request.user, Action.MANAGE_OWN_ACCESS) and _own_participant(request) == certificate.participant)
+        or (can(request.user, Action.MANAGE_OWN_ACCESS) and own_participant(request) == certificate.participant)
     )
     return render(
         request,
@@ -208,108 +205,6 @@ def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, "失効の理由を入力してください。")
     return redirect("web:access_certificate_detail", pk)
-
-
-# ---------------------------------------------------------------- contractors
-
-
-@login_required
-def contractors(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    own = _own_participant(request)
-    staff = can(user, Action.VIEW_ALL_PARTICIPANTS)
-    if own is None and not staff:
-        raise PermissionDenied
-    may_grant = own is not None and can(user, Action.MANAGE_OWN_ACCESS)
-    form = DelegationForm(request.POST or None) if may_grant else None
-    if request.method == "POST":
-        if form is None:
-            raise PermissionDenied
-        if form.is_valid():
-            try:
-                delegation = access_ops.grant_delegation(
-                    actor=user,
-                    contractor_code=form.cleaned_data["contractor_code"],
-                    functions=form.cleaned_data["functions"],
-                    note=form.cleaned_data["note"],
-                    now=access.clock(),
-                    ip_address=client_ip(request),
-                )
-            except ValidationError as exc:
-                attach_errors(form, exc)
-            else:
-                messages.success(request, f"受託者「{delegation.contractor.name}」への委託を登録しました。")
-                return redirect("web:access_contractors")
-    delegations = list(access_queries.delegations_visible_to(user))
-    return render(
-        request,
-        "web/access/contractors.html",
-        {
-            "own": own,
-            "staff": staff,
-            "form": form,
-            "given": [d for d in delegations if own is None or d.participant_id == own.pk],
-            "received": [d for d in delegations if own is not None and d.contractor_id == own.pk],
-            "function_labels": dict(DelegatedFunction.choices),
-        },
-    )
-
-
-@require_POST
-@requires(Action.MANAGE_OWN_ACCESS, Action.MANAGE_ACCESS)
-def delegation_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        delegation = access_queries.get_delegation_for(request.user, pk)
-    except Delegation.DoesNotExist:
-        raise Http404 from None
-    try:
-        access_ops.withdraw_delegation(
-            actor=request.user, delegation=delegation, now=access.clock(), ip_address=client_ip(request)
-        )
-    except access_ops.NotAllowed:
-        raise PermissionDenied from None
-    except ValidationError as exc:
-        for m in exc.messages:
-            messages.error(request, m)
-    else:
-        messages.success(request, f"受託者「{delegation.contractor.name}」への委託を取り消しました（直ちに有効）。")
-    return redirect("web:access_contractors")
-
-
-@login_required
-def acting(request: HttpRequest) -> HttpResponse:
-    """A contractor's user chooses the company it acts for (or stops acting)."""
-    user: Any = request.user
-    home = getattr(user, "home_participant", None) or (
-        user.participant if getattr(user, "is_participant_member", False) else None
-    )
-    if home is None:
-        raise PermissionDenied
-    if request.method == "POST":
-        code = request.POST.get("participant_code", "").strip()
-        if not code:
-            request.session.pop(access.ACTING_SESSION_KEY, None)
-            messages.info(request, "受託者としての操作を終了しました。")
-            return redirect("web:portal")
-        delegation = access_queries.delegation_by_code(participant_code=code, contractor_id=home.pk)
-        if delegation is None or access_queries.company_refusal(delegation.participant) is not None:
-            messages.error(request, "この事業者からの委託はありません（取り消された可能性があります）。")
-            return redirect("web:access_acting")
-        request.session[access.ACTING_SESSION_KEY] = delegation.participant.participant_code
-        access_ops.record_acting_started(
-            actor=user, delegation=delegation, now=access.clock(), ip_address=client_ip(request)
-        )
-        messages.success(request, f"「{delegation.participant.name}」の受託者として操作します。")
-        return redirect("web:portal")
-    return render(
-        request,
-        "web/access/acting.html",
-        {
-            "received": access_queries.delegations_received(contractor_id=home.pk),
-            "current": getattr(user, "acting_for", None),
-            "function_labels": dict(DelegatedFunction.choices),
-        },
-    )
 
 
 # ---------------------------------------------------------------- staff: overview, suspension, maintenance, limits
@@ -642,7 +537,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def termination(request: HttpRequest) -> HttpResponse:
     """A company's 管理者ID applies to end the use contract; staff see every application and complete them."""
     user = request.user
-    own = _own_participant(request)
+    own = own_participant(request)
     staff = can(user, Action.VIEW_ALL_PARTICIPANTS)
     if own is None and not staff:
         raise PermissionDenied

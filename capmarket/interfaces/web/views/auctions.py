@@ -121,7 +121,7 @@ def auction_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "bid_total_kw": int(totals["kw"] or 0),
             "runs": auction_queries.runs(auction) if staff else auction.runs.filter(state=RunState.PUBLISHED),
             "staff": staff,
-            "can_bid": stage == "open" and can(user, Action.SUBMIT_PREDELIVERY),
+            "can_bid": stage == "open" and can(user, Action.PLACE_BIDS),
             "upload": BidUploadForm(),
         },
     )

@@ -153,7 +153,11 @@ def contract_procedures(request: HttpRequest) -> HttpResponse:
             "resources": registry_queries.resources_visible_to(user).filter(
                 participant_id=registry_queries.own_participant_id(user) or -1
             ),
-            "can_apply": can(user, Action.SUBMIT_PREDELIVERY) and registry_queries.own_participant_id(user) is not None,
+            "can_apply": registry_queries.own_participant_id(user) is not None
+            and (can(user, Action.SUBMIT_PREDELIVERY) or can(user, Action.SUBMIT_REPLACEMENT)),
+            # a contractor may be delegated replacements; exit and succession stay with the company (seed 002 §2.3)
+            "can_replace": can(user, Action.SUBMIT_REPLACEMENT),
+            "company_only": can(user, Action.SUBMIT_PREDELIVERY),
         },
     )
 
