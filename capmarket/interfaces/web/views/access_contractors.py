@@ -96,11 +96,15 @@ def delegation_functions(request: HttpRequest, pk: int) -> HttpResponse:
         delegation = access_queries.get_delegation_for(request.user, pk)
     except Delegation.DoesNotExist:
         raise Http404 from None
+    chosen = request.POST.getlist("functions")
+    if set(chosen) == access_queries.delegation_functions(delegation):
+        messages.info(request, "委託する機能に変更はありません。")
+        return redirect("web:access_contractors")
     try:
         access_ops.change_delegation_functions(
             actor=request.user,
             delegation=delegation,
-            functions=request.POST.getlist("functions"),
+            functions=chosen,
             now=access.clock(),
             ip_address=client_ip(request),
         )
