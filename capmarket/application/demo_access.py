@@ -51,7 +51,7 @@ def _certificates_and_application(admins: list[User], *, now: dt.datetime) -> in
         specs += [ClientSpec("N9001", "本社-端末1")]
         if admins and admins[0].participant is not None:
             specs.append(ClientSpec(admins[0].participant.participant_code, "本社-端末1-更新"))
-        ca = make_local_ca(Path(folder), clients=specs, days=400, now=now)
+        ca = make_local_ca(folder=Path(folder), clients=specs, days=400, now=now)
         issued = {(c.spec.participant_code, c.spec.client_name): c.cert_path.read_text() for c in ca.clients}
     for admin in admins:
         participant = admin.participant

@@ -103,7 +103,7 @@ def presented_certificate(request: HttpRequest) -> Presented:
         details = None
         if raw:
             try:
-                details = read_certificate(raw)
+                details = read_certificate(data=raw)
             except UnableToReadCertificate:
                 details = None
         presented = Presented(details, status == "SUCCESS" and details is not None, status)
@@ -356,7 +356,7 @@ def login_refusal(request: HttpRequest | None, user: Any, *, now: dt.datetime) -
     if not getattr(user, "is_participant_member", False):
         return None
     participant = user.participant
-    if (company := access_queries.company_refusal(participant)) is not None:
+    if (company := access_queries.company_refusal(participant=participant)) is not None:
         return COMPANY_REFUSALS[company]
     if (window := access_queries.active_maintenance(now=now)) is not None:
         return maintenance_refusal(window, now)
@@ -387,7 +387,7 @@ def check_request(
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_participant_member", False):
         return Decision(user)
     participant = user.participant
-    if (company := access_queries.company_refusal(participant)) is not None:
+    if (company := access_queries.company_refusal(participant=participant)) is not None:
         return Decision(user, COMPANY_REFUSALS[company])
     if (window := access_queries.active_maintenance(now=now)) is not None:
         return Decision(user, maintenance_refusal(window, now))
@@ -426,9 +426,9 @@ def check_request(
         delegation = access_queries.delegation_by_code(participant_code=acting_code, contractor_id=participant.pk)
         if delegation is None:
             return Decision(user, NOT_DELEGATED)
-        if access_queries.company_refusal(delegation.participant) is not None:
+        if access_queries.company_refusal(participant=delegation.participant) is not None:
             return Decision(user, PRINCIPAL_UNAVAILABLE)
-        functions = access_queries.delegation_functions(delegation)
+        functions = access_queries.delegation_functions(delegation=delegation)
         effective = acting_user(user, delegation=delegation, functions=functions)
         if not path_allowed(request.path, functions):
             return Decision(effective, FUNCTION_NOT_DELEGATED)  # the page says for whom it acts

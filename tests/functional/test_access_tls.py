@@ -39,7 +39,7 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 @pytest.fixture(scope="module")
 def local_ca(tmp_path_factory: pytest.TempPathFactory) -> LocalCA:
     return make_local_ca(
-        tmp_path_factory.mktemp("tls-ca"),
+        folder=tmp_path_factory.mktemp("tls-ca"),
         clients=[
             ClientSpec("A001", "pc1"),
             ClientSpec("A001", "pc2"),

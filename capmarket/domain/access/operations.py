@@ -133,7 +133,7 @@ def _ca_bundle() -> bytes | None:
 
 def _checked_details(*, certificate: str | bytes, now: dt.datetime) -> CertificateDetails:
     try:
-        details = read_certificate(certificate)
+        details = read_certificate(data=certificate)
     except UnableToReadCertificate as exc:
         raise UnableToRegisterCertificate({"certificate": str(exc)}) from None
     if details.is_ca:
@@ -145,7 +145,7 @@ def _checked_details(*, certificate: str | bytes, now: dt.datetime) -> Certifica
             {"certificate": f"有効期限（{details.not_after_at:%Y-%m-%d %H:%M} UTC）を過ぎた証明書は登録できません。"}
         )
     bundle = _ca_bundle()
-    if bundle is not None and not issued_by_any(details, bundle):
+    if bundle is not None and not issued_by_any(details=details, ca_bundle_pem=bundle):
         raise UnableToRegisterCertificate(
             {"certificate": f"指定された認証局が発行した証明書ではありません（発行者: {details.issuer}）。"}
         )
@@ -259,7 +259,7 @@ def register_certificate(
     """A company (its 管理者ID) or staff register a client certificate, or renew one (711)."""
     if not _may_manage_company(actor, participant.pk):
         raise NotAllowed(Action.MANAGE_OWN_ACCESS)
-    if queries.company_refusal(participant) is not None:
+    if queries.company_refusal(participant=participant) is not None:
         raise UnableToRegisterCertificate({"participant": "利用停止中または利用終了済みの事業者です。"})
     details = _checked_details(certificate=certificate, now=now)
     with transaction.atomic():
@@ -343,7 +343,7 @@ def import_certificate_file(
         if not _may_manage_company(actor, participant.pk):
             errors.append(f"{where}: 事業者コード: 事業者「{code}」の証明書を登録する権限がありません。")
             continue
-        if queries.company_refusal(participant) is not None:
+        if queries.company_refusal(participant=participant) is not None:
             errors.append(f"{where}: 事業者コード: 事業者「{code}」は利用停止中または利用終了済みです。")
             continue
         if not client:
@@ -818,7 +818,7 @@ def grant_delegation(
         errors["contractor_code"] = f"事業者コード「{contractor_code.strip()}」の事業者は登録されていません。"
     elif contractor.pk == own:
         errors["contractor_code"] = "自社を受託者にはできません。"
-    elif queries.company_refusal(contractor) is not None:
+    elif queries.company_refusal(participant=contractor) is not None:
         errors["contractor_code"] = "この事業者は利用停止中または利用終了済みです。"
     if not chosen:
         errors["functions"] = "委託する機能を一つ以上選択してください。"

@@ -100,7 +100,7 @@ class ClientCertificateSerializer(serializers.ModelSerializer[ClientCertificate]
         read_only_fields = fields
 
     def get_state(self, obj: ClientCertificate) -> str:
-        return access_queries.certificate_state(obj, now=access.clock()).value
+        return access_queries.certificate_state(certificate=obj, now=access.clock()).value
 
 
 class CertificateRegisterSerializer(serializers.Serializer[Any]):
@@ -136,12 +136,12 @@ class ClientCertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
     def get_queryset(self) -> QuerySet[ClientCertificate]:
         return access_queries.certificates_visible_to(
-            self.request.user, search=str(self.request.query_params.get("q", ""))
+            user=self.request.user, search=str(self.request.query_params.get("q", ""))
         )
 
     def get_object(self) -> ClientCertificate:
         try:
-            return access_queries.get_certificate_for(self.request.user, self.kwargs["pk"])
+            return access_queries.get_certificate_for(user=self.request.user, pk=self.kwargs["pk"])
         except ClientCertificate.DoesNotExist:
             raise Http404 from None
 
@@ -243,7 +243,7 @@ class DelegationSerializer(serializers.ModelSerializer[Delegation]):
         read_only_fields = fields
 
     def get_functions(self, obj: Delegation) -> list[str]:
-        return sorted(access_queries.delegation_functions(obj))
+        return sorted(access_queries.delegation_functions(delegation=obj))
 
 
 class DelegationGrantSerializer(serializers.Serializer[Any]):
@@ -272,11 +272,11 @@ class DelegationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     queryset = Delegation.objects.none()
 
     def get_queryset(self) -> QuerySet[Delegation]:
-        return access_queries.delegations_visible_to(self.request.user)
+        return access_queries.delegations_visible_to(user=self.request.user)
 
     def get_object(self) -> Delegation:
         try:
-            return access_queries.get_delegation_for(self.request.user, self.kwargs["pk"])
+            return access_queries.get_delegation_for(user=self.request.user, pk=self.kwargs["pk"])
         except Delegation.DoesNotExist:
             raise Http404 from None
 
@@ -374,7 +374,7 @@ class SuspensionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):  # type
     queryset = Suspension.objects.none()
 
     def get_queryset(self) -> QuerySet[Suspension]:
-        return access_queries.suspensions_visible_to(self.request.user)
+        return access_queries.suspensions_visible_to(user=self.request.user)
 
     @extend_schema(
         summary="事業者のシステム利用の停止",
@@ -498,7 +498,7 @@ class RequestLimitView(APIView):
                     "per_company": limit.per_company,
                     "note": limit.note,
                 }
-                for limit in access_queries.request_limits_visible_to(request.user)
+                for limit in access_queries.request_limits_visible_to(user=request.user)
             ]
         )
 
@@ -635,12 +635,12 @@ class UseApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     def get_queryset(self) -> QuerySet[UseApplication]:
         state = str(self.request.query_params.get("state", ""))
         return access_queries.applications_visible_to(
-            self.request.user, state=state if state in ApplicationState.values else ""
+            user=self.request.user, state=state if state in ApplicationState.values else ""
         )
 
     def get_object(self) -> UseApplication:
         try:
-            return access_queries.get_application_for(self.request.user, self.kwargs["pk"])
+            return access_queries.get_application_for(user=self.request.user, pk=self.kwargs["pk"])
         except UseApplication.DoesNotExist:
             raise Http404 from None
 
@@ -743,11 +743,11 @@ class TerminationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     queryset = TerminationRequest.objects.none()
 
     def get_queryset(self) -> QuerySet[TerminationRequest]:
-        return access_queries.terminations_visible_to(self.request.user)
+        return access_queries.terminations_visible_to(user=self.request.user)
 
     def get_object(self) -> TerminationRequest:
         try:
-            return access_queries.get_termination_for(self.request.user, self.kwargs["pk"])
+            return access_queries.get_termination_for(user=self.request.user, pk=self.kwargs["pk"])
         except TerminationRequest.DoesNotExist:
             raise Http404 from None
 

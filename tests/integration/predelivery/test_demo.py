@@ -59,7 +59,7 @@ def test_the_demo_market_shows_each_pre_delivery_workflow() -> None:
     # a contractor acts for the small provider before delivery too (issue 15; demo_access): its expected capacity
     # applications and bids, never its contract documents
     delegation = Delegation.objects.select_related("participant", "contractor").get(withdrawn_at__isnull=True)
-    functions = access_queries.delegation_functions(delegation)
+    functions = access_queries.delegation_functions(delegation=delegation)
     assert {"expected_capacity", "auction_bids", "outage_plans"} <= functions
     person = User.objects.filter(participant=delegation.contractor).order_by("pk").first()
     acting = acting_user(person, delegation=delegation, functions=functions)

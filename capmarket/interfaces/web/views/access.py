@@ -58,7 +58,7 @@ def own_participant(request: HttpRequest) -> Participant | None:
 def _certificate_rows(certificates: Any, now: Any) -> list[dict[str, Any]]:
     rows = []
     for certificate in certificates:
-        state = access_queries.certificate_state(certificate, now=now)
+        state = access_queries.certificate_state(certificate=certificate, now=now)
         rows.append({"c": certificate, "state": state.value, "label": access_queries.CERTIFICATE_STATE_LABELS[state]})
     return rows
 
@@ -75,7 +75,7 @@ def certificate_list(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     now = access.clock()
     search = request.GET.get("q", "")
-    page = paginate(request, access_queries.certificates_visible_to(user, search=search))
+    page = paginate(request, access_queries.certificates_visible_to(user=user, search=search))
     may_register = own is not None and can(user, Action.MANAGE_OWN_ACCESS)
     return render(
         request,
@@ -155,11 +155,11 @@ def certificate_import(request: HttpRequest) -> HttpResponse:
 @login_required
 def certificate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        certificate = access_queries.get_certificate_for(request.user, pk)
+        certificate = access_queries.get_certificate_for(user=request.user, pk=pk)
     except ClientCertificate.DoesNotExist:
         raise Http404 from None
     now = access.clock()
-    state = access_queries.certificate_state(certificate, now=now)
+    state = access_queries.certificate_state(certificate=certificate, now=now)
     may_revoke = state != access_queries.CertificateState.REVOKED and (
         can(request.user, Action.MANAGE_ACCESS)
         or (can(request.user, Action.MANAGE_OWN_ACCESS) and own_participant(request) == certificate.participant)
@@ -182,7 +182,7 @@ def certificate_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @requires(Action.MANAGE_OWN_ACCESS, Action.MANAGE_ACCESS)
 def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        certificate = access_queries.get_certificate_for(request.user, pk)
+        certificate = access_queries.get_certificate_for(user=request.user, pk=pk)
     except ClientCertificate.DoesNotExist:
         raise Http404 from None
     form = RevokeForm(request.POST)
@@ -223,9 +223,9 @@ def overview(request: HttpRequest) -> HttpResponse:
             "certificates_on": settings.CAPMARKET_CLIENT_CERTIFICATES,
             "maintenance": access_queries.active_maintenance(now=now),
             "upcoming": access_queries.upcoming_maintenance(now=now),
-            "suspended": access_queries.suspensions_visible_to(request.user, open_only=True),
+            "suspended": access_queries.suspensions_visible_to(user=request.user, open_only=True),
             "pending_applications": access_queries.pending_application_count(),
-            "open_terminations": access_queries.terminations_visible_to(request.user, state="requested").count(),
+            "open_terminations": access_queries.terminations_visible_to(user=request.user, state="requested").count(),
             "default_limits": (
                 settings.CAPMARKET_REQUEST_LIMIT_PER_CLIENT,
                 settings.CAPMARKET_REQUEST_LIMIT_PER_COMPANY,
@@ -272,7 +272,7 @@ def suspensions(request: HttpRequest) -> HttpResponse:
             "form": form,
             "lift_form": LiftForm(),
             "may_suspend": may_suspend,
-            "page": paginate(request, access_queries.suspensions_visible_to(user)),
+            "page": paginate(request, access_queries.suspensions_visible_to(user=user)),
         },
     )
 
@@ -390,7 +390,7 @@ def limits(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "may_manage": may_manage,
-            "limits": access_queries.request_limits_visible_to(user),
+            "limits": access_queries.request_limits_visible_to(user=user),
             "defaults": (
                 settings.CAPMARKET_REQUEST_LIMIT_PER_CLIENT,
                 settings.CAPMARKET_REQUEST_LIMIT_PER_COMPANY,
@@ -455,7 +455,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
         request,
         "web/access/application_list.html",
         {
-            "page": paginate(request, access_queries.applications_visible_to(request.user, state=state)),
+            "page": paginate(request, access_queries.applications_visible_to(user=request.user, state=state)),
             "state": state,
             "states": ApplicationState.choices,
             "query": query_without_page(request),
@@ -466,7 +466,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
 @requires(Action.VIEW_ALL_PARTICIPANTS)
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        application = access_queries.get_application_for(request.user, pk)
+        application = access_queries.get_application_for(user=request.user, pk=pk)
     except UseApplication.DoesNotExist:
         raise Http404 from None
     approve_form = ApproveForm(request.POST or None, initial={"admin_username": application.admin_username})
@@ -513,7 +513,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 return redirect("web:access_applications")
     try:
-        certificate = read_certificate(application.certificate_pem)
+        certificate = read_certificate(data=application.certificate_pem)
     except UnableToReadCertificate:
         certificate = None
     return render(
@@ -567,7 +567,7 @@ def termination(request: HttpRequest) -> HttpResponse:
             "own": own,
             "staff": staff,
             "may_complete": can(user, Action.REVIEW_USE_APPLICATIONS),
-            "requests": access_queries.terminations_visible_to(user)[:200],
+            "requests": access_queries.terminations_visible_to(user=user)[:200],
             "open_request": access_queries.open_termination(participant_id=own.pk) if own else None,
         },
     )
@@ -577,7 +577,7 @@ def termination(request: HttpRequest) -> HttpResponse:
 @login_required
 def termination_decide(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        termination_request = access_queries.get_termination_for(request.user, pk)
+        termination_request = access_queries.get_termination_for(user=request.user, pk=pk)
     except TerminationRequest.DoesNotExist:
         raise Http404 from None
     now = access.clock()

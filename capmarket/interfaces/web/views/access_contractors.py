@@ -50,9 +50,9 @@ def contractors(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"受託者「{delegation.contractor.name}」への委託を登録しました。")
                 return redirect("web:access_contractors")
-    delegations = list(access_queries.delegations_visible_to(user))
+    delegations = list(access_queries.delegations_visible_to(user=user))
     for d in delegations:
-        d.function_codes = access_queries.delegation_functions(d)  # type: ignore[attr-defined]  # for the checkboxes
+        d.function_codes = access_queries.delegation_functions(delegation=d)  # type: ignore[attr-defined]  # for the checkboxes
     return render(
         request,
         "web/access/contractors.html",
@@ -71,7 +71,7 @@ def contractors(request: HttpRequest) -> HttpResponse:
 @requires(Action.MANAGE_OWN_ACCESS, Action.MANAGE_ACCESS)
 def delegation_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        delegation = access_queries.get_delegation_for(request.user, pk)
+        delegation = access_queries.get_delegation_for(user=request.user, pk=pk)
     except Delegation.DoesNotExist:
         raise Http404 from None
     try:
@@ -93,11 +93,11 @@ def delegation_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 def delegation_functions(request: HttpRequest, pk: int) -> HttpResponse:
     """The company grants or revokes functions of a delegation in force (audited; effective at the next request)."""
     try:
-        delegation = access_queries.get_delegation_for(request.user, pk)
+        delegation = access_queries.get_delegation_for(user=request.user, pk=pk)
     except Delegation.DoesNotExist:
         raise Http404 from None
     chosen = request.POST.getlist("functions")
-    if set(chosen) == access_queries.delegation_functions(delegation):
+    if set(chosen) == access_queries.delegation_functions(delegation=delegation):
         messages.info(request, "委託する機能に変更はありません。")
         return redirect("web:access_contractors")
     try:
@@ -134,7 +134,7 @@ def acting(request: HttpRequest) -> HttpResponse:
             messages.info(request, "受託者としての操作を終了しました。")
             return redirect("web:portal")
         delegation = access_queries.delegation_by_code(participant_code=code, contractor_id=home.pk)
-        if delegation is None or access_queries.company_refusal(delegation.participant) is not None:
+        if delegation is None or access_queries.company_refusal(participant=delegation.participant) is not None:
             messages.error(request, "この事業者からの委託はありません（取り消された可能性があります）。")
             return redirect("web:access_acting")
         request.session[access.ACTING_SESSION_KEY] = delegation.participant.participant_code
