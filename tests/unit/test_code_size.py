@@ -27,10 +27,6 @@ NOT_YET_REVIEWED: frozenset[str] = frozenset(
     {
         "capmarket/application/operation_reports.py",
         "capmarket/domain/access/models.py",
-        "capmarket/domain/access/operations.py",
-        "capmarket/domain/access/operations.py _register()",
-        "capmarket/domain/access/operations.py import_certificate_file()",
-        "capmarket/domain/access/operations.py submit_application()",
         "capmarket/domain/helpdesk/models.py",
         "capmarket/domain/helpdesk/operations.py",
         "capmarket/domain/helpdesk/operations.py receive_email()",
