@@ -5,6 +5,9 @@ Whether a company may use the system at all is its registry status (``Participan
 登録取消); the records here are the acts that set it (a suspension, a termination) with who, when and why, and
 the company's client certificates and delegations. Integrity lives in the database; only ``operations`` saves.
 """
+# long module: the access context's seven record types (certificates, suspensions, maintenance, limits, delegations,
+# use applications, terminations) are one Django app's models and one migration history, and refer to each other
+# (a termination revokes certificates and withdraws delegations); each section is short and read on its own.
 
 from __future__ import annotations
 
