@@ -22,12 +22,14 @@ from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.auctions import operations as auction_ops
 from capmarket.domain.auctions.models import Auction, Bid
 from capmarket.domain.audit.models import AuditEvent
+from capmarket.domain.outages import operations as outage_ops
+from capmarket.domain.outages.models import OutagePlan
 from capmarket.domain.predelivery import operations as ops
 from capmarket.domain.predelivery import workflows as wf
 from capmarket.domain.predelivery.models import Application
 from capmarket.domain.registry.models import Participant, Resource
 from capmarket.interfaces import access
-from tests.factories import make_resource, make_user
+from tests.factories import make_contract, make_resource, make_user
 from tests.integration.access.conftest import logged_in
 
 YEAR = 2029
@@ -258,3 +260,53 @@ def test_only_the_companys_administrator_changes_functions_in_the_web_and_api(
     before = AuditEvent.objects.count()
     assert api_admin.put(url, {"functions": [F.OUTAGE_PLANS]}, format="json").status_code == 200
     assert AuditEvent.objects.count() == before  # the same set again changes nothing
+
+
+def test_effectiveness_results_and_outage_plans_with_and_without_their_function(
+    company_a: Participant, company_b: Participant, admin_a: User, user_c: User
+) -> None:
+    """A's and B's dispatch contracts each with an ordered test and an outage plan: a contractor acting for A submits
+    A's metering and cancels A's plan only with those functions; B's test and plan stay 404."""
+    operator = make_user(Role.OPERATOR, None, username="occto-tanto")
+    start = (NOW - dt.timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    tests, plans = {}, {}
+    for code, company in (("A", company_a), ("B", company_b)):
+        dr = make_resource(company, resource_type="dispatch", installed_capacity_kw=5_000, expected_capacity_kw=5_000)
+        contract = make_contract(dr, delivery_year=YEAR, contract_kw=4_000)
+        tests[code] = wf.order_effectiveness_test(
+            actor=operator, now=start - dt.timedelta(days=1), contract=contract, season="summer", start_at=start
+        )
+        outage_ops.register_or_change(
+            actor=operator,
+            now=NOW,
+            plans=[
+                outage_ops.OutageInput(f"OP-{code}", dr, NOW + dt.timedelta(days=30), NOW + dt.timedelta(days=31), 0)
+            ],
+        )
+        plans[code] = OutagePlan.objects.get(outage_code=f"OP-{code}")
+    slots = [tests["A"].start_at + dt.timedelta(minutes=30 * i) for i in range(6)]
+    metering = {"values": [{"slot_start_at": s.isoformat(), "baseline_wh": 10_000_000, "metered_wh": 8_000_000}
+                           for s in slots]}  # fmt: skip
+    delegation = _delegate(admin_a, [F.REGISTRY])
+    api = _api_acting(user_c, "A001")
+
+    assert (
+        api.post(f"/api/predelivery/effectiveness-tests/{tests['A'].pk}/result/", metering, format="json").status_code
+        == 403
+    )
+    assert api.post(f"/api/predelivery/outage-plans/{plans['A'].pk}/cancel/").status_code == 403
+
+    access_ops.change_delegation_functions(
+        actor=admin_a, delegation=delegation, functions=[F.EFFECTIVENESS_TESTS, F.OUTAGE_PLANS], now=NOW
+    )
+    assert [t["id"] for t in api.get("/api/predelivery/effectiveness-tests/").json()["results"]] == [tests["A"].pk]
+    b_result = api.post(f"/api/predelivery/effectiveness-tests/{tests['B'].pk}/result/", metering, format="json")
+    assert b_result.status_code == 404
+    submitted = api.post(f"/api/predelivery/effectiveness-tests/{tests['A'].pk}/result/", metering, format="json")
+    assert submitted.status_code == 201, submitted.content
+    assert Application.objects.get(pk=submitted.json()["id"]).submitted_by_id == user_c.pk
+    assert api.post(f"/api/predelivery/outage-plans/{plans['B'].pk}/cancel/").status_code == 404
+    assert api.post(f"/api/predelivery/outage-plans/{plans['A'].pk}/cancel/").status_code == 204
+    plans["A"].refresh_from_db()
+    plans["B"].refresh_from_db()
+    assert (plans["A"].state, plans["B"].state) == ("cancelled", "registered")
