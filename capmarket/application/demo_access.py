@@ -2,8 +2,9 @@
 
 - client certificates of the companies that have demo logins (one renewed, one revoked), made by a throwaway local
   CA — the demo runs without a TLS front, so nothing checks them, but the pages show them as a company sees them;
-- a contractor: the small provider lets the mid-sized provider's users act for it (registry, bulk upload, alerts) —
-  log in as the mid-sized provider's user and choose 「受託者として操作」;
+- a contractor: the small provider lets the mid-sized provider's users act for it (registry, bulk upload, alerts, and
+  before delivery its expected capacity, auction bids and outage plans — not its contract documents, succession or
+  exit, which stay with the company) — log in as the mid-sized provider's user and choose 「受託者として操作」;
 - a use application waiting for review (a new company, with its certificate);
 - a maintenance announced for the coming weekend, a request limit for one company, and one company suspended
   (one without demo logins).
@@ -25,14 +26,20 @@ from capmarket.domain.registry.models import Participant
 
 def load_demo_access(*, user_prefix: str, now: dt.datetime) -> int:
     """Returns the number of records made."""
-    sysadmin = User.objects.get(username=f"{user_prefix}sysadmin")
-    approver = User.objects.get(username=f"{user_prefix}approver")
     admins = list(
         User.objects.filter(username__startswith=user_prefix, role=Role.PARTICIPANT_ADMIN)
         .select_related("participant")
         .order_by("participant__participant_code", "id")
     )
-    providers = [a for a in admins if a.participant is not None and a.participant.is_provider]
+    made = _certificates_and_application(admins, now=now)
+    made += _contractor([a for a in admins if a.participant is not None and a.participant.is_provider], now=now)
+    made += _maintenance_limits_suspension(admins, user_prefix=user_prefix, now=now)
+    return made
+
+
+def _certificates_and_application(admins: list[User], *, now: dt.datetime) -> int:
+    """Two clients per company with demo logins (the first company's first renewed, its second revoked), and a use
+    application of a new company waiting for review, all issued by a throwaway local CA."""
     made = 0
     with tempfile.TemporaryDirectory(prefix="capmarket-demo-ca-") as folder:
         specs = [
@@ -44,69 +51,94 @@ def load_demo_access(*, user_prefix: str, now: dt.datetime) -> int:
         specs += [ClientSpec("N9001", "本社-端末1")]
         if admins and admins[0].participant is not None:
             specs.append(ClientSpec(admins[0].participant.participant_code, "本社-端末1-更新"))
-        ca = make_local_ca(Path(folder), clients=specs, days=400, now=now)
+        ca = make_local_ca(folder=Path(folder), clients=specs, days=400, now=now)
         issued = {(c.spec.participant_code, c.spec.client_name): c.cert_path.read_text() for c in ca.clients}
-        for admin in admins:
-            participant = admin.participant
-            assert participant is not None
-            code = participant.participant_code
-            for name in ("本社-端末1", "本社-端末2"):
-                access_ops.register_certificate(
-                    actor=admin,
-                    participant=participant,
-                    client_name=name,
-                    certificate=issued[(code, name)],
-                    via=RegisteredVia.FILE,
-                    now=now,
-                )
-                made += 1
-        first = admins[0] if admins else None
-        if first is not None and first.participant is not None:
-            company = first.participant
+    for admin in admins:
+        participant = admin.participant
+        assert participant is not None
+        for name in ("本社-端末1", "本社-端末2"):
             access_ops.register_certificate(
-                actor=first,
-                participant=company,
-                client_name="本社-端末1",
-                certificate=issued[(company.participant_code, "本社-端末1-更新")],
-                renew=True,
+                actor=admin,
+                participant=participant,
+                client_name=name,
+                certificate=issued[(participant.participant_code, name)],
+                via=RegisteredVia.FILE,
                 now=now,
             )
-            second = company.client_certificates.get(client_name="本社-端末2")
-            access_ops.revoke_certificate(actor=first, certificate=second, reason="端末の入替え（廃棄）", now=now)
             made += 1
-        access_ops.submit_application(
-            values={
-                "participant_code": "N9001",
-                "name": "みらいエナジー合同会社",
-                "name_kana": "ミライエナジー",
-                "is_provider": True,
-                "address": "東京都港区芝公園1-1-1",
-                "phone": "03-1234-5678",
-                "email": "contact@mirai-energy.example.jp",
-                "admin_full_name": "未来 直子",
-                "admin_email": "n.mirai@mirai-energy.example.jp",
-                "admin_username": "mirai-admin",
-                "is_electricity_supplier": True,
-                "intends_to_bid": True,
-                "accepts_terms": True,
-                "not_antisocial": True,
-                "certificate_client_name": "本社-端末1",
-            },
-            certificate=issued[("N9001", "本社-端末1")],
+    first = admins[0] if admins else None
+    if first is not None and first.participant is not None:
+        company = first.participant
+        access_ops.register_certificate(
+            actor=first,
+            participant=company,
+            client_name="本社-端末1",
+            certificate=issued[(company.participant_code, "本社-端末1-更新")],
+            renew=True,
             now=now,
         )
+        second = company.client_certificates.get(client_name="本社-端末2")
+        access_ops.revoke_certificate(actor=first, certificate=second, reason="端末の入替え（廃棄）", now=now)
         made += 1
-    if len(providers) >= 2:
-        small, mid = providers[-1], providers[len(providers) // 2]
-        if small.participant_id != mid.participant_id and mid.participant is not None:
-            access_ops.grant_delegation(
-                actor=small,
-                contractor_code=mid.participant.participant_code,
-                functions=[DelegatedFunction.REGISTRY, DelegatedFunction.BULK_UPLOAD, DelegatedFunction.ALERTS],
-                note="容量市場に関する業務（電源等情報の照会・一括登録・供給力提供通知の確認）の委託",
-                now=now,
-            )
-            made += 1
+    access_ops.submit_application(values=_NEW_COMPANY, certificate=issued[("N9001", "本社-端末1")], now=now)
+    return made + 1
+
+
+_NEW_COMPANY = {
+    "participant_code": "N9001",
+    "name": "みらいエナジー合同会社",
+    "name_kana": "ミライエナジー",
+    "is_provider": True,
+    "address": "東京都港区芝公園1-1-1",
+    "phone": "03-1234-5678",
+    "email": "contact@mirai-energy.example.jp",
+    "admin_full_name": "未来 直子",
+    "admin_email": "n.mirai@mirai-energy.example.jp",
+    "admin_username": "mirai-admin",
+    "is_electricity_supplier": True,
+    "intends_to_bid": True,
+    "accepts_terms": True,
+    "not_antisocial": True,
+    "certificate_client_name": "本社-端末1",
+}
+
+
+def _contractor(providers: list[User], *, now: dt.datetime) -> int:
+    """The small provider's administrator lets the mid-sized provider act for it: delivery-period functions first,
+    then (a change of the delegation, as the screen does it) pre-delivery ones."""
+    if len(providers) < 2:
+        return 0
+    small, mid = providers[-1], providers[len(providers) // 2]
+    if small.participant_id == mid.participant_id or mid.participant is None:
+        return 0
+    delegation = access_ops.grant_delegation(
+        actor=small,
+        contractor_code=mid.participant.participant_code,
+        functions=[DelegatedFunction.REGISTRY, DelegatedFunction.BULK_UPLOAD, DelegatedFunction.ALERTS],
+        note="容量市場に関する業務（電源等情報の照会・一括登録・供給力提供通知の確認、期待容量・応札・停止計画）の委託",
+        now=now,
+    )
+    access_ops.change_delegation_functions(
+        actor=small,
+        delegation=delegation,
+        functions=[
+            DelegatedFunction.REGISTRY,
+            DelegatedFunction.BULK_UPLOAD,
+            DelegatedFunction.ALERTS,
+            DelegatedFunction.EXPECTED_CAPACITY,
+            DelegatedFunction.AUCTION_BIDS,
+            DelegatedFunction.OUTAGE_PLANS,
+        ],
+        now=now,
+    )
+    return 1
+
+
+def _maintenance_limits_suspension(admins: list[User], *, user_prefix: str, now: dt.datetime) -> int:
+    """A maintenance on the coming Saturday evening; a request limit for one company and one company suspended
+    (both without demo logins)."""
+    sysadmin = User.objects.get(username=f"{user_prefix}sysadmin")
+    approver = User.objects.get(username=f"{user_prefix}approver")
     local = now.astimezone(JST)
     saturday = (local + dt.timedelta(days=(5 - local.weekday()) % 7 or 7)).replace(
         hour=20, minute=0, second=0, microsecond=0
@@ -119,6 +151,7 @@ def load_demo_access(*, user_prefix: str, now: dt.datetime) -> int:
         ends_at=saturday + dt.timedelta(hours=4),
         now=now,
     )
+    made = 1
     with_logins = {a.participant_id for a in admins if a.participant_id is not None}
     others = Participant.objects.exclude(pk__in=with_logins).filter(is_provider=True).order_by("participant_code")
     limited, suspended = others.first(), others.last()
@@ -140,4 +173,4 @@ def load_demo_access(*, user_prefix: str, now: dt.datetime) -> int:
             now=now,
         )
         made += 1
-    return made + 1
+    return made

@@ -103,7 +103,7 @@ def presented_certificate(request: HttpRequest) -> Presented:
         details = None
         if raw:
             try:
-                details = read_certificate(raw)
+                details = read_certificate(data=raw)
             except UnableToReadCertificate:
                 details = None
         presented = Presented(details, status == "SUCCESS" and details is not None, status)
@@ -251,6 +251,12 @@ def limit_refusal(exceeded: access_ops.LimitExceeded) -> Refusal:
 
 #: Paths a contractor may use for a company in each delegated function (web and API). Everything else is closed
 #: to it while acting, including pages added later, until they are named here.
+_PREDELIVERY_SHARED: Final = (
+    "/predelivery/applications/",
+    "/predelivery/notices/",
+    "/api/predelivery/applications/",
+    "/api/predelivery/notices/",
+)
 FUNCTION_PATHS: Final[dict[str, tuple[str, ...]]] = {
     DelegatedFunction.REGISTRY: (
         "/participants/",
@@ -271,6 +277,34 @@ FUNCTION_PATHS: Final[dict[str, tuple[str, ...]]] = {
         "/api/settlement/",
         "/api/objections/",
         "/api/documents/",
+    ),
+    # the years before delivery: each function's own pages, plus the applications and notices lists (which show
+    # a contractor only the kinds of its functions: ``predelivery.queries.APPLICATION_KIND_ACTIONS``). Contract
+    # documents, succession and exit are not delegable; the pages they share with a function refuse them in the
+    # operations (``permissions.COMPANY_ONLY``).
+    DelegatedFunction.EXPECTED_CAPACITY: (
+        "/predelivery/expected-capacity/",
+        *_PREDELIVERY_SHARED,
+    ),
+    DelegatedFunction.AUCTION_BIDS: ("/auctions/", "/api/auctions/", *_PREDELIVERY_SHARED),
+    DelegatedFunction.REPLACEMENT: (
+        "/predelivery/replacement-board/",
+        "/predelivery/procedures/",
+        "/api/predelivery/replacement-board/",
+        "/api/predelivery/procedures/",
+        *_PREDELIVERY_SHARED,
+    ),
+    DelegatedFunction.EFFECTIVENESS_TESTS: (
+        "/predelivery/effectiveness-tests/",
+        "/api/predelivery/effectiveness-tests/",
+        *_PREDELIVERY_SHARED,
+    ),
+    DelegatedFunction.OUTAGE_PLANS: (
+        "/predelivery/outage-adjustment/",
+        "/predelivery/outage-plans/",
+        "/api/predelivery/outage-adjustment/",
+        "/api/predelivery/outage-plans/",
+        *_PREDELIVERY_SHARED,
     ),
 }
 #: Open to a contractor acting for any company: the portal top, its own password, logging out, choosing whom to act
@@ -322,7 +356,7 @@ def login_refusal(request: HttpRequest | None, user: Any, *, now: dt.datetime) -
     if not getattr(user, "is_participant_member", False):
         return None
     participant = user.participant
-    if (company := access_queries.company_refusal(participant)) is not None:
+    if (company := access_queries.company_refusal(participant=participant)) is not None:
         return COMPANY_REFUSALS[company]
     if (window := access_queries.active_maintenance(now=now)) is not None:
         return maintenance_refusal(window, now)
@@ -353,7 +387,7 @@ def check_request(
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_participant_member", False):
         return Decision(user)
     participant = user.participant
-    if (company := access_queries.company_refusal(participant)) is not None:
+    if (company := access_queries.company_refusal(participant=participant)) is not None:
         return Decision(user, COMPANY_REFUSALS[company])
     if (window := access_queries.active_maintenance(now=now)) is not None:
         return Decision(user, maintenance_refusal(window, now))
@@ -392,9 +426,9 @@ def check_request(
         delegation = access_queries.delegation_by_code(participant_code=acting_code, contractor_id=participant.pk)
         if delegation is None:
             return Decision(user, NOT_DELEGATED)
-        if access_queries.company_refusal(delegation.participant) is not None:
+        if access_queries.company_refusal(participant=delegation.participant) is not None:
             return Decision(user, PRINCIPAL_UNAVAILABLE)
-        functions = access_queries.delegation_functions(delegation)
+        functions = access_queries.delegation_functions(delegation=delegation)
         effective = acting_user(user, delegation=delegation, functions=functions)
         if not path_allowed(request.path, functions):
             return Decision(effective, FUNCTION_NOT_DELEGATED)  # the page says for whom it acts

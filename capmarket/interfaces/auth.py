@@ -93,7 +93,7 @@ class LockingModelBackend(ModelBackend):
         if not super().user_can_authenticate(user) or getattr(user, "is_locked", False):
             return False
         if getattr(user, "is_participant_member", False):
-            return access_queries.company_refusal(user.participant) is None
+            return access_queries.company_refusal(participant=user.participant) is None
         return True
 
 

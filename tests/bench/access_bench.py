@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             make_resource(contractor)
         admin = make_user(Role.PARTICIPANT_ADMIN, company, username="bench-admin")
         user = make_user(Role.PARTICIPANT_USER, contractor, username="bench-user")
-        ca = make_local_ca(Path(tmp) / "ca", clients=[ClientSpec("C001", "pc1")])
+        ca = make_local_ca(folder=Path(tmp) / "ca", clients=[ClientSpec("C001", "pc1")])
         access_ops.register_certificate(
             actor=make_user(Role.PARTICIPANT_ADMIN, contractor, username="c-admin"),
             participant=contractor,

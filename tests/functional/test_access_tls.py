@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import json
+import re
 import ssl
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -37,7 +39,7 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 @pytest.fixture(scope="module")
 def local_ca(tmp_path_factory: pytest.TempPathFactory) -> LocalCA:
     return make_local_ca(
-        tmp_path_factory.mktemp("tls-ca"),
+        folder=tmp_path_factory.mktemp("tls-ca"),
         clients=[
             ClientSpec("A001", "pc1"),
             ClientSpec("A001", "pc2"),
@@ -255,3 +257,28 @@ def test_a_company_applies_staff_approve_and_its_administrator_logs_in_with_its_
     participant = Participant.objects.get(participant_code="N001")
     assert User.objects.get(username="new-admin").participant == participant
     assert ClientCertificate.objects.get(participant=participant).fingerprint_sha256 == certificate.fingerprint_sha256
+
+
+def test_the_client_certificate_front_hides_the_probes_and_passes_its_own_request_id(
+    tls_front: TlsFront, local_ca: LocalCA, live_server: Any
+) -> None:
+    """Level with the plain front (deploy/tls/): /healthz and /readyz answer the container runtime only, and every
+    request carries nginx's $request_id, which the application logs and returns — a client's own id is replaced."""
+    with urllib.request.urlopen(f"{live_server.url}/healthz", timeout=30) as direct:  # noqa: S310 (our live server)
+        assert direct.status == 200  # the probe exists; the front must hide it
+    for probe in ("/healthz", "/readyz"):
+        status, _ = _call(tls_front, local_ca, "GET", probe)
+        assert status == 404, probe
+
+    context = ssl.create_default_context(cafile=str(local_ca.ca_cert_path))
+    connection = http.client.HTTPSConnection("127.0.0.1", tls_front.port, context=context, timeout=30)
+    try:
+        connection.request("GET", "/login/", headers={"X-Request-ID": "0" * 32})
+        response = connection.getresponse()
+        response.read()
+    finally:
+        connection.close()
+    assert response.status == 200
+    request_id = response.headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id)
+    assert request_id != "0" * 32

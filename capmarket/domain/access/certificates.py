@@ -65,12 +65,12 @@ def _load(data: str | bytes) -> x509.Certificate:
         ) from exc
 
 
-def normalize_fingerprint(text: str) -> str:
+def normalize_fingerprint(*, text: str) -> str:
     """A fingerprint as typed or printed by openssl (``AB:CD:…``, any case) in the stored form."""
     return "".join(c for c in text.upper() if c in "0123456789ABCDEF")
 
 
-def read_certificate(data: str | bytes) -> CertificateDetails:
+def read_certificate(*, data: str | bytes) -> CertificateDetails:
     """The details of one X.509 certificate; raises ``UnableToReadCertificate``."""
     cert = _load(data)
     try:
@@ -90,7 +90,7 @@ def read_certificate(data: str | bytes) -> CertificateDetails:
     )
 
 
-def issued_by_any(details: CertificateDetails, ca_bundle_pem: bytes) -> bool:
+def issued_by_any(*, details: CertificateDetails, ca_bundle_pem: bytes) -> bool:
     """Whether the certificate is signed directly by one of the CA certificates in ``ca_bundle_pem``."""
     cert = x509.load_pem_x509_certificate(details.pem.encode("ascii"))
     for ca in x509.load_pem_x509_certificates(ca_bundle_pem):

@@ -77,7 +77,7 @@ def _write_cert(path: Path, cert: x509.Certificate) -> None:
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
-def load_ca(folder: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+def load_ca(*, folder: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     cert = x509.load_pem_x509_certificate((folder / "ca.crt").read_bytes())
     key = serialization.load_pem_private_key((folder / "ca.key").read_bytes(), password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey):
@@ -199,7 +199,7 @@ def issue_client(
     )
 
 
-def write_register_csv(path: Path, clients: tuple[IssuedClient, ...]) -> None:
+def write_register_csv(*, path: Path, clients: tuple[IssuedClient, ...]) -> None:
     """The 710 file (クライアント証明書情報の登録用ファイル) for these clients, UTF-8 with BOM for Excel."""
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
@@ -211,8 +211,8 @@ def write_register_csv(path: Path, clients: tuple[IssuedClient, ...]) -> None:
 
 
 def make_local_ca(
-    folder: Path,
     *,
+    folder: Path,
     clients: list[ClientSpec],
     server_names: list[str] | None = None,
     days: int = 365,
@@ -224,7 +224,7 @@ def make_local_ca(
     now = now or dt.datetime.now(dt.UTC)
     folder.mkdir(parents=True, exist_ok=True)
     if reuse_ca and (folder / "ca.crt").exists() and (folder / "ca.key").exists():
-        ca_cert, ca_key = load_ca(folder)
+        ca_cert, ca_key = load_ca(folder=folder)
     else:
         ca_cert, ca_key = _new_ca(now, days=max(days, 3650))
         _write_cert(folder / "ca.crt", ca_cert)
@@ -254,7 +254,7 @@ def make_local_ca(
         for spec in clients
     )
     register = folder / "client-certificates.csv"
-    write_register_csv(register, tuple(c for c in issued if not c.spec.expired))
+    write_register_csv(path=register, clients=tuple(c for c in issued if not c.spec.expired))
     return LocalCA(
         folder=folder,
         ca_cert_path=folder / "ca.crt",

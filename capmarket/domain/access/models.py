@@ -5,6 +5,9 @@ Whether a company may use the system at all is its registry status (``Participan
 登録取消); the records here are the acts that set it (a suspension, a termination) with who, when and why, and
 the company's client certificates and delegations. Integrity lives in the database; only ``operations`` saves.
 """
+# long module: the access context's seven record types (certificates, suspensions, maintenance, limits, delegations,
+# use applications, terminations) are one Django app's models and one migration history, and refer to each other
+# (a termination revokes certificates and withdraws delegations); each section is short and read on its own.
 
 from __future__ import annotations
 
@@ -269,6 +272,13 @@ class DelegatedFunction(models.TextChoices):
     ALERTS = "alerts", "広域予備率・供給力提供通知コマの照会"
     INQUIRIES = "inquiries", "問合せ"
     DOCUMENTS = "documents", "精算結果・帳票の照会"
+    # the years before delivery (issue 14). Confirming contract documents, succession / merger and market exit
+    # bind the company to OCCTO under its 容量確保契約 and stay with the company itself: they are not delegable.
+    EXPECTED_CAPACITY = "expected_capacity", "期待容量の登録・変更（申込・通知書）"
+    AUCTION_BIDS = "auction_bids", "容量オークションへの応札（入札・約定結果）"
+    REPLACEMENT = "replacement", "電源等差替・差替掲示板"
+    EFFECTIVENESS_TESTS = "effectiveness_tests", "実効性テストの計量値提出"
+    OUTAGE_PLANS = "outage_plans", "容量停止計画（調整への再提出・取消）"
 
 
 class Delegation(models.Model):

@@ -57,7 +57,7 @@ class CompanyRefusal(StrEnum):
     TERMINATED = "company_terminated"
 
 
-def company_refusal(participant: Participant | None) -> CompanyRefusal | None:
+def company_refusal(*, participant: Participant | None) -> CompanyRefusal | None:
     """Why a company's members may not use the system now (its registry status), or None."""
     if participant is None:
         return None
@@ -72,7 +72,7 @@ def open_suspension(*, participant_id: int) -> Suspension | None:
     return Suspension.objects.filter(participant_id=participant_id, lifted_at__isnull=True).first()
 
 
-def suspensions_visible_to(user: Any, *, open_only: bool = False) -> QuerySet[Suspension]:
+def suspensions_visible_to(*, user: Any, open_only: bool = False) -> QuerySet[Suspension]:
     qs = Suspension.objects.select_related("participant", "started_by", "lifted_by")
     if not _sees_all(user):
         own = _own(user)
@@ -100,7 +100,7 @@ CERTIFICATE_STATE_LABELS = {
 }
 
 
-def certificate_state(certificate: ClientCertificate, *, now: dt.datetime) -> CertificateState:
+def certificate_state(*, certificate: ClientCertificate, now: dt.datetime) -> CertificateState:
     if certificate.revoked_at is not None:
         return CertificateState.REVOKED
     if now < certificate.not_before_at:
@@ -111,7 +111,7 @@ def certificate_state(certificate: ClientCertificate, *, now: dt.datetime) -> Ce
 
 
 def certificates_visible_to(
-    user: Any, *, participant_id: int | None = None, search: str = ""
+    *, user: Any, participant_id: int | None = None, search: str = ""
 ) -> QuerySet[ClientCertificate]:
     """Certificates the user may see, by company code, client name and newest first."""
     qs = ClientCertificate.objects.select_related(
@@ -136,12 +136,12 @@ def certificates_visible_to(
     return qs.order_by("participant__participant_code", "client_name", "-not_after_at", "-id")
 
 
-def get_certificate_for(user: Any, pk: Any) -> ClientCertificate:
+def get_certificate_for(*, user: Any, pk: Any) -> ClientCertificate:
     try:
         key = int(pk)
     except (TypeError, ValueError):
         raise ClientCertificate.DoesNotExist from None
-    return certificates_visible_to(user).get(pk=key)
+    return certificates_visible_to(user=user).get(pk=key)
 
 
 def certificates_expiring(*, participant_id: int, now: dt.datetime, within_days: int = 30) -> list[ClientCertificate]:
@@ -191,7 +191,7 @@ def check_certificate(
         return CertificateCheck(None, CertificateProblem.UNREGISTERED)
     if certificate.participant_id != participant_id:
         return CertificateCheck(certificate, CertificateProblem.OTHER_COMPANY)
-    state = certificate_state(certificate, now=now)
+    state = certificate_state(certificate=certificate, now=now)
     if state == CertificateState.REVOKED:
         return CertificateCheck(certificate, CertificateProblem.REVOKED)
     if state != CertificateState.ACTIVE or not presented.valid_at(now):
@@ -243,7 +243,7 @@ def limits_for(*, participant_id: int) -> tuple[int, int]:
     return settings.CAPMARKET_REQUEST_LIMIT_PER_CLIENT, settings.CAPMARKET_REQUEST_LIMIT_PER_COMPANY
 
 
-def request_limits_visible_to(user: Any) -> QuerySet[RequestLimit]:
+def request_limits_visible_to(*, user: Any) -> QuerySet[RequestLimit]:
     if not _sees_all(user):
         return RequestLimit.objects.none()
     return RequestLimit.objects.select_related("participant", "set_by").order_by("participant__participant_code")
@@ -258,7 +258,7 @@ def _with_functions(qs: QuerySet[Delegation]) -> QuerySet[Delegation]:
     )
 
 
-def delegation_functions(delegation: Delegation) -> frozenset[str]:
+def delegation_functions(*, delegation: Delegation) -> frozenset[str]:
     return frozenset(f.function for f in delegation.functions.all())
 
 
@@ -298,7 +298,7 @@ def delegations_received(*, contractor_id: int) -> list[Delegation]:
     )
 
 
-def delegations_visible_to(user: Any, *, include_withdrawn: bool = True) -> QuerySet[Delegation]:
+def delegations_visible_to(*, user: Any, include_withdrawn: bool = True) -> QuerySet[Delegation]:
     """Staff: every delegation; a company's member: those its company gave and received."""
     qs = _with_functions(Delegation.objects.all())
     if not _sees_all(user):
@@ -311,18 +311,18 @@ def delegations_visible_to(user: Any, *, include_withdrawn: bool = True) -> Quer
     return qs.order_by("withdrawn_at", "-granted_at", "-id")
 
 
-def get_delegation_for(user: Any, pk: Any) -> Delegation:
+def get_delegation_for(*, user: Any, pk: Any) -> Delegation:
     try:
         key = int(pk)
     except (TypeError, ValueError):
         raise Delegation.DoesNotExist from None
-    return delegations_visible_to(user).get(pk=key)
+    return delegations_visible_to(user=user).get(pk=key)
 
 
 # ---------------------------------------------------------------- use applications and termination
 
 
-def applications_visible_to(user: Any, *, state: str = "") -> QuerySet[UseApplication]:
+def applications_visible_to(*, user: Any, state: str = "") -> QuerySet[UseApplication]:
     """Use applications: staff only (an applicant has no account yet), oldest waiting first."""
     qs = UseApplication.objects.select_related("reviewed_by", "participant", "admin_user")
     if not _sees_all(user):
@@ -332,12 +332,12 @@ def applications_visible_to(user: Any, *, state: str = "") -> QuerySet[UseApplic
     return qs.order_by("state", "submitted_at", "id")
 
 
-def get_application_for(user: Any, pk: Any) -> UseApplication:
+def get_application_for(*, user: Any, pk: Any) -> UseApplication:
     try:
         key = int(pk)
     except (TypeError, ValueError):
         raise UseApplication.DoesNotExist from None
-    return applications_visible_to(user).get(pk=key)
+    return applications_visible_to(user=user).get(pk=key)
 
 
 def pending_application_count() -> int:
@@ -352,7 +352,7 @@ def admin_id_ever_issued(*, participant_id: int) -> bool:
     ).exists() or participant_admin_exists(participant_id=participant_id)
 
 
-def terminations_visible_to(user: Any, *, state: str = "") -> QuerySet[TerminationRequest]:
+def terminations_visible_to(*, user: Any, state: str = "") -> QuerySet[TerminationRequest]:
     qs = TerminationRequest.objects.select_related("participant", "requested_by", "decided_by")
     if not _sees_all(user):
         own = _own(user)
@@ -362,12 +362,12 @@ def terminations_visible_to(user: Any, *, state: str = "") -> QuerySet[Terminati
     return qs.order_by("-requested_at", "-id")
 
 
-def get_termination_for(user: Any, pk: Any) -> TerminationRequest:
+def get_termination_for(*, user: Any, pk: Any) -> TerminationRequest:
     try:
         key = int(pk)
     except (TypeError, ValueError):
         raise TerminationRequest.DoesNotExist from None
-    return terminations_visible_to(user).get(pk=key)
+    return terminations_visible_to(user=user).get(pk=key)
 
 
 def open_termination(*, participant_id: int) -> TerminationRequest | None:

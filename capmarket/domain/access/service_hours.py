@@ -34,7 +34,7 @@ class ServiceState:
         return max(1, int((self.resumes_at - now).total_seconds() + 0.999))
 
 
-def is_service_day(day: dt.date, *, is_business_day: Callable[[dt.date], bool]) -> bool:
+def is_service_day(*, day: dt.date, is_business_day: Callable[[dt.date], bool]) -> bool:
     """A business day, or a holiday that falls on a Tuesday (every Tuesday is therefore a service day)."""
     return day.weekday() == TUESDAY or is_business_day(day)
 
@@ -51,11 +51,11 @@ def service_state(
         raise ValueError("at must be timezone-aware")
     local = at.astimezone(JST)
     day = local.date()
-    if is_service_day(day, is_business_day=is_business_day) and opens <= local.time() < closes:
+    if is_service_day(day=day, is_business_day=is_business_day) and opens <= local.time() < closes:
         return ServiceState(open=True, resumes_at=None, closes_at=dt.datetime.combine(day, closes, JST))
     candidate = day if local.time() < opens else day + dt.timedelta(days=1)
     for _ in range(HORIZON_DAYS):
-        if is_service_day(candidate, is_business_day=is_business_day):
+        if is_service_day(day=candidate, is_business_day=is_business_day):
             return ServiceState(open=False, resumes_at=dt.datetime.combine(candidate, opens, JST), closes_at=None)
         candidate += dt.timedelta(days=1)
     return ServiceState(open=False, resumes_at=None, closes_at=None)

@@ -28,7 +28,12 @@ class Action(StrEnum):
     VIEW_EMAIL_LOG = "view_email_log"  # the send log of every e-mail, bounces
     MANAGE_ALERTS = "manage_alerts"  # import reserve-margin publications, draft messages to providers
     APPROVE_ALERT_MESSAGES = "approve_alert_messages"  # approve (second person) a message drafted by someone else
-    SUBMIT_PREDELIVERY = "submit_predelivery"  # a company's applications, bids, contract confirmations (own company)
+    SUBMIT_PREDELIVERY = "submit_predelivery"  # contract confirmations, succession, market exit (the company itself)
+    SUBMIT_EXPECTED_CAPACITY = "submit_expected_capacity"  # 期待容量 applications and their notices (own company)
+    PLACE_BIDS = "place_bids"  # bid in auctions, read the own company's bids, eligibility and award notices
+    SUBMIT_REPLACEMENT = "submit_replacement"  # the 差替掲示板 and 電源等差替 applications (own company)
+    SUBMIT_EFFECTIVENESS_RESULTS = "submit_effectiveness_results"  # 実効性テスト metering uploads (own company)
+    MANAGE_OUTAGE_PLANS = "manage_outage_plans"  # re-submit flagged outage plans, cancel plans (own company)
     REVIEW_PREDELIVERY = "review_predelivery"  # check (一次審査) applications, run clearings, order tests, adjust plans
     APPROVE_PREDELIVERY = "approve_predelivery"  # approve / reject what another person checked or ran (four eyes)
     MANAGE_AUCTIONS = "manage_auctions"  # announce auctions and their data (demand curve, caps, area minimums)
@@ -171,8 +176,26 @@ for _role, _actions in _TREASURY.items():
 _PREDELIVERY: Final[dict[str, frozenset[Action]]] = {
     Role.OPERATOR: frozenset({Action.REVIEW_PREDELIVERY, Action.MANAGE_AUCTIONS}),
     Role.APPROVER: frozenset({Action.REVIEW_PREDELIVERY, Action.MANAGE_AUCTIONS, Action.APPROVE_PREDELIVERY}),
-    Role.PARTICIPANT_ADMIN: frozenset({Action.SUBMIT_PREDELIVERY}),
-    Role.PARTICIPANT_USER: frozenset({Action.SUBMIT_PREDELIVERY}),
+    Role.PARTICIPANT_ADMIN: frozenset(
+        {
+            Action.SUBMIT_PREDELIVERY,
+            Action.SUBMIT_EXPECTED_CAPACITY,
+            Action.PLACE_BIDS,
+            Action.SUBMIT_REPLACEMENT,
+            Action.SUBMIT_EFFECTIVENESS_RESULTS,
+            Action.MANAGE_OUTAGE_PLANS,
+        }
+    ),
+    Role.PARTICIPANT_USER: frozenset(
+        {
+            Action.SUBMIT_PREDELIVERY,
+            Action.SUBMIT_EXPECTED_CAPACITY,
+            Action.PLACE_BIDS,
+            Action.SUBMIT_REPLACEMENT,
+            Action.SUBMIT_EFFECTIVENESS_RESULTS,
+            Action.MANAGE_OUTAGE_PLANS,
+        }
+    ),
 }
 
 for _role, _extra in _PREDELIVERY.items():
@@ -209,11 +232,39 @@ for _role, _actions in _ACCESS.items():
     POLICY[_role] = POLICY[_role] | _actions
 
 
+#: Contractors (受託者, seed 002 §2.3). A company's user acting for another company (``acting_functions`` set by
+#: ``capmarket.interfaces.access.acting_user``) is that company's 事業者ユーザ, but an action of ``DELEGABLE`` needs
+#: a delegated function (keys: ``capmarket.domain.access.models.DelegatedFunction`` values) that names it, and an
+#: action of ``COMPANY_ONLY`` is never done by a contractor: contract documents, succession / merger and market
+#: exit bind the company under its 容量確保契約, and its users, certificates and delegations are its own.
+DELEGABLE: Final[dict[str, frozenset[Action]]] = {
+    "expected_capacity": frozenset({Action.SUBMIT_EXPECTED_CAPACITY}),
+    "auction_bids": frozenset({Action.PLACE_BIDS}),
+    "replacement": frozenset({Action.SUBMIT_REPLACEMENT}),
+    "effectiveness_tests": frozenset({Action.SUBMIT_EFFECTIVENESS_RESULTS}),
+    "outage_plans": frozenset({Action.MANAGE_OUTAGE_PLANS}),
+}
+_DELEGABLE_ACTIONS: Final = frozenset().union(*DELEGABLE.values())
+COMPANY_ONLY: Final = frozenset(
+    {Action.SUBMIT_PREDELIVERY, Action.MANAGE_OWN_USERS, Action.MANAGE_OWN_ACCESS, Action.MANAGE_CONTACTS}
+)
+
+
 def can(*, user: Any, action: Action) -> bool:
-    """Whether an authenticated, active user's role allows ``action``."""
+    """Whether an authenticated, active user's role allows ``action`` — and, for a contractor acting for a
+    company, whether the company delegated it (``DELEGABLE``, ``COMPANY_ONLY``)."""
     if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return False
-    return action in POLICY.get(getattr(user, "role", ""), frozenset())
+    if action not in POLICY.get(getattr(user, "role", ""), frozenset()):
+        return False
+    functions = getattr(user, "acting_functions", None)
+    if functions is None:
+        return True
+    if action in COMPANY_ONLY:
+        return False
+    if action in _DELEGABLE_ACTIONS:
+        return any(action in DELEGABLE.get(function, frozenset()) for function in functions)
+    return True
 
 
 class PermissionRefused(Exception):

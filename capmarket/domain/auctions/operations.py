@@ -171,7 +171,7 @@ def announce_auction(
 
 def _bid_checks(*, actor: Any, now: dt.datetime, auction: Auction, resource: Resource) -> None:
     if (
-        not can(user=actor, action=Action.SUBMIT_PREDELIVERY)
+        not can(user=actor, action=Action.PLACE_BIDS)
         or getattr(actor, "participant_id", None) != resource.participant_id
     ):
         raise UnableToBid("この電源等で応札する権限がありません。")

@@ -18,6 +18,7 @@ from capmarket.calc.auction.clearing import OutOfAuctionSupply as CalcSupply
 from capmarket.calc.auction.demand import DemandCurve
 from capmarket.calc.auction.demand import DemandPoint as CalcPoint
 from capmarket.calc.io.auction import AuctionCase
+from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.auctions.models import (
     AreaPrice,
     Auction,
@@ -80,10 +81,15 @@ def demand_points(*, auction: Auction) -> list[tuple[int, int]]:
 # ---------------------------------------------------------------------------------------------- bids
 
 
+def _bidder_id(user: Any) -> int | None:
+    """The company whose bids the user works on: its own, or the one a contractor acts for with bids delegated."""
+    return own_participant_id(user=user) if can(user=user, action=Action.PLACE_BIDS) else None
+
+
 def bids_visible_to(*, user: Any, auction: Auction | None = None, state: str = BidState.ACTIVE) -> QuerySet[Bid]:
     qs = Bid.objects.select_related("auction", "resource", "participant")
     if not sees_all(user=user):
-        own = own_participant_id(user=user)
+        own = _bidder_id(user)
         if own is None:
             return qs.none()
         qs = qs.filter(participant_id=own)
@@ -110,7 +116,7 @@ class Eligibility:
 def eligible_units(*, user: Any, auction: Auction) -> list[Eligibility]:
     """The user's company's resources that may bid in the auction, with their current bid: active resources of an
     active provider with an expected capacity registered for the delivery year and no contract for it yet."""
-    own = own_participant_id(user=user)
+    own = _bidder_id(user)
     if own is None:
         return []
     contracted = CapacityContract.objects.filter(
@@ -163,7 +169,7 @@ def awards_visible_to(*, user: Any, run: ClearingRun) -> QuerySet[Award]:
     """A run's awards in supply order: all for staff; a participant its own, and only once published."""
     qs = Award.objects.select_related("bid", "bid__resource", "participant", "contract").filter(run=run)
     if not sees_all(user=user):
-        own = own_participant_id(user=user)
+        own = _bidder_id(user)
         if own is None or run.state != RunState.PUBLISHED:
             return qs.none()
         qs = qs.filter(participant_id=own)

@@ -49,7 +49,7 @@ from capmarket.domain.predelivery.models import (
     PreDeliveryRuleSet,
 )
 from capmarket.domain.predelivery.notices import issue_notice, jst_date, next_number
-from capmarket.domain.predelivery.queries import params_for_year
+from capmarket.domain.predelivery.queries import APPLICATION_KIND_ACTIONS, params_for_year
 from capmarket.domain.registry.models import Participant, Resource, ResourceStatus
 from capmarket.domain.shared.history import save_with_history
 
@@ -150,12 +150,10 @@ def register_kind(*, kind: str, effect: ApprovalEffect, on_check: CheckHook | No
         _CHECK_HOOKS[kind] = on_check
 
 
-def require_member_of(*, actor: Any, participant: Participant) -> None:
-    """A company's applications are submitted, corrected and withdrawn by its own members only."""
-    if (
-        not can(user=actor, action=Action.SUBMIT_PREDELIVERY)
-        or getattr(actor, "participant_id", None) != participant.pk
-    ):
+def require_member_of(*, actor: Any, participant: Participant, action: Action = Action.SUBMIT_PREDELIVERY) -> None:
+    """A company's applications are submitted, corrected and withdrawn by its own members only — or by a contractor
+    acting for it, when ``action`` is a function the company delegated (``permissions.DELEGABLE``)."""
+    if not can(user=actor, action=action) or getattr(actor, "participant_id", None) != participant.pk:
         raise _refuse("この事業者の申込を行う権限がありません。")
 
 
@@ -247,7 +245,7 @@ def return_application(*, actor: Any, now: dt.datetime, application: Application
 def reopen_for_correction(*, actor: Any, now: dt.datetime, application: Application) -> Application:
     """The company resubmits a returned application (its kind's function has replaced the details)."""
     current = _locked(application)
-    require_member_of(actor=actor, participant=current.participant)
+    require_member_of(actor=actor, participant=current.participant, action=APPLICATION_KIND_ACTIONS[current.kind])
     if current.state != ApplicationState.RETURNED:
         raise _refuse(f"申込{current.number}は「{current.get_state_display()}」のため再申込できません。")
     current.state = ApplicationState.SUBMITTED
@@ -338,7 +336,7 @@ def withdraw_application(*, actor: Any, now: dt.datetime, application: Applicati
     """The company withdraws (取下げ) its own open application."""
     with transaction.atomic():
         current = _locked(application)
-        require_member_of(actor=actor, participant=current.participant)
+        require_member_of(actor=actor, participant=current.participant, action=APPLICATION_KIND_ACTIONS[current.kind])
         if current.state not in OPEN_STATES:
             raise _refuse(f"申込{current.number}は「{current.get_state_display()}」のため取り下げられません。")
         current.state = ApplicationState.WITHDRAWN
@@ -484,7 +482,7 @@ def submit_expected_capacity(
 ) -> Application:
     """Apply to register, change or cancel expected capacities of the company's resources for a delivery year —
     one line (a form) or many (a bulk file). Every line is checked; any problem refuses the whole application."""
-    require_member_of(actor=actor, participant=participant)
+    require_member_of(actor=actor, participant=participant, action=Action.SUBMIT_EXPECTED_CAPACITY)
     with transaction.atomic():
         checked = _check_lines(participant=participant, delivery_year=delivery_year, lines=lines, exclude=None)
         application = new_application(
@@ -505,7 +503,7 @@ def resubmit_expected_capacity(
     """Correct a returned application (its lines are replaced) and submit it again."""
     with transaction.atomic():
         current = _locked(application)
-        require_member_of(actor=actor, participant=current.participant)
+        require_member_of(actor=actor, participant=current.participant, action=Action.SUBMIT_EXPECTED_CAPACITY)
         if current.kind != ApplicationKind.EXPECTED_CAPACITY:
             raise _refuse("期待容量の申込ではありません。")
         checked = _check_lines(

@@ -16,9 +16,11 @@ from capmarket.calc.predelivery.rules import (
     builtin_parameters,
     parse_predelivery_params,
 )
+from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.contracts.models import CapacityContract, ContractState
 from capmarket.domain.predelivery.models import (
     Application,
+    ApplicationKind,
     ContractConfirmation,
     EffectivenessTest,
     ExpectedCapacity,
@@ -35,6 +37,41 @@ from capmarket.domain.predelivery.models import (
     ReplacementListing,
 )
 from capmarket.domain.registry.queries import own_participant_id, sees_all
+
+#: The action a company's member (or a contractor acting for it, seed 002 §2.3) needs for an application of each
+#: kind and the notices of each kind; a contractor sees only the kinds of the functions delegated to it.
+APPLICATION_KIND_ACTIONS: dict[str, Action] = {
+    ApplicationKind.EXPECTED_CAPACITY: Action.SUBMIT_EXPECTED_CAPACITY,
+    ApplicationKind.REPLACEMENT: Action.SUBMIT_REPLACEMENT,
+    ApplicationKind.SUCCESSION: Action.SUBMIT_PREDELIVERY,
+    ApplicationKind.MARKET_EXIT: Action.SUBMIT_PREDELIVERY,
+    ApplicationKind.EFFECTIVENESS_TEST: Action.SUBMIT_EFFECTIVENESS_RESULTS,
+}
+NOTICE_KIND_ACTIONS: dict[str, Action] = {
+    NoticeKind.EXPECTED_CAPACITY: Action.SUBMIT_EXPECTED_CAPACITY,
+    NoticeKind.ELIGIBILITY: Action.PLACE_BIDS,
+    NoticeKind.AWARD: Action.PLACE_BIDS,
+    NoticeKind.CONTRACT: Action.SUBMIT_PREDELIVERY,
+    NoticeKind.CONTRACT_ANNEX: Action.SUBMIT_PREDELIVERY,
+    NoticeKind.CHANGE_CONTRACT: Action.SUBMIT_PREDELIVERY,
+    NoticeKind.CANCELLATION: Action.SUBMIT_PREDELIVERY,
+    NoticeKind.REPLACEMENT: Action.SUBMIT_REPLACEMENT,
+    NoticeKind.SUCCESSION: Action.SUBMIT_PREDELIVERY,
+    NoticeKind.EXIT_PENALTY: Action.SUBMIT_PREDELIVERY,
+    NoticeKind.EFFECTIVENESS: Action.SUBMIT_EFFECTIVENESS_RESULTS,
+    NoticeKind.OUTAGE_ADJUSTMENT: Action.MANAGE_OUTAGE_PLANS,
+    # a rejection (却下) notice follows the kind of the application it answers
+}
+
+
+def own_id_for(*, user: Any, action: Action) -> int | None:
+    """The company whose pre-delivery rows the user works on under ``action`` (its own, or the one a contractor acts
+    for when the function is delegated), or None."""
+    return own_participant_id(user=user) if can(user=user, action=action) else None
+
+
+def _allowed(user: Any, actions: dict[str, Action]) -> list[str]:
+    return sorted(kind for kind, action in actions.items() if can(user=user, action=action))
 
 
 def _pk(value: Any) -> int:
@@ -77,7 +114,7 @@ def applications_visible_to(
         own = own_participant_id(user=user)
         if own is None:
             return qs.none()
-        qs = qs.filter(participant_id=own)
+        qs = qs.filter(participant_id=own, kind__in=_allowed(user, APPLICATION_KIND_ACTIONS))
     if kind:
         qs = qs.filter(kind=kind)
     if state:
@@ -114,7 +151,8 @@ def notices_visible_to(*, user: Any, kind: str = "", delivery_year: int | None =
         own = own_participant_id(user=user)
         if own is None:
             return qs.none()
-        qs = qs.filter(participant_id=own)
+        rejections = Q(kind=NoticeKind.REJECTION, application__kind__in=_allowed(user, APPLICATION_KIND_ACTIONS))
+        qs = qs.filter(Q(kind__in=_allowed(user, NOTICE_KIND_ACTIONS)) | rejections, participant_id=own)
     if kind:
         qs = qs.filter(kind=kind)
     if delivery_year is not None:
@@ -134,7 +172,9 @@ def expected_capacities_visible_to(
 ) -> QuerySet[ExpectedCapacity]:
     qs = ExpectedCapacity.objects.select_related("resource", "resource__participant", "application")
     if not sees_all(user=user):
-        own = own_participant_id(user=user)
+        own = own_id_for(user=user, action=Action.SUBMIT_EXPECTED_CAPACITY) or own_id_for(
+            user=user, action=Action.PLACE_BIDS
+        )
         if own is None:
             return qs.none()
         qs = qs.filter(resource__participant_id=own)
@@ -165,7 +205,7 @@ def confirmations_visible_to(*, user: Any, state: str = "") -> QuerySet[Contract
         "contract", "contract__participant", "contract__resource", "document", "annex", "answered_by"
     )
     if not sees_all(user=user):
-        own = own_participant_id(user=user)
+        own = own_id_for(user=user, action=Action.SUBMIT_PREDELIVERY)
         if own is None:
             return qs.none()
         qs = qs.filter(contract__participant_id=own)
@@ -217,7 +257,7 @@ def listings_visible_to(*, user: Any) -> QuerySet[ReplacementListing]:
     """The 差替掲示板: published entries for every logged-in company, plus the company's own in any state; staff all."""
     qs = ReplacementListing.objects.select_related("participant", "resource")
     if not sees_all(user=user):
-        own = own_participant_id(user=user)
+        own = own_id_for(user=user, action=Action.SUBMIT_REPLACEMENT)
         if own is None:
             return qs.none()
         qs = qs.filter(Q(state=ListingState.PUBLISHED) | Q(participant_id=own))
@@ -261,7 +301,7 @@ def tests_visible_to(*, user: Any) -> QuerySet[EffectivenessTest]:
         "contract", "contract__participant", "contract__resource", "application"
     )
     if not sees_all(user=user):
-        own = own_participant_id(user=user)
+        own = own_id_for(user=user, action=Action.SUBMIT_EFFECTIVENESS_RESULTS)
         if own is None:
             return qs.none()
         qs = qs.filter(contract__participant_id=own)
@@ -294,7 +334,7 @@ def flags_visible_to(*, user: Any, delivery_year: int) -> QuerySet[OutageAdjustm
         round__delivery_year=delivery_year
     )
     if not sees_all(user=user):
-        own = own_participant_id(user=user)
+        own = own_id_for(user=user, action=Action.MANAGE_OUTAGE_PLANS)
         if own is None:
             return qs.none()
         qs = qs.filter(participant_id=own)
@@ -304,6 +344,6 @@ def flags_visible_to(*, user: Any, delivery_year: int) -> QuerySet[OutageAdjustm
 def get_flag_for(*, user: Any, pk: Any) -> OutageAdjustmentFlag:
     qs = OutageAdjustmentFlag.objects.select_related("plan", "plan__resource", "participant", "round")
     if not sees_all(user=user):
-        own = own_participant_id(user=user)
+        own = own_id_for(user=user, action=Action.MANAGE_OUTAGE_PLANS)
         qs = qs.filter(participant_id=own) if own is not None else qs.none()
     return qs.get(pk=_pk(pk))

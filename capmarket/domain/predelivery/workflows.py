@@ -91,9 +91,11 @@ def _content(
     )
 
 
-def _active_contract_of(actor: Any, contract: CapacityContract) -> CapacityContract:
+def _active_contract_of(
+    actor: Any, contract: CapacityContract, *, action: Action = Action.SUBMIT_PREDELIVERY
+) -> CapacityContract:
     current = CapacityContract.objects.select_related("participant", "resource").get(pk=contract.pk)
-    require_member_of(actor=actor, participant=current.participant)
+    require_member_of(actor=actor, participant=current.participant, action=action)
     if current.state != ContractState.ACTIVE:
         raise _refuse(f"契約番号{current.contract_code}は「{current.get_state_display()}」です。")
     return current
@@ -236,7 +238,7 @@ def resubmit_outage_plan(
             .select_related("plan", "participant", "round")
             .get(pk=flag.pk)
         )
-        require_member_of(actor=actor, participant=current.participant)
+        require_member_of(actor=actor, participant=current.participant, action=Action.MANAGE_OUTAGE_PLANS)
         if current.round.state != RoundState.OPEN or current.state != FlagState.FLAGGED:
             raise _refuse("この計画は再提出を求められていません。")
         if end_at <= start_at or available_kw < 0:
@@ -361,7 +363,8 @@ def finalize_outage_adjustment(*, actor: Any, now: dt.datetime, rnd: OutageAdjus
 def cancel_outage_plan(*, actor: Any, now: dt.datetime, plan: OutagePlan) -> OutagePlan:
     """Cancel (取消) an outage plan: its provider's own members, or staff."""
     owner = plan.resource.participant
-    if not (can(user=actor, action=Action.REVIEW_PREDELIVERY) or getattr(actor, "participant_id", None) == owner.pk):
+    own = can(user=actor, action=Action.MANAGE_OUTAGE_PLANS) and getattr(actor, "participant_id", None) == owner.pk
+    if not (can(user=actor, action=Action.REVIEW_PREDELIVERY) or own):
         raise _refuse("この容量停止計画を取り消す権限がありません。")
     try:
         return outage_ops.cancel(actor=actor, now=now, plan=plan)
@@ -387,7 +390,7 @@ class ListingInput:
 
 def post_listing(*, actor: Any, now: dt.datetime, participant: Participant, values: ListingInput) -> ReplacementListing:
     """Put an offer or a request on the 差替掲示板 (shown to every provider once staff have reviewed it)."""
-    require_member_of(actor=actor, participant=participant)
+    require_member_of(actor=actor, participant=participant, action=Action.SUBMIT_REPLACEMENT)
     errors: list[str] = []
     if values.kind not in ListingKind.values:
         errors.append("区分: 提供または募集を選択してください。")
@@ -457,7 +460,7 @@ def review_listing(
 def close_listing(*, actor: Any, now: dt.datetime, listing: ReplacementListing) -> ReplacementListing:
     with transaction.atomic():
         current = ReplacementListing.objects.select_for_update().select_related("participant").get(pk=listing.pk)
-        require_member_of(actor=actor, participant=current.participant)
+        require_member_of(actor=actor, participant=current.participant, action=Action.SUBMIT_REPLACEMENT)
         if current.state not in (ListingState.PENDING, ListingState.PUBLISHED):
             raise _refuse("この掲載は終了しています。")
         current.state = ListingState.CLOSED
@@ -481,7 +484,7 @@ def submit_replacement(
 ) -> Application:
     """電源等差替: from ``valid_from``, ``kw`` of the contract's obligation is provided by another resource."""
     with transaction.atomic():
-        current = _active_contract_of(actor, contract)
+        current = _active_contract_of(actor, contract, action=Action.SUBMIT_REPLACEMENT)
         to = Resource.objects.select_related("participant").filter(resource_code=to_resource_code).first()
         errors: list[str] = []
         if to is None or to.status != ResourceStatus.ACTIVE:
@@ -834,7 +837,9 @@ def submit_effectiveness_result(
     """The provider submits the baseline and metering of every 30-minute slot of the test window (after it)."""
     with transaction.atomic():
         current = EffectivenessTest.objects.select_for_update().select_related("contract__participant").get(pk=test.pk)
-        require_member_of(actor=actor, participant=current.contract.participant)
+        require_member_of(
+            actor=actor, participant=current.contract.participant, action=Action.SUBMIT_EFFECTIVENESS_RESULTS
+        )
         if current.state != EffectivenessTestState.ORDERED:
             raise _refuse(f"このテストは「{current.get_state_display()}」のため結果を申し込めません。")
         if now < current.end_at:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
@@ -23,7 +22,6 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from capmarket.application import use_applications
 from capmarket.domain.access import operations as access_ops
@@ -31,11 +29,7 @@ from capmarket.domain.access import queries as access_queries
 from capmarket.domain.access.models import (
     ApplicationState,
     ClientCertificate,
-    DelegatedFunction,
-    Delegation,
-    MaintenanceWindow,
     RegisteredVia,
-    Suspension,
     TerminationRequest,
     UseApplication,
 )
@@ -46,7 +40,7 @@ from capmarket.interfaces.api.authentication import AccessRefused
 from capmarket.interfaces.auth import client_ip
 
 
-def _refused(exc: Exception) -> ApiValidationError:
+def refused(exc: Exception) -> ApiValidationError:
     if isinstance(exc, DjangoValidationError) and hasattr(exc, "error_dict"):
         return ApiValidationError(exc.message_dict)
     if isinstance(exc, DjangoValidationError):
@@ -54,7 +48,7 @@ def _refused(exc: Exception) -> ApiValidationError:
     return ApiValidationError({"non_field_errors": [str(exc)]})
 
 
-def _participant(code: str) -> Participant:
+def participant_by_code(code: str) -> Participant:
     participant = Participant.objects.filter(participant_code=code.strip()).first()
     if participant is None:
         raise ApiValidationError({"participant_code": [f"事業者コード「{code}」の事業者は登録されていません。"]})
@@ -100,7 +94,7 @@ class ClientCertificateSerializer(serializers.ModelSerializer[ClientCertificate]
         read_only_fields = fields
 
     def get_state(self, obj: ClientCertificate) -> str:
-        return access_queries.certificate_state(obj, now=access.clock()).value
+        return access_queries.certificate_state(certificate=obj, now=access.clock()).value
 
 
 class CertificateRegisterSerializer(serializers.Serializer[Any]):
@@ -136,12 +130,12 @@ class ClientCertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
     def get_queryset(self) -> QuerySet[ClientCertificate]:
         return access_queries.certificates_visible_to(
-            self.request.user, search=str(self.request.query_params.get("q", ""))
+            user=self.request.user, search=str(self.request.query_params.get("q", ""))
         )
 
     def get_object(self) -> ClientCertificate:
         try:
-            return access_queries.get_certificate_for(self.request.user, self.kwargs["pk"])
+            return access_queries.get_certificate_for(user=self.request.user, pk=self.kwargs["pk"])
         except ClientCertificate.DoesNotExist:
             raise Http404 from None
 
@@ -156,7 +150,7 @@ class ClientCertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         data.is_valid(raise_exception=True)
         code = data.validated_data.get("participant_code") or ""
         participant = (
-            _participant(code) if code and can(user=request.user, action=Action.MANAGE_ACCESS) else _own(request)
+            participant_by_code(code) if code and can(user=request.user, action=Action.MANAGE_ACCESS) else _own(request)
         )
         try:
             result = access_ops.register_certificate(
@@ -172,7 +166,7 @@ class ClientCertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         except access_ops.NotAllowed:
             raise PermissionDenied("クライアント証明書を登録する権限がありません。") from None
         except DjangoValidationError as exc:
-            raise _refused(exc) from None
+            raise refused(exc) from None
         return Response(
             ClientCertificateSerializer(result.certificate).data,
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
@@ -205,7 +199,7 @@ class ClientCertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                 ip_address=client_ip(request._request),
             )
         except DjangoValidationError as exc:
-            raise _refused(exc) from None
+            raise refused(exc) from None
         return Response({"registered": outcome.registered, "renewed": outcome.renewed, "unchanged": outcome.unchanged})
 
     @extend_schema(
@@ -230,305 +224,8 @@ class ClientCertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         except access_ops.NotAllowed:
             raise PermissionDenied("この証明書を失効させる権限がありません。") from None
         except DjangoValidationError as exc:
-            raise _refused(exc) from None
+            raise refused(exc) from None
         return Response(ClientCertificateSerializer(revoked).data)
-
-
-# ---------------------------------------------------------------- contractors
-
-
-class DelegationSerializer(serializers.ModelSerializer[Delegation]):
-    participant_code = serializers.CharField(source="participant.participant_code", read_only=True, label="委託元")
-    contractor_code = serializers.CharField(source="contractor.participant_code", read_only=True, label="受託者")
-    functions = serializers.SerializerMethodField(label="委託する機能")
-
-    class Meta:
-        model = Delegation
-        fields = ("id", "participant_code", "contractor_code", "functions", "note", "granted_at", "withdrawn_at")
-        read_only_fields = fields
-
-    def get_functions(self, obj: Delegation) -> list[str]:
-        return sorted(access_queries.delegation_functions(obj))
-
-
-class DelegationGrantSerializer(serializers.Serializer[Any]):
-    contractor_code = serializers.CharField(label="受託者の事業者コード", max_length=16)
-    functions = serializers.ListField(
-        child=serializers.ChoiceField(choices=DelegatedFunction.choices), label="委託する機能", allow_empty=False
-    )
-    note = serializers.CharField(label="委託業務の内容", max_length=300, required=False, allow_blank=True, default="")
-
-
-@extend_schema_view(
-    list=extend_schema(summary="受託者への委託（委託した・受託した）の一覧", tags=["access"]),
-    retrieve=extend_schema(summary="委託の詳細", tags=["access"]),
-)
-class DelegationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
-    """A company lets a contractor act for it (seed 002 §2.3). A contractor's user acts for the company by sending
-    ``X-Capmarket-Acting-For: <事業者コード>`` with each request."""
-
-    serializer_class = DelegationSerializer
-    queryset = Delegation.objects.none()
-
-    def get_queryset(self) -> QuerySet[Delegation]:
-        return access_queries.delegations_visible_to(self.request.user)
-
-    def get_object(self) -> Delegation:
-        try:
-            return access_queries.get_delegation_for(self.request.user, self.kwargs["pk"])
-        except Delegation.DoesNotExist:
-            raise Http404 from None
-
-    @extend_schema(
-        summary="受託者への委託の登録",
-        request=DelegationGrantSerializer,
-        responses={201: DelegationSerializer},
-        tags=["access"],
-    )
-    def create(self, request: Request) -> Response:
-        data = DelegationGrantSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            delegation = access_ops.grant_delegation(
-                actor=request.user,
-                contractor_code=data.validated_data["contractor_code"],
-                functions=data.validated_data["functions"],
-                note=data.validated_data["note"],
-                now=access.clock(),
-                ip_address=client_ip(request._request),
-            )
-        except access_ops.NotAllowed:
-            raise PermissionDenied("委託を登録する権限がありません（事業者の管理者ID）。") from None
-        except DjangoValidationError as exc:
-            raise _refused(exc) from None
-        return Response(DelegationSerializer(delegation).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(summary="委託の取消（直ちに有効）", request=None, responses=DelegationSerializer, tags=["access"])
-    @action(detail=True, methods=["post"])
-    def withdraw(self, request: Request, pk: str) -> Response:
-        delegation = self.get_object()
-        try:
-            withdrawn = access_ops.withdraw_delegation(
-                actor=request.user, delegation=delegation, now=access.clock(), ip_address=client_ip(request._request)
-            )
-        except access_ops.NotAllowed:
-            raise PermissionDenied("この委託を取り消す権限がありません。") from None
-        except DjangoValidationError as exc:
-            raise _refused(exc) from None
-        return Response(DelegationSerializer(withdrawn).data)
-
-
-# ---------------------------------------------------------------- suspension, maintenance, limits, status (staff)
-
-
-class SuspensionSerializer(serializers.ModelSerializer[Suspension]):
-    participant_code = serializers.CharField(
-        source="participant.participant_code", read_only=True, label="事業者コード"
-    )
-
-    class Meta:
-        model = Suspension
-        fields = ("id", "participant_code", "reason", "started_at", "lifted_at", "lift_note")
-        read_only_fields = fields
-
-
-class SuspendSerializer(serializers.Serializer[Any]):
-    participant_code = serializers.CharField(label="事業者コード", max_length=16)
-    reason = serializers.CharField(label="理由", max_length=2000)
-
-
-class LiftSerializer(serializers.Serializer[Any]):
-    participant_code = serializers.CharField(label="事業者コード", max_length=16)
-    note = serializers.CharField(label="解除の理由", max_length=300)
-
-
-@extend_schema_view(list=extend_schema(summary="利用停止の一覧", tags=["access"]))
-class SuspensionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
-    serializer_class = SuspensionSerializer
-    queryset = Suspension.objects.none()
-
-    def get_queryset(self) -> QuerySet[Suspension]:
-        return access_queries.suspensions_visible_to(self.request.user)
-
-    @extend_schema(
-        summary="事業者のシステム利用の停止",
-        request=SuspendSerializer,
-        responses={201: SuspensionSerializer},
-        tags=["access"],
-    )
-    def create(self, request: Request) -> Response:
-        data = SuspendSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        if not can(user=request.user, action=Action.SUSPEND_PARTICIPANTS):
-            raise PermissionDenied("利用停止の権限がありません。")
-        try:
-            suspension = access_ops.suspend_participant(
-                actor=request.user,
-                participant=_participant(data.validated_data["participant_code"]),
-                reason=data.validated_data["reason"],
-                now=access.clock(),
-                ip_address=client_ip(request._request),
-            )
-        except DjangoValidationError as exc:
-            raise _refused(exc) from None
-        return Response(SuspensionSerializer(suspension).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(summary="利用停止の解除", request=LiftSerializer, responses=SuspensionSerializer, tags=["access"])
-    @action(detail=False, methods=["post"])
-    def lift(self, request: Request) -> Response:
-        data = LiftSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        if not can(user=request.user, action=Action.SUSPEND_PARTICIPANTS):
-            raise PermissionDenied("利用停止を解除する権限がありません。")
-        try:
-            suspension = access_ops.lift_suspension(
-                actor=request.user,
-                participant=_participant(data.validated_data["participant_code"]),
-                note=data.validated_data["note"],
-                now=access.clock(),
-                ip_address=client_ip(request._request),
-            )
-        except DjangoValidationError as exc:
-            raise _refused(exc) from None
-        return Response(SuspensionSerializer(suspension).data)
-
-
-class MaintenanceSerializer(serializers.ModelSerializer[MaintenanceWindow]):
-    class Meta:
-        model = MaintenanceWindow
-        fields = ("id", "title", "message", "starts_at", "ends_at", "created_at", "ended_at")
-        read_only_fields = ("id", "created_at", "ended_at")
-
-
-@extend_schema_view(list=extend_schema(summary="メンテナンスの一覧", tags=["access"]))
-class MaintenanceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
-    serializer_class = MaintenanceSerializer
-    queryset = MaintenanceWindow.objects.none()
-
-    def get_queryset(self) -> QuerySet[MaintenanceWindow]:
-        if not can(user=self.request.user, action=Action.VIEW_ALL_PARTICIPANTS):
-            return MaintenanceWindow.objects.none()
-        return MaintenanceWindow.objects.order_by("-starts_at", "-id")
-
-    @extend_schema(
-        summary="メンテナンスの登録（お知らせも掲載）",
-        request=MaintenanceSerializer,
-        responses={201: MaintenanceSerializer},
-        tags=["access"],
-    )
-    def create(self, request: Request) -> Response:
-        data = MaintenanceSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        if not can(user=request.user, action=Action.MANAGE_ACCESS):
-            raise PermissionDenied("メンテナンスを登録する権限がありません。")
-        try:
-            window = access_ops.schedule_maintenance(
-                actor=request.user,
-                title=data.validated_data["title"],
-                message=data.validated_data["message"],
-                starts_at=data.validated_data["starts_at"],
-                ends_at=data.validated_data["ends_at"],
-                now=access.clock(),
-                ip_address=client_ip(request._request),
-            )
-        except DjangoValidationError as exc:
-            raise _refused(exc) from None
-        return Response(MaintenanceSerializer(window).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(summary="メンテナンスの終了・取消", request=None, responses=MaintenanceSerializer, tags=["access"])
-    @action(detail=True, methods=["post"])
-    def end(self, request: Request, pk: str) -> Response:
-        window = self.get_queryset().filter(pk=pk).first()
-        if window is None:
-            raise Http404
-        if not can(user=request.user, action=Action.MANAGE_ACCESS):
-            raise PermissionDenied("メンテナンスを終了する権限がありません。")
-        try:
-            ended = access_ops.end_maintenance(
-                actor=request.user, window=window, now=access.clock(), ip_address=client_ip(request._request)
-            )
-        except DjangoValidationError as exc:
-            raise _refused(exc) from None
-        return Response(MaintenanceSerializer(ended).data)
-
-
-class RequestLimitSerializer(serializers.Serializer[Any]):
-    participant_code = serializers.CharField(label="事業者コード", max_length=16)
-    per_client = serializers.IntegerField(label="クライアントごとの上限（回/時間枠）", min_value=1)
-    per_company = serializers.IntegerField(label="事業者全体の上限（回/時間枠）", min_value=1)
-    note = serializers.CharField(label="理由", max_length=300)
-
-
-class RequestLimitView(APIView):
-    @extend_schema(
-        summary="事業者ごとのリクエスト上限の一覧", responses=RequestLimitSerializer(many=True), tags=["access"]
-    )
-    def get(self, request: Request) -> Response:
-        return Response(
-            [
-                {
-                    "participant_code": limit.participant.participant_code,
-                    "per_client": limit.per_client,
-                    "per_company": limit.per_company,
-                    "note": limit.note,
-                }
-                for limit in access_queries.request_limits_visible_to(request.user)
-            ]
-        )
-
-    @extend_schema(
-        summary="事業者ごとのリクエスト上限の設定",
-        request=RequestLimitSerializer,
-        responses=RequestLimitSerializer,
-        tags=["access"],
-    )
-    def put(self, request: Request) -> Response:
-        data = RequestLimitSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        if not can(user=request.user, action=Action.MANAGE_ACCESS):
-            raise PermissionDenied("リクエスト上限を設定する権限がありません。")
-        try:
-            access_ops.set_request_limit(
-                actor=request.user,
-                participant=_participant(data.validated_data["participant_code"]),
-                per_client=data.validated_data["per_client"],
-                per_company=data.validated_data["per_company"],
-                note=data.validated_data["note"],
-                now=access.clock(),
-                ip_address=client_ip(request._request),
-            )
-        except DjangoValidationError as exc:
-            raise _refused(exc) from None
-        return Response(data.validated_data)
-
-
-class ServiceStatusSerializer(serializers.Serializer[Any]):
-    open = serializers.BooleanField(label="提供中")
-    resumes_at = serializers.DateTimeField(label="再開予定", allow_null=True)
-    closes_at = serializers.DateTimeField(label="本日の終了", allow_null=True)
-    maintenance = serializers.CharField(label="実施中のメンテナンス", allow_null=True)
-    service_hours_applied = serializers.BooleanField(label="サービス提供時間を適用")
-
-
-class ServiceStatusView(APIView):
-    """Whether participants are served now (service hours, maintenance): readable by anyone logged in."""
-
-    @extend_schema(summary="サービスの提供状況", responses=ServiceStatusSerializer, tags=["access"])
-    def get(self, request: Request) -> Response:
-        now = access.clock()
-        applied = bool(settings.CAPMARKET_SERVICE_HOURS)
-        state = access_queries.service_state_at(now=now)
-        window = access_queries.active_maintenance(now=now)
-        hours_open = state.open or not applied
-        return Response(
-            {
-                "open": hours_open and window is None,
-                "resumes_at": window.ends_at if window else (None if hours_open else state.resumes_at),
-                "closes_at": state.closes_at if applied else None,
-                "maintenance": window.title if window else None,
-                "service_hours_applied": applied,
-            }
-        )
 
 
 # ---------------------------------------------------------------- use applications and termination
@@ -609,12 +306,12 @@ class UseApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     def get_queryset(self) -> QuerySet[UseApplication]:
         state = str(self.request.query_params.get("state", ""))
         return access_queries.applications_visible_to(
-            self.request.user, state=state if state in ApplicationState.values else ""
+            user=self.request.user, state=state if state in ApplicationState.values else ""
         )
 
     def get_object(self) -> UseApplication:
         try:
-            return access_queries.get_application_for(self.request.user, self.kwargs["pk"])
+            return access_queries.get_application_for(user=self.request.user, pk=self.kwargs["pk"])
         except UseApplication.DoesNotExist:
             raise Http404 from None
 
@@ -638,7 +335,7 @@ class UseApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
                 ip_address=client_ip(request._request),
             )
         except DjangoValidationError as exc:
-            raise _refused(exc) from None
+            raise refused(exc) from None
         return Response(UseApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -664,7 +361,7 @@ class UseApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         except access_ops.NotAllowed:
             raise PermissionDenied("利用申込を承認する権限がありません。") from None
         except DjangoValidationError as exc:
-            raise _refused(exc) from None
+            raise refused(exc) from None
         return Response(
             {
                 "application": UseApplicationSerializer(approved.application).data,
@@ -693,7 +390,7 @@ class UseApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         except access_ops.NotAllowed:
             raise PermissionDenied("利用申込を審査する権限がありません。") from None
         except DjangoValidationError as exc:
-            raise _refused(exc) from None
+            raise refused(exc) from None
         return Response(UseApplicationSerializer(rejected).data)
 
 
@@ -717,11 +414,11 @@ class TerminationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     queryset = TerminationRequest.objects.none()
 
     def get_queryset(self) -> QuerySet[TerminationRequest]:
-        return access_queries.terminations_visible_to(self.request.user)
+        return access_queries.terminations_visible_to(user=self.request.user)
 
     def get_object(self) -> TerminationRequest:
         try:
-            return access_queries.get_termination_for(self.request.user, self.kwargs["pk"])
+            return access_queries.get_termination_for(user=self.request.user, pk=self.kwargs["pk"])
         except TerminationRequest.DoesNotExist:
             raise Http404 from None
 
@@ -744,7 +441,7 @@ class TerminationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         except access_ops.NotAllowed:
             raise PermissionDenied("終了を申請する権限がありません（事業者の管理者ID）。") from None
         except DjangoValidationError as exc:
-            raise _refused(exc) from None
+            raise refused(exc) from None
         return Response(TerminationSerializer(created).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -760,7 +457,7 @@ class TerminationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         except access_ops.NotAllowed:
             raise PermissionDenied("終了の措置を行う権限がありません。") from None
         except DjangoValidationError as exc:
-            raise _refused(exc) from None
+            raise refused(exc) from None
         return Response(TerminationSerializer(done.request).data)
 
     @extend_schema(summary="終了申請の取下げ", request=None, responses=TerminationSerializer, tags=["access"])
@@ -774,5 +471,5 @@ class TerminationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         except access_ops.NotAllowed:
             raise PermissionDenied("この申請を取り下げる権限がありません。") from None
         except DjangoValidationError as exc:
-            raise _refused(exc) from None
+            raise refused(exc) from None
         return Response(TerminationSerializer(withdrawn).data)

@@ -18,11 +18,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from capmarket.application import auction_results, predelivery_exit, predelivery_notices
+from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.auctions import operations as auction_ops
 from capmarket.domain.auctions import queries as auction_queries
 from capmarket.domain.auctions.models import Auction, Award, Bid, ClearingRun
@@ -324,6 +326,8 @@ class ApplicationViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-ar
     @action(detail=False, methods=["post"], url_path="expected-capacity")
     def expected_capacity(self, request: Request) -> Response:
         data = _valid(ExpectedCapacityInputSerializer(data=request.data))
+        if not can(user=request.user, action=Action.SUBMIT_EXPECTED_CAPACITY):
+            raise PermissionDenied("期待容量の申込は委託されていません。")
         own = registry_queries.own_participant_id(user=request.user)
         if own is None:
             raise ApiValidationError({"non_field_errors": ["事業者のユーザだけが申し込めます。"]})

@@ -4,15 +4,13 @@ applications, terminations, status)."""
 from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 
-from capmarket.interfaces.api.access import (
-    ClientCertificateViewSet,
-    DelegationViewSet,
+from capmarket.interfaces.api.access import ClientCertificateViewSet, TerminationViewSet, UseApplicationViewSet
+from capmarket.interfaces.api.access_delegations import DelegationViewSet
+from capmarket.interfaces.api.access_staff import (
     MaintenanceViewSet,
     RequestLimitView,
     ServiceStatusView,
     SuspensionViewSet,
-    TerminationViewSet,
-    UseApplicationViewSet,
 )
 
 router = SimpleRouter()

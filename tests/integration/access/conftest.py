@@ -23,7 +23,7 @@ PROXY_SECRET = "integration-proxy-secret"
 @pytest.fixture(scope="session")
 def local_ca(tmp_path_factory: pytest.TempPathFactory) -> LocalCA:
     return make_local_ca(
-        tmp_path_factory.mktemp("local-ca"),
+        folder=tmp_path_factory.mktemp("local-ca"),
         clients=[
             ClientSpec("A001", "pc1"),
             ClientSpec("A001", "pc2"),
@@ -105,7 +105,7 @@ def approver(db: Any) -> User:
 
 def register(participant: Any, cert: IssuedClient) -> ClientCertificate:
     """A certificate on file for a company, as if registered earlier (no clock, no checks)."""
-    d = read_certificate(cert.cert_path.read_text())
+    d = read_certificate(data=cert.cert_path.read_text())
     return ClientCertificate.objects.create(
         participant=participant,
         client_name=cert.spec.client_name,

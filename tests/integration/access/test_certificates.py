@@ -61,7 +61,7 @@ def test_another_companys_expired_ca_or_foreign_certificates_are_refused(
     certificates_on: LocalCA, admin_a: User, company_a: Participant, company_b: Participant, tmp_path: Any
 ) -> None:
     register(company_b, client_cert(certificates_on, "B001", "pc1"))
-    foreign = make_local_ca(tmp_path / "foreign", clients=[ClientSpec("A001", "pc9")], reuse_ca=False)
+    foreign = make_local_ca(folder=tmp_path / "foreign", clients=[ClientSpec("A001", "pc9")], reuse_ca=False)
     cases = {
         client_cert(certificates_on, "B001", "pc1").cert_path.read_text(): "他の事業者",
         client_cert(certificates_on, "A001", "old").cert_path.read_text(): "有効期限",
@@ -132,7 +132,7 @@ def test_revocation_and_the_per_request_check(
     register(company_b, b1)
 
     def check(cert: Any, *, verified: bool = True) -> CertificateProblem | None:
-        details = read_certificate(cert.cert_path.read_text()) if cert else None
+        details = read_certificate(data=cert.cert_path.read_text()) if cert else None
         return access_queries.check_certificate(
             participant_id=company_a.pk, presented=details, verified=verified, now=NOW
         ).problem

@@ -10,9 +10,13 @@ import datetime as dt
 import pytest
 
 from capmarket.application import demo_market
+from capmarket.domain.access import queries as access_queries
+from capmarket.domain.access.models import Delegation
+from capmarket.domain.accounts.models import User
 from capmarket.domain.auctions.models import Auction, AuctionState
 from capmarket.domain.contracts.models import CapacityContract
 from capmarket.domain.documents.models import Document, DocumentFile, DocumentType
+from capmarket.domain.predelivery import queries
 from capmarket.domain.predelivery.models import (
     Application,
     ApplicationKind,
@@ -27,6 +31,7 @@ from capmarket.domain.predelivery.models import (
     ReplacementListing,
 )
 from capmarket.domain.treasury.queries import open_documents, received_by_document
+from capmarket.interfaces.access import acting_user
 
 from .conftest import YEAR
 
@@ -63,3 +68,15 @@ def test_the_demo_market_shows_each_pre_delivery_workflow() -> None:
     still_open = sum(x.outstanding_yen for x in open_documents() if x.document.pk == invoice.pk)
     assert received + still_open == invoice.total_yen
     assert DocumentFile.objects.filter(document=invoice).exists()
+
+    # a contractor acts for the small provider before delivery too (issue 15; demo_access): its expected capacity
+    # applications and bids, never its contract documents
+    delegation = Delegation.objects.select_related("participant", "contractor").get(withdrawn_at__isnull=True)
+    functions = access_queries.delegation_functions(delegation=delegation)
+    assert {"expected_capacity", "auction_bids", "outage_plans"} <= functions
+    person = User.objects.filter(participant=delegation.contractor).order_by("pk").first()
+    acting = acting_user(person, delegation=delegation, functions=functions)
+    seen = queries.applications_visible_to(user=acting)
+    assert seen.exists()
+    assert set(seen.values_list("participant_id", flat=True)) == {delegation.participant_id}
+    assert not queries.confirmations_visible_to(user=acting).exists()

@@ -154,3 +154,66 @@ def test_every_required_variable_is_in_the_example_environment() -> None:
     }
     assert required
     assert required <= example
+
+
+# ---------------------------------------------------------------- the client-certificate front (an override file)
+
+CLIENT_CERTIFICATES = ROOT / "deploy" / "compose.client-certificates.yaml"
+
+
+def _target(volume: str) -> str:
+    """The container path of a short-syntax volume (``${VAR:?message}`` sources may hold colons)."""
+    return re.sub(r"\$\{[^}]*\}", "SOURCE", volume).split(":")[1]
+
+
+def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """What ``docker compose -f base -f override`` runs, for the keys used here: environment maps merged, volumes
+    merged by their target path (the override's wins), other keys replaced."""
+    services = {name: dict(service) for name, service in base["services"].items()}
+    for name, extra in override["services"].items():
+        merged = services.setdefault(name, {})
+        for key, value in extra.items():
+            if key == "environment":
+                merged[key] = {**merged.get(key, {}), **value}
+            elif key == "volumes":
+                by_target = {_target(v): v for v in merged.get(key, [])}
+                by_target.update({_target(v): v for v in value})
+                merged[key] = list(by_target.values())
+            else:
+                merged[key] = value
+    return {**base, "services": services}
+
+
+def test_the_override_file_puts_the_client_certificate_front_in_place_of_the_plain_one(compose: dict[str, Any]) -> None:
+    override = yaml.safe_load(CLIENT_CERTIFICATES.read_text())
+    services = _merged(compose, override)["services"]
+    tls = services["tls"]
+    templates = [v.split(":") for v in tls["volumes"] if _target(v).endswith(".template")]
+    assert len(templates) == 1, "the client-certificate template replaces the plain one (same target)"
+    template = (COMPOSE.parent / templates[0][0]).resolve()
+    assert template == ROOT / "deploy" / "nginx" / "capmarket.conf.template"
+    used = set(re.findall(r"\$\{(\w+)\}", template.read_text()))
+    assert used <= set(tls["environment"])
+    ca_file = services["web"]["environment"]["CAPMARKET_CLIENT_CA_FILE"]
+    assert tls["environment"]["CAPMARKET_CLIENT_CA"] == ca_file  # nginx and the application trust the same CA
+    for name in ("web", "worker"):
+        env = services[name]["environment"]
+        assert env["CAPMARKET_CLIENT_CERTIFICATES"] == "1"
+        assert env["CAPMARKET_CLIENT_CERT_PROXY_SECRET"].startswith("${CAPMARKET_CLIENT_CERT_PROXY_SECRET:?")
+        assert any(_target(v) == str(Path(ca_file).parent) for v in services[name]["volumes"])
+        assert any(v.startswith("files:") for v in services[name]["volumes"]), "the shared stores stay mounted"
+    assert tls["environment"]["CAPMARKET_CLIENT_CERT_PROXY_SECRET"].startswith("${CAPMARKET_CLIENT_CERT_PROXY_SECRET:?")
+    assert [n for n, s in services.items() if s.get("ports")] == ["tls"]
+    required = set(re.findall(r"\$\{(\w+):\?", CLIENT_CERTIFICATES.read_text()))
+    example = {
+        line.split("=", 1)[0] for line in (COMPOSE.parent / "env.example").read_text().splitlines() if "=" in line
+    }
+    assert required <= example
+
+
+@pytest.mark.parametrize("front", ["tls", "nginx"])
+def test_both_fronts_hide_the_probes_and_pass_a_request_id(front: str) -> None:
+    text = (ROOT / "deploy" / front / "capmarket.conf.template").read_text()
+    assert "location = /healthz { return 404; }" in text
+    assert "location = /readyz { return 404; }" in text
+    assert "proxy_set_header X-Request-ID $request_id;" in text

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,9 +21,6 @@ from capmarket.domain.access.certificates import UnableToReadCertificate, read_c
 from capmarket.domain.access.models import (
     ApplicationState,
     ClientCertificate,
-    DelegatedFunction,
-    Delegation,
-    MaintenanceWindow,
     TerminationRequest,
     UseApplication,
 )
@@ -37,20 +33,15 @@ from capmarket.interfaces.web.forms.access import (
     ApproveForm,
     CertificateFileForm,
     CertificateForm,
-    DelegationForm,
-    LiftForm,
-    LimitForm,
-    MaintenanceForm,
     RejectForm,
     RevokeForm,
-    SuspendForm,
     TerminationForm,
 )
 from capmarket.interfaces.web.refusals import render_refusal
 from capmarket.interfaces.web.views.accounts import attach_errors, paginate, query_without_page, requires
 
 
-def _own_participant(request: HttpRequest) -> Participant | None:
+def own_participant(request: HttpRequest) -> Participant | None:
     """The company of a participant's member (never one it acts for as a contractor)."""
     user: Any = request.user
     if getattr(user, "acting_for", None) is not None or not getattr(user, "is_participant_member", False):
@@ -58,10 +49,14 @@ def _own_participant(request: HttpRequest) -> Participant | None:
     return cast(Participant, user.participant)
 
 
+def participant_by_code(code: str) -> Participant | None:
+    return Participant.objects.filter(participant_code=code.strip()).first()
+
+
 def _certificate_rows(certificates: Any, now: Any) -> list[dict[str, Any]]:
     rows = []
     for certificate in certificates:
-        state = access_queries.certificate_state(certificate, now=now)
+        state = access_queries.certificate_state(certificate=certificate, now=now)
         rows.append({"c": certificate, "state": state.value, "label": access_queries.CERTIFICATE_STATE_LABELS[state]})
     return rows
 
@@ -72,13 +67,13 @@ def _certificate_rows(certificates: Any, now: Any) -> list[dict[str, Any]]:
 @login_required
 def certificate_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    own = _own_participant(request)
+    own = own_participant(request)
     staff = can(user=user, action=Action.VIEW_ALL_PARTICIPANTS)
     if own is None and not staff:
         raise PermissionDenied
     now = access.clock()
     search = request.GET.get("q", "")
-    page = paginate(request, access_queries.certificates_visible_to(user, search=search))
+    page = paginate(request, access_queries.certificates_visible_to(user=user, search=search))
     may_register = own is not None and can(user=user, action=Action.MANAGE_OWN_ACCESS)
     return render(
         request,
@@ -100,7 +95,7 @@ def certificate_list(request: HttpRequest) -> HttpResponse:
 
 @requires(Action.MANAGE_OWN_ACCESS)
 def certificate_register(request: HttpRequest) -> HttpResponse:
-    own = _own_participant(request)
+    own = own_participant(request)
     if own is None:
         raise PermissionDenied
     form = CertificateForm(request.POST or None, request.FILES or None)
@@ -158,16 +153,16 @@ def certificate_import(request: HttpRequest) -> HttpResponse:
 @login_required
 def certificate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        certificate = access_queries.get_certificate_for(request.user, pk)
+        certificate = access_queries.get_certificate_for(user=request.user, pk=pk)
     except ClientCertificate.DoesNotExist:
         raise Http404 from None
     now = access.clock()
-    state = access_queries.certificate_state(certificate, now=now)
+    state = access_queries.certificate_state(certificate=certificate, now=now)
     may_revoke = state != access_queries.CertificateState.REVOKED and (
         can(user=request.user, action=Action.MANAGE_ACCESS)
         or (
             can(user=request.user, action=Action.MANAGE_OWN_ACCESS)
-            and _own_participant(request) == certificate.participant
+            and own_participant(request) == certificate.participant
         )
     )
     return render(
@@ -188,7 +183,7 @@ def certificate_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @requires(Action.MANAGE_OWN_ACCESS, Action.MANAGE_ACCESS)
 def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        certificate = access_queries.get_certificate_for(request.user, pk)
+        certificate = access_queries.get_certificate_for(user=request.user, pk=pk)
     except ClientCertificate.DoesNotExist:
         raise Http404 from None
     form = RevokeForm(request.POST)
@@ -211,314 +206,6 @@ def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, "失効の理由を入力してください。")
     return redirect("web:access_certificate_detail", pk)
-
-
-# ---------------------------------------------------------------- contractors
-
-
-@login_required
-def contractors(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    own = _own_participant(request)
-    staff = can(user=user, action=Action.VIEW_ALL_PARTICIPANTS)
-    if own is None and not staff:
-        raise PermissionDenied
-    may_grant = own is not None and can(user=user, action=Action.MANAGE_OWN_ACCESS)
-    form = DelegationForm(request.POST or None) if may_grant else None
-    if request.method == "POST":
-        if form is None:
-            raise PermissionDenied
-        if form.is_valid():
-            try:
-                delegation = access_ops.grant_delegation(
-                    actor=user,
-                    contractor_code=form.cleaned_data["contractor_code"],
-                    functions=form.cleaned_data["functions"],
-                    note=form.cleaned_data["note"],
-                    now=access.clock(),
-                    ip_address=client_ip(request),
-                )
-            except ValidationError as exc:
-                attach_errors(form, exc)
-            else:
-                messages.success(request, f"受託者「{delegation.contractor.name}」への委託を登録しました。")
-                return redirect("web:access_contractors")
-    delegations = list(access_queries.delegations_visible_to(user))
-    return render(
-        request,
-        "web/access/contractors.html",
-        {
-            "own": own,
-            "staff": staff,
-            "form": form,
-            "given": [d for d in delegations if own is None or d.participant_id == own.pk],
-            "received": [d for d in delegations if own is not None and d.contractor_id == own.pk],
-            "function_labels": dict(DelegatedFunction.choices),
-        },
-    )
-
-
-@require_POST
-@requires(Action.MANAGE_OWN_ACCESS, Action.MANAGE_ACCESS)
-def delegation_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        delegation = access_queries.get_delegation_for(request.user, pk)
-    except Delegation.DoesNotExist:
-        raise Http404 from None
-    try:
-        access_ops.withdraw_delegation(
-            actor=request.user, delegation=delegation, now=access.clock(), ip_address=client_ip(request)
-        )
-    except access_ops.NotAllowed:
-        raise PermissionDenied from None
-    except ValidationError as exc:
-        for m in exc.messages:
-            messages.error(request, m)
-    else:
-        messages.success(request, f"受託者「{delegation.contractor.name}」への委託を取り消しました（直ちに有効）。")
-    return redirect("web:access_contractors")
-
-
-@login_required
-def acting(request: HttpRequest) -> HttpResponse:
-    """A contractor's user chooses the company it acts for (or stops acting)."""
-    user: Any = request.user
-    home = getattr(user, "home_participant", None) or (
-        user.participant if getattr(user, "is_participant_member", False) else None
-    )
-    if home is None:
-        raise PermissionDenied
-    if request.method == "POST":
-        code = request.POST.get("participant_code", "").strip()
-        if not code:
-            request.session.pop(access.ACTING_SESSION_KEY, None)
-            messages.info(request, "受託者としての操作を終了しました。")
-            return redirect("web:portal")
-        delegation = access_queries.delegation_by_code(participant_code=code, contractor_id=home.pk)
-        if delegation is None or access_queries.company_refusal(delegation.participant) is not None:
-            messages.error(request, "この事業者からの委託はありません（取り消された可能性があります）。")
-            return redirect("web:access_acting")
-        request.session[access.ACTING_SESSION_KEY] = delegation.participant.participant_code
-        access_ops.record_acting_started(
-            actor=user, delegation=delegation, now=access.clock(), ip_address=client_ip(request)
-        )
-        messages.success(request, f"「{delegation.participant.name}」の受託者として操作します。")
-        return redirect("web:portal")
-    return render(
-        request,
-        "web/access/acting.html",
-        {
-            "received": access_queries.delegations_received(contractor_id=home.pk),
-            "current": getattr(user, "acting_for", None),
-            "function_labels": dict(DelegatedFunction.choices),
-        },
-    )
-
-
-# ---------------------------------------------------------------- staff: overview, suspension, maintenance, limits
-
-
-@requires(Action.VIEW_ALL_PARTICIPANTS)
-def overview(request: HttpRequest) -> HttpResponse:
-    now = access.clock()
-    return render(
-        request,
-        "web/access/overview.html",
-        {
-            "now": now,
-            "service": access_queries.service_state_at(now=now),
-            "service_hours_on": settings.CAPMARKET_SERVICE_HOURS,
-            "certificates_on": settings.CAPMARKET_CLIENT_CERTIFICATES,
-            "maintenance": access_queries.active_maintenance(now=now),
-            "upcoming": access_queries.upcoming_maintenance(now=now),
-            "suspended": access_queries.suspensions_visible_to(request.user, open_only=True),
-            "pending_applications": access_queries.pending_application_count(),
-            "open_terminations": access_queries.terminations_visible_to(request.user, state="requested").count(),
-            "default_limits": (
-                settings.CAPMARKET_REQUEST_LIMIT_PER_CLIENT,
-                settings.CAPMARKET_REQUEST_LIMIT_PER_COMPANY,
-                settings.CAPMARKET_REQUEST_LIMIT_WINDOW_SECONDS,
-            ),
-        },
-    )
-
-
-def _participant_by_code(code: str) -> Participant | None:
-    return Participant.objects.filter(participant_code=code.strip()).first()
-
-
-@requires(Action.VIEW_ALL_PARTICIPANTS)
-def suspensions(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    may_suspend = can(user=user, action=Action.SUSPEND_PARTICIPANTS)
-    form = SuspendForm(request.POST or None) if may_suspend else None
-    if request.method == "POST":
-        if form is None:
-            raise PermissionDenied
-        if form.is_valid():
-            participant = _participant_by_code(form.cleaned_data["participant_code"])
-            if participant is None:
-                form.add_error("participant_code", "この事業者コードの事業者は登録されていません。")
-            else:
-                try:
-                    access_ops.suspend_participant(
-                        actor=user,
-                        participant=participant,
-                        reason=form.cleaned_data["reason"],
-                        now=access.clock(),
-                        ip_address=client_ip(request),
-                    )
-                except ValidationError as exc:
-                    attach_errors(form, exc)
-                else:
-                    messages.success(request, f"「{participant.name}」のシステム利用を停止しました（直ちに有効）。")
-                    return redirect("web:access_suspensions")
-    return render(
-        request,
-        "web/access/suspensions.html",
-        {
-            "form": form,
-            "lift_form": LiftForm(),
-            "may_suspend": may_suspend,
-            "page": paginate(request, access_queries.suspensions_visible_to(user)),
-        },
-    )
-
-
-@require_POST
-@requires(Action.SUSPEND_PARTICIPANTS)
-def suspension_lift(request: HttpRequest, participant_id: int) -> HttpResponse:
-    participant = Participant.objects.filter(pk=participant_id).first()
-    if participant is None:
-        raise Http404
-    form = LiftForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "解除の理由を入力してください。")
-        return redirect("web:access_suspensions")
-    try:
-        access_ops.lift_suspension(
-            actor=request.user,
-            participant=participant,
-            note=form.cleaned_data["note"],
-            now=access.clock(),
-            ip_address=client_ip(request),
-        )
-    except ValidationError as exc:
-        for m in exc.messages:
-            messages.error(request, m)
-    else:
-        messages.success(request, f"「{participant.name}」のシステム利用停止を解除しました。")
-    return redirect("web:access_suspensions")
-
-
-@requires(Action.VIEW_ALL_PARTICIPANTS)
-def maintenance(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    may_manage = can(user=user, action=Action.MANAGE_ACCESS)
-    form = MaintenanceForm(request.POST or None) if may_manage else None
-    if request.method == "POST":
-        if form is None:
-            raise PermissionDenied
-        if form.is_valid():
-            try:
-                access_ops.schedule_maintenance(
-                    actor=user,
-                    title=form.cleaned_data["title"],
-                    message=form.cleaned_data["message"],
-                    starts_at=form.cleaned_data["starts_at"],
-                    ends_at=form.cleaned_data["ends_at"],
-                    now=access.clock(),
-                    ip_address=client_ip(request),
-                )
-            except ValidationError as exc:
-                attach_errors(form, exc)
-            else:
-                messages.success(request, "メンテナンスを登録し、お知らせを掲載しました。")
-                return redirect("web:access_maintenance")
-    now = access.clock()
-    return render(
-        request,
-        "web/access/maintenance.html",
-        {
-            "form": form,
-            "now": now,
-            "windows": access_queries.maintenance_history(),
-            "may_manage": may_manage,
-        },
-    )
-
-
-@require_POST
-@requires(Action.MANAGE_ACCESS)
-def maintenance_end(request: HttpRequest, pk: int) -> HttpResponse:
-    window = MaintenanceWindow.objects.filter(pk=pk).first()
-    if window is None:
-        raise Http404
-    try:
-        access_ops.end_maintenance(actor=request.user, window=window, now=access.clock(), ip_address=client_ip(request))
-    except ValidationError as exc:
-        for m in exc.messages:
-            messages.error(request, m)
-    else:
-        messages.success(request, "メンテナンスを終了しました。")
-    return redirect("web:access_maintenance")
-
-
-@requires(Action.VIEW_ALL_PARTICIPANTS)
-def limits(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    may_manage = can(user=user, action=Action.MANAGE_ACCESS)
-    form = LimitForm(request.POST or None) if may_manage else None
-    if request.method == "POST":
-        if form is None:
-            raise PermissionDenied
-        if form.is_valid():
-            participant = _participant_by_code(form.cleaned_data["participant_code"])
-            if participant is None:
-                form.add_error("participant_code", "この事業者コードの事業者は登録されていません。")
-            else:
-                try:
-                    access_ops.set_request_limit(
-                        actor=user,
-                        participant=participant,
-                        per_client=form.cleaned_data["per_client"],
-                        per_company=form.cleaned_data["per_company"],
-                        note=form.cleaned_data["note"],
-                        now=access.clock(),
-                        ip_address=client_ip(request),
-                    )
-                except ValidationError as exc:
-                    attach_errors(form, exc)
-                else:
-                    messages.success(request, f"「{participant.name}」のリクエスト上限を設定しました。")
-                    return redirect("web:access_limits")
-    return render(
-        request,
-        "web/access/limits.html",
-        {
-            "form": form,
-            "may_manage": may_manage,
-            "limits": access_queries.request_limits_visible_to(user),
-            "defaults": (
-                settings.CAPMARKET_REQUEST_LIMIT_PER_CLIENT,
-                settings.CAPMARKET_REQUEST_LIMIT_PER_COMPANY,
-                settings.CAPMARKET_REQUEST_LIMIT_WINDOW_SECONDS,
-            ),
-        },
-    )
-
-
-@require_POST
-@requires(Action.MANAGE_ACCESS)
-def limit_clear(request: HttpRequest, participant_id: int) -> HttpResponse:
-    participant = Participant.objects.filter(pk=participant_id).first()
-    if participant is None:
-        raise Http404
-    access_ops.clear_request_limit(
-        actor=request.user, participant=participant, now=access.clock(), ip_address=client_ip(request)
-    )
-    messages.success(request, f"「{participant.name}」のリクエスト上限を既定値に戻しました。")
-    return redirect("web:access_limits")
 
 
 # ---------------------------------------------------------------- use applications (public form, staff review)
@@ -563,7 +250,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
         request,
         "web/access/application_list.html",
         {
-            "page": paginate(request, access_queries.applications_visible_to(request.user, state=state)),
+            "page": paginate(request, access_queries.applications_visible_to(user=request.user, state=state)),
             "state": state,
             "states": ApplicationState.choices,
             "query": query_without_page(request),
@@ -574,7 +261,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
 @requires(Action.VIEW_ALL_PARTICIPANTS)
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        application = access_queries.get_application_for(request.user, pk)
+        application = access_queries.get_application_for(user=request.user, pk=pk)
     except UseApplication.DoesNotExist:
         raise Http404 from None
     approve_form = ApproveForm(request.POST or None, initial={"admin_username": application.admin_username})
@@ -621,7 +308,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 return redirect("web:access_applications")
     try:
-        certificate = read_certificate(application.certificate_pem)
+        certificate = read_certificate(data=application.certificate_pem)
     except UnableToReadCertificate:
         certificate = None
     return render(
@@ -633,7 +320,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "approve_form": approve_form,
             "reject_form": reject_form,
             "may_review": may_review and application.state == ApplicationState.SUBMITTED,
-            "existing": _participant_by_code(application.participant_code),
+            "existing": participant_by_code(application.participant_code),
         },
     )
 
@@ -645,7 +332,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def termination(request: HttpRequest) -> HttpResponse:
     """A company's 管理者ID applies to end the use contract; staff see every application and complete them."""
     user = request.user
-    own = _own_participant(request)
+    own = own_participant(request)
     staff = can(user=user, action=Action.VIEW_ALL_PARTICIPANTS)
     if own is None and not staff:
         raise PermissionDenied
@@ -675,7 +362,7 @@ def termination(request: HttpRequest) -> HttpResponse:
             "own": own,
             "staff": staff,
             "may_complete": can(user=user, action=Action.REVIEW_USE_APPLICATIONS),
-            "requests": access_queries.terminations_visible_to(user)[:200],
+            "requests": access_queries.terminations_visible_to(user=user)[:200],
             "open_request": access_queries.open_termination(participant_id=own.pk) if own else None,
         },
     )
@@ -685,7 +372,7 @@ def termination(request: HttpRequest) -> HttpResponse:
 @login_required
 def termination_decide(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        termination_request = access_queries.get_termination_for(request.user, pk)
+        termination_request = access_queries.get_termination_for(user=request.user, pk=pk)
     except TerminationRequest.DoesNotExist:
         raise Http404 from None
     now = access.clock()

@@ -123,7 +123,7 @@ def auction_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "bid_total_kw": int(totals["kw"] or 0),
             "runs": auction_queries.runs(auction=auction) if staff else auction.runs.filter(state=RunState.PUBLISHED),
             "staff": staff,
-            "can_bid": stage == "open" and can(user=user, action=Action.SUBMIT_PREDELIVERY),
+            "can_bid": stage == "open" and can(user=user, action=Action.PLACE_BIDS),
             "upload": BidUploadForm(),
         },
     )

@@ -124,7 +124,7 @@ def expected_capacity(request: HttpRequest) -> HttpResponse:
             "form": form,
             "upload": upload,
             "problems": problems,
-            "can_apply": own is not None and can(user=user, action=Action.SUBMIT_PREDELIVERY),
+            "can_apply": own is not None and can(user=user, action=Action.SUBMIT_EXPECTED_CAPACITY),
         },
     )
 

@@ -153,8 +153,11 @@ def contract_procedures(request: HttpRequest) -> HttpResponse:
             "resources": registry_queries.resources_visible_to(user=user).filter(
                 participant_id=registry_queries.own_participant_id(user=user) or -1
             ),
-            "can_apply": can(user=user, action=Action.SUBMIT_PREDELIVERY)
-            and registry_queries.own_participant_id(user=user) is not None,
+            "can_apply": registry_queries.own_participant_id(user=user) is not None
+            and (can(user=user, action=Action.SUBMIT_PREDELIVERY) or can(user=user, action=Action.SUBMIT_REPLACEMENT)),
+            # a contractor may be delegated replacements; exit and succession stay with the company (seed 002 §2.3)
+            "can_replace": can(user=user, action=Action.SUBMIT_REPLACEMENT),
+            "company_only": can(user=user, action=Action.SUBMIT_PREDELIVERY),
         },
     )
 

@@ -22,7 +22,7 @@ from capmarket.domain.access.local_ca import ClientSpec, LocalCA, make_local_ca
 @pytest.fixture(scope="module")
 def ca(tmp_path_factory: pytest.TempPathFactory) -> LocalCA:
     return make_local_ca(
-        tmp_path_factory.mktemp("ca"),
+        folder=tmp_path_factory.mktemp("ca"),
         clients=[ClientSpec("A001", "本社-端末1"), ClientSpec("A001", "old", expired=True)],
     )
 
@@ -32,7 +32,11 @@ def test_pem_der_and_base64_give_the_same_identity(ca: LocalCA) -> None:
     der = x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
     expected = x509.load_pem_x509_certificate(pem).fingerprint(hashes.SHA256()).hex().upper()
 
-    details = [read_certificate(pem), read_certificate(der), read_certificate(base64.b64encode(der).decode())]
+    details = [
+        read_certificate(data=pem),
+        read_certificate(data=der),
+        read_certificate(data=base64.b64encode(der).decode()),
+    ]
 
     assert {d.fingerprint_sha256 for d in details} == {expected}
     assert details[0].fingerprint_sha256 == ca.clients[0].fingerprint_sha256
@@ -43,16 +47,18 @@ def test_pem_der_and_base64_give_the_same_identity(ca: LocalCA) -> None:
 
 
 def test_an_expired_certificate_reads_but_is_not_valid_now(ca: LocalCA) -> None:
-    details = read_certificate(ca.clients[1].cert_path.read_text())
+    details = read_certificate(data=ca.clients[1].cert_path.read_text())
     assert not details.valid_at(dt.datetime.now(dt.UTC))
 
 
 def test_the_ca_is_recognised_and_its_clients_verify_against_it(ca: LocalCA, tmp_path: Path) -> None:
     bundle = ca.ca_cert_path.read_bytes()
-    assert read_certificate(bundle).is_ca
-    assert issued_by_any(read_certificate(ca.clients[0].cert_path.read_text()), bundle)
-    other = make_local_ca(tmp_path / "other", clients=[ClientSpec("B001", "pc")])
-    assert not issued_by_any(read_certificate(other.clients[0].cert_path.read_text()), bundle)
+    assert read_certificate(data=bundle).is_ca
+    assert issued_by_any(details=read_certificate(data=ca.clients[0].cert_path.read_text()), ca_bundle_pem=bundle)
+    other = make_local_ca(folder=tmp_path / "other", clients=[ClientSpec("B001", "pc")])
+    assert not issued_by_any(
+        details=read_certificate(data=other.clients[0].cert_path.read_text()), ca_bundle_pem=bundle
+    )
 
 
 @pytest.mark.parametrize(
@@ -65,17 +71,17 @@ def test_the_ca_is_recognised_and_its_clients_verify_against_it(ca: LocalCA, tmp
 )
 def test_what_is_not_one_certificate_is_refused_in_japanese(data: str, message: str) -> None:
     with pytest.raises(UnableToReadCertificate, match=message):
-        read_certificate(data)
+        read_certificate(data=data)
 
 
 def test_two_certificates_in_one_are_refused(ca: LocalCA) -> None:
     two = ca.clients[0].cert_path.read_text() + ca.ca_cert_path.read_text()
     with pytest.raises(UnableToReadCertificate, match="1枚だけ"):
-        read_certificate(two)
+        read_certificate(data=two)
 
 
 def test_fingerprints_as_openssl_prints_them_are_normalised() -> None:
-    assert normalize_fingerprint("ab:cd:0f") == "ABCD0F"
+    assert normalize_fingerprint(text="ab:cd:0f") == "ABCD0F"
 
 
 def test_der_that_ends_in_a_whitespace_byte_is_read_as_is() -> None:
@@ -102,4 +108,4 @@ def test_der_that_ends_in_a_whitespace_byte_is_read_as_is() -> None:
     else:  # pragma: no cover - 2,000 signatures without one ending in whitespace is ~1e-40 unlikely
         pytest.fail("no certificate ending in a whitespace byte")
 
-    assert read_certificate(der).fingerprint_sha256 == cert.fingerprint(hashes.SHA256()).hex().upper()
+    assert read_certificate(data=der).fingerprint_sha256 == cert.fingerprint(hashes.SHA256()).hex().upper()

@@ -85,11 +85,11 @@ def test_closed_moments_resume_at_nine_on_a_service_day_in_the_future(moment: dt
     now = moment.replace(tzinfo=JST)
     state = service_state(at=now, is_business_day=operator_calendar)
     if state.open:
-        assert is_service_day(now.date(), is_business_day=operator_calendar)
+        assert is_service_day(day=now.date(), is_business_day=operator_calendar)
         assert dt.time(9) <= now.time() < dt.time(18)
     else:
         assert state.resumes_at is not None
         assert state.resumes_at > now
         assert state.resumes_at.time() == dt.time(9)
-        assert is_service_day(state.resumes_at.date(), is_business_day=operator_calendar)
+        assert is_service_day(day=state.resumes_at.date(), is_business_day=operator_calendar)
         assert state.resumes_at - now < dt.timedelta(days=8)

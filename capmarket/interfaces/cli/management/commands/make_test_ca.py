@@ -44,7 +44,7 @@ class Command(BaseCommand):
             raise CommandError("--days は1以上を指定してください。", returncode=2)
         try:
             ca = make_local_ca(
-                Path(options["folder"]),
+                folder=Path(options["folder"]),
                 clients=clients,
                 server_names=options["server_name"],
                 days=options["days"],
