@@ -26,11 +26,12 @@ logger = logging.getLogger(__name__)
 NOTO_DIRS: Final = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/noto-cjk"))
 FAMILY: Final = "CapmarketJP"
 TITLE_FAMILY: Final = "CapmarketJPTitle"
-VERSION: Final = "3"  # bump when TITLE_CHARACTERS change: the cached subsets are made again
+VERSION: Final = "4"  # bump when TITLE_CHARACTERS change: the cached subsets are made again
 #: characters printed in the bold title face (titles, amount labels and the amount itself)
 TITLE_CHARACTERS: Final = (
     "支払通知書請求容量拠出金経済的ペナルティ算定額取消赤伝（）()お合計ご0123456789,-−円税込 "
     "市場退時の"  # 請求書（市場退出時の経済的ペナルティ）
+    "年次精還元"  # 年次精算（還元）通知書, 年次精算請求書, 還元金額
 )
 
 _CDEF: Final = """
