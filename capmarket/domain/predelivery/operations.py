@@ -97,7 +97,7 @@ def publish_predelivery_rules(
         current = {p.name: p for p in base.parameters.all()}
         merged = {name: values.get(name, current[name].value) for name in PARAMETER_NAMES}
         try:
-            parse_predelivery_params(merged)
+            parse_predelivery_params(values=merged)
         except UnableToParsePreDeliveryParameters as exc:
             raise _refuse(f"{exc.name}: 値が正しくありません（{exc.problem}）。") from None
         changed = {k: [current[k].value, v] for k, v in merged.items() if current[k].value != v}
