@@ -52,12 +52,12 @@ from capmarket.domain.predelivery.models import (
 )
 from capmarket.domain.predelivery.notices import issue_notice, jst_date
 from capmarket.domain.predelivery.operations import (
-    _refuse,
     issue_contract_documents,
     new_application,
     register_kind,
     require_member_of,
 )
+from capmarket.domain.predelivery.operations.common import _refuse
 from capmarket.domain.predelivery.queries import params_for_year
 from capmarket.domain.registry.models import Participant, Resource, ResourceStatus
 from capmarket.domain.shared.history import save_with_history
