@@ -33,7 +33,6 @@ NOT_YET_REVIEWED: frozenset[str] = frozenset(
         "capmarket/domain/documents/operations.py",
         "capmarket/domain/documents/operations.py issue()",
         "capmarket/domain/documents/operations.py cancel_and_replace()",
-        "capmarket/domain/predelivery/workflows.py",
         "capmarket/interfaces/api/predelivery.py",
         "capmarket/interfaces/api/predelivery_after.py",
     }
