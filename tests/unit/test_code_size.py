@@ -30,9 +30,6 @@ NOT_YET_REVIEWED: frozenset[str] = frozenset(
         "capmarket/domain/documents/composition.py statement_draft()",
         "capmarket/domain/documents/composition.py contribution_draft()",
         "capmarket/domain/documents/composition.py penalty_notice_draft()",
-        "capmarket/domain/documents/operations.py",
-        "capmarket/domain/documents/operations.py issue()",
-        "capmarket/domain/documents/operations.py cancel_and_replace()",
         "capmarket/interfaces/api/predelivery.py",
         "capmarket/interfaces/api/predelivery_after.py",
     }
