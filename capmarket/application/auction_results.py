@@ -223,7 +223,7 @@ def export_auction_case(*, run: ClearingRun, directory: Path) -> list[Path]:
     while the auction's bids stay closed) to ``directory``; returns the files."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, data in sorted(case_tables(auction_queries.auction_case(auction=run.auction)).items()):
+    for name, data in sorted(case_tables(case=auction_queries.auction_case(auction=run.auction)).items()):
         path = directory / name
         path.write_bytes(data)
         written.append(path)

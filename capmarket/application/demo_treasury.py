@@ -152,7 +152,7 @@ def _annual_settlement(*, user_prefix: str, accountant: User, approver: User, no
         )
     except (annual.UnableToSettleYear, annual_use_case.UnableToIssueAnnualDocuments):
         return 0
-    run_ref = annual_run_ref(year)
+    run_ref = annual_run_ref(delivery_year=year)
     with_logins = User.objects.filter(username__startswith=user_prefix, participant__isnull=False).values(
         "participant_id"
     )

@@ -73,7 +73,7 @@ def carry(
     return out
 
 
-def totals_by_key(adjustments: Iterable[Adjustment]) -> dict[object, int]:
+def totals_by_key(*, adjustments: Iterable[Adjustment]) -> dict[object, int]:
     """Σ difference per line key."""
     out: dict[object, int] = {}
     for a in adjustments:

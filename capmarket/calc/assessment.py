@@ -74,25 +74,25 @@ def _date_slot_key(resource: str = "resource_id") -> pl.Expr:
     )
 
 
-def resource_codes(resource_ids: pl.Series) -> pl.Enum:
+def resource_codes(*, resource_ids: pl.Series) -> pl.Enum:
     """The code list of resource ids: an Enum whose physical value is the resource code ``rc``."""
     return pl.Enum(resource_ids.drop_nulls().unique().sort())
 
 
-def code_of(codes: pl.Enum, column: str = "resource_id") -> pl.Expr:
+def code_of(*, codes: pl.Enum, column: str = "resource_id") -> pl.Expr:
     """Resource code (Int64) of a resource id column; null for an id not in ``codes``."""
     return pl.col(column).cast(codes, strict=False).to_physical().cast(pl.Int64)
 
 
-def slot_key(rc: pl.Expr, t: pl.Expr) -> pl.Expr:
+def slot_key(*, rc: pl.Expr, t: pl.Expr) -> pl.Expr:
     return rc * (1 << KEY_SHIFT) + t
 
 
 def keyed_slots(*, frame: pl.LazyFrame, codes: pl.Enum, year: int, values: list[str]) -> pl.LazyFrame:
     """``(k, *values)`` of a (resource_id, date, slot) table; rows of unknown resources are left out."""
-    rc = code_of(codes)
+    rc = code_of(codes=codes)
     t = slot_index(date=pl.col("date"), slot=pl.col("slot"), delivery_year=year)
-    return frame.select(slot_key(rc, t).alias("k"), *values).filter(pl.col("k").is_not_null())
+    return frame.select(slot_key(rc=rc, t=t).alias("k"), *values).filter(pl.col("k").is_not_null())
 
 
 def _with_t(frame: pl.LazyFrame, *, year: int) -> pl.LazyFrame:
@@ -100,7 +100,7 @@ def _with_t(frame: pl.LazyFrame, *, year: int) -> pl.LazyFrame:
 
 
 def _with_k(frame: pl.LazyFrame, codes: pl.Enum, *, year: int) -> pl.LazyFrame:
-    return _with_t(frame, year=year).with_columns(k=slot_key(code_of(codes), pl.col("t")))
+    return _with_t(frame, year=year).with_columns(k=slot_key(rc=code_of(codes=codes), t=pl.col("t")))
 
 
 def _outage_plans(*, year: int, codes: pl.Enum, contracts: pl.LazyFrame, outages: pl.LazyFrame) -> pl.LazyFrame:
@@ -111,7 +111,7 @@ def _outage_plans(*, year: int, codes: pl.Enum, contracts: pl.LazyFrame, outages
         outages.join(contracts.select("resource_id"), on="resource_id", how="semi")
         .select(
             "available_kw",
-            rc=code_of(codes),
+            rc=code_of(codes=codes),
             s=datetime_index(value=pl.col("start"), delivery_year=year).clip(0, n),
             e=datetime_index(value=pl.col("end"), delivery_year=year).clip(0, n),
         )
@@ -124,7 +124,7 @@ def _outage_slots(plans: pl.LazyFrame) -> pl.LazyFrame:
     return (
         plans.select("rc", "available_kw", t=pl.int_ranges("s", "e", dtype=pl.Int64))
         .explode("t")
-        .group_by(k=slot_key(pl.col("rc"), pl.col("t")))
+        .group_by(k=slot_key(rc=pl.col("rc"), t=pl.col("t")))
         .agg(outage_kw=pl.col("available_kw").min())
     )
 
@@ -187,7 +187,7 @@ def outage_aggregates(
     (``_deficits_one_contract_per_resource``), at a cost that does not grow with the length of the plans;
     ``shortcut=False`` forces the generic full join over every outage slot (tests compare the two).
     """
-    ctr = contracts.select("contract_id", "area", "assessment_kw", rc=code_of(codes))
+    ctr = contracts.select("contract_id", "area", "assessment_kw", rc=code_of(codes=codes))
     gen = generation.select("k", "upper_kw")
     plans = _outage_plans(year=year, codes=codes, contracts=contracts, outages=outages)
     ctr_df = ctr.collect()
@@ -286,7 +286,7 @@ def _deficits_one_contract_per_resource(
     assessed = pl.lit(assessment).gather(rc)
     gen = generation if generation["k"].is_sorted() else generation.sort("k")
     runs = segments.select(
-        ks=slot_key(pl.col("rc"), pl.col("s")), ke=slot_key(pl.col("rc"), pl.col("e")), outage_kw="outage_kw"
+        ks=slot_key(rc=pl.col("rc"), t=pl.col("s")), ke=slot_key(rc=pl.col("rc"), t=pl.col("e")), outage_kw="outage_kw"
     )
     plain = gen.lazy().select("k", rc.alias("rc"), deficit=_deficit(assessed, "upper_kw")).filter(pl.col("deficit") > 0)
     keys = gen["k"]
@@ -414,7 +414,7 @@ def supply_instruction_aggregates(
     met = metering.select("k", "metered_wh")
     joined = (
         instr.join(ctr, on="resource_id", how="inner")
-        .with_columns(k=slot_key(code_of(codes), pl.col("t")))
+        .with_columns(k=slot_key(rc=code_of(codes=codes), t=pl.col("t")))
         .join(met, on="k", how="left")
     )
     missing = _issues(
@@ -451,9 +451,9 @@ def _dispatch_orders(*, year: int, contracts: pl.LazyFrame, orders: pl.LazyFrame
 
 def _dispatch_slots(ords: pl.LazyFrame, codes: pl.Enum) -> pl.LazyFrame:
     return (
-        ords.select("order_id", rc=code_of(codes), t=pl.int_ranges("s", "e", dtype=pl.Int64))
+        ords.select("order_id", rc=code_of(codes=codes), t=pl.int_ranges("s", "e", dtype=pl.Int64))
         .explode("t")
-        .select("order_id", k=slot_key(pl.col("rc"), pl.col("t")))
+        .select("order_id", k=slot_key(rc=pl.col("rc"), t=pl.col("t")))
     )
 
 
@@ -517,7 +517,7 @@ def coal_aggregates(
     ``metering`` is keyed: ``(k, metered_wh)``, with every row of the coal contracts' resources.
     """
     ctr = contracts.select("contract_id", "resource_id", "area")
-    ctr_rc = ctr.select("contract_id", "area", rc=code_of(codes))
+    ctr_rc = ctr.select("contract_id", "area", rc=code_of(codes=codes))
     met = metering.select("k", "metered_wh").with_columns(rc=pl.col("k") // (1 << KEY_SHIFT), t=pl.col("k") & T_MASK)
     tight = _with_t(tight_slots.unique(["area", "date", "slot"]), year=year).select("area", "t", tight=pl.lit(True))
     joined = met.join(ctr_rc, on="rc", how="inner").join(tight, on=["area", "t"], how="left")

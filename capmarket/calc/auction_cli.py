@@ -41,7 +41,7 @@ def main(argv: list[str]) -> int:
         print(f"capmarket clear-auction: {case_dir}: not a directory", file=sys.stderr)
         return EXIT_INVALID
     try:
-        case = read_auction(case_dir)
+        case = read_auction(case_dir=case_dir)
     except UnableToReadAuction as exc:
         for error in exc.errors:
             print(error.format(args.lang), file=sys.stderr)

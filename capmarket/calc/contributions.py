@@ -73,7 +73,7 @@ class _Peak:
     peak_wheeling_kw: int
 
 
-def delivery_months(delivery_year: int) -> list[str]:
+def delivery_months(*, delivery_year: int) -> list[str]:
     """The twelve delivery months ``YYYY-MM`` of the delivery year, April to March."""
     return [_add_months(delivery_year, 4, offset) for offset in range(12)]
 
@@ -88,7 +88,7 @@ def _shift_month(month: str, offset: int) -> str:
     return _add_months(int(year), int(mon), offset)
 
 
-def monthly_pots(total_yen: int) -> list[int]:
+def monthly_pots(*, total_yen: int) -> list[int]:
     """Twelve monthly amounts: ``floor(total / 12)`` April–February and the remainder in March."""
     instalment = total_yen // 12
     return [instalment] * 11 + [total_yen - 11 * instalment]
@@ -168,7 +168,7 @@ def _bill_tso(area: str, tso_id: object, tso_share: int, bills: _Bills, issues: 
     if tso_id is None or not str(tso_id).strip():
         issues.append(("areas", area, "the area has a TSO share but no tso_id: the TSO is not billed"))
         return
-    for month, pot in zip(bills.billing_month, monthly_pots(tso_share), strict=True):
+    for month, pot in zip(bills.billing_month, monthly_pots(total_yen=tso_share), strict=True):
         bills.add(payer_id=str(tso_id), kind=PAYER_TSO, area=area, month=month, amount_yen=pot)
 
 
@@ -181,7 +181,7 @@ def _bill_retailers(
 ) -> None:
     """The area's monthly pots split over its retailers by estimated peak kW (share change)."""
     months = list(bills.billing_month)
-    for offset, (month, pot) in enumerate(zip(months, monthly_pots(retailer_total), strict=True)):
+    for offset, (month, pot) in enumerate(zip(months, monthly_pots(total_yen=retailer_total), strict=True)):
         season = "summer" if offset in SUMMER_MONTH_OFFSETS else "winter"
         weights = _kw_estimates(
             wheeling_kw=kw_by_area_month.get((area, month), {}),
@@ -220,7 +220,7 @@ def compute_contributions(
         key=lambda r: str(r[0]),
     )
     area_total, area_deduction = _area_splits({str(r[0]): int(r[1]) for r in area_rows}, gross, deduction, issues)
-    months = delivery_months(delivery_year)
+    months = delivery_months(delivery_year=delivery_year)
     bills = _Bills(
         tax_rate=tax_rate,
         taxable=contributions_taxable,

@@ -71,7 +71,7 @@ SORT_KEYS: Final[dict[str, list[str]]] = OUTPUT_SORT_KEYS
 
 
 def _empty(name: str) -> pl.DataFrame:
-    return empty_input(name)
+    return empty_input(name=name)
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ class UnableToCalculate(ValueError):
 
 
 def _conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:
-    schema = input_schema(name)
+    schema = input_schema(name=name)
     if frame.schema == schema:
         return frame
     missing = [c for c in schema if c not in frame.columns]

@@ -15,7 +15,7 @@ from capmarket.calc.rules import RuleParams
 from capmarket.calc.slots import floor_fraction
 
 
-def cumulative_difference(cumulative: Sequence[Fraction]) -> list[int]:
+def cumulative_difference(*, cumulative: Sequence[Fraction]) -> list[int]:
     """Monthly amounts from exact cumulative amounts: differences of the floors."""
     floors = [floor_fraction(value=c) for c in cumulative]
     return [f - (floors[i - 1] if i else 0) for i, f in enumerate(floors)]
@@ -57,7 +57,7 @@ def outage_penalties(
         )
         for w in accumulate(weighted_deficit_kw)
     ]
-    return cumulative_difference(cumulative)
+    return cumulative_difference(cumulative=cumulative)
 
 
 def energy_penalties(*, amount_yen: int, unmet_wh: Sequence[int], factor: Fraction, denominator_kwh: int) -> list[int]:

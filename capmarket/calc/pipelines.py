@@ -73,7 +73,7 @@ class SlotData:
 
 
 def _codes_of(contracts: pl.LazyFrame, codes: pl.Enum) -> pl.Series:
-    return contracts.select(code_of(codes)).collect().to_series()
+    return contracts.select(code_of(codes=codes)).collect().to_series()
 
 
 def keyed_slot_data(
@@ -97,7 +97,7 @@ def keyed_slot_data(
     With keys made while reading (``generation_keys``, ``metering_keys``), the tables are not keyed again, and
     generation is not copied at all: its rows of other resources are left in (the rules join them with their
     contracts, so they count for nothing) rather than filtered out into a copy of 27 million rows."""
-    codes = resource_codes(resources["resource_id"])
+    codes = resource_codes(resource_ids=resources["resource_id"])
     rc = pl.col("k") // (1 << KEY_SHIFT)
     gen_keys = keys_of(frame=generation, keys=generation_keys, codes=codes)
     if gen_keys is not None:

@@ -42,14 +42,14 @@ OUTPUT_DTYPES: Final[dict[OutputKind, pl.DataType]] = {
 }
 
 
-def input_schema(name: str) -> pl.Schema:
+def input_schema(*, name: str) -> pl.Schema:
     """The schema of the parsed (typed, validated) frame of input table ``name``."""
     return pl.Schema({column: INPUT_DTYPES[kind] for column, kind in TABLES[name].parsed_columns})
 
 
-def empty_input(name: str) -> pl.DataFrame:
+def empty_input(*, name: str) -> pl.DataFrame:
     """An input table with no rows (a case that does not give the file)."""
-    return pl.DataFrame(schema=input_schema(name))
+    return pl.DataFrame(schema=input_schema(name=name))
 
 
 #: The schema of every output frame of the engine.
@@ -64,5 +64,5 @@ OUTPUT_SORT_KEYS: Final[dict[str, list[str]]] = {name: list(spec.sort_key) for n
 ISSUE_SCHEMA: Final[pl.Schema] = OUTPUT_SCHEMAS["data_issues"]
 
 
-def empty_output(name: str) -> pl.DataFrame:
+def empty_output(*, name: str) -> pl.DataFrame:
     return pl.DataFrame(schema=OUTPUT_SCHEMAS[name])

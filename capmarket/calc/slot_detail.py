@@ -65,7 +65,7 @@ SUPPLY_DETAIL_SCHEMA: Final[pl.Schema] = pl.Schema(
 )
 
 
-def month_bounds(month: str) -> tuple[dt.date, dt.date]:
+def month_bounds(*, month: str) -> tuple[dt.date, dt.date]:
     """First day of ``YYYY-MM`` and first day of the next month (half-open)."""
     year, mon = (int(x) for x in month.split("-"))
     first = dt.date(year, mon, 1)
@@ -74,7 +74,7 @@ def month_bounds(month: str) -> tuple[dt.date, dt.date]:
 
 
 def _in_month(frame: pl.DataFrame, month: str) -> pl.DataFrame:
-    first, nxt = month_bounds(month)
+    first, nxt = month_bounds(month=month)
     return frame.filter((pl.col("date") >= first) & (pl.col("date") < nxt))
 
 
@@ -88,7 +88,7 @@ def outage_detail(
     multipliers: pl.DataFrame,
 ) -> pl.DataFrame:
     """§2.1 per slot for ``contracts`` (``contract_id, resource_id, area, assessment_kw``) in ``month``."""
-    first, nxt = month_bounds(month)
+    first, nxt = month_bounds(month=month)
     lo = slot_index(date=pl.lit(first), slot=pl.lit(1), delivery_year=delivery_year)
     hi = slot_index(date=pl.lit(nxt), slot=pl.lit(1), delivery_year=delivery_year)
     ctr = contracts.select("contract_id", "resource_id", "area", "assessment_kw")

@@ -17,9 +17,7 @@ What the rule covers, and what it leaves aside:
 - **keyword-only** means no positional parameter and no ``*args``: ``def f(*, a, b=1)``; a function with no
   parameter at all passes.
 
-``NOT_YET_KEYWORD_ONLY`` lists the functions of apps whose owners convert them in parallel (session 3); an entry
-leaves the list when its function is converted (the last test fails on an entry that no longer needs to be
-there), and nothing may be added to it.
+An entry of ``HOOKS`` that is no longer positional fails the second test, so the list stays exact.
 """
 
 from __future__ import annotations
@@ -38,45 +36,11 @@ HOOKS: frozenset[str] = frozenset(
     {
         # a Progress callback (domain/jobs/progress.py): handlers call progress(done, total, message)
         "capmarket/domain/jobs/progress.py ignore_progress()",
-    }
-)
-#: apps converted by their owners in parallel (access, auctions, documents, ledger, outages, predelivery,
-#: settlement, treasury and calc); the lead reconciles this list when merging — nothing may be added here
-NOT_YET_KEYWORD_ONLY: frozenset[str] = frozenset(
-    {
-        "capmarket/calc/adjustments.py totals_by_key()",
-        "capmarket/calc/assessment.py code_of()",
-        "capmarket/calc/assessment.py resource_codes()",
-        "capmarket/calc/assessment.py slot_key()",
-        "capmarket/calc/auction/clearing.py supply_order()",
-        "capmarket/calc/auction_cli.py main()",
-        "capmarket/calc/cli.py main()",
-        "capmarket/calc/contributions.py delivery_months()",
-        "capmarket/calc/contributions.py monthly_pots()",
-        "capmarket/calc/io/auction.py read_auction()",
-        "capmarket/calc/io/auction_outputs.py case_tables()",
-        "capmarket/calc/io/columns.py codes()",
-        "capmarket/calc/io/columns.py decimal_kwh_to_wh()",
-        "capmarket/calc/io/columns.py float_kwh_to_wh()",
-        "capmarket/calc/io/columns.py no_errors()",
-        "capmarket/calc/io/columns.py string_kwh_to_wh()",
-        "capmarket/calc/io/columns.py strip()",
-        "capmarket/calc/io/fast_path.py runs()",
-        "capmarket/calc/io/messages.py render()",
-        "capmarket/calc/io/messages.py shown()",
-        "capmarket/calc/io/validate.py empty_frame()",
-        "capmarket/calc/io/validate.py file_label()",
-        "capmarket/calc/io/validate.py output_schema()",
-        "capmarket/calc/penalties.py cumulative_difference()",
-        "capmarket/calc/predelivery/rules.py parse_predelivery_params()",
-        "capmarket/calc/schemas.py empty_input()",
-        "capmarket/calc/schemas.py empty_output()",
-        "capmarket/calc/schemas.py input_schema()",
-        "capmarket/calc/slot_detail.py month_bounds()",
-        "capmarket/domain/documents/annual.py annual_run_ref()",
-        "capmarket/domain/documents/exit_penalty.py source_key_of()",
-        "capmarket/domain/jobs/progress.py ignore_progress()",
+        # a Callable[[date], bool] rule passed to zengin_transfer and dunning, which call is_business_day(day)
         "capmarket/domain/treasury/banks.py is_bank_business_day()",
+        # command-line entry points: `capmarket calc|clear-auction ...` (interfaces/cli/main.py) calls main(argv)
+        "capmarket/calc/cli.py main()",
+        "capmarket/calc/auction_cli.py main()",
     }
 )
 
@@ -113,17 +77,16 @@ def positional_functions(path: Path, *, root: Path = PACKAGE.parent) -> list[str
 
 def test_public_domain_and_calc_functions_take_keyword_only_arguments() -> None:
     found = [key for path in _checked_modules() for key in positional_functions(path)]
-    not_allowed = [key for key in found if key not in NOT_YET_KEYWORD_ONLY | HOOKS]
+    not_allowed = [key for key in found if key not in HOOKS]
 
     assert not not_allowed, "put * first in their parameters, and name the arguments at every call:\n" + "\n".join(
         not_allowed
     )
 
 
-def test_the_allow_list_names_only_functions_still_positional() -> None:
+def test_the_hooks_name_only_functions_still_positional() -> None:
     found = {key for path in _checked_modules() for key in positional_functions(path)}
 
-    assert sorted(NOT_YET_KEYWORD_ONLY - found) == [], "converted (or gone): remove these from NOT_YET_KEYWORD_ONLY"
     assert sorted(HOOKS - found) == [], "no longer positional: remove these from HOOKS"
 
 

@@ -30,7 +30,7 @@ class CaseReplacements:
 
 
 def _frame(rows: list[tuple[Any, tuple[str, str, int, dt.date, dt.date | None]]]) -> pl.DataFrame:
-    return pl.DataFrame([r for _, r in rows], schema=input_schema("replacements"), orient="row")
+    return pl.DataFrame([r for _, r in rows], schema=input_schema(name="replacements"), orient="row")
 
 
 def case_replacements(

@@ -34,7 +34,7 @@ class MonthPart:
 def month_parts(*, run: Any, contract: Any, month: str) -> list[MonthPart]:
     """The parts of ``contract`` (a ``RunContract``) in ``month`` as the run assessed them: its own resource for
     all of its assessment kW when no replacement of it was in the run's case."""
-    first, nxt = slot_detail.month_bounds(month)
+    first, nxt = slot_detail.month_bounds(month=month)
     own = MonthPart(contract.resource_code, contract.area, contract.assessment_kw, first, nxt, replacing=False)
     in_force = predelivery_queries.replacements_in_force(delivery_year=run.delivery_year, as_of=run.as_of)
     if not in_force.filter(contract__contract_code=contract.contract_code).exists():

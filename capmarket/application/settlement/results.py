@@ -358,7 +358,7 @@ def month_tables(*, run: Any, month: str, resources: list[str]) -> dict[str, pl.
 
     out: dict[str, pl.DataFrame] = {}
     for name in ("generation", "bids", "instructions", "metering", "tight_slots", "multipliers"):
-        schema = output_schema(name)
+        schema = output_schema(name=name)
         try:
             where = {"resource_id": resources} if "resource_id" in schema else None
             lf = ts_queries.read_as_of(dataset=name, as_of=run.as_of, months=[month], where=where)

@@ -161,7 +161,7 @@ def contract_month_detail(*, contract_month: ContractMonth) -> Heatmap:
     month = contract_month.month
     parts = month_parts(run=run, contract=c, month=month)
     tables = month_tables(run=run, month=month, resources=sorted({p.resource_code for p in parts}))
-    first, nxt = slot_detail.month_bounds(month)
+    first, nxt = slot_detail.month_bounds(month=month)
     days = [d.isoformat() for d in pl.date_range(first, nxt, interval="1d", closed="left", eager=True).to_list()]
     index = {d: i for i, d in enumerate(days)}
     values: list[list[float | None]] = [[None] * len(days) for _ in range(48)]

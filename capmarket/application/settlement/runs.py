@@ -205,7 +205,7 @@ def case_data(*, frames: case_export.CaseFrames) -> CaseData:
         frame = frames.tables.get(name)
         if frame is None:
             continue
-        schema = output_schema(name)
+        schema = output_schema(name=name)
         missing = [c for c in schema if c not in frame.columns]
         if missing:
             frame = frame.with_columns([pl.lit(None).alias(c) for c in missing])

@@ -140,7 +140,7 @@ class ClearingResult:
         return sum(a.amount_yen for a in self.awards)
 
 
-def supply_order(bids: Iterable[Bid]) -> list[Bid]:
+def supply_order(*, bids: Iterable[Bid]) -> list[Bid]:
     """Bids in the order they enter the supply curve: price, then submission time, then bid id."""
     return sorted(bids, key=lambda b: (b.price_yen_per_kw, b.submitted_at, b.bid_id))
 
@@ -284,7 +284,7 @@ def clear(
     """Clear the auction (see the module's docstring). The result does not depend on the order of ``bids``."""
     minimums = dict(area_minimums or {})
     _check(bids, out_of_auction, minimums, dispatch_cap_kw)
-    order = supply_order(bids)
+    order = supply_order(bids=bids)
     ooa_by_area = dict.fromkeys(AREAS, 0)
     ooa_unplaced = 0
     for supply in out_of_auction:

@@ -411,7 +411,7 @@ def _demand_points(rows: list[tuple[int, dict[str, object]]], *, file: str, erro
     return points
 
 
-def read_auction(case_dir: Path) -> AuctionCase:
+def read_auction(*, case_dir: Path) -> AuctionCase:
     """Read and validate an auction case; raises ``UnableToReadAuction`` with every error (at most 1,000)."""
     errors = _Errors()
     head = _read_toml(case_dir / AUCTION_TOML, errors)

@@ -195,7 +195,7 @@ def write_auction_outputs(*, case: AuctionCase, result: ClearingResult, case_dir
     out_dir.chmod(0o755)
 
 
-def case_tables(case: AuctionCase) -> dict[str, bytes]:
+def case_tables(*, case: AuctionCase) -> dict[str, bytes]:
     """An auction case as the files of ``docs/auction-format.md`` (file name → bytes), e.g. to export what the
     application cleared so that anyone can run ``capmarket clear-auction`` on it and get the same results."""
     toml = [f"auction_id = {json.dumps(case.auction_id, ensure_ascii=False)}", f"delivery_year = {case.delivery_year}"]

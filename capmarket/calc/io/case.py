@@ -200,7 +200,7 @@ def _read_tables(case_dir: Path, ctx: ValidationContext, errors: list[Validation
         path, errs = table_path(case_dir=case_dir, name=name)
         errors += errs
         if path is None:
-            tables.frames[name] = empty_input(name)
+            tables.frames[name] = empty_input(name=name)
             continue
         tables.present.add(name)
         tables.files.append(path)
@@ -225,7 +225,7 @@ def _read_tables(case_dir: Path, ctx: ValidationContext, errors: list[Validation
 
 def _derived_tight_slots(case_dir: Path, tables: _Tables, head: _Head, errors: list[ValidationError]) -> pl.DataFrame:
     """Step 3: ``tight_slots`` with the slots derived from the published reserve-margin files, if any."""
-    tight = tables.frames.get("tight_slots", empty_input("tight_slots"))
+    tight = tables.frames.get("tight_slots", empty_input(name="tight_slots"))
     margins_dir = case_dir / RESERVE_MARGINS
     if not margins_dir.is_dir() or len(errors) >= MAX_ERRORS or head.resolved is None or head.delivery_year is None:
         return tight
@@ -246,7 +246,7 @@ def _derived_tight_slots(case_dir: Path, tables: _Tables, head: _Head, errors: l
     derived = tight_slots_from_margins(
         margins=margins, threshold_pct=head.resolved[2].tight_reserve_margin_pct, delivery_year=head.delivery_year
     )
-    derived = derived.select(pl.col(c).cast(t) for c, t in input_schema("tight_slots").items())
+    derived = derived.select(pl.col(c).cast(t) for c, t in input_schema(name="tight_slots").items())
     return pl.concat([tight, derived]).unique().sort("area", "date", "slot")
 
 

@@ -30,7 +30,7 @@ _FLOAT_ABS_TOLERANCE_WH: Final[float] = 1e-6
 _FLOAT_REL_TOLERANCE: Final[dict[int, float]] = {64: 2.0**-50, 32: 2.0**-21}  # a few units in the last place
 
 
-def strip(raw: pl.Series) -> pl.Series:
+def strip(*, raw: pl.Series) -> pl.Series:
     """The values as strings, empty ones as null. Values are not trimmed: ``" R1"`` is not ``"R1"``."""
     s = raw.cast(pl.String) if raw.dtype != pl.String else raw
     if (s == "").any():
@@ -38,11 +38,11 @@ def strip(raw: pl.Series) -> pl.Series:
     return s
 
 
-def no_errors(n: int) -> pl.Series:
+def no_errors(*, n: int) -> pl.Series:
     return pl.repeat(None, n, dtype=CODE, eager=True)
 
 
-def codes(*pairs: tuple[pl.Expr, str]) -> pl.Expr:
+def codes(*, pairs: Sequence[tuple[pl.Expr, str]]) -> pl.Expr:
     """The first code whose condition holds (null: none)."""
     expr: pl.Expr = pl.lit(None, dtype=CODE)
     for cond, code in reversed(pairs):
@@ -50,7 +50,7 @@ def codes(*pairs: tuple[pl.Expr, str]) -> pl.Expr:
     return expr
 
 
-def float_kwh_to_wh(value: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
+def float_kwh_to_wh(*, value: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
     """(Wh, is exact) of a float kWh column: the float rounded half-even to 3 decimals, exact when the float is
     that decimal as written (up to the binary rounding of its type); NaN, infinities and a 4th decimal are not."""
     scaled = value.cast(pl.Float64) * 1000
@@ -61,7 +61,7 @@ def float_kwh_to_wh(value: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Exp
     return pl.when(exact).then(wh).cast(pl.Int64), exact.fill_null(True)
 
 
-def decimal_kwh_to_wh(value: pl.Expr, dtype: pl.Decimal) -> tuple[pl.Expr, pl.Expr]:
+def decimal_kwh_to_wh(*, value: pl.Expr, dtype: pl.Decimal) -> tuple[pl.Expr, pl.Expr]:
     """(Wh, is exact) of a Decimal kWh column: its exact value × 1000, exact when it has no 4th decimal."""
     scale = dtype.scale or 0
     if scale <= 3 and (dtype.precision or 38) - scale + 3 <= 18:
@@ -82,7 +82,7 @@ def decimal_kwh_to_wh(value: pl.Expr, dtype: pl.Decimal) -> tuple[pl.Expr, pl.Ex
     return pl.when(exact & in_range).then(wh), (exact & in_range).fill_null(False)
 
 
-def string_kwh_to_wh(value: pl.Expr) -> pl.Expr:
+def string_kwh_to_wh(*, value: pl.Expr) -> pl.Expr:
     """Wh of a kWh string that matches ``KWH_RE`` (exact: a decimal, never a float)."""
     return (value.cast(pl.Decimal(18, 3), strict=False) * 1000).cast(pl.Int64, strict=False)
 
@@ -92,7 +92,7 @@ def _parse_int(raw: pl.Series, column: Column) -> tuple[pl.Series, pl.Series]:
         df = pl.DataFrame({"v": raw.cast(pl.Int64)})
         fmt_ok = pl.lit(True)
     else:
-        df = pl.DataFrame({"s": strip(raw)}).with_columns(ok=pl.col("s").str.contains(INT_RE))
+        df = pl.DataFrame({"s": strip(raw=raw)}).with_columns(ok=pl.col("s").str.contains(INT_RE))
         df = df.with_columns(
             v=pl.when(pl.col("ok")).then(pl.col("s").str.strip_chars_start("+")).cast(pl.Int64, strict=False)
         )
@@ -108,7 +108,7 @@ def _parse_int(raw: pl.Series, column: Column) -> tuple[pl.Series, pl.Series]:
         bad_range = pl.col("v") < 0
     out = df.select(
         v=pl.when(fmt_ok & ~bad_range.fill_null(False)).then(pl.col("v")),
-        code=codes((~fmt_ok, "NOT_INTEGER"), (bad_range.fill_null(False), range_code)),
+        code=codes(pairs=[(~fmt_ok, "NOT_INTEGER"), (bad_range.fill_null(False), range_code)]),
     )
     return out["v"], out["code"]
 
@@ -121,7 +121,7 @@ def _parse_date(raw: pl.Series, ctx: ValidationContext) -> tuple[pl.Series, pl.S
         v = raw.dt.date()
         fmt_bad = pl.repeat(False, len(raw), dtype=pl.Boolean, eager=True)
     else:
-        s = strip(raw)
+        s = strip(raw=raw)
         v = s.str.to_date("%Y-%m-%d", strict=False)
         v = v.set(s.str.len_bytes() != 10, None)  # YYYY-MM-DD exactly (no single-digit months or days)
         fmt_bad = s.is_not_null() & v.is_null()
@@ -129,18 +129,21 @@ def _parse_date(raw: pl.Series, ctx: ValidationContext) -> tuple[pl.Series, pl.S
     outside = (pl.col("v") < ctx.first_day) | (pl.col("v") > ctx.last_day)
     out = df.select(
         v=pl.when(~pl.col("fb") & ~outside.fill_null(False)).then(pl.col("v")),
-        code=codes((pl.col("fb"), "NOT_DATE"), (outside.fill_null(False), "DATE_OUTSIDE_YEAR")),
+        code=codes(pairs=[(pl.col("fb"), "NOT_DATE"), (outside.fill_null(False), "DATE_OUTSIDE_YEAR")]),
     )
     return out["v"], out["code"]
 
 
 def _parse_month(raw: pl.Series, ctx: ValidationContext) -> tuple[pl.Series, pl.Series]:
-    df = pl.DataFrame({"s": strip(raw)}).with_columns(ok=pl.col("s").str.contains(MONTH_RE))
+    df = pl.DataFrame({"s": strip(raw=raw)}).with_columns(ok=pl.col("s").str.contains(MONTH_RE))
     outside = (pl.col("s") < ctx.first_month) | (pl.col("s") > ctx.last_month)
     out = df.select(
         v=pl.when(pl.col("ok") & ~outside).then(pl.col("s")),
         code=codes(
-            (pl.col("s").is_not_null() & ~pl.col("ok"), "NOT_MONTH"), (pl.col("ok") & outside, "MONTH_OUTSIDE_YEAR")
+            pairs=[
+                (pl.col("s").is_not_null() & ~pl.col("ok"), "NOT_MONTH"),
+                (pl.col("ok") & outside, "MONTH_OUTSIDE_YEAR"),
+            ]
         ),
     )
     return out["v"], out["code"]
@@ -150,7 +153,7 @@ def _parse_datetime(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
     if isinstance(raw.dtype, pl.Datetime):
         df = pl.DataFrame({"v": raw.cast(pl.Datetime("us")).dt.replace_time_zone(None)}).with_columns(fb=pl.lit(False))
     else:
-        df = pl.DataFrame({"s": strip(raw)}).with_columns(
+        df = pl.DataFrame({"s": strip(raw=raw)}).with_columns(
             v=pl.when(pl.col("s").str.contains(DATETIME_RE)).then(
                 pl.col("s").str.to_datetime("%Y-%m-%d %H:%M", strict=False, time_unit="us")
             )
@@ -159,52 +162,54 @@ def _parse_datetime(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
     off = (pl.col("v").dt.minute() % 30 != 0) | (pl.col("v").dt.second() != 0) | (pl.col("v").dt.microsecond() != 0)
     out = df.select(
         v=pl.when(~pl.col("fb") & ~off.fill_null(False)).then(pl.col("v")),
-        code=codes((pl.col("fb"), "NOT_DATETIME"), (off.fill_null(False), "DATETIME_OFF_GRID")),
+        code=codes(pairs=[(pl.col("fb"), "NOT_DATETIME"), (off.fill_null(False), "DATETIME_OFF_GRID")]),
     )
     return out["v"], out["code"]
 
 
 def _parse_kwh(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
     if raw.dtype.is_integer():
-        return raw.cast(pl.Int64) * 1000, no_errors(len(raw))
+        return raw.cast(pl.Int64) * 1000, no_errors(n=len(raw))
     if raw.dtype.is_float() or isinstance(raw.dtype, pl.Decimal):
         c = pl.col("raw")
         wh, exact = (
-            decimal_kwh_to_wh(c, raw.dtype) if isinstance(raw.dtype, pl.Decimal) else float_kwh_to_wh(c, raw.dtype)
+            decimal_kwh_to_wh(value=c, dtype=raw.dtype)
+            if isinstance(raw.dtype, pl.Decimal)
+            else float_kwh_to_wh(value=c, dtype=raw.dtype)
         )
-        out = pl.DataFrame({"raw": raw}).select(v=wh, code=codes((~exact, "NOT_DECIMAL")))
+        out = pl.DataFrame({"raw": raw}).select(v=wh, code=codes(pairs=[(~exact, "NOT_DECIMAL")]))
         return out["v"], out["code"]
-    df = pl.DataFrame({"s": strip(raw)}).with_columns(ok=pl.col("s").str.contains(KWH_RE))
+    df = pl.DataFrame({"s": strip(raw=raw)}).with_columns(ok=pl.col("s").str.contains(KWH_RE))
     out = df.select(
-        v=pl.when(pl.col("ok")).then(string_kwh_to_wh(pl.col("s"))),
-        code=codes((pl.col("s").is_not_null() & ~pl.col("ok"), "NOT_DECIMAL")),
+        v=pl.when(pl.col("ok")).then(string_kwh_to_wh(value=pl.col("s"))),
+        code=codes(pairs=[(pl.col("s").is_not_null() & ~pl.col("ok"), "NOT_DECIMAL")]),
     )
     return out["v"], out["code"]
 
 
 def _parse_bool(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
     if raw.dtype == pl.Boolean:
-        return raw, no_errors(len(raw))
-    s = strip(raw).str.to_lowercase()
+        return raw, no_errors(n=len(raw))
+    s = strip(raw=raw).str.to_lowercase()
     out = pl.DataFrame({"s": s}).select(
         v=pl.when(pl.col("s") == "true").then(True).when(pl.col("s") == "false").then(False),
-        code=codes((pl.col("s").is_not_null() & ~pl.col("s").is_in(["true", "false"]), "NOT_BOOLEAN")),
+        code=codes(pairs=[(pl.col("s").is_not_null() & ~pl.col("s").is_in(["true", "false"]), "NOT_BOOLEAN")]),
     )
     return out["v"], out["code"]
 
 
 def _parse_enum(raw: pl.Series, allowed: Sequence[str], code: str) -> tuple[pl.Series, pl.Series]:
-    out = pl.DataFrame({"s": strip(raw)}).select(
+    out = pl.DataFrame({"s": strip(raw=raw)}).select(
         v=pl.when(pl.col("s").is_in(list(allowed))).then(pl.col("s")),
-        code=codes((pl.col("s").is_not_null() & ~pl.col("s").is_in(list(allowed)), code)),
+        code=codes(pairs=[(pl.col("s").is_not_null() & ~pl.col("s").is_in(list(allowed)), code)]),
     )
     return out["v"], out["code"]
 
 
 def _parse_rate(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
-    out = pl.DataFrame({"s": strip(raw)}).select(
+    out = pl.DataFrame({"s": strip(raw=raw)}).select(
         v=pl.when(pl.col("s").str.contains(RATE_RE)).then(pl.col("s")),
-        code=codes((pl.col("s").is_not_null() & ~pl.col("s").str.contains(RATE_RE), "NOT_RATE")),
+        code=codes(pairs=[(pl.col("s").is_not_null() & ~pl.col("s").str.contains(RATE_RE), "NOT_RATE")]),
     )
     return out["v"], out["code"]
 
@@ -214,7 +219,7 @@ def parse_column(*, raw: pl.Series, column: Column, context: ValidationContext) 
     whether a value is required is decided by the caller."""
     kind = column.kind
     if kind in ("id", "text"):
-        return strip(raw), no_errors(len(raw))
+        return strip(raw=raw), no_errors(n=len(raw))
     if kind in ("int", "slot"):
         return _parse_int(raw, column)
     if kind == "date":

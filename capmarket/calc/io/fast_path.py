@@ -118,11 +118,11 @@ def _other_column(column: Column, c: pl.Expr, dtype: pl.DataType) -> tuple[pl.Ex
             value = c.cast(pl.Int64) * 1000
             return value, value.is_not_null()
         if isinstance(dtype, pl.Decimal):
-            return decimal_kwh_to_wh(c, dtype)
+            return decimal_kwh_to_wh(value=c, dtype=dtype)
         if dtype.is_float():
-            return float_kwh_to_wh(c, dtype)
+            return float_kwh_to_wh(value=c, dtype=dtype)
         if is_str:
-            return string_kwh_to_wh(c), c.str.contains(KWH_RE)
+            return string_kwh_to_wh(value=c), c.str.contains(KWH_RE)
         return None
     if column.kind == "bool":
         if dtype == pl.Boolean:
@@ -171,7 +171,7 @@ def _strictly_increasing(frame: pl.DataFrame, key_cols: Sequence[str]) -> bool:
     return bool(frame.select(less.slice(1).all()).item())
 
 
-def runs(series: pl.Series) -> tuple[pl.Series, pl.Series]:
+def runs(*, series: pl.Series) -> tuple[pl.Series, pl.Series]:
     """Run-length encoding of a column: (value of each run, its length); cheap, and short on sorted data."""
     encoded = series.rle()
     return encoded.struct.field("value"), encoded.struct.field("len")
@@ -185,7 +185,7 @@ def _increasing_in_runs(
     table, sorted by resource, date and slot); False says nothing."""
     if len(key_cols) < 2:
         return False
-    values, lengths = key_runs if key_runs is not None else runs(frame[key_cols[0]])
+    values, lengths = key_runs if key_runs is not None else runs(series=frame[key_cols[0]])
     if values.null_count() or not (
         values.len() < 2 or bool((values.slice(1) > values.slice(0, values.len() - 1)).all())
     ):
@@ -233,9 +233,9 @@ def _slot_keys(spec: TableSpec, ctx: ValidationContext) -> tuple[pl.Expr, pl.Enu
     ids = known["resource_id"]
     if ids.dtype != pl.String or (ids == "").any():
         return None
-    codes = resource_codes(ids)
+    codes = resource_codes(resource_ids=ids)
     t = slot_index(date=pl.col("date"), slot=pl.col("slot"), delivery_year=ctx.delivery_year)
-    return slot_key(code_of(codes), t), codes
+    return slot_key(rc=code_of(codes=codes), t=t), codes
 
 
 def _collect_valid(
@@ -303,7 +303,7 @@ def fast_parse_keyed(
             proven = {("resource_id",), SLOT_KEY}
     if not _checked_after_the_pass(spec, frame, context, proven):
         return None
-    frame = frame.cast(input_schema(spec.name))
+    frame = frame.cast(input_schema(name=spec.name))
     if k is None or keying is None:
         return frame, None
     return frame, RowKeys(rows=frame, k=k, codes=keying[1], ordered=bool(proven))
@@ -324,7 +324,7 @@ def _checked_after_the_pass(
 
     def runs_of(col: str) -> tuple[pl.Series, pl.Series]:
         if col not in column_runs:
-            column_runs[col] = runs(frame[col])
+            column_runs[col] = runs(series=frame[col])
         return column_runs[col]
 
     for column in spec.columns:

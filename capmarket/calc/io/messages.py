@@ -113,7 +113,7 @@ CATALOGUE: Final[dict[str, Message]] = {
 MAX_VALUE_LENGTH: Final[int] = 80
 
 
-def shown(value: object, *, limit: int | None = None) -> object:
+def shown(*, value: object, limit: int | None = None) -> object:
     """A parameter as a message quotes it: on one line (control characters and line separators escaped, as Python
     writes them), and at most ``limit`` characters. Numbers are left as they are."""
     if not isinstance(value, str):
@@ -122,10 +122,12 @@ def shown(value: object, *, limit: int | None = None) -> object:
     return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
-def render(code: str, params: dict[str, object]) -> tuple[str, str]:
+def render(*, code: str, params: dict[str, object]) -> tuple[str, str]:
     """(Japanese, English) text of message ``code`` with ``params`` (values shown on one line)."""
     message = CATALOGUE[code]
-    safe = {name: shown(value, limit=MAX_VALUE_LENGTH if name == "value" else None) for name, value in params.items()}
+    safe = {
+        name: shown(value=value, limit=MAX_VALUE_LENGTH if name == "value" else None) for name, value in params.items()
+    }
     return message.ja.format(**safe), message.en.format(**safe)
 
 
@@ -148,5 +150,5 @@ class ValidationError:
 
 
 def make_error(*, file: str, line: int, column: str, code: str, **params: object) -> ValidationError:
-    ja, en = render(code, params)
+    ja, en = render(code=code, params=params)
     return ValidationError(file=file, line=line, column=column, code=code, message_ja=ja, message_en=en)

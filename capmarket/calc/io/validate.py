@@ -62,13 +62,13 @@ __all__ = [
 Params = Callable[[dict[str, object]], dict[str, object]]
 
 
-def output_schema(name: str) -> dict[str, pl.DataType]:
+def output_schema(*, name: str) -> dict[str, pl.DataType]:
     """The declared schema of the parsed frame of table ``name`` (``calc.schemas.input_schema``)."""
-    return dict(input_schema(name))
+    return dict(input_schema(name=name))
 
 
-def empty_frame(name: str) -> pl.DataFrame:
-    return empty_input(name)
+def empty_frame(*, name: str) -> pl.DataFrame:
+    return empty_input(name=name)
 
 
 @dataclass
@@ -79,7 +79,7 @@ class ParsedTable:
     keys: RowKeys | None = None
 
 
-def file_label(name: str, source: Path | pl.DataFrame | None) -> str:
+def file_label(*, name: str, source: Path | pl.DataFrame | None) -> str:
     """How errors name the file: its file name, or ``NAME.csv`` for a frame."""
     if isinstance(source, Path):
         return source.name
@@ -264,16 +264,16 @@ def parse_table(
     fast = fast_parse_keyed(spec=spec, source=source, context=context)
     if fast is not None:
         return ParsedTable(fast[0], [], fast[1])
-    errors = Errors(file=label or file_label(name, source), budget=context.error_budget)
+    errors = Errors(file=label or file_label(name=name, source=source), budget=context.error_budget)
     raw = _read_raw(spec, source, errors)
     if raw is None:
-        return ParsedTable(empty_input(name), errors.sorted())
+        return ParsedTable(empty_input(name=name), errors.sorted())
     frame, bad = _parse_columns(spec, raw, context, errors)
     bad = _check_rows(spec, frame, context, errors, bad)
     bad = _check_references(spec, frame, context, errors, bad)
     bad = _check_unique(spec, frame, errors, bad)
     valid = frame.filter(~bad).drop(LINE)
-    return ParsedTable(valid.cast(input_schema(name)), errors.sorted())
+    return ParsedTable(valid.cast(input_schema(name=name)), errors.sorted())
 
 
 def validate_table(

@@ -62,7 +62,7 @@ def builtin_parameters() -> dict[str, BuiltinParameter]:
     }
 
 
-def parse_predelivery_params(values: Mapping[str, str]) -> PreDeliveryParams:
+def parse_predelivery_params(*, values: Mapping[str, str]) -> PreDeliveryParams:
     """Typed parameters; every name of ``PreDeliveryParams`` must be given and none other."""
     for name in sorted(values):
         if name not in PARAMETER_NAMES:
@@ -92,4 +92,4 @@ def parse_predelivery_params(values: Mapping[str, str]) -> PreDeliveryParams:
 
 
 def builtin_params() -> PreDeliveryParams:
-    return parse_predelivery_params({name: p.value for name, p in builtin_parameters().items()})
+    return parse_predelivery_params(values={name: p.value for name, p in builtin_parameters().items()})

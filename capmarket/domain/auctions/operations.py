@@ -333,7 +333,7 @@ def run_clearing(*, actor: Any, now: dt.datetime, auction: Auction) -> ClearingR
         except UnableToClear as exc:
             raise UnableToClearAuction(f"約定処理の入力が正しくありません: {exc}") from None
         digest = hashlib.sha256()
-        for name, data in sorted(case_tables(case).items()):
+        for name, data in sorted(case_tables(case=case).items()):
             digest.update(name.encode() + b"\0" + data)
         current.runs.filter(state=RunState.PROPOSED).update(state=RunState.DISCARDED)
         number = (current.runs.order_by("-number").values_list("number", flat=True).first() or 0) + 1

@@ -63,7 +63,7 @@ class AnnualShare:
     bills: tuple[BasisBill, ...]
 
 
-def annual_run_ref(delivery_year: int) -> str:
+def annual_run_ref(*, delivery_year: int) -> str:
     return f"annual-{delivery_year}"
 
 
@@ -209,7 +209,7 @@ def annual_draft(
         document_type=share.kind,
         source_key=annual_source_key(delivery_year=year, kind=share.kind, payer_code=recipient.code),
         recipient=recipient,
-        run_ref=annual_run_ref(year),
+        run_ref=annual_run_ref(delivery_year=year),
         delivery_year=year,
         delivery_month=f"{year + 1}-03",
         period_start=dt.date(year, 4, 1),

@@ -48,7 +48,7 @@ class UnableToBillExitPenalty(Exception):
     """The exit's penalty cannot be billed (not approved, rights, closed period); the message says why."""
 
 
-def source_key_of(application_number: str) -> str:
+def source_key_of(*, application_number: str) -> str:
     return f"exit:{application_number}"
 
 
@@ -99,7 +99,7 @@ def exit_penalty_draft(
     )
     return DocumentDraft(
         document_type=DocumentType.EXIT_PENALTY_INVOICE,
-        source_key=source_key_of(application.number),
+        source_key=source_key_of(application_number=application.number),
         recipient=recipient,
         run_ref=application.number,
         delivery_year=contract.delivery_year,
@@ -153,7 +153,7 @@ def bill_exit_penalty(
         "application__participant", "contract__resource", "contract__participant"
     ).get(pk=market_exit.pk)
     application = x.application
-    existing = Document.objects.filter(source_key=source_key_of(application.number)).first()
+    existing = Document.objects.filter(source_key=source_key_of(application_number=application.number)).first()
     if existing is not None:
         return existing, False
     if application.kind != ApplicationKind.MARKET_EXIT or application.state != ApplicationState.APPROVED:

@@ -16,6 +16,9 @@
 - ``OutageAreaLimit``, ``OutageAdjustmentRound`` and ``OutageAdjustmentFlag`` (容量停止計画の調整).
 """
 
+# long module: one schema of the pre-delivery app, its models declared side by side with their constraints
+# (splitting Django models across modules would only scatter one set of tables and their foreign keys)
+
 from __future__ import annotations
 
 from django.conf import settings

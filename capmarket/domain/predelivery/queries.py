@@ -89,9 +89,9 @@ def params_for_year(*, delivery_year: int) -> tuple[PreDeliveryRuleSet | None, P
     """The latest published pre-delivery rules of the year (the built-in values while none is published)."""
     ruleset = latest_ruleset(delivery_year=delivery_year)
     if ruleset is None:
-        return None, parse_predelivery_params({n: p.value for n, p in builtin_parameters().items()})
+        return None, parse_predelivery_params(values={n: p.value for n, p in builtin_parameters().items()})
     values = dict(PreDeliveryParameter.objects.filter(ruleset=ruleset).values_list("name", "value"))
-    return ruleset, parse_predelivery_params(values)
+    return ruleset, parse_predelivery_params(values=values)
 
 
 def parameters_of(*, ruleset: PreDeliveryRuleSet) -> QuerySet[PreDeliveryParameter]:

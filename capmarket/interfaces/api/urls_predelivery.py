@@ -3,21 +3,18 @@
 from django.urls import URLPattern, URLResolver
 from rest_framework.routers import SimpleRouter
 
+from capmarket.interfaces.api.auctions import AuctionViewSet, BidViewSet, ClearingRunViewSet
 from capmarket.interfaces.api.predelivery import (
     ApplicationViewSet,
-    AuctionViewSet,
-    BidViewSet,
-    ClearingRunViewSet,
     ConfirmationViewSet,
     NoticeViewSet,
 )
 from capmarket.interfaces.api.predelivery_after import (
     EffectivenessTestViewSet,
     ListingViewSet,
-    OutageAdjustmentViewSet,
-    OutagePlanCancelViewSet,
     ProcedureViewSet,
 )
+from capmarket.interfaces.api.predelivery_outages import OutageAdjustmentViewSet, OutagePlanCancelViewSet
 
 router = SimpleRouter()
 router.register("predelivery/applications", ApplicationViewSet, basename="predelivery-application")

@@ -32,7 +32,9 @@ def test_confirmed_plus_adjusted_equals_the_latest_recomputation(throughs: list[
             continue
         recomputed = {(line, m): next(it) for line in LINES for m in MONTHS}
         first = open_months[0]
-        carried = totals_by_key(carry(recomputed=recomputed, recognised=recognised, confirmed_months=confirmed))
+        carried = totals_by_key(
+            adjustments=carry(recomputed=recomputed, recognised=recognised, confirmed_months=confirmed)
+        )
         for m in open_months:
             for line in LINES:
                 settled[(line, m)] = recomputed[(line, m)] + (carried.get(line, 0) if m == first else 0)

@@ -28,7 +28,7 @@ def _outage(case_dir: Path, *, shuffle: bool, shortcut: bool, twice: bool = Fals
     case_input = read_case(case_dir=case_dir)
     case, params = case_input.data, case_input.params
     year = case.delivery_year
-    codes = asm.resource_codes(case.resources["resource_id"])
+    codes = asm.resource_codes(resource_ids=case.resources["resource_id"])
     generation = case.generation.sample(fraction=1.0, shuffle=True, seed=7) if shuffle else case.generation
     keyed = asm.keyed_slots(frame=generation.lazy(), codes=codes, year=year, values=["upper_kw", "plan_kw"])
     contracts = contract_frame(contracts=contract_terms(case=case, params=params), types=("stable", "variable_single"))
@@ -92,7 +92,7 @@ def test_outage_runs_equal_the_slot_by_slot_plan(
     # any order, rows of a resource without a contract: the ordered pass over runs gives the generic plan's frame
     year = 2025
     ids = [f"R{i}" for i in range(5)]
-    codes = asm.resource_codes(pl.Series(ids))
+    codes = asm.resource_codes(resource_ids=pl.Series(ids))
     start = dt.datetime(year, 4, 1)
     outages = pl.DataFrame(
         {

@@ -110,7 +110,7 @@ def test_scenario_bills_add_up_to_the_area_totals(scenarios_dir: Path, scenario:
         assert total - deduction - tso_share == retailer_total
         tso = result.bills.filter((pl.col("area") == area) & (pl.col("payer_kind") == "tso"))
         assert tso["amount_yen"].sum() == tso_share
-        pots = dict(zip(range(12), monthly_pots(retailer_total), strict=True))
+        pots = dict(zip(range(12), monthly_pots(total_yen=retailer_total), strict=True))
         retail = result.bills.filter((pl.col("area") == area) & (pl.col("payer_kind") == "retailer"))
         per_month = retail.group_by("delivery_month").agg(pl.col("amount_yen").sum()).sort("delivery_month")
         for month, amount in per_month.iter_rows():
@@ -261,9 +261,9 @@ def test_a_retailer_alone_in_its_area_pays_the_whole_pot() -> None:
 
 
 def test_monthly_pots_put_the_remainder_in_march() -> None:
-    assert monthly_pots(123_570) == [10_297] * 11 + [10_303]
-    assert sum(monthly_pots(123_570)) == 123_570
-    assert monthly_pots(11) == [0] * 11 + [11]
+    assert monthly_pots(total_yen=123_570) == [10_297] * 11 + [10_303]
+    assert sum(monthly_pots(total_yen=123_570)) == 123_570
+    assert monthly_pots(total_yen=11) == [0] * 11 + [11]
 
 
 def test_area_without_tso_id_reports_an_issue_and_a_zero_share_bills_no_tso() -> None:

@@ -141,7 +141,7 @@ def test_frames_of_other_types_are_conformed_to_the_declared_schema() -> None:
 
     conformed = conform_case(case=case)
 
-    assert conformed.multipliers.schema == input_schema("multipliers")
+    assert conformed.multipliers.schema == input_schema(name="multipliers")
     reference = run(case=_seed_outage_case(), params=P2024)
     assert run(case=case, params=P2024).assessment.equals(reference.assessment)
 

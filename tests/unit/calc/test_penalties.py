@@ -119,7 +119,7 @@ def test_monthly_and_annual_caps() -> None:
 
 def test_cumulative_difference_sums_to_floor_of_total() -> None:
     cum = [Fraction(1, 3), Fraction(2, 3), Fraction(4, 3), Fraction(7, 2)]
-    assert cumulative_difference(cum) == [0, 0, 1, 2]
+    assert cumulative_difference(cumulative=cum) == [0, 0, 1, 2]
 
 
 # ----------------------------------------------------------------------------------------------- properties
@@ -151,7 +151,7 @@ def test_capped_penalties_never_exceed_either_cap(amount: int, raw: list[int], m
 @given(st.lists(st.fractions(min_value=0, max_value=10**9, max_denominator=10**6), min_size=1, max_size=12))
 def test_cumulative_difference_sums_to_the_floor_of_the_cumulative_total(increments: list[Fraction]) -> None:
     cumulative = [sum(increments[: i + 1], Fraction(0)) for i in range(len(increments))]
-    amounts = cumulative_difference(cumulative)
+    amounts = cumulative_difference(cumulative=cumulative)
     assert sum(amounts) == floor_fraction(value=cumulative[-1])
     assert all(a >= 0 for a in amounts)
 

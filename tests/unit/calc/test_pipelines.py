@@ -42,7 +42,7 @@ def test_results_are_the_same_with_and_without_the_keys_made_while_reading(case_
 def test_keys_of_a_replaced_frame_are_not_used(case_input: CaseInput) -> None:
     case, keys = case_input.data, case_input.row_keys
     reversed_rows = replace(case, generation=case.generation.reverse(), metering=case.metering.reverse())
-    codes = resource_codes(case.resources["resource_id"])
+    codes = resource_codes(resource_ids=case.resources["resource_id"])
     for name in keys:
         frame = getattr(reversed_rows, name)
         assert pipelines.keys_of(frame=frame, keys=keys[name], codes=codes) is None
@@ -55,7 +55,7 @@ def test_keys_of_a_replaced_frame_are_not_used(case_input: CaseInput) -> None:
 
 def test_keys_made_with_other_resource_codes_are_not_used(case_input: CaseInput) -> None:
     case = case_input.data
-    other = resource_codes(pl.concat([case.resources["resource_id"], pl.Series(["ZZZ-extra"])]))
+    other = resource_codes(resource_ids=pl.concat([case.resources["resource_id"], pl.Series(["ZZZ-extra"])]))
     for name, keys in case_input.row_keys.items():
         assert pipelines.keys_of(frame=getattr(case, name), keys=keys, codes=other) is None
 

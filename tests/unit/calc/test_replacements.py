@@ -42,7 +42,7 @@ def _terms(contract_id: str = "C1", kw: int = 1000) -> ContractTerms:
 
 
 def _replacements(rows: list[tuple[str, str, int, dt.date, dt.date | None]]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=input_schema("replacements"), orient="row")
+    return pl.DataFrame(rows, schema=input_schema(name="replacements"), orient="row")
 
 
 def test_parts_of_a_partial_replacement_that_ends_and_a_second_one() -> None:

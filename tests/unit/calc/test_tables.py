@@ -101,9 +101,9 @@ def test_input_schema_is_the_schema_of_parsed_frames() -> None:
 
     parsed = parse_table(name="metering", source=frame, context=ValidationContext(delivery_year=2025))
 
-    assert parsed.frame.schema == input_schema("metering")
-    assert empty_input("metering").schema == input_schema("metering")
-    assert list(input_schema("metering")) == ["resource_id", "date", "slot", "metered_wh"]
+    assert parsed.frame.schema == input_schema(name="metering")
+    assert empty_input(name="metering").schema == input_schema(name="metering")
+    assert list(input_schema(name="metering")) == ["resource_id", "date", "slot", "metered_wh"]
 
 
 def test_multipliers_are_keyed_by_their_whole_range() -> None:

@@ -334,7 +334,7 @@ def run_case_zip(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run_or_404(request, pk)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in sorted(case_tables(auction_queries.auction_case(auction=run.auction)).items()):
+        for name, data in sorted(case_tables(case=auction_queries.auction_case(auction=run.auction)).items()):
             archive.writestr(f"{run.auction.code}/{name}", data)
     _download_audit(request, "clearing_run", f"オークションケース（{run.auction.code}）")
     response = HttpResponse(buffer.getvalue(), content_type="application/zip")

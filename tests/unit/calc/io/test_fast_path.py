@@ -289,7 +289,7 @@ def test_dense_rows_are_keyed_as_the_engine_keys_them() -> None:
 
     parsed = v.parse_table(name="generation", source=frame, context=ctx)
 
-    codes = resource_codes(ctx.known["resources"]["resource_id"])
+    codes = resource_codes(resource_ids=ctx.known["resources"]["resource_id"])
     engine = keyed_slots(frame=parsed.frame.lazy(), codes=codes, year=2025, values=[]).collect()["k"]
     assert parsed.keys is not None
     assert parsed.keys.rows is parsed.frame

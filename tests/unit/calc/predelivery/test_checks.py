@@ -38,7 +38,7 @@ def test_every_builtin_parameter_has_a_source_and_a_confidence() -> None:
 def test_bad_parameters_are_refused(change: dict[str, str], problem: str) -> None:
     values = {name: p.value for name, p in builtin_parameters().items()} | change
     with pytest.raises(UnableToParsePreDeliveryParameters, match=problem):
-        parse_predelivery_params(values)
+        parse_predelivery_params(values=values)
 
 
 def test_expected_capacity_checks() -> None:
