@@ -55,16 +55,10 @@ def float_kwh_to_wh(*, value: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.
     that decimal as written (up to the binary rounding of its type); NaN, infinities and a 4th decimal are not."""
     scaled = value.cast(pl.Float64) * 1000
     wh = scaled.round(0)
-    exact = float_wh_is_exact(scaled=scaled, wh=wh, dtype=dtype)
-    return pl.when(exact).then(wh).cast(pl.Int64), exact.fill_null(True)
-
-
-def float_wh_is_exact(*, scaled: pl.Expr, wh: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    """Whether a float kWh × 1000 (``scaled``) is the whole number of Wh ``wh`` (``scaled`` rounded half-even)
-    up to the binary rounding of its type ``dtype``, and below ``MAX_WH``: ``float_kwh_to_wh``'s test."""
     relative = _FLOAT_REL_TOLERANCE[32 if dtype == pl.Float32 else 64]
     tolerance = pl.max_horizontal(pl.lit(_FLOAT_ABS_TOLERANCE_WH), wh.abs() * relative)
-    return scaled.is_finite() & ((scaled - wh).abs() <= tolerance) & (wh.abs() < float(MAX_WH))
+    exact = scaled.is_finite() & ((scaled - wh).abs() <= tolerance) & (wh.abs() < float(MAX_WH))
+    return pl.when(exact).then(wh).cast(pl.Int64), exact.fill_null(True)
 
 
 def decimal_kwh_to_wh(*, value: pl.Expr, dtype: pl.Decimal) -> tuple[pl.Expr, pl.Expr]:
