@@ -6,6 +6,7 @@ scoped, and changes what the settlement reads from the date of its decision."""
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -38,6 +39,11 @@ def _review(application: Any, operator: Any, approver: Any, now: dt.datetime = N
 
 def _rows(notice: NoticeDocument) -> dict[str, str]:
     return {row[0]: row[1] for table in notice.content["tables"] for row in table["rows"]}
+
+
+@pytest.fixture
+def people(operator: Any, approver: Any, approver2: Any, user_a: Any, user_b: Any) -> SimpleNamespace:
+    return SimpleNamespace(operator=operator, approver=approver, approver2=approver2, user_a=user_a, user_b=user_b)
 
 
 @pytest.fixture
@@ -110,9 +116,12 @@ def test_replacement_from_a_board_listing_stays_inside_its_period(
     assert application.replacement.valid_to == dt.date(YEAR, 10, 1)
 
 
-def test_ending_early_is_a_reviewed_linked_record_with_its_notice(  # noqa: PLR0915 - one application's whole life
-    operator: Any, approver: Any, approver2: Any, user_a: Any, user_b: Any, contract_a: Any, spare_a: Any
+def test_ending_early_is_a_reviewed_linked_record_with_its_notice(
+    people: SimpleNamespace, contract_a: Any, spare_a: Any
 ) -> None:
+    operator, approver, approver2, user_a, user_b = (
+        people.operator, people.approver, people.approver2, people.user_a, people.user_b
+    )  # fmt: skip
     application = _submit(user_a, contract_a, spare_a)
     pending = Replacement.objects.get(application=application)
     with pytest.raises(ops.UnableToActOnApplication, match="承認済みの電源等差替"):
@@ -191,9 +200,8 @@ def test_ending_early_is_a_reviewed_linked_record_with_its_notice(  # noqa: PLR0
         )
 
 
-def test_end_pages_and_api_are_the_companys_own(
-    operator: Any, approver: Any, user_a: Any, user_b: Any, contract_a: Any, spare_a: Any
-) -> None:
+def test_end_pages_and_api_are_the_companys_own(people: SimpleNamespace, contract_a: Any, spare_a: Any) -> None:
+    operator, approver, user_a, user_b = people.operator, people.approver, people.user_a, people.user_b
     application = _submit(user_a, contract_a, spare_a, valid_to=dt.date(YEAR + 1, 3, 1))
     _review(application, operator, approver)
     replacement = Replacement.objects.get(application=application)
