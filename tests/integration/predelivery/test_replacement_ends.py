@@ -56,9 +56,20 @@ def spare_a(company_a: Any) -> Any:
     return make_resource(company_a, resource_code="RA000002", name="あさひ火力2号機")
 
 
-def _submit(user: Any, contract: Any, to: Any, **kw: Any) -> Any:
-    values = {"kw": 40_000, "valid_from": dt.date(YEAR, 10, 1)} | kw
-    return wf.submit_replacement(actor=user, now=NOW, contract=contract, to_resource_code=to.resource_code, **values)
+def _submit(
+    user: Any,
+    contract: Any,
+    to: Any,
+    *,
+    kw: int = 40_000,
+    valid_from: dt.date = dt.date(YEAR, 10, 1),
+    valid_to: dt.date | None = None,
+    listing: Any = None,
+) -> Any:
+    return wf.submit_replacement(
+        actor=user, now=NOW, contract=contract, to_resource_code=to.resource_code, kw=kw, valid_from=valid_from,
+        valid_to=valid_to, listing=listing,
+    )  # fmt: skip
 
 
 def test_end_date_checked_stored_and_on_the_notice(
