@@ -84,7 +84,12 @@ def test_end_date_checked_stored_and_on_the_notice(
         _submit(user_a, contract_a, spare_a, valid_to=dt.date(YEAR + 1, 4, 2))
 
     application = _submit(user_a, contract_a, spare_a, valid_to=dt.date(YEAR + 1, 1, 1))
+    other = make_contract(make_resource(user_a.participant, resource_code="RA000003"), delivery_year=YEAR)
+    rival = _submit(user_a, other, spare_a, valid_from=dt.date(YEAR, 12, 1))  # accepted: nothing approved yet
     notice = _review(application, operator, approver)
+    ops.check_application(actor=operator, now=NOW, application=rival)
+    with pytest.raises(ops.UnableToActOnApplication, match="別の電源等差替（申込番号 .*）の差替先になりました"):
+        ops.approve_application(actor=approver, now=NOW, application=rival)
 
     replacement = Replacement.objects.get(application=application)
     assert replacement.valid_to == dt.date(YEAR + 1, 1, 1)
@@ -94,7 +99,6 @@ def test_end_date_checked_stored_and_on_the_notice(
     assert rows["差替の期間"] == f"{YEAR}年10月1日から{YEAR}年12月31日まで"
 
     # the replacing resource is free again from the end date: a second replacement may start then, not before
-    other = make_contract(make_resource(user_a.participant, resource_code="RA000003"), delivery_year=YEAR)
     with pytest.raises(ops.UnableToActOnApplication, match="別の電源等差替（申込番号"):
         _submit(user_a, other, spare_a, valid_from=dt.date(YEAR, 12, 31))
     assert _submit(user_a, other, spare_a, valid_from=dt.date(YEAR + 1, 1, 1)).state == ApplicationState.SUBMITTED

@@ -268,6 +268,18 @@ def _apply_replacement(actor: Any, now: dt.datetime, application: Application) -
     replacement = Replacement.objects.select_related("contract__resource", "to_resource").get(application=application)
     if replacement.contract.state != ContractState.ACTIVE:
         raise _refuse("対象の契約は有効ではありません。")
+    Resource.objects.select_for_update().filter(pk=replacement.to_resource_id).first()  # one approval at a time
+    other = _carrying(
+        to=replacement.to_resource,
+        valid_from=replacement.valid_from,
+        valid_to=replacement.valid_to,
+        year=replacement.contract.delivery_year,
+    )
+    if other is not None:  # approved since this one was submitted
+        raise _refuse(
+            f"差替先電源等: {replacement.to_resource.resource_code}は同じ期間に別の電源等差替"
+            f"（申込番号 {other.application.number}）の差替先になりました。差し戻すか却下してください。"
+        )
     replacement.in_force = True
     replacement.save(update_fields=["in_force"])
     c = replacement.contract
