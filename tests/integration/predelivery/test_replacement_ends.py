@@ -88,7 +88,7 @@ def test_end_date_checked_stored_and_on_the_notice(
     rival = _submit(user_a, other, spare_a, valid_from=dt.date(YEAR, 12, 1))  # accepted: nothing approved yet
     notice = _review(application, operator, approver)
     ops.check_application(actor=operator, now=NOW, application=rival)
-    with pytest.raises(ops.UnableToActOnApplication, match="別の電源等差替（申込番号 .*）の差替先になりました"):
+    with pytest.raises(ops.UnableToActOnApplication, match=r"別の電源等差替（申込番号 .*）の差替先になりました"):
         ops.approve_application(actor=approver, now=NOW, application=rival)
 
     replacement = Replacement.objects.get(application=application)

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from capmarket.calc.market import AREA_NAMES_JA, AREAS
 from capmarket.domain.accounts.permissions import Action, can
-from capmarket.domain.contracts.models import CapacityContract
+from capmarket.domain.contracts.models import CapacityContract, ContractState
 from capmarket.domain.outages import queries as outage_queries
 from capmarket.domain.outages.models import OutagePlan, OutageState
 from capmarket.domain.predelivery import queries
@@ -166,7 +166,7 @@ def contract_procedures(request: HttpRequest) -> HttpResponse:
             # a contractor may be delegated replacements; exit and succession stay with the company (seed 002 §2.3)
             "can_replace": can(user=user, action=Action.SUBMIT_REPLACEMENT),
             # the company's approved replacements of contracts in force, with the end in force (to end one early)
-            "replacements": queries.replacements_visible_to(user=user).filter(contract__state="active")
+            "replacements": queries.replacements_visible_to(user=user).filter(contract__state=ContractState.ACTIVE)
             if registry_queries.own_participant_id(user=user) is not None
             else [],
             "company_only": can(user=user, action=Action.SUBMIT_PREDELIVERY),
