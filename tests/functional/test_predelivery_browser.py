@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from capmarket.domain.accounts.models import Role
 from capmarket.domain.documents.models import Document, DocumentType
-from capmarket.domain.predelivery.models import ExpectedCapacity, NoticeDocument
+from capmarket.domain.predelivery import operations as ops
+from capmarket.domain.predelivery.models import Application, ExpectedCapacity, NoticeDocument, ReplacementEnd
 from tests.books import empty_books
 from tests.factories import PASSWORD, make_contract, make_participant, make_resource, make_user
 from tests.functional.conftest import login
@@ -155,3 +157,78 @@ def test_market_exit_from_application_to_the_penalty_invoice_pdf(
     page.goto(f"{page.base_url}/documents/{invoice.pk}/pdf/")
     page.wait_for_timeout(1500)
     _shot(page, "8-exit-invoice-pdf")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_replacement_for_a_period_then_ended_early_to_the_notice_pdf(page: Any, settings: Any, tmp_path: Path) -> None:
+    """電源等差替 with a 差替終了日 from the form (a date before the start refused first); approved; then the provider
+    ends it early from the same page, a 担当者 checks and a 責任者 approves, and the 電源等差替終了通知書 opens."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+    }
+    company = make_participant(name="北国電力株式会社", participant_code="PN001")
+    resource = make_resource(company, resource_code="RN000001", name="北国火力1号機")
+    make_resource(company, resource_code="RN000002", name="北国火力2号機")
+    contract = make_contract(resource, delivery_year=2029, contract_kw=100_000)
+    make_user(Role.PARTICIPANT_USER, company, username="pn")
+    op = make_user(Role.OPERATOR, None, username="op")
+    ap = make_user(Role.APPROVER, None, username="ap")
+
+    login(page, "pn", PASSWORD)
+    page.goto(f"{page.base_url}/predelivery/procedures/")
+    page.select_option("select#r_contract", str(contract.pk))
+    page.select_option("select#r_to", "RN000002")
+    page.fill("input#r_kw", "30000")
+    page.fill("input#r_from", "2029-10-01")
+    page.fill("input#r_to_date", "2029-09-01")
+    page.click("main button:text-is('差替を申し込む')")
+    page.wait_for_load_state("networkidle")
+    assert "差替終了日: 差替開始日より後の日付を入力してください" in page.inner_text("main")
+    assert "差替終了日は、差替元の電源等（契約の電源等）に戻る日です" in page.inner_text("main")
+    page.select_option("select#r_contract", str(contract.pk))
+    page.select_option("select#r_to", "RN000002")
+    page.fill("input#r_kw", "30000")
+    page.fill("input#r_from", "2029-10-01")
+    page.fill("input#r_to_date", "2030-02-01")
+    _shot(page, "9-replacement-form")
+    page.click("main button:text-is('差替を申し込む')")
+    page.wait_for_load_state("networkidle")
+    assert "2030/02/01（この日から差替元の電源等で評価。差替は前日まで）" in page.inner_text("main")
+    applied = Application.objects.get()
+    ops.check_application(actor=op, now=timezone.now(), application=applied)
+    ops.approve_application(actor=ap, now=timezone.now(), application=applied)
+
+    # the provider's own resource is back: end the replacement on 1 December
+    page.goto(f"{page.base_url}/predelivery/procedures/")
+    assert "2030/02/01（2030/01/31まで差替）" in page.inner_text("main")
+    page.fill("input#x_to", "2029-12-01")
+    page.fill("textarea#x_reason", "1号機の補修が予定より早く完了したため。")
+    page.click("main button:text-is('差替の終了を申し込む')")
+    page.wait_for_load_state("networkidle")
+    assert "審査待ち" in page.inner_text("main")
+    page.context.clear_cookies()
+
+    for user, button in (("op", "一次審査を完了する"), ("ap", "承認して通知書を発行する")):
+        login(page, user, PASSWORD)
+        page.goto(f"{page.base_url}/predelivery/applications/")
+        page.click("table.list a >> nth=0")
+        if user == "ap":
+            _shot(page, "10-replacement-end-review")
+        page.click(f"text={button}")
+        page.wait_for_load_state("networkidle")
+        page.context.clear_cookies()
+    assert ReplacementEnd.objects.get().in_force
+
+    login(page, "pn", PASSWORD)
+    page.goto(f"{page.base_url}/contracts/{contract.pk}/")
+    assert "2029/10/01 〜 2029/11/30" in page.inner_text("main")
+    _shot(page, "11-contract-replacements")
+    notice = NoticeDocument.objects.get(kind="replacement_end")
+    response = page.request.get(f"{page.base_url}/predelivery/notices/{notice.pk}.pdf")
+    assert response.status == 200
+    assert response.body().startswith(b"%PDF")
+    page.goto(f"{page.base_url}/predelivery/notices/{notice.pk}.pdf")
+    page.wait_for_timeout(1500)
+    _shot(page, "12-replacement-end-pdf")

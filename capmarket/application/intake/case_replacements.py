@@ -1,11 +1,12 @@
 """The approved 電源等差替 of a delivery year as a case's ``replacements`` table (``docs/replacements.md``).
 
 What a settlement run, ``export-run`` and the case export write: every replacement approved by ``as_of``
-(``predelivery.Replacement``), its contract and replacing resource by their codes, its ``kw`` and its start day (a
-replacement that took effect before the year counts from the year's first day). The ones the engine would refuse
-(``calc.io.replacements``: the replacing resource holds a contract, two replacements at once, another type, coal,
-more kW than assessed …, or a contract not in the year's case) are left out with the reason in Japanese; a run
-shows them as blocking data issues instead, for a person to handle.
+(``predelivery.Replacement``), its contract and replacing resource by their codes, its ``kw``, its start day (a
+replacement that took effect before the year counts from the year's first day) and its end day (``valid_to``,
+exclusive: its own end date or the earliest early end approved by ``as_of``; empty = to the end of the year).
+The ones the engine would refuse (``calc.io.replacements``: the replacing resource holds a contract, two replacements
+at once, another type, coal, more kW than assessed …, or a contract not in the year's case) are left out with the
+reason in Japanese; a run shows them as blocking data issues instead, for a person to handle.
 """
 
 from __future__ import annotations
@@ -44,10 +45,12 @@ def case_replacements(
     refused: list[tuple[Any, str]] = []
     seen: set[tuple[str, str, dt.date]] = set()
     for r in predelivery_queries.replacements_in_force(delivery_year=year, as_of=as_of):
-        row = (r.contract.contract_code, r.to_resource.resource_code, int(r.kw), max(r.valid_from, first), None)
+        ends = predelivery_queries.effective_valid_to(replacement=r)
+        valid_to = ends if ends is not None and ends < end else None
+        row = (r.contract.contract_code, r.to_resource.resource_code, int(r.kw), max(r.valid_from, first), valid_to)
         key = (row[0], row[1], row[3])
-        if row[3] >= end:
-            continue
+        if row[3] >= end or (valid_to is not None and valid_to <= row[3]):
+            continue  # outside the year, or ended before it began
         if row[0] not in known_contracts:
             refused.append((r, "対象の容量確保契約がこの年度の精算対象にありません（解約・変更済み）"))
         elif row[1] not in known_resources:

@@ -120,6 +120,13 @@ def _fingerprint(*, delivery_year: int, through_month: str, as_of: dt.datetime) 
     )
     if replaced:  # appended only when there are any, so the fingerprints of runs without replacements stay as they were
         parts.append(["replacements", replaced])
+    ended = list(
+        predelivery_queries.replacement_ends_in_force(delivery_year=delivery_year, as_of=as_of).values_list(
+            "pk", flat=True
+        )
+    )
+    if ended:  # an approved early end (電源等差替の終了) changes what the run assesses from its date
+        parts.append(["replacement_ends", ended])
     payload = json.dumps(parts, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 

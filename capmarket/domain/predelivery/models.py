@@ -10,7 +10,8 @@
 - ``ExpectedCapacity`` (期待容量 in force per resource and year) and ``ExpectedCapacityLine`` (the lines of an
   application: register, change or cancel).
 - ``ContractConfirmation``: a provider's confirmation of (or request to correct) its contract documents.
-- ``ReplacementListing`` (差替掲示板), ``Replacement`` (電源等差替 from a date), ``Succession`` (電源承継・事業者統合),
+- ``ReplacementListing`` (差替掲示板), ``Replacement`` (電源等差替 from a date, to an optional end date) and
+  ``ReplacementEnd`` (ending one in force early, a new record linked to it), ``Succession`` (電源承継・事業者統合),
   ``MarketExit`` (市場退出 with its penalty).
 - ``EffectivenessTest`` (実効性テスト) with its ``EffectivenessMeterValue`` s.
 - ``OutageAreaLimit``, ``OutageAdjustmentRound`` and ``OutageAdjustmentFlag`` (容量停止計画の調整).
@@ -20,6 +21,8 @@
 # (splitting Django models across modules would only scatter one set of tables and their foreign keys)
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.conf import settings
 from django.db import models
@@ -81,6 +84,7 @@ class PreDeliveryParameter(models.Model):
 class ApplicationKind(models.TextChoices):
     EXPECTED_CAPACITY = "expected_capacity", "期待容量の登録・変更・取消"
     REPLACEMENT = "replacement", "電源等差替"
+    REPLACEMENT_END = "replacement_end", "電源等差替の終了"
     SUCCESSION = "succession", "電源承継・事業者統合"
     MARKET_EXIT = "market_exit", "市場退出"
     EFFECTIVENESS_TEST = "effectiveness_test", "実効性テスト結果"
@@ -163,6 +167,7 @@ class NoticeKind(models.TextChoices):
     CHANGE_CONTRACT = "change_contract", "変更契約書"
     CANCELLATION = "cancellation", "解約合意書"
     REPLACEMENT = "replacement", "電源等差替通知書"
+    REPLACEMENT_END = "replacement_end", "電源等差替終了通知書"
     SUCCESSION = "succession", "電源承継・事業者統合通知書"
     EXIT_PENALTY = "exit_penalty", "市場退出時の経済的ペナルティ算定額通知書"
     EFFECTIVENESS = "effectiveness", "実効性テスト結果通知書"
@@ -433,8 +438,10 @@ class ReplacementListing(models.Model):
 
 
 class Replacement(models.Model):
-    """電源等差替: from ``valid_from`` the obligation of ``kw`` of a contract moves from its resource to another
-    (the delivery-period assessment counts the replacing resource for it)."""
+    """電源等差替: from ``valid_from`` (to ``valid_to``, exclusive: the first day the contract's own resource carries
+    the kW again; empty = to the end of the delivery year) the obligation of ``kw`` of a contract moves from its
+    resource to another (the delivery-period assessment counts the replacing resource for it). Never changed after
+    approval: an early end is a ``ReplacementEnd`` naming it."""
 
     application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="replacement")
     contract = models.ForeignKey(
@@ -445,6 +452,7 @@ class Replacement(models.Model):
     )
     kw = models.BigIntegerField("差替容量（kW）")
     valid_from = models.DateField("差替開始日")
+    valid_to = models.DateField("差替終了日", null=True, blank=True)
     listing = models.ForeignKey(
         ReplacementListing,
         verbose_name="掲示板の掲載",
@@ -458,10 +466,58 @@ class Replacement(models.Model):
     class Meta:
         verbose_name = "電源等差替"
         verbose_name_plural = "電源等差替"
-        constraints = [models.CheckConstraint(condition=Q(kw__gt=0), name="replacement_kw_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(kw__gt=0), name="replacement_kw_positive"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")),
+                name="replacement_valid_to_after_from",
+                violation_error_message="差替終了日は差替開始日より後の日付です。",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.contract.contract_code} → {self.to_resource.resource_code}"
+
+    @property
+    def ends_on(self) -> dt.date | None:
+        """The exclusive end in force: ``valid_to`` or the earliest approved early end (annotated ``ended_on`` by
+        ``queries``; read from its ends when not annotated), whichever comes first; None = to the end of the year."""
+        if hasattr(self, "ended_on"):
+            ended = self.ended_on
+        else:
+            ended = min((e.valid_to for e in self.ends.all() if e.in_force), default=None)
+        dates = [d for d in (self.valid_to, ended) if d is not None]
+        return min(dates) if dates else None
+
+    @property
+    def last_day(self) -> dt.date | None:
+        """The last day of the replacement in force (the day before ``ends_on``); None = the year's last day."""
+        return None if self.ends_on is None else self.ends_on - dt.timedelta(days=1)
+
+
+class ReplacementEnd(models.Model):
+    """電源等差替の終了: the provider's own resource is back, so a replacement in force ends early — from
+    ``valid_to`` (exclusive, as ``Replacement.valid_to``) the contract's resource carries the kW again. A new record
+    linked to the replacement (whose application and notice stay as issued); in force once approved. Of several
+    approved ends the earliest date counts (``queries.replacement_end_as_of``)."""
+
+    application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="replacement_end")
+    replacement = models.ForeignKey(
+        Replacement, verbose_name="終了する電源等差替", on_delete=models.PROTECT, related_name="ends"
+    )
+    valid_to = models.DateField("差替終了日")
+    reason = models.TextField("終了の理由")
+    in_force = models.BooleanField("適用中", default=False)
+
+    class Meta:
+        verbose_name = "電源等差替の終了"
+        verbose_name_plural = "電源等差替の終了"
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="replacement_end_reason_given"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.replacement} 終了 {self.valid_to:%Y-%m-%d}"
 
 
 class SuccessionKind(models.TextChoices):

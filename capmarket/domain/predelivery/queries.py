@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
 
 from capmarket.calc.predelivery.rules import (
     PreDeliveryParams,
@@ -34,6 +34,7 @@ from capmarket.domain.predelivery.models import (
     PreDeliveryParameter,
     PreDeliveryRuleSet,
     Replacement,
+    ReplacementEnd,
     ReplacementListing,
 )
 from capmarket.domain.registry.queries import own_participant_id, sees_all
@@ -43,6 +44,7 @@ from capmarket.domain.registry.queries import own_participant_id, sees_all
 APPLICATION_KIND_ACTIONS: dict[str, Action] = {
     ApplicationKind.EXPECTED_CAPACITY: Action.SUBMIT_EXPECTED_CAPACITY,
     ApplicationKind.REPLACEMENT: Action.SUBMIT_REPLACEMENT,
+    ApplicationKind.REPLACEMENT_END: Action.SUBMIT_REPLACEMENT,
     ApplicationKind.SUCCESSION: Action.SUBMIT_PREDELIVERY,
     ApplicationKind.MARKET_EXIT: Action.SUBMIT_PREDELIVERY,
     ApplicationKind.EFFECTIVENESS_TEST: Action.SUBMIT_EFFECTIVENESS_RESULTS,
@@ -56,6 +58,7 @@ NOTICE_KIND_ACTIONS: dict[str, Action] = {
     NoticeKind.CHANGE_CONTRACT: Action.SUBMIT_PREDELIVERY,
     NoticeKind.CANCELLATION: Action.SUBMIT_PREDELIVERY,
     NoticeKind.REPLACEMENT: Action.SUBMIT_REPLACEMENT,
+    NoticeKind.REPLACEMENT_END: Action.SUBMIT_REPLACEMENT,
     NoticeKind.SUCCESSION: Action.SUBMIT_PREDELIVERY,
     NoticeKind.EXIT_PENALTY: Action.SUBMIT_PREDELIVERY,
     NoticeKind.EFFECTIVENESS: Action.SUBMIT_EFFECTIVENESS_RESULTS,
@@ -268,15 +271,84 @@ def get_listing_for(*, user: Any, pk: Any) -> ReplacementListing:
     return listings_visible_to(user=user).get(pk=_pk(pk))
 
 
+def _with_end(qs: QuerySet[Replacement], *, as_of: dt.datetime | None) -> QuerySet[Replacement]:
+    """Annotate ``ended_on``: the earliest end date of the approved ends (``ReplacementEnd``) decided by ``as_of``
+    (all approved ones when None), or None."""
+    ends = ReplacementEnd.objects.filter(replacement=OuterRef("pk"), in_force=True)
+    if as_of is not None:
+        ends = ends.filter(application__decided_at__lte=as_of)
+    return qs.annotate(ended_on=Subquery(ends.order_by("valid_to", "pk").values("valid_to")[:1]))
+
+
+def effective_valid_to(*, replacement: Replacement) -> dt.date | None:
+    """The exclusive end of a replacement (annotated by ``_with_end``): its own end date or the earliest approved
+    early end, whichever comes first; None = to the end of the delivery year."""
+    return replacement.ends_on
+
+
 def replacements_in_force(*, delivery_year: int, as_of: dt.datetime) -> QuerySet[Replacement]:
     """The approved 電源等差替 of the year's contracts decided by ``as_of`` (what a settlement run must account
-    for), by contract, start date and application."""
-    return (
+    for), by contract, start date and application; each annotated with ``ended_on`` (``effective_valid_to``)."""
+    return _with_end(
         Replacement.objects.select_related(
             "application", "contract", "contract__participant", "contract__resource", "to_resource__participant"
-        )
-        .filter(in_force=True, contract__delivery_year=delivery_year, application__decided_at__lte=as_of)
-        .order_by("contract__contract_code", "valid_from", "application__number", "pk")
+        ).filter(in_force=True, contract__delivery_year=delivery_year, application__decided_at__lte=as_of),
+        as_of=as_of,
+    ).order_by("contract__contract_code", "valid_from", "application__number", "pk")
+
+
+def replacement_ends_in_force(*, delivery_year: int, as_of: dt.datetime) -> QuerySet[ReplacementEnd]:
+    """The approved early ends of the year's replacements decided by ``as_of`` (a run's fingerprint names them)."""
+    return ReplacementEnd.objects.filter(
+        in_force=True,
+        replacement__contract__delivery_year=delivery_year,
+        application__decided_at__lte=as_of,
+    ).order_by("pk")
+
+
+def approved_replacements() -> QuerySet[Replacement]:
+    """Every approved replacement with its approved early ends (``effective_valid_to``); not scoped — for the
+    operations' checks."""
+    return _with_end(
+        Replacement.objects.select_related(
+            "application", "contract", "contract__participant", "contract__resource", "to_resource__participant"
+        ).filter(in_force=True),
+        as_of=None,
+    )
+
+
+def replacements_visible_to(*, user: Any, contract: CapacityContract | None = None) -> QuerySet[Replacement]:
+    """Approved replacements the user may see (a company: its own contracts'; staff: all), with their approved
+    early ends (``effective_valid_to``), newest contract first."""
+    qs = approved_replacements()
+    if not sees_all(user=user):
+        own = own_id_for(user=user, action=Action.SUBMIT_REPLACEMENT)
+        if own is None:
+            return qs.none()
+        qs = qs.filter(contract__participant_id=own)
+    if contract is not None:
+        qs = qs.filter(contract=contract)
+    return qs.order_by("-contract__delivery_year", "contract__contract_code", "valid_from", "pk")
+
+
+def get_replacement_for(*, user: Any, pk: Any) -> Replacement:
+    return replacements_visible_to(user=user).get(pk=_pk(pk))
+
+
+def replacement_with_end(*, pk: int) -> Replacement:
+    """One replacement (locked by the caller's transaction when asked) with its approved early ends."""
+    return _with_end(
+        Replacement.objects.select_related("application", "contract__participant", "contract__resource", "to_resource"),
+        as_of=None,
+    ).get(pk=pk)
+
+
+def replacement_notice(*, replacement: Replacement) -> NoticeDocument | None:
+    """The 電源等差替通知書 that approved the replacement."""
+    return (
+        NoticeDocument.objects.filter(application_id=replacement.application_id, kind=NoticeKind.REPLACEMENT)
+        .order_by("pk")
+        .first()
     )
 
 

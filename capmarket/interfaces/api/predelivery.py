@@ -36,6 +36,8 @@ from capmarket.domain.predelivery.models import (
     ExpectedCapacityLine,
     NoticeDocument,
     NoticeKind,
+    Replacement,
+    ReplacementEnd,
 )
 from capmarket.domain.registry import queries as registry_queries
 
@@ -60,11 +62,46 @@ class ExpectedCapacityLineSerializer(serializers.ModelSerializer):  # type: igno
         fields = ["line_no", "action", "resource_code", "installed_capacity_kw", "expected_capacity_kw", "reason"]
 
 
+class ReplacementSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """電源等差替: ``valid_to`` is the end date applied for and ``ends_on`` the one in force (an approved early end
+    may come first); both exclusive — the day the contract's own resource carries the kW again; null = year end."""
+
+    application_number = serializers.CharField(source="application.number", read_only=True)
+    contract_code = serializers.CharField(source="contract.contract_code", read_only=True)
+    to_resource_code = serializers.CharField(source="to_resource.resource_code", read_only=True)
+    ends_on = serializers.DateField(read_only=True, allow_null=True, help_text="差替終了日（適用中、排他）")
+
+    class Meta:
+        model = Replacement
+        fields = [
+            "id",
+            "application_number",
+            "contract_code",
+            "to_resource_code",
+            "kw",
+            "valid_from",
+            "valid_to",
+            "ends_on",
+            "in_force",
+        ]
+
+
+class ReplacementEndSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    replacement = serializers.IntegerField(source="replacement_id", read_only=True)
+    replacement_application_number = serializers.CharField(source="replacement.application.number", read_only=True)
+
+    class Meta:
+        model = ReplacementEnd
+        fields = ["replacement", "replacement_application_number", "valid_to", "reason", "in_force"]
+
+
 class ApplicationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     kind = serializers.CharField(read_only=True, help_text=" / ".join(ApplicationKind.values))
     state = serializers.CharField(read_only=True, help_text=" / ".join(ApplicationState.values))
     participant_code = serializers.CharField(source="participant.participant_code", read_only=True)
     lines = ExpectedCapacityLineSerializer(source="expected_capacity_lines", many=True, read_only=True)
+    replacement = ReplacementSerializer(read_only=True, allow_null=True, help_text="電源等差替の申込のとき")
+    replacement_end = ReplacementEndSerializer(read_only=True, allow_null=True, help_text="電源等差替の終了のとき")
 
     class Meta:
         model = Application
@@ -82,6 +119,8 @@ class ApplicationSerializer(serializers.ModelSerializer):  # type: ignore[type-a
             "decided_at",
             "decision_comment",
             "lines",
+            "replacement",
+            "replacement_end",
         ]
 
 
@@ -175,7 +214,11 @@ class ApplicationViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-ar
 
     def get_queryset(self) -> Any:
         return queries.applications_visible_to(user=self.request.user).prefetch_related(
-            "expected_capacity_lines__resource"
+            "expected_capacity_lines__resource",
+            "replacement__contract",
+            "replacement__to_resource",
+            "replacement__ends",
+            "replacement_end__replacement__application",
         )
 
     def get_object(self) -> Application:

@@ -27,6 +27,7 @@ from capmarket.domain.predelivery import queries
 from capmarket.domain.predelivery import workflows as wf
 from capmarket.domain.predelivery.models import (
     EffectivenessTest,
+    Replacement,
     ReplacementListing,
 )
 from capmarket.domain.registry import queries as registry_queries
@@ -60,6 +61,21 @@ class ReplacementInputSerializer(serializers.Serializer):  # type: ignore[type-a
     listing = serializers.IntegerField(label="差替掲示板の掲載（ID）", required=False, allow_null=True, default=None)
     kw = serializers.IntegerField(label="差替容量（kW）")
     valid_from = serializers.DateField(label="差替開始日")
+    valid_to = serializers.DateField(
+        label="差替終了日",
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="任意。差替元の電源等に戻る日（排他: 差替はその前日まで）。省略時は実需給年度の末日まで。",
+    )
+
+
+class ReplacementEndInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    replacement = serializers.IntegerField(label="終了する電源等差替（ID）")
+    valid_to = serializers.DateField(
+        label="差替終了日", help_text="差替元の電源等に戻る日（排他）。現在の差替終了日より前の日付。"
+    )
+    reason = serializers.CharField(label="終了の理由", max_length=2000)
 
 
 class ExitInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -107,7 +123,32 @@ class ProcedureViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
                 to_resource_code=code,
                 kw=data["kw"],
                 valid_from=data["valid_from"],
+                valid_to=data["valid_to"],
                 listing=listing,
+            )
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return self._created(application)
+
+    @extend_schema(
+        summary="電源等差替の終了を申し込む（承認済みの差替を現在の差替終了日より前に終える）",
+        request=ReplacementEndInputSerializer,
+        responses={201: ApplicationSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="replacement-end")
+    def replacement_end(self, request: Request) -> Response:
+        data = _valid(ReplacementEndInputSerializer(data=request.data))
+        try:
+            replacement = queries.get_replacement_for(user=request.user, pk=data["replacement"])
+        except Replacement.DoesNotExist:
+            raise Http404 from None
+        try:
+            application = wf.submit_replacement_end(
+                actor=request.user,
+                now=timezone.now(),
+                replacement=replacement,
+                valid_to=data["valid_to"],
+                reason=data["reason"],
             )
         except DjangoValidationError as exc:
             raise _refused(exc) from None

@@ -49,10 +49,19 @@ def test_the_demo_market_shows_each_pre_delivery_workflow() -> None:
     kinds = set(NoticeDocument.objects.values_list("kind", flat=True))
     assert {NoticeKind.EXPECTED_CAPACITY, NoticeKind.REPLACEMENT} <= kinds  # awards: by the documents job
 
-    replacement = Replacement.objects.select_related("contract", "to_resource").get(contract__delivery_year=YEAR)
-    assert replacement.in_force
-    assert replacement.to_resource.participant_id == replacement.contract.participant_id
-    assert replacement.to_resource_id != replacement.contract.resource_id
+    period, ended = (
+        Replacement.objects.select_related("contract", "to_resource")
+        .filter(contract__delivery_year=YEAR)
+        .order_by("valid_from")
+    )
+    for replacement in (period, ended):
+        assert replacement.in_force
+        assert replacement.to_resource.participant_id == replacement.contract.participant_id
+        assert replacement.to_resource_id != replacement.contract.resource_id
+    assert period.valid_to == dt.date(YEAR + 1, 1, 1)  # a replacement for October–December
+    assert ended.valid_to is None  # to the year's end as applied for, ended early on 1 March by a reviewed end
+    assert ended.ends.get().valid_to == dt.date(YEAR + 1, 3, 1)
+    assert NoticeKind.REPLACEMENT_END in kinds
     assert ReplacementListing.objects.filter(state=ListingState.PUBLISHED).count() == 1
     assert OutageAdjustmentFlag.objects.exists()
     assert EffectivenessTest.objects.filter(state=EffectivenessTestState.ORDERED).count() == 1

@@ -118,3 +118,100 @@ def test_approved_replacements_in_a_run_assessed_or_blocking_and_reproduced_by_e
     )
     assert handled.state == IssueState.ACCEPTED
     assert issue not in queries.issues_of(run=may, state=IssueState.OPEN, blocking=True)
+
+
+def _instructed_june_and_july(directory: Path) -> Path:
+    """R1 (K1's own resource) and R4 are instructed in June and July as in May: R1 meets its instruction, R4
+    delivers 10,000 of the 20,000 kWh of its 40,000 kW."""
+    for name, rows in {
+        "instructions.csv": "".join(f"R1,2025-{m}-10,36,100000\nR4,2025-{m}-10,36,40000\n" for m in ("06", "07")),
+        "metering.csv": "".join(f"R1,2025-{m}-10,36,50000.000\nR4,2025-{m}-10,36,10000.000\n" for m in ("06", "07")),
+    }.items():
+        with (directory / name).open("a", encoding="utf-8") as f:
+            f.write(rows)
+    return directory
+
+
+def _engine_on(case: Path, replacements: str, out: Path) -> dict[str, bytes]:
+    """The engine alone on the imported case with ``replacements.csv`` written by hand."""
+    (case / "replacements.csv").write_text(
+        f"contract_id,resource_id,kw,valid_from,valid_to\n{replacements}\n", encoding="utf-8"
+    )
+    assert calc_main([str(case), "--out", str(out)]) == 0
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.name != "manifest.json"}  # its input hashes
+
+
+def _run_through_july(users: dict[str, Any], at: dt.datetime, out: Path) -> tuple[Any, dict[str, str]]:
+    run = runs.start_run(actor=users["operator"], delivery_year=2025, through_month="2025-07", now=at).run
+    runs.compute(run=run, now=at)
+    export.export_run(run=run, out_dir=out)
+    unmet = {
+        r["month"]: r["unmet_kwh"]
+        for r in _rows(out / "out" / "assessment.csv")
+        if r["contract_id"] == "K1" and r["requirement"] == "supply_instruction"
+    }
+    return run, unmet
+
+
+def test_a_replacement_for_a_period_and_its_early_end_against_the_engine(tmp_path: Path) -> None:
+    """K1 → R4 for 40,000 kW from May to June (差替終了日 2025-07-01): April and July assess R1 alone, May and June
+    R4 for its part; then an approved early end (差替終了日 2025-06-01) makes June R1's again for the runs decided
+    after it. Each run's figures are the engine's on the same case with the replacement written by hand."""
+    users = staff()
+    case = _instructed_june_and_july(_case(tmp_path / "case"))
+    call_command("import_case", str(case), user="approver")
+    users |= participant_users()
+    t0 = timezone.now()
+    contract = CapacityContract.objects.get(contract_code="K1")
+    application = wf.submit_replacement(
+        actor=users["P1-participant_user"], now=t0, contract=contract, to_resource_code="R4", kw=40_000,
+        valid_from=dt.date(2025, 5, 1), valid_to=dt.date(2025, 7, 1),
+    )  # fmt: skip
+    pd_ops.check_application(actor=users["operator"], now=t0, application=application)
+    pd_ops.approve_application(actor=users["approver"], now=t0 + dt.timedelta(seconds=1), application=application)
+
+    first, unmet = _run_through_july(users, t0 + dt.timedelta(seconds=2), tmp_path / "first")
+    assert (
+        (tmp_path / "first" / "case" / "replacements.csv")
+        .read_text(encoding="utf-8")
+        .endswith("K1,R4,40000,2025-05-01,2025-07-01\n")
+    )
+    # before: R1 met; during: R4 delivered 10,000 of 20,000 kWh; after: R1 alone again, met
+    assert (unmet["2025-04"], unmet["2025-05"], unmet["2025-06"], unmet["2025-07"]) == (
+        "0.000", "10000.000", "10000.000", "0.000",
+    )  # fmt: skip
+    engine = _engine_on(case, "K1,R4,40000,2025-05-01,2025-07-01", tmp_path / "engine-first")
+    for name, produced in engine.items():
+        assert (tmp_path / "first" / "out" / name).read_bytes() == produced, name
+
+    # the provider's own resource is back: the replacement ends on 1 June, by a reviewed application
+    replacement = application.replacement
+    ended = wf.submit_replacement_end(
+        actor=users["P1-participant_user"], now=t0 + dt.timedelta(seconds=3), replacement=replacement,
+        valid_to=dt.date(2025, 6, 1), reason="R1 の補修が完了したため",
+    )  # fmt: skip
+    pd_ops.check_application(actor=users["operator"], now=t0 + dt.timedelta(seconds=3), application=ended)
+    pd_ops.approve_application(actor=users["approver"], now=t0 + dt.timedelta(seconds=4), application=ended)
+
+    again = runs.start_run(
+        actor=users["operator"], delivery_year=2025, through_month="2025-07", now=t0 + dt.timedelta(seconds=5)
+    )
+    assert again.created
+    assert again.run.inputs_fingerprint != first.inputs_fingerprint
+    _, unmet = _run_through_july(users, t0 + dt.timedelta(seconds=5), tmp_path / "second")
+    assert (
+        (tmp_path / "second" / "case" / "replacements.csv")
+        .read_text(encoding="utf-8")
+        .endswith("K1,R4,40000,2025-05-01,2025-06-01\n")
+    )
+    assert (unmet["2025-05"], unmet["2025-06"], unmet["2025-07"]) == ("10000.000", "0.000", "0.000")
+    engine = _engine_on(case, "K1,R4,40000,2025-05-01,2025-06-01", tmp_path / "engine-second")
+    for name, produced in engine.items():
+        assert (tmp_path / "second" / "out" / name).read_bytes() == produced, name
+    # the first run, decided before the end, is what it was
+    assert (
+        runs.start_run(
+            actor=users["operator"], delivery_year=2025, through_month="2025-07", now=t0 + dt.timedelta(seconds=2)
+        ).run.pk
+        == first.pk
+    )

@@ -6,8 +6,9 @@ register their effects there. The operator's own acts (adjustment rounds, test o
 confirmed by another where they decide an obligation (an adjustment's result).
 
 The writes are in parts, one module each: ``outage_adjustment``, ``replacements`` (the board and replacement
-applications), ``succession``, ``market_exit`` and ``effectiveness``, on top of ``common``; importing this package
-registers the kinds' effects. Callers use it: ``workflows.submit_replacement(…)``.
+applications), ``replacement_ends`` (ending one early), ``succession``, ``market_exit`` and ``effectiveness``, on
+top of ``common``; importing this package registers the kinds' effects.
+Callers use it: ``workflows.submit_replacement(…)``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from capmarket.domain.predelivery.workflows.outage_adjustment import (
     resubmit_outage_plan,
     run_outage_adjustment,
     set_outage_limits,
+)
+from capmarket.domain.predelivery.workflows.replacement_ends import (
+    submit_replacement_end,
 )
 from capmarket.domain.predelivery.workflows.replacements import (
     ListingInput,
@@ -57,5 +61,6 @@ __all__ = [
     "submit_effectiveness_result",
     "submit_market_exit",
     "submit_replacement",
+    "submit_replacement_end",
     "submit_succession",
 ]

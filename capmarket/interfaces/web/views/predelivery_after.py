@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from capmarket.calc.market import AREA_NAMES_JA, AREAS
 from capmarket.domain.accounts.permissions import Action, can
-from capmarket.domain.contracts.models import CapacityContract
+from capmarket.domain.contracts.models import CapacityContract, ContractState
 from capmarket.domain.outages import queries as outage_queries
 from capmarket.domain.outages.models import OutagePlan, OutageState
 from capmarket.domain.predelivery import queries
@@ -30,6 +30,7 @@ from capmarket.domain.predelivery.models import (
     EffectivenessTestState,
     ListingState,
     OutageAdjustmentFlag,
+    Replacement,
     ReplacementListing,
     RoundState,
     Season,
@@ -49,6 +50,13 @@ def _date(value: str) -> dt.date | None:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
         return None
+
+
+def _optional_date(value: str) -> dt.date | None:
+    """An optional date field: empty is None; text that is not a date is refused by the operation as a date."""
+    if not value.strip():
+        return None
+    return _date(value) or dt.date.min
 
 
 def _datetime(value: str) -> dt.datetime | None:
@@ -157,6 +165,10 @@ def contract_procedures(request: HttpRequest) -> HttpResponse:
             and (can(user=user, action=Action.SUBMIT_PREDELIVERY) or can(user=user, action=Action.SUBMIT_REPLACEMENT)),
             # a contractor may be delegated replacements; exit and succession stay with the company (seed 002 §2.3)
             "can_replace": can(user=user, action=Action.SUBMIT_REPLACEMENT),
+            # the company's approved replacements of contracts in force, with the end in force (to end one early)
+            "replacements": queries.replacements_visible_to(user=user).filter(contract__state=ContractState.ACTIVE)
+            if registry_queries.own_participant_id(user=user) is not None
+            else [],
             "company_only": can(user=user, action=Action.SUBMIT_PREDELIVERY),
         },
     )
@@ -187,7 +199,16 @@ def procedure_submit(request: HttpRequest, kind: str) -> HttpResponse:
                 or (listing.resource.resource_code if listing and listing.resource else ""),
                 kw=_int(p.get("kw", "")) or 0,
                 valid_from=_date(p.get("valid_from", "")) or dt.date.min,
+                valid_to=_optional_date(p.get("valid_to", "")),
                 listing=listing,
+            )
+        elif kind == "replacement_end":
+            application = wf.submit_replacement_end(
+                actor=user,
+                now=now,
+                replacement=queries.get_replacement_for(user=user, pk=p.get("replacement", "")),
+                valid_to=_date(p.get("valid_to", "")) or dt.date.min,
+                reason=p.get("reason", ""),
             )
         elif kind == "exit":
             application = wf.submit_market_exit(
@@ -210,6 +231,8 @@ def procedure_submit(request: HttpRequest, kind: str) -> HttpResponse:
             raise Http404
     except ReplacementListing.DoesNotExist:
         raise Http404("掲載が見つかりません。") from None
+    except Replacement.DoesNotExist:
+        raise Http404("電源等差替が見つかりません。") from None
     except ValidationError as exc:
         _errors(request, exc)
         return redirect("web:contract_procedures")

@@ -28,6 +28,7 @@ from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.contracts import operations as contract_ops
 from capmarket.domain.contracts import queries as contract_queries
 from capmarket.domain.contracts.models import Auction, CapacityContract, ContractState
+from capmarket.domain.predelivery import queries as predelivery_queries
 from capmarket.domain.registry import operations as registry_ops
 from capmarket.domain.registry import queries as registry_queries
 from capmarket.domain.registry.models import Participant, ParticipantStatus, Resource, ResourceStatus
@@ -478,6 +479,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": registry_queries.history_of(obj=contract),
             "can_edit": can(user=request.user, action=Action.EDIT_CONTRACTS) and contract.state == ContractState.ACTIVE,
             "change_requests": contract_queries.change_requests_of(user=request.user, contract=contract),
+            "replacements": predelivery_queries.replacements_visible_to(user=request.user, contract=contract),
         },
     )
 
