@@ -71,6 +71,7 @@ def _wipe() -> None:
     predelivery.OutageAdjustmentRound.objects.all().delete()
     predelivery.EffectivenessTest.objects.all().delete()
     predelivery.ReplacementListing.objects.update(state="closed")
+    predelivery.ReplacementEnd.objects.all().delete()
     predelivery.Replacement.objects.all().delete()
     predelivery.ReplacementListing.objects.all().delete()
     auctions.Award.objects.all().delete()
