@@ -37,7 +37,8 @@ def test_the_bulk_upload_list_reads_in_japanese_and_wide_tables_scroll_in_their_
     # a 30-column result table, as the B80 screen has for a wide company
     page.evaluate(
         """() => {
-          const row = n => '<tr>' + Array.from({length: 30}, (_, i) => `<td class="num">${n}${i}0,000,000</td>`).join('') + '</tr>';
+          const cell = (n, i) => `<td class="num">${n}${i}0,000,000</td>`;
+          const row = n => '<tr>' + Array.from({length: 30}, (_, i) => cell(n, i)).join('') + '</tr>';
           const box = document.createElement('div');
           box.className = 'scroll';
           box.id = 'wide';
@@ -52,7 +53,8 @@ def test_the_bulk_upload_list_reads_in_japanese_and_wide_tables_scroll_in_their_
         "() => { const b = document.getElementById('wide'); return b.scrollWidth > b.clientWidth; }"
     )
 
-    assert "発電上限・発電計画" in main and "テンプレート" in main
+    assert "発電上限・発電計画" in main
+    assert "テンプレート" in main
     assert not [w for w in DEVELOPER_WORDS if w in main]
     assert table_class == "list"
     assert heading == "登録履歴 — 発電上限・発電計画"
