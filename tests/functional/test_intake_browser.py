@@ -74,7 +74,7 @@ def worker(settings: Any, tmp_path: Path) -> Iterator[None]:
 def test_upload_progress_errors_then_accepted(page: Any, worker: None, tmp_path: Path) -> None:
     provider = make_participant(participant_code="PA")
     make_resource(provider, resource_code="R1")
-    make_user(Role.PARTICIPANT_USER, participant=provider, username="uploader")
+    uploader = make_user(Role.PARTICIPANT_USER, participant=provider, username="uploader")
     bad = tmp_path / "generation.csv"
     bad.write_text(
         "resource_id,date,slot,upper_kw,plan_kw\nR1,2025-04-01,49,100,90\nR1,2025-04-01,2,abc,80\n", encoding="utf-8"
@@ -113,7 +113,7 @@ def test_upload_progress_errors_then_accepted(page: Any, worker: None, tmp_path:
     assert DatasetVersion.objects.count() == 1
 
     page.goto(f"{page.base_url}/intake/generation/history/")
-    assert "uploader" in page.locator("table tbody").inner_text()
+    assert uploader.full_name in page.locator("table tbody").inner_text()  # the person, not the login ID
     assert page.locator("[data-role=download]").count() == 2
     page.goto(f"{page.base_url}/intake/generation/fields/")
     assert "発電上限（kW）" in page.locator("[data-role=fields]").inner_text()

@@ -3,7 +3,9 @@ reads only its own confirmed figures; runs, issues and other companies' objectio
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,15 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
 def _table(html: str) -> str:
     start = html.find('data-role="results"')
     return html[start : html.find("</table>", start)] if start >= 0 else ""
+
+
+#: a figure as the screens show it (thousands separators, exact decimals) and an ISO date or month left raw
+FIGURE = re.compile(r"^-?\d{1,3}(,\d{3})*(\.\d+)?$")
+RAW_DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+
+
+def _cells(table: str, css: str) -> list[str]:
+    return [html.unescape(c).strip() for c in re.findall(rf"<td{css}>([^<]*)</td>", table)]
 
 
 def _login(user: Any) -> Client:
@@ -71,6 +82,11 @@ def test_every_result_screen_csv_and_api_is_scoped_for_every_role(tmp_path: Path
             for where, text in texts.items():
                 for code in FORBIDDEN[company]:
                     assert code not in text, (name, key, where, code)
+            # as a clerk reads them: figures grouped (1,234,567 / 485,760.000), months and dates in Japanese form
+            figures = [c for c in _cells(texts["page"], ' class="num"') if c]
+            assert all(FIGURE.match(c) for c in figures), (name, key, figures[:5])
+            raw = [c for c in _cells(texts["page"], "") if RAW_DATE.match(c)]
+            assert not raw, (name, key, raw[:5])
         # a contract-month's detail page and API: one's own company only
         for cm in ContractMonth.objects.filter(run__in=users["runs"]).select_related("contract__participant"):
             mine = not company or cm.contract.participant.participant_code == company

@@ -98,9 +98,9 @@ def test_approved_replacements_in_a_run_assessed_or_blocking_and_reproduced_by_e
     page = client.get(reverse("web:settlement_contract_month", args=[may.pk, cm.pk])).content.decode()
     assert "電源等差替（この月の評価対象）" in page
     parts = page.split('data-role="replacement-parts"')[1].split("</table>")[0]
-    assert '<td>R1</td><td>契約電源</td><td class="num">60,000 kW</td><td>2025-05-01 〜 2025-05-31</td>' in parts
-    assert '<td>R4</td><td>差替先</td><td class="num">40,000 kW</td><td>2025-05-01 〜 2025-05-31</td>' in parts
-    assert "<td>R4</td><td>2025-05-12</td><td>36</td>" in page  # the instruction, shown with its resource
+    assert '<td>R1</td><td>契約電源</td><td class="num">60,000 kW</td><td>2025/05/01 〜 2025/05/31</td>' in parts
+    assert '<td>R4</td><td>差替先</td><td class="num">40,000 kW</td><td>2025/05/01 〜 2025/05/31</td>' in parts
+    assert "<td>R4</td><td>2025/05/12</td><td>36</td>" in page  # the instruction, shown with its resource
 
     # the refused one: a data issue with the reason, blocking May
     issue = DataIssue.objects.get(run=may, file="replacements")

@@ -68,7 +68,7 @@ def board_payload(days: list[queries.BoardDay]) -> list[dict[str, Any]]:
         out.append(
             {
                 "date": day.day.isoformat(),
-                "title": f"{day.day.month}月{day.day.day}日",
+                "title": f"{day.day.year}年{day.day.month}月{day.day.day}日（{'月火水木金土日'[day.day.weekday()]}）",
                 "areas": [AREA_NAMES_JA[a] for a in day.areas],
                 "slots": [f"{(i * 30) // 60:02d}:{(i * 30) % 60:02d}" for i in range(48)],
                 "z": z,
