@@ -188,13 +188,18 @@ def booking_undo(request: HttpRequest, pk: int) -> HttpResponse:
 # ------------------------------------------------------------------ balances (入出金結果)
 
 
-def _balances(request: HttpRequest) -> tuple[dt.date, str, list[queries.CompanyBalance]]:
+def _balance_filters(request: HttpRequest) -> tuple[dt.date, str]:
     as_of = _date(request.GET.get("as_of"), timezone.localdate())
     code = (
         request.GET.get("company", "").strip()[:16]
         if can(user=request.user, action=Action.VIEW_ALL_PARTICIPANTS)
         else ""
     )
+    return as_of, code
+
+
+def _balances(request: HttpRequest) -> tuple[dt.date, str, list[queries.CompanyBalance]]:
+    as_of, code = _balance_filters(request)
     return as_of, code, queries.balances(user=request.user, as_of=as_of, participant_code=code)
 
 
@@ -231,7 +236,12 @@ def _balance_row(b: queries.CompanyBalance) -> list[Any]:
 
 @requires(Action.VIEW_BALANCES)
 def balances(request: HttpRequest) -> HttpResponse:
-    as_of, code, rows = _balances(request)
+    """One page of companies (every company with documents has a row: the list grows with the market)."""
+    as_of, code = _balance_filters(request)
+    page_obj = paginate(request, queries.balance_companies(user=request.user, participant_code=code))
+    rows = queries.balances(
+        user=request.user, as_of=as_of, participant_code=code, only=[c.pk for c in page_obj.object_list]
+    )
     receipts = queries.receipts_visible_to(user=request.user)[:50]
     transfers = queries.transfers_visible_to(user=request.user)[:50]
     return render(
@@ -241,6 +251,7 @@ def balances(request: HttpRequest) -> HttpResponse:
             "as_of": as_of,
             "code": code,
             "rows": rows,
+            "page_obj": page_obj,
             "receipts": receipts,
             "transfers": transfers,
             "sees_all": can(user=request.user, action=Action.VIEW_ALL_PARTICIPANTS),
