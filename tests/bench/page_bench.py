@@ -49,7 +49,23 @@ def navigation_links(html: str) -> list[str]:
     return list(dict.fromkeys(HREF.findall(match.group(1))))
 
 
-def measure(client: Any, url: str, *, repeat: int, show_sql: bool = False) -> PageFigures:
+def sqlite_plans(queries: list[dict[str, Any]]) -> None:
+    """SQLite's plan of each query that scans a whole table or sorts without an index (the candidates for one)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for q in queries:
+            if not q["sql"].startswith("SELECT"):
+                continue
+            cursor.execute("EXPLAIN QUERY PLAN " + q["sql"])
+            steps = [row[-1] for row in cursor.fetchall()]
+            if any(s.startswith("SCAN") or "TEMP B-TREE" in s for s in steps):
+                print(f"  {1000 * float(q['time']):7.1f} ms  {q['sql'][:160]}")
+                for step in steps:
+                    print(f"             {step}")
+
+
+def measure(client: Any, url: str, *, repeat: int, show_sql: bool = False, show_plans: bool = False) -> PageFigures:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -66,6 +82,8 @@ def measure(client: Any, url: str, *, repeat: int, show_sql: bool = False) -> Pa
             cpus.append(time.process_time() - cpu)
         status, queries, size = response.status_code, len(captured.captured_queries), len(body)
         query_ms = 1000 * sum(float(q["time"]) for q in captured.captured_queries)
+    if show_plans and connection.vendor == "sqlite":
+        sqlite_plans(captured.captured_queries)
     if show_sql:
         for q in captured.captured_queries:
             print(f"  {1000 * float(q['time']):7.1f} ms  {q['sql'][:300]}")
@@ -176,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--profile", default="", help="profile this URL (cProfile, top 30 by cumulative time)")
     parser.add_argument("--sql", action="store_true", help="print the SQL of each measured page (with --only)")
+    parser.add_argument("--plans", action="store_true", help="SQLite: print the plans that scan a table or sort")
     args = parser.parse_args(argv)
 
     os.environ["CAPMARKET_VAR_DIR"] = str(Path(args.var_dir).resolve())
@@ -210,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         portal = client.get("/")
         links = [u for u in [*navigation_links(portal.content.decode()), *args.extra] if args.only in u]
-        rows = [measure(client, url, repeat=args.repeat, show_sql=args.sql) for url in links]
+        rows = [measure(client, url, repeat=args.repeat, show_sql=args.sql, show_plans=args.plans) for url in links]
         if args.sort == "ms":
             rows.sort(key=lambda r: -r.cpu_ms)
         elif args.sort == "queries":

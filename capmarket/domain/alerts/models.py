@@ -77,6 +77,7 @@ class Publication(models.Model):
         indexes = [
             models.Index(fields=["-published_at", "-id"], name="publication_published"),
             models.Index(fields=["received_at"], name="publication_received"),
+            models.Index(fields=["last_date", "first_date"], name="publication_dates"),
         ]
 
     def __str__(self) -> str:

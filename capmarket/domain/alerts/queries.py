@@ -11,7 +11,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from capmarket.calc.rules import BUILTIN_RULESETS, parse_params, resolve
 from capmarket.domain.accounts.permissions import Action, can
@@ -98,12 +99,31 @@ def message_recipients(*, message: OperatorMessage) -> list[Participant]:
 # ----------------------------------------------------------------------------------------------- margins
 
 
+def margin_versions(*, dates: Sequence[dt.date]) -> list[int]:
+    """The ``reserve_margins`` versions that can hold rows of these dates: those of the publications covering one
+    of them (a publication's version holds rows of its own dates only), oldest first."""
+    return list(
+        Publication.objects.filter(
+            last_date__gte=min(dates), first_date__lte=max(dates), dataset_version__isnull=False
+        )
+        .order_by("dataset_version")
+        .values_list("dataset_version", flat=True)
+    )
+
+
 def stored_margins(*, dates: Sequence[dt.date], as_of: dt.datetime) -> pl.DataFrame:
-    """The margins in force for these dates: per area and slot, the latest publication received by ``as_of``."""
+    """The margins in force for these dates: per area and slot, the latest publication received by ``as_of``.
+    Reads only the versions of the publications covering these dates, not one file per publication ever
+    received (several a day)."""
     if not dates:
         return pl.DataFrame()
     try:
-        return ts_queries.read_as_of(dataset="reserve_margins", as_of=as_of, where={"date": list(dates)}).collect()
+        return ts_queries.read_as_of(
+            dataset="reserve_margins",
+            as_of=as_of,
+            where={"date": list(dates)},
+            sequences=margin_versions(dates=dates),
+        ).collect()
     except ts_queries.NoVersionInForce:
         return pl.DataFrame()
 
@@ -185,14 +205,26 @@ def sees_alerts_back_office(*, user: Any) -> bool:
     return bool(getattr(user, "is_operator_staff", False)) and can(user=user, action=Action.VIEW_ALL_PARTICIPANTS)
 
 
+def _judgements_counted(*, state: str) -> Coalesce:
+    counted = (
+        Judgement.objects.filter(publication=OuterRef("pk"), state=state)
+        .order_by()
+        .values("publication")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), Value(0), output_field=IntegerField())
+
+
 def publications(
     *, kind: str = "", date_from: dt.date | None = None, date_to: dt.date | None = None
 ) -> QuerySet[Publication]:
-    """Publications, newest first, with their judgement counts."""
+    """Publications, newest first, with their judgement counts (counted for the rows read only: a page of the
+    list does not group every judgement ever made)."""
     qs = Publication.objects.annotate(
-        newly_below=Count("judgements", filter=Q(judgements__state=JudgementState.NEWLY_BELOW)),
-        still_below=Count("judgements", filter=Q(judgements__state=JudgementState.STILL_BELOW)),
-        recovered=Count("judgements", filter=Q(judgements__state=JudgementState.RECOVERED)),
+        newly_below=_judgements_counted(state=JudgementState.NEWLY_BELOW),
+        still_below=_judgements_counted(state=JudgementState.STILL_BELOW),
+        recovered=_judgements_counted(state=JudgementState.RECOVERED),
     )
     if kind:
         qs = qs.filter(kind=kind)

@@ -1,0 +1,16 @@
+"""An index for the publications covering given dates (the board and the import read only their versions)."""
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("alerts", "0001_reserve_margin_alerts"),
+    ]
+
+    operations = [
+        migrations.AddIndex(
+            model_name="publication",
+            index=models.Index(fields=["last_date", "first_date"], name="publication_dates"),
+        ),
+    ]
