@@ -103,9 +103,7 @@ def margin_versions(*, dates: Sequence[dt.date]) -> list[int]:
     """The ``reserve_margins`` versions that can hold rows of these dates: those of the publications covering one
     of them (a publication's version holds rows of its own dates only), oldest first."""
     return list(
-        Publication.objects.filter(
-            last_date__gte=min(dates), first_date__lte=max(dates), dataset_version__isnull=False
-        )
+        Publication.objects.filter(last_date__gte=min(dates), first_date__lte=max(dates), dataset_version__isnull=False)
         .order_by("dataset_version")
         .values_list("dataset_version", flat=True)
     )
