@@ -284,7 +284,7 @@ def notified_slots(
 ) -> list[NotifiedSlot]:
     """The slots providers were asked to offer capacity for (low-margin alerts), newest first. A company's member
     sees its own company's only; staff every company's (or one's)."""
-    qs = ProviderAlert.objects.filter(kind=AlertKind.BELOW).select_related("participant", "publication")
+    qs = ProviderAlert.objects.filter(kind=AlertKind.BELOW)
     if sees_alerts_back_office(user=user):
         if participant_id is not None:
             qs = qs.filter(participant_id=participant_id)
@@ -297,36 +297,34 @@ def notified_slots(
         qs = qs.filter(publication__last_date__gte=date_from)
     if date_to is not None:
         qs = qs.filter(publication__first_date__lt=date_to)
-    alerts = list(qs.order_by("-created_at", "-id")[:2000])
-    keys = [a.email_key for a in alerts if a.email_key]
+    alerts = list(
+        qs.order_by("-created_at", "-id").values_list(
+            "participant__participant_code",
+            "participant__name",
+            "publication__published_at",
+            "created_at",
+            "publication_id",
+            "email_key",
+            "slots",
+        )[:2000]
+    )  # plain values: thousands of rows, each read for several slots
+    keys = [a[5] for a in alerts if a[5]]
     email_states = dict(OutboundEmail.objects.filter(key__in=keys).values_list("key", "state"))
-    rows: list[NotifiedSlot] = []
-    for alert in alerts:
-        for slot_area, day_text, slot, margin in alert.slots:
+    found: list[tuple[Any, ...]] = []
+    for code, name, published_at, notified_at, publication_id, email_key, slots in alerts:
+        email_state = email_states.get(email_key, "") if email_key else "no_address"
+        for slot_area, day_text, slot, margin in slots:
             day = dt.date.fromisoformat(day_text)
             if area and slot_area != area:
                 continue
             if (date_from is not None and day < date_from) or (date_to is not None and day >= date_to):
                 continue
-            rows.append(
-                NotifiedSlot(
-                    participant_code=alert.participant.participant_code,
-                    participant_name=alert.participant.name,
-                    area=slot_area,
-                    date=day,
-                    slot=int(slot),
-                    margin_milli_pct=margin,
-                    published_at=alert.publication.published_at,
-                    notified_at=alert.created_at,
-                    publication_id=alert.publication_id,
-                    email_state=email_states.get(alert.email_key, "") if alert.email_key else "no_address",
-                    current_state="",
-                )
+            found.append(
+                (code, name, slot_area, day, int(slot), margin, published_at, notified_at, publication_id, email_state)
             )
-    current = _current_states({(r.area, r.date, r.slot) for r in rows})
-    rows = [NotifiedSlot(**{**r.__dict__, "current_state": current.get((r.area, r.date, r.slot), "")}) for r in rows]
-    rows.sort(key=lambda r: (-r.date.toordinal(), r.slot, r.area, r.participant_code, -r.notified_at.timestamp()))
-    return rows[:limit]
+    current = _current_states({(r[2], r[3], r[4]) for r in found})
+    found.sort(key=lambda r: (-r[3].toordinal(), r[4], r[2], r[0], -r[7].timestamp()))
+    return [NotifiedSlot(*r, current_state=current.get((r[2], r[3], r[4]), "")) for r in found[:limit]]
 
 
 def _current_states(slots: set[tuple[str, dt.date, int]]) -> dict[tuple[str, dt.date, int], str]:

@@ -1,4 +1,5 @@
-"""An index for the publications covering given dates (the board and the import read only their versions)."""
+"""Indexes for the publications covering given dates (the board and the import read only their versions) and for
+the latest alerts of a kind (the notified slots)."""
 
 from django.db import migrations, models
 
@@ -12,5 +13,9 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="publication",
             index=models.Index(fields=["last_date", "first_date"], name="publication_dates"),
+        ),
+        migrations.AddIndex(
+            model_name="provideralert",
+            index=models.Index(fields=["kind", "-created_at", "-id"], name="alert_kind_created"),
         ),
     ]
