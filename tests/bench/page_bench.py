@@ -41,6 +41,17 @@ class PageFigures:
     kib: float
 
 
+MAIN = re.compile(r'<main class="content">(.*?)</main>', re.S)
+DETAIL = re.compile(r'href="(/[^"?#]*/\d+/)"')
+
+
+def first_detail_link(html: str) -> str | None:
+    """The first link of the page's content to an object's page (a path with a number), e.g. ``/contracts/12/``."""
+    match = MAIN.search(html)
+    found = DETAIL.search(match.group(1)) if match else None
+    return found.group(1) if found else None
+
+
 def navigation_links(html: str) -> list[str]:
     """The side navigation's links, in menu order, each once."""
     match = NAV.search(html)
@@ -184,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--extra", nargs="*", default=[], help="more URLs to measure for every login")
     parser.add_argument("--only", default="", help="measure only URLs containing this text")
+    parser.add_argument("--details", action="store_true", help="also the first object page linked from each page")
     parser.add_argument("--sort", choices=["menu", "ms", "queries"], default="menu")
     parser.add_argument(
         "--grow-publications",
@@ -229,6 +241,13 @@ def main(argv: list[str] | None = None) -> int:
             continue
         portal = client.get("/")
         links = [u for u in [*navigation_links(portal.content.decode()), *args.extra] if args.only in u]
+        if args.details:
+            seen = set(links)
+            for url in list(links):
+                detail = first_detail_link(client.get(url).content.decode(errors="replace"))
+                if detail and detail not in seen:
+                    seen.add(detail)
+                    links.insert(links.index(url) + 1, detail)
         rows = [measure(client, url, repeat=args.repeat, show_sql=args.sql, show_plans=args.plans) for url in links]
         if args.sort == "ms":
             rows.sort(key=lambda r: -r.cpu_ms)

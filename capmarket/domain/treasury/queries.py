@@ -96,9 +96,11 @@ class OpenDocument:
         return self.document.total_yen - self.received_yen
 
 
-def open_documents(*, participant_id: int | None = None, due_before: dt.date | None = None) -> list[OpenDocument]:
-    """Invoices and contribution bills not cancelled, not carried into a later statement, not fully received;
-    ordered by due date, then number."""
+def open_documents(
+    *, participant_id: int | None = None, due_before: dt.date | None = None, numbers: Iterable[str] | None = None
+) -> list[OpenDocument]:
+    """Invoices and contribution bills not cancelled, not carried into a later statement, not fully received (of
+    one company, due before a date, of these document numbers); ordered by due date, then number."""
     qs = (
         Document.objects.filter(document_type__in=RECEIVABLE_TYPES, direction=Direction.RECIPIENT_PAYS)
         .exclude(_cancelled())
@@ -110,6 +112,8 @@ def open_documents(*, participant_id: int | None = None, due_before: dt.date | N
         qs = qs.filter(participant_id=participant_id)
     if due_before is not None:
         qs = qs.filter(due_date__lt=due_before)
+    if numbers is not None:
+        qs = qs.filter(number__in=list(numbers))
     docs = list(qs.order_by("due_date", "number"))
     received = received_by_document(document_ids=[d.pk for d in docs])
     result = [OpenDocument(d, received.get(d.pk, 0)) for d in docs]

@@ -85,8 +85,8 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     statement = queries.get_statement(statement_id=pk)
     if statement is None:
         raise Http404("取込が見つかりません。")
-    bookings = queries.bookings_of(statement=statement).prefetch_related("matches__participant")
-    return render(request, "web/treasury/statement_detail.html", {"statement": statement, "bookings": bookings})
+    page_obj = paginate(request, queries.bookings_of(statement=statement))  # a statement can hold thousands
+    return render(request, "web/treasury/statement_detail.html", {"statement": statement, "page_obj": page_obj})
 
 
 @requires(Action.MANAGE_RECEIPTS)
@@ -110,7 +110,7 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
     booking = _booking(pk)
     company = queries.participant_by_code(code=request.GET.get("company", ""))
     open_items = queries.open_documents(participant_id=company.pk) if company else []
-    candidates = [x for x in queries.open_documents() if x.document.number in set(booking.candidates)]
+    candidates = queries.open_documents(numbers=booking.candidates) if booking.candidates else []
     history = [(m, list(queries.allocations_of(match=m))) for m in queries.matches_of(booking=booking)]
     return render(
         request,
