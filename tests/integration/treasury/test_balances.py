@@ -72,3 +72,15 @@ def test_a_member_reads_its_own_company_even_when_asking_for_others(
     rows = queries.balances(user=member, as_of=dt.date(2026, 1, 1), only=others)
 
     assert [b.code for b in rows] == [owes.participant_code]
+
+
+def test_open_documents_of_given_numbers_are_those_of_the_whole_list(received: dict[str, Any]) -> None:
+    every = queries.open_documents()
+    numbers = [every[0].document.number, every[-1].document.number, "NO-SUCH-NUMBER"]
+
+    named = queries.open_documents(numbers=numbers)
+
+    assert [(x.document.pk, x.received_yen) for x in named] == [
+        (x.document.pk, x.received_yen) for x in every if x.document.number in numbers
+    ]
+    assert len(named) == 2
