@@ -16,6 +16,7 @@ from capmarket.application import reserve_margins as app
 from capmarket.domain.alerts import queries
 from capmarket.domain.alerts.models import Judgement, Publication
 from capmarket.domain.timeseries import queries as ts_queries
+from capmarket.domain.timeseries import storage
 from capmarket.domain.timeseries.models import DatasetVersion
 from tests.reserve_margin_files import margin_file
 
@@ -80,13 +81,13 @@ def test_the_board_reads_only_the_versions_covering_its_days(
     publications: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scanned: list[int] = []
-    real_scan = ts_queries.scan_version
+    real_scan = storage.scan_version
 
     def counting_scan(*, version: DatasetVersion, months: Any = None) -> Any:
         scanned.append(version.sequence)
         return real_scan(version=version, months=months)
 
-    monkeypatch.setattr(ts_queries, "scan_version", counting_scan)
+    monkeypatch.setattr("capmarket.domain.timeseries.queries.scan_version", counting_scan)
     covering = queries.margin_versions(dates=[day(3)])
 
     board = queries.board(days=[day(3)], as_of=publications["end"])
@@ -103,13 +104,15 @@ def test_the_board_reads_only_the_versions_covering_its_days(
 def test_the_publication_list_counts_each_publications_judgements(publications: dict[str, Any]) -> None:
     counted = Counter(Judgement.objects.values_list("publication_id", "state"))
 
-    listed = list(queries.publications())
+    listed = [
+        (p.pk, *(vars(p)[k] for k in ("newly_below", "still_below", "recovered"))) for p in queries.publications()
+    ]
 
     assert len(listed) == Publication.objects.count() == 8
     assert sum(counted.values()) > 0
-    for p in listed:
-        assert (p.newly_below, p.still_below, p.recovered) == (
-            counted[(p.pk, "newly_below")],
-            counted[(p.pk, "still_below")],
-            counted[(p.pk, "recovered")],
+    for pk, newly, still, recovered in listed:
+        assert (newly, still, recovered) == (
+            counted[(pk, "newly_below")],
+            counted[(pk, "still_below")],
+            counted[(pk, "recovered")],
         )

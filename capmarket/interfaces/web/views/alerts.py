@@ -20,7 +20,7 @@ from capmarket.application import reserve_margins
 from capmarket.calc.market import AREA_NAMES_JA, AREAS
 from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.alerts import operations as alert_ops
-from capmarket.domain.alerts import queries
+from capmarket.domain.alerts import queries, report_queries
 from capmarket.domain.alerts.models import MessageState, OperatorMessage, PatternKind, Publication, PublicationSource
 from capmarket.domain.alerts.texts import PLACEHOLDERS, areas_text, margin_text, slot_span
 from capmarket.domain.alerts.texts import render as render_template
@@ -464,7 +464,7 @@ def report(request: HttpRequest) -> HttpResponse:
     date_from = _date(request.GET.get("from")) or date_to - dt.timedelta(days=14)
     if (date_to - date_from).days > 92 or date_to <= date_from:
         date_from = date_to - dt.timedelta(days=14)
-    rows = queries.daily_report(date_from=date_from, date_to=date_to)
+    rows = report_queries.daily_report(date_from=date_from, date_to=date_to)
     return render(
         request,
         "web/alerts/report.html",
