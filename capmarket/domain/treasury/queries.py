@@ -209,6 +209,13 @@ def receipts_visible_to(*, user: Any) -> QuerySet[MatchAllocation]:
     return qs.filter(match__participant_id=own).order_by("-match__booking__booking_date", "-pk")
 
 
+def latest_receipts(*, user: Any, limit: int) -> list[MatchAllocation]:
+    """The newest ``limit`` of ``receipts_visible_to``: their ids sorted first (narrow rows), then the rows."""
+    ids = list(receipts_visible_to(user=user).values_list("pk", flat=True)[:limit])
+    found = MatchAllocation.objects.select_related("document", "match__booking").in_bulk(ids)
+    return [found[pk] for pk in ids]
+
+
 def invoice_receipts(*, delivery_year: int) -> dict[tuple[str, str], int]:
     """Receipts on providers' invoices of a delivery year by (provider code, delivery month ``YYYY-MM``): the
     engine's ``receipts`` input for the carry-over of rules.md §3."""
@@ -280,6 +287,13 @@ def transfers_visible_to(*, user: Any) -> QuerySet[TransferLine]:
     if own is None:
         return qs.none()
     return qs.filter(participant_id=own, batch__state=BatchState.RELEASED).order_by("-batch__pay_date", "-pk")
+
+
+def latest_transfers(*, user: Any, limit: int) -> list[TransferLine]:
+    """The newest ``limit`` of ``transfers_visible_to``: their ids sorted first (narrow rows), then the rows."""
+    ids = list(transfers_visible_to(user=user).values_list("pk", flat=True)[:limit])
+    found = TransferLine.objects.select_related("batch", "document").in_bulk(ids)
+    return [found[pk] for pk in ids]
 
 
 # ------------------------------------------------------------------ balances (入出金結果, F10)

@@ -42,7 +42,7 @@ def test_the_page_lists_a_page_of_companies_in_a_bounded_number_of_queries(
     client.force_login(staff["accountant"])
     codes = [c.participant_code for c in queries.balance_companies(user=staff["accountant"])]
 
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(18):
         first = client.get("/treasury/balances/?as_of=2026-01-01")
     second = client.get("/treasury/balances/?as_of=2026-01-01&page=2")
 
@@ -59,7 +59,7 @@ def test_a_member_sees_its_company_in_a_bounded_number_of_queries(
     client = Client()
     client.force_login(make_user("participant_user", participant=owes))
 
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(22):
         response = client.get("/treasury/balances/?as_of=2026-01-01")
 
     assert _rows(response.content.decode()) == [owes.participant_code]

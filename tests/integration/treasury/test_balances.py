@@ -84,3 +84,14 @@ def test_open_documents_of_given_numbers_are_those_of_the_whole_list(received: d
         (x.document.pk, x.received_yen) for x in every if x.document.number in numbers
     ]
     assert len(named) == 2
+
+
+def test_the_latest_receipts_and_transfers_are_the_first_of_the_scoped_lists(
+    received: dict[str, Any], staff: dict[str, Any]
+) -> None:
+    member = make_user("participant_user", participant=received["companies"]["owes"])
+    for user in (staff["operator"], member):
+        assert queries.latest_receipts(user=user, limit=5) == list(queries.receipts_visible_to(user=user)[:5])
+        assert queries.latest_transfers(user=user, limit=5) == list(queries.transfers_visible_to(user=user)[:5])
+    assert len(queries.latest_receipts(user=staff["operator"], limit=5)) == 5
+    assert queries.latest_receipts(user=member, limit=5)

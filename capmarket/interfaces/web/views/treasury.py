@@ -242,8 +242,8 @@ def balances(request: HttpRequest) -> HttpResponse:
     rows = queries.balances(
         user=request.user, as_of=as_of, participant_code=code, only=[c.pk for c in page_obj.object_list]
     )
-    receipts = queries.receipts_visible_to(user=request.user)[:50]
-    transfers = queries.transfers_visible_to(user=request.user)[:50]
+    receipts = queries.latest_receipts(user=request.user, limit=50)
+    transfers = queries.latest_transfers(user=request.user, limit=50)
     return render(
         request,
         "web/treasury/balances.html",
