@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from capmarket.application.operation_reports.periods import JST, WEEKDAYS, Period
-from capmarket.domain.alerts import queries as alert_queries
+from capmarket.domain.alerts import report_queries as alert_report_queries
 from capmarket.domain.documents import queries as document_queries
 from capmarket.domain.documents.models import DocumentType
 from capmarket.domain.helpdesk import clock
@@ -150,7 +150,7 @@ def email_section(period: Period) -> dict[str, Any]:
 def reserve_margin_section(period: Period) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """広域予備率低下時の事業者対応 (seed 000 ③): publications judged, providers alerted, e-mails and the minutes from
     publication (and from receipt) to the last e-mail sent — per day (per month in the 業務総括報告書)."""
-    days = [row.as_dict() for row in alert_queries.daily_report(date_from=period.start, date_to=period.end)]
+    days = [row.as_dict() for row in alert_report_queries.daily_report(date_from=period.start, date_to=period.end)]
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in days:
         label = row["date"][:7] if period.kind == ReportKind.SUMMARY else row["date"]

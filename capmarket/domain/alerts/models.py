@@ -77,6 +77,7 @@ class Publication(models.Model):
         indexes = [
             models.Index(fields=["-published_at", "-id"], name="publication_published"),
             models.Index(fields=["received_at"], name="publication_received"),
+            models.Index(fields=["last_date", "first_date"], name="publication_dates"),
         ]
 
     def __str__(self) -> str:
@@ -152,7 +153,10 @@ class ProviderAlert(models.Model):
             models.UniqueConstraint(fields=["publication", "participant", "kind"], name="alert_once_per_publication"),
             models.CheckConstraint(condition=Q(kind__in=AlertKind.values), name="alert_kind_known"),
         ]
-        indexes = [models.Index(fields=["participant", "-created_at"], name="alert_participant_created")]
+        indexes = [
+            models.Index(fields=["participant", "-created_at"], name="alert_participant_created"),
+            models.Index(fields=["kind", "-created_at", "-id"], name="alert_kind_created"),  # the notified slots
+        ]
 
     def __str__(self) -> str:
         return f"{self.publication_id} {self.participant_id} {self.kind}"

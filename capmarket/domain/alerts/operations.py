@@ -63,7 +63,6 @@ from capmarket.domain.notifications import queries as mail_queries
 from capmarket.domain.notifications.models import ContactPurpose
 from capmarket.domain.registry.models import Participant
 from capmarket.domain.timeseries import operations as ts_ops
-from capmarket.domain.timeseries import queries as ts_queries
 
 JST: Final = ZoneInfo("Asia/Tokyo")
 DATASET: Final = "reserve_margins"
@@ -178,10 +177,7 @@ def import_publication(
     if not default_storage.exists(stored_path):
         stored_path = default_storage.save(stored_path, ContentFile(data))
 
-    try:
-        previous = ts_queries.read_as_of(dataset=DATASET, as_of=now, where={"date": dates}).collect()
-    except ts_queries.NoVersionInForce:
-        previous = pl.DataFrame()
+    previous = queries.stored_margins(dates=dates, as_of=now)
     new = frame.drop("file", "line").with_columns(
         _below_expr(thresholds, margin="margin_milli_pct", blackout="blackout").alias("_below")
     )

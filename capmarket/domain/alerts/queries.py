@@ -11,7 +11,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from capmarket.calc.rules import BUILTIN_RULESETS, parse_params, resolve
 from capmarket.domain.accounts.permissions import Action, can
@@ -28,7 +29,7 @@ from capmarket.domain.alerts.models import (
     Publication,
 )
 from capmarket.domain.contracts.models import CapacityContract, ContractState
-from capmarket.domain.notifications.models import EmailState, OutboundEmail
+from capmarket.domain.notifications.models import OutboundEmail
 from capmarket.domain.registry.models import Participant
 from capmarket.domain.rulesets.models import RuleSet
 from capmarket.domain.rulesets.queries import values_of
@@ -98,12 +99,28 @@ def message_recipients(*, message: OperatorMessage) -> list[Participant]:
 # ----------------------------------------------------------------------------------------------- margins
 
 
+def margin_versions(*, dates: Sequence[dt.date]) -> list[int]:
+    """The ``reserve_margins`` versions that can hold rows of these dates: those of the publications covering one
+    of them (a publication's version holds rows of its own dates only), oldest first."""
+    covering = Publication.objects.filter(
+        last_date__gte=min(dates), first_date__lte=max(dates), dataset_version__isnull=False
+    )
+    return [v for v in covering.order_by("dataset_version").values_list("dataset_version", flat=True) if v is not None]
+
+
 def stored_margins(*, dates: Sequence[dt.date], as_of: dt.datetime) -> pl.DataFrame:
-    """The margins in force for these dates: per area and slot, the latest publication received by ``as_of``."""
+    """The margins in force for these dates: per area and slot, the latest publication received by ``as_of``.
+    Reads only the versions of the publications covering these dates, not one file per publication ever
+    received (several a day)."""
     if not dates:
         return pl.DataFrame()
     try:
-        return ts_queries.read_as_of(dataset="reserve_margins", as_of=as_of, where={"date": list(dates)}).collect()
+        return ts_queries.read_as_of(
+            dataset="reserve_margins",
+            as_of=as_of,
+            where={"date": list(dates)},
+            sequences=margin_versions(dates=dates),
+        ).collect()
     except ts_queries.NoVersionInForce:
         return pl.DataFrame()
 
@@ -185,14 +202,26 @@ def sees_alerts_back_office(*, user: Any) -> bool:
     return bool(getattr(user, "is_operator_staff", False)) and can(user=user, action=Action.VIEW_ALL_PARTICIPANTS)
 
 
+def _judgements_counted(*, state: str) -> Coalesce:
+    counted = (
+        Judgement.objects.filter(publication=OuterRef("pk"), state=state)
+        .order_by()
+        .values("publication")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), Value(0), output_field=IntegerField())
+
+
 def publications(
     *, kind: str = "", date_from: dt.date | None = None, date_to: dt.date | None = None
 ) -> QuerySet[Publication]:
-    """Publications, newest first, with their judgement counts."""
+    """Publications, newest first, with their judgement counts (counted for the rows read only: a page of the
+    list does not group every judgement ever made)."""
     qs = Publication.objects.annotate(
-        newly_below=Count("judgements", filter=Q(judgements__state=JudgementState.NEWLY_BELOW)),
-        still_below=Count("judgements", filter=Q(judgements__state=JudgementState.STILL_BELOW)),
-        recovered=Count("judgements", filter=Q(judgements__state=JudgementState.RECOVERED)),
+        newly_below=_judgements_counted(state=JudgementState.NEWLY_BELOW),
+        still_below=_judgements_counted(state=JudgementState.STILL_BELOW),
+        recovered=_judgements_counted(state=JudgementState.RECOVERED),
     )
     if kind:
         qs = qs.filter(kind=kind)
@@ -243,6 +272,10 @@ class NotifiedSlot:
     current_state: str  # still below / recovered, by the latest judgement of the slot
 
 
+#: a notified slot's fields before its current state: NotifiedSlot's, in order
+_SlotRow = tuple[str, str, str, dt.date, int, int | None, dt.datetime, dt.datetime, int, str]
+
+
 def notified_slots(
     *,
     user: Any,
@@ -254,7 +287,7 @@ def notified_slots(
 ) -> list[NotifiedSlot]:
     """The slots providers were asked to offer capacity for (low-margin alerts), newest first. A company's member
     sees its own company's only; staff every company's (or one's)."""
-    qs = ProviderAlert.objects.filter(kind=AlertKind.BELOW).select_related("participant", "publication")
+    qs = ProviderAlert.objects.filter(kind=AlertKind.BELOW)
     if sees_alerts_back_office(user=user):
         if participant_id is not None:
             qs = qs.filter(participant_id=participant_id)
@@ -267,36 +300,34 @@ def notified_slots(
         qs = qs.filter(publication__last_date__gte=date_from)
     if date_to is not None:
         qs = qs.filter(publication__first_date__lt=date_to)
-    alerts = list(qs.order_by("-created_at", "-id")[:2000])
-    keys = [a.email_key for a in alerts if a.email_key]
+    alerts = list(
+        qs.order_by("-created_at", "-id").values_list(
+            "participant__participant_code",
+            "participant__name",
+            "publication__published_at",
+            "created_at",
+            "publication_id",
+            "email_key",
+            "slots",
+        )[:2000]
+    )  # plain values: thousands of rows, each read for several slots
+    keys = [a[5] for a in alerts if a[5]]
     email_states = dict(OutboundEmail.objects.filter(key__in=keys).values_list("key", "state"))
-    rows: list[NotifiedSlot] = []
-    for alert in alerts:
-        for slot_area, day_text, slot, margin in alert.slots:
+    found: list[_SlotRow] = []
+    for code, name, published_at, notified_at, publication_id, email_key, slots in alerts:
+        email_state = email_states.get(email_key, "") if email_key else "no_address"
+        for slot_area, day_text, slot, margin in slots:
             day = dt.date.fromisoformat(day_text)
             if area and slot_area != area:
                 continue
             if (date_from is not None and day < date_from) or (date_to is not None and day >= date_to):
                 continue
-            rows.append(
-                NotifiedSlot(
-                    participant_code=alert.participant.participant_code,
-                    participant_name=alert.participant.name,
-                    area=slot_area,
-                    date=day,
-                    slot=int(slot),
-                    margin_milli_pct=margin,
-                    published_at=alert.publication.published_at,
-                    notified_at=alert.created_at,
-                    publication_id=alert.publication_id,
-                    email_state=email_states.get(alert.email_key, "") if alert.email_key else "no_address",
-                    current_state="",
-                )
+            found.append(
+                (code, name, slot_area, day, int(slot), margin, published_at, notified_at, publication_id, email_state)
             )
-    current = _current_states({(r.area, r.date, r.slot) for r in rows})
-    rows = [NotifiedSlot(**{**r.__dict__, "current_state": current.get((r.area, r.date, r.slot), "")}) for r in rows]
-    rows.sort(key=lambda r: (-r.date.toordinal(), r.slot, r.area, r.participant_code, -r.notified_at.timestamp()))
-    return rows[:limit]
+    current = _current_states({(r[2], r[3], r[4]) for r in found})
+    found.sort(key=lambda r: (-r[3].toordinal(), r[4], r[2], r[0], -r[7].timestamp()))
+    return [NotifiedSlot(*r, current_state=current.get((r[2], r[3], r[4]), "")) for r in found[:limit]]
 
 
 def _current_states(slots: set[tuple[str, dt.date, int]]) -> dict[tuple[str, dt.date, int], str]:
@@ -350,137 +381,6 @@ def get_message(*, pk: Any) -> OperatorMessage:
 
 def open_messages_count() -> int:
     return OperatorMessage.objects.filter(state__in=[MessageState.PROPOSED, MessageState.SUBMITTED]).count()
-
-
-# ----------------------------------------------------------------------------------------------- operations report
-
-
-@dataclass(frozen=True)
-class DailyAlertReport:
-    """One day of 広域予備率低下時の事業者対応 (seed 000 ③ イ 報告業務): publications received, judgements,
-    e-mails, and how fast the e-mails left."""
-
-    day: dt.date
-    publications: int
-    newly_below: int
-    still_below: int
-    recovered: int
-    providers_alerted: int
-    emails_total: int
-    emails_sent: int
-    emails_failed: int
-    emails_waiting: int
-    max_minutes_publication_to_last_email: Fraction | None
-    max_minutes_receipt_to_last_email: Fraction | None
-    operator_messages_sent: int
-
-    def as_dict(self) -> dict[str, Any]:
-        def minutes(value: Fraction | None) -> str | None:
-            if value is None:
-                return None
-            tenths = (value * 10).__floor__()
-            return f"{tenths // 10}.{tenths % 10}"
-
-        return {
-            "date": self.day.isoformat(),
-            "publications": self.publications,
-            "newly_below": self.newly_below,
-            "still_below": self.still_below,
-            "recovered": self.recovered,
-            "providers_alerted": self.providers_alerted,
-            "emails_total": self.emails_total,
-            "emails_sent": self.emails_sent,
-            "emails_failed": self.emails_failed,
-            "emails_waiting": self.emails_waiting,
-            "max_minutes_publication_to_last_email": minutes(self.max_minutes_publication_to_last_email),
-            "max_minutes_receipt_to_last_email": minutes(self.max_minutes_receipt_to_last_email),
-            "operator_messages_sent": self.operator_messages_sent,
-        }
-
-
-def _minutes(delta: dt.timedelta) -> Fraction:
-    return Fraction(delta.days * 86_400_000_000 + delta.seconds * 1_000_000 + delta.microseconds, 60_000_000)
-
-
-def daily_report(*, date_from: dt.date, date_to: dt.date) -> list[DailyAlertReport]:
-    """One row per day in ``[date_from, date_to)`` (days in JST, by the time a publication was received)."""
-    start = dt.datetime.combine(date_from, dt.time(), tzinfo=JST)
-    end = dt.datetime.combine(date_to, dt.time(), tzinfo=JST)
-    pubs = list(
-        Publication.objects.filter(received_at__gte=start, received_at__lt=end)
-        .annotate(
-            newly=Count("judgements", filter=Q(judgements__state=JudgementState.NEWLY_BELOW), distinct=True),
-            still=Count("judgements", filter=Q(judgements__state=JudgementState.STILL_BELOW), distinct=True),
-            back=Count("judgements", filter=Q(judgements__state=JudgementState.RECOVERED), distinct=True),
-        )
-        .order_by("received_at", "id")
-    )
-    pub_ids = [p.pk for p in pubs]
-    alerted = dict(
-        ProviderAlert.objects.filter(publication_id__in=pub_ids)
-        .values("publication_id")
-        .annotate(n=Count("participant", distinct=True))
-        .values_list("publication_id", "n")
-    )
-    email_rows: dict[int, dict[str, Any]] = {}
-    alert_emails = OutboundEmail.objects.filter(kind__startswith="alerts.", key__startswith="alert:").filter(
-        created_at__gte=start - dt.timedelta(days=1), created_at__lt=end + dt.timedelta(days=1)
-    )
-    row: dict[str, Any] | None
-    for email in alert_emails.values("key", "state", "sent_at"):
-        pub_id = int(email["key"].split(":")[1])
-        row = email_rows.setdefault(pub_id, {"total": 0, "sent": 0, "failed": 0, "last": None})
-        row["total"] += 1
-        if email["state"] == EmailState.SENT:
-            row["sent"] += 1
-            if row["last"] is None or email["sent_at"] > row["last"]:
-                row["last"] = email["sent_at"]
-        elif email["state"] == EmailState.FAILED:
-            row["failed"] += 1
-    messages_sent = [
-        at
-        for at in OperatorMessage.objects.filter(
-            state=MessageState.SENT, approved_at__gte=start, approved_at__lt=end
-        ).values_list("approved_at", flat=True)
-        if at is not None
-    ]
-    out: list[DailyAlertReport] = []
-    day = date_from
-    while day < date_to:
-        mine = [p for p in pubs if p.received_at.astimezone(JST).date() == day]
-        totals = {"total": 0, "sent": 0, "failed": 0}
-        worst_pub: Fraction | None = None
-        worst_rec: Fraction | None = None
-        for p in mine:
-            row = email_rows.get(p.pk)
-            if row is None:
-                continue
-            for k in totals:
-                totals[k] += row[k]
-            if row["last"] is not None and row["sent"] == row["total"]:
-                from_pub = _minutes(row["last"] - p.published_at)
-                from_rec = _minutes(row["last"] - p.received_at)
-                worst_pub = from_pub if worst_pub is None else max(worst_pub, from_pub)
-                worst_rec = from_rec if worst_rec is None else max(worst_rec, from_rec)
-        out.append(
-            DailyAlertReport(
-                day=day,
-                publications=len(mine),
-                newly_below=sum(int(p.newly) for p in mine),
-                still_below=sum(int(p.still) for p in mine),
-                recovered=sum(int(p.back) for p in mine),
-                providers_alerted=sum(alerted.get(p.pk, 0) for p in mine),
-                emails_total=totals["total"],
-                emails_sent=totals["sent"],
-                emails_failed=totals["failed"],
-                emails_waiting=totals["total"] - totals["sent"] - totals["failed"],
-                max_minutes_publication_to_last_email=worst_pub,
-                max_minutes_receipt_to_last_email=worst_rec,
-                operator_messages_sent=sum(1 for at in messages_sent if at.astimezone(JST).date() == day),
-            )
-        )
-        day += dt.timedelta(days=1)
-    return out
 
 
 def latest_publication_at() -> dt.datetime | None:

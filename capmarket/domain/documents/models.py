@@ -228,6 +228,7 @@ class Document(models.Model):
             models.Index(fields=["participant", "-issue_date"], name="document_company_issued"),
             models.Index(fields=["run_ref", "delivery_month", "document_type"], name="document_run_month"),
             models.Index(fields=["delivery_month", "document_type"], name="document_month_type"),
+            models.Index(fields=["-issue_date", "-number"], name="document_issued"),  # the list, newest first
         ]
 
     def __str__(self) -> str:

@@ -185,11 +185,16 @@ def company_statements(*, participant_id: int, start: dt.date, end: dt.date) -> 
     return [account_statement(account_code=code, start=start, end=end, participant_id=participant_id) for code in codes]
 
 
-def company_balances(*, as_of: dt.date | None = None, account_codes: Iterable[str]) -> dict[int, dict[str, int]]:
-    """participant id → account code → natural balance, for the per-company accounts named."""
+def company_balances(
+    *, as_of: dt.date | None = None, account_codes: Iterable[str], participant_ids: Iterable[int] | None = None
+) -> dict[int, dict[str, int]]:
+    """participant id → account code → natural balance, for the per-company accounts named (of every company, or
+    of the companies in ``participant_ids``)."""
     codes = list(account_codes)
     kinds = dict(Account.objects.filter(code__in=codes).values_list("code", "kind"))
     qs = Entry.objects.filter(account__code__in=codes, participant__isnull=False)
+    if participant_ids is not None:
+        qs = qs.filter(participant_id__in=list(participant_ids))
     if as_of is not None:
         qs = qs.filter(transaction__posted_on__lte=as_of)
     result: dict[int, dict[str, int]] = defaultdict(dict)

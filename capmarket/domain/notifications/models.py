@@ -84,6 +84,7 @@ class OutboundEmail(models.Model):
             models.Index(fields=["state", "next_attempt_at"], name="email_due"),
             models.Index(fields=["participant", "-created_at"], name="email_participant_created"),
             models.Index(fields=["kind", "created_at"], name="email_kind_created"),
+            models.Index(fields=["-created_at", "-id"], name="email_created"),  # the send log, newest first
         ]
 
     def __str__(self) -> str:

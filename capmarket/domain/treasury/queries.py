@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.documents.models import Direction, Document, DocumentLine, DocumentType, LineCategory
@@ -95,9 +96,11 @@ class OpenDocument:
         return self.document.total_yen - self.received_yen
 
 
-def open_documents(*, participant_id: int | None = None, due_before: dt.date | None = None) -> list[OpenDocument]:
-    """Invoices and contribution bills not cancelled, not carried into a later statement, not fully received;
-    ordered by due date, then number."""
+def open_documents(
+    *, participant_id: int | None = None, due_before: dt.date | None = None, numbers: Iterable[str] | None = None
+) -> list[OpenDocument]:
+    """Invoices and contribution bills not cancelled, not carried into a later statement, not fully received (of
+    one company, due before a date, of these document numbers); ordered by due date, then number."""
     qs = (
         Document.objects.filter(document_type__in=RECEIVABLE_TYPES, direction=Direction.RECIPIENT_PAYS)
         .exclude(_cancelled())
@@ -109,10 +112,36 @@ def open_documents(*, participant_id: int | None = None, due_before: dt.date | N
         qs = qs.filter(participant_id=participant_id)
     if due_before is not None:
         qs = qs.filter(due_date__lt=due_before)
+    if numbers is not None:
+        qs = qs.filter(number__in=list(numbers))
     docs = list(qs.order_by("due_date", "number"))
     received = received_by_document(document_ids=[d.pk for d in docs])
     result = [OpenDocument(d, received.get(d.pk, 0)) for d in docs]
     return [x for x in result if x.outstanding_yen > 0]
+
+
+def _open_amounts(*, participant_ids: list[int] | None) -> list[tuple[int, dt.date | None, int]]:
+    """(company, due date, yen outstanding) of each open document (of these companies; None: of every company):
+    what ``open_documents`` gives, summed by the database instead of read as documents (the balances page)."""
+    received = (
+        MatchAllocation.objects.filter(document=OuterRef("pk"), match__undone_at__isnull=True)
+        .order_by()
+        .values("document")
+        .annotate(total=Sum("amount_yen"))
+        .values("total")
+    )
+    qs = (
+        Document.objects.filter(document_type__in=RECEIVABLE_TYPES, direction=Direction.RECIPIENT_PAYS)
+        .exclude(_cancelled())
+        .exclude(_carried_forward())
+        .filter(total_yen__gt=0)
+        .annotate(received_yen=Coalesce(Subquery(received), Value(0), output_field=BigIntegerField()))
+        .filter(total_yen__gt=F("received_yen"))
+    )
+    if participant_ids is not None:
+        qs = qs.filter(participant_id__in=participant_ids)
+    rows = qs.order_by("due_date", "number").values_list("participant_id", "due_date", "total_yen", "received_yen")
+    return [(pid, due_date, int(total) - int(got)) for pid, due_date, total, got in rows]
 
 
 def payers() -> QuerySet[Participant]:
@@ -178,6 +207,13 @@ def receipts_visible_to(*, user: Any) -> QuerySet[MatchAllocation]:
     if own is None:
         return qs.none()
     return qs.filter(match__participant_id=own).order_by("-match__booking__booking_date", "-pk")
+
+
+def latest_receipts(*, user: Any, limit: int) -> list[MatchAllocation]:
+    """The newest ``limit`` of ``receipts_visible_to``: their ids sorted first (narrow rows), then the rows."""
+    ids = list(receipts_visible_to(user=user).values_list("pk", flat=True)[:limit])
+    found = MatchAllocation.objects.select_related("document", "match__booking").in_bulk(ids)
+    return [found[pk] for pk in ids]
 
 
 def invoice_receipts(*, delivery_year: int) -> dict[tuple[str, str], int]:
@@ -253,6 +289,13 @@ def transfers_visible_to(*, user: Any) -> QuerySet[TransferLine]:
     return qs.filter(participant_id=own, batch__state=BatchState.RELEASED).order_by("-batch__pay_date", "-pk")
 
 
+def latest_transfers(*, user: Any, limit: int) -> list[TransferLine]:
+    """The newest ``limit`` of ``transfers_visible_to``: their ids sorted first (narrow rows), then the rows."""
+    ids = list(transfers_visible_to(user=user).values_list("pk", flat=True)[:limit])
+    found = TransferLine.objects.select_related("batch", "document").in_bulk(ids)
+    return [found[pk] for pk in ids]
+
+
 # ------------------------------------------------------------------ balances (入出金結果, F10)
 
 RECEIVABLE_ACCOUNTS: tuple[str, ...] = (
@@ -309,18 +352,29 @@ def _received_and_paid_out(ids: list[int]) -> tuple[dict[int, int], dict[int, in
     return received, paid_out
 
 
-def balances(*, user: Any, as_of: dt.date, participant_code: str = "") -> list[CompanyBalance]:
-    """Balances of every company the user may see that has documents, by company code."""
-    documents = Document.objects.exclude(_cancelled()).exclude(document_type=DocumentType.CREDIT_NOTE)
+def balance_companies(*, user: Any, participant_code: str = "") -> QuerySet[Participant]:
+    """The companies whose balances the user may see (those with documents), by company code."""
     companies = Participant.objects.filter(Exists(Document.objects.filter(participant=OuterRef("pk"))))
     if not _sees_all(user):
         own = _own_participant_id(user)
         if own is None:
-            return []
+            return companies.none()
         companies = companies.filter(pk=own)
     if participant_code.strip():
         companies = companies.filter(participant_code__iexact=participant_code.strip())
-    company_list = list(companies.order_by("participant_code", "pk"))
+    return companies.order_by("participant_code", "pk")
+
+
+def balances(
+    *, user: Any, as_of: dt.date, participant_code: str = "", only: Iterable[int] | None = None
+) -> list[CompanyBalance]:
+    """Balances of every company the user may see that has documents, by company code (``only``: of those of
+    these company ids, e.g. one page of ``balance_companies``)."""
+    documents = Document.objects.exclude(_cancelled()).exclude(document_type=DocumentType.CREDIT_NOTE)
+    companies = balance_companies(user=user, participant_code=participant_code)
+    if only is not None:
+        companies = companies.filter(pk__in=list(only))
+    company_list = list(companies)
     ids = [c.pk for c in company_list]
     billed: dict[int, int] = defaultdict(int)
     notified: dict[int, int] = defaultdict(int)
@@ -338,15 +392,15 @@ def balances(*, user: Any, as_of: dt.date, participant_code: str = "") -> list[C
     outstanding: dict[int, int] = defaultdict(int)
     overdue: dict[int, int] = defaultdict(int)
     overdue_count: dict[int, int] = defaultdict(int)
-    for item in open_documents():
-        pid = item.document.participant_id
-        if pid not in billed:
-            continue
-        outstanding[pid] += item.outstanding_yen
-        if item.document.due_date is not None and item.document.due_date < as_of:
-            overdue[pid] += item.outstanding_yen
+    everyone = _sees_all(user) and not participant_code.strip() and only is None
+    for pid, due_date, outstanding_yen in _open_amounts(participant_ids=None if everyone else ids):
+        outstanding[pid] += outstanding_yen
+        if due_date is not None and due_date < as_of:
+            overdue[pid] += outstanding_yen
             overdue_count[pid] += 1
-    ledger = ledger_queries.company_balances(as_of=as_of, account_codes=BALANCE_ACCOUNTS)
+    ledger = ledger_queries.company_balances(
+        as_of=as_of, account_codes=BALANCE_ACCOUNTS, participant_ids=None if everyone else ids
+    )
     result = []
     for c in company_list:
         books = ledger.get(c.pk, {})

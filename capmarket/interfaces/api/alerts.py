@@ -29,7 +29,7 @@ from rest_framework.views import APIView
 
 from capmarket.application import reserve_margins
 from capmarket.domain.accounts.permissions import Action, can
-from capmarket.domain.alerts import queries
+from capmarket.domain.alerts import queries, report_queries
 from capmarket.domain.alerts.models import Judgement, Publication, PublicationSource
 from capmarket.domain.notifications import operations as mail_ops
 from capmarket.domain.notifications import queries as mail_queries
@@ -254,7 +254,7 @@ class ReportView(APIView):
         date_to = _date(request.query_params.get("to"))
         if date_from is None or date_to is None or not 0 < (date_to - date_from).days <= 366:
             return Response({"detail": "from と to（1〜366日）を YYYY-MM-DD で指定してください。"}, status=400)
-        return Response([r.as_dict() for r in queries.daily_report(date_from=date_from, date_to=date_to)])
+        return Response([r.as_dict() for r in report_queries.daily_report(date_from=date_from, date_to=date_to)])
 
 
 class EmailSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]

@@ -15,7 +15,7 @@ import pytest
 from capmarket.application import reserve_margins as app
 from capmarket.calc.tight_slots import tight_slots_from_margins
 from capmarket.domain.accounts.models import Role
-from capmarket.domain.alerts import queries
+from capmarket.domain.alerts import report_queries
 from capmarket.domain.alerts.models import (
     Judgement,
     JudgementState,
@@ -252,7 +252,7 @@ def test_the_report_rows_count_judgements_and_e_mails_per_day(market: dict[str, 
     take_in(tight_file(at(eve, 17), tokyo_35="6.50"), at(eve, 17, 2))
     delivery.deliver_due(clock=Clock(at(eve, 17, 4)))
 
-    rows = queries.daily_report(date_from=eve, date_to=DAY + dt.timedelta(days=1))
+    rows = report_queries.daily_report(date_from=eve, date_to=DAY + dt.timedelta(days=1))
 
     assert next(r.as_dict() for r in rows) == {
         "date": "2025-08-01",

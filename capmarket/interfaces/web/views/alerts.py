@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,7 +20,7 @@ from capmarket.application import reserve_margins
 from capmarket.calc.market import AREA_NAMES_JA, AREAS
 from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.alerts import operations as alert_ops
-from capmarket.domain.alerts import queries
+from capmarket.domain.alerts import queries, report_queries
 from capmarket.domain.alerts.models import MessageState, OperatorMessage, PatternKind, Publication, PublicationSource
 from capmarket.domain.alerts.texts import PLACEHOLDERS, areas_text, margin_text, slot_span
 from capmarket.domain.alerts.texts import render as render_template
@@ -36,6 +37,7 @@ from capmarket.interfaces.web.forms.alerts import (
 from capmarket.interfaces.web.views.accounts import attach_errors, paginate, query_without_page, requires
 
 BOARD_DAYS = 3
+NOTIFIED_PAGE_SIZE = 100  # rows of the notified slots per page (all of them: the CSV)
 
 
 def _today() -> dt.date:
@@ -240,6 +242,7 @@ EMAIL_LABELS = {
 def notified(request: HttpRequest) -> HttpResponse:
     """B80 広域予備率低下に伴う供給力提供通知管理: the slots a provider was asked to offer capacity for."""
     rows, filters = _notified_context(request)
+    page = Paginator(rows, NOTIFIED_PAGE_SIZE).get_page(request.GET.get("page"))
     view_rows = [
         {
             "r": r,
@@ -249,17 +252,18 @@ def notified(request: HttpRequest) -> HttpResponse:
             "state": STATE_LABELS.get(r.current_state, r.current_state),
             "email": EMAIL_LABELS.get(r.email_state, r.email_state),
         }
-        for r in rows[:1000]
+        for r in page.object_list
     ]
     return render(
         request,
         "web/alerts/notified.html",
         {
             "rows": view_rows,
+            "page": page,
             "total": len(rows),
             "filters": filters,
             "areas": [(a, AREA_NAMES_JA[a]) for a in AREAS],
-            "query": request.GET.urlencode(),
+            "query": query_without_page(request),
         },
     )
 
@@ -460,7 +464,7 @@ def report(request: HttpRequest) -> HttpResponse:
     date_from = _date(request.GET.get("from")) or date_to - dt.timedelta(days=14)
     if (date_to - date_from).days > 92 or date_to <= date_from:
         date_from = date_to - dt.timedelta(days=14)
-    rows = queries.daily_report(date_from=date_from, date_to=date_to)
+    rows = report_queries.daily_report(date_from=date_from, date_to=date_to)
     return render(
         request,
         "web/alerts/report.html",

@@ -36,6 +36,7 @@ from capmarket.domain.predelivery.models import (
     Season,
 )
 from capmarket.domain.registry import queries as registry_queries
+from capmarket.interfaces.web.views.accounts import paginate
 
 JST = dt.timezone(dt.timedelta(hours=9))
 
@@ -444,7 +445,7 @@ def outage_plans(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/predelivery/outage_plans.html",
-        {"plans": plans[:500], "state": state, "states": OutageState.choices},
+        {"page_obj": paginate(request, plans), "state": state, "states": OutageState.choices},
     )
 
 

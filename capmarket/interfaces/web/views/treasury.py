@@ -85,8 +85,8 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     statement = queries.get_statement(statement_id=pk)
     if statement is None:
         raise Http404("取込が見つかりません。")
-    bookings = queries.bookings_of(statement=statement).prefetch_related("matches__participant")
-    return render(request, "web/treasury/statement_detail.html", {"statement": statement, "bookings": bookings})
+    page_obj = paginate(request, queries.bookings_of(statement=statement))  # a statement can hold thousands
+    return render(request, "web/treasury/statement_detail.html", {"statement": statement, "page_obj": page_obj})
 
 
 @requires(Action.MANAGE_RECEIPTS)
@@ -110,7 +110,7 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
     booking = _booking(pk)
     company = queries.participant_by_code(code=request.GET.get("company", ""))
     open_items = queries.open_documents(participant_id=company.pk) if company else []
-    candidates = [x for x in queries.open_documents() if x.document.number in set(booking.candidates)]
+    candidates = queries.open_documents(numbers=booking.candidates) if booking.candidates else []
     history = [(m, list(queries.allocations_of(match=m))) for m in queries.matches_of(booking=booking)]
     return render(
         request,
@@ -188,13 +188,18 @@ def booking_undo(request: HttpRequest, pk: int) -> HttpResponse:
 # ------------------------------------------------------------------ balances (入出金結果)
 
 
-def _balances(request: HttpRequest) -> tuple[dt.date, str, list[queries.CompanyBalance]]:
+def _balance_filters(request: HttpRequest) -> tuple[dt.date, str]:
     as_of = _date(request.GET.get("as_of"), timezone.localdate())
     code = (
         request.GET.get("company", "").strip()[:16]
         if can(user=request.user, action=Action.VIEW_ALL_PARTICIPANTS)
         else ""
     )
+    return as_of, code
+
+
+def _balances(request: HttpRequest) -> tuple[dt.date, str, list[queries.CompanyBalance]]:
+    as_of, code = _balance_filters(request)
     return as_of, code, queries.balances(user=request.user, as_of=as_of, participant_code=code)
 
 
@@ -231,9 +236,14 @@ def _balance_row(b: queries.CompanyBalance) -> list[Any]:
 
 @requires(Action.VIEW_BALANCES)
 def balances(request: HttpRequest) -> HttpResponse:
-    as_of, code, rows = _balances(request)
-    receipts = queries.receipts_visible_to(user=request.user)[:50]
-    transfers = queries.transfers_visible_to(user=request.user)[:50]
+    """One page of companies (every company with documents has a row: the list grows with the market)."""
+    as_of, code = _balance_filters(request)
+    page_obj = paginate(request, queries.balance_companies(user=request.user, participant_code=code))
+    rows = queries.balances(
+        user=request.user, as_of=as_of, participant_code=code, only=[c.pk for c in page_obj.object_list]
+    )
+    receipts = queries.latest_receipts(user=request.user, limit=50)
+    transfers = queries.latest_transfers(user=request.user, limit=50)
     return render(
         request,
         "web/treasury/balances.html",
@@ -241,6 +251,7 @@ def balances(request: HttpRequest) -> HttpResponse:
             "as_of": as_of,
             "code": code,
             "rows": rows,
+            "page_obj": page_obj,
             "receipts": receipts,
             "transfers": transfers,
             "sees_all": can(user=request.user, action=Action.VIEW_ALL_PARTICIPANTS),
