@@ -4,27 +4,23 @@ a background upload that failed for good is run again with the 再実行 button.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import OperationalError, connection
 from django.utils import timezone
 
 from capmarket.application import intake
 from capmarket.domain.accounts.models import Role
 from capmarket.domain.jobs import dispatch
 from capmarket.domain.jobs import operations as job_ops
-from capmarket.domain.jobs.models import Job
 from capmarket.domain.timeseries.models import DatasetVersion
-from capmarket.interfaces.tasks import runner
 from tests.factories import PASSWORD, make_participant, make_resource, make_user
+from tests.functional.background import run_until_finished
 from tests.functional.conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -43,19 +39,7 @@ def worker(settings: Any, tmp_path: Path) -> Iterator[None]:
 
     def run_later(job_id: int) -> None:
         def work() -> None:
-            """What a worker and its recovery pass do: run the job, and again while it is not finished (the test
-            database's shared in-memory cache answers "table is locked" at once while the page reads the job)."""
-            time.sleep(1.5)
-            deadline = time.monotonic() + 60
-            try:
-                while time.monotonic() < deadline:
-                    with contextlib.suppress(OperationalError):
-                        runner.execute(job_id=job_id, worker="browser-test")
-                        if Job.objects.get(pk=job_id).is_finished:
-                            return
-                    time.sleep(0.5)
-            finally:
-                connection.close()
+            run_until_finished(job_id=job_id, delay=1.5)
 
         thread = threading.Thread(target=work, daemon=True)
         threads.append(thread)

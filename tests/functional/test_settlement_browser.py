@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,8 @@ from capmarket.domain.jobs import dispatch
 from capmarket.domain.predelivery import operations as pd_ops
 from capmarket.domain.predelivery import workflows as wf
 from capmarket.domain.registry.models import Participant
-from capmarket.interfaces.tasks import runner
 from tests.factories import PASSWORD, make_user
+from tests.functional.background import run_until_finished
 from tests.functional.conftest import login
 from tests.settlement_case import add_spare_resource, write_case
 
@@ -45,12 +44,12 @@ def worker(settings: Any, tmp_path: Path) -> Iterator[None]:
             "OPTIONS": {"location": str(tmp_path / "media")},
         },
     }
+    settings.CAPMARKET_JOB_RETRY_BASE_SECONDS = 0
     threads: list[threading.Thread] = []
 
     def run_later(job_id: int) -> None:
         def work() -> None:
-            time.sleep(1.0)
-            runner.execute(job_id=job_id, worker="browser-test")
+            run_until_finished(job_id=job_id, delay=1.0)
 
         thread = threading.Thread(target=work, daemon=True)
         threads.append(thread)
