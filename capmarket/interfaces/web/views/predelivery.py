@@ -33,6 +33,7 @@ from capmarket.domain.predelivery.models import (
 )
 from capmarket.domain.registry import queries as registry_queries
 from capmarket.interfaces.web.forms.predelivery import CommentForm, CorrectionForm, ExpectedCapacityForm, UploadForm
+from capmarket.interfaces.web.rights import any_user, guarded
 
 PAGE_SIZE = 50
 
@@ -53,7 +54,7 @@ def _errors(exc: ValidationError) -> list[str]:
 # ---------------------------------------------------------------------------------------------- expected capacity
 
 
-@login_required
+@guarded(any_user)
 def expected_capacity(request: HttpRequest) -> HttpResponse:
     """期待容量情報管理: what is registered, the application form and the bulk upload (own company)."""
     user = request.user
@@ -132,7 +133,7 @@ def expected_capacity(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------- applications
 
 
-@login_required
+@guarded(any_user)
 def application_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     state = request.GET.get("state", "")
@@ -260,7 +261,7 @@ def application_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------- notices
 
 
-@login_required
+@guarded(any_user)
 def notice_list(request: HttpRequest) -> HttpResponse:
     qs = queries.notices_visible_to(user=request.user, kind=request.GET.get("kind", ""), delivery_year=_year(request))
     return render(request, "web/predelivery/notice_list.html", {"page_obj": _page(request, qs)})
@@ -294,7 +295,7 @@ def notice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------- contract documents
 
 
-@login_required
+@guarded(any_user)
 def confirmation_list(request: HttpRequest) -> HttpResponse:
     from capmarket.domain.predelivery.models import ConfirmationState  # noqa: PLC0415
 

@@ -42,6 +42,7 @@ from capmarket.interfaces.web.forms.registry import (
     ResourceEditForm,
     ResourceForm,
 )
+from capmarket.interfaces.web.rights import any_user, guarded
 from capmarket.interfaces.web.years import delivery_year_in_progress
 
 PAGE_SIZE = 50
@@ -126,7 +127,7 @@ def _participant_filters(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@login_required
+@guarded(any_user)
 def participant_list(request: HttpRequest) -> HttpResponse:
     filters = _participant_filters(request)
     qs = registry_queries.participants_visible_to(user=request.user, **filters)
@@ -273,7 +274,7 @@ def _resource_filters(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@login_required
+@guarded(any_user)
 def resource_list(request: HttpRequest) -> HttpResponse:
     filters = _resource_filters(request)
     qs = registry_queries.resources_visible_to(user=request.user, **filters)
@@ -397,7 +398,7 @@ def _contract_filters(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@login_required
+@guarded(any_user)
 def contract_list(request: HttpRequest) -> HttpResponse:
     filters = _contract_filters(request)
     qs = contract_queries.contracts_visible_to(user=request.user, **filters)
