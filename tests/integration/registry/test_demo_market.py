@@ -116,9 +116,9 @@ def _wipe() -> None:
     # a wiped market is a fresh database: no history either. The demo dates some changes a few seconds after the
     # moment it starts (its runs are read as of those moments); a deletion record written before them by a fast
     # wipe would lose to them, and the first build's records would come back in the second build's runs.
-    for model in apps.get_models():
-        if model.__name__.startswith("Historical"):
-            model.objects.all().delete()
+    for history in apps.get_models():
+        if history.__name__.startswith("Historical"):
+            history._default_manager.all().delete()
 
 
 @pytest.mark.django_db
