@@ -21,7 +21,7 @@ from capmarket.interfaces.web.navigation import MENU, target
 NOW = dt.datetime(2025, 4, 1, 0, 0, tzinfo=dt.UTC)
 _NAV = re.compile(r'<nav class="sidenav"[^>]*>(.*?)</nav>', re.S)
 _SHORTCUTS = re.compile(r'<div class="card toolbar" id="shortcuts">(.*?)</div>', re.S)
-_HREF = re.compile(r'<a href="([^"]+)">')
+_HREF = re.compile(r'<a [^>]*href="([^"]+)"')
 
 
 def _nav_links(client: Client) -> list[str]:
@@ -59,7 +59,11 @@ def test_every_demo_login_is_shown_only_the_pages_that_open_for_it(settings: Any
     demo_market.build_demo_market(seed=1, scale="small", now=NOW)
     problems: list[str] = []
     sizes: dict[str, int] = {}
+    seen: set[tuple[str, str]] = set()
     for login in demo_market.demo_logins():
+        if (login.role, login.company_kind) in seen:
+            continue  # the same role in the same kind of company is shown the same pages
+        seen.add((login.role, login.company_kind))
         client = Client()
         client.force_login(User.objects.get(username=login.username))
         problems += _walk(client, login.username)
@@ -71,6 +75,7 @@ def test_every_demo_login_is_shown_only_the_pages_that_open_for_it(settings: Any
     assert contractor_user is not None
     client = Client()
     client.force_login(contractor_user)
+    own = _nav_links(client)
     session = client.session
     session[access.ACTING_SESSION_KEY] = delegation.participant.participant_code
     session.save()
@@ -80,5 +85,5 @@ def test_every_demo_login_is_shown_only_the_pages_that_open_for_it(settings: Any
     assert problems == []
     assert "/predelivery/contract-documents/" not in acting  # contract documents stay with the company
     assert "/predelivery/expected-capacity/" in acting  # a delegated function
-    assert len(acting) < sizes[contractor_user.username]  # acting, it sees less than in its own company
+    assert len(acting) < len(own)  # acting for another company, it sees less than in its own
     assert sizes["demo-operator"] > sizes["demo-sysadmin"] > 0
