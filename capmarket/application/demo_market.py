@@ -49,6 +49,11 @@ from capmarket.domain.registry.validators import corporate_number_check_digit
 DEMO_PASSWORD: Final = "Youryou-Demo-2025"  # noqa: S105 — published demo password, not a secret
 DEMO_USER_PREFIX: Final = "demo-"
 DELIVERY_YEAR: Final = 2025
+#: How far before the wall clock a caller starts the demo's synthetic clock (``now``). The demo dates its records at
+#: ``now`` and, where one act must follow another (the settlement runs are read as of the moments their data were
+#: stored; ``settlement.demo.TICKS`` of them, a second apart), a little after it — so started this far back, nothing
+#: it writes is dated after the moment it returns, and a run started right after ``make demo`` sees everything.
+CLOCK_LEAD: Final = dt.timedelta(minutes=2)
 #: FY2025 main auction clearing prices (円/kW): 3,495 nationally, 5,242 in Hokkaido and Kyushu.
 MAIN_PRICE_YEN_PER_KW: Final[dict[str, int]] = dict.fromkeys(AREAS, 3495) | {"hokkaido": 5_242, "kyushu": 5_242}
 #: Synthetic price of the (few) additional-auction contracts.

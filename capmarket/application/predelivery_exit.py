@@ -18,14 +18,17 @@ import logging
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
 
 from capmarket.application.documents import mail
 from capmarket.application.documents.issuing import issue_date_of, render_missing
+from capmarket.domain.accounts.permissions import Action, can
+from capmarket.domain.audit import operations as audit
+from capmarket.domain.audit.models import AuditAction
 from capmarket.domain.calendar.queries import load_calendar
 from capmarket.domain.documents import exit_penalty
 from capmarket.domain.documents import queries as document_queries
-from capmarket.domain.documents.models import Document
+from capmarket.domain.documents.models import Document, DocumentType
 from capmarket.domain.predelivery import operations as ops
 from capmarket.domain.predelivery.models import (
     Application,
@@ -40,6 +43,10 @@ log = logging.getLogger(__name__)
 
 class UnableToApproveApplication(ops.UnableToActOnApplication):
     """The approval was refused because the exit's penalty could not be billed; the message says why."""
+
+
+class UnableToIssueExitInvoice(ops.UnableToActOnApplication):
+    """「退出ペナルティ請求書を発行」 was refused (rights, not an approved exit, no penalty); the message says why."""
 
 
 def approve_application(*, actor: Any, now: dt.datetime, application: Application, comment: str = "") -> NoticeDocument:
@@ -62,6 +69,62 @@ def bill_exit_penalty(*, actor: Any, now: dt.datetime, application: Application)
     if invoice is not None:
         _after_issue(invoice=invoice, actor=actor, now=now)
     return invoice
+
+
+def issue_missing_exit_invoice(
+    *, actor: Any, now: dt.datetime, application: Application, ip_address: str | None = None
+) -> Document:
+    """「退出ペナルティ請求書を発行」: staff issue the invoice of an approved exit that has none — an exit approved
+    before exit billing existed. Idempotent (twice gives the one invoice), audited; refused for a user who may not
+    issue documents (participants) and for an exit that is not approved or has no penalty."""
+    if not can(user=actor, action=Action.ISSUE_DOCUMENTS):
+        raise UnableToIssueExitInvoice(["市場退出ペナルティの請求書を発行する権限がありません。"])
+    if application.kind != ApplicationKind.MARKET_EXIT or application.state != ApplicationState.APPROVED:
+        raise UnableToIssueExitInvoice([f"申込{application.number}は承認された市場退出ではありません。"])
+    market_exit = MarketExit.objects.get(application_id=application.pk)
+    if market_exit.penalty_yen == 0:
+        raise UnableToIssueExitInvoice([f"申込{application.number}の市場退出には経済的ペナルティがありません。"])
+    was_missing = exit_invoice_is_missing(application=application)
+    try:
+        invoice = bill_exit_penalty(actor=actor, now=now, application=application)
+    except UnableToApproveApplication as exc:
+        raise UnableToIssueExitInvoice(exc.messages) from exc
+    assert invoice is not None  # a penalty above zero is billed
+    audit.record(
+        now=now,
+        action=AuditAction.CREATED if was_missing else AuditAction.UPDATED,
+        actor=actor,
+        object_type="application",
+        object_id=application.pk,
+        object_repr=application.number,
+        summary=(
+            f"承認済みの市場退出 {application.number} の退出ペナルティ請求書 {invoice.number} を発行しました。"
+            if was_missing
+            else f"市場退出 {application.number} の退出ペナルティ請求書は {invoice.number} として発行済みです"
+            "（再発行なし）。"
+        ),
+        ip_address=ip_address,
+    )
+    return invoice
+
+
+def exit_invoice_missing(*, applications: QuerySet[Application], only_missing: bool = False) -> QuerySet[Application]:
+    """``applications`` annotated with ``invoice_missing``: an approved market exit with a penalty and no invoice
+    of it (``Document`` of type 市場退出ペナルティ請求書 whose ``run_ref`` is the application's number); with
+    ``only_missing`` just those (「請求書未発行」)."""
+    billed = Document.objects.filter(document_type=DocumentType.EXIT_PENALTY_INVOICE, run_ref=OuterRef("number"))
+    missing = Q(kind=ApplicationKind.MARKET_EXIT, state=ApplicationState.APPROVED, market_exit__penalty_yen__gt=0) & ~Q(
+        Exists(billed)
+    )
+    annotated = applications.annotate(
+        invoice_missing=Case(When(missing, then=Value(True)), default=Value(False), output_field=BooleanField())
+    )
+    return annotated.filter(missing) if only_missing else annotated
+
+
+def exit_invoice_is_missing(*, application: Application) -> bool:
+    """Whether ``application`` is an approved market exit with a penalty and no invoice of it."""
+    return exit_invoice_missing(applications=Application.objects.filter(pk=application.pk), only_missing=True).exists()
 
 
 def _bill(*, actor: Any, now: dt.datetime, application: Application) -> Document | None:

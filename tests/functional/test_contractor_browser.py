@@ -1,6 +1,7 @@
 """Issue 15 (contractors before delivery) in a real browser: a company's 管理者ID adds 期待容量 to the functions it
 delegates; the contractor's user, acting for the company, opens the company's expected-capacity page (which was
-closed to it a moment before) and finds the contract-documents page still closed. Screenshots go to
+closed to it a moment before) and finds the contract-documents page still closed; its navigation shows only the
+pages of the delegated functions. Screenshots go to
 ``CAPMARKET_SCREENSHOT_DIR`` when it is set."""
 
 from __future__ import annotations
@@ -47,6 +48,12 @@ def test_the_company_grants_expected_capacity_and_its_contractor_uses_it(page: A
     page.goto(f"{page.base_url}/access/acting/")
     page.click("#principals button")
     page.wait_for_load_state("networkidle")
+    navigation = page.inner_text("nav.sidenav")  # only what A001 delegated: the registry pages
+    assert "電源等情報" in navigation
+    assert "期待容量" not in navigation
+    assert "契約書の確認" not in navigation
+    assert "帳票" not in navigation
+    _shot(page, "0-acting-navigation")
     response = page.goto(f"{page.base_url}/predelivery/expected-capacity/")
     assert response.status == 403
     assert "委託されていない機能" in page.inner_text("main")
@@ -77,6 +84,7 @@ def test_the_company_grants_expected_capacity_and_its_contractor_uses_it(page: A
     page.wait_for_load_state("networkidle")
     response = page.goto(f"{page.base_url}/predelivery/expected-capacity/")
     assert response.status == 200
+    assert "期待容量" in page.inner_text("nav.sidenav")  # the newly delegated function appears in the navigation
     assert "RA000001" in page.inner_text("main")
     _shot(page, "3-contractor-expected-capacity")
     response = page.goto(f"{page.base_url}/predelivery/contract-documents/")

@@ -31,6 +31,8 @@ DATA_MONTHS: Final = ("2025-04", "2025-05", "2025-06", "2025-07", "2025-08", "20
 CONFIRMED_THROUGH: Final = ("2025-04", "2025-05", "2025-06", "2025-07")
 FIRST_DAY: Final = dt.date(2025, 4, 1)
 DAYS: Final = (dt.date(2025, 10, 1) - FIRST_DAY).days
+#: The moments the settlement demo may take after ``now``, one second apart (stores, runs, the replacement).
+TICKS: Final = 60
 #: share of national demand by area (H3), roughly as published
 H3_SHARE: Final[dict[str, float]] = {
     "hokkaido": 0.032, "tohoku": 0.088, "tokyo": 0.349, "chubu": 0.155, "hokuriku": 0.030,
@@ -116,10 +118,17 @@ def build_demo_settlement(*, seed: int, scale: str, now: dt.datetime) -> DemoSet
     operator = User.objects.get(username="demo-operator")
     approver = User.objects.get(username="demo-approver")
     contracts = _contracts()
-    tick = iter(range(1, 10_000))
+    tick = iter(range(1, TICKS + 1))
 
     def at() -> dt.datetime:
-        return now + dt.timedelta(seconds=next(tick))
+        """The next moment of the demo's settlement, a second after the last (at most ``TICKS``; a caller starts
+        ``now`` far enough back, ``demo_market.CLOCK_LEAD``, that none lies ahead of the wall clock)."""
+        try:
+            return now + dt.timedelta(seconds=next(tick))
+        except StopIteration:
+            raise RuntimeError(
+                f"the settlement demo takes more than {TICKS} moments; raise TICKS and CLOCK_LEAD"
+            ) from None
 
     tables = _datasets(rng=rng, seed=seed, contracts=contracts)
     target = _with_demo_instruction(tables=tables, contracts=contracts)

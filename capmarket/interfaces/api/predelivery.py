@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -40,6 +40,8 @@ from capmarket.domain.predelivery.models import (
     ReplacementEnd,
 )
 from capmarket.domain.registry import queries as registry_queries
+from capmarket.interfaces.api.documents import DocumentSerializer
+from capmarket.interfaces.auth import client_ip
 
 
 def _refused(exc: DjangoValidationError) -> ApiValidationError:
@@ -102,6 +104,14 @@ class ApplicationSerializer(serializers.ModelSerializer):  # type: ignore[type-a
     lines = ExpectedCapacityLineSerializer(source="expected_capacity_lines", many=True, read_only=True)
     replacement = ReplacementSerializer(read_only=True, allow_null=True, help_text="電源等差替の申込のとき")
     replacement_end = ReplacementEndSerializer(read_only=True, allow_null=True, help_text="電源等差替の終了のとき")
+    invoice_missing = serializers.SerializerMethodField(
+        help_text="承認済みの市場退出で経済的ペナルティがあり、退出ペナルティ請求書が未発行（exit-invoice で発行）"
+    )
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_invoice_missing(self, obj: Application) -> bool:
+        flagged = getattr(obj, "invoice_missing", None)  # annotated on lists
+        return bool(flagged) if flagged is not None else predelivery_exit.exit_invoice_is_missing(application=obj)
 
     class Meta:
         model = Application
@@ -121,6 +131,7 @@ class ApplicationSerializer(serializers.ModelSerializer):  # type: ignore[type-a
             "lines",
             "replacement",
             "replacement_end",
+            "invoice_missing",
         ]
 
 
@@ -213,12 +224,15 @@ class ApplicationViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-ar
     serializer_class = ApplicationSerializer
 
     def get_queryset(self) -> Any:
-        return queries.applications_visible_to(user=self.request.user).prefetch_related(
-            "expected_capacity_lines__resource",
-            "replacement__contract",
-            "replacement__to_resource",
-            "replacement__ends",
-            "replacement_end__replacement__application",
+        return predelivery_exit.exit_invoice_missing(
+            applications=queries.applications_visible_to(user=self.request.user).prefetch_related(
+                "expected_capacity_lines__resource",
+                "replacement__contract",
+                "replacement__to_resource",
+                "replacement__ends",
+                "replacement_end__replacement__application",
+            ),
+            only_missing=self.request.query_params.get("invoice") == "missing",  # 請求書未発行の市場退出
         )
 
     def get_object(self) -> Application:
@@ -303,6 +317,24 @@ class ApplicationViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-ar
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str) -> Response:
         return self._act(request, "reject")
+
+    @extend_schema(
+        summary="退出ペナルティ請求書を発行（承認済みで請求書のない市場退出、2回目は同じ請求書）",
+        request=None,
+        responses={200: DocumentSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="exit-invoice")
+    def exit_invoice(self, request: Request, pk: str) -> Response:
+        application = self.get_object()
+        if not can(user=request.user, action=Action.ISSUE_DOCUMENTS):
+            raise PermissionDenied("市場退出ペナルティの請求書を発行する権限がありません。")
+        try:
+            invoice = predelivery_exit.issue_missing_exit_invoice(
+                actor=request.user, now=timezone.now(), application=application, ip_address=client_ip(request)
+            )
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return Response(DocumentSerializer(invoice).data)
 
     @_act_schema("取り下げる（申込事業者）")
     @action(detail=True, methods=["post"])

@@ -10,8 +10,10 @@ from django.apps import apps
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.management import call_command
+from django.utils import timezone
 
 from capmarket.application import demo_market
+from capmarket.application.settlement import demo as settlement_demo
 from capmarket.domain.accounts.models import Role, User
 from capmarket.domain.contracts.models import CapacityContract, ContractChangeRequest
 from capmarket.domain.registry.models import Participant, Resource
@@ -188,9 +190,33 @@ def test_demo_logins_cover_every_role_and_work() -> None:
     assert authenticate(username=provider_user.username, password=demo_market.DEMO_PASSWORD) == provider_user
 
 
+#: Moments that lie ahead by nature (plans, deadlines, validity): every other date-time the demo writes records when
+#: something happened or was written.
+_PLANNED = frozenset({"start_at", "end_at", "starts_at", "ends_at", "bid_closes_at", "due_at", "not_after_at"})
+
+
+def _dated_after(moment: dt.datetime) -> list[str]:
+    """Every record time (history, audit, runs, jobs, e-mails … — any date-time but planned moments) after
+    ``moment``."""
+    from django.db import models
+
+    late = []
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if isinstance(field, models.DateTimeField) and field.name not in _PLANNED:
+                count = model._default_manager.filter(**{f"{field.name}__gt": moment}).count()
+                if count:
+                    late.append(f"{model._meta.label}.{field.name}: {count}")
+    return late
+
+
 @pytest.mark.django_db
 def test_if_empty_leaves_an_existing_market_alone(capsys: Any) -> None:
     call_command("demo_data", seed=1, scale="small")
+    returned = timezone.now()
+    # the demo's clock never runs ahead of the wall clock: a run started right after it sees all it wrote
+    assert _dated_after(returned) == []
+    assert dt.timedelta(seconds=settlement_demo.TICKS) <= demo_market.CLOCK_LEAD
     before = Participant.objects.count()
     call_command("demo_data", seed=2, scale="small", if_empty=True)
     assert Participant.objects.count() == before

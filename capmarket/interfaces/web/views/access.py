@@ -38,7 +38,8 @@ from capmarket.interfaces.web.forms.access import (
     TerminationForm,
 )
 from capmarket.interfaces.web.refusals import render_refusal
-from capmarket.interfaces.web.views.accounts import attach_errors, paginate, query_without_page, requires
+from capmarket.interfaces.web.rights import guarded, own_company_or_staff, requires
+from capmarket.interfaces.web.views.accounts import attach_errors, paginate, query_without_page
 
 
 def own_participant(request: HttpRequest) -> Participant | None:
@@ -64,13 +65,11 @@ def _certificate_rows(certificates: Any, now: Any) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- client certificates
 
 
-@login_required
+@guarded(own_company_or_staff)
 def certificate_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     own = own_participant(request)
     staff = can(user=user, action=Action.VIEW_ALL_PARTICIPANTS)
-    if own is None and not staff:
-        raise PermissionDenied
     now = access.clock()
     search = request.GET.get("q", "")
     page = paginate(request, access_queries.certificates_visible_to(user=user, search=search))
@@ -328,14 +327,12 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------- termination
 
 
-@login_required
+@guarded(own_company_or_staff)
 def termination(request: HttpRequest) -> HttpResponse:
     """A company's 管理者ID applies to end the use contract; staff see every application and complete them."""
     user = request.user
     own = own_participant(request)
     staff = can(user=user, action=Action.VIEW_ALL_PARTICIPANTS)
-    if own is None and not staff:
-        raise PermissionDenied
     may_request = own is not None and can(user=user, action=Action.MANAGE_OWN_ACCESS)
     form = TerminationForm(request.POST or None) if may_request else None
     if request.method == "POST":

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,17 +18,16 @@ from capmarket.domain.accounts.permissions import Action, can
 from capmarket.interfaces import access
 from capmarket.interfaces.auth import client_ip
 from capmarket.interfaces.web.forms.access import DelegationForm
+from capmarket.interfaces.web.rights import a_company_member, guarded, own_company_or_staff, requires
 from capmarket.interfaces.web.views.access import own_participant
-from capmarket.interfaces.web.views.accounts import attach_errors, requires
+from capmarket.interfaces.web.views.accounts import attach_errors
 
 
-@login_required
+@guarded(own_company_or_staff)
 def contractors(request: HttpRequest) -> HttpResponse:
     user = request.user
     own = own_participant(request)
     staff = can(user=user, action=Action.VIEW_ALL_PARTICIPANTS)
-    if own is None and not staff:
-        raise PermissionDenied
     may_grant = own is not None and can(user=user, action=Action.MANAGE_OWN_ACCESS)
     form = DelegationForm(request.POST or None) if may_grant else None
     if request.method == "POST":
@@ -118,7 +116,7 @@ def delegation_functions(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("web:access_contractors")
 
 
-@login_required
+@guarded(a_company_member)
 def acting(request: HttpRequest) -> HttpResponse:
     """A contractor's user chooses the company it acts for (or stops acting)."""
     user: Any = request.user

@@ -25,8 +25,9 @@ from capmarket.interfaces.web.forms.access import (
     MaintenanceForm,
     SuspendForm,
 )
+from capmarket.interfaces.web.rights import requires
 from capmarket.interfaces.web.views.access import participant_by_code
-from capmarket.interfaces.web.views.accounts import attach_errors, paginate, requires
+from capmarket.interfaces.web.views.accounts import attach_errors, paginate
 
 
 @requires(Action.VIEW_ALL_PARTICIPANTS)

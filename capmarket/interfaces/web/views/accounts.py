@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,7 +20,7 @@ from django.views.decorators.http import require_POST
 from capmarket.domain.accounts import operations as account_ops
 from capmarket.domain.accounts import queries as account_queries
 from capmarket.domain.accounts.models import User
-from capmarket.domain.accounts.permissions import Action, can
+from capmarket.domain.accounts.permissions import Action
 from capmarket.domain.notices import queries as notice_queries
 from capmarket.interfaces.auth import client_ip
 from capmarket.interfaces.web.forms.accounts import (
@@ -34,28 +31,12 @@ from capmarket.interfaces.web.forms.accounts import (
     UserIssueForm,
     UserSearchForm,
 )
+from capmarket.interfaces.web.rights import any_user, guarded, requires
 
 PAGE_SIZE = 50
-View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
 # ------------------------------------------------------------------ helpers shared by the views of this context
-
-
-def requires(*actions: Action) -> Callable[[View], View]:
-    """Log in required, and one of ``actions`` allowed; otherwise 403 (audited by the middleware)."""
-
-    def decorator(view: View) -> View:
-        @wraps(view)
-        @login_required
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            if not any(can(user=request.user, action=a) for a in actions):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return cast(View, wrapped)
-
-    return decorator
 
 
 def paginate(request: HttpRequest, qs: QuerySet[Any]) -> Page[Any]:
@@ -109,14 +90,14 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("web:login")
 
 
-@login_required
+@guarded(any_user)
 def portal(request: HttpRequest) -> HttpResponse:
     user = _actor(request)
     notices = notice_queries.notices_for(user=user, now=timezone.now())[:10]
     return render(
         request,
         "web/portal.html",
-        {"notices": notices, "can_manage_users": account_queries.can_manage_any_users(actor=user)},
+        {"notices": notices},
     )
 
 

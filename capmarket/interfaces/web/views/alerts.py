@@ -34,7 +34,8 @@ from capmarket.interfaces.web.forms.alerts import (
     PatternForm,
     PublicationUploadForm,
 )
-from capmarket.interfaces.web.views.accounts import attach_errors, paginate, query_without_page, requires
+from capmarket.interfaces.web.rights import any_user, guarded, requires
+from capmarket.interfaces.web.views.accounts import attach_errors, paginate, query_without_page
 
 BOARD_DAYS = 3
 NOTIFIED_PAGE_SIZE = 100  # rows of the notified slots per page (all of them: the CSV)
@@ -83,7 +84,7 @@ def board_payload(days: list[queries.BoardDay]) -> list[dict[str, Any]]:
     return out
 
 
-@login_required
+@guarded(any_user)
 def board(request: HttpRequest) -> HttpResponse:
     """The live board: margins in force for today and the coming days, by area and slot."""
     now = timezone.now()
@@ -238,7 +239,7 @@ EMAIL_LABELS = {
 }
 
 
-@login_required
+@guarded(any_user)
 def notified(request: HttpRequest) -> HttpResponse:
     """B80 広域予備率低下に伴う供給力提供通知管理: the slots a provider was asked to offer capacity for."""
     rows, filters = _notified_context(request)

@@ -33,6 +33,7 @@ from capmarket.domain.registry import queries as registry_queries
 from capmarket.domain.registry.models import Resource
 from capmarket.domain.shared import csv as shared_csv
 from capmarket.interfaces.web.forms.predelivery import AuctionForm, BidForm, BidUploadForm, CommentForm
+from capmarket.interfaces.web.rights import any_user, guarded
 
 JST = dt.timezone(dt.timedelta(hours=9))
 
@@ -51,7 +52,7 @@ def _run_or_404(request: HttpRequest, pk: int) -> ClearingRun:
         raise Http404("約定結果が見つかりません。") from None
 
 
-@login_required
+@guarded(any_user)
 def auction_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     rows = [

@@ -11,7 +11,8 @@ from capmarket.domain.audit import queries as audit_queries
 from capmarket.domain.audit.models import AuditEvent
 from capmarket.interfaces.web.downloads import csv_stream
 from capmarket.interfaces.web.forms.accounts import AuditSearchForm
-from capmarket.interfaces.web.views.accounts import paginate, query_without_page, requires
+from capmarket.interfaces.web.rights import requires
+from capmarket.interfaces.web.views.accounts import paginate, query_without_page
 
 CSV_HEADER = ["日時", "ユーザID", "事業者コード", "操作", "対象種別", "対象ID", "対象", "内容", "IPアドレス", "パス"]
 

@@ -19,6 +19,7 @@ from capmarket.domain.contracts import operations as contract_ops
 from capmarket.domain.contracts import queries as contract_queries
 from capmarket.domain.contracts.models import ChangeRequestState, ContractChangeRequest
 from capmarket.interfaces.web.forms.registry import ChangeRejectForm
+from capmarket.interfaces.web.rights import requires
 
 STATE_TABS = [("pending", "承認待ち"), ("approved", "承認済"), ("rejected", "差戻し"), ("withdrawn", "取下げ")]
 
@@ -30,10 +31,8 @@ def _request_or_404(request: HttpRequest, pk: int) -> ContractChangeRequest:
         raise Http404("申請が見つかりません。") from None
 
 
-@login_required
+@requires(Action.VIEW_ALL_PARTICIPANTS)
 def change_request_list(request: HttpRequest) -> HttpResponse:
-    if not can(user=request.user, action=Action.VIEW_ALL_PARTICIPANTS):
-        raise PermissionDenied
     state = request.GET.get("state", "pending")
     if state not in dict(STATE_TABS):
         state = "pending"

@@ -39,7 +39,8 @@ from capmarket.interfaces.web.forms.helpdesk import (
     ReturnForm,
     StatusForm,
 )
-from capmarket.interfaces.web.views.accounts import attach_errors, paginate, query_without_page, requires
+from capmarket.interfaces.web.rights import requires
+from capmarket.interfaces.web.views.accounts import attach_errors, paginate, query_without_page
 from capmarket.interfaces.web.views.helpdesk import acting_user, with_link_urls
 
 

@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -26,7 +26,8 @@ from capmarket.domain.settlement import queries as settlement_queries
 from capmarket.domain.settlement.models import SettlementRun
 from capmarket.interfaces.auth import client_ip
 from capmarket.interfaces.web.forms.documents import CorrectionForm, OperatorProfileForm
-from capmarket.interfaces.web.views.accounts import attach_errors, paginate, requires
+from capmarket.interfaces.web.rights import any_user, guarded, operator_staff, requires
+from capmarket.interfaces.web.views.accounts import attach_errors, paginate
 
 
 def _document(request: HttpRequest, pk: int) -> Document:
@@ -48,7 +49,7 @@ def _filters(request: HttpRequest) -> dict[str, str]:
     }
 
 
-@login_required
+@guarded(any_user)
 def document_list(request: HttpRequest) -> HttpResponse:
     filters = _filters(request)
     qs = queries.documents_visible_to(user=request.user, **filters)
@@ -191,10 +192,8 @@ def document_correct(request: HttpRequest, pk: int) -> HttpResponse:
 # ------------------------------------------------------------------ operator profile (発行者情報)
 
 
-@login_required
+@guarded(operator_staff)
 def operator_profile(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_operator_staff:  # type: ignore[union-attr]
-        raise PermissionDenied
     can_edit = can(user=request.user, action=Action.EDIT_OPERATOR_PROFILE)
     current = queries.current_operator_profile() or document_ops.ensure_operator_profile(now=timezone.now())
     initial = {name: getattr(current, name) for name in document_ops.PROFILE_FIELDS}

@@ -38,7 +38,8 @@ from capmarket.interfaces.web.forms.helpdesk import (
     ReplyForm,
     read_files,
 )
-from capmarket.interfaces.web.views.accounts import attach_errors, paginate, requires
+from capmarket.interfaces.web.rights import any_user, guarded, requires
+from capmarket.interfaces.web.views.accounts import attach_errors, paginate
 
 LINK_PAGES = {
     "resource": "web:resource_detail",
@@ -172,7 +173,7 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
 # ----------------------------------------------------------------------------------------------- FAQ
 
 
-@login_required
+@guarded(any_user)
 def faq_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     category = request.GET.get("category", "")

@@ -16,6 +16,7 @@ from capmarket.domain.jobs import queries as job_queries
 from capmarket.domain.jobs.models import Job
 from capmarket.interfaces.web.downloads import csv_encoding, csv_response
 from capmarket.interfaces.web.forms.intake import UploadForm
+from capmarket.interfaces.web.rights import any_user, guarded
 from capmarket.interfaces.web.years import delivery_year_in_progress
 
 
@@ -27,7 +28,7 @@ def _dataset(request: HttpRequest, dataset: str) -> intake.Dataset:
     return intake.DATASETS[dataset]
 
 
-@login_required
+@guarded(any_user)
 def intake_index(request: HttpRequest) -> HttpResponse:
     allowed = intake.allowed_datasets(user=request.user)
     return render(request, "web/intake/index.html", {"datasets": [intake.DATASETS[n] for n in allowed]})

@@ -11,6 +11,7 @@ from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.jobs import queries
 from capmarket.domain.jobs.models import Job
 from capmarket.interfaces.web import job_summary
+from capmarket.interfaces.web.rights import any_user, guarded
 
 
 @login_required
@@ -34,7 +35,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@guarded(any_user)
 def job_list(request: HttpRequest) -> HttpResponse:
     jobs = [(job, job_summary.kind_label(job.kind)) for job in queries.recent_jobs_for(user=request.user, limit=100)]
     return render(request, "web/jobs/job_list.html", {"jobs": jobs})

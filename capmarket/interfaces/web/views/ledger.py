@@ -32,7 +32,8 @@ from capmarket.domain.ledger.periods import fiscal_year_of, next_month_start, pa
 from capmarket.domain.registry import queries as registry_queries
 from capmarket.domain.shared import csv as shared_csv
 from capmarket.interfaces.auth import client_ip
-from capmarket.interfaces.web.views.accounts import paginate, requires
+from capmarket.interfaces.web.rights import guarded, operator_staff, requires
+from capmarket.interfaces.web.views.accounts import paginate
 
 
 def _today() -> dt.date:
@@ -306,10 +307,8 @@ def annual_close_action(request: HttpRequest, fiscal_year: int, step: str) -> Ht
 # ------------------------------------------------------------------ business calendar (営業日カレンダー)
 
 
-@login_required
+@guarded(operator_staff)
 def business_calendar(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_operator_staff:  # type: ignore[union-attr]
-        raise Http404
     try:
         year = int(request.GET.get("year", "") or _today().year)
     except ValueError:

@@ -19,7 +19,8 @@ from capmarket.domain.registry import queries as registry_queries
 from capmarket.domain.registry.models import Participant
 from capmarket.interfaces.auth import client_ip
 from capmarket.interfaces.web.forms.alerts import BounceForm, ContactsForm, DsnUploadForm
-from capmarket.interfaces.web.views.accounts import attach_errors, paginate, query_without_page, requires
+from capmarket.interfaces.web.rights import any_user, guarded, requires, staff_or_a_company
+from capmarket.interfaces.web.views.accounts import attach_errors, paginate, query_without_page
 
 
 def _staff(request: HttpRequest) -> bool:
@@ -28,7 +29,7 @@ def _staff(request: HttpRequest) -> bool:
     )
 
 
-@login_required
+@guarded(any_user)
 def email_list(request: HttpRequest) -> HttpResponse:
     participant_id = None
     code = request.GET.get("participant", "").strip()
@@ -134,7 +135,7 @@ def dsn_import(request: HttpRequest) -> HttpResponse:
     return redirect("web:email_list")
 
 
-@login_required
+@guarded(staff_or_a_company)
 def contacts(request: HttpRequest) -> HttpResponse:
     """A company's contact addresses: its own for a member; any company's for staff (?participant=CODE)."""
     user = request.user

@@ -15,10 +15,11 @@ from capmarket.domain.notices import queries as notice_queries
 from capmarket.domain.notices.models import Notice
 from capmarket.interfaces.auth import client_ip
 from capmarket.interfaces.web.forms.notices import NoticeForm
-from capmarket.interfaces.web.views.accounts import attach_errors, paginate, query_without_page, requires
+from capmarket.interfaces.web.rights import any_user, guarded, requires
+from capmarket.interfaces.web.views.accounts import attach_errors, paginate, query_without_page
 
 
-@login_required
+@guarded(any_user)
 def notice_list(request: HttpRequest) -> HttpResponse:
     qs = notice_queries.notices_for(user=request.user, now=timezone.now())
     return render(

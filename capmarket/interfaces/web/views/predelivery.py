@@ -32,7 +32,9 @@ from capmarket.domain.predelivery.models import (
     NoticeDocument,
 )
 from capmarket.domain.registry import queries as registry_queries
+from capmarket.interfaces.auth import client_ip
 from capmarket.interfaces.web.forms.predelivery import CommentForm, CorrectionForm, ExpectedCapacityForm, UploadForm
+from capmarket.interfaces.web.rights import any_user, guarded
 
 PAGE_SIZE = 50
 
@@ -53,7 +55,7 @@ def _errors(exc: ValidationError) -> list[str]:
 # ---------------------------------------------------------------------------------------------- expected capacity
 
 
-@login_required
+@guarded(any_user)
 def expected_capacity(request: HttpRequest) -> HttpResponse:
     """期待容量情報管理: what is registered, the application form and the bulk upload (own company)."""
     user = request.user
@@ -132,14 +134,18 @@ def expected_capacity(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------- applications
 
 
-@login_required
+@guarded(any_user)
 def application_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     state = request.GET.get("state", "")
     kind = kind if kind in ApplicationKind.values else ""
     state = state if state in ApplicationState.values else ""
-    qs = queries.applications_visible_to(
-        user=request.user, kind=kind, state=state, delivery_year=_year(request), search=request.GET.get("q", "")
+    invoice = "missing" if request.GET.get("invoice") == "missing" else ""
+    qs = predelivery_exit.exit_invoice_missing(
+        applications=queries.applications_visible_to(
+            user=request.user, kind=kind, state=state, delivery_year=_year(request), search=request.GET.get("q", "")
+        ),
+        only_missing=bool(invoice),
     )
     return render(
         request,
@@ -151,6 +157,8 @@ def application_list(request: HttpRequest) -> HttpResponse:
             "kinds": ApplicationKind.choices,
             "states": ApplicationState.choices,
             "search": request.GET.get("q", ""),
+            "invoice": invoice,
+            "billing_staff": can(user=request.user, action=Action.ISSUE_DOCUMENTS),
             "queue": queries.review_queue(user=request.user)[:50]
             if can(user=request.user, action=Action.REVIEW_PREDELIVERY)
             else [],
@@ -188,6 +196,8 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and application.checked_by_id != user.pk,
             "is_checker": application.checked_by_id == user.pk,
             "can_withdraw": is_member and application.is_open,
+            "can_issue_exit_invoice": can(user=user, action=Action.ISSUE_DOCUMENTS)
+            and predelivery_exit.exit_invoice_is_missing(application=application),
             "can_resubmit": is_member
             and application.state == ApplicationState.RETURNED
             and application.kind == ApplicationKind.EXPECTED_CAPACITY,
@@ -216,6 +226,11 @@ def _act(request: HttpRequest, pk: int, act: str) -> HttpResponse:
         elif act == "reject":
             notice = ops.reject_application(actor=request.user, now=now, application=application, comment=comment)
             done = f"申込を却下しました。審査結果通知書（{notice.number}）を発行しました。"
+        elif act == "exit-invoice":
+            invoice = predelivery_exit.issue_missing_exit_invoice(
+                actor=request.user, now=now, application=application, ip_address=client_ip(request)
+            )
+            done = f"退出ペナルティ請求書（{invoice.number}）を発行しました。"
         else:
             ops.withdraw_application(actor=request.user, now=now, application=application)
             done = "申込を取り下げました。"
@@ -230,7 +245,7 @@ def _act(request: HttpRequest, pk: int, act: str) -> HttpResponse:
 @require_POST
 @login_required
 def application_act(request: HttpRequest, pk: int, act: str) -> HttpResponse:
-    if act not in ("check", "return", "approve", "reject", "withdraw"):
+    if act not in ("check", "return", "approve", "reject", "withdraw", "exit-invoice"):
         raise Http404
     return _act(request, pk, act)
 
@@ -260,7 +275,7 @@ def application_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------- notices
 
 
-@login_required
+@guarded(any_user)
 def notice_list(request: HttpRequest) -> HttpResponse:
     qs = queries.notices_visible_to(user=request.user, kind=request.GET.get("kind", ""), delivery_year=_year(request))
     return render(request, "web/predelivery/notice_list.html", {"page_obj": _page(request, qs)})
@@ -294,7 +309,7 @@ def notice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------- contract documents
 
 
-@login_required
+@guarded(any_user)
 def confirmation_list(request: HttpRequest) -> HttpResponse:
     from capmarket.domain.predelivery.models import ConfirmationState  # noqa: PLC0415
 

@@ -37,6 +37,7 @@ from capmarket.domain.predelivery.models import (
 )
 from capmarket.domain.registry import queries as registry_queries
 from capmarket.interfaces.web.views.accounts import paginate
+from capmarket.interfaces.web.rights import any_user, guarded
 
 JST = dt.timezone(dt.timedelta(hours=9))
 
@@ -76,7 +77,7 @@ def _int(value: str) -> int | None:
 # ---------------------------------------------------------------------------------------------- replacement board
 
 
-@login_required
+@guarded(any_user)
 def replacement_board(request: HttpRequest) -> HttpResponse:
     user = request.user
     own = registry_queries.own_participant_id(user=user)
@@ -149,7 +150,7 @@ def listing_act(request: HttpRequest, pk: int, act: str) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------- contract procedures
 
 
-@login_required
+@guarded(any_user)
 def contract_procedures(request: HttpRequest) -> HttpResponse:
     """電源等差替・市場退出・電源承継 of the company's contracts (one form each)."""
     user = request.user
@@ -244,7 +245,7 @@ def procedure_submit(request: HttpRequest, kind: str) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------- effectiveness tests
 
 
-@login_required
+@guarded(any_user)
 def effectiveness_tests(request: HttpRequest) -> HttpResponse:
     user = request.user
     staff = can(user=user, action=Action.REVIEW_PREDELIVERY)
@@ -345,7 +346,7 @@ def _year(request: HttpRequest) -> int:
     return int(raw) if raw.isdigit() and len(raw) == 4 else 2029
 
 
-@login_required
+@guarded(any_user)
 def outage_adjustment(request: HttpRequest) -> HttpResponse:
     user = request.user
     year = _year(request)
@@ -435,7 +436,7 @@ def outage_flag_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(f"{_url('web:outage_adjustment')}?year={flag.round.delivery_year}")
 
 
-@login_required
+@guarded(any_user)
 def outage_plans(request: HttpRequest) -> HttpResponse:
     """容量停止計画の一覧と取消 (B00): the company's plans (staff: all), each cancellable while registered."""
     plans = outage_queries.plans_visible_to(user=request.user).order_by("-start_at", "outage_code", "pk")

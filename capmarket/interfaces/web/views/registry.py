@@ -43,6 +43,7 @@ from capmarket.interfaces.web.forms.registry import (
     ResourceEditForm,
     ResourceForm,
 )
+from capmarket.interfaces.web.rights import any_user, guarded
 from capmarket.interfaces.web.years import delivery_year_in_progress
 
 PAGE_SIZE = 50
@@ -127,7 +128,7 @@ def _participant_filters(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@login_required
+@guarded(any_user)
 def participant_list(request: HttpRequest) -> HttpResponse:
     filters = _participant_filters(request)
     qs = registry_queries.participants_visible_to(user=request.user, **filters)
@@ -274,7 +275,7 @@ def _resource_filters(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@login_required
+@guarded(any_user)
 def resource_list(request: HttpRequest) -> HttpResponse:
     filters = _resource_filters(request)
     qs = registry_queries.resources_visible_to(user=request.user, **filters)
@@ -398,7 +399,7 @@ def _contract_filters(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@login_required
+@guarded(any_user)
 def contract_list(request: HttpRequest) -> HttpResponse:
     filters = _contract_filters(request)
     qs = contract_queries.contracts_visible_to(user=request.user, **filters)

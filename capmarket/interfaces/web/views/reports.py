@@ -22,7 +22,8 @@ from capmarket.domain.reporting import operations as report_ops
 from capmarket.domain.reporting import queries as report_queries
 from capmarket.domain.reporting.models import ChecklistItem, OperationReport, ReportKind
 from capmarket.interfaces.web.forms.helpdesk import ReportForm
-from capmarket.interfaces.web.views.accounts import paginate, requires
+from capmarket.interfaces.web.rights import requires
+from capmarket.interfaces.web.views.accounts import paginate
 
 
 def _report(request: HttpRequest, pk: int) -> OperationReport:

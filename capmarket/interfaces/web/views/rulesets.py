@@ -14,7 +14,7 @@ from capmarket.domain.rulesets import queries as ruleset_queries
 from capmarket.domain.rulesets.models import RuleSet
 from capmarket.interfaces.auth import client_ip
 from capmarket.interfaces.web.forms.rulesets import PublishRuleSetForm
-from capmarket.interfaces.web.views.accounts import requires
+from capmarket.interfaces.web.rights import requires
 
 
 def _ruleset(pk: int) -> RuleSet:

@@ -48,6 +48,7 @@ from capmarket.domain.settlement.queries import ResultFilters
 from capmarket.interfaces.auth import client_ip
 from capmarket.interfaces.web import charts
 from capmarket.interfaces.web.downloads import csv_download
+from capmarket.interfaces.web.rights import guarded, requires
 from capmarket.interfaces.web.years import delivery_year_in_progress
 
 PAGE_SIZE = 50
@@ -71,11 +72,9 @@ def _run_or_404(request: HttpRequest, pk: int) -> SettlementRun:
 # ---------------------------------------------------------------- staff: runs
 
 
-@login_required
+@requires(Action.VIEW_ALL_PARTICIPANTS)
 @require_http_methods(["GET", "POST"])
 def run_list(request: HttpRequest) -> HttpResponse:
-    if not can(user=request.user, action=Action.VIEW_ALL_PARTICIPANTS):
-        raise PermissionDenied(Action.VIEW_ALL_PARTICIPANTS.value)
     raw = request.GET.get("year") or request.POST.get("year") or ""
     year = int(raw) if raw.isdigit() and len(raw) == 4 else _year_now(request.user)
     if request.method == "POST":
@@ -430,11 +429,14 @@ def _screen_or_404(request: HttpRequest, key: str) -> results.Screen:
     return screen
 
 
-@login_required
+def has_result_screens(user: Any) -> bool:
+    """The page rule of 算定結果: staff, or a company with result screens (providers, retailers, TSOs)."""
+    return bool(results.screens_for(user))
+
+
+@guarded(has_result_screens)
 def results_index(request: HttpRequest) -> HttpResponse:
     screens = results.screens_for(request.user)
-    if not screens:
-        raise PermissionDenied(Action.VIEW_OWN_RESULTS.value)
     return render(
         request,
         "web/settlement/results_index.html",
@@ -577,13 +579,8 @@ def objection_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@requires(Action.HANDLE_OBJECTIONS, Action.RAISE_OBJECTION, Action.VIEW_ALL_PARTICIPANTS)
 def objection_list(request: HttpRequest) -> HttpResponse:
-    if not any(
-        can(user=request.user, action=a)
-        for a in (Action.HANDLE_OBJECTIONS, Action.RAISE_OBJECTION, Action.VIEW_ALL_PARTICIPANTS)
-    ):
-        raise PermissionDenied(Action.RAISE_OBJECTION.value)
     status = request.GET.get("status", "")
     qs = objection_queries.objections_visible_to(
         user=request.user,

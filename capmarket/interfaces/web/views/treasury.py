@@ -22,7 +22,8 @@ from capmarket.domain.treasury import operations as treasury
 from capmarket.domain.treasury import queries
 from capmarket.domain.treasury.models import ApprovalStep, BankBooking, BatchState, TransferBatch
 from capmarket.interfaces.auth import client_ip
-from capmarket.interfaces.web.views.accounts import paginate, requires
+from capmarket.interfaces.web.rights import requires
+from capmarket.interfaces.web.views.accounts import paginate
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 

@@ -16,7 +16,7 @@ from capmarket.domain.jobs import queries as job_queries
 from capmarket.domain.treasury import annual, queries
 from capmarket.domain.treasury.models import AnnualState
 from capmarket.interfaces.auth import client_ip
-from capmarket.interfaces.web.views.accounts import requires
+from capmarket.interfaces.web.rights import requires
 
 
 @requires(Action.MANAGE_RECEIPTS, Action.APPROVE_CLOSE)

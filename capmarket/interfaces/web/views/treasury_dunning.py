@@ -21,7 +21,7 @@ from capmarket.domain.treasury import operations as treasury
 from capmarket.domain.treasury import queries
 from capmarket.domain.treasury.models import CallOutcome
 from capmarket.interfaces.auth import client_ip
-from capmarket.interfaces.web.views.accounts import requires
+from capmarket.interfaces.web.rights import requires
 
 # ------------------------------------------------------------------ dunning (督促)
 

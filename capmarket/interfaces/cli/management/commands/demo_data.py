@@ -27,7 +27,8 @@ class Command(BaseCommand):
             return
         started = time.monotonic()
         try:
-            summary = demo_market.build_demo_market(seed=seed, scale=scale, now=timezone.now())
+            # the synthetic clock starts a little back, so no record is dated after the command returns
+            summary = demo_market.build_demo_market(seed=seed, scale=scale, now=timezone.now() - demo_market.CLOCK_LEAD)
         except demo_market.MarketNotEmpty as exc:
             raise CommandError(
                 f"{exc}（既存データに関わらず続けるには空のデータベースを使ってください。--if-empty で省略できます）"
