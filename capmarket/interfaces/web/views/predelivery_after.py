@@ -36,8 +36,8 @@ from capmarket.domain.predelivery.models import (
     Season,
 )
 from capmarket.domain.registry import queries as registry_queries
-from capmarket.interfaces.web.views.accounts import paginate
 from capmarket.interfaces.web.rights import any_user, guarded
+from capmarket.interfaces.web.views.accounts import paginate
 
 JST = dt.timezone(dt.timedelta(hours=9))
 
