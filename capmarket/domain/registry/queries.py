@@ -164,7 +164,12 @@ def history_of(*, obj: Any, limit: int = 50) -> list[HistoryEntry]:
                         new=_display(model, change.field, change.new),
                     )
                 )
-        user = rec.history_user.username if rec.history_user is not None else "（システム）"
+        # the person's name, as on every other screen (a login ID is half of a credential: it is not shown)
+        user = (
+            (rec.history_user.full_name or rec.history_user.username)
+            if rec.history_user is not None
+            else "（システム）"
+        )
         entries.append(
             HistoryEntry(at=rec.history_date, user=user, kind=_KIND.get(rec.history_type, ""), changes=changes)
         )

@@ -62,6 +62,9 @@ def test_staff_create_participant_and_see_it(staff_client: Client) -> None:
     assert "みなと電力株式会社" in page
     assert "みずほ" in page  # bank name from the Zengin list
     assert "変更履歴" in page
+    history = page[page.index("変更履歴") :]  # who registered it, by name: a login ID is not shown
+    assert Participant.history.get(participant_code="P7001").history_user.full_name in history
+    assert "occto-operator" not in history
 
 
 @pytest.mark.parametrize(
