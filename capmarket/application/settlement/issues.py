@@ -6,10 +6,13 @@ Like ``figures.py`` it returns unsaved model rows for ``domain/settlement/operat
 
 from __future__ import annotations
 
+import datetime as dt
+
 from capmarket.application.intake.case_replacements import case_replacements
 from capmarket.calc.engine import CalcResult, CaseData
 from capmarket.calc.rules import resolve
 from capmarket.calc.slots import month_labels
+from capmarket.domain.predelivery import queries as predelivery_queries
 from capmarket.domain.registry.models import Participant
 from capmarket.domain.settlement.models import DataIssue, IssueState, SettlementRun
 
@@ -100,11 +103,13 @@ def _replacement_issues(
         c = r.contract
         to = r.to_resource
         month = r.valid_from.strftime("%Y-%m")
+        ends = predelivery_queries.effective_valid_to(replacement=r)  # exclusive; None = to the end of the year
+        until = f" {ends - dt.timedelta(days=1):%Y/%m/%d} まで" if ends is not None else ""
         issue = DataIssue(
             file="replacements",
             key=f"{c.resource.resource_code} {r.valid_from.isoformat()} {c.contract_code}"[:200],
             problem=(
-                f"電源等差替（申込 {r.application.number}）: {r.valid_from:%Y/%m/%d} から {r.kw:,} kW を"
+                f"電源等差替（申込 {r.application.number}）: {r.valid_from:%Y/%m/%d} から{until} {r.kw:,} kW を"
                 f"{to.resource_code}（{to.participant.participant_code}）で評価する差替を算定に含められません"
                 f"（{reason}）。差替元の電源等の実績で評価しています。差替先の実績を確認し、対応を記録してください。"
             )[:300],

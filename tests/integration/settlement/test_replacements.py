@@ -215,3 +215,22 @@ def test_a_replacement_for_a_period_and_its_early_end_against_the_engine(tmp_pat
         ).run.pk
         == first.pk
     )
+
+
+def test_a_refused_replacement_for_a_period_names_its_period(tmp_path: Path) -> None:
+    users = staff()
+    call_command("import_case", str(_case(tmp_path / "case")), user="approver")
+    users |= participant_users()
+    t0 = timezone.now()
+    contract = CapacityContract.objects.get(contract_code="K1")
+    application = wf.submit_replacement(
+        actor=users["P1-participant_user"], now=t0, contract=contract, to_resource_code="R2", kw=30_000,
+        valid_from=dt.date(2025, 5, 1), valid_to=dt.date(2025, 7, 1),
+    )  # fmt: skip  # R2 holds contract K2 of its own: refused by the engine
+    pd_ops.check_application(actor=users["operator"], now=t0, application=application)
+    pd_ops.approve_application(actor=users["approver"], now=t0 + dt.timedelta(seconds=1), application=application)
+    at = t0 + dt.timedelta(seconds=2)
+    run = runs.start_run(actor=users["operator"], delivery_year=2025, through_month="2025-04", now=at).run
+    runs.compute(run=run, now=at)
+    issue = DataIssue.objects.get(run=run, file="replacements")
+    assert "2025/05/01 から 2025/06/30 まで 30,000 kW をR2（P1）で評価する差替を算定に含められません" in issue.problem
