@@ -15,7 +15,14 @@ from typing import Final, Literal
 
 import polars as pl
 
-from capmarket.calc.slots import SLOTS_PER_DAY, datetime_index, delivery_month_of_index, slot_index, slots_in_year
+from capmarket.calc.slots import (
+    SLOTS_PER_DAY,
+    datetime_index,
+    delivery_month_of_index,
+    slot_date_and_number,
+    slot_index,
+    slots_in_year,
+)
 
 #: per contract × delivery month: sum of deficit kW (Σ u × assessment) and weighted sum (Σ u × m × assessment)
 OUTAGE_SCHEMA: Final[pl.Schema] = pl.Schema(
@@ -86,6 +93,15 @@ def code_of(*, codes: pl.Enum, column: str = "resource_id") -> pl.Expr:
 
 def slot_key(*, rc: pl.Expr, t: pl.Expr) -> pl.Expr:
     return rc * (1 << KEY_SHIFT) + t
+
+
+def slot_key_columns(*, codes: pl.Enum, year: int) -> list[pl.Expr]:
+    """``resource_id``, ``date`` and ``slot`` of a slot key column ``k`` made with ``codes``: the inverse of
+    ``slot_key``."""
+    k = pl.col("k")
+    date, slot = slot_date_and_number(t=k & T_MASK, delivery_year=year)
+    resource_id = pl.lit(pl.Series(codes.categories, dtype=pl.String)).gather(k // (1 << KEY_SHIFT))
+    return [resource_id.alias("resource_id"), date.alias("date"), slot.alias("slot")]
 
 
 def keyed_slots(*, frame: pl.LazyFrame, codes: pl.Enum, year: int, values: list[str]) -> pl.LazyFrame:

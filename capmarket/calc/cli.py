@@ -66,7 +66,7 @@ def _read(case_dir: Path, lang: str) -> CaseInput | None:
     """The validated case, or None after printing its errors."""
     with _native_stderr_held() as held:
         try:
-            case: CaseInput | UnableToReadCase = read_case(case_dir=case_dir)
+            case: CaseInput | UnableToReadCase = read_case(case_dir=case_dir, key_columns=False)
         except UnableToReadCase as exc:
             case = exc
     if isinstance(case, UnableToReadCase):

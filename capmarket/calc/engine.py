@@ -17,7 +17,7 @@ so the result does not depend on the order of input rows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Final
 
@@ -129,8 +129,15 @@ class UnableToCalculate(ValueError):
         self.problem = problem
 
 
-def _conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:
+def _schema(name: str, *, keyed: bool) -> pl.Schema:
+    """The input schema of table ``name`` (``keyed``: without the key columns, which keys stand for)."""
     schema = input_schema(name=name)
+    return pl.Schema({c: t for c, t in schema.items() if c not in pipelines.KEY_COLUMNS}) if keyed else schema
+
+
+def _conform(name: str, frame: pl.DataFrame, *, keyed: bool = False) -> pl.DataFrame:
+    """``frame`` with the columns and types of table ``name`` (``keyed``: without the key columns)."""
+    schema = _schema(name, keyed=keyed)
     if frame.schema == schema:
         return frame
     missing = [c for c in schema if c not in frame.columns]
@@ -142,11 +149,36 @@ def _conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:
         raise UnableToCalculate(name, f"values of the wrong type ({str(exc).splitlines()[0]})") from exc
 
 
-def conform_case(*, case: CaseData) -> CaseData:
+def conform_case(*, case: CaseData, keyed: Collection[str] = ()) -> CaseData:
     """Step 1: every input frame with exactly its declared columns and types (extra columns dropped, types cast
-    where exact); raises ``UnableToCalculate``. Frames read by ``calc.io`` pass unchanged."""
-    frames: dict[str, object] = {name: _conform(name, getattr(case, name)) for name in TABLES}
+    where exact); raises ``UnableToCalculate``. Frames read by ``calc.io`` pass unchanged. ``keyed``: the dense
+    tables given as keys and values (``pipelines.without_key_columns``), checked without their key columns."""
+    frames: dict[str, object] = {name: _conform(name, getattr(case, name), keyed=name in keyed) for name in TABLES}
     return replace(case, **frames)  # type: ignore[arg-type]
+
+
+def _key_columns_where_needed(case: CaseData, row_keys: dict[str, pipelines.RowKeys]) -> tuple[CaseData, set[str]]:
+    """The case with the key columns made again for the dense tables given without them where a step needs them
+    (a replacement copies rows by resource and date; keys made with other resource codes, or values of other types,
+    are made again), and the names of the tables still given as keys and values. Pops the keys of a table made
+    again."""
+    given = {
+        name
+        for name in pipelines.DENSE_TABLES
+        if pipelines.without_key_columns(frame=getattr(case, name), keys=row_keys.get(name))
+    }
+    codes = asm.resource_codes(resource_ids=case.resources["resource_id"]) if given else None
+    again = {
+        name
+        for name in given
+        if not case.replacements.is_empty()
+        or row_keys[name].codes != codes
+        or getattr(case, name).schema != _schema(name, keyed=True)
+    }
+    if not again:
+        return case, given
+    frames = {name: pipelines.with_key_columns(keys=row_keys.pop(name), year=case.delivery_year) for name in again}
+    return replace(case, **frames), given - again  # type: ignore[arg-type]
 
 
 #: the contracts a rule covers, as a frame (``contract_groups``)
@@ -271,9 +303,11 @@ def run(*, case: CaseData, params: RuleParams, row_keys: Mapping[str, pipelines.
     """Calculate one delivery year (rules.md §1–§4); raises ``UnableToCalculate`` for frames of another shape.
 
     ``row_keys``: the slot keys of dense tables made while reading them (``calc.io``), by table name; optional —
-    a table without keys (or whose frame is not the one keyed) is keyed here (``pipelines.keyed_slot_data``)."""
-    row_keys = row_keys or {}
-    case = conform_case(case=case)
+    a table without keys (or whose frame is not the one keyed) is keyed here (``pipelines.keyed_slot_data``). A
+    dense table may be given as its keys and value columns only (``calc.io.case.read_case(key_columns=False)``)."""
+    row_keys = dict(row_keys or {})
+    case, keyed = _key_columns_where_needed(case, row_keys)
+    case = conform_case(case=case, keyed=keyed)
     year = case.delivery_year
     months = month_labels(delivery_year=year)
     terms = contract_terms(case=case, params=params)

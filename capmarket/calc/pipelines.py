@@ -32,6 +32,7 @@ from capmarket.calc.assessment import (
     resource_codes,
     rows_of_resources,
     rows_with_keys,
+    slot_key_columns,
     supply_instruction_aggregates,
     supply_instruction_keys,
 )
@@ -44,12 +45,30 @@ class RowKeys:
 
     The keys belong to the one frame ``rows`` (the very object: ``keys_of`` checks it with ``is``), row for row;
     ``codes`` are the resource codes they were made with. A frame changed or rebuilt since is keyed again.
+    ``rows`` may hold the value columns only (``without_key_columns``): the keys then stand for the key columns.
     """
 
     rows: pl.DataFrame
     k: pl.Series  # Int64, ``slot_key``
     codes: pl.Enum
     ordered: bool = False  # the keys strictly increase (proven when they were made): in order, none twice
+
+
+#: the dense slot tables (keyed by ``keyed_slot_data``) and their key columns, which the slot keys stand for
+DENSE_TABLES = ("generation", "metering")
+KEY_COLUMNS = ("resource_id", "date", "slot")
+
+
+def without_key_columns(*, frame: pl.DataFrame, keys: RowKeys | None) -> bool:
+    """Whether ``frame`` is given as its keys ``keys`` and its value columns only (``calc.io`` reads dense tables
+    so for ``engine.run``): the key columns are in the keys."""
+    return keys is not None and keys.rows is frame and not set(KEY_COLUMNS) & set(frame.columns)
+
+
+def with_key_columns(*, keys: RowKeys, year: int) -> pl.DataFrame:
+    """The frame of ``keys`` with its key columns made again from the keys, first, as in the input schema."""
+    columns = pl.DataFrame([keys.k.alias("k")]).select(slot_key_columns(codes=keys.codes, year=year))
+    return pl.concat([columns, keys.rows], how="horizontal")
 
 
 def keys_of(*, frame: pl.DataFrame, keys: RowKeys | None, codes: pl.Enum) -> RowKeys | None:

@@ -51,6 +51,13 @@ def slot_index(*, date: pl.Expr, slot: pl.Expr, delivery_year: int) -> pl.Expr:
     return (days * SLOTS_PER_DAY + slot.cast(pl.Int64) - 1).cast(pl.Int64)
 
 
+def slot_date_and_number(*, t: pl.Expr, delivery_year: int) -> tuple[pl.Expr, pl.Expr]:
+    """(date, slot) of the slot index ``t`` of the delivery year: the inverse of ``slot_index``."""
+    first_day = (year_start(delivery_year=delivery_year) - dt.date(1970, 1, 1)).days
+    date = (t // SLOTS_PER_DAY + first_day).cast(pl.Int32).cast(pl.Date)
+    return date, (t % SLOTS_PER_DAY + 1).cast(pl.Int64)
+
+
 def datetime_index(*, value: pl.Expr, delivery_year: int) -> pl.Expr:
     """Index ``t`` of the slot starting at ``value`` (a naive JST datetime on the grid); may lie outside the year."""
     start = dt.datetime(delivery_year, 4, 1)  # noqa: DTZ001 - naive JST wall-clock times

@@ -190,7 +190,9 @@ class _Tables:
     clean: set[str] = field(default_factory=set)  # tables read without an error
 
 
-def _read_tables(case_dir: Path, ctx: ValidationContext, errors: list[ValidationError]) -> _Tables:
+def _read_tables(
+    case_dir: Path, ctx: ValidationContext, errors: list[ValidationError], *, key_columns: bool = True
+) -> _Tables:
     """Step 2: every table, validated in reading order; ``errors`` gets their errors (at most ``MAX_ERRORS``)."""
     tables = _Tables()
     for name in TABLE_ORDER:
@@ -204,7 +206,7 @@ def _read_tables(case_dir: Path, ctx: ValidationContext, errors: list[Validation
             continue
         tables.present.add(name)
         tables.files.append(path)
-        parsed = parse_table(name=name, source=path, context=ctx)
+        parsed = parse_table(name=name, source=path, context=ctx, key_columns=key_columns)
         errors += parsed.errors
         tables.frames[name] = parsed.frame
         if parsed.keys is not None:
@@ -250,13 +252,17 @@ def _derived_tight_slots(case_dir: Path, tables: _Tables, head: _Head, errors: l
     return pl.concat([tight, derived]).unique().sort("area", "date", "slot")
 
 
-def read_case(*, case_dir: Path) -> CaseInput:
-    """Read and validate a case directory; raises ``UnableToReadCase`` with every error (at most 1,000)."""
+def read_case(*, case_dir: Path, key_columns: bool = True) -> CaseInput:
+    """Read and validate a case directory; raises ``UnableToReadCase`` with every error (at most 1,000).
+
+    ``key_columns=False`` (for ``engine.run`` only): the dense slot tables keyed while reading (``row_keys``) come
+    without ``resource_id``, ``date`` and ``slot``, which their keys stand for; ``engine.run`` makes them again
+    only if a step needs them. Every other reader wants the default: every frame with all its columns."""
     head = _read_head(case_dir / CASE_TOML)
     errors = list(head.errors)
     year = head.delivery_year
     ctx = ValidationContext(delivery_year=year or FIRST_YEAR, error_budget=MAX_ERRORS, check_year=year is not None)
-    tables = _read_tables(case_dir, ctx, errors)
+    tables = _read_tables(case_dir, ctx, errors, key_columns=key_columns)
     tight = _derived_tight_slots(case_dir, tables, head, errors)
     if "replacements" in tables.clean and year is not None and head.resolved is not None:
         errors += replacement_errors(

@@ -73,7 +73,9 @@ def empty_frame(*, name: str) -> pl.DataFrame:
 
 @dataclass
 class ParsedTable:
-    frame: pl.DataFrame  # typed, with the columns of input_schema(name); invalid rows removed
+    #: typed, with the columns of input_schema(name) (a keyed table read with ``key_columns=False``: without
+    #: ``resource_id``, ``date`` and ``slot``, which ``keys`` stand for); invalid rows removed
+    frame: pl.DataFrame
     errors: list[ValidationError]
     #: the engine's slot key of every row of a dense table, made in the fast path's one pass (None: not made)
     keys: RowKeys | None = None
@@ -257,11 +259,18 @@ def _check_unique(spec: TableSpec, frame: pl.DataFrame, errors: Errors, bad_any:
 
 
 def parse_table(
-    *, name: str, source: Path | pl.DataFrame, context: ValidationContext, label: str | None = None
+    *,
+    name: str,
+    source: Path | pl.DataFrame,
+    context: ValidationContext,
+    label: str | None = None,
+    key_columns: bool = True,
 ) -> ParsedTable:
-    """Typed frame and errors of table ``name`` read from ``source`` (a CSV or Parquet path, or a frame)."""
+    """Typed frame and errors of table ``name`` read from ``source`` (a CSV or Parquet path, or a frame).
+
+    ``key_columns=False``: a dense table keyed while reading comes without its key columns (``fast_parse_keyed``)."""
     spec = TABLES[name]
-    fast = fast_parse_keyed(spec=spec, source=source, context=context)
+    fast = fast_parse_keyed(spec=spec, source=source, context=context, key_columns=key_columns)
     if fast is not None:
         return ParsedTable(fast[0], [], fast[1])
     errors = Errors(file=label or file_label(name=name, source=source), budget=context.error_budget)

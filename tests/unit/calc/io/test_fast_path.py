@@ -9,18 +9,19 @@ the eager path's frame value for value and type for type.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from capmarket.calc.assessment import keyed_slots, resource_codes
 from capmarket.calc.io import validate as v
 from capmarket.calc.io.case import read_case_toml, table_path
-from capmarket.calc.io.fast_path import fast_parse
+from capmarket.calc.io.fast_path import _strictly_increasing_keys, fast_parse
 from capmarket.calc.tables import TABLE_ORDER, TABLES
 from tests.examples import scenario_names
 
@@ -336,3 +337,57 @@ def test_no_keys_without_the_resources_or_for_other_tables() -> None:
     assert v.parse_table(name="generation", source=frame, context=v.ValidationContext(delivery_year=2025)).keys is None
     bids = pl.DataFrame({"resource_id": ["R1"], "date": ["2025-04-01"], "slot": [1], "bid_kw": [3]})
     assert v.parse_table(name="bids", source=bids, context=_keyed_context()).keys is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    keys=st.lists(st.integers(min_value=-3, max_value=40), max_size=30),
+    cuts=st.lists(st.integers(min_value=0, max_value=30), max_size=5),
+)
+def test_keys_in_chunks_are_strictly_increasing_exactly_when_every_key_exceeds_the_one_before(
+    keys: list[int], cuts: list[int]
+) -> None:
+    # the pass leaves its keys in many chunks (empty ones too); a fall at a chunk boundary must count
+    bounds = sorted({0, len(keys), *(min(c, len(keys)) for c in cuts)})
+    parts = [pl.Series("k", keys[a:b], dtype=pl.Int64) for a, b in itertools.pairwise(bounds)]
+    chunked = pl.concat([pl.Series("k", [], dtype=pl.Int64), *parts], rechunk=False)
+
+    assert _strictly_increasing_keys(chunked) == all(a < b for a, b in itertools.pairwise(keys))
+
+
+def test_a_fall_between_two_chunks_is_not_increasing() -> None:
+    chunked = pl.concat([pl.Series("k", [1, 2, 5]), pl.Series("k", [4, 6])], rechunk=False)
+    assert chunked.n_chunks() == 2
+    assert not _strictly_increasing_keys(chunked)
+    assert _strictly_increasing_keys(pl.concat([pl.Series("k", [1, 2, 5]), pl.Series("k", [6, 7])], rechunk=False))
+
+
+def test_a_dense_table_read_without_its_key_columns_keeps_its_keys() -> None:
+    frame = _generation(["R2", "R1", "R1"], ["2025-04-01", "2025-04-02", "2025-04-01"], [1, 1, 1])
+
+    parsed = v.parse_table(name="generation", source=frame, context=_keyed_context(), key_columns=False)
+
+    assert not parsed.errors
+    assert parsed.frame.columns == ["upper_kw", "plan_kw"]
+    assert parsed.keys is not None
+    assert parsed.keys.rows is parsed.frame
+    assert not parsed.keys.ordered
+    assert parsed.keys.k.to_list() == [(1 << 32) + 0, 48, 0]
+
+
+@pytest.mark.parametrize(
+    ("ids", "dates", "codes"),
+    [
+        (["R1", "R9"], ["2025-04-01", "2025-04-01"], [(3, "UNKNOWN_RESOURCE")]),
+        (["R2", "R1", "R2"], ["2025-04-01", "2025-04-01", "2025-04-01"], [(4, "DUPLICATE_KEY")]),
+    ],
+)
+def test_a_dense_table_with_errors_read_without_its_key_columns_lists_them(
+    ids: list[str], dates: list[str], codes: list[tuple[int, str]]
+) -> None:
+    frame = _generation(ids, dates, [1] * len(ids))
+
+    parsed = v.parse_table(name="generation", source=frame, context=_keyed_context(), key_columns=False)
+
+    assert [(e.line, e.code) for e in parsed.errors] == codes
+    assert parsed.keys is None
