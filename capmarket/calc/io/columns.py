@@ -57,7 +57,8 @@ def float_kwh_to_wh(*, value: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.
     wh = scaled.round(0)
     relative = _FLOAT_REL_TOLERANCE[32 if dtype == pl.Float32 else 64]
     tolerance = pl.max_horizontal(pl.lit(_FLOAT_ABS_TOLERANCE_WH), wh.abs() * relative)
-    exact = scaled.is_finite() & ((scaled - wh).abs() <= tolerance) & (wh.abs() < float(MAX_WH))
+    # NaN and ±inf are not exact: a comparison with NaN is false, and |±inf| is not below MAX_WH
+    exact = ((scaled - wh).abs() <= tolerance) & (wh.abs() < float(MAX_WH))
     return pl.when(exact).then(wh).cast(pl.Int64), exact.fill_null(True)
 
 

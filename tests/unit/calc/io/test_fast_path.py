@@ -247,7 +247,14 @@ def test_a_float_is_read_as_the_decimal_its_writer_meant(kwh: Decimal) -> None:
 
 
 @pytest.mark.parametrize(
-    "kwh", [pl.Series([1.0005]), pl.Series([float("nan")]), pl.Series([float("inf")]), pl.Series([1e19])]
+    "kwh",
+    [
+        pl.Series([1.0005]),
+        pl.Series([float("nan")]),
+        pl.Series([float("inf")]),
+        pl.Series([float("-inf")]),
+        pl.Series([1e19]),
+    ],
 )
 def test_a_float_with_more_than_3_decimals_or_no_number_is_refused(kwh: pl.Series) -> None:
     ctx = v.ValidationContext(delivery_year=2025)
