@@ -98,9 +98,11 @@ def _floor(value: Fraction) -> int:
     return value.numerator // value.denominator
 
 
-def _truncate(value: Fraction) -> int:
-    """Round toward zero (切り捨て)."""
-    return _floor(value) if value >= 0 else -_floor(-value)
+def _truncate_times(amount_yen: int, rate: Fraction) -> int:
+    """``amount_yen × rate`` rounded toward zero (切り捨て), in integers: a bill's tax, thousands of times a year."""
+    product = amount_yen * rate.numerator  # a Fraction's denominator is positive
+    scaled = abs(product) // rate.denominator
+    return scaled if product >= 0 else -scaled
 
 
 class UnableToComputeContributions(ValueError):
@@ -158,7 +160,7 @@ class _Bills:
     def add(self, *, payer_id: str, kind: str, area: str, month: str, amount_yen: int) -> None:
         if amount_yen == 0:
             return  # a zero share (or a zero pot) is nothing to bill
-        tax = _truncate(amount_yen * self.tax_rate) if self.taxable else 0
+        tax = _truncate_times(amount_yen, self.tax_rate) if self.taxable else 0
         self.rows.append((payer_id, kind, area, month, self.billing_month[month], amount_yen, tax, amount_yen + tax))
 
 

@@ -35,7 +35,7 @@ def largest_remainder(*, total: int, weights: Mapping[str, Fraction | int]) -> d
         return {key: -part for key, part in largest_remainder(total=-total, weights=weights).items()}
     exact: dict[str, Fraction] = {}
     for key, weight in weights.items():
-        value = Fraction(weight)
+        value = weight if isinstance(weight, Fraction) else Fraction(weight)
         if value < 0:
             raise UnableToSplit(f"negative weight for {key!r}")
         exact[key] = value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from capmarket.calc.contributions import ContributionResult, compute_contributions, monthly_pots
+from capmarket.calc.contributions import ContributionResult, _truncate_times, compute_contributions, monthly_pots
 
 CONTRACTS_SCHEMA = {
     "contract_id": pl.String,
@@ -288,3 +289,13 @@ def test_all_zero_h3_charges_no_area_and_says_why() -> None:
     assert result.areas["area_total_yen"].to_list() == [0, 0]
     assert result.issues.select("file", "key").rows() == [("areas", "chubu"), ("areas", "tokyo")]
     assert result.bills.is_empty()
+
+
+@given(
+    amount=st.integers(min_value=-(10**15), max_value=10**15),
+    rate=st.fractions(min_value=-2, max_value=2, max_denominator=10**6),
+)
+def test_a_bills_tax_is_the_exact_product_rounded_toward_zero(amount: int, rate: Fraction) -> None:
+    exact = amount * rate
+    expected = math.floor(exact) if exact >= 0 else math.ceil(exact)
+    assert _truncate_times(amount, rate) == expected
