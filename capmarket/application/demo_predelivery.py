@@ -362,7 +362,8 @@ def _demo_replacements(
     *, staff: tuple[User, User], member: User, contract: Any, to: Resource, now: dt.datetime
 ) -> None:
     """Part of the contract moves to ``to`` for October–December (差替終了日 1 January), and again from January to
-    the year's end — a replacement the company ended early (its own resource back on 1 March: 電源等差替終了通知書)."""
+    the year's end — a replacement the company ended early (its own resource back on 1 March: 電源等差替終了通知書) —
+    and one from 1 March withdrawn before its start (電源等差替取消通知書)."""
     from capmarket.domain.predelivery import workflows as wf  # noqa: PLC0415
 
     operator, approver = staff
@@ -383,14 +384,37 @@ def _demo_replacements(
     )  # fmt: skip
     ops.check_application(actor=operator, now=now - dt.timedelta(hours=6), application=ended)
     ops.approve_application(actor=approver, now=now - dt.timedelta(hours=1), application=ended)
+    _withdrawn_replacement(staff=staff, member=member, contract=contract, to=to, kw=kw, now=now)
+
+
+def _withdrawn_replacement(
+    *, staff: tuple[User, User], member: User, contract: Any, to: Resource, kw: int, now: dt.datetime
+) -> None:
+    """From 1 March (free again after the early end) to the year's end, approved and then withdrawn before its
+    start (電源等差替の取消: 電源等差替取消通知書) — it covers no day."""
+    from capmarket.domain.predelivery import workflows as wf  # noqa: PLC0415
+
+    operator, approver = staff
+    application = wf.submit_replacement(
+        actor=member, now=now - dt.timedelta(minutes=50), contract=contract, to_resource_code=to.resource_code,
+        kw=kw, valid_from=dt.date(YEAR + 1, 3, 1),
+    )  # fmt: skip
+    ops.check_application(actor=operator, now=now - dt.timedelta(minutes=45), application=application)
+    ops.approve_application(actor=approver, now=now - dt.timedelta(minutes=40), application=application)
+    withdrawal = wf.submit_replacement_withdrawal(
+        actor=member, now=now - dt.timedelta(minutes=30), replacement=application.replacement,
+        reason="差替先の電源等を他社へ売却することになったため、差替開始前に取り消します。",
+    )  # fmt: skip
+    ops.check_application(actor=operator, now=now - dt.timedelta(minutes=20), application=withdrawal)
+    ops.approve_application(actor=approver, now=now - dt.timedelta(minutes=10), application=withdrawal)
 
 
 def _after_the_contract(
     *, staff: tuple[User, User], member: User, others: list[User], now: dt.datetime
 ) -> dict[str, int]:
     """FY2029 after the auction: an outage-plan adjustment under way (two plans over an area's limit), a published
-    replacement offer, approved replacements (電源等差替通知書 in the portal; one ended early), an effectiveness
-    test ordered, and a market exit waiting for the 担当者."""
+    replacement offer, approved replacements (電源等差替通知書 in the portal; one ended early, one withdrawn), an
+    effectiveness test ordered, and a market exit waiting for the 担当者."""
     from capmarket.domain.contracts.models import CapacityContract, ContractState  # noqa: PLC0415
     from capmarket.domain.predelivery import workflows as wf  # noqa: PLC0415
 
