@@ -105,20 +105,46 @@ def submit_replacement_end(
 ) -> Application:
     """電源等差替の終了: from ``valid_to`` (exclusive end, earlier than the one in force) the contract's own
     resource carries the replaced kW again. One open end application per replacement at a time."""
+    return _submit(
+        actor=actor,
+        now=now,
+        replacement=replacement,
+        kind=ApplicationKind.REPLACEMENT_END,
+        valid_to=valid_to,
+        reason=reason,
+        check=lambda current: _end_errors(replacement=current, valid_to=valid_to, reason=reason),
+        title=f"を{valid_to:%Y-%m-%d}から終了",
+    )
+
+
+def _submit(
+    *,
+    actor: Any,
+    now: dt.datetime,
+    replacement: Replacement,
+    kind: ApplicationKind,
+    valid_to: dt.date,
+    reason: str,
+    check: Callable[[Replacement], list[str]],
+    title: str,
+) -> Application:
+    """The application of an end or withdrawal (``kind``) with its ``ReplacementEnd`` on ``valid_to``, once
+    ``check`` finds nothing wrong with the replacement as it is now (locked, with its ends)."""
+    act = "取消" if kind == ApplicationKind.REPLACEMENT_WITHDRAWAL else "終了"
     with transaction.atomic():
-        current = _locked_for_application(actor=actor, replacement=replacement, act="終了")
-        contract = current.contract
-        errors = _end_errors(replacement=current, valid_to=valid_to, reason=reason)
+        current = _locked_for_application(actor=actor, replacement=replacement, act=act)
+        errors = check(current)
         if errors:
             raise _refuse(errors)
+        contract = current.contract
         application = new_application(
             actor=actor,
             now=now,
-            kind=ApplicationKind.REPLACEMENT_END,
+            kind=kind,
             participant=contract.participant,
             delivery_year=contract.delivery_year,
-            title=f"電源等差替の終了 {contract.contract_code}: {current.to_resource.resource_code}"
-            f"（申込 {current.application.number}）を{valid_to:%Y-%m-%d}から終了",
+            title=f"電源等差替の{act} {contract.contract_code}: {current.to_resource.resource_code}"
+            f"（申込 {current.application.number}）{title}",
         )
         ReplacementEnd.objects.create(
             application=application, replacement=current, valid_to=valid_to, reason=reason.strip()
@@ -271,25 +297,17 @@ def submit_replacement_withdrawal(
 ) -> Application:
     """電源等差替の取消: an approved replacement that has not started by the business date of ``now`` (JST) will
     not take effect. One open end or withdrawal application per replacement at a time."""
-    with transaction.atomic():
-        current = _locked_for_application(actor=actor, replacement=replacement, act="取消")
-        contract = current.contract
-        errors = _withdrawal_errors(replacement=current, today=jst_date(moment=now), reason=reason)
-        if errors:
-            raise _refuse(errors)
-        application = new_application(
-            actor=actor,
-            now=now,
-            kind=ApplicationKind.REPLACEMENT_WITHDRAWAL,
-            participant=contract.participant,
-            delivery_year=contract.delivery_year,
-            title=f"電源等差替の取消 {contract.contract_code}: {current.to_resource.resource_code}"
-            f"（申込 {current.application.number}、{current.valid_from:%Y-%m-%d}から）",
-        )
-        ReplacementEnd.objects.create(
-            application=application, replacement=current, valid_to=current.valid_from, reason=reason.strip()
-        )
-    return application
+    today = jst_date(moment=now)
+    return _submit(
+        actor=actor,
+        now=now,
+        replacement=replacement,
+        kind=ApplicationKind.REPLACEMENT_WITHDRAWAL,
+        valid_to=replacement.valid_from,  # an end dated at the start: the replacement covers no day
+        reason=reason,
+        check=lambda current: _withdrawal_errors(replacement=current, today=today, reason=reason),
+        title=f"（差替開始日 {replacement.valid_from:%Y-%m-%d}）",
+    )
 
 
 def _apply_replacement_withdrawal(actor: Any, now: dt.datetime, application: Application) -> NoticeDocument:
