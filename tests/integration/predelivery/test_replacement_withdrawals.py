@@ -161,8 +161,10 @@ def test_a_withdrawal_is_refused_at_approval_once_the_start_has_come(
     _review(application, people.operator, people.approver)
     withdrawal = _withdraw(people.user_a, application.replacement, now=LAST_EVENING)
     ops.check_application(actor=people.operator, now=LAST_EVENING, application=withdrawal)
-    with pytest.raises(ops.UnableToActOnApplication, match=f"差替開始日（{YEAR}年10月1日）を過ぎている"):
+    with pytest.raises(ops.UnableToActOnApplication) as refused:
         ops.approve_application(actor=people.approver, now=START_MORNING, application=withdrawal)
+    assert refused.value.messages[0].startswith(f"差替開始日（{YEAR}年10月1日）を過ぎているため取消できません。")
+    assert refused.value.messages[-1] == "この取消は承認できません。差し戻すか却下してください。"
     withdrawal.refresh_from_db()
     assert withdrawal.state == ApplicationState.CHECKED  # nothing half-written: it may be returned or rejected
     assert not ReplacementEnd.objects.filter(in_force=True).exists()
@@ -218,7 +220,8 @@ def test_withdrawal_pages_and_api_are_the_companys_own(people: SimpleNamespace, 
     assert "差替の取消" in detail
     assert "取消済み" in detail
     page = web_a.get("/predelivery/procedures/").content.decode()
-    assert 'data-role="no-withdrawable"' in page  # withdrawn: no longer offered
+    assert 'data-role="no-withdrawable"' in page  # withdrawn: no longer offered, to withdraw or to end
+    assert f'<option value="{replacement.pk}">{application.number} ' not in page
     assert "2025/06/02取消" in page
     schema = api_a.get("/api/schema/").content.decode()
     assert "/api/predelivery/procedures/replacement-withdrawal/" in schema

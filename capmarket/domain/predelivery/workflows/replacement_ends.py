@@ -312,10 +312,12 @@ def submit_replacement_withdrawal(
 
 def _apply_replacement_withdrawal(actor: Any, now: dt.datetime, application: Application) -> NoticeDocument:
     today = jst_date(moment=now)
-    end, replacement, before = _approve(
-        application=application,
-        check=lambda r, e: _withdrawal_errors(replacement=r, today=today, reason=e.reason),
-    )
+
+    def check(replacement: Replacement, end: ReplacementEnd) -> list[str]:
+        errors = _withdrawal_errors(replacement=replacement, today=today, reason=end.reason)
+        return [*errors, "この取消は承認できません。差し戻すか却下してください。"] if errors else []
+
+    end, replacement, before = _approve(application=application, check=check)
     _record(
         actor,
         now,
