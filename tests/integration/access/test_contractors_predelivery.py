@@ -319,10 +319,10 @@ def test_effectiveness_results_and_outage_plans_with_and_without_their_function(
 
 
 def test_a_contractor_delegated_replacements_withdraws_one_for_the_company(
-    world: Any, admin_a: User, user_c: User
+    world: Any, company_a: Participant, admin_a: User, user_c: User
 ) -> None:
     """電源等差替の取消 is a replacement procedure: open to a contractor only with the replacement function."""
-    company = admin_a.participant
+    company = company_a
     contract = make_contract(world["A"]["resource"], delivery_year=YEAR, contract_kw=50_000)
     spare = make_resource(company, resource_code="RA000002", name="A社予備機")
     applied = wf.submit_replacement(

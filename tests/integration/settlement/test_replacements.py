@@ -275,9 +275,9 @@ def test_a_replacement_withdrawn_before_its_start_against_the_engine(tmp_path: P
     assert (unmet["2025-04"], unmet["2025-05"]) == ("0.000", "0.000")
     (case / "replacements.csv").unlink()
     assert calc_main([str(case), "--out", str(tmp_path / "engine-second")]) == 0
-    for produced in sorted((tmp_path / "engine-second").iterdir()):
-        if produced.name != "manifest.json":
-            assert (tmp_path / "second" / "out" / produced.name).read_bytes() == produced.read_bytes(), produced.name
+    for output in sorted((tmp_path / "engine-second").iterdir()):
+        if output.name != "manifest.json":
+            assert (tmp_path / "second" / "out" / output.name).read_bytes() == output.read_bytes(), output.name
     # the first run, decided before the withdrawal, is what it was
     assert (
         runs.start_run(
