@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db import transaction
 
-from capmarket.application import auction_results
+from capmarket.application import auction_results, demo_replacements
 from capmarket.domain.accounts.models import User
 from capmarket.domain.auctions import operations as auction_ops
 from capmarket.domain.predelivery import notices
@@ -330,8 +330,8 @@ def _outage_adjustment(*, operator: User, pair: list[Any], now: dt.datetime) -> 
 
 def _replacement(*, staff: tuple[User, User], users: list[User], keep: list[Any], now: dt.datetime) -> int:
     """The first company (of ``users``) with a contract and another resource moves part of the obligation to it
-    (approved: 電源等差替通知書; one for a period, one ended early: ``_demo_replacements``); ``keep``: the contracts
-    not to use (the one that leaves the market)."""
+    (approved: 電源等差替通知書; one for a period, one ended early, one withdrawn: ``demo_replacements``); ``keep``:
+    the contracts not to use (the one that leaves the market)."""
     from capmarket.domain.contracts.models import CapacityContract, ContractState  # noqa: PLC0415
 
     for other in users:  # part of a contract's obligation moves to another of the company's resources
@@ -353,44 +353,17 @@ def _replacement(*, staff: tuple[User, User], users: list[User], keep: list[Any]
         )
         if replaced is None or to is None:
             continue
-        _demo_replacements(staff=staff, member=other, contract=replaced, to=to, now=now)
+        demo_replacements.load_demo_replacements(staff=staff, member=other, contract=replaced, to=to, now=now)
         return 1
     return 0
-
-
-def _demo_replacements(
-    *, staff: tuple[User, User], member: User, contract: Any, to: Resource, now: dt.datetime
-) -> None:
-    """Part of the contract moves to ``to`` for October–December (差替終了日 1 January), and again from January to
-    the year's end — a replacement the company ended early (its own resource back on 1 March: 電源等差替終了通知書)."""
-    from capmarket.domain.predelivery import workflows as wf  # noqa: PLC0415
-
-    operator, approver = staff
-    kw = max(1, contract.contract_kw // 5)
-    for valid_from, valid_to, hours in (
-        (dt.date(YEAR, 10, 1), dt.date(YEAR + 1, 1, 1), 0),
-        (dt.date(YEAR + 1, 1, 1), None, 1),
-    ):
-        application = wf.submit_replacement(
-            actor=member, now=now - dt.timedelta(days=3, hours=-hours), contract=contract,
-            to_resource_code=to.resource_code, kw=kw, valid_from=valid_from, valid_to=valid_to,
-        )  # fmt: skip
-        ops.check_application(actor=operator, now=now - dt.timedelta(days=2, hours=-hours), application=application)
-        ops.approve_application(actor=approver, now=now - dt.timedelta(days=1, hours=-hours), application=application)
-    ended = wf.submit_replacement_end(
-        actor=member, now=now - dt.timedelta(hours=12), replacement=application.replacement,
-        valid_to=dt.date(YEAR + 1, 3, 1), reason="差替元の電源等の補修が予定より早く完了したため、3月1日から戻します。",
-    )  # fmt: skip
-    ops.check_application(actor=operator, now=now - dt.timedelta(hours=6), application=ended)
-    ops.approve_application(actor=approver, now=now - dt.timedelta(hours=1), application=ended)
 
 
 def _after_the_contract(
     *, staff: tuple[User, User], member: User, others: list[User], now: dt.datetime
 ) -> dict[str, int]:
     """FY2029 after the auction: an outage-plan adjustment under way (two plans over an area's limit), a published
-    replacement offer, approved replacements (電源等差替通知書 in the portal; one ended early), an effectiveness
-    test ordered, and a market exit waiting for the 担当者."""
+    replacement offer, approved replacements (電源等差替通知書 in the portal; one ended early, one withdrawn), an
+    effectiveness test ordered, and a market exit waiting for the 担当者."""
     from capmarket.domain.contracts.models import CapacityContract, ContractState  # noqa: PLC0415
     from capmarket.domain.predelivery import workflows as wf  # noqa: PLC0415
 

@@ -1,10 +1,12 @@
 """Issue 14 in a real browser: a provider applies for an expected capacity, a 担当者 checks it, another person (a
 責任者) approves it, and the provider reads the 電源等登録通知書 PDF in the portal; and a market exit from the
-provider's declaration to the penalty's invoice (市場退出ペナルティ請求書) and its PDF. Screenshots of each step are
+provider's declaration to the penalty's invoice (市場退出ペナルティ請求書) and its PDF; a replacement ended early, and
+one withdrawn before its start, each to its notice PDF. Screenshots of each step are
 written to ``CAPMARKET_SCREENSHOT_DIR`` when it is set."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +19,7 @@ from django.utils import timezone
 from capmarket.domain.accounts.models import Role
 from capmarket.domain.documents.models import Document, DocumentType
 from capmarket.domain.predelivery import operations as ops
+from capmarket.domain.predelivery import workflows as wf
 from capmarket.domain.predelivery.models import Application, ExpectedCapacity, NoticeDocument, ReplacementEnd
 from tests.books import empty_books
 from tests.factories import PASSWORD, make_contract, make_participant, make_resource, make_user
@@ -232,3 +235,69 @@ def test_replacement_for_a_period_then_ended_early_to_the_notice_pdf(page: Any, 
     page.goto(f"{page.base_url}/predelivery/notices/{notice.pk}.pdf")
     page.wait_for_timeout(1500)
     _shot(page, "12-replacement-end-pdf")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_replacement_withdrawn_before_its_start_to_the_notice_pdf(page: Any, settings: Any, tmp_path: Path) -> None:
+    """An approved 電源等差替 not started yet is withdrawn from the procedures page (no reason refused first); a
+    担当者 checks and a 責任者 approves; the contract's 電源等差替 card shows 取消 with the date and the reason, and the
+    電源等差替取消通知書 opens."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+    }
+    company = make_participant(name="北国電力株式会社", participant_code="PN001")
+    contract = make_contract(
+        make_resource(company, resource_code="RN000001", name="北国火力1号機"), delivery_year=2029, contract_kw=100_000
+    )
+    make_resource(company, resource_code="RN000002", name="北国火力2号機")
+    member = make_user(Role.PARTICIPANT_USER, company, username="pn")
+    op = make_user(Role.OPERATOR, None, username="op")
+    ap = make_user(Role.APPROVER, None, username="ap")
+    replacement = wf.submit_replacement(
+        actor=member, now=timezone.now(), contract=contract, to_resource_code="RN000002", kw=30_000,
+        valid_from=dt.date(2029, 10, 1),
+    )  # fmt: skip
+    ops.check_application(actor=op, now=timezone.now(), application=replacement)
+    ops.approve_application(actor=ap, now=timezone.now(), application=replacement)
+
+    login(page, "pn", PASSWORD)
+    page.goto(f"{page.base_url}/predelivery/procedures/")
+    page.select_option("select#w_replacement", str(replacement.replacement.pk))
+    page.click("main button:text-is('差替の取消を申し込む')")
+    page.wait_for_load_state("networkidle")
+    assert "取消の理由: 入力してください" in page.inner_text("main")
+    page.fill("textarea#w_reason", "差替先の2号機を他社へ売却するため、差替開始前に取り消します。")
+    _shot(page, "13-replacement-withdrawal-form")
+    page.click("main button:text-is('差替の取消を申し込む')")
+    page.wait_for_load_state("networkidle")
+    assert "電源等差替の取消を申し込みました" in page.inner_text("main")
+    page.context.clear_cookies()
+
+    for user, button in (("op", "一次審査を完了する"), ("ap", "承認して通知書を発行する")):
+        login(page, user, PASSWORD)
+        page.goto(f"{page.base_url}/predelivery/applications/?kind=replacement_withdrawal")
+        page.click("table.list a >> nth=0")
+        if user == "ap":
+            assert "差替の取消の内容" in page.inner_text("main")
+            _shot(page, "14-replacement-withdrawal-review")
+        page.click(f"text={button}")
+        page.wait_for_load_state("networkidle")
+        page.context.clear_cookies()
+    withdrawal = ReplacementEnd.objects.get()
+    assert (withdrawal.in_force, withdrawal.valid_to) == (True, dt.date(2029, 10, 1))
+
+    login(page, "pn", PASSWORD)
+    page.goto(f"{page.base_url}/contracts/{contract.pk}/")
+    card = page.inner_text("[data-role=contract-replacements]")
+    assert f"{withdrawal.application.number}により{timezone.localdate():%Y/%m/%d}に取消" in card
+    assert "差替先の2号機を他社へ売却するため" in card
+    _shot(page, "15-contract-replacement-withdrawn")
+    notice = NoticeDocument.objects.get(kind="replacement_withdrawal")
+    response = page.request.get(f"{page.base_url}/predelivery/notices/{notice.pk}.pdf")
+    assert response.status == 200
+    assert response.body().startswith(b"%PDF")
+    page.goto(f"{page.base_url}/predelivery/notices/{notice.pk}.pdf")
+    page.wait_for_timeout(1500)
+    _shot(page, "16-replacement-withdrawal-pdf")

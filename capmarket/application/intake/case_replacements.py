@@ -50,7 +50,7 @@ def case_replacements(
         row = (r.contract.contract_code, r.to_resource.resource_code, int(r.kw), max(r.valid_from, first), valid_to)
         key = (row[0], row[1], row[3])
         if row[3] >= end or (valid_to is not None and valid_to <= row[3]):
-            continue  # outside the year, or ended before it began
+            continue  # outside the year, or ended before it began (withdrawn: an end dated at its start)
         if row[0] not in known_contracts:
             refused.append((r, "対象の容量確保契約がこの年度の精算対象にありません（解約・変更済み）"))
         elif row[1] not in known_resources:

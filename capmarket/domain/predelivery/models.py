@@ -11,7 +11,8 @@
   application: register, change or cancel).
 - ``ContractConfirmation``: a provider's confirmation of (or request to correct) its contract documents.
 - ``ReplacementListing`` (差替掲示板), ``Replacement`` (電源等差替 from a date, to an optional end date) and
-  ``ReplacementEnd`` (ending one in force early, a new record linked to it), ``Succession`` (電源承継・事業者統合),
+  ``ReplacementEnd`` (ending one early, or withdrawing one before its start — an end dated at its start; a new
+  record linked to it), ``Succession`` (電源承継・事業者統合),
   ``MarketExit`` (市場退出 with its penalty).
 - ``EffectivenessTest`` (実効性テスト) with its ``EffectivenessMeterValue`` s.
 - ``OutageAreaLimit``, ``OutageAdjustmentRound`` and ``OutageAdjustmentFlag`` (容量停止計画の調整).
@@ -85,6 +86,7 @@ class ApplicationKind(models.TextChoices):
     EXPECTED_CAPACITY = "expected_capacity", "期待容量の登録・変更・取消"
     REPLACEMENT = "replacement", "電源等差替"
     REPLACEMENT_END = "replacement_end", "電源等差替の終了"
+    REPLACEMENT_WITHDRAWAL = "replacement_withdrawal", "電源等差替の取消"
     SUCCESSION = "succession", "電源承継・事業者統合"
     MARKET_EXIT = "market_exit", "市場退出"
     EFFECTIVENESS_TEST = "effectiveness_test", "実効性テスト結果"
@@ -168,6 +170,7 @@ class NoticeKind(models.TextChoices):
     CANCELLATION = "cancellation", "解約合意書"
     REPLACEMENT = "replacement", "電源等差替通知書"
     REPLACEMENT_END = "replacement_end", "電源等差替終了通知書"
+    REPLACEMENT_WITHDRAWAL = "replacement_withdrawal", "電源等差替取消通知書"
     SUCCESSION = "succession", "電源承継・事業者統合通知書"
     EXIT_PENALTY = "exit_penalty", "市場退出時の経済的ペナルティ算定額通知書"
     EFFECTIVENESS = "effectiveness", "実効性テスト結果通知書"
@@ -441,7 +444,7 @@ class Replacement(models.Model):
     """電源等差替: from ``valid_from`` (to ``valid_to``, exclusive: the first day the contract's own resource carries
     the kW again; empty = to the end of the delivery year) the obligation of ``kw`` of a contract moves from its
     resource to another (the delivery-period assessment counts the replacing resource for it). Never changed after
-    approval: an early end is a ``ReplacementEnd`` naming it."""
+    approval: an early end, or a withdrawal before the start (取消), is a ``ReplacementEnd`` naming it."""
 
     application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="replacement")
     contract = models.ForeignKey(
@@ -494,12 +497,21 @@ class Replacement(models.Model):
         """The last day of the replacement in force (the day before ``ends_on``); None = the year's last day."""
         return None if self.ends_on is None else self.ends_on - dt.timedelta(days=1)
 
+    @property
+    def withdrawal(self) -> ReplacementEnd | None:
+        """The approved withdrawal (電源等差替の取消) of the replacement, if any: it then covers no day at all."""
+        return next((e for e in self.ends.all() if e.in_force and e.is_withdrawal), None)
+
 
 class ReplacementEnd(models.Model):
     """電源等差替の終了: the provider's own resource is back, so a replacement in force ends early — from
     ``valid_to`` (exclusive, as ``Replacement.valid_to``) the contract's resource carries the kW again. A new record
     linked to the replacement (whose application and notice stay as issued); in force once approved. Of several
-    approved ends the earliest date counts (``queries.replacement_end_as_of``)."""
+    approved ends the earliest date counts (``queries.replacement_end_as_of``).
+
+    電源等差替の取消 (an application of kind ``replacement_withdrawal``) is the same record dated at the
+    replacement's start: from its first day the contract's resource carries the kW, so the replacement covers no
+    day — the engine, the runs' cases and the checks of the replacing resource read it with no special case."""
 
     application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="replacement_end")
     replacement = models.ForeignKey(
@@ -517,7 +529,14 @@ class ReplacementEnd(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.is_withdrawal:
+            return f"{self.replacement} 取消"
         return f"{self.replacement} 終了 {self.valid_to:%Y-%m-%d}"
+
+    @property
+    def is_withdrawal(self) -> bool:
+        """A withdrawal before the start (電源等差替の取消), not an early end."""
+        return self.application.kind == ApplicationKind.REPLACEMENT_WITHDRAWAL
 
 
 class SuccessionKind(models.TextChoices):

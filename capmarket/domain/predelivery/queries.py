@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 
 from capmarket.calc.predelivery.rules import (
     PreDeliveryParams,
@@ -45,6 +45,7 @@ APPLICATION_KIND_ACTIONS: dict[str, Action] = {
     ApplicationKind.EXPECTED_CAPACITY: Action.SUBMIT_EXPECTED_CAPACITY,
     ApplicationKind.REPLACEMENT: Action.SUBMIT_REPLACEMENT,
     ApplicationKind.REPLACEMENT_END: Action.SUBMIT_REPLACEMENT,
+    ApplicationKind.REPLACEMENT_WITHDRAWAL: Action.SUBMIT_REPLACEMENT,
     ApplicationKind.SUCCESSION: Action.SUBMIT_PREDELIVERY,
     ApplicationKind.MARKET_EXIT: Action.SUBMIT_PREDELIVERY,
     ApplicationKind.EFFECTIVENESS_TEST: Action.SUBMIT_EFFECTIVENESS_RESULTS,
@@ -59,6 +60,7 @@ NOTICE_KIND_ACTIONS: dict[str, Action] = {
     NoticeKind.CANCELLATION: Action.SUBMIT_PREDELIVERY,
     NoticeKind.REPLACEMENT: Action.SUBMIT_REPLACEMENT,
     NoticeKind.REPLACEMENT_END: Action.SUBMIT_REPLACEMENT,
+    NoticeKind.REPLACEMENT_WITHDRAWAL: Action.SUBMIT_REPLACEMENT,
     NoticeKind.SUCCESSION: Action.SUBMIT_PREDELIVERY,
     NoticeKind.EXIT_PENALTY: Action.SUBMIT_PREDELIVERY,
     NoticeKind.EFFECTIVENESS: Action.SUBMIT_EFFECTIVENESS_RESULTS,
@@ -298,7 +300,8 @@ def replacements_in_force(*, delivery_year: int, as_of: dt.datetime) -> QuerySet
 
 
 def replacement_ends_in_force(*, delivery_year: int, as_of: dt.datetime) -> QuerySet[ReplacementEnd]:
-    """The approved early ends of the year's replacements decided by ``as_of`` (a run's fingerprint names them)."""
+    """The approved early ends and withdrawals of the year's replacements decided by ``as_of`` (a run's
+    fingerprint names them)."""
     return ReplacementEnd.objects.filter(
         in_force=True,
         replacement__contract__delivery_year=delivery_year,
@@ -328,7 +331,23 @@ def replacements_visible_to(*, user: Any, contract: CapacityContract | None = No
         qs = qs.filter(contract__participant_id=own)
     if contract is not None:
         qs = qs.filter(contract=contract)
-    return qs.order_by("-contract__delivery_year", "contract__contract_code", "valid_from", "pk")
+    ends = ReplacementEnd.objects.select_related("application").order_by("pk")
+    return qs.prefetch_related(Prefetch("ends", queryset=ends)).order_by(
+        "-contract__delivery_year", "contract__contract_code", "valid_from", "pk"
+    )
+
+
+def withdrawable_replacements(*, user: Any, today: dt.date) -> QuerySet[Replacement]:
+    """The user's approved replacements of contracts in force that have not started by ``today`` (the business
+    date) and are not withdrawn: what a 電源等差替の取消 may name (the operation checks again)."""
+    withdrawn = ReplacementEnd.objects.filter(
+        replacement=OuterRef("pk"), in_force=True, application__kind=ApplicationKind.REPLACEMENT_WITHDRAWAL
+    )
+    return (
+        replacements_visible_to(user=user)
+        .filter(contract__state=ContractState.ACTIVE, valid_from__gt=today)
+        .exclude(Exists(withdrawn))
+    )
 
 
 def get_replacement_for(*, user: Any, pk: Any) -> Replacement:

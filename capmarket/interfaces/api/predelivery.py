@@ -71,7 +71,13 @@ class ReplacementSerializer(serializers.ModelSerializer):  # type: ignore[type-a
     application_number = serializers.CharField(source="application.number", read_only=True)
     contract_code = serializers.CharField(source="contract.contract_code", read_only=True)
     to_resource_code = serializers.CharField(source="to_resource.resource_code", read_only=True)
-    ends_on = serializers.DateField(read_only=True, allow_null=True, help_text="差替終了日（適用中、排他）")
+    ends_on = serializers.DateField(
+        read_only=True, allow_null=True, help_text="差替終了日（適用中、排他）。取消された差替は差替開始日"
+    )
+    withdrawn = serializers.SerializerMethodField(help_text="取消済み（承認された電源等差替の取消がある）")
+
+    def get_withdrawn(self, obj: Replacement) -> bool:
+        return obj.withdrawal is not None
 
     class Meta:
         model = Replacement
@@ -84,6 +90,7 @@ class ReplacementSerializer(serializers.ModelSerializer):  # type: ignore[type-a
             "valid_from",
             "valid_to",
             "ends_on",
+            "withdrawn",
             "in_force",
         ]
 
@@ -103,7 +110,9 @@ class ApplicationSerializer(serializers.ModelSerializer):  # type: ignore[type-a
     participant_code = serializers.CharField(source="participant.participant_code", read_only=True)
     lines = ExpectedCapacityLineSerializer(source="expected_capacity_lines", many=True, read_only=True)
     replacement = ReplacementSerializer(read_only=True, allow_null=True, help_text="電源等差替の申込のとき")
-    replacement_end = ReplacementEndSerializer(read_only=True, allow_null=True, help_text="電源等差替の終了のとき")
+    replacement_end = ReplacementEndSerializer(
+        read_only=True, allow_null=True, help_text="電源等差替の終了・取消のとき（取消は valid_to = 差替開始日）"
+    )
     invoice_missing = serializers.SerializerMethodField(
         help_text="承認済みの市場退出で経済的ペナルティがあり、退出ペナルティ請求書が未発行（exit-invoice で発行）"
     )
@@ -229,7 +238,7 @@ class ApplicationViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-ar
                 "expected_capacity_lines__resource",
                 "replacement__contract",
                 "replacement__to_resource",
-                "replacement__ends",
+                "replacement__ends__application",
                 "replacement_end__replacement__application",
             ),
             only_missing=self.request.query_params.get("invoice") == "missing",  # 請求書未発行の市場退出

@@ -78,6 +78,13 @@ class ReplacementEndInputSerializer(serializers.Serializer):  # type: ignore[typ
     reason = serializers.CharField(label="終了の理由", max_length=2000)
 
 
+class ReplacementWithdrawalInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    replacement = serializers.IntegerField(
+        label="取消する電源等差替（ID）", help_text="承認済みで、差替開始日が申込日（営業日、日本時間）より後の差替。"
+    )
+    reason = serializers.CharField(label="取消の理由", max_length=2000)
+
+
 class ExitInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
     contract = serializers.IntegerField(label="対象契約（ID）")
     reason = serializers.CharField(label="退出理由", max_length=2000)
@@ -91,7 +98,8 @@ class SuccessionInputSerializer(serializers.Serializer):  # type: ignore[type-ar
 
 
 class ProcedureViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
-    """電源等差替・市場退出・電源承継の申込（事業者）; reviewed as applications (/api/predelivery/applications/)."""
+    """電源等差替（終了・取消を含む）・市場退出・電源承継の申込（事業者）; reviewed as applications
+    (/api/predelivery/applications/)."""
 
     serializer_class = ApplicationSerializer
 
@@ -149,6 +157,28 @@ class ProcedureViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
                 replacement=replacement,
                 valid_to=data["valid_to"],
                 reason=data["reason"],
+            )
+        except DjangoValidationError as exc:
+            raise _refused(exc) from None
+        return self._created(application)
+
+    @extend_schema(
+        summary="電源等差替の取消を申し込む（承認済みで差替開始日前の差替を行わない）",
+        description="承認されると差替は行わず、差替容量は差替元の電源等で評価します（電源等差替取消通知書）。"
+        "差替開始日を過ぎた差替は取消できません（電源等差替の終了: replacement-end）。",
+        request=ReplacementWithdrawalInputSerializer,
+        responses={201: ApplicationSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="replacement-withdrawal")
+    def replacement_withdrawal(self, request: Request) -> Response:
+        data = _valid(ReplacementWithdrawalInputSerializer(data=request.data))
+        try:
+            replacement = queries.get_replacement_for(user=request.user, pk=data["replacement"])
+        except Replacement.DoesNotExist:
+            raise Http404 from None
+        try:
+            application = wf.submit_replacement_withdrawal(
+                actor=request.user, now=timezone.now(), replacement=replacement, reason=data["reason"]
             )
         except DjangoValidationError as exc:
             raise _refused(exc) from None

@@ -316,3 +316,30 @@ def test_effectiveness_results_and_outage_plans_with_and_without_their_function(
     plans["A"].refresh_from_db()
     plans["B"].refresh_from_db()
     assert (plans["A"].state, plans["B"].state) == ("cancelled", "registered")
+
+
+def test_a_contractor_delegated_replacements_withdraws_one_for_the_company(
+    world: Any, company_a: Participant, admin_a: User, user_c: User
+) -> None:
+    """電源等差替の取消 is a replacement procedure: open to a contractor only with the replacement function."""
+    company = company_a
+    contract = make_contract(world["A"]["resource"], delivery_year=YEAR, contract_kw=50_000)
+    spare = make_resource(company, resource_code="RA000002", name="A社予備機")
+    applied = wf.submit_replacement(
+        actor=admin_a, now=NOW, contract=contract, to_resource_code=spare.resource_code, kw=10_000,
+        valid_from=dt.date(YEAR, 10, 1),
+    )  # fmt: skip
+    ops.check_application(actor=User.objects.get(username="occto-tanto"), now=NOW, application=applied)
+    ops.approve_application(actor=User.objects.get(username="occto-sekinin"), now=NOW, application=applied)
+    delegation = _delegate(admin_a, [F.EXPECTED_CAPACITY])
+    api = _api_acting(user_c, "A001")
+    body = {"replacement": applied.replacement.pk, "reason": "差替先を売却するため"}
+    assert api.post("/api/predelivery/procedures/replacement-withdrawal/", body, format="json").status_code == 403
+
+    access_ops.change_delegation_functions(actor=admin_a, delegation=delegation, functions=[F.REPLACEMENT], now=NOW)
+    created = api.post("/api/predelivery/procedures/replacement-withdrawal/", body, format="json")
+    assert created.status_code == 201, created.content
+    withdrawal = Application.objects.get(pk=created.json()["id"])
+    assert (withdrawal.kind, withdrawal.participant, withdrawal.submitted_by) == (
+        "replacement_withdrawal", company, user_c
+    )  # fmt: skip

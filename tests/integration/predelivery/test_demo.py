@@ -49,12 +49,12 @@ def test_the_demo_market_shows_each_pre_delivery_workflow() -> None:
     kinds = set(NoticeDocument.objects.values_list("kind", flat=True))
     assert {NoticeKind.EXPECTED_CAPACITY, NoticeKind.REPLACEMENT} <= kinds  # awards: by the documents job
 
-    period, ended = (
+    period, ended, withdrawn = (
         Replacement.objects.select_related("contract", "to_resource")
         .filter(contract__delivery_year=YEAR)
-        .order_by("valid_from")
+        .order_by("valid_from", "pk")
     )
-    for replacement in (period, ended):
+    for replacement in (period, ended, withdrawn):
         assert replacement.in_force
         assert replacement.to_resource.participant_id == replacement.contract.participant_id
         assert replacement.to_resource_id != replacement.contract.resource_id
@@ -62,6 +62,11 @@ def test_the_demo_market_shows_each_pre_delivery_workflow() -> None:
     assert ended.valid_to is None  # to the year's end as applied for, ended early on 1 March by a reviewed end
     assert ended.ends.get().valid_to == dt.date(YEAR + 1, 3, 1)
     assert NoticeKind.REPLACEMENT_END in kinds
+    # one from 1 March withdrawn before its start (電源等差替取消通知書): it covers no day
+    assert withdrawn.valid_from == dt.date(YEAR + 1, 3, 1)
+    assert withdrawn.withdrawal is not None
+    assert withdrawn.ends_on == withdrawn.valid_from
+    assert NoticeKind.REPLACEMENT_WITHDRAWAL in kinds
     assert ReplacementListing.objects.filter(state=ListingState.PUBLISHED).count() == 1
     assert OutageAdjustmentFlag.objects.exists()
     assert EffectivenessTest.objects.filter(state=EffectivenessTestState.ORDERED).count() == 1

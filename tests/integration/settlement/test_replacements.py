@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from capmarket.application import intake
 from capmarket.application.settlement import export, runs
 from capmarket.calc.cli import main as calc_main
 from capmarket.domain.contracts.models import CapacityContract
@@ -234,3 +235,53 @@ def test_a_refused_replacement_for_a_period_names_its_period(tmp_path: Path) -> 
     runs.compute(run=run, now=at)
     issue = DataIssue.objects.get(run=run, file="replacements")
     assert "2025/05/01 から 2025/06/30 まで 30,000 kW をR2（P1）で評価する差替を算定に含められません" in issue.problem
+
+
+def test_a_replacement_withdrawn_before_its_start_against_the_engine(tmp_path: Path) -> None:
+    """K1 → R4 for 40,000 kW from 1 May, approved in April and withdrawn before 1 May (電源等差替の取消): a run
+    decided before the withdrawal assesses R4 for its part in May (10,000 of 20,000 kWh delivered); a run decided
+    after it assesses R1 alone and its case leaves the replacement out. Each run's figures are the engine's on the
+    same case with the replacements file written by hand; the first run stays as it was."""
+    users = staff()
+    t0 = dt.datetime(2025, 4, 20, 1, 0, tzinfo=dt.UTC)  # 10:00 JST: everything happens before the start
+    case = _case(tmp_path / "case")
+    assert not intake.import_case(case_dir=case, user=users["approver"], now=t0).errors
+    users |= participant_users()
+    application = _approved(users, t0 + dt.timedelta(seconds=1), "R4", 40_000, dt.date(2025, 5, 1))
+
+    first, unmet = _run_through_july(users, t0 + dt.timedelta(seconds=3), tmp_path / "first")
+    written = (tmp_path / "first" / "case" / "replacements.csv").read_text(encoding="utf-8")
+    assert written.endswith("K1,R4,40000,2025-05-01,\n")
+    assert (unmet["2025-04"], unmet["2025-05"]) == ("0.000", "10000.000")
+    engine = _engine_on(case, "K1,R4,40000,2025-05-01,", tmp_path / "engine-first")
+    for name, produced in engine.items():
+        assert (tmp_path / "first" / "out" / name).read_bytes() == produced, name
+
+    withdrawal = wf.submit_replacement_withdrawal(
+        actor=users["P1-participant_user"], now=t0 + dt.timedelta(seconds=4), replacement=application.replacement,
+        reason="R1 の補修が開始前に完了したため",
+    )  # fmt: skip
+    pd_ops.check_application(actor=users["operator"], now=t0 + dt.timedelta(seconds=4), application=withdrawal)
+    pd_ops.approve_application(actor=users["approver"], now=t0 + dt.timedelta(seconds=5), application=withdrawal)
+
+    again = runs.start_run(
+        actor=users["operator"], delivery_year=2025, through_month="2025-07", now=t0 + dt.timedelta(seconds=6)
+    )
+    assert again.created
+    assert again.run.inputs_fingerprint != first.inputs_fingerprint
+    _, unmet = _run_through_july(users, t0 + dt.timedelta(seconds=6), tmp_path / "second")
+    # the withdrawn replacement covers no day: the run's case has none (as a case without the file), R1 alone
+    assert not (tmp_path / "second" / "case" / "replacements.csv").exists()
+    assert (unmet["2025-04"], unmet["2025-05"]) == ("0.000", "0.000")
+    (case / "replacements.csv").unlink()
+    assert calc_main([str(case), "--out", str(tmp_path / "engine-second")]) == 0
+    for output in sorted((tmp_path / "engine-second").iterdir()):
+        if output.name != "manifest.json":
+            assert (tmp_path / "second" / "out" / output.name).read_bytes() == output.read_bytes(), output.name
+    # the first run, decided before the withdrawal, is what it was
+    assert (
+        runs.start_run(
+            actor=users["operator"], delivery_year=2025, through_month="2025-07", now=t0 + dt.timedelta(seconds=3)
+        ).run.pk
+        == first.pk
+    )

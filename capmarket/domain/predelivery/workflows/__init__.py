@@ -6,8 +6,8 @@ register their effects there. The operator's own acts (adjustment rounds, test o
 confirmed by another where they decide an obligation (an adjustment's result).
 
 The writes are in parts, one module each: ``outage_adjustment``, ``replacements`` (the board and replacement
-applications), ``replacement_ends`` (ending one early), ``succession``, ``market_exit`` and ``effectiveness``, on
-top of ``common``; importing this package registers the kinds' effects.
+applications), ``replacement_ends`` (ending one early, or withdrawing one before its start), ``succession``,
+``market_exit`` and ``effectiveness``, on top of ``common``; importing this package registers the kinds' effects.
 Callers use it: ``workflows.submit_replacement(…)``.
 """
 
@@ -33,6 +33,7 @@ from capmarket.domain.predelivery.workflows.outage_adjustment import (
 )
 from capmarket.domain.predelivery.workflows.replacement_ends import (
     submit_replacement_end,
+    submit_replacement_withdrawal,
 )
 from capmarket.domain.predelivery.workflows.replacements import (
     ListingInput,
@@ -62,5 +63,6 @@ __all__ = [
     "submit_market_exit",
     "submit_replacement",
     "submit_replacement_end",
+    "submit_replacement_withdrawal",
     "submit_succession",
 ]

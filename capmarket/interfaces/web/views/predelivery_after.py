@@ -171,6 +171,10 @@ def contract_procedures(request: HttpRequest) -> HttpResponse:
             "replacements": queries.replacements_visible_to(user=user).filter(contract__state=ContractState.ACTIVE)
             if registry_queries.own_participant_id(user=user) is not None
             else [],
+            # the ones not started by today (business date, JST) and not withdrawn: what a withdrawal may name
+            "withdrawable": queries.withdrawable_replacements(user=user, today=timezone.localdate())
+            if registry_queries.own_participant_id(user=user) is not None
+            else [],
             "company_only": can(user=user, action=Action.SUBMIT_PREDELIVERY),
         },
     )
@@ -210,6 +214,13 @@ def procedure_submit(request: HttpRequest, kind: str) -> HttpResponse:
                 now=now,
                 replacement=queries.get_replacement_for(user=user, pk=p.get("replacement", "")),
                 valid_to=_date(p.get("valid_to", "")) or dt.date.min,
+                reason=p.get("reason", ""),
+            )
+        elif kind == "replacement_withdrawal":
+            application = wf.submit_replacement_withdrawal(
+                actor=user,
+                now=now,
+                replacement=queries.get_replacement_for(user=user, pk=p.get("replacement", "")),
                 reason=p.get("reason", ""),
             )
         elif kind == "exit":
