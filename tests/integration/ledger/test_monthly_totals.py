@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import random
+import threading
 from typing import Any
 
 import pytest
@@ -157,4 +158,57 @@ def test_the_migration_builds_the_totals_of_months_closed_before_it(
     BUILD.totals_of_closed_months(apps, None)
 
     _assert_totals_are_the_month_entries(Period.objects.get(start_date=D(2025, 9, 1)))
+    _assert_trial_balance_is_the_plain_sum(D(2025, 9, 30))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_approval_waits_for_a_posting_still_in_flight(
+    retailer: Any, accountant: Any, accounting_approver: Any
+) -> None:
+    """PostgreSQL: a posting inserted before the close request but committed after it is in the month's totals —
+    the approval waits for it (SQLite has one writer at a time, so the case cannot arise there)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers: PostgreSQL only")
+    inserted, release = threading.Event(), threading.Event()
+    lines = [debit(account=chart.BANK, amount_yen=7_000), credit(account=chart.SUSPENSE, amount_yen=7_000)]
+
+    def post_slowly() -> None:
+        try:
+            with transaction.atomic():
+                operations.post(
+                    posted_on=D(2025, 9, 20), kind="manual", description="x", lines=lines, source_key="slow", now=NOW
+                )
+                inserted.set()
+                release.wait(20)
+        finally:
+            connection.close()
+
+    approved: list[Period] = []
+
+    def approve() -> None:
+        try:
+            approved.append(operations.approve_close(actor=accounting_approver, month=D(2025, 9, 1), now=NOW))
+        finally:
+            connection.close()
+
+    poster = threading.Thread(target=post_slowly)
+    approver = threading.Thread(target=approve)
+    poster.start()
+    try:
+        assert inserted.wait(20)
+        operations.request_close(actor=accountant, month=D(2025, 9, 1), now=NOW)  # does not wait for the posting
+        approver.start()
+        approver.join(1.5)
+        waited = approver.is_alive()
+    finally:
+        release.set()
+        poster.join(20)
+    approver.join(20)
+    assert waited  # the approval waited for the posting in flight
+
+    period = approved[0]
+    assert {t.account.code: (t.debit_yen, t.credit_yen) for t in period.totals.select_related("account")} == {
+        chart.BANK: (7_000, 0),
+        chart.SUSPENSE: (0, 7_000),
+    }
     _assert_trial_balance_is_the_plain_sum(D(2025, 9, 30))
