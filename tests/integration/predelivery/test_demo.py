@@ -69,6 +69,8 @@ def test_the_demo_market_shows_each_pre_delivery_workflow() -> None:
     exits = Application.objects.filter(kind=ApplicationKind.MARKET_EXIT).order_by("state", "number")
     assert [a.state for a in exits] == [ApplicationState.APPROVED] * 2 + [ApplicationState.SUBMITTED]
     older, billed = exits[0], exits[1]
+    assert older.decided_at is not None
+    assert billed.decided_at is not None
     assert older.decided_at < billed.decided_at
     # the approved exit's penalty is billed: its invoice is posted
     invoice = Document.objects.get(document_type=DocumentType.EXIT_PENALTY_INVOICE)
