@@ -4,12 +4,16 @@ the triggers, delete, install them again; PostgreSQL: TRUNCATE, which row trigge
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 
 from django.db import connection
 
+from capmarket.domain.ledger.models import PROFIT_AND_LOSS_KINDS, Account, Entry
+
 #: migration modules that install the guards → the tables they guard (children first)
 GUARDED = {
+    "capmarket.domain.ledger.migrations.0006_monthly_totals": ["ledger_monthlytotal"],
     "capmarket.domain.documents.migrations.0002_database_guards": [
         "documents_documentmailing",
         "documents_documentfile",
@@ -43,6 +47,26 @@ REFERRING = [
     "treasury_transferbatch",
     "treasury_payeralias",
 ]
+
+
+def trial_balance_from_entries(*, as_of: dt.date) -> dict[str, tuple[int, int]]:
+    """The trial balance the plain way, as an independent check of ``ledger.queries.trial_balance``: account code →
+    (debit, credit), every entry dated on or before ``as_of`` added up in Python — income-statement accounts from
+    April 1 of ``as_of``'s fiscal year, their earlier years carried into 繰越収支差額 (3100)."""
+    fy_start = dt.date(as_of.year if as_of.month >= 4 else as_of.year - 1, 4, 1)
+    kinds = dict(Account.objects.values_list("code", "kind"))
+    rows = {code: [0, 0] for code in kinds}
+    carried = 0  # credit − debit of income-statement accounts before the fiscal year
+    for code, posted_on, debit, credit in Entry.objects.filter(transaction__posted_on__lte=as_of).values_list(
+        "account__code", "transaction__posted_on", "debit_yen", "credit_yen"
+    ):
+        if kinds[code] in PROFIT_AND_LOSS_KINDS and posted_on < fy_start:
+            carried += credit - debit
+            continue
+        rows[code][0] += debit
+        rows[code][1] += credit
+    rows["3100"][1 if carried >= 0 else 0] += abs(carried)
+    return {code: (d, c) for code, (d, c) in rows.items()}
 
 
 def empty_books() -> None:

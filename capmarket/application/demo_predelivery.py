@@ -363,7 +363,8 @@ def _after_the_contract(
 ) -> dict[str, int]:
     """FY2029 after the auction: an outage-plan adjustment under way (two plans over an area's limit), a published
     replacement offer, approved replacements (電源等差替通知書 in the portal; one ended early, one withdrawn), an
-    effectiveness test ordered, and a market exit waiting for the 担当者."""
+    effectiveness test ordered, a market exit waiting for the 担当者, and two approved (one billed, one still to be
+    billed)."""
     from capmarket.domain.contracts.models import CapacityContract, ContractState  # noqa: PLC0415
     from capmarket.domain.predelivery import workflows as wf  # noqa: PLC0415
 
@@ -421,31 +422,43 @@ def _after_the_contract(
             actor=member, now=now, contract=own[-1], reason="燃料調達契約の終了に伴い、実需給年度前に廃止します。"
         )  # waits for the 担当者's check (which files the contract's cancellation for the 責任者)
         made["exits"] = 1
-    made["exit_invoices"] = _approved_exit(staff=staff, others=others, now=now)
+    made["approved_exits"] = _approved_exit(staff=staff, others=others, now=now)
     return made
 
 
 def _approved_exit(*, staff: tuple[User, User], others: list[User], now: dt.datetime) -> int:
-    """Another demo provider left the market a week ago: its exit checked, approved, the contract cancelled and the
-    penalty billed (市場退出ペナルティ請求書 with its posting, open in the receivables)."""
+    """Other demo providers left the market: one exit approved a week ago, its contract cancelled and the penalty
+    billed (市場退出ペナルティ請求書 with its posting, open in the receivables); and one approved three weeks ago the
+    way exits were approved before exit billing existed — the approval alone, so its invoice is still to be issued
+    (「請求書未発行」 in the staff list, the 「退出ペナルティ請求書を発行」 button on its page)."""
     from capmarket.application import predelivery_exit  # noqa: PLC0415
     from capmarket.domain.contracts.models import CapacityContract, ContractState  # noqa: PLC0415
     from capmarket.domain.predelivery import workflows as wf  # noqa: PLC0415
 
     operator, approver = staff
+    leaving: list[tuple[User, Any]] = []
     for other in others:
         contracts = list(
             CapacityContract.objects.filter(
-                participant=other.participant, delivery_year=YEAR, state=ContractState.ACTIVE
+                participant=other.participant, delivery_year=YEAR, state=ContractState.ACTIVE, price_yen_per_kw__gt=0
             ).order_by("-contract_code")
         )
-        if len(contracts) < 2:  # keep one contract of the company (its replacement, if any, is on the first)
-            continue
+        # keep one contract of each company (its replacement, if any, is on the first)
+        leaving.extend((other, contract) for contract in contracts[: len(contracts) - 1][: 2 - len(leaving)])
+        if len(leaving) == 2:
+            break
+    for i, (other, contract) in reversed(list(enumerate(leaving))):  # the older exit first (numbers follow time)
+        days = 7 if i == 0 else 21
         application = wf.submit_market_exit(
-            actor=other, now=now - dt.timedelta(days=9), contract=contracts[0],
-            reason="系統連系工事の遅延により、実需給年度までに運転を開始できないため退出します。",
+            actor=other, now=now - dt.timedelta(days=days + 2), contract=contract,
+            reason="系統連系工事の遅延により、実需給年度までに運転を開始できないため退出します。" if i == 0
+            else "設備の老朽化に伴い、実需給年度前に廃止します。",
         )  # fmt: skip
-        ops.check_application(actor=operator, now=now - dt.timedelta(days=8), application=application)
-        predelivery_exit.approve_application(actor=approver, now=now - dt.timedelta(days=7), application=application)
-        return 1
-    return 0
+        ops.check_application(actor=operator, now=now - dt.timedelta(days=days + 1), application=application)
+        if i == 0:
+            predelivery_exit.approve_application(
+                actor=approver, now=now - dt.timedelta(days=days), application=application
+            )
+        else:  # approved before exit billing: the domain's approval alone, no invoice yet
+            ops.approve_application(actor=approver, now=now - dt.timedelta(days=days), application=application)
+    return len(leaving)

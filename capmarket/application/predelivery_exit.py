@@ -73,10 +73,11 @@ def bill_exit_penalty(*, actor: Any, now: dt.datetime, application: Application)
 
 def issue_missing_exit_invoice(
     *, actor: Any, now: dt.datetime, application: Application, ip_address: str | None = None
-) -> Document:
+) -> tuple[Document, bool]:
     """「退出ペナルティ請求書を発行」: staff issue the invoice of an approved exit that has none — an exit approved
-    before exit billing existed. Idempotent (twice gives the one invoice), audited; refused for a user who may not
-    issue documents (participants) and for an exit that is not approved or has no penalty."""
+    before exit billing existed. Returns the invoice and whether it was issued now. Idempotent (twice gives the one
+    invoice: a second press, from a page opened before the first, says it was issued already), audited; refused for
+    a user who may not issue documents (participants) and for an exit that is not approved or has no penalty."""
     if not can(user=actor, action=Action.ISSUE_DOCUMENTS):
         raise UnableToIssueExitInvoice(["市場退出ペナルティの請求書を発行する権限がありません。"])
     if application.kind != ApplicationKind.MARKET_EXIT or application.state != ApplicationState.APPROVED:
@@ -105,7 +106,7 @@ def issue_missing_exit_invoice(
         ),
         ip_address=ip_address,
     )
-    return invoice
+    return invoice, was_missing
 
 
 def exit_invoice_missing(*, applications: QuerySet[Application], only_missing: bool = False) -> QuerySet[Application]:

@@ -5,6 +5,11 @@
     CAPMARKET_VAR_DIR=/tmp/demo-full .venv/bin/capmarket demo-data --seed 1 --scale full --if-empty
     .venv/bin/python -m tests.bench.page_bench --var-dir /tmp/demo-full [--database-url URL] [--repeat 3]
         [--users demo-operator,demo-accountant,PROVIDER] [--extra /alerts/publications/ …] [--sort ms]
+    # the trial balance on books of several years, before and after their months are closed (monthly totals)
+    .venv/bin/python -m tests.bench.page_bench --var-dir /tmp/demo --users demo-accountant --only /ledger/ \
+        --grow-ledger 3
+    .venv/bin/python -m tests.bench.page_bench --var-dir /tmp/demo --users demo-accountant --only /ledger/ \
+        --close-months
 
 For each login (by default the demo operator, the demo accountant and the administrator of the demo market's
 largest provider) it opens the portal, takes every link of the side navigation and requests each page through the
@@ -172,6 +177,85 @@ def print_table(username: str, rows: list[PageFigures]) -> None:
     )
 
 
+def grow_ledger(*, years: int) -> None:
+    """Give the demo's books ``years`` earlier years: every month of them gets a copy of every demo transaction
+    (same lines, dated in that month), so that the trial balance meets a ledger of several years. Writes into the
+    demo database (entries first, then the headers that seal them, as ``ledger.operations.post`` does)."""
+    import uuid
+
+    from django.db import transaction
+
+    from capmarket.domain.ledger.models import Entry, Transaction
+    from capmarket.domain.ledger.periods import next_month_start
+
+    started = time.perf_counter()
+    originals = list(Transaction.objects.prefetch_related("entries").order_by("posted_on", "id"))
+    first = originals[0].posted_on.replace(day=1)
+    month = first.replace(year=first.year - years)
+    copies = 0
+    while month < first:
+        with transaction.atomic():
+            headers: list[Transaction] = []
+            lines: list[Entry] = []
+            for original in originals:
+                header = Transaction(
+                    uuid=uuid.uuid4(),
+                    posted_on=month.replace(day=min(original.posted_on.day, 28)),
+                    kind=original.kind,
+                    description=original.description,
+                    source_key=f"bench-grow:{month:%Y%m}:{original.pk}",
+                    document_number=original.document_number,
+                    delivery_year=original.delivery_year,
+                    created_at=original.created_at,
+                )
+                headers.append(header)
+                lines.extend(
+                    Entry(
+                        transaction_id=header.uuid,
+                        line_no=e.line_no,
+                        account_id=e.account_id,
+                        participant_id=e.participant_id,
+                        debit_yen=e.debit_yen,
+                        credit_yen=e.credit_yen,
+                        description=e.description,
+                    )
+                    for e in original.entries.all()
+                )
+            Entry.objects.bulk_create(lines, batch_size=2_000)
+            Transaction.objects.bulk_create(headers, batch_size=2_000)
+            copies += len(headers)
+        month = next_month_start(day=month)
+    entries = Entry.objects.count()
+    print(
+        f"{copies} transactions added over {years} years ({entries} entries now)"
+        f" in {time.perf_counter() - started:.0f} s"
+    )
+
+
+def close_ledger_months() -> None:
+    """Close every month of the books before the current one, oldest first (the demo accountant asks, the demo
+    accounting approver approves): their totals are made as in production."""
+    from django.utils import timezone
+
+    from capmarket.domain.accounts.models import User
+    from capmarket.domain.ledger import operations
+    from capmarket.domain.ledger.models import Transaction
+    from capmarket.domain.ledger.periods import next_month_start
+
+    started = time.perf_counter()
+    accountant = User.objects.get(username="demo-accountant")
+    approver = User.objects.get(username="demo-accounting-approver")
+    now = timezone.now()
+    month = Transaction.objects.order_by("posted_on").values_list("posted_on", flat=True).first()
+    closed = 0
+    while month is not None and next_month_start(day=month) <= timezone.localdate().replace(day=1):
+        operations.request_close(actor=accountant, month=month, now=now)
+        operations.approve_close(actor=approver, month=month, now=now)
+        closed += 1
+        month = next_month_start(day=month.replace(day=1))
+    print(f"{closed} months closed in {time.perf_counter() - started:.0f} s")
+
+
 def default_users() -> list[str]:
     from capmarket.domain.accounts.models import Role, User
 
@@ -204,6 +288,18 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DAYS",
         help="first import 4 reserve-margin publications a day for DAYS past days (writes into the demo database)",
     )
+    parser.add_argument(
+        "--grow-ledger",
+        type=int,
+        default=0,
+        metavar="YEARS",
+        help="first copy the demo's postings into every month of YEARS earlier years (writes into the demo database)",
+    )
+    parser.add_argument(
+        "--close-months",
+        action="store_true",
+        help="first close every month of the books before the current one (writes into the demo database)",
+    )
     parser.add_argument("--profile", default="", help="profile this URL (cProfile, top 30 by cumulative time)")
     parser.add_argument("--sql", action="store_true", help="print the SQL of each measured page (with --only)")
     parser.add_argument("--plans", action="store_true", help="SQLite: print the plans that scan a table or sort")
@@ -230,6 +326,10 @@ def main(argv: list[str] | None = None) -> int:
     settings.CAPMARKET_REQUEST_LIMIT_PER_CLIENT = settings.CAPMARKET_REQUEST_LIMIT_PER_COMPANY = 1_000_000
     if args.grow_publications:
         grow_publications(days=args.grow_publications, per_day=4)
+    if args.grow_ledger:
+        grow_ledger(years=args.grow_ledger)
+    if args.close_months:
+        close_ledger_months()
     usernames = [u for u in args.users.split(",") if u] or default_users()
     print(f"database: {connection.vendor} ({connection.settings_dict['NAME']}); {args.repeat} requests per page")
     for username in usernames:

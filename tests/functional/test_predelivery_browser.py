@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -301,3 +302,91 @@ def test_replacement_withdrawn_before_its_start_to_the_notice_pdf(page: Any, set
     page.goto(f"{page.base_url}/predelivery/notices/{notice.pk}.pdf")
     page.wait_for_timeout(1500)
     _shot(page, "16-replacement-withdrawal-pdf")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_staff_issue_the_missing_exit_invoice_from_the_filtered_list(
+    page: Any, settings: Any, tmp_path: Path, books_emptied_after: None
+) -> None:
+    """An exit approved before exit billing existed (the domain's approval alone): a 責任者 filters the list by
+    「請求書未発行」, opens the exit, presses 「退出ペナルティ請求書を発行」 and reads the invoice's PDF; the badge is
+    gone; a second press from a tab opened before the first gives the same invoice."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+        "documents": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+    }
+    company = make_participant(name="南海電源株式会社", participant_code="PS001")
+    member = make_user(Role.PARTICIPANT_USER, company, username="ps")
+    op = make_user(Role.OPERATOR, None, username="op")
+    ap = make_user(Role.APPROVER, None, username="ap")
+    exits = []
+    for code, name, price in (("RS000001", "南海火力3号機", 5_000), ("RS000002", "南海太陽光", 0)):
+        contract = make_contract(
+            make_resource(company, resource_code=code, name=name),
+            delivery_year=2029, price_yen_per_kw=price, contract_kw=100_000,
+        )  # fmt: skip
+        application = wf.submit_market_exit(
+            actor=member, now=timezone.now(), contract=contract, reason="老朽化により廃止"
+        )
+        ops.check_application(actor=op, now=timezone.now(), application=application)
+        ops.approve_application(actor=ap, now=timezone.now(), application=application)  # no invoice (before billing)
+        exits.append(application)
+    old, free = exits  # free: approved without a penalty, so nothing to bill
+
+    login(page, "ap", PASSWORD)
+    page.goto(f"{page.base_url}/predelivery/applications/")
+    assert {old.number, free.number} <= set(page.locator("table.list:last-of-type td a").all_inner_texts())
+    page.check("text=請求書未発行の市場退出だけ")
+    page.click("main form[role=search] button:text-is('検索')")
+    page.wait_for_load_state("networkidle")
+    assert "invoice=missing" in page.url
+    rows = page.locator("table.list:last-of-type tbody tr")
+    assert rows.count() == 1
+    assert old.number in rows.inner_text()
+    assert "請求書未発行" in rows.inner_text()
+    _shot(page, "17-invoice-missing-list")
+
+    page.click(f"text={old.number}")
+    page.wait_for_load_state("networkidle")
+    assert "請求書はまだ発行されていません" in page.inner_text("main")
+    stale = page.context.new_page()  # the same exit opened in a second tab before the button is pressed
+    stale.goto(page.url)
+    page.click("#issue-exit-invoice")
+    page.wait_for_load_state("networkidle")
+    invoice = Document.objects.get(document_type=DocumentType.EXIT_PENALTY_INVOICE)
+    assert invoice.run_ref == old.number
+    assert invoice.total_yen == 25_000_000
+    main = page.inner_text("main")
+    assert f"退出ペナルティ請求書（{invoice.number}）を発行しました。" in main
+    assert f"市場退出ペナルティ請求書（{invoice.number}） 25,000,000 円" in main
+    assert page.locator("#issue-exit-invoice").count() == 0
+    _shot(page, "18-exit-invoice-issued")
+
+    pdf = page.request.get(f"{page.base_url}/documents/{invoice.pk}/pdf/")
+    assert pdf.status == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf.body(), capture_output=True, check=True)
+    words = " ".join(text.stdout.decode().split())
+    for expected in (
+        "請求書（市場退出時の経済的ペナルティ）",
+        invoice.number,
+        "南海電源株式会社 御中",
+        "25,000,000",
+        old.number,
+    ):
+        assert expected in words, expected
+
+    page.goto(f"{page.base_url}/predelivery/applications/?invoice=missing")
+    assert "申込はありません。" in page.inner_text("main")
+    page.goto(f"{page.base_url}/predelivery/applications/")
+    assert "請求書未発行" not in page.locator("table.list:last-of-type").inner_text()
+
+    stale.click("#issue-exit-invoice")  # a second press: the same invoice, nothing new
+    stale.wait_for_load_state("networkidle")
+    assert f"既に発行されています（{invoice.number}）" in stale.inner_text("main")
+    _shot(stale, "19-exit-invoice-second-press")
+    stale.close()
+    assert Document.objects.filter(document_type=DocumentType.EXIT_PENALTY_INVOICE).count() == 1
+    assert free.number not in {d.run_ref for d in Document.objects.all()}

@@ -10,6 +10,10 @@
   A correction is a new, reversing transaction (``reverses``), never an edit.
 - ``Period`` (会計期間, one calendar month of posting dates): open → closing (経理 asked for the close) →
   closed (経理承認者, another person, approved). A closed period is final; the database refuses to reopen it.
+- ``MonthlyTotal`` (月次科目合計): Σ debit and Σ credit of each account over the postings of a closed month, made
+  once when the month's close is approved (``operations.approve_close``). The trial balance reads closed months
+  from them and sums entries only for the months still open, so it does not grow with the years. The database
+  refuses totals for an open month and any UPDATE or DELETE of them (migration ``0006``).
 - ``AnnualClose`` (年次締め): after the twelve months of a fiscal year are closed, the balance sheet and the income
   statement of the year are approved under four eyes and kept as they were approved.
 """
@@ -223,6 +227,31 @@ class Period(models.Model):
 
     def __str__(self) -> str:
         return f"{self.start_date:%Y年%m月}（{self.get_state_display()}）"
+
+
+class MonthlyTotal(models.Model):
+    """Σ debit and Σ credit of one account over every posting dated in a closed month (月次科目合計). A month's rows
+    are written once, in the transaction that approves its close; accounts without postings in the month have no
+    row. They never change (a closed month takes no posting)."""
+
+    period = models.ForeignKey(Period, verbose_name="会計期間", on_delete=models.PROTECT, related_name="totals")
+    account = models.ForeignKey(Account, verbose_name="勘定科目", on_delete=models.PROTECT, related_name="+")
+    debit_yen = models.BigIntegerField("借方合計（円）")
+    credit_yen = models.BigIntegerField("貸方合計（円）")
+
+    class Meta:
+        verbose_name = "月次科目合計"
+        verbose_name_plural = "月次科目合計"
+        constraints = [
+            models.UniqueConstraint(fields=["period", "account"], name="ledger_monthly_total_unique"),
+            models.CheckConstraint(
+                condition=Q(debit_yen__gte=0) & Q(credit_yen__gte=0) & (Q(debit_yen__gt=0) | Q(credit_yen__gt=0)),
+                name="ledger_monthly_total_sums",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period_id} {self.account_id} 借方 {self.debit_yen:,} 貸方 {self.credit_yen:,}"
 
 
 class AnnualClose(models.Model):

@@ -14,13 +14,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
 
 from capmarket.domain.accounts.permissions import Action, can
 from capmarket.domain.audit import operations as audit
 from capmarket.domain.audit.models import AuditAction
 from capmarket.domain.ledger import chart
-from capmarket.domain.ledger.models import Account, AnnualClose, Entry, Period, PeriodState, Transaction
+from capmarket.domain.ledger.models import (
+    Account,
+    AnnualClose,
+    Entry,
+    MonthlyTotal,
+    Period,
+    PeriodState,
+    Transaction,
+)
 from capmarket.domain.ledger.periods import (
     fiscal_year_end,
     fiscal_year_of,
@@ -319,6 +328,7 @@ def approve_close(*, actor: Any, month: dt.date, now: dt.datetime, ip_address: s
         if period.requested_by_id == getattr(actor, "pk", None):
             raise UnableToClose("締めを申請した人は承認できません。別の経理責任者が承認してください。")
         as_of = period.end_date - dt.timedelta(days=1)
+        _make_monthly_totals(period)
         period.state = PeriodState.CLOSED
         period.approved_by = actor
         period.approved_at = now
@@ -338,6 +348,29 @@ def approve_close(*, actor: Any, month: dt.date, now: dt.datetime, ip_address: s
             ip_address=ip_address,
         )
     return period
+
+
+def _make_monthly_totals(period: Period) -> None:
+    """The month's totals per account, from its entries (inside the approval's transaction).
+
+    The month takes no posting since its close was asked for (the database refuses any posting dated in it), but a
+    posting inserted just before the request may still be uncommitted on PostgreSQL (the request does not wait for
+    it). ``SHARE`` on the journal's header table waits for every transaction that inserted into it to end and holds
+    new postings back until this approval commits, so the sums below see every posting of the month. SQLite has one
+    writer at a time: the approval's writes already wait for any posting in progress."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE ledger_transaction IN SHARE MODE")
+    sums = (
+        Entry.objects.filter(transaction__posted_on__gte=period.start_date, transaction__posted_on__lt=period.end_date)
+        .values("account_id")
+        .annotate(d=Sum("debit_yen"), c=Sum("credit_yen"))
+        .order_by("account_id")
+    )
+    MonthlyTotal.objects.bulk_create(
+        MonthlyTotal(period=period, account_id=r["account_id"], debit_yen=int(r["d"] or 0), credit_yen=int(r["c"] or 0))
+        for r in sums
+    )
 
 
 def reject_close(*, actor: Any, month: dt.date, reason: str, now: dt.datetime, ip_address: str | None = None) -> Period:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Max, Q, QuerySet, Sum
 
 from capmarket.domain.ledger import chart
 from capmarket.domain.ledger.models import (
@@ -26,6 +26,7 @@ from capmarket.domain.ledger.models import (
     AccountKind,
     AnnualClose,
     Entry,
+    MonthlyTotal,
     Period,
     PeriodState,
     Transaction,
@@ -64,6 +65,36 @@ def _sums(qs: QuerySet[Entry]) -> dict[int, tuple[int, int]]:
     return {r["account_id"]: (int(r["d"] or 0), int(r["c"] or 0)) for r in rows}
 
 
+def posted_sums(*, through: dt.date, since: dt.date | None = None) -> dict[int, tuple[int, int]]:
+    """account id → (Σ debit, Σ credit) of the postings dated in ``[since, through]`` (``since``: the first day of
+    a month, or None for the beginning of the books).
+
+    Every month closed by then (wholly inside the range) is read from its totals; the entries are summed only from
+    the end of the last of those months. Closes go in order from the first posting's month and a closed or closing
+    month takes no more postings, so no entry lies before that end outside a closed month."""
+    closed = Period.objects.filter(state=PeriodState.CLOSED, end_date__lte=through + dt.timedelta(days=1))
+    if since is not None:
+        closed = closed.filter(start_date__gte=since)
+    boundary = closed.aggregate(end=Max("end_date"))["end"]
+    sums: dict[int, tuple[int, int]] = {}
+    totals = (
+        MonthlyTotal.objects.filter(period__in=closed)
+        .values("account_id")
+        .annotate(d=Sum("debit_yen"), c=Sum("credit_yen"))
+        .order_by("account_id")
+    )
+    for r in totals:
+        sums[r["account_id"]] = (int(r["d"] or 0), int(r["c"] or 0))
+    live = Entry.objects.filter(transaction__posted_on__lte=through)
+    start = max((d for d in (since, boundary) if d is not None), default=None)
+    if start is not None:
+        live = live.filter(transaction__posted_on__gte=start)
+    for account_id, (d, c) in _sums(live).items():
+        d0, c0 = sums.get(account_id, (0, 0))
+        sums[account_id] = (d0 + d, c0 + c)
+    return sums
+
+
 def accounts() -> list[Account]:
     return list(Account.objects.order_by("code", "id"))
 
@@ -73,11 +104,11 @@ def trial_balance(*, as_of: dt.date) -> list[TrialBalanceRow]:
 
     Balance-sheet accounts are cumulative; income-statement accounts count from the start of the fiscal year of
     ``as_of`` (April 1); what they added up to before that is carried in 繰越収支差額. The rows sum to zero.
+    Closed months are read from their totals (``MonthlyTotal``), only the months still open from their entries.
     """
     fy_start = fiscal_year_start(fiscal_year=fiscal_year_of(day=as_of))
-    through = Entry.objects.filter(transaction__posted_on__lte=as_of)
-    cumulative = _sums(through)
-    this_year = _sums(through.filter(transaction__posted_on__gte=fy_start))
+    cumulative = posted_sums(through=as_of)
+    this_year = posted_sums(through=as_of, since=fy_start)
     rows: list[TrialBalanceRow] = []
     carried_debit = carried_credit = 0
     all_accounts = accounts()

@@ -338,7 +338,7 @@ class ApplicationViewSet(viewsets.ReadOnlyModelViewSet):  # type: ignore[type-ar
         if not can(user=request.user, action=Action.ISSUE_DOCUMENTS):
             raise PermissionDenied("市場退出ペナルティの請求書を発行する権限がありません。")
         try:
-            invoice = predelivery_exit.issue_missing_exit_invoice(
+            invoice, _ = predelivery_exit.issue_missing_exit_invoice(
                 actor=request.user, now=timezone.now(), application=application, ip_address=client_ip(request)
             )
         except DjangoValidationError as exc:

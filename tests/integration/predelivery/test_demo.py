@@ -1,7 +1,8 @@
 """The demo market shows every pre-delivery workflow (``make demo``): FY2029's expected capacities and the published
 main auction with its contracts, the open FY2030 auction, and after the contract an outage-plan adjustment, a
 published replacement offer, an approved replacement, an ordered effectiveness test, a market exit under way and
-another approved, its penalty billed."""
+two approved: one with its penalty billed, one approved before exit billing whose invoice staff are still to
+issue (「請求書未発行」)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from capmarket.application import demo_market
+from capmarket.application import demo_market, predelivery_exit
 from capmarket.domain.access import queries as access_queries
 from capmarket.domain.access.models import Delegation
 from capmarket.domain.accounts.models import User
@@ -70,13 +71,22 @@ def test_the_demo_market_shows_each_pre_delivery_workflow() -> None:
     assert ReplacementListing.objects.filter(state=ListingState.PUBLISHED).count() == 1
     assert OutageAdjustmentFlag.objects.exists()
     assert EffectivenessTest.objects.filter(state=EffectivenessTestState.ORDERED).count() == 1
-    exits = Application.objects.filter(kind=ApplicationKind.MARKET_EXIT).order_by("state")
-    assert [a.state for a in exits] == [ApplicationState.APPROVED, ApplicationState.SUBMITTED]
+    exits = Application.objects.filter(kind=ApplicationKind.MARKET_EXIT).order_by("state", "number")
+    assert [a.state for a in exits] == [ApplicationState.APPROVED] * 2 + [ApplicationState.SUBMITTED]
+    older, billed = exits[0], exits[1]
+    assert older.decided_at is not None
+    assert billed.decided_at is not None
+    assert older.decided_at < billed.decided_at
     # the approved exit's penalty is billed: its invoice is posted
     invoice = Document.objects.get(document_type=DocumentType.EXIT_PENALTY_INVOICE)
-    assert invoice.run_ref == exits[0].number
-    assert invoice.total_yen == exits[0].market_exit.penalty_yen > 0
+    assert invoice.run_ref == billed.number
+    assert invoice.total_yen == billed.market_exit.penalty_yen > 0
     assert invoice.ledger_transaction is not None
+    # the older one was approved the way exits were before exit billing: its invoice waits for staff's button
+    assert older.market_exit.penalty_yen > 0
+    assert [a.number for a in predelivery_exit.exit_invoice_missing(
+        applications=Application.objects.all(), only_missing=True
+    )] == [older.number]  # fmt: skip
     # a receivable like any invoice: the demo's bank statement pays it (or it is still open)
     received = received_by_document(document_ids=[invoice.pk]).get(invoice.pk, 0)
     still_open = sum(x.outstanding_yen for x in open_documents() if x.document.pk == invoice.pk)

@@ -227,10 +227,14 @@ def _act(request: HttpRequest, pk: int, act: str) -> HttpResponse:
             notice = ops.reject_application(actor=request.user, now=now, application=application, comment=comment)
             done = f"申込を却下しました。審査結果通知書（{notice.number}）を発行しました。"
         elif act == "exit-invoice":
-            invoice = predelivery_exit.issue_missing_exit_invoice(
+            invoice, issued = predelivery_exit.issue_missing_exit_invoice(
                 actor=request.user, now=now, application=application, ip_address=client_ip(request)
             )
-            done = f"退出ペナルティ請求書（{invoice.number}）を発行しました。"
+            done = (
+                f"退出ペナルティ請求書（{invoice.number}）を発行しました。"
+                if issued
+                else f"退出ペナルティ請求書は既に発行されています（{invoice.number}）。新たには発行していません。"
+            )
         else:
             ops.withdraw_application(actor=request.user, now=now, application=application)
             done = "申込を取り下げました。"
