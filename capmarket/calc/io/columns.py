@@ -53,8 +53,18 @@ def codes(*, pairs: Sequence[tuple[pl.Expr, str]]) -> pl.Expr:
 def float_kwh_to_wh(*, value: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
     """(Wh, is exact) of a float kWh column: the float rounded half-even to 3 decimals, exact when the float is
     that decimal as written (up to the binary rounding of its type); NaN, infinities and a 4th decimal are not."""
-    scaled = value.cast(pl.Float64) * 1000
-    wh = scaled.round(0)
+    scaled = float_kwh_scaled(value=value)
+    return float_wh_exact(scaled=scaled, wh=scaled.round(0), dtype=dtype)
+
+
+def float_kwh_scaled(*, value: pl.Expr) -> pl.Expr:
+    """A float kWh column × 1000, as Float64 (Wh before rounding)."""
+    return value.cast(pl.Float64) * 1000
+
+
+def float_wh_exact(*, scaled: pl.Expr, wh: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
+    """``float_kwh_to_wh`` from its two steps: ``scaled`` (``float_kwh_scaled``) and ``wh`` (it rounded to 0
+    decimals); the fast path computes those as columns of their own first (``fast_path._collect_valid``)."""
     relative = _FLOAT_REL_TOLERANCE[32 if dtype == pl.Float32 else 64]
     tolerance = pl.max_horizontal(pl.lit(_FLOAT_ABS_TOLERANCE_WH), wh.abs() * relative)
     # NaN and ±inf are not exact: a comparison with NaN is false, and |±inf| is not below MAX_WH

@@ -34,7 +34,8 @@ from capmarket.calc.io.columns import (
     MONTH_RE,
     RATE_RE,
     decimal_kwh_to_wh,
-    float_kwh_to_wh,
+    float_kwh_scaled,
+    float_wh_exact,
     string_kwh_to_wh,
 )
 from capmarket.calc.io.context import ValidationContext
@@ -120,7 +121,9 @@ def _other_column(column: Column, c: pl.Expr, dtype: pl.DataType) -> tuple[pl.Ex
         if isinstance(dtype, pl.Decimal):
             return decimal_kwh_to_wh(value=c, dtype=dtype)
         if dtype.is_float():
-            return float_kwh_to_wh(value=c, dtype=dtype)
+            # the scaled and rounded values are columns made before the pass's select (``_float_stages``)
+            scaled, wh = _float_stage_names(column.name)
+            return float_wh_exact(scaled=pl.col(scaled), wh=pl.col(wh), dtype=dtype)
         if is_str:
             return string_kwh_to_wh(value=c), c.str.contains(KWH_RE)
         return None
@@ -138,8 +141,25 @@ def _other_column(column: Column, c: pl.Expr, dtype: pl.DataType) -> tuple[pl.Ex
     return pl.when(c != "").then(c), c.str.contains(RATE_RE)
 
 
+def _float_stage_names(name: str) -> tuple[str, str]:
+    return f"__{name}__scaled", f"__{name}__wh"
+
+
+def _float_stages(lf: pl.LazyFrame, spec: TableSpec, schema: pl.Schema) -> pl.LazyFrame:
+    """``lf`` with each float kWh column × 1000, and that rounded, as columns of their own (``_float_stage_names``)
+    for the checks of the select to read: at full scale ≈ 0.2 CPU s less per 35 M floats than the same expressions
+    nested in the select, which evaluates them more than once."""
+    names = [c.name for c in spec.columns if c.kind == "kwh" and c.name in schema and schema[c.name].is_float()]
+    if not names:
+        return lf
+    staged = [_float_stage_names(name) for name in names]
+    lf = lf.with_columns(float_kwh_scaled(value=pl.col(n)).alias(s) for n, (s, _) in zip(names, staged, strict=True))
+    return lf.with_columns(pl.col(s).round(0).alias(w) for s, w in staged)
+
+
 def fast_column(*, column: Column, dtype: pl.DataType, context: ValidationContext) -> tuple[pl.Expr, pl.Expr] | None:
-    """(parsed value, row is valid) for one column of input type ``dtype``; None when the fast path cannot tell."""
+    """(parsed value, row is valid) for one column of input type ``dtype``; None when the fast path cannot tell. A float
+    kWh column is read from the columns ``_float_stages`` adds first."""
     c = pl.col(column.name)
     is_str = dtype == pl.String
     present: pl.Expr = (c.is_not_null() & (c != "")) if is_str else c.is_not_null()
@@ -266,7 +286,7 @@ def _collect_valid(
             oks.append(parsed[1])
         if any(len(ref.columns) != 1 and ref.target in ctx.known for ref in spec.references):
             return None
-        lf = lf.select(*values, __ok=pl.all_horizontal(oks) if oks else pl.lit(True))
+        lf = _float_stages(lf, spec, schema).select(*values, __ok=pl.all_horizontal(oks) if oks else pl.lit(True))
         row_checks = [~row_check_fails(check=check, context=ctx) for check in spec.checks]
         if keys is not None:
             # a row whose id is not a known resource has no key: the reference check, in the same pass
